@@ -1,0 +1,85 @@
+#include "adapters/codec/proto_codec.h"
+
+#include "urna/v1/election.pb.h"
+#include "urna/v1/vote.pb.h"
+
+namespace urna::codec {
+
+std::string EncodeVoteRecord(const VoteEvent& vote) {
+  urna::v1::LogRecord rec;
+  auto* v = rec.mutable_vote();
+  v->set_vote_id(vote.vote_id);
+  v->set_election_id(vote.election_id);
+  v->set_option_id(vote.option_id);
+  v->set_voter_id(vote.voter_id);
+  v->set_ingest_time_ms(vote.ingest_time_ms);
+  v->set_ingest_node(vote.ingest_node);
+  return rec.SerializeAsString();
+}
+
+Result<VoteEvent> DecodeVoteRecord(std::string_view bytes) {
+  urna::v1::LogRecord rec;
+  if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !rec.has_vote()) {
+    return Status(Code::kInternal, "corrupt log record");
+  }
+  const auto& v = rec.vote();
+  return VoteEvent{v.vote_id(),       v.election_id(),    v.option_id(),
+                   v.voter_id(),      v.ingest_time_ms(), v.ingest_node()};
+}
+
+std::string EncodeReceipt(const Receipt& r) {
+  urna::v1::Receipt p;
+  p.set_vote_id(r.vote_id);
+  p.set_election_id(r.election_id);
+  p.set_voter_id(r.voter_id);
+  p.set_option_id(r.option_id);
+  p.set_outcome(static_cast<urna::v1::Receipt::Outcome>(r.outcome));
+  p.set_reason(r.reason);
+  p.set_ingest_time_ms(r.ingest_time_ms);
+  return p.SerializeAsString();
+}
+
+Result<Receipt> DecodeReceipt(std::string_view bytes) {
+  urna::v1::Receipt p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status(Code::kInternal, "corrupt receipt");
+  }
+  return Receipt{p.vote_id(),  p.election_id(), p.voter_id(), p.option_id(),
+                 static_cast<Outcome>(p.outcome()), p.reason(), p.ingest_time_ms()};
+}
+
+std::string EncodeElection(const Election& e) {
+  urna::v1::Election p;
+  p.set_id(e.id);
+  p.set_title(e.title);
+  for (const auto& o : e.options) {
+    auto* po = p.add_options();
+    po->set_id(o.id);
+    po->set_label(o.label);
+  }
+  p.set_status(std::string(ToString(e.status)));
+  p.set_created_at_ms(e.created_at_ms);
+  p.set_opened_at_ms(e.opened_at_ms);
+  p.set_closed_at_ms(e.closed_at_ms);
+  return p.SerializeAsString();
+}
+
+Result<Election> DecodeElection(std::string_view bytes) {
+  urna::v1::Election p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status(Code::kInternal, "corrupt catalog entry");
+  }
+  auto status = ParseElectionStatus(p.status());
+  if (!status) return Status(Code::kInternal, "catalog entry has unknown status " + p.status());
+  Election e;
+  e.id = p.id();
+  e.title = p.title();
+  for (const auto& o : p.options()) e.options.push_back({o.id(), o.label()});
+  e.status = *status;
+  e.created_at_ms = p.created_at_ms();
+  e.opened_at_ms = p.opened_at_ms();
+  e.closed_at_ms = p.closed_at_ms();
+  return e;
+}
+
+}  // namespace urna::codec

@@ -1,0 +1,72 @@
+#include "adapters/embedded/catalog.h"
+
+#include <rocksdb/db.h>
+
+#include <memory>
+#include <mutex>
+
+#include "adapters/codec/proto_codec.h"
+
+namespace urna::embedded {
+
+Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::Open(EmbeddedDb& db) {
+  std::unique_ptr<EmbeddedCatalog> c(new EmbeddedCatalog(db));
+  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), db.catalog()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto e = codec::DecodeElection(it->value().ToStringView());
+    if (!e.ok()) return e.status();
+    std::string id = e->id;  // the right side of = is evaluated first and moves from *e
+    c->cache_[id] = std::make_shared<const Election>(std::move(*e));
+  }
+  if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+  return c;
+}
+
+Status EmbeddedCatalog::Store(const Election& e) {
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  auto s = db_.db()->Put(w, db_.catalog(), e.id, codec::EncodeElection(e));
+  if (!s.ok()) return Status(Code::kUnavailable, "catalog write: " + s.ToString());
+  std::unique_lock lock(mu_);
+  cache_[e.id] = std::make_shared<const Election>(e);
+  return Status::Ok();
+}
+
+Status EmbeddedCatalog::Create(const Election& election) {
+  std::lock_guard w(write_mu_);
+  {
+    std::shared_lock lock(mu_);
+    if (cache_.contains(election.id)) {
+      return Status(Code::kConflict, "election " + election.id + " already exists");
+    }
+  }
+  return Store(election);
+}
+
+Status EmbeddedCatalog::Update(const Election& election) {
+  std::lock_guard w(write_mu_);
+  {
+    std::shared_lock lock(mu_);
+    if (!cache_.contains(election.id)) {
+      return Status(Code::kNotFound, "no election " + election.id);
+    }
+  }
+  return Store(election);
+}
+
+Result<std::shared_ptr<const Election>> EmbeddedCatalog::Get(std::string_view id) {
+  std::shared_lock lock(mu_);
+  auto it = cache_.find(id);
+  if (it == cache_.end()) return Status(Code::kNotFound, "no election " + std::string(id));
+  return it->second;
+}
+
+std::vector<std::shared_ptr<const Election>> EmbeddedCatalog::List() {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<const Election>> out;
+  out.reserve(cache_.size());
+  for (const auto& [id, e] : cache_) out.push_back(e);
+  return out;
+}
+
+}  // namespace urna::embedded

@@ -1,0 +1,36 @@
+// EmbeddedCatalog: elections stored in RocksDB and mirrored in memory, so the hot paths
+// (ingest, processor) read them without I/O. Owned by the app; thread-safe.
+// Create/Update write synchronously (blocking): call them off the network threads.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "adapters/embedded/db.h"
+#include "ports/catalog.h"
+
+namespace urna::embedded {
+
+class EmbeddedCatalog final : public Catalog {
+ public:
+  // Loads every stored election. Fails on a corrupt entry.
+  static Result<std::unique_ptr<EmbeddedCatalog>> Open(EmbeddedDb& db);
+
+  Status Create(const Election& election) override;
+  Status Update(const Election& election) override;
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override;
+  std::vector<std::shared_ptr<const Election>> List() override;
+
+ private:
+  explicit EmbeddedCatalog(EmbeddedDb& db) : db_(db) {}
+  Status Store(const Election& e);
+
+  EmbeddedDb& db_;
+  std::mutex write_mu_;  // serializes Create/Update so check-then-write is atomic
+  std::shared_mutex mu_; // guards cache_
+  std::map<std::string, std::shared_ptr<const Election>, std::less<>> cache_;
+};
+
+}  // namespace urna::embedded

@@ -1,0 +1,45 @@
+#include "adapters/embedded/ledger.h"
+
+#include <rocksdb/db.h>
+
+#include <memory>
+
+#include "adapters/codec/proto_codec.h"
+
+namespace urna::embedded {
+
+Result<std::optional<Receipt>> EmbeddedLedger::GetReceipt(rocksdb::ColumnFamilyHandle* cf,
+                                                          std::string_view key) {
+  std::string v;
+  auto s = db_.db()->Get(rocksdb::ReadOptions(), cf, key, &v);
+  if (s.IsNotFound()) return std::optional<Receipt>();
+  if (!s.ok()) return Status(Code::kUnavailable, "ledger read: " + s.ToString());
+  auto r = codec::DecodeReceipt(v);
+  if (!r.ok()) return r.status();
+  return std::optional<Receipt>(std::move(*r));
+}
+
+Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote_id) {
+  return GetReceipt(db_.receipts(), vote_id);
+}
+
+Result<std::optional<Receipt>> EmbeddedLedger::FindCounted(std::string_view election_id,
+                                                           std::string_view voter_id) {
+  return GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));
+}
+
+Status EmbeddedLedger::ScanCounted(std::string_view election_id,
+                                   const std::function<bool(const Receipt&)>& fn) {
+  std::string prefix(election_id);
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto r = codec::DecodeReceipt(it->value().ToStringView());
+    if (!r.ok()) return r.status();
+    if (!fn(*r)) break;
+  }
+  if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+  return Status::Ok();
+}
+
+}  // namespace urna::embedded

@@ -1,0 +1,26 @@
+// EmbeddedLedger: reads of the ledger and receipts column families (written by
+// EmbeddedProcessorState and, for pending receipts, by EmbeddedVoteLog).
+// Owned by the app; thread-safe; blocking (call off the network threads).
+#pragma once
+
+#include "adapters/embedded/db.h"
+#include "ports/ledger.h"
+
+namespace urna::embedded {
+
+class EmbeddedLedger final : public Ledger {
+ public:
+  explicit EmbeddedLedger(EmbeddedDb& db) : db_(db) {}
+
+  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override;
+  Result<std::optional<Receipt>> FindCounted(std::string_view election_id,
+                                             std::string_view voter_id) override;
+  Status ScanCounted(std::string_view election_id,
+                     const std::function<bool(const Receipt&)>& fn) override;
+
+ private:
+  Result<std::optional<Receipt>> GetReceipt(rocksdb::ColumnFamilyHandle* cf, std::string_view key);
+  EmbeddedDb& db_;
+};
+
+}  // namespace urna::embedded

@@ -1,0 +1,109 @@
+#include "adapters/embedded/processor_state.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+
+#include "adapters/codec/proto_codec.h"
+
+namespace urna::embedded {
+namespace {
+
+std::string PartitionKey(uint32_t partition) {
+  std::string k;
+  PutU32(k, partition);
+  return k;
+}
+
+std::string TallyKey(uint32_t partition, std::string_view election, std::string_view option) {
+  std::string k = PartitionKey(partition);
+  k.append(election);
+  k.push_back('\0');
+  k.append(option);
+  return k;
+}
+
+}  // namespace
+
+Result<uint64_t> EmbeddedProcessorState::NextOffset(uint32_t partition) {
+  std::string v;
+  auto s = db_.db()->Get(rocksdb::ReadOptions(), db_.offsets(), PartitionKey(partition), &v);
+  if (s.IsNotFound()) return uint64_t{0};
+  if (!s.ok() || v.size() != 8) return Status(Code::kUnavailable, "read offset: " + s.ToString());
+  return GetU64(v);
+}
+
+Result<PartitionTally> EmbeddedProcessorState::LoadTally(uint32_t partition) {
+  auto next = NextOffset(partition);
+  if (!next.ok()) return next.status();
+  PartitionTally t;
+  t.partition = partition;
+  t.next_offset = *next;
+  std::string prefix = PartitionKey(partition);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_.db()->NewIterator(rocksdb::ReadOptions(), db_.tallies()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view rest = it->key().ToStringView().substr(4);
+    size_t zero = rest.find('\0');
+    if (zero == std::string_view::npos || it->value().size() != 8) {
+      return Status(Code::kInternal, "corrupt tally key");
+    }
+    t.elections[std::string(rest.substr(0, zero))][std::string(rest.substr(zero + 1))] =
+        GetU64(it->value().ToStringView());
+  }
+  if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+  return t;
+}
+
+Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::FindCounted(
+    const std::vector<VoterKey>& keys) {
+  std::vector<std::string> raw;
+  raw.reserve(keys.size());
+  for (const auto& k : keys) raw.push_back(VoterKeyBytes(k.election_id, k.voter_id));
+  std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), keys.size(), slices.data(),
+                     values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return Status(Code::kUnavailable, statuses[i].ToString());
+    auto r = codec::DecodeReceipt(values[i].ToStringView());
+    if (!r.ok()) return r.status();
+    out[i] = std::move(r->vote_id);
+  }
+  return out;
+}
+
+Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
+  rocksdb::WriteBatch wb;
+  for (const auto& pv : c.votes) {
+    const auto& v = pv.entry.vote;
+    Receipt r{v.vote_id, v.election_id, v.voter_id, v.option_id,
+              pv.outcome, pv.reason, v.ingest_time_ms};
+    std::string bytes = codec::EncodeReceipt(r);
+    if (pv.outcome == Outcome::kCounted) {
+      wb.Put(db_.ledger(), VoterKeyBytes(v.election_id, v.voter_id), bytes);
+    }
+    wb.Put(db_.receipts(), v.vote_id, bytes);
+  }
+  for (const auto& [election, counts] : c.tally.elections) {
+    for (const auto& [option, n] : counts) {
+      std::string v;
+      PutU64(v, n);
+      wb.Put(db_.tallies(), TallyKey(c.partition, election, option), v);
+    }
+  }
+  std::string off;
+  PutU64(off, c.next_offset);
+  wb.Put(db_.offsets(), PartitionKey(c.partition), off);
+  // Not synced: the log entries are already durable, and the WAL keeps this batch atomic, so a
+  // lost tail is simply processed again. The next log fsync makes it durable too.
+  auto s = db_.db()->Write(rocksdb::WriteOptions(), &wb);
+  if (!s.ok()) return Status(Code::kUnavailable, "processor commit: " + s.ToString());
+  return Status::Ok();
+}
+
+}  // namespace urna::embedded

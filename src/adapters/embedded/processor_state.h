@@ -1,0 +1,26 @@
+// EmbeddedProcessorState: the processor's state in the same RocksDB as the log. A batch's
+// ledger rows, receipts, tallies and next offset go in one WriteBatch, so after a crash the
+// processor resumes exactly where its last batch ended (DESIGN.md §3).
+// Owned by the app; thread-safe (each partition is committed by its own processor thread).
+#pragma once
+
+#include "adapters/embedded/db.h"
+#include "ports/processor_state.h"
+
+namespace urna::embedded {
+
+class EmbeddedProcessorState final : public ProcessorState {
+ public:
+  explicit EmbeddedProcessorState(EmbeddedDb& db) : db_(db) {}
+
+  Result<uint64_t> NextOffset(uint32_t partition) override;
+  Result<PartitionTally> LoadTally(uint32_t partition) override;
+  Result<std::vector<std::optional<std::string>>> FindCounted(
+      const std::vector<VoterKey>& keys) override;
+  Status Commit(const PartitionCommit& commit) override;
+
+ private:
+  EmbeddedDb& db_;
+};
+
+}  // namespace urna::embedded

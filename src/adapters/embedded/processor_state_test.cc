@@ -1,0 +1,55 @@
+#include "adapters/embedded/processor_state.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/test_dir.h"
+
+namespace urna::embedded {
+namespace {
+
+ProcessedVote Processed(std::string id, std::string voter, Outcome o, uint64_t offset) {
+  return {{1, offset, {id, "e1", "a", voter, 5, "n"}}, o, o == Outcome::kRejected ? "unknown_option" : ""};
+}
+
+TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
+  TempDir dir;
+  {
+    auto db = EmbeddedDb::Open(dir.str(), 2);
+    EmbeddedProcessorState st(**db);
+    PartitionCommit c;
+    c.partition = 1;
+    c.next_offset = 3;
+    c.votes = {Processed("v0", "alice", Outcome::kCounted, 0),
+               Processed("v1", "alice", Outcome::kDuplicate, 1),
+               Processed("v2", "bob", Outcome::kRejected, 2)};
+    c.tally.elections["e1"]["a"] = 1;
+    ASSERT_TRUE(st.Commit(c).ok());
+  }
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  EmbeddedProcessorState st(**db);
+  EXPECT_EQ(*st.NextOffset(1), 3u);
+  EXPECT_EQ(*st.NextOffset(0), 0u);
+  auto t = st.LoadTally(1);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->next_offset, 3u);
+  EXPECT_EQ(t->elections["e1"]["a"], 1u);
+  EXPECT_TRUE(st.LoadTally(0)->elections.empty());
+
+  auto found = st.FindCounted({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ((*found)[0], "v0");
+  EXPECT_FALSE((*found)[1]);
+  EXPECT_FALSE((*found)[2]);
+
+  EmbeddedLedger ledger(**db);
+  EXPECT_EQ((*ledger.FindReceipt("v1"))->outcome, Outcome::kDuplicate);
+  EXPECT_EQ((*ledger.FindReceipt("v2"))->reason, "unknown_option");
+  EXPECT_EQ((*ledger.FindCounted("e1", "alice"))->vote_id, "v0");
+  int n = 0;
+  ASSERT_TRUE(ledger.ScanCounted("e1", [&](const Receipt& r) { ++n; return true; }).ok());
+  EXPECT_EQ(n, 1);
+}
+
+}  // namespace
+}  // namespace urna::embedded

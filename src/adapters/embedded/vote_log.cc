@@ -1,0 +1,151 @@
+#include "adapters/embedded/vote_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "adapters/codec/proto_codec.h"
+#include "core/partition.h"
+
+namespace urna::embedded {
+
+EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch)
+    : db_(db), max_batch_(max_batch), next_(db.partitions(), 0), durable_end_(db.partitions(), 0) {
+  // Recover each partition's end: the entry before the first key of the next partition.
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.log()));
+  for (uint32_t p = 0; p < db_.partitions(); ++p) {
+    it->SeekForPrev(LogKey(p, UINT64_MAX));
+    if (it->Valid() && it->key().size() == 12 && GetU32(it->key().ToStringView()) == p) {
+      next_[p] = GetU64(it->key().ToStringView().substr(4)) + 1;
+    }
+    durable_end_[p] = next_[p];
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+EmbeddedVoteLog::~EmbeddedVoteLog() {
+  Drain();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
+  Receipt pending{vote.vote_id, vote.election_id, vote.voter_id, vote.option_id,
+                  Outcome::kPending, {}, vote.ingest_time_ms};
+  Pending p{PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
+            codec::EncodeVoteRecord(vote), codec::EncodeReceipt(pending), std::move(vote.vote_id),
+            std::move(done)};
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(p));
+      if (queue_.size() == 1) work_cv_.notify_one();
+      return;
+    }
+  }
+  p.done(Status(Code::kUnavailable, "server is shutting down"));
+}
+
+void EmbeddedVoteLog::Drain() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  work_cv_.notify_all();
+  idle_cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+void EmbeddedVoteLog::Run() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      busy_ = false;
+      if (queue_.empty()) idle_cv_.notify_all();
+      work_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) {
+        idle_cv_.notify_all();
+        return;
+      }
+      if (queue_.size() <= max_batch_) {
+        batch.swap(queue_);
+      } else {
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + max_batch_));
+        queue_.erase(queue_.begin(), queue_.begin() + max_batch_);
+      }
+      busy_ = true;
+    }
+    WriteBatchOf(batch);
+    batch.clear();
+  }
+}
+
+void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
+  rocksdb::WriteBatch wb;
+  std::vector<uint64_t> before = next_;
+  for (auto& p : batch) {
+    wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
+    wb.Put(db_.receipts(), p.vote_id, p.receipt);
+  }
+  rocksdb::WriteOptions w;
+  w.sync = true;  // G1: acknowledged only once fsync'd
+  auto s = db_.db()->Write(w, &wb);
+  Status result = Status::Ok();
+  if (s.ok()) {
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    votes_.fetch_add(batch.size(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(end_mu_);
+      durable_end_ = next_;
+    }
+    end_cv_.notify_all();
+  } else {
+    next_ = before;  // nothing of the batch was written
+    failures_.fetch_add(batch.size(), std::memory_order_relaxed);
+    spdlog::error("vote log write failed ({} votes answered 503): {}", batch.size(), s.ToString());
+    result = Status(Code::kUnavailable, "vote log is unavailable, retry");
+  }
+  for (auto& p : batch) p.done(result);
+}
+
+Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t from, size_t max,
+                                                    std::chrono::milliseconds wait) {
+  uint64_t end;
+  {
+    std::unique_lock lock(end_mu_);
+    end_cv_.wait_for(lock, wait, [&] { return durable_end_[partition] > from; });
+    end = durable_end_[partition];
+  }
+  std::vector<LogEntry> out;
+  if (end <= from) return out;
+  uint64_t stop = std::min<uint64_t>(end, from + max);
+  out.reserve(stop - from);
+  rocksdb::ReadOptions ro;
+  std::string upper = LogKey(partition, stop);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.log()));
+  for (it->Seek(LogKey(partition, from)); it->Valid(); it->Next()) {
+    auto vote = codec::DecodeVoteRecord(it->value().ToStringView());
+    if (!vote.ok()) return vote.status();
+    out.push_back({partition, GetU64(it->key().ToStringView().substr(4)), std::move(*vote)});
+  }
+  if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+  return out;
+}
+
+GroupCommitStats EmbeddedVoteLog::stats() const {
+  return {batches_.load(), votes_.load(), failures_.load()};
+}
+
+uint64_t EmbeddedVoteLog::end_offset(uint32_t partition) const {
+  std::lock_guard lock(end_mu_);
+  return durable_end_[partition];
+}
+
+}  // namespace urna::embedded

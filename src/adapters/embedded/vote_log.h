@@ -1,0 +1,73 @@
+// EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
+// one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
+// pending receipts) with one fsync, then completes every vote of the batch. While a batch
+// syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
+// Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "adapters/embedded/db.h"
+#include "ports/vote_log.h"
+
+namespace urna::embedded {
+
+struct GroupCommitStats {
+  uint64_t batches = 0;  // fsync'd writes
+  uint64_t votes = 0;    // votes made durable
+  uint64_t failures = 0; // votes answered with an error
+};
+
+class EmbeddedVoteLog final : public VoteLog, public LogReader {
+ public:
+  // `max_batch` bounds the votes of one WriteBatch.
+  explicit EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch = 8192);
+  ~EmbeddedVoteLog() override;
+
+  uint32_t partitions() const override { return db_.partitions(); }
+  void Append(VoteEvent vote, AppendDone done) override;
+  void Drain() override;
+  Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
+                                     std::chrono::milliseconds wait) override;
+
+  GroupCommitStats stats() const;
+  // First offset not yet durable in `partition`.
+  uint64_t end_offset(uint32_t partition) const;
+
+ private:
+  struct Pending {
+    uint32_t partition;
+    std::string record;   // encoded LogRecord
+    std::string receipt;  // encoded pending Receipt
+    std::string vote_id;
+    AppendDone done;
+  };
+  void Run();
+  void WriteBatchOf(std::vector<Pending>& batch);
+
+  EmbeddedDb& db_;
+  const size_t max_batch_;
+
+  std::mutex mu_;                 // guards queue_, stopping_
+  std::condition_variable work_cv_;
+  std::condition_variable idle_cv_;
+  std::vector<Pending> queue_;
+  bool stopping_ = false;
+  bool busy_ = false;
+
+  std::vector<uint64_t> next_;    // appender thread only: next offset per partition
+
+  mutable std::mutex end_mu_;     // guards durable_end_
+  std::condition_variable end_cv_;
+  std::vector<uint64_t> durable_end_;
+
+  std::atomic<uint64_t> batches_{0}, votes_{0}, failures_{0};
+  std::thread thread_;
+};
+
+}  // namespace urna::embedded

@@ -1,0 +1,125 @@
+#include "adapters/embedded/vote_log.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/test_dir.h"
+#include "core/partition.h"
+
+namespace urna::embedded {
+namespace {
+
+VoteEvent Vote(int i) {
+  return {"vote-" + std::to_string(i), "e1", "a", "voter-" + std::to_string(i), 1000 + i, "n1"};
+}
+
+// Appends and waits for the durable acknowledgement.
+Status AppendSync(VoteLog& log, VoteEvent v) {
+  std::promise<Status> p;
+  log.Append(std::move(v), [&p](Status s) { p.set_value(s); });
+  return p.get_future().get();
+}
+
+TEST(EmbeddedVoteLogTest, AcknowledgedVotesSurviveReopenInOrder) {
+  TempDir dir;
+  {
+    auto db = EmbeddedDb::Open(dir.str(), 4);
+    ASSERT_TRUE(db.ok());
+    EmbeddedVoteLog log(**db);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(AppendSync(log, Vote(i)).ok());
+  }
+  auto db = EmbeddedDb::Open(dir.str(), 99);  // an existing data dir keeps its partition count
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ((*db)->partitions(), 4u);
+  EmbeddedVoteLog log(**db);
+  size_t total = 0;
+  for (uint32_t p = 0; p < 4; ++p) {
+    auto entries = log.Read(p, 0, 1000, std::chrono::milliseconds(0));
+    ASSERT_TRUE(entries.ok());
+    for (size_t i = 0; i < entries->size(); ++i) {
+      const auto& e = (*entries)[i];
+      EXPECT_EQ(e.offset, i);
+      EXPECT_EQ(PartitionFor(e.vote.election_id, e.vote.voter_id, 4), p);
+      if (i > 0) EXPECT_LT((*entries)[i - 1].vote.ingest_time_ms, e.vote.ingest_time_ms);
+    }
+    total += entries->size();
+    EXPECT_EQ(log.end_offset(p), entries->size());  // recovered end offsets
+  }
+  EXPECT_EQ(total, 50u);
+  // New appends continue after the recovered ends.
+  ASSERT_TRUE(AppendSync(log, Vote(50)).ok());
+  uint32_t p = PartitionFor("e1", "voter-50", 4);
+  auto tail = log.Read(p, log.end_offset(p) - 1, 10, std::chrono::milliseconds(0));
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ((*tail)[0].vote.vote_id, "vote-50");
+}
+
+TEST(EmbeddedVoteLogTest, ConcurrentAppendsShareFsyncs) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 8);
+  ASSERT_TRUE(db.ok());
+  EmbeddedVoteLog log(**db);
+  constexpr int kThreads = 8, kPer = 500;
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<void>> waits;
+      for (int i = 0; i < kPer; ++i) {
+        auto p = std::make_shared<std::promise<void>>();
+        waits.push_back(p->get_future());
+        log.Append(Vote(t * kPer + i), [&, p](Status s) {
+          if (s.ok()) ++acked;
+          p->set_value();
+        });
+      }
+      for (auto& w : waits) w.get();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(acked, kThreads * kPer);
+  auto st = log.stats();
+  EXPECT_EQ(st.votes, uint64_t{kThreads * kPer});
+  EXPECT_LT(st.batches, st.votes / 4) << "appends in flight together must share an fsync";
+}
+
+TEST(EmbeddedVoteLogTest, PendingReceiptWrittenWithTheVote) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  EmbeddedVoteLog log(**db);
+  EmbeddedLedger ledger(**db);
+  ASSERT_TRUE(AppendSync(log, Vote(7)).ok());
+  auto r = ledger.FindReceipt("vote-7");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->outcome, Outcome::kPending);
+  EXPECT_EQ((*r)->voter_id, "voter-7");
+}
+
+TEST(EmbeddedVoteLogTest, DrainRefusesNewAppends) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  EmbeddedVoteLog log(**db);
+  ASSERT_TRUE(AppendSync(log, Vote(1)).ok());
+  log.Drain();
+  EXPECT_EQ(AppendSync(log, Vote(2)).code(), Code::kUnavailable);
+}
+
+TEST(EmbeddedVoteLogTest, ReadWaitsForNewEntries) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 1);
+  EmbeddedVoteLog log(**db);
+  auto reader = std::async(std::launch::async, [&] {
+    return log.Read(0, 0, 10, std::chrono::seconds(10));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(AppendSync(log, Vote(1)).ok());
+  auto got = reader.get();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), 1u);
+}
+
+}  // namespace
+}  // namespace urna::embedded

@@ -1,0 +1,41 @@
+#include "app/api.h"
+
+#include <boost/asio/post.hpp>
+
+namespace urna::app {
+
+Api::Api(ApiDeps deps) : d_(std::move(deps)) {
+  AddElectionRoutes();
+  AddVoteRoutes();
+  router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+    respond({200, "application/json", R"({"status":"ok"})", {}});
+  });
+  router_.Add("GET", "/metrics", [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+    respond({200, "text/plain; version=0.0.4", d_.metrics ? d_.metrics() : "", {}});
+  });
+}
+
+Api::~Api() { pool_.join(); }
+
+void Api::OffThread(net::Responder respond, std::function<net::HttpResponse()> fn) {
+  boost::asio::post(pool_, [respond = std::move(respond), fn = std::move(fn)] { respond(fn()); });
+}
+
+Result<std::string> Api::Voter(const net::HttpRequest& req) const {
+  auto token = BearerToken(req.authorization);
+  if (token.empty()) {
+    return Status(Code::kUnauthenticated, "send Authorization: Bearer <voter token>");
+  }
+  return d_.voter_tokens.Verify(token, d_.clock.NowMs() / 1000);
+}
+
+Status Api::Admin(const net::HttpRequest& req) const {
+  auto token = BearerToken(req.authorization);
+  if (token.empty()) return Status(Code::kUnauthenticated, "send Authorization: Bearer <admin token>");
+  if (!AdminTokenMatches(d_.admin_token, token)) {
+    return Status(Code::kPermissionDenied, "this call needs the admin token");
+  }
+  return Status::Ok();
+}
+
+}  // namespace urna::app

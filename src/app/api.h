@@ -1,0 +1,56 @@
+// Api: the HTTP API of urna (docs/api.md). Registers every route on a Router and turns
+// requests into calls on the services. Runs on the network threads and never blocks there:
+// storage calls (catalog writes, receipt lookups) go to the blocking pool, votes to the log.
+// Owned by the app.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "auth/voter_tokens.h"
+#include "ingest/ingest_service.h"
+#include "net/router.h"
+#include "ports/catalog.h"
+#include "ports/clock.h"
+#include "ports/ledger.h"
+#include "ports/read_model.h"
+
+namespace urna::app {
+
+struct ApiDeps {
+  Catalog& catalog;
+  IngestService& ingest;
+  Ledger& ledger;
+  ReadModel& read_model;
+  const VoterTokens& voter_tokens;
+  std::string admin_token;
+  const Clock& clock;
+  std::function<std::string()> metrics;  // Prometheus text for GET /metrics
+};
+
+class Api {
+ public:
+  explicit Api(ApiDeps deps);
+  ~Api();
+  net::HttpHandler& handler() { return router_; }
+
+ private:
+  void AddElectionRoutes();
+  void AddVoteRoutes();
+  // Runs `fn` on the blocking pool and answers with what it returns.
+  void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);
+  // The voter id of the request's bearer token, or the error to answer.
+  Result<std::string> Voter(const net::HttpRequest& req) const;
+  // Ok when the request carries the admin token.
+  Status Admin(const net::HttpRequest& req) const;
+
+  ApiDeps d_;
+  net::Router router_;
+  boost::asio::thread_pool pool_{2};
+  std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election
+};
+
+}  // namespace urna::app

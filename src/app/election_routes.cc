@@ -1,0 +1,93 @@
+// Election routes: create, list, get, open, close (docs/api.md).
+#include "app/api.h"
+#include "app/json_util.h"
+
+namespace urna::app {
+namespace json = boost::json;
+
+namespace {
+
+// Reads {"id","title","options":[{"id","label"}]} into an Election.
+Result<Election> ElectionFromJson(const json::object& o) {
+  Election e;
+  auto str = [&o](std::string_view key, std::string& out) -> Status {
+    auto* v = o.if_contains(key);
+    if (v == nullptr || !v->is_string()) {
+      return Status(Code::kInvalidArgument, std::string(key) + " must be a string");
+    }
+    out = std::string(v->as_string());
+    return Status::Ok();
+  };
+  if (auto s = str("id", e.id); !s.ok()) return s;
+  if (auto s = str("title", e.title); !s.ok()) return s;
+  auto* opts = o.if_contains("options");
+  if (opts == nullptr || !opts->is_array()) {
+    return Status(Code::kInvalidArgument, "options must be an array of {id, label}");
+  }
+  for (const auto& ov : opts->as_array()) {
+    const auto* oo = ov.if_object();
+    const json::value* id = oo ? oo->if_contains("id") : nullptr;
+    const json::value* label = oo ? oo->if_contains("label") : nullptr;
+    if (!id || !label || !id->is_string() || !label->is_string()) {
+      return Status(Code::kInvalidArgument, "each option must be {\"id\": string, \"label\": string}");
+    }
+    e.options.push_back({std::string(id->as_string()), std::string(label->as_string())});
+  }
+  if (auto s = ValidateNewElection(e); !s.ok()) return s;
+  return e;
+}
+
+}  // namespace
+
+void Api::AddElectionRoutes() {
+  router_.Add("POST", "/v1/elections", [this](net::HttpRequest& req, net::PathParams&,
+                                              net::Responder respond) {
+    if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+    auto body = ParseObject(req.body);
+    if (!body.ok()) return respond(StatusResponse(body.status()));
+    auto e = ElectionFromJson(*body);
+    if (!e.ok()) return respond(StatusResponse(e.status()));
+    e->created_at_ms = d_.clock.NowMs();
+    OffThread(std::move(respond), [this, e = std::move(*e)] {
+      if (auto s = d_.catalog.Create(e); !s.ok()) return StatusResponse(s);
+      auto r = JsonResponse(201, ElectionJson(e));
+      r.headers.emplace_back("Location", "/v1/elections/" + e.id);
+      return r;
+    });
+  });
+
+  router_.Add("GET", "/v1/elections", [this](net::HttpRequest&, net::PathParams&,
+                                             net::Responder respond) {
+    json::array list;
+    for (const auto& e : d_.catalog.List()) list.push_back(ElectionJson(*e));
+    respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
+  });
+
+  router_.Add("GET", "/v1/elections/{id}", [this](net::HttpRequest&, net::PathParams& p,
+                                                  net::Responder respond) {
+    auto e = d_.catalog.Get(p[0]);
+    if (!e.ok()) return respond(StatusResponse(e.status()));
+    respond(JsonResponse(200, ElectionJson(**e)));
+  });
+
+  auto lifecycle = [this](bool open) {
+    return [this, open](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+      if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+      OffThread(std::move(respond), [this, open, id = p[0]] {
+        std::lock_guard lock(lifecycle_mu_);
+        auto cur = d_.catalog.Get(id);
+        if (!cur.ok()) return StatusResponse(cur.status());
+        Election e = **cur;
+        int64_t now = d_.clock.NowMs();
+        Status s = open ? OpenElection(e, now) : CloseElection(e, now);
+        if (s.ok() && e.status != (*cur)->status) s = d_.catalog.Update(e);
+        if (!s.ok()) return StatusResponse(s);
+        return JsonResponse(200, ElectionJson(e));
+      });
+    };
+  };
+  router_.Add("POST", "/v1/elections/{id}/open", lifecycle(true));
+  router_.Add("POST", "/v1/elections/{id}/close", lifecycle(false));
+}
+
+}  // namespace urna::app

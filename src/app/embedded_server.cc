@@ -1,0 +1,128 @@
+#include "app/embedded_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "adapters/embedded/catalog.h"
+#include "adapters/embedded/db.h"
+#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/local_read_model.h"
+#include "adapters/embedded/processor_state.h"
+#include "adapters/embedded/vote_log.h"
+#include "app/api.h"
+#include "app/demo.h"
+#include "auth/secrets.h"
+#include "net/http_server.h"
+#include "processor/processor.h"
+
+namespace urna::app {
+
+std::pair<std::string, uint16_t> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("listen must be HOST:PORT: " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::invalid_argument("port out of range: " + listen);
+  return {host.empty() ? "0.0.0.0" : host, static_cast<uint16_t>(port)};
+}
+
+namespace {
+
+std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& processor,
+                    const net::HttpServer* server) {
+  auto g = log.stats();
+  auto t = processor.totals();
+  std::string m;
+  auto add = [&m](const char* name, const char* type, uint64_t v) {
+    m += std::string("# TYPE ") + name + " " + type + "\n" + name + " " + std::to_string(v) + "\n";
+  };
+  add("urna_votes_durable_total", "counter", g.votes);
+  add("urna_log_fsyncs_total", "counter", g.batches);
+  add("urna_log_append_failures_total", "counter", g.failures);
+  add("urna_votes_counted_total", "counter", t.counted);
+  add("urna_votes_duplicate_total", "counter", t.duplicate);
+  add("urna_votes_rejected_total", "counter", t.rejected);
+  add("urna_processor_batches_total", "counter", t.batches);
+  add("urna_processor_offsets", "gauge", t.processed_offsets);
+  add("urna_http_in_flight", "gauge", server ? server->in_flight() : 0);
+  return m;
+}
+
+}  // namespace
+
+int RunEmbeddedServer(const ServeOptions& o) {
+  auto [host, port] = ParseListen(o.listen);
+
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Secrets secrets = LoadSecrets(o.data_dir);
+  auto db = embedded::EmbeddedDb::Open(o.data_dir, o.partitions);
+  if (!db.ok()) {
+    spdlog::critical("{}", db.status().message());
+    return 1;
+  }
+  auto catalog = embedded::EmbeddedCatalog::Open(**db);
+  if (!catalog.ok()) {
+    spdlog::critical("cannot load catalog: {}", catalog.status().message());
+    return 1;
+  }
+  SystemClock clock;
+  embedded::EmbeddedVoteLog log(**db);
+  embedded::EmbeddedProcessorState state(**db);
+  embedded::EmbeddedLedger ledger(**db);
+  embedded::LocalReadModel read_model(clock);
+  Processor processor((*db)->partitions(), log, state, **catalog, read_model);
+  IngestService ingest(**catalog, log, clock, o.node_id);
+  VoterTokens tokens(secrets.voter_secret);
+  net::HttpServer* server_ptr = nullptr;
+  Api api(ApiDeps{**catalog, ingest, ledger, read_model, tokens, secrets.admin_token, clock,
+                  [&] { return Metrics(log, processor, server_ptr); }});
+  net::HttpServer server({host, port, o.http_threads}, api.handler());
+  server_ptr = &server;
+
+  if (o.demo) {
+    if (auto s = EnsureDemoElection(**catalog, clock.NowMs()); !s.ok()) {
+      spdlog::critical("cannot create the demo election: {}", s.message());
+      return 1;
+    }
+  }
+  processor.Start();
+  if (auto s = server.Start(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    processor.Stop();
+    return 1;
+  }
+  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                    ":" + std::to_string(server.port());
+  std::printf("urna listening on %s (data dir %s, %u partitions)\n", url.c_str(),
+              o.data_dir.c_str(), (*db)->partitions());
+  if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("signal {}: draining", sig);
+  server.StopAccepting();
+  log.Drain();  // every queued vote is now durable (202) or failed (503), its answer posted
+  for (int i = 0; i < 200 && server.in_flight() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server.Stop();
+  processor.Stop();
+  auto g = log.stats();
+  spdlog::info("stopped: {} votes durable in {} fsyncs", g.votes, g.batches);
+  return 0;
+}
+
+}  // namespace urna::app

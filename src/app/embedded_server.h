@@ -1,0 +1,26 @@
+// The embedded deployment (`urna serve`): one process, one data directory. Wires the RocksDB
+// adapters, the processor, the ingest service and the HTTP API together, runs until SIGTERM or
+// SIGINT, then drains: stops accepting, completes in-flight appends, answers them, exits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace urna::app {
+
+struct ServeOptions {
+  std::string data_dir = "urna-data";
+  std::string listen = "127.0.0.1:8080";
+  bool demo = false;
+  int http_threads = 2;
+  uint32_t partitions = 8;  // only used when the data dir is new
+  std::string node_id = "node-1";
+};
+
+// Blocks until a stop signal; returns the process exit code.
+int RunEmbeddedServer(const ServeOptions& options);
+
+// "host:port" -> parts; throws std::invalid_argument on a bad value (start-up only).
+std::pair<std::string, uint16_t> ParseListen(const std::string& listen);
+
+}  // namespace urna::app

@@ -1,0 +1,85 @@
+#include "app/json_util.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <ctime>
+
+namespace urna::app {
+
+namespace json = boost::json;
+
+Result<json::object> ParseObject(const std::string& body) {
+  if (body.empty()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Status(Code::kInvalidArgument, "malformed JSON: " + ec.message());
+  if (!v.is_object()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+json::value TimeJson(int64_t ms) {
+  if (ms == 0) return nullptr;
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return json::string(buf);
+}
+
+json::object ElectionJson(const Election& e) {
+  json::array options;
+  for (const auto& o : e.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
+  return json::object{{"id", e.id},
+                      {"title", e.title},
+                      {"status", ToString(e.status)},
+                      {"options", std::move(options)},
+                      {"created_at", TimeJson(e.created_at_ms)},
+                      {"opened_at", TimeJson(e.opened_at_ms)},
+                      {"closed_at", TimeJson(e.closed_at_ms)}};
+}
+
+json::object SnapshotJson(const Snapshot& s) {
+  json::array options;
+  for (const auto& o : s.options) {
+    options.push_back(json::object{{"id", o.id}, {"label", o.label}, {"votes", o.votes}});
+  }
+  return json::object{{"election", s.election_id},
+                      {"status", ToString(s.status)},
+                      {"seq", s.seq},
+                      {"total", s.total},
+                      {"options", std::move(options)},
+                      {"updated_at", TimeJson(s.updated_at_ms)},
+                      {"final", s.final}};
+}
+
+net::HttpResponse JsonResponse(unsigned status, const json::value& v) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(v);
+  return r;
+}
+
+net::HttpResponse StatusResponse(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return JsonResponse(200, json::object{});
+    case Code::kInvalidArgument: return net::ErrorResponse(400, "invalid_request", s.message());
+    case Code::kUnauthenticated: return net::ErrorResponse(401, "unauthorized", s.message());
+    case Code::kPermissionDenied: return net::ErrorResponse(403, "forbidden", s.message());
+    case Code::kNotFound: return net::ErrorResponse(404, "not_found", s.message());
+    case Code::kNotOpen: return net::ErrorResponse(409, "election_not_open", s.message());
+    case Code::kConflict: return net::ErrorResponse(409, "conflict", s.message());
+    case Code::kUnknownOption: return net::ErrorResponse(422, "unknown_option", s.message());
+    case Code::kUnavailable: {
+      auto r = net::ErrorResponse(503, "unavailable", s.message());
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case Code::kInternal: break;
+  }
+  return net::ErrorResponse(500, "internal", s.message());
+}
+
+}  // namespace urna::app

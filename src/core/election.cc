@@ -1,0 +1,92 @@
+#include "core/election.h"
+
+#include <unordered_set>
+
+namespace urna {
+
+std::string_view ToString(ElectionStatus s) {
+  switch (s) {
+    case ElectionStatus::kDraft: return "draft";
+    case ElectionStatus::kOpen: return "open";
+    case ElectionStatus::kClosed: return "closed";
+    case ElectionStatus::kFinal: return "final";
+  }
+  return "draft";
+}
+
+std::optional<ElectionStatus> ParseElectionStatus(std::string_view s) {
+  for (auto st : {ElectionStatus::kDraft, ElectionStatus::kOpen, ElectionStatus::kClosed,
+                  ElectionStatus::kFinal}) {
+    if (ToString(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+const Option* Election::FindOption(std::string_view option_id) const {
+  for (const auto& o : options) {
+    if (o.id == option_id) return &o;
+  }
+  return nullptr;
+}
+
+bool Election::AcceptsVotesAt(int64_t t_ms) const {
+  if (opened_at_ms == 0 || t_ms < opened_at_ms) return false;
+  return closed_at_ms == 0 || t_ms < closed_at_ms;
+}
+
+bool IsValidId(std::string_view id, size_t max_len) {
+  if (id.empty() || id.size() > max_len) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status ValidateNewElection(const Election& e) {
+  if (!IsValidId(e.id)) {
+    return {Code::kInvalidArgument, "id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+  }
+  if (e.title.empty() || e.title.size() > 200) {
+    return {Code::kInvalidArgument, "title must be 1-200 characters"};
+  }
+  if (e.options.empty() || e.options.size() > 100) {
+    return {Code::kInvalidArgument, "options must hold 1-100 entries"};
+  }
+  std::unordered_set<std::string_view> seen;
+  for (const auto& o : e.options) {
+    if (!IsValidId(o.id)) {
+      return {Code::kInvalidArgument, "option id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+    }
+    if (o.label.empty() || o.label.size() > 200) {
+      return {Code::kInvalidArgument, "option label must be 1-200 characters"};
+    }
+    if (!seen.insert(o.id).second) {
+      return {Code::kInvalidArgument, "duplicate option id: " + o.id};
+    }
+  }
+  return Status::Ok();
+}
+
+Status OpenElection(Election& e, int64_t now_ms) {
+  if (e.status == ElectionStatus::kOpen) return Status::Ok();
+  if (e.status != ElectionStatus::kDraft) {
+    return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; it cannot be reopened"};
+  }
+  e.status = ElectionStatus::kOpen;
+  e.opened_at_ms = now_ms;
+  return Status::Ok();
+}
+
+Status CloseElection(Election& e, int64_t now_ms) {
+  if (e.status == ElectionStatus::kClosed || e.status == ElectionStatus::kFinal) return Status::Ok();
+  if (e.status != ElectionStatus::kOpen) {
+    return {Code::kConflict, "election is draft; open it before closing"};
+  }
+  e.status = ElectionStatus::kClosed;
+  e.closed_at_ms = now_ms;
+  return Status::Ok();
+}
+
+}  // namespace urna

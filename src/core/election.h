@@ -1,0 +1,51 @@
+// Election: the catalog entry voters vote in, and the rules for its life cycle.
+// Plain value type; owned by the catalog, copied freely between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace urna {
+
+enum class ElectionStatus { kDraft, kOpen, kClosed, kFinal };
+
+std::string_view ToString(ElectionStatus s);
+std::optional<ElectionStatus> ParseElectionStatus(std::string_view s);
+
+struct Option {
+  std::string id;
+  std::string label;
+};
+
+struct Election {
+  std::string id;
+  std::string title;
+  std::vector<Option> options;
+  ElectionStatus status = ElectionStatus::kDraft;
+  int64_t created_at_ms = 0;
+  int64_t opened_at_ms = 0;  // 0 = never opened
+  int64_t closed_at_ms = 0;  // 0 = not closed
+
+  const Option* FindOption(std::string_view option_id) const;
+  // True when a vote ingested at `t_ms` falls inside the open window.
+  bool AcceptsVotesAt(int64_t t_ms) const;
+};
+
+// Ids of elections, options and voters: 1-64 chars of [A-Za-z0-9_.-] (voter ids up to 128).
+bool IsValidId(std::string_view id, size_t max_len = 64);
+
+// Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
+// labels of 1-200 chars. Returns kInvalidArgument with a message naming the field.
+Status ValidateNewElection(const Election& e);
+
+// Life cycle: draft -> open -> closed (-> final, by the recount). Opening an open election or
+// closing a closed one is a no-op; any other transition is kConflict.
+Status OpenElection(Election& e, int64_t now_ms);
+Status CloseElection(Election& e, int64_t now_ms);
+
+}  // namespace urna

@@ -1,0 +1,68 @@
+#include "core/election.h"
+
+#include <gtest/gtest.h>
+
+namespace urna {
+namespace {
+
+Election Valid() {
+  Election e;
+  e.id = "final-2026";
+  e.title = "Grand final";
+  e.options = {{"a", "Alpha"}, {"b", "Beta"}};
+  return e;
+}
+
+TEST(ElectionTest, ValidElectionPasses) { EXPECT_TRUE(ValidateNewElection(Valid()).ok()); }
+
+TEST(ElectionTest, RejectsBadIdsEmptyOptionsAndDuplicates) {
+  auto e = Valid();
+  e.id = "has space";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.id = std::string(65, 'x');
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.options.clear();
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.options.push_back({"a", "Again"});
+  auto s = ValidateNewElection(e);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("duplicate option id"), std::string::npos);
+  e = Valid();
+  e.title = "";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.options[0].label = "";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+}
+
+TEST(ElectionTest, LifeCycle) {
+  auto e = Valid();
+  EXPECT_FALSE(e.AcceptsVotesAt(100));
+  EXPECT_EQ(CloseElection(e, 50).code(), Code::kConflict);  // draft cannot close
+  ASSERT_TRUE(OpenElection(e, 100).ok());
+  EXPECT_EQ(e.status, ElectionStatus::kOpen);
+  EXPECT_TRUE(OpenElection(e, 150).ok());  // idempotent, keeps the first opening time
+  EXPECT_EQ(e.opened_at_ms, 100);
+  EXPECT_FALSE(e.AcceptsVotesAt(99));
+  EXPECT_TRUE(e.AcceptsVotesAt(100));
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  EXPECT_TRUE(e.AcceptsVotesAt(199));
+  EXPECT_FALSE(e.AcceptsVotesAt(200));
+  EXPECT_EQ(OpenElection(e, 300).code(), Code::kConflict);  // never reopened
+  EXPECT_TRUE(CloseElection(e, 300).ok());
+  EXPECT_EQ(e.closed_at_ms, 200);
+}
+
+TEST(ElectionTest, StatusStrings) {
+  for (auto s : {ElectionStatus::kDraft, ElectionStatus::kOpen, ElectionStatus::kClosed,
+                 ElectionStatus::kFinal}) {
+    EXPECT_EQ(ParseElectionStatus(ToString(s)), s);
+  }
+  EXPECT_FALSE(ParseElectionStatus("paused"));
+}
+
+}  // namespace
+}  // namespace urna

@@ -1,0 +1,22 @@
+#include "core/snapshot.h"
+
+namespace urna {
+
+Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
+  Snapshot s;
+  s.election_id = election.id;
+  s.status = election.status;
+  s.seq = tally.seq;
+  s.updated_at_ms = tally.updated_at_ms;
+  s.final = election.status == ElectionStatus::kFinal;
+  s.options.reserve(election.options.size());
+  for (const auto& o : election.options) {
+    auto it = tally.votes.find(o.id);
+    uint64_t n = it == tally.votes.end() ? 0 : it->second;
+    s.total += n;
+    s.options.push_back({o.id, o.label, n});
+  }
+  return s;
+}
+
+}  // namespace urna

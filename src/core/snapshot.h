@@ -1,0 +1,32 @@
+// Snapshot: what viewers see of one election's results at one moment (DESIGN.md §4).
+// Value type; built by the read side from the catalog entry and the live tally.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/election.h"
+#include "core/tally.h"
+
+namespace urna {
+
+struct OptionResult {
+  std::string id;
+  std::string label;
+  uint64_t votes = 0;
+};
+
+struct Snapshot {
+  std::string election_id;
+  ElectionStatus status = ElectionStatus::kDraft;
+  uint64_t seq = 0;
+  uint64_t total = 0;
+  std::vector<OptionResult> options;  // in the election's option order
+  int64_t updated_at_ms = 0;
+  bool final = false;
+};
+
+Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally);
+
+}  // namespace urna

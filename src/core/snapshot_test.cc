@@ -1,0 +1,31 @@
+#include "core/snapshot.h"
+
+#include <gtest/gtest.h>
+
+namespace urna {
+namespace {
+
+TEST(SnapshotTest, OptionsInElectionOrderWithTotals) {
+  Election e;
+  e.id = "e1";
+  e.options = {{"b", "Beta"}, {"a", "Alpha"}, {"c", "Gamma"}};
+  e.status = ElectionStatus::kOpen;
+  ElectionTally t;
+  t.votes = {{"a", 3}, {"b", 5}, {"ghost", 7}};  // unknown options are not shown or summed
+  t.seq = 42;
+  t.updated_at_ms = 99;
+  auto s = BuildSnapshot(e, t);
+  ASSERT_EQ(s.options.size(), 3u);
+  EXPECT_EQ(s.options[0].id, "b");
+  EXPECT_EQ(s.options[0].votes, 5u);
+  EXPECT_EQ(s.options[1].votes, 3u);
+  EXPECT_EQ(s.options[2].votes, 0u);
+  EXPECT_EQ(s.total, 8u);
+  EXPECT_EQ(s.seq, 42u);
+  EXPECT_FALSE(s.final);
+  e.status = ElectionStatus::kFinal;
+  EXPECT_TRUE(BuildSnapshot(e, t).final);
+}
+
+}  // namespace
+}  // namespace urna

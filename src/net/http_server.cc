@@ -1,0 +1,197 @@
+#include "net/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace urna::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl {
+  HttpServerOptions opts;
+  HttpHandler& handler;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> in_flight{0};
+  uint16_t port = 0;
+
+  Impl(HttpServerOptions o, HttpHandler& h) : opts(std::move(o)), handler(h), ioc(opts.threads) {}
+  void Accept();
+};
+
+namespace {
+
+// One connection. Lives as long as an async operation holds a shared_ptr to it; all its
+// handlers run on its strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.opts.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
+    stream_.expires_after(server_.opts.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      return Write(ErrorResponse(413, "payload_too_large",
+                                 "request body exceeds " + std::to_string(server_.opts.max_body_bytes) + " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      return Write(ErrorResponse(431, "invalid_request", "request headers too large"));
+    }
+    if (ec) {
+      keep_alive_ = false;
+      return Write(ErrorResponse(400, "invalid_request", "malformed HTTP request: " + ec.message()));
+    }
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive() && !server_.draining;
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    size_t q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.if_none_match = std::string(req[http::field::if_none_match]);
+    r.body = std::move(req.body());
+    server_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    counted_ = true;
+    server_.handler.Handle(std::move(r), [self = shared_from_this()](HttpResponse resp) {
+      asio::post(self->stream_.get_executor(),
+                 [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
+    });
+  }
+
+  void Write(HttpResponse resp) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(resp.status), 11);
+    res->set(http::field::server, "urna");
+    res->set(http::field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) res->set(k, v);
+    res->body() = std::move(resp.body);
+    res->keep_alive(keep_alive_ && !server_.draining);
+    res->prepare_payload();
+    stream_.expires_after(server_.opts.idle_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      self->OnWrite(ec, res->keep_alive());
+    });
+  }
+
+  void OnWrite(beast::error_code ec, bool keep_alive) {
+    if (counted_) {
+      server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      counted_ = false;
+    }
+    if (ec || !keep_alive) return Close();
+    Read();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), *this)->Start();
+    } else if (ec == asio::error::no_descriptors) {
+      spdlog::warn("accept: out of file descriptors");
+    }
+    Accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opts.host, ec);
+  if (ec) return Status(Code::kInvalidArgument, "bad listen address " + impl_->opts.host);
+  tcp::endpoint ep(addr, impl_->opts.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(Code::kUnavailable, "cannot listen on " + impl_->opts.host + ":" +
+                                          std::to_string(impl_->opts.port) + ": " + ec.message());
+  }
+  impl_->port = a.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < impl_->opts.threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::StopAccepting() {
+  impl_->draining = true;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+}
+
+int64_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+
+void HttpServer::Stop() {
+  if (impl_->threads.empty()) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace urna::net

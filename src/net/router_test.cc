@@ -1,0 +1,41 @@
+#include "net/router.h"
+
+#include <gtest/gtest.h>
+
+namespace urna::net {
+namespace {
+
+HttpResponse Call(Router& r, std::string method, std::string path) {
+  HttpResponse out;
+  HttpRequest req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  r.Handle(std::move(req), [&](HttpResponse res) { out = std::move(res); });
+  return out;
+}
+
+TEST(RouterTest, MatchesParamsAndReportsMissingRoutes) {
+  Router r;
+  r.Add("GET", "/v1/elections/{id}", [](HttpRequest&, PathParams& p, Responder done) {
+    done({200, "text/plain", "get " + p[0], {}});
+  });
+  r.Add("POST", "/v1/elections/{id}/votes/{vote}", [](HttpRequest&, PathParams& p, Responder done) {
+    done({202, "text/plain", p[0] + "/" + p[1], {}});
+  });
+  EXPECT_EQ(Call(r, "GET", "/v1/elections/e1").body, "get e1");
+  EXPECT_EQ(Call(r, "POST", "/v1/elections/e1/votes/x").body, "e1/x");
+  auto nf = Call(r, "GET", "/v1/nothing");
+  EXPECT_EQ(nf.status, 404u);
+  EXPECT_NE(nf.body.find("\"not_found\""), std::string::npos);
+  auto na = Call(r, "DELETE", "/v1/elections/e1");
+  EXPECT_EQ(na.status, 405u);
+  EXPECT_EQ(na.headers.at(0).second, "GET");
+}
+
+TEST(RouterTest, ErrorMessagesAreEscaped) {
+  auto r = ErrorResponse(400, "invalid_request", "bad \"quote\"\n");
+  EXPECT_EQ(r.body, R"({"error":{"code":"invalid_request","message":"bad \"quote\"\u000a"}})");
+}
+
+}  // namespace
+}  // namespace urna::net

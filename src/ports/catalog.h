@@ -1,0 +1,26 @@
+// Catalog port: the elections. Embedded: RocksDB. Distributed: DynamoDB, cached per process.
+// Thread-safe. Get and List are served from memory and are cheap on hot paths.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/election.h"
+#include "core/status.h"
+
+namespace urna {
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  // kConflict if an election with this id exists.
+  virtual Status Create(const Election& election) = 0;
+  // Replaces an existing election (status changes). kNotFound if absent.
+  virtual Status Update(const Election& election) = 0;
+  // kNotFound if absent.
+  virtual Result<std::shared_ptr<const Election>> Get(std::string_view id) = 0;
+  virtual std::vector<std::shared_ptr<const Election>> List() = 0;
+};
+
+}  // namespace urna

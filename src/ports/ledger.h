@@ -1,0 +1,40 @@
+// Ledger port: the source of truth, one row per (election, voter) holding the counted vote,
+// plus every vote's receipt. Read by receipt lookups, recount and audit.
+// Embedded: RocksDB column families. Distributed: DynamoDB tables. Thread-safe; blocking.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/vote.h"
+
+namespace urna {
+
+struct Receipt {
+  std::string vote_id;
+  std::string election_id;
+  std::string voter_id;
+  std::string option_id;
+  Outcome outcome = Outcome::kPending;
+  std::string reason;
+  int64_t ingest_time_ms = 0;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  // The receipt of a vote, or nullopt if no vote has this id.
+  virtual Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) = 0;
+  // The counted vote of a voter, or nullopt.
+  virtual Result<std::optional<Receipt>> FindCounted(std::string_view election_id,
+                                                     std::string_view voter_id) = 0;
+  // Every counted vote of an election, in voter id order. Stops early if `fn` returns false.
+  virtual Status ScanCounted(std::string_view election_id,
+                             const std::function<bool(const Receipt&)>& fn) = 0;
+};
+
+}  // namespace urna

@@ -1,0 +1,53 @@
+// Processor state port: the voter index, per-partition tallies, receipts and consumed offsets,
+// committed together so a crash can neither lose nor double-count a vote.
+// Embedded: one RocksDB WriteBatch. Distributed: state store + changelog in a Kafka
+// transaction with the offsets, ledger rows by conditional put.
+// Each partition is used by one processor thread; different partitions may run in parallel.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tally.h"
+#include "core/vote.h"
+#include "ports/vote_log.h"
+
+namespace urna {
+
+struct VoterKey {
+  std::string election_id;
+  std::string voter_id;
+  bool operator==(const VoterKey&) const = default;
+};
+
+// The fate of one log entry, as the processor decided it.
+struct ProcessedVote {
+  LogEntry entry;
+  Outcome outcome = Outcome::kPending;
+  std::string reason;  // rejected: why; duplicate: the counted vote_id
+};
+
+// Everything one processed batch of a partition changes.
+struct PartitionCommit {
+  uint32_t partition = 0;
+  uint64_t next_offset = 0;            // first offset not yet processed
+  std::vector<ProcessedVote> votes;    // in log order
+  PartitionTally tally;                // absolute counts of the elections the batch changed
+};
+
+class ProcessorState {
+ public:
+  virtual ~ProcessorState() = default;
+  virtual Result<uint64_t> NextOffset(uint32_t partition) = 0;
+  // All absolute counts of a partition, with its next offset.
+  virtual Result<PartitionTally> LoadTally(uint32_t partition) = 0;
+  // For each key, the vote_id counted for that voter, if any.
+  virtual Result<std::vector<std::optional<std::string>>> FindCounted(
+      const std::vector<VoterKey>& keys) = 0;
+  // Atomically: ledger rows of counted votes, receipts, tallies, next offset.
+  virtual Status Commit(const PartitionCommit& commit) = 0;
+};
+
+}  // namespace urna

@@ -1,0 +1,115 @@
+#include "processor/partition_processor.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/memory/memory_catalog.h"
+#include "adapters/memory/memory_log.h"
+#include "adapters/memory/memory_state.h"
+
+namespace urna {
+namespace {
+
+// Records what the processor publishes.
+class RecordingReadModel : public ReadModel {
+ public:
+  Status Apply(const PartitionTally& u) override {
+    for (const auto& [e, c] : u.elections) last[e] = c;
+    ++applies;
+    return fail ? Status(Code::kUnavailable, "redis down") : Status::Ok();
+  }
+  Result<ElectionTally> Get(std::string_view) override { return ElectionTally{}; }
+  std::map<std::string, OptionCounts> last;
+  int applies = 0;
+  bool fail = false;
+};
+
+class ProcessorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Election e{"e1", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kDraft, 0, 0, 0};
+    ASSERT_TRUE(OpenElection(e, 100).ok());
+    ASSERT_TRUE(catalog.Create(e).ok());
+  }
+  void Vote(std::string id, std::string voter, std::string option, int64_t t = 150,
+            std::string election = "e1") {
+    log.Append({std::move(id), std::move(election), std::move(option), std::move(voter), t, "n"},
+               [](Status) {});
+  }
+  memory::MemoryLog log{1};
+  memory::MemoryProcessorState state;
+  memory::MemoryCatalog catalog;
+  RecordingReadModel rm;
+};
+
+TEST_F(ProcessorTest, FirstVoteWinsWithinAndAcrossBatches) {
+  Vote("v1", "alice", "a");
+  Vote("v2", "alice", "b");  // same batch: duplicate
+  Vote("v3", "bob", "b");
+  PartitionProcessor p(0, log, state, catalog, rm, /*max_batch=*/2);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  Vote("v4", "bob", "a");  // later batch: duplicate via the voter index
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kDuplicate);
+  EXPECT_EQ(state.outcomes["v3"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v4"], Outcome::kDuplicate);
+  EXPECT_EQ(rm.last["e1"]["a"], 1u);
+  EXPECT_EQ(rm.last["e1"]["b"], 1u);
+  EXPECT_EQ(p.stats().counted, 2u);
+  EXPECT_EQ(p.stats().duplicate, 2u);
+}
+
+TEST_F(ProcessorTest, RejectsUnknownOptionElectionAndLateVotes) {
+  Vote("v1", "alice", "zzz");
+  Vote("v2", "bob", "a", 50);             // before the opening
+  Vote("v3", "carol", "a", 150, "nope");  // unknown election
+  Vote("v4", "alice", "a");               // alice's rejected vote did not use up her vote
+  PartitionProcessor p(0, log, state, catalog, rm);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kRejected);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kRejected);
+  EXPECT_EQ(state.outcomes["v3"], Outcome::kRejected);
+  EXPECT_EQ(state.outcomes["v4"], Outcome::kCounted);
+  EXPECT_EQ(p.stats().rejected, 3u);
+}
+
+TEST_F(ProcessorTest, FailedCommitIsRetriedWithoutDoubleCounting) {
+  Vote("v1", "alice", "a");
+  PartitionProcessor p(0, log, state, catalog, rm);
+  state.fail_commits = true;
+  EXPECT_FALSE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_TRUE(state.outcomes.empty());
+  state.fail_commits = false;
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(*state.NextOffset(0), 1u);
+  EXPECT_EQ(rm.last["e1"]["a"], 1u);
+}
+
+TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
+  Vote("v1", "alice", "a");
+  {
+    PartitionProcessor p(0, log, state, catalog, rm);
+    ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  }
+  Vote("v2", "alice", "b");
+  Vote("v3", "bob", "a");
+  RecordingReadModel fresh;
+  PartitionProcessor p(0, log, state, catalog, fresh);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kDuplicate);
+  EXPECT_EQ(fresh.last["e1"]["a"], 2u);
+  EXPECT_EQ(fresh.last["e1"].count("b"), 0u);
+}
+
+TEST_F(ProcessorTest, ReadModelFailureDoesNotStopCounting) {
+  rm.fail = true;
+  Vote("v1", "alice", "a");
+  PartitionProcessor p(0, log, state, catalog, rm);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(*state.NextOffset(0), 1u);
+}
+
+}  // namespace
+}  // namespace urna
