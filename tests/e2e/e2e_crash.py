@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Crash test: while votes flow, `kill -9` the server, restart it on the same data dir, three
+times over. Afterwards every vote that got a 202 has a known fate, each voter who got a 202 is
+counted exactly once, nobody is counted twice, and the totals match the receipts."""
+import argparse
+import random
+import threading
+import time
+
+from harness import Checks, Server, TempDataDir, wait_for
+
+OPTIONS = ["a", "b", "c", "d"]
+E = "crash"
+KILLS = 3
+
+
+class Load:
+    """Threads voting as fast as they can until the server dies. Voter ids are never reused
+    across rounds; every 4th voter also sends a second vote straight after the first."""
+
+    def __init__(self, srv, first_voter):
+        self.srv, self.next, self.lock = srv, first_voter, threading.Lock()
+        self.acked = []        # (voter, option, vote_id) answered 202
+        self.attempted = set()  # voters with a request sent (fate unknown if unanswered)
+        self.stop = False
+
+    def take(self):
+        with self.lock:
+            self.next += 1
+            return self.next
+
+    def worker(self):
+        c = self.srv.client()
+        while not self.stop:
+            n = self.take()
+            voter = f"v{n}"
+            votes = [OPTIONS[n % 4]] + ([OPTIONS[(n + 1) % 4]] if n % 4 == 0 else [])
+            for option in votes:
+                with self.lock:
+                    self.attempted.add(voter)
+                try:
+                    s, b, _ = c.vote(E, voter, option)
+                except Exception:
+                    return  # the server is gone
+                if s == 202:
+                    with self.lock:
+                        self.acked.append((voter, option, b["vote_id"]))
+
+    def run(self, seconds, threads=8):
+        ts = [threading.Thread(target=self.worker) for _ in range(threads)]
+        for th in ts:
+            th.start()
+        return ts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--urna", required=True)
+    args = ap.parse_args()
+    t = Checks("e2e_crash")
+    rng = random.Random(7)
+    acked, attempted = [], set()
+    with TempDataDir() as d:
+        srv = Server(args.urna, d).start()
+        srv.client().create_open(E, OPTIONS)
+        next_voter = 0
+        for round_ in range(KILLS):
+            load = Load(srv, next_voter)
+            ts = load.run(0)
+            time.sleep(rng.uniform(0.8, 1.6))
+            srv.kill9()
+            load.stop = True
+            for th in ts:
+                th.join()
+            print(f"round {round_}: {len(load.acked)} votes acknowledged before kill -9", flush=True)
+            t.check(len(load.acked) > 100, f"round {round_} acknowledged votes under load")
+            acked += load.acked
+            attempted |= load.attempted
+            next_voter = load.next + 1
+            srv = Server(args.urna, d).start()
+
+        c = srv.client()
+        local = threading.local()
+
+        def settled():
+            for voter, option, vid in acked:
+                s, b, _ = c.receipt(E, voter, vid)
+                if s != 200 or b["status"] == "pending":
+                    return None
+                rec[vid] = b
+            return True
+
+        rec = {}
+        wait_for(settled, timeout=120, what="every acknowledged vote to be processed")
+        check_outcome(t, acked, attempted, rec, c.results(E))
+
+        # One more crash and restart: replay must not change anything.
+        before = c.results(E)
+        srv.kill9()
+        srv = Server(args.urna, d).start()
+        after = wait_for(lambda: (lambda r: r if r["total"] == before["total"] else None)(
+            srv.client().results(E)), what="live tally restored after restart")
+        t.check([o["votes"] for o in after["options"]] == [o["votes"] for o in before["options"]],
+                "restart without new votes changes no count")
+        t.check(after["seq"] >= before["seq"], "seq does not go backwards across restart")
+        t.check(srv.stop() == 0, "SIGTERM exits 0")
+    t.finish()
+
+
+def check_outcome(t, acked, attempted, rec, results):
+    by_voter = {}
+    for voter, option, vid in acked:
+        by_voter.setdefault(voter, []).append((option, vid))
+    counted_acked = {}
+    for voter, votes in by_voter.items():
+        fates = [rec[vid] for _, vid in votes]
+        for f in fates:
+            t.check(f["status"] in ("counted", "duplicate"), f"acked vote has a fate: {f}")
+        counted = [f for f in fates if f["status"] == "counted"]
+        t.check(len(counted) <= 1, f"{voter} counted at most once")
+        if counted:
+            counted_acked[voter] = counted[0]["option"]
+        else:
+            # All acked votes are duplicates of one vote whose 202 was lost in the crash.
+            refs = {f.get("counted_vote_id") for f in fates}
+            t.check(len(refs) == 1 and None not in refs, f"{voter}'s counted vote is one vote")
+    total = results["total"]
+    print(f"acked voters {len(by_voter)}, attempted voters {len(attempted)}, counted {total}",
+          flush=True)
+    t.check(len(by_voter) <= total <= len(attempted),
+            f"every acked voter counted once, nobody else invented: {len(by_voter)} <= {total} "
+            f"<= {len(attempted)}")
+    per_option = {o["id"]: o["votes"] for o in results["options"]}
+    for o in OPTIONS:
+        n = sum(1 for v in counted_acked.values() if v == o)
+        t.check(per_option[o] >= n, f"option {o}: {per_option[o]} >= {n} counted acked votes")
+    t.check(sum(per_option.values()) == total, "options sum to the total")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Test harness for urna's end-to-end tests: starts the real `urna serve` binary on a temp data
+dir and a free loopback port, talks HTTP to it, mints tokens independently (stdlib HMAC)."""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+VOTER_SECRET = "e2e-voter-secret"
+ADMIN_TOKEN = "e2e-admin-token"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(voter, exp_in=3600, alg="HS256", secret=VOTER_SECRET):
+    head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    claims = {"sub": voter}
+    if exp_in is not None:
+        claims["exp"] = int(time.time()) + exp_in
+    body = b64(json.dumps(claims).encode())
+    if alg == "none":
+        return f"{head}.{body}."
+    sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+class Server:
+    """One `urna serve` process. The data dir outlives restarts; stop() removes nothing."""
+
+    def __init__(self, urna, data_dir, extra_args=()):
+        self.urna, self.data_dir, self.extra = urna, data_dir, list(extra_args)
+        self.proc, self.port = None, None
+
+    def start(self):
+        env = dict(os.environ, URNA_VOTER_SECRET=VOTER_SECRET, URNA_ADMIN_TOKEN=ADMIN_TOKEN)
+        self.proc = subprocess.Popen(
+            [self.urna, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"urna did not start: {line!r} {self.proc.stdout.read()}")
+        self.port = int(m.group(1))
+        # Keep draining output so the server never blocks on a full pipe.
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        return self
+
+    @staticmethod
+    def _drain(proc):
+        for _ in proc.stdout:
+            pass
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+        return self.proc.returncode if self.proc else None
+
+    def client(self):
+        return Client(self.port)
+
+
+class Client:
+    """A keep-alive HTTP client; one per thread."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method, path, body=None, bearer=None, raw=None, headers=None):
+        h = dict(headers or {})
+        if bearer:
+            h["Authorization"] = f"Bearer {bearer}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=data, headers=h)
+            resp = self.conn.getresponse()
+            text = resp.read()
+        except (ConnectionError, http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return resp.status, parsed, resp
+
+    def admin(self, method, path, body=None):
+        return self.request(method, path, body, bearer=ADMIN_TOKEN)
+
+    def create_open(self, election, options):
+        s, b, _ = self.admin("POST", "/v1/elections", {
+            "id": election, "title": f"Test {election}",
+            "options": [{"id": o, "label": o.upper()} for o in options]})
+        assert s == 201, (s, b)
+        s, b, _ = self.admin("POST", f"/v1/elections/{election}/open")
+        assert s == 200 and b["status"] == "open", (s, b)
+
+    def vote(self, election, voter, option):
+        return self.request("POST", f"/v1/elections/{election}/votes", {"option": option},
+                            bearer=token(voter))
+
+    def receipt(self, election, voter, vote_id):
+        return self.request("GET", f"/v1/elections/{election}/votes/{vote_id}", bearer=token(voter))
+
+    def results(self, election):
+        s, b, _ = self.request("GET", f"/v1/elections/{election}/results")
+        assert s == 200, (s, b)
+        return b
+
+
+def wait_for(predicate, timeout=60, interval=0.1, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class TempDataDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="urna-e2e-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Checks:
+    """Collects assertion results so a test reports every failure, then exits non-zero."""
+
+    def __init__(self, name):
+        self.name, self.failures, self.passed = name, [], 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+            print(f"FAIL: {what}", flush=True)
+
+    def finish(self):
+        print(f"{self.name}: {self.passed} passed, {len(self.failures)} failed", flush=True)
+        raise SystemExit(1 if self.failures else 0)
