@@ -170,7 +170,10 @@ Status HttpServer::Start() {
   impl_->port = a.local_endpoint().port();
   impl_->Accept();
   for (int i = 0; i < impl_->opts.threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "urna-http");
+      impl_->ioc.run();
+    });
   }
   return Status::Ok();
 }

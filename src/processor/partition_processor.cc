@@ -17,17 +17,6 @@ PartitionProcessor::PartitionProcessor(uint32_t partition, LogReader& log, Proce
       read_model_(read_model),
       max_batch_(max_batch) {}
 
-PartitionProcessor::~PartitionProcessor() { Stop(); }
-
-void PartitionProcessor::Start() {
-  thread_ = std::thread([this] { Run(); });
-}
-
-void PartitionProcessor::Stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
 Status PartitionProcessor::Load() {
   auto t = state_.LoadTally(partition_);
   if (!t.ok()) return t.status();
@@ -40,28 +29,13 @@ Status PartitionProcessor::Load() {
   return Status::Ok();
 }
 
-void PartitionProcessor::Run() {
-  int failures = 0;
-  while (!stop_) {
-    auto s = Step(std::chrono::milliseconds(100));
-    if (s.ok()) {
-      failures = 0;
-      continue;
-    }
-    // Drop in-memory state and reload what was committed; retry with a capped backoff.
-    loaded_ = false;
-    spdlog::error("partition {}: processing failed, will retry: {}", partition_, s.message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
-  }
-}
-
-Status PartitionProcessor::Step(std::chrono::milliseconds wait) {
+Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (!loaded_) {
     if (auto s = Load(); !s.ok()) return s;
   }
   auto entries = log_.Read(partition_, tally_.next_offset, max_batch_, wait);
   if (!entries.ok()) return entries.status();
-  if (entries->empty()) return Status::Ok();
+  if (entries->empty()) return size_t{0};
 
   // Voter index lookups for the whole batch at once.
   std::vector<VoterKey> keys;
@@ -69,6 +43,7 @@ Status PartitionProcessor::Step(std::chrono::milliseconds wait) {
   for (const auto& e : *entries) keys.push_back({e.vote.election_id, e.vote.voter_id});
   auto counted = state_.FindCounted(keys);
   if (!counted.ok()) return counted.status();
+  const size_t n = entries->size();
 
   PartitionCommit commit;
   commit.partition = partition_;
@@ -114,7 +89,10 @@ Status PartitionProcessor::Step(std::chrono::milliseconds wait) {
   commit.tally.partition = partition_;
   commit.tally.next_offset = commit.next_offset;
 
-  if (auto s = state_.Commit(commit); !s.ok()) return s;
+  if (auto s = state_.Commit(commit); !s.ok()) {
+    loaded_ = false;  // reload the committed state before trying again
+    return s;
+  }
 
   next.next_offset = commit.next_offset;
   tally_ = std::move(next);
@@ -129,7 +107,7 @@ Status PartitionProcessor::Step(std::chrono::milliseconds wait) {
       spdlog::warn("partition {}: read model unavailable: {}", partition_, s.message());
     }
   }
-  return Status::Ok();
+  return n;
 }
 
 }  // namespace urna

@@ -3,12 +3,11 @@
 // commits ledger rows, receipts, tallies and the next offset atomically, then publishes the
 // partition's absolute tallies to the read model. Exactly once: state and offset move together,
 // so a replay after a crash starts after the last committed batch.
-// Owned by the Processor; runs on its own thread.
+// Owned by the Processor; Step is called by one worker thread at a time.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 
 #include "core/tally.h"
 #include "ports/catalog.h"
@@ -27,19 +26,16 @@ class PartitionProcessor {
  public:
   PartitionProcessor(uint32_t partition, LogReader& log, ProcessorState& state, Catalog& catalog,
                      ReadModel& read_model, size_t max_batch = 4096);
-  ~PartitionProcessor();
 
-  void Start();
-  // Stops after the batch in hand; blocks until the thread has exited.
-  void Stop();
-  // Processes what is available now, once (tests drive the processor with this).
-  Status Step(std::chrono::milliseconds wait);
+  // Processes one batch of what is available (waiting up to `wait` for some) and returns how
+  // many log entries it processed. On error nothing of the batch is kept in memory: the next
+  // Step reloads the committed state and tries again.
+  Result<size_t> Step(std::chrono::milliseconds wait);
 
   const ProcessorStats& stats() const { return stats_; }
 
  private:
   Status Load();
-  void Run();
 
   const uint32_t partition_;
   LogReader& log_;
@@ -51,8 +47,6 @@ class PartitionProcessor {
   bool loaded_ = false;
   PartitionTally tally_;  // absolute counts of this partition, as committed
   ProcessorStats stats_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace urna

@@ -1,20 +1,67 @@
 #include "processor/processor.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 namespace urna {
 
+namespace {
+constexpr size_t kBatch = 4096;
+}
+
 Processor::Processor(uint32_t partitions, LogReader& log, ProcessorState& state, Catalog& catalog,
-                     ReadModel& read_model) {
+                     ReadModel& read_model, ProcessorOptions options)
+    : opts_(options) {
+  opts_.workers = std::clamp<int>(opts_.workers, 1, static_cast<int>(partitions));
   for (uint32_t p = 0; p < partitions; ++p) {
-    parts_.push_back(std::make_unique<PartitionProcessor>(p, log, state, catalog, read_model));
+    parts_.push_back(std::make_unique<PartitionProcessor>(p, log, state, catalog, read_model, kBatch));
   }
 }
 
+Processor::~Processor() { Stop(); }
+
 void Processor::Start() {
-  for (auto& p : parts_) p->Start();
+  for (int w = 0; w < opts_.workers; ++w) {
+    threads_.emplace_back([this, w] {
+      pthread_setname_np(pthread_self(), "urna-process");
+      Work(w);
+    });
+  }
 }
 
 void Processor::Stop() {
-  for (auto& p : parts_) p->Stop();
+  stop_ = true;
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Processor::Work(int worker) {
+  int failures = 0;
+  while (!stop_) {
+    size_t most = 0;
+    bool failed = false;
+    for (size_t p = worker; p < parts_.size() && !stop_; p += opts_.workers) {
+      auto n = parts_[p]->Step(std::chrono::milliseconds(0));
+      if (n.ok()) {
+        most = std::max(most, *n);
+      } else {
+        failed = true;
+        spdlog::error("partition {}: processing failed, will retry: {}", p, n.status().message());
+      }
+    }
+    if (failed) {
+      // Capped backoff; the failed partitions reload their committed state on the next Step.
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
+      continue;
+    }
+    failures = 0;
+    if (most == 0) {
+      std::this_thread::sleep_for(opts_.idle_poll);
+    } else if (most < kBatch) {
+      std::this_thread::sleep_for(opts_.linger);
+    }
+  }
 }
 
 ProcessorTotals Processor::totals() const {

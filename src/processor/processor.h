@@ -1,8 +1,13 @@
-// Processor: runs one PartitionProcessor per log partition, each on its own thread, so
-// partitions are processed in parallel. Owned by the app.
+// Processor: runs the PartitionProcessors of all log partitions on a few worker threads
+// (partition p belongs to worker p % workers), so partitions are processed in parallel without
+// a thread per partition. A worker that found little to do lingers a moment before polling
+// again, so batches stay large and the threads do not wake for every fsync. Owned by the app.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "processor/partition_processor.h"
@@ -13,17 +18,30 @@ struct ProcessorTotals {
   uint64_t counted = 0, duplicate = 0, rejected = 0, batches = 0, processed_offsets = 0;
 };
 
+struct ProcessorOptions {
+  int workers = 2;
+  std::chrono::milliseconds linger{5};  // pause after a round that found less than a full batch
+  std::chrono::milliseconds idle_poll{20};
+};
+
 class Processor {
  public:
   Processor(uint32_t partitions, LogReader& log, ProcessorState& state, Catalog& catalog,
-            ReadModel& read_model);
+            ReadModel& read_model, ProcessorOptions options = {});
+  ~Processor();
   void Start();
+  // Stops after the batches in hand; joins the workers.
   void Stop();
   // Counts since start, summed over partitions; processed_offsets = sum of next offsets.
   ProcessorTotals totals() const;
 
  private:
+  void Work(int worker);
+
+  ProcessorOptions opts_;
   std::vector<std::unique_ptr<PartitionProcessor>> parts_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace urna

@@ -22,7 +22,10 @@ EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch)
     }
     durable_end_[p] = next_[p];
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "urna-log");
+    Run();
+  });
 }
 
 EmbeddedVoteLog::~EmbeddedVoteLog() {
