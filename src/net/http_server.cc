@@ -3,10 +3,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -95,19 +97,34 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Writes the response head by hand and the body as a second buffer. Beast's serializer
+  // allocates a node per header field; on the vote path that was a measurable share of the
+  // CPU per request, and a response head is simple enough to render directly.
   void Write(HttpResponse resp) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(resp.status), 11);
-    res->set(http::field::server, "urna");
-    res->set(http::field::content_type, resp.content_type);
-    for (auto& [k, v] : resp.headers) res->set(k, v);
-    res->body() = std::move(resp.body);
-    res->keep_alive(keep_alive_ && !server_.draining);
-    res->prepare_payload();
+    bool keep_alive = keep_alive_ && !server_.draining;
+    out_head_.clear();
+    out_head_ += "HTTP/1.1 ";
+    out_head_ += std::to_string(resp.status);
+    out_head_ += ' ';
+    out_head_ += http::obsolete_reason(static_cast<http::status>(resp.status));
+    out_head_ += "\r\nServer: urna\r\nContent-Type: ";
+    out_head_ += resp.content_type;
+    out_head_ += "\r\nContent-Length: ";
+    out_head_ += std::to_string(resp.body.size());
+    for (const auto& [k, v] : resp.headers) {
+      out_head_ += "\r\n";
+      out_head_ += k;
+      out_head_ += ": ";
+      out_head_ += v;
+    }
+    out_head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    out_body_ = std::move(resp.body);
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
     stream_.expires_after(server_.opts.idle_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      self->OnWrite(ec, res->keep_alive());
-    });
+    asio::async_write(stream_, bufs,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        self->OnWrite(ec, keep_alive);
+                      });
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
@@ -129,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string out_head_, out_body_;  // the response being written
   bool keep_alive_ = true;
   bool counted_ = false;
 };

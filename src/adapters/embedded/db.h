@@ -3,8 +3,10 @@
 //
 // Column families and keys (all integers big-endian so keys sort in numeric order):
 //   log       [u32 partition][u64 offset]            -> urna.v1.LogRecord
-//   receipts  vote_id                                -> urna.v1.Receipt (pending until processed)
-//   ledger    election \0 voter                      -> urna.v1.Receipt of the counted vote
+//   receipts  vote_id                                -> urna.v1.Receipt: pending (written with the
+//                                                       log entry), then duplicate or rejected
+//   ledger    election \0 voter                      -> urna.v1.Receipt of the counted vote (a
+//                                                       counted vote's receipts row stays pending)
 //   tallies   [u32 partition] election \0 option     -> u64 count (absolute)
 //   offsets   [u32 partition]                        -> u64 next offset to process
 //   catalog   election id                            -> urna.v1.Election

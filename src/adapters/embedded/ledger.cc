@@ -20,7 +20,13 @@ Result<std::optional<Receipt>> EmbeddedLedger::GetReceipt(rocksdb::ColumnFamilyH
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote_id) {
-  return GetReceipt(db_.receipts(), vote_id);
+  auto r = GetReceipt(db_.receipts(), vote_id);
+  if (!r.ok() || !r->has_value() || (*r)->outcome != Outcome::kPending) return r;
+  // Counted votes keep their pending receipt; the voter's ledger row says whether it counted.
+  auto counted = FindCounted((*r)->election_id, (*r)->voter_id);
+  if (!counted.ok()) return counted.status();
+  if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
+  return r;
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindCounted(std::string_view election_id,

@@ -85,9 +85,12 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
               pv.outcome, pv.reason, v.ingest_time_ms};
     std::string bytes = codec::EncodeReceipt(r);
     if (pv.outcome == Outcome::kCounted) {
+      // The ledger row is the counted vote's receipt; its pending receipt is resolved through
+      // it (EmbeddedLedger::FindReceipt), which spares a second write per counted vote.
       wb.Put(db_.ledger(), VoterKeyBytes(v.election_id, v.voter_id), bytes);
+    } else {
+      wb.Put(db_.receipts(), v.vote_id, bytes);
     }
-    wb.Put(db_.receipts(), v.vote_id, bytes);
   }
   for (const auto& [election, counts] : c.tally.elections) {
     for (const auto& [option, n] : counts) {
