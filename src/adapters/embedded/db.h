@@ -3,8 +3,9 @@
 //
 // Column families and keys (all integers big-endian so keys sort in numeric order):
 //   log       [u32 partition][u64 offset]            -> urna.v1.LogRecord
-//   receipts  vote_id                                -> urna.v1.Receipt: pending (written with the
-//                                                       log entry), then duplicate or rejected
+//   receipts  vote_id                                -> pending: the 12-byte log key of the vote
+//                                                       (written with it); once processed, an
+//                                                       urna.v1.Receipt (duplicate or rejected)
 //   ledger    election \0 voter                      -> urna.v1.Receipt of the counted vote (a
 //                                                       counted vote's receipts row stays pending)
 //   tallies   [u32 partition] election \0 option     -> u64 count (absolute)
@@ -55,6 +56,7 @@ void PutU32(std::string& out, uint32_t v);
 void PutU64(std::string& out, uint64_t v);
 uint32_t GetU32(std::string_view in);
 uint64_t GetU64(std::string_view in);
+inline constexpr size_t kLogKeySize = 12;
 std::string LogKey(uint32_t partition, uint64_t offset);
 std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_id);
 

@@ -20,13 +20,27 @@ Result<std::optional<Receipt>> EmbeddedLedger::GetReceipt(rocksdb::ColumnFamilyH
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote_id) {
-  auto r = GetReceipt(db_.receipts(), vote_id);
-  if (!r.ok() || !r->has_value() || (*r)->outcome != Outcome::kPending) return r;
-  // Counted votes keep their pending receipt; the voter's ledger row says whether it counted.
-  auto counted = FindCounted((*r)->election_id, (*r)->voter_id);
+  std::string v;
+  auto s = db_.db()->Get(rocksdb::ReadOptions(), db_.receipts(), vote_id, &v);
+  if (s.IsNotFound()) return std::optional<Receipt>();
+  if (!s.ok()) return Status(Code::kUnavailable, "receipt read: " + s.ToString());
+  if (v.size() != kLogKeySize) {  // processed: duplicate or rejected
+    auto r = codec::DecodeReceipt(v);
+    if (!r.ok()) return r.status();
+    return std::optional<Receipt>(std::move(*r));
+  }
+  // Pending pointer to the log entry. Counted votes keep it: the voter's ledger row tells.
+  std::string record;
+  s = db_.db()->Get(rocksdb::ReadOptions(), db_.log(), v, &record);
+  if (!s.ok()) return Status(Code::kInternal, "receipt points at a missing log entry");
+  auto vote = codec::DecodeVoteRecord(record);
+  if (!vote.ok()) return vote.status();
+  auto counted = FindCounted(vote->election_id, vote->voter_id);
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
-  return r;
+  return std::optional<Receipt>(Receipt{vote->vote_id, vote->election_id, vote->voter_id,
+                                        vote->option_id, Outcome::kPending, {},
+                                        vote->ingest_time_ms});
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindCounted(std::string_view election_id,

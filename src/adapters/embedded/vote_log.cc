@@ -39,11 +39,8 @@ EmbeddedVoteLog::~EmbeddedVoteLog() {
 }
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
-  Receipt pending{vote.vote_id, vote.election_id, vote.voter_id, vote.option_id,
-                  Outcome::kPending, {}, vote.ingest_time_ms};
   Pending p{PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
-            codec::EncodeVoteRecord(vote), codec::EncodeReceipt(pending), std::move(vote.vote_id),
-            std::move(done)};
+            codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)};
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -92,8 +89,9 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
   for (auto& p : batch) {
-    wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
-    wb.Put(db_.receipts(), p.vote_id, p.receipt);
+    std::string key = LogKey(p.partition, next_[p.partition]++);
+    wb.Put(db_.log(), key, p.record);
+    wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
   }
   rocksdb::WriteOptions w;
   w.sync = true;  // G1: acknowledged only once fsync'd

@@ -1,6 +1,6 @@
 // EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
 // one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
-// pending receipts) with one fsync, then completes every vote of the batch. While a batch
+// pending receipts that point at them) with one fsync, then completes every vote of the batch. While a batch
 // syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
@@ -43,7 +43,6 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   struct Pending {
     uint32_t partition;
     std::string record;   // encoded LogRecord
-    std::string receipt;  // encoded pending Receipt
     std::string vote_id;
     AppendDone done;
   };
