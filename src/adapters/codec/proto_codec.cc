@@ -6,7 +6,10 @@
 namespace urna::codec {
 
 std::string EncodeVoteRecord(const VoteEvent& vote) {
-  urna::v1::LogRecord rec;
+  // Reused per thread: Clear() keeps the field strings' capacity, so encoding a vote on the
+  // hot path does not allocate a message each time.
+  thread_local urna::v1::LogRecord rec;
+  rec.Clear();
   auto* v = rec.mutable_vote();
   v->set_vote_id(vote.vote_id);
   v->set_election_id(vote.election_id);
@@ -18,7 +21,7 @@ std::string EncodeVoteRecord(const VoteEvent& vote) {
 }
 
 Result<VoteEvent> DecodeVoteRecord(std::string_view bytes) {
-  urna::v1::LogRecord rec;
+  thread_local urna::v1::LogRecord rec;  // reused per thread, as above
   if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !rec.has_vote()) {
     return Status(Code::kInternal, "corrupt log record");
   }
