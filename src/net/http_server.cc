@@ -2,13 +2,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -24,24 +26,38 @@ using tcp = asio::ip::tcp;
 struct HttpServer::Impl {
   HttpServerOptions opts;
   HttpHandler& handler;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // One io_context per network thread; a connection lives on one of them for its whole life,
+  // so its handlers never run concurrently and need no strand.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  size_t next_context = 0;
+  std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> in_flight{0};
   uint16_t port = 0;
 
-  Impl(HttpServerOptions o, HttpHandler& h) : opts(std::move(o)), handler(h), ioc(opts.threads) {}
+  Impl(HttpServerOptions o, HttpHandler& h) : opts(std::move(o)), handler(h) {
+    for (int i = 0; i < std::max(1, opts.threads); ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      guards.push_back(asio::make_work_guard(*contexts.back()));
+    }
+    acceptor.emplace(*contexts[0]);
+  }
   void Accept();
 };
 
 namespace {
 
+using Executor = asio::io_context::executor_type;
+using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+
 // One connection. Lives as long as an async operation holds a shared_ptr to it; all its
-// handlers run on its strand.
+// handlers run on the one thread of its io_context.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
+  Session(Socket socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {}
 
   void Start() {
@@ -142,7 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -154,8 +170,9 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  auto& ctx = *contexts[next_context++ % contexts.size()];
+  acceptor->async_accept(ctx.get_executor(), [this](beast::error_code ec, Socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<Session>(std::move(socket), *this)->Start();
@@ -176,7 +193,7 @@ Status HttpServer::Start() {
   auto addr = asio::ip::make_address(impl_->opts.host, ec);
   if (ec) return Status(Code::kInvalidArgument, "bad listen address " + impl_->opts.host);
   tcp::endpoint ep(addr, impl_->opts.port);
-  auto& a = impl_->acceptor;
+  auto& a = *impl_->acceptor;
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
@@ -187,10 +204,10 @@ Status HttpServer::Start() {
   }
   impl_->port = a.local_endpoint().port();
   impl_->Accept();
-  for (int i = 0; i < impl_->opts.threads; ++i) {
-    impl_->threads.emplace_back([this] {
+  for (auto& ctx : impl_->contexts) {
+    impl_->threads.emplace_back([c = ctx.get()] {
       pthread_setname_np(pthread_self(), "urna-http");
-      impl_->ioc.run();
+      c->run();
     });
   }
   return Status::Ok();
@@ -200,9 +217,9 @@ uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::StopAccepting() {
   impl_->draining = true;
-  asio::post(impl_->ioc, [this] {
+  asio::post(*impl_->contexts[0], [this] {
     beast::error_code ec;
-    impl_->acceptor.close(ec);
+    impl_->acceptor->close(ec);
   });
 }
 
@@ -210,7 +227,7 @@ int64_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
 
 void HttpServer::Stop() {
   if (impl_->threads.empty()) return;
-  impl_->ioc.stop();
+  for (auto& c : impl_->contexts) c->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
