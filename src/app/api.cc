@@ -15,7 +15,9 @@ Api::Api(ApiDeps deps) : d_(std::move(deps)) {
   });
 }
 
-Api::~Api() { pool_.join(); }
+Api::~Api() { Shutdown(); }
+
+void Api::Shutdown() { pool_.join(); }
 
 void Api::OffThread(net::Responder respond, std::function<net::HttpResponse()> fn) {
   boost::asio::post(pool_, [respond = std::move(respond), fn = std::move(fn)] { respond(fn()); });

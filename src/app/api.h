@@ -36,6 +36,8 @@ class Api {
   explicit Api(ApiDeps deps);
   ~Api();
   net::HttpHandler& handler() { return router_; }
+  // Waits for the storage calls in progress; call before stopping the HTTP server.
+  void Shutdown();
 
  private:
   void AddElectionRoutes();

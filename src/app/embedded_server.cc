@@ -115,9 +115,10 @@ int RunEmbeddedServer(const ServeOptions& o) {
   spdlog::info("signal {}: draining", sig);
   server.StopAccepting();
   log.Drain();  // every queued vote is now durable (202) or failed (503), its answer posted
-  for (int i = 0; i < 200 && server.in_flight() > 0; ++i) {
+  for (int i = 0; i < 200 && server.in_flight() > 0; ++i) {  // let the answers go out
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  api.Shutdown();
   server.Stop();
   processor.Stop();
   auto g = log.stats();

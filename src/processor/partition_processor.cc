@@ -51,7 +51,6 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   commit.votes.reserve(entries->size());
   std::map<std::string, std::string, std::less<>> counted_in_batch;  // voter key -> vote_id
   std::unordered_map<std::string, std::shared_ptr<const Election>> elections;
-  PartitionTally next = tally_;
   uint64_t n_counted = 0, n_dup = 0, n_rej = 0;
 
   for (size_t i = 0; i < entries->size(); ++i) {
@@ -70,7 +69,7 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
     ProcessedVote pv{std::move(entry), verdict.outcome, std::string(verdict.reason)};
     switch (verdict.outcome) {
       case Outcome::kCounted:
-        ++next.elections[pv.entry.vote.election_id][pv.entry.vote.option_id];
+        ++tally_.elections[pv.entry.vote.election_id][pv.entry.vote.option_id];
         commit.tally.elections[pv.entry.vote.election_id];  // mark touched
         counted_in_batch.emplace(std::move(key), pv.entry.vote.vote_id);
         ++n_counted;
@@ -85,17 +84,16 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
     }
     commit.votes.push_back(std::move(pv));
   }
-  for (auto& [election, counts] : commit.tally.elections) counts = next.elections[election];
+  for (auto& [election, counts] : commit.tally.elections) counts = tally_.elections[election];
   commit.tally.partition = partition_;
   commit.tally.next_offset = commit.next_offset;
 
   if (auto s = state_.Commit(commit); !s.ok()) {
-    loaded_ = false;  // reload the committed state before trying again
+    loaded_ = false;  // tally_ holds uncommitted counts: reload the committed state first
     return s;
   }
 
-  next.next_offset = commit.next_offset;
-  tally_ = std::move(next);
+  tally_.next_offset = commit.next_offset;
   stats_.counted += n_counted;
   stats_.duplicate += n_dup;
   stats_.rejected += n_rej;

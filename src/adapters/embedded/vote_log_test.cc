@@ -43,7 +43,9 @@ TEST(EmbeddedVoteLogTest, AcknowledgedVotesSurviveReopenInOrder) {
       const auto& e = (*entries)[i];
       EXPECT_EQ(e.offset, i);
       EXPECT_EQ(PartitionFor(e.vote.election_id, e.vote.voter_id, 4), p);
-      if (i > 0) EXPECT_LT((*entries)[i - 1].vote.ingest_time_ms, e.vote.ingest_time_ms);
+      if (i > 0) {
+        EXPECT_LT((*entries)[i - 1].vote.ingest_time_ms, e.vote.ingest_time_ms);
+      }
     }
     total += entries->size();
     EXPECT_EQ(log.end_offset(p), entries->size());  // recovered end offsets
