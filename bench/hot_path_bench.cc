@@ -38,7 +38,8 @@ void BM_DecodeVoteRecord(benchmark::State& state) {
 BENCHMARK(BM_DecodeVoteRecord);
 
 void BM_PartitionFor(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(urna::PartitionFor("grand-final", "voter-123456", 8));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(urna::PartitionFor("grand-final", "voter-123456", 8));
 }
 BENCHMARK(BM_PartitionFor);
 

@@ -10,9 +10,10 @@ Api::Api(ApiDeps deps) : d_(std::move(deps)) {
   router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
     respond({200, "application/json", R"({"status":"ok"})", {}});
   });
-  router_.Add("GET", "/metrics", [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-    respond({200, "text/plain; version=0.0.4", d_.metrics ? d_.metrics() : "", {}});
-  });
+  router_.Add("GET", "/metrics",
+              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+                respond({200, "text/plain; version=0.0.4", d_.metrics ? d_.metrics() : "", {}});
+              });
 }
 
 Api::~Api() { Shutdown(); }
@@ -33,7 +34,8 @@ Result<std::string> Api::Voter(const net::HttpRequest& req) const {
 
 Status Api::Admin(const net::HttpRequest& req) const {
   auto token = BearerToken(req.authorization);
-  if (token.empty()) return Status(Code::kUnauthenticated, "send Authorization: Bearer <admin token>");
+  if (token.empty())
+    return Status(Code::kUnauthenticated, "send Authorization: Bearer <admin token>");
   if (!AdminTokenMatches(d_.admin_token, token)) {
     return Status(Code::kPermissionDenied, "this call needs the admin token");
   }

@@ -26,8 +26,8 @@ void PrintDemoHelp(const std::string& url, const std::string& data_dir,
       "  vote:         curl -X POST %s/v1/elections/%s/votes -H \"Authorization: Bearer $TOKEN\" "
       "-d '{\"option\":\"aurora\"}'\n"
       "  results:      curl %s/v1/elections/%s/results\n\n",
-      kDemoElection, admin_token.c_str(), data_dir.c_str(), url.c_str(), kDemoElection,
-      url.c_str(), kDemoElection);
+      kDemoElection, admin_token.c_str(), data_dir.c_str(), url.c_str(), kDemoElection, url.c_str(),
+      kDemoElection);
 }
 
 }  // namespace urna::app

@@ -29,7 +29,8 @@ Result<Election> ElectionFromJson(const json::object& o) {
     const json::value* id = oo ? oo->if_contains("id") : nullptr;
     const json::value* label = oo ? oo->if_contains("label") : nullptr;
     if (!id || !label || !id->is_string() || !label->is_string()) {
-      return Status(Code::kInvalidArgument, "each option must be {\"id\": string, \"label\": string}");
+      return Status(Code::kInvalidArgument,
+                    "each option must be {\"id\": string, \"label\": string}");
     }
     e.options.push_back({std::string(id->as_string()), std::string(label->as_string())});
   }
@@ -40,35 +41,35 @@ Result<Election> ElectionFromJson(const json::object& o) {
 }  // namespace
 
 void Api::AddElectionRoutes() {
-  router_.Add("POST", "/v1/elections", [this](net::HttpRequest& req, net::PathParams&,
-                                              net::Responder respond) {
-    if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-    auto body = ParseObject(req.body);
-    if (!body.ok()) return respond(StatusResponse(body.status()));
-    auto e = ElectionFromJson(*body);
-    if (!e.ok()) return respond(StatusResponse(e.status()));
-    e->created_at_ms = d_.clock.NowMs();
-    OffThread(std::move(respond), [this, e = std::move(*e)] {
-      if (auto s = d_.catalog.Create(e); !s.ok()) return StatusResponse(s);
-      auto r = JsonResponse(201, ElectionJson(e));
-      r.headers.emplace_back("Location", "/v1/elections/" + e.id);
-      return r;
-    });
-  });
+  router_.Add("POST", "/v1/elections",
+              [this](net::HttpRequest& req, net::PathParams&, net::Responder respond) {
+                if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+                auto body = ParseObject(req.body);
+                if (!body.ok()) return respond(StatusResponse(body.status()));
+                auto e = ElectionFromJson(*body);
+                if (!e.ok()) return respond(StatusResponse(e.status()));
+                e->created_at_ms = d_.clock.NowMs();
+                OffThread(std::move(respond), [this, e = std::move(*e)] {
+                  if (auto s = d_.catalog.Create(e); !s.ok()) return StatusResponse(s);
+                  auto r = JsonResponse(201, ElectionJson(e));
+                  r.headers.emplace_back("Location", "/v1/elections/" + e.id);
+                  return r;
+                });
+              });
 
-  router_.Add("GET", "/v1/elections", [this](net::HttpRequest&, net::PathParams&,
-                                             net::Responder respond) {
-    json::array list;
-    for (const auto& e : d_.catalog.List()) list.push_back(ElectionJson(*e));
-    respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
-  });
+  router_.Add("GET", "/v1/elections",
+              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+                json::array list;
+                for (const auto& e : d_.catalog.List()) list.push_back(ElectionJson(*e));
+                respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
+              });
 
-  router_.Add("GET", "/v1/elections/{id}", [this](net::HttpRequest&, net::PathParams& p,
-                                                  net::Responder respond) {
-    auto e = d_.catalog.Get(p[0]);
-    if (!e.ok()) return respond(StatusResponse(e.status()));
-    respond(JsonResponse(200, ElectionJson(**e)));
-  });
+  router_.Add("GET", "/v1/elections/{id}",
+              [this](net::HttpRequest&, net::PathParams& p, net::Responder respond) {
+                auto e = d_.catalog.Get(p[0]);
+                if (!e.ok()) return respond(StatusResponse(e.status()));
+                respond(JsonResponse(200, ElectionJson(**e)));
+              });
 
   auto lifecycle = [this](bool open) {
     return [this, open](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {

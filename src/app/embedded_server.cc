@@ -23,9 +23,11 @@ namespace urna::app {
 
 std::pair<std::string, uint16_t> ParseListen(const std::string& listen) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("listen must be HOST:PORT: " + listen);
+  if (colon == std::string::npos)
+    throw std::invalid_argument("listen must be HOST:PORT: " + listen);
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = std::stoi(listen.substr(colon + 1));
   if (port < 0 || port > 65535) throw std::invalid_argument("port out of range: " + listen);
   return {host.empty() ? "0.0.0.0" : host, static_cast<uint16_t>(port)};

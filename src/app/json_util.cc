@@ -64,20 +64,29 @@ net::HttpResponse JsonResponse(unsigned status, const json::value& v) {
 
 net::HttpResponse StatusResponse(const Status& s) {
   switch (s.code()) {
-    case Code::kOk: return JsonResponse(200, json::object{});
-    case Code::kInvalidArgument: return net::ErrorResponse(400, "invalid_request", s.message());
-    case Code::kUnauthenticated: return net::ErrorResponse(401, "unauthorized", s.message());
-    case Code::kPermissionDenied: return net::ErrorResponse(403, "forbidden", s.message());
-    case Code::kNotFound: return net::ErrorResponse(404, "not_found", s.message());
-    case Code::kNotOpen: return net::ErrorResponse(409, "election_not_open", s.message());
-    case Code::kConflict: return net::ErrorResponse(409, "conflict", s.message());
-    case Code::kUnknownOption: return net::ErrorResponse(422, "unknown_option", s.message());
+    case Code::kOk:
+      return JsonResponse(200, json::object{});
+    case Code::kInvalidArgument:
+      return net::ErrorResponse(400, "invalid_request", s.message());
+    case Code::kUnauthenticated:
+      return net::ErrorResponse(401, "unauthorized", s.message());
+    case Code::kPermissionDenied:
+      return net::ErrorResponse(403, "forbidden", s.message());
+    case Code::kNotFound:
+      return net::ErrorResponse(404, "not_found", s.message());
+    case Code::kNotOpen:
+      return net::ErrorResponse(409, "election_not_open", s.message());
+    case Code::kConflict:
+      return net::ErrorResponse(409, "conflict", s.message());
+    case Code::kUnknownOption:
+      return net::ErrorResponse(422, "unknown_option", s.message());
     case Code::kUnavailable: {
       auto r = net::ErrorResponse(503, "unavailable", s.message());
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }
-    case Code::kInternal: break;
+    case Code::kInternal:
+      break;
   }
   return net::ErrorResponse(500, "internal", s.message());
 }

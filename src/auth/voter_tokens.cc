@@ -58,8 +58,7 @@ Result<std::string> VoterTokens::Mint(std::string_view voter_id, std::chrono::se
   if (jwt_add_grant(jwt.get(), "sub", sub.c_str()) != 0 ||
       jwt_add_grant_int(jwt.get(), "iat", now_s) != 0 ||
       jwt_add_grant_int(jwt.get(), "exp", now_s + ttl.count()) != 0 ||
-      jwt_set_alg(jwt.get(), JWT_ALG_HS256,
-                  reinterpret_cast<const unsigned char*>(secret_.data()),
+      jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret_.data()),
                   static_cast<int>(secret_.size())) != 0) {
     return Status(Code::kInternal, "cannot build token");
   }

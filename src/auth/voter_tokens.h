@@ -21,7 +21,8 @@ class VoterTokens {
   Result<std::string> Verify(std::string_view token, int64_t now_s) const;
 
   // A token for `voter_id` valid for `ttl`.
-  Result<std::string> Mint(std::string_view voter_id, std::chrono::seconds ttl, int64_t now_s) const;
+  Result<std::string> Mint(std::string_view voter_id, std::chrono::seconds ttl,
+                           int64_t now_s) const;
 
  private:
   std::string secret_;

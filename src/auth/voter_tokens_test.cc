@@ -41,8 +41,8 @@ TEST(VoterTokensTest, RejectsExpiredBadSignatureOtherAlgorithmsAndNone) {
   EXPECT_FALSE(VoterTokens("other").Verify(*tok, kNow).ok());
   EXPECT_FALSE(t.Verify(Raw(JWT_ALG_HS512, "secret-1", "alice", kNow + 60), kNow).ok());
   EXPECT_FALSE(t.Verify(Raw(JWT_ALG_NONE, "", "alice", kNow + 60), kNow).ok());
-  EXPECT_FALSE(t.Verify(Raw(JWT_ALG_HS256, "secret-1", "", kNow + 60), kNow).ok());      // no sub
-  EXPECT_FALSE(t.Verify(Raw(JWT_ALG_HS256, "secret-1", "a b", kNow + 60), kNow).ok());   // bad sub
+  EXPECT_FALSE(t.Verify(Raw(JWT_ALG_HS256, "secret-1", "", kNow + 60), kNow).ok());     // no sub
+  EXPECT_FALSE(t.Verify(Raw(JWT_ALG_HS256, "secret-1", "a b", kNow + 60), kNow).ok());  // bad sub
   EXPECT_TRUE(t.Verify(Raw(JWT_ALG_HS256, "secret-1", "bob", kNow + 60), kNow).ok());
   EXPECT_FALSE(t.Verify("garbage", kNow).ok());
   EXPECT_FALSE(t.Verify("", kNow).ok());

@@ -1,7 +1,7 @@
 // urna: the command line. `urna serve` runs the embedded deployment; `urna token` mints a
 // voter token. See README.md.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -25,7 +25,11 @@ std::chrono::seconds ParseTtl(const std::string& s) {
   size_t used = 0;
   long n = std::stol(s, &used);
   std::string unit = s.substr(used);
-  long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  long mult = unit.empty() || unit == "s" ? 1
+              : unit == "m"               ? 60
+              : unit == "h"               ? 3600
+              : unit == "d"               ? 86400
+                                          : 0;
   if (mult == 0 || n <= 0) throw std::invalid_argument("ttl must look like 90s, 15m, 1h or 2d");
   return std::chrono::seconds(n * mult);
 }
@@ -33,23 +37,29 @@ std::chrono::seconds ParseTtl(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"urna: real-time voting. Votes are durable before they are acknowledged, and each "
-               "voter counts exactly once."};
+  CLI::App cli{
+      "urna: real-time voting. Votes are durable before they are acknowledged, and each "
+      "voter counts exactly once."};
   cli.require_subcommand(1);
 
   urna::app::ServeOptions serve;
   serve.data_dir = EnvOr("URNA_DATA_DIR", serve.data_dir);
   serve.listen = EnvOr("URNA_LISTEN", serve.listen);
-  auto* s = cli.add_subcommand("serve", "Run the embedded voting service (one process, one data dir)");
-  s->add_option("--data-dir", serve.data_dir, "Data directory (env URNA_DATA_DIR)")->capture_default_str();
+  auto* s =
+      cli.add_subcommand("serve", "Run the embedded voting service (one process, one data dir)");
+  s->add_option("--data-dir", serve.data_dir, "Data directory (env URNA_DATA_DIR)")
+      ->capture_default_str();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
       ->capture_default_str();
   s->add_flag("--demo", serve.demo, "Create and open a demo election; print tokens to try it");
-  s->add_option("--http-threads", serve.http_threads, "Network threads")->capture_default_str()
+  s->add_option("--http-threads", serve.http_threads, "Network threads")
+      ->capture_default_str()
       ->check(CLI::Range(1, 64));
   s->add_option("--partitions", serve.partitions, "Log partitions of a new data dir")
-      ->capture_default_str()->check(CLI::Range(1, 1024));
-  s->add_option("--node-id", serve.node_id, "Name of this node in vote events")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  s->add_option("--node-id", serve.node_id, "Name of this node in vote events")
+      ->capture_default_str();
 
   std::string voter, ttl = "1h", token_dir = serve.data_dir;
   auto* t = cli.add_subcommand("token", "Print a voter token (HS256 JWT, sub = voter id)");

@@ -6,10 +6,14 @@ namespace urna {
 
 std::string_view ToString(ElectionStatus s) {
   switch (s) {
-    case ElectionStatus::kDraft: return "draft";
-    case ElectionStatus::kOpen: return "open";
-    case ElectionStatus::kClosed: return "closed";
-    case ElectionStatus::kFinal: return "final";
+    case ElectionStatus::kDraft:
+      return "draft";
+    case ElectionStatus::kOpen:
+      return "open";
+    case ElectionStatus::kClosed:
+      return "closed";
+    case ElectionStatus::kFinal:
+      return "final";
   }
   return "draft";
 }
@@ -72,7 +76,8 @@ Status ValidateNewElection(const Election& e) {
 Status OpenElection(Election& e, int64_t now_ms) {
   if (e.status == ElectionStatus::kOpen) return Status::Ok();
   if (e.status != ElectionStatus::kDraft) {
-    return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; it cannot be reopened"};
+    return {Code::kConflict,
+            "election is " + std::string(ToString(e.status)) + "; it cannot be reopened"};
   }
   e.status = ElectionStatus::kOpen;
   e.opened_at_ms = now_ms;
@@ -80,7 +85,8 @@ Status OpenElection(Election& e, int64_t now_ms) {
 }
 
 Status CloseElection(Election& e, int64_t now_ms) {
-  if (e.status == ElectionStatus::kClosed || e.status == ElectionStatus::kFinal) return Status::Ok();
+  if (e.status == ElectionStatus::kClosed || e.status == ElectionStatus::kFinal)
+    return Status::Ok();
   if (e.status != ElectionStatus::kOpen) {
     return {Code::kConflict, "election is draft; open it before closing"};
   }

@@ -13,14 +13,14 @@ namespace urna {
 // errors to kUnavailable (retryable) or kInternal (not retryable).
 enum class Code {
   kOk,
-  kInvalidArgument,   // malformed request or value
+  kInvalidArgument,  // malformed request or value
   kNotFound,
-  kConflict,          // exists already / wrong state for the operation
-  kNotOpen,           // election not open for votes
+  kConflict,  // exists already / wrong state for the operation
+  kNotOpen,   // election not open for votes
   kUnknownOption,
   kUnauthenticated,
   kPermissionDenied,
-  kUnavailable,       // retryable: storage slow or down, shutting down
+  kUnavailable,  // retryable: storage slow or down, shutting down
   kInternal,
 };
 
@@ -43,8 +43,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}    // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   T& value() { return std::get<0>(v_); }

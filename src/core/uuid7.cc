@@ -23,7 +23,7 @@ int HexVal(char c) {
 std::string NewUuid7(int64_t now_ms) {
   thread_local Gen g;
   if (now_ms <= g.last_ms) {
-    now_ms = g.last_ms;  // clock went back or same ms: keep order with the counter
+    now_ms = g.last_ms;          // clock went back or same ms: keep order with the counter
     if (++g.counter > 0x0fff) {  // counter exhausted: borrow the next millisecond
       ++now_ms;
       g.counter = static_cast<uint16_t>(g.rng() & 0x01ff);

@@ -4,10 +4,14 @@ namespace urna {
 
 std::string_view ToString(Outcome o) {
   switch (o) {
-    case Outcome::kPending: return "pending";
-    case Outcome::kCounted: return "counted";
-    case Outcome::kDuplicate: return "duplicate";
-    case Outcome::kRejected: return "rejected";
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kCounted:
+      return "counted";
+    case Outcome::kDuplicate:
+      return "duplicate";
+    case Outcome::kRejected:
+      return "rejected";
   }
   return "pending";
 }
@@ -30,8 +34,8 @@ Status CheckVoteAdmissible(const Election& election, std::string_view option_id,
                                 std::string(ToString(election.status)) + ", not open for votes"};
   }
   if (election.FindOption(option_id) == nullptr) {
-    return {Code::kUnknownOption, "election " + election.id + " has no option '" +
-                                      std::string(option_id) + "'"};
+    return {Code::kUnknownOption,
+            "election " + election.id + " has no option '" + std::string(option_id) + "'"};
   }
   return Status::Ok();
 }

@@ -16,7 +16,9 @@ Election OpenAt(int64_t t) {
   return e;
 }
 
-VoteEvent Vote(std::string option, int64_t t) { return {"id", "e1", std::move(option), "v1", t, "n"}; }
+VoteEvent Vote(std::string option, int64_t t) {
+  return {"id", "e1", std::move(option), "v1", t, "n"};
+}
 
 TEST(DecideVoteTest, FirstVoteCountsLaterOnesAreDuplicates) {
   auto e = OpenAt(100);

@@ -11,8 +11,9 @@ void IngestService::CastVote(std::string_view election_id, std::string_view vote
   int64_t now = clock_.NowMs();
   if (auto s = CheckVoteAdmissible(**election, option_id, now); !s.ok()) return done(s);
 
-  VoteEvent vote{NewUuid7(now), std::string(election_id), std::string(option_id),
-                 std::string(voter_id), now, node_id_};
+  VoteEvent vote{
+      NewUuid7(now), std::string(election_id), std::string(option_id), std::string(voter_id), now,
+      node_id_};
   std::string vote_id = vote.vote_id;
   log_.Append(std::move(vote), [done = std::move(done), vote_id = std::move(vote_id)](Status s) {
     if (s.ok()) {
@@ -24,13 +25,13 @@ void IngestService::CastVote(std::string_view election_id, std::string_view vote
 }
 
 Result<Receipt> IngestService::LookupReceipt(Ledger& ledger, std::string_view election_id,
-                                             std::string_view vote_id,
-                                             std::string_view voter_id) {
+                                             std::string_view vote_id, std::string_view voter_id) {
   if (!IsUuid7(vote_id)) return Status(Code::kInvalidArgument, "vote_id is not a UUIDv7");
   auto r = ledger.FindReceipt(vote_id);
   if (!r.ok()) return r.status();
   if (!r->has_value() || (*r)->election_id != election_id || (*r)->voter_id != voter_id) {
-    return Status(Code::kNotFound, "no vote " + std::string(vote_id) + " of yours in this election");
+    return Status(Code::kNotFound,
+                  "no vote " + std::string(vote_id) + " of yours in this election");
   }
   return std::move(**r);
 }

@@ -24,8 +24,8 @@ class IngestService {
   IngestService(Catalog& catalog, VoteLog& log, const Clock& clock, std::string node_id)
       : catalog_(catalog), log_(log), clock_(clock), node_id_(std::move(node_id)) {}
 
-  void CastVote(std::string_view election_id, std::string_view voter_id,
-                std::string_view option_id, CastDone done);
+  void CastVote(std::string_view election_id, std::string_view voter_id, std::string_view option_id,
+                CastDone done);
 
   // The receipt of `vote_id` if `voter_id` cast it in `election_id` (kNotFound otherwise, so
   // nobody learns about other voters' votes). Blocking: call off the network threads.

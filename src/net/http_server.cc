@@ -1,16 +1,16 @@
 #include "net/http_server.h"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -57,8 +57,7 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 // handlers run on the one thread of its io_context.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(Socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
 
   void Start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -70,8 +69,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.opts.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
     stream_.expires_after(server_.opts.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -82,8 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return Write(ErrorResponse(413, "payload_too_large",
-                                 "request body exceeds " + std::to_string(server_.opts.max_body_bytes) + " bytes"));
+      return Write(ErrorResponse(
+          413, "payload_too_large",
+          "request body exceeds " + std::to_string(server_.opts.max_body_bytes) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
@@ -91,7 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       keep_alive_ = false;
-      return Write(ErrorResponse(400, "invalid_request", "malformed HTTP request: " + ec.message()));
+      return Write(
+          ErrorResponse(400, "invalid_request", "malformed HTTP request: " + ec.message()));
     }
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive() && !server_.draining;

@@ -16,7 +16,7 @@ namespace urna::net {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;               // 0 = any free port
+  uint16_t port = 8080;  // 0 = any free port
   int threads = 2;
   size_t max_body_bytes = 16 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 8 * 1024;

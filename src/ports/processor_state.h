@@ -32,9 +32,9 @@ struct ProcessedVote {
 // Everything one processed batch of a partition changes.
 struct PartitionCommit {
   uint32_t partition = 0;
-  uint64_t next_offset = 0;            // first offset not yet processed
-  std::vector<ProcessedVote> votes;    // in log order
-  PartitionTally tally;                // absolute counts of the elections the batch changed
+  uint64_t next_offset = 0;          // first offset not yet processed
+  std::vector<ProcessedVote> votes;  // in log order
+  PartitionTally tally;              // absolute counts of the elections the batch changed
 };
 
 class ProcessorState {

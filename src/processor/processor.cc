@@ -15,7 +15,8 @@ Processor::Processor(uint32_t partitions, LogReader& log, ProcessorState& state,
     : opts_(options) {
   opts_.workers = std::clamp<int>(opts_.workers, 1, static_cast<int>(partitions));
   for (uint32_t p = 0; p < partitions; ++p) {
-    parts_.push_back(std::make_unique<PartitionProcessor>(p, log, state, catalog, read_model, kBatch));
+    parts_.push_back(
+        std::make_unique<PartitionProcessor>(p, log, state, catalog, read_model, kBatch));
   }
 }
 
@@ -52,7 +53,8 @@ void Processor::Work(int worker) {
     }
     if (failed) {
       // Capped backoff; the failed partitions reload their committed state on the next Step.
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
       continue;
     }
     failures = 0;

@@ -26,8 +26,8 @@ Result<VoteEvent> DecodeVoteRecord(std::string_view bytes) {
     return Status(Code::kInternal, "corrupt log record");
   }
   const auto& v = rec.vote();
-  return VoteEvent{v.vote_id(),       v.election_id(),    v.option_id(),
-                   v.voter_id(),      v.ingest_time_ms(), v.ingest_node()};
+  return VoteEvent{v.vote_id(),  v.election_id(),    v.option_id(),
+                   v.voter_id(), v.ingest_time_ms(), v.ingest_node()};
 }
 
 std::string EncodeReceipt(const Receipt& r) {
@@ -47,8 +47,13 @@ Result<Receipt> DecodeReceipt(std::string_view bytes) {
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(Code::kInternal, "corrupt receipt");
   }
-  return Receipt{p.vote_id(),  p.election_id(), p.voter_id(), p.option_id(),
-                 static_cast<Outcome>(p.outcome()), p.reason(), p.ingest_time_ms()};
+  return Receipt{p.vote_id(),
+                 p.election_id(),
+                 p.voter_id(),
+                 p.option_id(),
+                 static_cast<Outcome>(p.outcome()),
+                 p.reason(),
+                 p.ingest_time_ms()};
 }
 
 std::string EncodeElection(const Election& e) {

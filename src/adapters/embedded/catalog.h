@@ -28,8 +28,8 @@ class EmbeddedCatalog final : public Catalog {
   Status Store(const Election& e);
 
   EmbeddedDb& db_;
-  std::mutex write_mu_;  // serializes Create/Update so check-then-write is atomic
-  std::shared_mutex mu_; // guards cache_
+  std::mutex write_mu_;   // serializes Create/Update so check-then-write is atomic
+  std::shared_mutex mu_;  // guards cache_
   std::map<std::string, std::shared_ptr<const Election>, std::less<>> cache_;
 };
 

@@ -9,8 +9,8 @@
 namespace urna::embedded {
 namespace {
 
-constexpr const char* kCfNames[] = {"default",
-                                    "log", "receipts", "ledger", "tallies", "offsets", "catalog"};
+constexpr const char* kCfNames[] = {"default", "log",     "receipts", "ledger",
+                                    "tallies", "offsets", "catalog"};
 
 rocksdb::ColumnFamilyOptions CfOptions(std::string_view name) {
   rocksdb::ColumnFamilyOptions o;
@@ -30,12 +30,14 @@ Result<std::unique_ptr<EmbeddedDb>> EmbeddedDb::Open(const std::string& dir, uin
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   opts.IncreaseParallelism(2);
+  opts.recycle_log_file_num = 4;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* n : kCfNames) cfs.emplace_back(n, CfOptions(n));
   std::unique_ptr<EmbeddedDb> e(new EmbeddedDb());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   auto s = rocksdb::DB::Open(opts, dir, cfs, &handles, &e->db_);
-  if (!s.ok()) return Status(Code::kUnavailable, "cannot open data dir " + dir + ": " + s.ToString());
+  if (!s.ok())
+    return Status(Code::kUnavailable, "cannot open data dir " + dir + ": " + s.ToString());
   for (size_t i = 0; i < handles.size(); ++i) e->cf_[i] = handles[i];
 
   std::string v;

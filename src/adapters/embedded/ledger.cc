@@ -38,8 +38,12 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
   auto counted = FindCounted(vote->election_id, vote->voter_id);
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
-  return std::optional<Receipt>(Receipt{vote->vote_id, vote->election_id, vote->voter_id,
-                                        vote->option_id, Outcome::kPending, {},
+  return std::optional<Receipt>(Receipt{vote->vote_id,
+                                        vote->election_id,
+                                        vote->voter_id,
+                                        vote->option_id,
+                                        Outcome::kPending,
+                                        {},
                                         vote->ingest_time_ms});
 }
 
@@ -52,7 +56,8 @@ Status EmbeddedLedger::ScanCounted(std::string_view election_id,
                                    const std::function<bool(const Receipt&)>& fn) {
   std::string prefix(election_id);
   prefix.push_back('\0');
-  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto r = codec::DecodeReceipt(it->value().ToStringView());
     if (!r.ok()) return r.status();

@@ -9,7 +9,9 @@ namespace urna::embedded {
 namespace {
 
 ProcessedVote Processed(std::string id, std::string voter, Outcome o, uint64_t offset) {
-  return {{1, offset, {id, "e1", "a", voter, 5, "n"}}, o, o == Outcome::kRejected ? "unknown_option" : ""};
+  return {{1, offset, {id, "e1", "a", voter, 5, "n"}},
+          o,
+          o == Outcome::kRejected ? "unknown_option" : ""};
 }
 
 TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
@@ -47,7 +49,13 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
   EXPECT_EQ((*ledger.FindReceipt("v2"))->reason, "unknown_option");
   EXPECT_EQ((*ledger.FindCounted("e1", "alice"))->vote_id, "v0");
   int n = 0;
-  ASSERT_TRUE(ledger.ScanCounted("e1", [&](const Receipt& r) { ++n; return true; }).ok());
+  ASSERT_TRUE(ledger
+                  .ScanCounted("e1",
+                               [&](const Receipt& r) {
+                                 ++n;
+                                 return true;
+                               })
+                  .ok());
   EXPECT_EQ(n, 1);
 }
 

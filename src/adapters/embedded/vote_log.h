@@ -1,7 +1,7 @@
 // EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
 // one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
-// pending receipts that point at them) with one fsync, then completes every vote of the batch. While a batch
-// syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
+// pending receipts that point at them) with one fsync, then completes every vote of the batch.
+// While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
@@ -18,9 +18,9 @@
 namespace urna::embedded {
 
 struct GroupCommitStats {
-  uint64_t batches = 0;  // fsync'd writes
-  uint64_t votes = 0;    // votes made durable
-  uint64_t failures = 0; // votes answered with an error
+  uint64_t batches = 0;   // fsync'd writes
+  uint64_t votes = 0;     // votes made durable
+  uint64_t failures = 0;  // votes answered with an error
 };
 
 class EmbeddedVoteLog final : public VoteLog, public LogReader {
@@ -42,7 +42,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
  private:
   struct Pending {
     uint32_t partition;
-    std::string record;   // encoded LogRecord
+    std::string record;  // encoded LogRecord
     std::string vote_id;
     AppendDone done;
   };
@@ -52,16 +52,16 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   EmbeddedDb& db_;
   const size_t max_batch_;
 
-  std::mutex mu_;                 // guards queue_, stopping_
+  std::mutex mu_;  // guards queue_, stopping_
   std::condition_variable work_cv_;
   std::condition_variable idle_cv_;
   std::vector<Pending> queue_;
   bool stopping_ = false;
   bool busy_ = false;
 
-  std::vector<uint64_t> next_;    // appender thread only: next offset per partition
+  std::vector<uint64_t> next_;  // appender thread only: next offset per partition
 
-  mutable std::mutex end_mu_;     // guards durable_end_
+  mutable std::mutex end_mu_;  // guards durable_end_
   std::condition_variable end_cv_;
   std::vector<uint64_t> durable_end_;
 

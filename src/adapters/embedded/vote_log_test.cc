@@ -113,9 +113,8 @@ TEST(EmbeddedVoteLogTest, ReadWaitsForNewEntries) {
   TempDir dir;
   auto db = EmbeddedDb::Open(dir.str(), 1);
   EmbeddedVoteLog log(**db);
-  auto reader = std::async(std::launch::async, [&] {
-    return log.Read(0, 0, 10, std::chrono::seconds(10));
-  });
+  auto reader =
+      std::async(std::launch::async, [&] { return log.Read(0, 0, 10, std::chrono::seconds(10)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(AppendSync(log, Vote(1)).ok());
   auto got = reader.get();

@@ -21,7 +21,8 @@ class MemoryLog final : public VoteLog, public LogReader {
     if (fail_appends) return done(Status(Code::kUnavailable, "log down"));
     {
       std::lock_guard lock(mu_);
-      parts_[PartitionFor(vote.election_id, vote.voter_id, partitions())].push_back(std::move(vote));
+      parts_[PartitionFor(vote.election_id, vote.voter_id, partitions())].push_back(
+          std::move(vote));
     }
     done(Status::Ok());
   }
@@ -31,7 +32,8 @@ class MemoryLog final : public VoteLog, public LogReader {
     std::lock_guard lock(mu_);
     std::vector<LogEntry> out;
     const auto& p = parts_[partition];
-    for (uint64_t o = from; o < p.size() && out.size() < max; ++o) out.push_back({partition, o, p[o]});
+    for (uint64_t o = from; o < p.size() && out.size() < max; ++o)
+      out.push_back({partition, o, p[o]});
     return out;
   }
 
