@@ -1,26 +1,11 @@
 #!/usr/bin/env python3
 """Bad input: every documented error is answered with its status and JSON error code, the
 server stays up, and nothing is half-written (catalog and tally unchanged)."""
-import argparse
 import socket
 
-from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, token
+from harness import ADMIN_TOKEN, run_with_server, token
 
 E = "bad-input"
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    args = ap.parse_args()
-    t = Checks("e2e_bad_input")
-    with TempDataDir() as d:
-        srv = Server(args.urna, d).start()
-        try:
-            run(srv, t)
-        finally:
-            t.check(srv.stop() == 0, "server still drains and exits 0")
-    t.finish()
 
 
 def run(srv, t):
@@ -128,4 +113,4 @@ def run(srv, t):
 
 
 if __name__ == "__main__":
-    main()
+    run_with_server("e2e_bad_input", run)

@@ -2,12 +2,11 @@
 """End to end: 1,000 distinct voters vote, 200 of them twice (100 later, 100 concurrently);
 results show exactly 1,000 split as voted, the first vote wins, receipts say counted/duplicate.
 Also checks HTTP/1.1 pipelining and that a voter cannot read another voter's receipt."""
-import argparse
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import Checks, Server, TempDataDir, wait_for
+from harness import run_with_server, wait_for
 
 OPTIONS = ["red", "green", "blue"]
 E = "grand-final"
@@ -18,20 +17,6 @@ def client(server):
     if getattr(local, "c", None) is None:
         local.c = server.client()
     return local.c
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    args = ap.parse_args()
-    t = Checks("e2e_votes")
-    with TempDataDir() as d:
-        srv = Server(args.urna, d).start()
-        try:
-            run(srv, t)
-        finally:
-            t.check(srv.stop() == 0, "SIGTERM drains and exits 0")
-    t.finish()
 
 
 def run(srv, t):
@@ -117,4 +102,4 @@ def run(srv, t):
 
 
 if __name__ == "__main__":
-    main()
+    run_with_server("e2e_votes", run)

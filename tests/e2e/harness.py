@@ -150,6 +150,23 @@ class TempDataDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def run_with_server(name, body, extra_args=()):
+    """The usual test main: parse --urna, start a server on a temp data dir, run
+    body(server, checks), check that SIGTERM drains with exit 0, report and exit."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--urna", required=True)
+    args = ap.parse_args()
+    t = Checks(name)
+    with TempDataDir() as d:
+        srv = Server(args.urna, d, extra_args).start()
+        try:
+            body(srv, t)
+        finally:
+            t.check(srv.stop() == 0, "SIGTERM drains and exits 0")
+    t.finish()
+
+
 class Checks:
     """Collects assertion results so a test reports every failure, then exits non-zero."""
 
