@@ -95,4 +95,14 @@ Status CloseElection(Election& e, int64_t now_ms) {
   return Status::Ok();
 }
 
+Status FinalizeElection(Election& e, int64_t now_ms) {
+  if (e.status == ElectionStatus::kFinal) return Status::Ok();
+  if (e.status != ElectionStatus::kClosed) {
+    return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; close it first"};
+  }
+  e.status = ElectionStatus::kFinal;
+  e.finalized_at_ms = now_ms;
+  return Status::Ok();
+}
+
 }  // namespace urna

@@ -30,6 +30,7 @@ struct Election {
   int64_t created_at_ms = 0;
   int64_t opened_at_ms = 0;  // 0 = never opened
   int64_t closed_at_ms = 0;  // 0 = not closed
+  int64_t finalized_at_ms = 0;  // 0 = not final
 
   const Option* FindOption(std::string_view option_id) const;
   // True when a vote ingested at `t_ms` falls inside the open window.
@@ -43,9 +44,10 @@ bool IsValidId(std::string_view id, size_t max_len = 64);
 // labels of 1-200 chars. Returns kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 
-// Life cycle: draft -> open -> closed (-> final, by the recount). Opening an open election or
-// closing a closed one is a no-op; any other transition is kConflict.
+// Life cycle: draft -> open -> closed -> final (by a recount that agrees). Opening an open
+// election or closing a closed one is a no-op; any other transition is kConflict.
 Status OpenElection(Election& e, int64_t now_ms);
 Status CloseElection(Election& e, int64_t now_ms);
+Status FinalizeElection(Election& e, int64_t now_ms);
 
 }  // namespace urna

@@ -16,9 +16,14 @@ std::string_view ToString(Outcome o) {
   return "pending";
 }
 
-Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_already_counted) {
+Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_already_counted,
+                   bool sealed_in_partition) {
   if (voter_already_counted) return {Outcome::kDuplicate, {}};
   if (election == nullptr) return {Outcome::kRejected, kReasonUnknownElection};
+  if (sealed_in_partition ||
+      (election->closed_at_ms != 0 && vote.ingest_time_ms >= election->closed_at_ms)) {
+    return {Outcome::kRejected, kReasonElectionClosed};
+  }
   if (!election->AcceptsVotesAt(vote.ingest_time_ms)) {
     return {Outcome::kRejected, kReasonElectionNotOpen};
   }

@@ -39,7 +39,23 @@ TEST(DecideVoteTest, RejectsWithReasons) {
   EXPECT_EQ(v.reason, kReasonUnknownElection);
   ASSERT_TRUE(CloseElection(e, 200).ok());
   EXPECT_EQ(DecideVote(&e, Vote("a", 199), false).outcome, Outcome::kCounted);
-  EXPECT_EQ(DecideVote(&e, Vote("a", 200), false).reason, kReasonElectionNotOpen);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 200), false).reason, kReasonElectionClosed);
+  // Behind the seal in its partition: closed, whatever its ingest time.
+  EXPECT_EQ(DecideVote(&e, Vote("a", 199), false, true).reason, kReasonElectionClosed);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 199), true, true).outcome, Outcome::kDuplicate);
+}
+
+TEST(ElectionFinalizeTest, OnlyClosedElectionsBecomeFinal) {
+  auto e = OpenAt(100);
+  EXPECT_EQ(FinalizeElection(e, 150).code(), Code::kConflict);
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  ASSERT_TRUE(FinalizeElection(e, 300).ok());
+  EXPECT_EQ(e.status, ElectionStatus::kFinal);
+  EXPECT_EQ(e.finalized_at_ms, 300);
+  EXPECT_TRUE(FinalizeElection(e, 400).ok());
+  EXPECT_EQ(e.finalized_at_ms, 300);
+  EXPECT_EQ(CloseElection(e, 500).code(), Code::kOk);  // closing a final election changes nothing
+  EXPECT_EQ(e.status, ElectionStatus::kFinal);
 }
 
 TEST(CheckVoteAdmissibleTest, ClearErrors) {

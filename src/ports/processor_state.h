@@ -5,6 +5,7 @@
 // Each partition is used by one processor thread; different partitions may run in parallel.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,19 +35,26 @@ struct PartitionCommit {
   uint32_t partition = 0;
   uint64_t next_offset = 0;          // first offset not yet processed
   std::vector<ProcessedVote> votes;  // in log order
+  std::vector<SealMarker> seals;     // seal markers passed in this batch
   PartitionTally tally;              // absolute counts of the elections the batch changed
+};
+
+// What a partition's processor resumes from.
+struct PartitionState {
+  PartitionTally tally;                                // all counts, with next_offset
+  std::map<std::string, int64_t, std::less<>> sealed;  // election -> closed_at_ms
 };
 
 class ProcessorState {
  public:
   virtual ~ProcessorState() = default;
   virtual Result<uint64_t> NextOffset(uint32_t partition) = 0;
-  // All absolute counts of a partition, with its next offset.
-  virtual Result<PartitionTally> LoadTally(uint32_t partition) = 0;
+  // All absolute counts of a partition, with its next offset, and the seals it has passed.
+  virtual Result<PartitionState> Load(uint32_t partition) = 0;
   // For each key, the vote_id counted for that voter, if any.
   virtual Result<std::vector<std::optional<std::string>>> FindCounted(
       const std::vector<VoterKey>& keys) = 0;
-  // Atomically: ledger rows of counted votes, receipts, tallies, next offset.
+  // Atomically: ledger rows of counted votes, receipts, seals, tallies, next offset.
   virtual Status Commit(const PartitionCommit& commit) = 0;
 };
 

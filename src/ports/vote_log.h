@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "core/status.h"
@@ -22,15 +23,18 @@ class VoteLog {
   virtual uint32_t partitions() const = 0;
   // Appends to partition PartitionFor(election, voter). Never blocks the caller.
   virtual void Append(VoteEvent vote, AppendDone done) = 0;
+  // Appends the seal marker to every partition (one durable write). Never blocks the caller.
+  virtual void AppendSeal(SealMarker seal, AppendDone done) = 0;
   // Refuses new appends (kUnavailable) and returns once every queued append has completed.
   virtual void Drain() = 0;
 };
 
-// One durable log entry.
+// One durable log entry: a vote, or (when `seal` is set) an election's seal marker.
 struct LogEntry {
   uint32_t partition = 0;
   uint64_t offset = 0;
   VoteEvent vote;
+  std::optional<SealMarker> seal;
 };
 
 // Reads one partition in log order. Only durable entries are ever returned.
@@ -40,6 +44,8 @@ class LogReader {
   // Up to `max` entries of `partition` from offset `from`; waits up to `wait` if none yet.
   virtual Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                              std::chrono::milliseconds wait) = 0;
+  // The first offset of `partition` not yet durable (its length).
+  virtual Result<uint64_t> EndOffset(uint32_t partition) = 0;
 };
 
 }  // namespace urna

@@ -18,9 +18,10 @@ PartitionProcessor::PartitionProcessor(uint32_t partition, LogReader& log, Proce
       max_batch_(max_batch) {}
 
 Status PartitionProcessor::Load() {
-  auto t = state_.LoadTally(partition_);
-  if (!t.ok()) return t.status();
-  tally_ = std::move(*t);
+  auto st = state_.Load(partition_);
+  if (!st.ok()) return st.status();
+  tally_ = std::move(st->tally);
+  sealed_ = std::move(st->sealed);
   stats_.next_offset = tally_.next_offset;
   if (auto s = read_model_.Apply(tally_); !s.ok()) {
     spdlog::warn("partition {}: read model unavailable: {}", partition_, s.message());
@@ -40,6 +41,7 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   // Voter index lookups for the whole batch at once.
   std::vector<VoterKey> keys;
   keys.reserve(entries->size());
+  // (a seal entry has an empty vote: its key is never found)
   for (const auto& e : *entries) keys.push_back({e.vote.election_id, e.vote.voter_id});
   auto counted = state_.FindCounted(keys);
   if (!counted.ok()) return counted.status();
@@ -55,6 +57,12 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
 
   for (size_t i = 0; i < entries->size(); ++i) {
     auto& entry = (*entries)[i];
+    if (entry.seal) {
+      if (sealed_.emplace(entry.seal->election_id, entry.seal->closed_at_ms).second) {
+        commit.seals.push_back(*entry.seal);
+      }
+      continue;
+    }
     const VoteEvent& v = entry.vote;
     std::string key = v.election_id + '\0' + v.voter_id;
     const std::string* prior = (*counted)[i] ? &*(*counted)[i] : nullptr;
@@ -65,7 +73,8 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
       auto got = catalog_.Get(v.election_id);
       el = elections.emplace(v.election_id, got.ok() ? *got : nullptr).first;
     }
-    Verdict verdict = DecideVote(el->second.get(), v, prior != nullptr);
+    Verdict verdict = DecideVote(el->second.get(), v, prior != nullptr,
+                                 sealed_.contains(v.election_id));
     ProcessedVote pv{std::move(entry), verdict.outcome, std::string(verdict.reason)};
     switch (verdict.outcome) {
       case Outcome::kCounted:

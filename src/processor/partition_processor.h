@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "core/tally.h"
 #include "ports/catalog.h"
@@ -46,6 +48,7 @@ class PartitionProcessor {
 
   bool loaded_ = false;
   PartitionTally tally_;  // absolute counts of this partition, as committed
+  std::map<std::string, int64_t, std::less<>> sealed_;  // seals passed: election -> closed_at
   ProcessorStats stats_;
 };
 

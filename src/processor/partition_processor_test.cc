@@ -102,6 +102,28 @@ TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
   EXPECT_EQ(fresh.last["e1"].count("b"), 0u);
 }
 
+TEST_F(ProcessorTest, VotesBehindTheSealOrAfterTheCloseAreRejectedClosed) {
+  Election e = **catalog.Get("e1");
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  ASSERT_TRUE(catalog.Update(e).ok());
+  Vote("v1", "alice", "a", 150);  // before the close: counted
+  Vote("v2", "bob", "a", 250);    // ingested after the close
+  log.AppendSeal({"e1", 200}, [](Status) {});
+  Vote("v3", "carol", "a", 199);  // admitted before the close, but behind the seal
+  PartitionProcessor p(0, log, state, catalog, rm);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kRejected);
+  EXPECT_EQ(state.outcomes["v3"], Outcome::kRejected);
+  EXPECT_EQ(state.Load(0)->sealed.count("e1"), 1u);
+  // After a restart the seal is remembered.
+  Vote("v4", "dave", "a", 199);
+  PartitionProcessor again(0, log, state, catalog, rm);
+  ASSERT_TRUE(again.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v4"], Outcome::kRejected);
+  EXPECT_EQ(rm.last["e1"]["a"], 1u);
+}
+
 TEST_F(ProcessorTest, ReadModelFailureDoesNotStopCounting) {
   rm.fail = true;
   Vote("v1", "alice", "a");

@@ -30,6 +30,31 @@ Result<VoteEvent> DecodeVoteRecord(std::string_view bytes) {
                    v.voter_id(), v.ingest_time_ms(), v.ingest_node()};
 }
 
+std::string EncodeSealRecord(const SealMarker& seal) {
+  urna::v1::LogRecord rec;
+  rec.mutable_seal()->set_election_id(seal.election_id);
+  rec.mutable_seal()->set_closed_at_ms(seal.closed_at_ms);
+  return rec.SerializeAsString();
+}
+
+Result<LogRecordValue> DecodeLogRecord(std::string_view bytes) {
+  thread_local urna::v1::LogRecord rec;
+  if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status(Code::kInternal, "corrupt log record");
+  }
+  LogRecordValue out;
+  if (rec.has_vote()) {
+    const auto& v = rec.vote();
+    out.vote = VoteEvent{v.vote_id(),  v.election_id(),    v.option_id(),
+                         v.voter_id(), v.ingest_time_ms(), v.ingest_node()};
+  } else if (rec.has_seal()) {
+    out.seal = SealMarker{rec.seal().election_id(), rec.seal().closed_at_ms()};
+  } else {
+    return Status(Code::kInternal, "log record of unknown kind");
+  }
+  return out;
+}
+
 std::string EncodeReceipt(const Receipt& r) {
   urna::v1::Receipt p;
   p.set_vote_id(r.vote_id);
@@ -69,6 +94,7 @@ std::string EncodeElection(const Election& e) {
   p.set_created_at_ms(e.created_at_ms);
   p.set_opened_at_ms(e.opened_at_ms);
   p.set_closed_at_ms(e.closed_at_ms);
+  p.set_finalized_at_ms(e.finalized_at_ms);
   return p.SerializeAsString();
 }
 
@@ -87,6 +113,7 @@ Result<Election> DecodeElection(std::string_view bytes) {
   e.created_at_ms = p.created_at_ms();
   e.opened_at_ms = p.opened_at_ms();
   e.closed_at_ms = p.closed_at_ms();
+  e.finalized_at_ms = p.finalized_at_ms();
   return e;
 }
 

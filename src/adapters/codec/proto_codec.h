@@ -2,6 +2,7 @@
 // Shared by every adapter that stores or ships events. Pure functions; any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,16 @@ namespace urna::codec {
 // A LogRecord holding the vote.
 std::string EncodeVoteRecord(const VoteEvent& vote);
 Result<VoteEvent> DecodeVoteRecord(std::string_view bytes);
+
+// A LogRecord holding a seal marker.
+std::string EncodeSealRecord(const SealMarker& seal);
+
+// Any log record: exactly one of the two is set.
+struct LogRecordValue {
+  std::optional<VoteEvent> vote;
+  std::optional<SealMarker> seal;
+};
+Result<LogRecordValue> DecodeLogRecord(std::string_view bytes);
 
 std::string EncodeReceipt(const Receipt& r);
 Result<Receipt> DecodeReceipt(std::string_view bytes);

@@ -16,6 +16,14 @@ std::string PartitionKey(uint32_t partition) {
   return k;
 }
 
+// offsets CF: [u32 partition] -> next offset; [u32 partition] 0x01 election -> closed_at (seal).
+std::string SealKey(uint32_t partition, std::string_view election) {
+  std::string k = PartitionKey(partition);
+  k.push_back('\x01');
+  k.append(election);
+  return k;
+}
+
 std::string TallyKey(uint32_t partition, std::string_view election, std::string_view option) {
   std::string k = PartitionKey(partition);
   k.append(election);
@@ -34,12 +42,23 @@ Result<uint64_t> EmbeddedProcessorState::NextOffset(uint32_t partition) {
   return GetU64(v);
 }
 
-Result<PartitionTally> EmbeddedProcessorState::LoadTally(uint32_t partition) {
+Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
   auto next = NextOffset(partition);
   if (!next.ok()) return next.status();
-  PartitionTally t;
+  PartitionState state;
+  PartitionTally& t = state.tally;
   t.partition = partition;
   t.next_offset = *next;
+  {
+    std::string seal_prefix = SealKey(partition, "");
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_.db()->NewIterator(rocksdb::ReadOptions(), db_.offsets()));
+    for (it->Seek(seal_prefix); it->Valid() && it->key().starts_with(seal_prefix); it->Next()) {
+      state.sealed[std::string(it->key().ToStringView().substr(seal_prefix.size()))] =
+          static_cast<int64_t>(GetU64(it->value().ToStringView()));
+    }
+    if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+  }
   std::string prefix = PartitionKey(partition);
   std::unique_ptr<rocksdb::Iterator> it(
       db_.db()->NewIterator(rocksdb::ReadOptions(), db_.tallies()));
@@ -53,7 +72,7 @@ Result<PartitionTally> EmbeddedProcessorState::LoadTally(uint32_t partition) {
         GetU64(it->value().ToStringView());
   }
   if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
-  return t;
+  return state;
 }
 
 Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::FindCounted(
@@ -98,6 +117,11 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
       PutU64(v, n);
       wb.Put(db_.tallies(), TallyKey(c.partition, election, option), v);
     }
+  }
+  for (const auto& seal : c.seals) {
+    std::string v;
+    PutU64(v, static_cast<uint64_t>(seal.closed_at_ms));
+    wb.Put(db_.offsets(), SealKey(c.partition, seal.election_id), v);
   }
   std::string off;
   PutU64(off, c.next_offset);

@@ -14,7 +14,7 @@ class EmbeddedProcessorState final : public ProcessorState {
   explicit EmbeddedProcessorState(EmbeddedDb& db) : db_(db) {}
 
   Result<uint64_t> NextOffset(uint32_t partition) override;
-  Result<PartitionTally> LoadTally(uint32_t partition) override;
+  Result<PartitionState> Load(uint32_t partition) override;
   Result<std::vector<std::optional<std::string>>> FindCounted(
       const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;

@@ -26,17 +26,21 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
                Processed("v1", "alice", Outcome::kDuplicate, 1),
                Processed("v2", "bob", Outcome::kRejected, 2)};
     c.tally.elections["e1"]["a"] = 1;
+    c.seals.push_back({"e1", 77});
     ASSERT_TRUE(st.Commit(c).ok());
   }
   auto db = EmbeddedDb::Open(dir.str(), 2);
   EmbeddedProcessorState st(**db);
   EXPECT_EQ(*st.NextOffset(1), 3u);
   EXPECT_EQ(*st.NextOffset(0), 0u);
-  auto t = st.LoadTally(1);
-  ASSERT_TRUE(t.ok());
+  auto loaded = st.Load(1);
+  ASSERT_TRUE(loaded.ok());
+  auto* t = &loaded->tally;
   EXPECT_EQ(t->next_offset, 3u);
   EXPECT_EQ(t->elections["e1"]["a"], 1u);
-  EXPECT_TRUE(st.LoadTally(0)->elections.empty());
+  EXPECT_EQ(loaded->sealed.at("e1"), 77);
+  EXPECT_TRUE(st.Load(0)->tally.elections.empty());
+  EXPECT_TRUE(st.Load(0)->sealed.empty());
 
   auto found = st.FindCounted({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
   ASSERT_TRUE(found.ok());

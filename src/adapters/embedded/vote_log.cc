@@ -39,8 +39,15 @@ EmbeddedVoteLog::~EmbeddedVoteLog() {
 }
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
-  Pending p{PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
-            codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)};
+  Enqueue({PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
+           codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)});
+}
+
+void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
+  Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done)});
+}
+
+void EmbeddedVoteLog::Enqueue(Pending p) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -89,6 +96,12 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
   for (auto& p : batch) {
+    if (p.partition == kAllPartitions) {
+      for (uint32_t part = 0; part < db_.partitions(); ++part) {
+        wb.Put(db_.log(), LogKey(part, next_[part]++), p.record);
+      }
+      continue;
+    }
     std::string key = LogKey(p.partition, next_[p.partition]++);
     wb.Put(db_.log(), key, p.record);
     wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
@@ -132,9 +145,11 @@ Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.log()));
   for (it->Seek(LogKey(partition, from)); it->Valid(); it->Next()) {
-    auto vote = codec::DecodeVoteRecord(it->value().ToStringView());
-    if (!vote.ok()) return vote.status();
-    out.push_back({partition, GetU64(it->key().ToStringView().substr(4)), std::move(*vote)});
+    auto rec = codec::DecodeLogRecord(it->value().ToStringView());
+    if (!rec.ok()) return rec.status();
+    LogEntry e{partition, GetU64(it->key().ToStringView().substr(4)), {}, std::move(rec->seal)};
+    if (rec->vote) e.vote = std::move(*rec->vote);
+    out.push_back(std::move(e));
   }
   if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
   return out;

@@ -31,21 +31,26 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
 
   uint32_t partitions() const override { return db_.partitions(); }
   void Append(VoteEvent vote, AppendDone done) override;
+  void AppendSeal(SealMarker seal, AppendDone done) override;
   void Drain() override;
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                      std::chrono::milliseconds wait) override;
+
+  Result<uint64_t> EndOffset(uint32_t partition) override { return end_offset(partition); }
 
   GroupCommitStats stats() const;
   // First offset not yet durable in `partition`.
   uint64_t end_offset(uint32_t partition) const;
 
  private:
+  static constexpr uint32_t kAllPartitions = UINT32_MAX;  // a seal: one entry in each
   struct Pending {
     uint32_t partition;
     std::string record;  // encoded LogRecord
     std::string vote_id;
     AppendDone done;
   };
+  void Enqueue(Pending p);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
 

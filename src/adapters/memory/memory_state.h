@@ -1,15 +1,17 @@
-// MemoryProcessorState: an in-memory ProcessorState fake for processor unit tests. Commit can
-// be made to fail to exercise the processor's retry path. Thread-safe.
+// MemoryProcessorState: an in-memory ProcessorState (and the Ledger it writes) fake for unit
+// tests of the processor and the recount. Commit can be made to fail to exercise the
+// processor's retry path. Thread-safe.
 #pragma once
 
 #include <map>
 #include <mutex>
 
+#include "ports/ledger.h"
 #include "ports/processor_state.h"
 
 namespace urna::memory {
 
-class MemoryProcessorState final : public ProcessorState {
+class MemoryProcessorState final : public ProcessorState, public Ledger {
  public:
   bool fail_commits = false;
 
@@ -17,11 +19,11 @@ class MemoryProcessorState final : public ProcessorState {
     std::lock_guard lock(mu_);
     return tallies_[partition].next_offset;
   }
-  Result<PartitionTally> LoadTally(uint32_t partition) override {
+  Result<PartitionState> Load(uint32_t partition) override {
     std::lock_guard lock(mu_);
-    auto t = tallies_[partition];
-    t.partition = partition;
-    return t;
+    PartitionState st{tallies_[partition], sealed_[partition]};
+    st.tally.partition = partition;
+    return st;
   }
   Result<std::vector<std::optional<std::string>>> FindCounted(
       const std::vector<VoterKey>& keys) override {
@@ -29,7 +31,7 @@ class MemoryProcessorState final : public ProcessorState {
     std::vector<std::optional<std::string>> out;
     for (const auto& k : keys) {
       auto it = ledger_.find({k.election_id, k.voter_id});
-      out.push_back(it == ledger_.end() ? std::nullopt : std::optional(it->second));
+      out.push_back(it == ledger_.end() ? std::nullopt : std::optional(it->second.vote_id));
     }
     return out;
   }
@@ -37,23 +39,56 @@ class MemoryProcessorState final : public ProcessorState {
     if (fail_commits) return Status(Code::kUnavailable, "state store down");
     std::lock_guard lock(mu_);
     for (const auto& v : c.votes) {
-      if (v.outcome == Outcome::kCounted) {
-        ledger_[{v.entry.vote.election_id, v.entry.vote.voter_id}] = v.entry.vote.vote_id;
-      }
-      outcomes[v.entry.vote.vote_id] = v.outcome;
+      const auto& e = v.entry.vote;
+      Receipt r{e.vote_id, e.election_id, e.voter_id, e.option_id, v.outcome, v.reason,
+                e.ingest_time_ms};
+      if (v.outcome == Outcome::kCounted) ledger_[{e.election_id, e.voter_id}] = r;
+      receipts_[e.vote_id] = r;
+      outcomes[e.vote_id] = v.outcome;
     }
+    for (const auto& seal : c.seals) sealed_[c.partition][seal.election_id] = seal.closed_at_ms;
     auto& t = tallies_[c.partition];
     for (const auto& [e, counts] : c.tally.elections) t.elections[e] = counts;
     t.next_offset = c.next_offset;
     return Status::Ok();
   }
 
+  // Ledger
+  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override {
+    std::lock_guard lock(mu_);
+    auto it = receipts_.find(std::string(vote_id));
+    return it == receipts_.end() ? std::optional<Receipt>() : std::optional(it->second);
+  }
+  Result<std::optional<Receipt>> FindCounted(std::string_view election,
+                                             std::string_view voter) override {
+    std::lock_guard lock(mu_);
+    auto it = ledger_.find({std::string(election), std::string(voter)});
+    return it == ledger_.end() ? std::optional<Receipt>() : std::optional(it->second);
+  }
+  Status ScanCounted(std::string_view election,
+                     const std::function<bool(const Receipt&)>& fn) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, r] : ledger_) {
+      if (key.first == election && !fn(r)) break;
+    }
+    return Status::Ok();
+  }
+
+  // Overwrites a stored tally, as a corruption would.
+  void SetTally(uint32_t partition, const std::string& election, const std::string& option,
+                uint64_t n) {
+    std::lock_guard lock(mu_);
+    tallies_[partition].elections[election][option] = n;
+  }
+
   std::map<std::string, Outcome> outcomes;  // vote_id -> fate, for assertions
 
  private:
   std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::string> ledger_;
+  std::map<std::pair<std::string, std::string>, Receipt> ledger_;
+  std::map<std::string, Receipt> receipts_;
   std::map<uint32_t, PartitionTally> tallies_;
+  std::map<uint32_t, std::map<std::string, int64_t, std::less<>>> sealed_;
 };
 
 }  // namespace urna::memory

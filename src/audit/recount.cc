@@ -1,0 +1,156 @@
+#include "audit/recount.h"
+
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "audit/ledger_export.h"
+#include "audit/seal.h"
+
+namespace urna {
+
+const char* RecountProgress::PhaseName(int phase) {
+  switch (phase) {
+    case kSealing: return "waiting_for_seals";
+    case kLedger: return "counting_ledger";
+    case kReplay: return "replaying_log";
+    default: return "done";
+  }
+}
+
+Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
+                               std::chrono::milliseconds timeout, OptionCounts* live) {
+  const uint32_t n = d_.log.partitions();
+  progress.phase = RecountProgress::kSealing;
+  progress.total = n;
+  bool appended = false;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    live->clear();
+    uint32_t sealed = 0;
+    for (uint32_t p = 0; p < n; ++p) {
+      auto st = d_.state.Load(p);
+      if (!st.ok()) return st.status();
+      if (!st->sealed.contains(e.id)) continue;
+      ++sealed;
+      if (auto it = st->tally.elections.find(e.id); it != st->tally.elections.end()) {
+        for (const auto& [option, count] : it->second) (*live)[option] += count;
+      }
+    }
+    progress.done = sealed;
+    if (sealed == n) return Status::Ok();
+    if (!appended) {
+      // A close cut short between the catalog update and the seal leaves no seal: append it
+      // (a second seal is passed over by processors that saw the first).
+      if (auto s = AppendSealSync(d_.log, e); !s.ok()) return s;
+      appended = true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status(Code::kUnavailable, std::to_string(n - sealed) + " of " + std::to_string(n) +
+                                            " partitions have not processed the seal yet");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountReport& r) {
+  const uint32_t n = d_.log.partitions();
+  std::vector<uint64_t> ends(n);
+  uint64_t total = 0;
+  for (uint32_t p = 0; p < n; ++p) {
+    auto end = d_.reader.EndOffset(p);
+    if (!end.ok()) return end.status();
+    ends[p] = *end;
+    total += *end;
+  }
+  progress.phase = RecountProgress::kReplay;
+  progress.done = 0;
+  progress.total = total;
+  for (uint32_t p = 0; p < n; ++p) {
+    // Voters are partitioned, so a fresh dedupe per partition is a full dedupe.
+    std::unordered_set<std::string> voters;
+    bool sealed = false;
+    for (uint64_t from = 0; from < ends[p];) {
+      auto batch = d_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
+                                  std::chrono::milliseconds(0));
+      if (!batch.ok()) return batch.status();
+      if (batch->empty()) return Status(Code::kInternal, "log partition ends early");
+      for (const auto& entry : *batch) {
+        if (entry.offset >= ends[p]) break;
+        if (entry.seal) {
+          sealed = sealed || entry.seal->election_id == e.id;
+          continue;
+        }
+        if (entry.vote.election_id != e.id) continue;
+        ++r.log_entries;
+        bool seen = voters.contains(entry.vote.voter_id);
+        Verdict v = DecideVote(&e, entry.vote, seen, sealed);
+        switch (v.outcome) {
+          case Outcome::kCounted:
+            voters.insert(entry.vote.voter_id);
+            ++r.replay[entry.vote.option_id];
+            ++r.counted;
+            break;
+          case Outcome::kDuplicate: ++r.duplicate; break;
+          default: ++r.rejected[std::string(v.reason)]; break;
+        }
+      }
+      from = batch->back().offset + 1;
+      progress.done += batch->size();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgress& progress,
+                                     std::chrono::milliseconds seal_timeout) {
+  auto got = d_.catalog.Get(election_id);
+  if (!got.ok()) return got.status();
+  RecountReport r;
+  r.election = **got;
+  r.started_at_ms = d_.clock.NowMs();
+  if (r.election.status == ElectionStatus::kDraft || r.election.status == ElectionStatus::kOpen) {
+    return Status(Code::kConflict, "election is " + std::string(ToString(r.election.status)) +
+                                       "; close it before the recount");
+  }
+  if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
+  r.sealed_at_ms = d_.clock.NowMs();
+
+  progress.phase = RecountProgress::kLedger;
+  progress.done = 0;
+  progress.total = r.live.empty() ? 0 : Total(r.live);
+  LedgerExport exporter(d_.audit_key);
+  auto ledger = exporter.Run(d_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
+  if (!ledger.ok()) return ledger.status();
+  r.ledger = ledger->counts;
+  r.ledger_rows = ledger->rows;
+  r.ledger_digest = ledger->digest_hex;
+
+  if (auto s = Replay(r.election, progress, r); !s.ok()) return s;
+
+  std::set<std::string> options;
+  for (const auto* m : {&r.live, &r.ledger, &r.replay}) {
+    for (const auto& [o, n] : *m) options.insert(o);
+  }
+  auto at = [](const OptionCounts& m, const std::string& o) {
+    auto it = m.find(o);
+    return it == m.end() ? uint64_t{0} : it->second;
+  };
+  for (const auto& o : options) {
+    OptionDifference d{o, at(r.live, o), at(r.ledger, o), at(r.replay, o)};
+    if (d.live != d.ledger || d.ledger != d.replay) r.differences.push_back(d);
+  }
+  r.agree = r.differences.empty();
+  if (r.agree && r.election.status == ElectionStatus::kClosed) {
+    Election e = r.election;
+    if (auto s = FinalizeElection(e, d_.clock.NowMs()); !s.ok()) return s;
+    if (auto s = d_.catalog.Update(e); !s.ok()) return s;
+    r.election = e;
+  }
+  r.finalized = r.election.status == ElectionStatus::kFinal;
+  r.finished_at_ms = d_.clock.NowMs();
+  progress.phase = RecountProgress::kDone;
+  return r;
+}
+
+}  // namespace urna

@@ -1,0 +1,86 @@
+// Recounter: the final, strongly consistent count of a closed election (DESIGN.md §5).
+// It makes sure the election's seal is in the log, waits until every partition's processor has
+// passed it, then counts three ways and compares:
+//   live   - the processor's stored tallies (what viewers were shown),
+//   ledger - the source of truth, one row per counted voter (with its digest),
+//   replay - the log replayed from offset 0 through a fresh dedupe (an independent count).
+// When all three agree the election becomes `final`; otherwise it stays closed and the report
+// names each option that differs. Every log entry of the election is accounted for in the
+// report (counted, duplicate, rejected by reason). Blocking and long: run it on its own thread.
+// One Recounter per caller; progress may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/election.h"
+#include "core/tally.h"
+#include "ports/catalog.h"
+#include "ports/clock.h"
+#include "ports/ledger.h"
+#include "ports/processor_state.h"
+#include "ports/vote_log.h"
+
+namespace urna {
+
+struct RecountProgress {
+  enum Phase { kSealing = 0, kLedger = 1, kReplay = 2, kDone = 3 };
+  std::atomic<int> phase{kSealing};
+  std::atomic<uint64_t> done{0};   // entries of the current phase handled
+  std::atomic<uint64_t> total{0};  // entries of the current phase (0 = unknown)
+  static const char* PhaseName(int phase);
+};
+
+struct OptionDifference {
+  std::string option;
+  uint64_t live = 0, ledger = 0, replay = 0;
+};
+
+struct RecountReport {
+  Election election;  // as it stands after the recount (`final` when it agreed)
+  int64_t started_at_ms = 0;
+  int64_t sealed_at_ms = 0;  // when every partition's seal was seen processed
+  int64_t finished_at_ms = 0;
+  // Every log entry of the election, by fate (from the replay).
+  uint64_t log_entries = 0, counted = 0, duplicate = 0;
+  std::map<std::string, uint64_t> rejected;  // reason -> count
+  OptionCounts live, ledger, replay;
+  std::vector<OptionDifference> differences;  // empty when the three agree
+  bool agree = false;
+  bool finalized = false;
+  uint64_t ledger_rows = 0;
+  std::string ledger_digest;  // SHA-256 hex over the ledger export rows (LedgerExport)
+};
+
+struct RecountDeps {
+  Catalog& catalog;
+  VoteLog& log;
+  LogReader& reader;
+  ProcessorState& state;
+  Ledger& ledger;
+  const Clock& clock;
+  std::string audit_key;
+};
+
+class Recounter {
+ public:
+  explicit Recounter(RecountDeps deps) : d_(std::move(deps)) {}
+
+  // kConflict if the election is draft or open; kUnavailable if the seals are not processed
+  // within `seal_timeout` (the processor is not running or far behind).
+  Result<RecountReport> Run(std::string_view election_id, RecountProgress& progress,
+                            std::chrono::milliseconds seal_timeout);
+
+ private:
+  Status WaitForSeals(const Election& e, RecountProgress& progress,
+                      std::chrono::milliseconds timeout, OptionCounts* live);
+  Status Replay(const Election& e, RecountProgress& progress, RecountReport& report);
+
+  RecountDeps d_;
+};
+
+}  // namespace urna

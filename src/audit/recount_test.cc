@@ -1,0 +1,133 @@
+#include "audit/recount.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/memory/memory_catalog.h"
+#include "adapters/memory/memory_log.h"
+#include "adapters/memory/memory_state.h"
+#include "audit/ledger_export.h"
+#include "audit/seal.h"
+#include "processor/partition_processor.h"
+
+namespace urna {
+namespace {
+
+class NullReadModel : public ReadModel {
+ public:
+  Status Apply(const PartitionTally&) override { return Status::Ok(); }
+  Result<ElectionTally> Get(std::string_view) override { return ElectionTally{}; }
+};
+
+class StepClock : public Clock {
+ public:
+  int64_t NowMs() const override { return now; }
+  int64_t now = 1000;
+};
+
+class RecountTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Election e{"e1", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kDraft, 0, 0, 0};
+    ASSERT_TRUE(OpenElection(e, 100).ok());
+    ASSERT_TRUE(catalog.Create(e).ok());
+    for (uint32_t p = 0; p < 2; ++p) {
+      procs.push_back(std::make_unique<PartitionProcessor>(p, log, state, catalog, rm));
+    }
+  }
+  void Vote(int i, std::string option, int64_t t = 500) {
+    // Votes 0-99 come from 40 voters; later ones each from a voter of their own.
+    std::string voter = "voter-" + std::to_string(i < 100 ? i % 40 : i);
+    log.Append({"vote-" + std::to_string(i), "e1", std::move(option), voter, t, "n"},
+               [](Status) {});
+  }
+  void Process() {
+    for (auto& p : procs) ASSERT_TRUE(p->Step(std::chrono::milliseconds(0)).ok());
+  }
+  Result<RecountReport> Recount() {
+    // The recount waits for the seals: let the processors pass them meanwhile.
+    std::atomic<bool> stop{false};
+    std::thread t([&] {
+      while (!stop) {
+        for (auto& p : procs) (void)p->Step(std::chrono::milliseconds(0));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+    Recounter r({catalog, log, log, state, state, clock, "audit-key"});
+    RecountProgress progress;
+    auto out = r.Run("e1", progress, std::chrono::seconds(5));
+    stop = true;
+    t.join();
+    return out;
+  }
+  memory::MemoryLog log{2};
+  memory::MemoryProcessorState state;
+  memory::MemoryCatalog catalog;
+  NullReadModel rm;
+  StepClock clock;
+  std::vector<std::unique_ptr<PartitionProcessor>> procs;
+};
+
+TEST_F(RecountTest, RefusesAnOpenElection) {
+  Recounter r({catalog, log, log, state, state, clock, "k"});
+  RecountProgress progress;
+  EXPECT_EQ(r.Run("e1", progress, std::chrono::seconds(1)).status().code(), Code::kConflict);
+}
+
+TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
+  for (int i = 0; i < 100; ++i) Vote(i, i % 3 ? "a" : "b");  // 40 voters, 60 duplicates
+  Process();
+  ASSERT_TRUE(CloseAndSeal(catalog, log, "e1", 1000).ok());
+  Vote(200, "a", 999);   // admitted before the close, behind the seal: rejected
+  Vote(201, "a", 1001);  // after the close: rejected
+  auto r = Recount();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->agree);
+  EXPECT_TRUE(r->finalized);
+  EXPECT_EQ((*catalog.Get("e1"))->status, ElectionStatus::kFinal);
+  EXPECT_EQ(Total(r->ledger), 40u);
+  EXPECT_EQ(r->ledger, r->replay);
+  EXPECT_EQ(r->ledger, r->live);
+  EXPECT_EQ(r->log_entries, 102u);
+  EXPECT_EQ(r->counted, 40u);
+  EXPECT_EQ(r->duplicate, 60u);
+  EXPECT_EQ(r->rejected[std::string(kReasonElectionClosed)], 2u);
+  EXPECT_EQ(r->ledger_rows, 40u);
+  EXPECT_EQ(r->ledger_digest.size(), 64u);
+  // A second recount of a final election verifies again and changes nothing.
+  auto again = Recount();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->agree);
+  EXPECT_EQ(again->ledger_digest, r->ledger_digest);
+}
+
+TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
+  for (int i = 0; i < 40; ++i) Vote(i, "a");
+  Process();
+  ASSERT_TRUE(CloseAndSeal(catalog, log, "e1", 1000).ok());
+  Process();
+  auto live0 = state.Load(0)->tally.elections["e1"]["a"];
+  state.SetTally(0, "e1", "a", live0 + 5);
+  auto r = Recount();
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->agree);
+  EXPECT_FALSE(r->finalized);
+  EXPECT_EQ((*catalog.Get("e1"))->status, ElectionStatus::kClosed);
+  ASSERT_EQ(r->differences.size(), 1u);
+  EXPECT_EQ(r->differences[0].option, "a");
+  EXPECT_EQ(r->differences[0].live, 45u);
+  EXPECT_EQ(r->differences[0].ledger, 40u);
+  EXPECT_EQ(r->differences[0].replay, 40u);
+}
+
+TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {
+  LedgerExport a("key-1"), b("key-2");
+  EXPECT_EQ(a.Pseudonym("alice"), a.Pseudonym("alice"));
+  EXPECT_NE(a.Pseudonym("alice"), a.Pseudonym("bob"));
+  EXPECT_NE(a.Pseudonym("alice"), b.Pseudonym("alice"));
+  // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
+  EXPECT_EQ(LedgerExport("Jefe").Pseudonym("what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+}  // namespace
+}  // namespace urna
