@@ -4,9 +4,12 @@
 
 namespace urna::app {
 
-Api::Api(ApiDeps deps) : d_(std::move(deps)) {
+Api::Api(ApiDeps deps)
+    : d_(std::move(deps)),
+      recounts_({d_.catalog, d_.log, d_.reader, d_.state, d_.ledger, d_.clock, d_.audit_key}) {
   AddElectionRoutes();
   AddVoteRoutes();
+  AddAuditRoutes();
   router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
     respond({200, "application/json", R"({"status":"ok"})", {}});
   });
@@ -18,7 +21,10 @@ Api::Api(ApiDeps deps) : d_(std::move(deps)) {
 
 Api::~Api() { Shutdown(); }
 
-void Api::Shutdown() { pool_.join(); }
+void Api::Shutdown() {
+  pool_.join();
+  recounts_.CancelAll();
+}
 
 void Api::OffThread(net::Responder respond, std::function<net::HttpResponse()> fn) {
   boost::asio::post(pool_, [respond = std::move(respond), fn = std::move(fn)] { respond(fn()); });

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "app/recount_jobs.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -23,10 +24,14 @@ namespace urna::app {
 struct ApiDeps {
   Catalog& catalog;
   IngestService& ingest;
+  VoteLog& log;
+  LogReader& reader;
+  ProcessorState& state;
   Ledger& ledger;
   ReadModel& read_model;
   const VoterTokens& voter_tokens;
   std::string admin_token;
+  std::string audit_key;
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
 };
@@ -42,6 +47,7 @@ class Api {
  private:
   void AddElectionRoutes();
   void AddVoteRoutes();
+  void AddAuditRoutes();
   // Runs `fn` on the blocking pool and answers with what it returns.
   void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);
   // The voter id of the request's bearer token, or the error to answer.
@@ -51,6 +57,7 @@ class Api {
 
   ApiDeps d_;
   net::Router router_;
+  RecountJobs recounts_;
   boost::asio::thread_pool pool_{2};
   std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election
 };

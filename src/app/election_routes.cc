@@ -1,6 +1,7 @@
 // Election routes: create, list, get, open, close (docs/api.md).
 #include "app/api.h"
 #include "app/json_util.h"
+#include "audit/seal.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -76,11 +77,15 @@ void Api::AddElectionRoutes() {
       if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
       OffThread(std::move(respond), [this, open, id = p[0]] {
         std::lock_guard lock(lifecycle_mu_);
+        int64_t now = d_.clock.NowMs();
+        if (!open) {  // close: ingest stops taking votes, then the seal goes into the log
+          auto e = CloseAndSeal(d_.catalog, d_.log, id, now);
+          return e.ok() ? JsonResponse(200, ElectionJson(*e)) : StatusResponse(e.status());
+        }
         auto cur = d_.catalog.Get(id);
         if (!cur.ok()) return StatusResponse(cur.status());
         Election e = **cur;
-        int64_t now = d_.clock.NowMs();
-        Status s = open ? OpenElection(e, now) : CloseElection(e, now);
+        Status s = OpenElection(e, now);
         if (s.ok() && e.status != (*cur)->status) s = d_.catalog.Update(e);
         if (!s.ok()) return StatusResponse(s);
         return JsonResponse(200, ElectionJson(e));

@@ -88,7 +88,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
   IngestService ingest(**catalog, log, clock, o.node_id);
   VoterTokens tokens(secrets.voter_secret);
   net::HttpServer* server_ptr = nullptr;
-  Api api(ApiDeps{**catalog, ingest, ledger, read_model, tokens, secrets.admin_token, clock,
+  Api api(ApiDeps{**catalog, ingest, log, log, state, ledger, read_model, tokens,
+                  secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr); }});
   net::HttpServer server({host, port, o.http_threads}, api.handler());
   server_ptr = &server;

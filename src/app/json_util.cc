@@ -38,7 +38,8 @@ json::object ElectionJson(const Election& e) {
                       {"options", std::move(options)},
                       {"created_at", TimeJson(e.created_at_ms)},
                       {"opened_at", TimeJson(e.opened_at_ms)},
-                      {"closed_at", TimeJson(e.closed_at_ms)}};
+                      {"closed_at", TimeJson(e.closed_at_ms)},
+                      {"finalized_at", TimeJson(e.finalized_at_ms)}};
 }
 
 json::object SnapshotJson(const Snapshot& s) {

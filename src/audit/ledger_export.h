@@ -21,8 +21,8 @@ inline constexpr std::string_view kLedgerCsvHeader = "vote_id,voter,option,cast_
 
 struct LedgerSummary {
   uint64_t rows = 0;
-  OptionCounts counts;      // counted votes per option, from the ledger
-  std::string digest_hex;   // SHA-256 of the rows
+  OptionCounts counts;     // counted votes per option, from the ledger
+  std::string digest_hex;  // SHA-256 of the rows
 };
 
 class LedgerExport {

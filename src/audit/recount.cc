@@ -11,10 +11,14 @@ namespace urna {
 
 const char* RecountProgress::PhaseName(int phase) {
   switch (phase) {
-    case kSealing: return "waiting_for_seals";
-    case kLedger: return "counting_ledger";
-    case kReplay: return "replaying_log";
-    default: return "done";
+    case kSealing:
+      return "waiting_for_seals";
+    case kLedger:
+      return "counting_ledger";
+    case kReplay:
+      return "replaying_log";
+    default:
+      return "done";
   }
 }
 
@@ -45,6 +49,7 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
       if (auto s = AppendSealSync(d_.log, e); !s.ok()) return s;
       appended = true;
     }
+    if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
     if (std::chrono::steady_clock::now() > deadline) {
       return Status(Code::kUnavailable, std::to_string(n - sealed) + " of " + std::to_string(n) +
                                             " partitions have not processed the seal yet");
@@ -75,6 +80,7 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
                                   std::chrono::milliseconds(0));
       if (!batch.ok()) return batch.status();
       if (batch->empty()) return Status(Code::kInternal, "log partition ends early");
+      if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
       for (const auto& entry : *batch) {
         if (entry.offset >= ends[p]) break;
         if (entry.seal) {
@@ -91,8 +97,12 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
             ++r.replay[entry.vote.option_id];
             ++r.counted;
             break;
-          case Outcome::kDuplicate: ++r.duplicate; break;
-          default: ++r.rejected[std::string(v.reason)]; break;
+          case Outcome::kDuplicate:
+            ++r.duplicate;
+            break;
+          default:
+            ++r.rejected[std::string(v.reason)];
+            break;
         }
       }
       from = batch->back().offset + 1;

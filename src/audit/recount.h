@@ -30,8 +30,9 @@ namespace urna {
 struct RecountProgress {
   enum Phase { kSealing = 0, kLedger = 1, kReplay = 2, kDone = 3 };
   std::atomic<int> phase{kSealing};
-  std::atomic<uint64_t> done{0};   // entries of the current phase handled
-  std::atomic<uint64_t> total{0};  // entries of the current phase (0 = unknown)
+  std::atomic<uint64_t> done{0};    // entries of the current phase handled
+  std::atomic<uint64_t> total{0};   // entries of the current phase (0 = unknown)
+  std::atomic<bool> cancel{false};  // set by another thread: Run returns kUnavailable soon
   static const char* PhaseName(int phase);
 };
 

@@ -1,6 +1,7 @@
-// Secrets: the voter token secret and the admin token. Taken from the environment
-// (URNA_VOTER_SECRET, URNA_ADMIN_TOKEN) when set; otherwise generated once per data dir and kept
-// in <data-dir>/secrets (mode 0600), so `urna token --data-dir` and restarts agree.
+// Secrets: the voter token secret, the admin token and the audit key (which pseudonymises voter
+// ids in audit exports). Taken from the environment (URNA_VOTER_SECRET, URNA_ADMIN_TOKEN,
+// URNA_AUDIT_KEY) when set; otherwise generated once per data dir and kept in
+// <data-dir>/secrets (mode 0600), so `urna token --data-dir`, exports and restarts agree.
 // Loaded once at start-up (may throw: start-up only).
 #pragma once
 
@@ -11,6 +12,7 @@ namespace urna {
 struct Secrets {
   std::string voter_secret;
   std::string admin_token;
+  std::string audit_key;
   bool generated = false;  // true when at least one came from the data dir file
 };
 

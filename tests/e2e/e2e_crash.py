@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Crash test: while votes flow, `kill -9` the server, restart it on the same data dir, three
-times over; then once more with SIGTERM under load (drain: exit 0). Afterwards every vote that
+times over; then once more with SIGTERM under load (drain: exit 0); at the end the recount
+agrees with the live tally. Afterwards every vote that
 got a 202 has a known fate, each voter who got a 202 is counted exactly once, nobody is counted
 twice, and the totals match the receipts."""
 import argparse
@@ -116,6 +117,17 @@ def main():
         t.check([o["votes"] for o in after["options"]] == [o["votes"] for o in before["options"]],
                 "restart without new votes changes no count")
         t.check(after["seq"] >= before["seq"], "seq does not go backwards across restart")
+
+        # The recount after all these crashes agrees with the live tally.
+        c = srv.client()
+        s, _, _ = c.admin("POST", f"/v1/elections/{E}/close")
+        t.check(s == 200, "close after the crashes")
+        job = c.recount(E)
+        rep = job.get("report", {})
+        t.check(job["state"] == "done" and rep.get("agree") and rep.get("final"),
+                f"recount after crash-restarts agrees: {rep.get('differences')}")
+        t.check(sum(rep["counts"]["ledger"].values()) == after["total"],
+                "the final count equals the live tally")
         t.check(srv.stop() == 0, "SIGTERM exits 0")
     t.finish()
 

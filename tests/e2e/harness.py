@@ -16,6 +16,7 @@ import time
 
 VOTER_SECRET = "e2e-voter-secret"
 ADMIN_TOKEN = "e2e-admin-token"
+AUDIT_KEY = "e2e-audit-key"
 
 
 def b64(data: bytes) -> str:
@@ -42,7 +43,8 @@ class Server:
         self.proc, self.port = None, None
 
     def start(self):
-        env = dict(os.environ, URNA_VOTER_SECRET=VOTER_SECRET, URNA_ADMIN_TOKEN=ADMIN_TOKEN)
+        env = dict(os.environ, URNA_VOTER_SECRET=VOTER_SECRET, URNA_ADMIN_TOKEN=ADMIN_TOKEN,
+                   URNA_AUDIT_KEY=AUDIT_KEY)
         self.proc = subprocess.Popen(
             [self.urna, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
@@ -124,6 +126,16 @@ class Client:
 
     def receipt(self, election, voter, vote_id):
         return self.request("GET", f"/v1/elections/{election}/votes/{vote_id}", bearer=token(voter))
+
+    def recount(self, election, timeout=120):
+        """Starts a recount and waits for it to end; returns the job document."""
+        s, b, _ = self.admin("POST", f"/v1/elections/{election}/recount")
+        assert s in (200, 202), (s, b)
+        def done():
+            s, b, _ = self.admin("GET", f"/v1/elections/{election}/recount")
+            assert s == 200, (s, b)
+            return b if b["state"] != "running" else None
+        return wait_for(done, timeout=timeout, what="the recount to finish")
 
     def results(self, election):
         s, b, _ = self.request("GET", f"/v1/elections/{election}/results")

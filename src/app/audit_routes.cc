@@ -1,0 +1,89 @@
+// Recount and audit routes (docs/api.md): start and follow a recount, read the audit report,
+// export the ledger (pseudonymised) as CSV, print the report as HTML. All admin-only.
+#include "app/api.h"
+#include "app/audit_render.h"
+#include "app/json_util.h"
+#include "audit/ledger_export.h"
+
+namespace urna::app {
+namespace json = boost::json;
+
+void Api::AddAuditRoutes() {
+  router_.Add(
+      "POST", "/v1/elections/{id}/recount",
+      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+        auto e = d_.catalog.Get(p[0]);
+        if (!e.ok()) return respond(StatusResponse(e.status()));
+        if ((*e)->status == ElectionStatus::kDraft || (*e)->status == ElectionStatus::kOpen) {
+          return respond(StatusResponse({Code::kConflict, "election is " +
+                                                              std::string(ToString((*e)->status)) +
+                                                              "; close it before the recount"}));
+        }
+        auto view = recounts_.Start(p[0]);
+        auto r = JsonResponse(view.running ? 202 : 200, JobJson(p[0], view));
+        r.headers.emplace_back("Location", "/v1/elections/" + p[0] + "/recount");
+        respond(std::move(r));
+      });
+
+  router_.Add(
+      "GET", "/v1/elections/{id}/recount",
+      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+        auto view = recounts_.Get(p[0]);
+        if (!view)
+          return respond(StatusResponse({Code::kNotFound, "no recount of " + p[0] + " yet"}));
+        respond(JsonResponse(200, JobJson(p[0], *view)));
+      });
+
+  // The last finished recount's report, or why there is none.
+  auto last_report = [this](const std::string& id) -> Result<RecountReport> {
+    auto view = recounts_.Get(id);
+    if (!view) {
+      return Status(Code::kNotFound,
+                    "no recount of " + id + " yet: POST /v1/elections/" + id + "/recount");
+    }
+    if (view->running) return Status(Code::kConflict, "the recount of " + id + " is running");
+    if (!view->report)
+      return Status(Code::kConflict, "the last recount failed: " + view->error.message());
+    return *view->report;
+  };
+
+  router_.Add(
+      "GET", "/v1/elections/{id}/audit",
+      [this, last_report](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+        auto r = last_report(p[0]);
+        respond(r.ok() ? JsonResponse(200, ReportJson(*r)) : StatusResponse(r.status()));
+      });
+
+  router_.Add(
+      "GET", "/v1/elections/{id}/audit/report.html",
+      [this, last_report](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+        auto r = last_report(p[0]);
+        if (!r.ok()) return respond(StatusResponse(r.status()));
+        respond({200, "text/html; charset=utf-8", ReportHtml(*r), {}});
+      });
+
+  router_.Add("GET", "/v1/elections/{id}/audit/ledger.csv",
+              [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+                if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+                if (auto e = d_.catalog.Get(p[0]); !e.ok())
+                  return respond(StatusResponse(e.status()));
+                OffThread(std::move(respond), [this, id = p[0]] {
+                  std::string csv(kLedgerCsvHeader);
+                  LedgerExport exporter(d_.audit_key);
+                  auto sum =
+                      exporter.Run(d_.ledger, id, [&csv](std::string_view row) { csv += row; });
+                  if (!sum.ok()) return StatusResponse(sum.status());
+                  net::HttpResponse r{200, "text/csv; charset=utf-8", std::move(csv), {}};
+                  r.headers.emplace_back("X-Ledger-Digest", "sha256=" + sum->digest_hex);
+                  r.headers.emplace_back("Content-Disposition",
+                                         "attachment; filename=\"" + id + "-ledger.csv\"");
+                  return r;
+                });
+              });
+}
+
+}  // namespace urna::app
