@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "app/embedded_server.h"
+#include "app/offline.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
 #include "ports/clock.h"
@@ -69,9 +70,25 @@ int main(int argc, char** argv) {
                 "Data dir holding the generated secret (unless URNA_VOTER_SECRET is set)")
       ->capture_default_str();
 
+  urna::app::OfflineOptions off;
+  off.data_dir = serve.data_dir;
+  off.out_dir = "audit";
+  auto* rc = cli.add_subcommand(
+      "recount", "Recount a closed election on a stopped server's data dir; final if counts agree");
+  auto* au = cli.add_subcommand(
+      "audit", "Recount, then write report.json, report.html and ledger.csv (pseudonymised)");
+  for (auto* sub : {rc, au}) {
+    sub->add_option("--data-dir", off.data_dir, "Data directory (env URNA_DATA_DIR)")
+        ->capture_default_str();
+    sub->add_option("--election", off.election, "Election id")->required();
+  }
+  au->add_option("--out", off.out_dir, "Output directory")->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (s->parsed()) return urna::app::RunEmbeddedServer(serve);
+    if (rc->parsed()) return urna::app::RunRecountCommand(off);
+    if (au->parsed()) return urna::app::RunAuditCommand(off);
     auto secrets = urna::LoadSecrets(token_dir);
     urna::VoterTokens tokens(secrets.voter_secret);
     auto tok = tokens.Mint(voter, ParseTtl(ttl), urna::SystemClock().NowMs() / 1000);

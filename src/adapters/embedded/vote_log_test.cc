@@ -100,6 +100,26 @@ TEST(EmbeddedVoteLogTest, PendingReceiptWrittenWithTheVote) {
   EXPECT_EQ((*r)->voter_id, "voter-7");
 }
 
+TEST(EmbeddedVoteLogTest, SealGoesIntoEveryPartitionAfterEarlierVotes) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 4);
+  EmbeddedVoteLog log(**db);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(AppendSync(log, Vote(i)).ok());
+  std::promise<Status> sealed;
+  log.AppendSeal({"e1", 4242}, [&](Status s) { sealed.set_value(s); });
+  ASSERT_TRUE(sealed.get_future().get().ok());
+  for (uint32_t p = 0; p < 4; ++p) {
+    auto entries = log.Read(p, 0, 1000, std::chrono::milliseconds(0));
+    ASSERT_TRUE(entries.ok());
+    ASSERT_FALSE(entries->empty());
+    const auto& last = entries->back();
+    ASSERT_TRUE(last.seal.has_value()) << "partition " << p;
+    EXPECT_EQ(last.seal->election_id, "e1");
+    EXPECT_EQ(last.seal->closed_at_ms, 4242);
+    for (size_t i = 0; i + 1 < entries->size(); ++i) EXPECT_FALSE((*entries)[i].seal);
+  }
+}
+
 TEST(EmbeddedVoteLogTest, DrainRefusesNewAppends) {
   TempDir dir;
   auto db = EmbeddedDb::Open(dir.str(), 2);
