@@ -29,6 +29,10 @@ class PartitionProcessor {
   PartitionProcessor(uint32_t partition, LogReader& log, ProcessorState& state, Catalog& catalog,
                      ReadModel& read_model, size_t max_batch = 4096);
 
+  // Loads the committed state and publishes the partition's tallies to the read model.
+  // Step does this itself when needed; calling it first makes results complete at start-up.
+  Status Load();
+
   // Processes one batch of what is available (waiting up to `wait` for some) and returns how
   // many log entries it processed. On error nothing of the batch is kept in memory: the next
   // Step reloads the committed state and tries again.
@@ -37,7 +41,6 @@ class PartitionProcessor {
   const ProcessorStats& stats() const { return stats_; }
 
  private:
-  Status Load();
 
   const uint32_t partition_;
   LogReader& log_;

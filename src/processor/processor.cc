@@ -23,6 +23,11 @@ Processor::Processor(uint32_t partitions, LogReader& log, ProcessorState& state,
 Processor::~Processor() { Stop(); }
 
 void Processor::Start() {
+  for (auto& p : parts_) {
+    if (auto s = p->Load(); !s.ok()) {
+      spdlog::error("cannot restore a partition's state (the worker will retry): {}", s.message());
+    }
+  }
   for (int w = 0; w < opts_.workers; ++w) {
     threads_.emplace_back([this, w] {
       pthread_setname_np(pthread_self(), "urna-process");

@@ -29,6 +29,8 @@ class Processor {
   Processor(uint32_t partitions, LogReader& log, ProcessorState& state, Catalog& catalog,
             ReadModel& read_model, ProcessorOptions options = {});
   ~Processor();
+  // Restores every partition's committed tallies into the read model (so results are complete
+  // before the first request), then starts the workers.
   void Start();
   // Stops after the batches in hand; joins the workers.
   void Stop();

@@ -9,7 +9,7 @@ namespace urna::embedded {
 namespace {
 
 ProcessedVote Processed(std::string id, std::string voter, Outcome o, uint64_t offset) {
-  return {{1, offset, {id, "e1", "a", voter, 5, "n"}},
+  return {{1, offset, {id, "e1", "a", voter, 5, "n"}, std::nullopt},
           o,
           o == Outcome::kRejected ? "unknown_option" : ""};
 }
