@@ -10,12 +10,13 @@ Api::Api(ApiDeps deps)
   AddElectionRoutes();
   AddVoteRoutes();
   AddAuditRoutes();
+  AddResultRoutes();
   router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-    respond({200, "application/json", R"({"status":"ok"})", {}});
+    respond(net::Response(200, "application/json", R"({"status":"ok"})"));
   });
   router_.Add("GET", "/metrics",
               [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-                respond({200, "text/plain; version=0.0.4", d_.metrics ? d_.metrics() : "", {}});
+                respond(net::Response(200, "text/plain; version=0.0.4", d_.metrics ? d_.metrics() : ""));
               });
 }
 

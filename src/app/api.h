@@ -18,6 +18,7 @@
 #include "ports/clock.h"
 #include "ports/ledger.h"
 #include "ports/read_model.h"
+#include "results/hub.h"
 
 namespace urna::app {
 
@@ -29,6 +30,7 @@ struct ApiDeps {
   ProcessorState& state;
   Ledger& ledger;
   ReadModel& read_model;
+  results::ResultsHub& hub;
   const VoterTokens& voter_tokens;
   std::string admin_token;
   std::string audit_key;
@@ -48,6 +50,7 @@ class Api {
   void AddElectionRoutes();
   void AddVoteRoutes();
   void AddAuditRoutes();
+  void AddResultRoutes();
   // Runs `fn` on the blocking pool and answers with what it returns.
   void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);
   // The voter id of the request's bearer token, or the error to answer.

@@ -63,7 +63,7 @@ void Api::AddAuditRoutes() {
         if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
         auto r = last_report(p[0]);
         if (!r.ok()) return respond(StatusResponse(r.status()));
-        respond({200, "text/html; charset=utf-8", ReportHtml(*r), {}});
+        respond(net::Response(200, "text/html; charset=utf-8", ReportHtml(*r)));
       });
 
   router_.Add("GET", "/v1/elections/{id}/audit/ledger.csv",
@@ -77,7 +77,7 @@ void Api::AddAuditRoutes() {
                   auto sum =
                       exporter.Run(d_.ledger, id, [&csv](std::string_view row) { csv += row; });
                   if (!sum.ok()) return StatusResponse(sum.status());
-                  net::HttpResponse r{200, "text/csv; charset=utf-8", std::move(csv), {}};
+                  auto r = net::Response(200, "text/csv; charset=utf-8", std::move(csv));
                   r.headers.emplace_back("X-Ledger-Digest", "sha256=" + sum->digest_hex);
                   r.headers.emplace_back("Content-Disposition",
                                          "attachment; filename=\"" + id + "-ledger.csv\"");

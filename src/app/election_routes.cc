@@ -35,6 +35,14 @@ Result<Election> ElectionFromJson(const json::object& o) {
     }
     e.options.push_back({std::string(id->as_string()), std::string(label->as_string())});
   }
+  if (auto* vis = o.if_contains("results_visibility")) {
+    auto parsed = vis->is_string() ? ParseResultsVisibility(vis->as_string()) : std::nullopt;
+    if (!parsed) {
+      return Status(Code::kInvalidArgument,
+                    "results_visibility must be \"live\" or \"hidden_until_closed\"");
+    }
+    e.results_visibility = *parsed;
+  }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;
 }

@@ -88,7 +88,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
   IngestService ingest(**catalog, log, clock, o.node_id);
   VoterTokens tokens(secrets.voter_secret);
   net::HttpServer* server_ptr = nullptr;
-  Api api(ApiDeps{**catalog, ingest, log, log, state, ledger, read_model, tokens,
+  results::ResultsHub hub(**catalog, read_model, {std::chrono::milliseconds(o.tick_ms)});
+  Api api(ApiDeps{**catalog, ingest, log, log, state, ledger, read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr); }});
   net::HttpServer server({host, port, o.http_threads}, api.handler());
@@ -101,6 +102,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
     }
   }
   processor.Start();
+  hub.Start();
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.message());
     processor.Stop();
@@ -122,6 +124,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   api.Shutdown();
+  hub.Stop();
   server.Stop();
   processor.Stop();
   auto g = log.stats();

@@ -15,6 +15,7 @@ struct ServeOptions {
   int http_threads = 2;
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
+  int tick_ms = 250;  // results push tick
 };
 
 // Blocks until a stop signal; returns the process exit code.

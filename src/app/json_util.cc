@@ -39,21 +39,8 @@ json::object ElectionJson(const Election& e) {
                       {"created_at", TimeJson(e.created_at_ms)},
                       {"opened_at", TimeJson(e.opened_at_ms)},
                       {"closed_at", TimeJson(e.closed_at_ms)},
-                      {"finalized_at", TimeJson(e.finalized_at_ms)}};
-}
-
-json::object SnapshotJson(const Snapshot& s) {
-  json::array options;
-  for (const auto& o : s.options) {
-    options.push_back(json::object{{"id", o.id}, {"label", o.label}, {"votes", o.votes}});
-  }
-  return json::object{{"election", s.election_id},
-                      {"status", ToString(s.status)},
-                      {"seq", s.seq},
-                      {"total", s.total},
-                      {"options", std::move(options)},
-                      {"updated_at", TimeJson(s.updated_at_ms)},
-                      {"final", s.final}};
+                      {"finalized_at", TimeJson(e.finalized_at_ms)},
+                      {"results_visibility", ToString(e.results_visibility)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

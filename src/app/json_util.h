@@ -21,7 +21,6 @@ Result<boost::json::object> ParseObject(const std::string& body);
 boost::json::value TimeJson(int64_t ms);
 
 boost::json::object ElectionJson(const Election& e);
-boost::json::object SnapshotJson(const Snapshot& s);
 
 net::HttpResponse JsonResponse(unsigned status, const boost::json::value& v);
 // The documented error for a Status (see docs/api.md).

@@ -1,4 +1,4 @@
-// Vote routes: cast a vote, look up a receipt, read results (docs/api.md).
+// Vote routes: cast a vote, look up a receipt (docs/api.md).
 #include "app/api.h"
 #include "app/json_util.h"
 #include "core/snapshot.h"
@@ -50,15 +50,6 @@ void Api::AddVoteRoutes() {
                   }
                   return JsonResponse(200, o);
                 });
-              });
-
-  router_.Add("GET", "/v1/elections/{id}/results",
-              [this](net::HttpRequest&, net::PathParams& p, net::Responder respond) {
-                auto e = d_.catalog.Get(p[0]);
-                if (!e.ok()) return respond(StatusResponse(e.status()));
-                auto tally = d_.read_model.Get(p[0]);
-                if (!tally.ok()) return respond(StatusResponse(tally.status()));
-                respond(JsonResponse(200, SnapshotJson(BuildSnapshot(**e, *tally))));
               });
 }
 

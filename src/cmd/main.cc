@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   s->add_option("--node-id", serve.node_id, "Name of this node in vote events")
       ->capture_default_str();
+  s->add_option("--tick-ms", serve.tick_ms, "Live results push tick (ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 10000));
 
   std::string voter, ttl = "1h", token_dir = serve.data_dir;
   auto* t = cli.add_subcommand("token", "Print a voter token (HS256 JWT, sub = voter id)");

@@ -26,6 +26,16 @@ std::optional<ElectionStatus> ParseElectionStatus(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view ToString(ResultsVisibility v) {
+  return v == ResultsVisibility::kLive ? "live" : "hidden_until_closed";
+}
+
+std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s) {
+  if (s == "live") return ResultsVisibility::kLive;
+  if (s == "hidden_until_closed") return ResultsVisibility::kHiddenUntilClosed;
+  return std::nullopt;
+}
+
 const Option* Election::FindOption(std::string_view option_id) const {
   for (const auto& o : options) {
     if (o.id == option_id) return &o;

@@ -17,6 +17,12 @@ enum class ElectionStatus { kDraft, kOpen, kClosed, kFinal };
 std::string_view ToString(ElectionStatus s);
 std::optional<ElectionStatus> ParseElectionStatus(std::string_view s);
 
+// Who sees per-option counts before the end: everyone (kLive), or nobody until the recount
+// has made the result final (kHiddenUntilClosed; status and total stay visible).
+enum class ResultsVisibility { kLive, kHiddenUntilClosed };
+std::string_view ToString(ResultsVisibility v);
+std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s);
+
 struct Option {
   std::string id;
   std::string label;
@@ -31,6 +37,7 @@ struct Election {
   int64_t opened_at_ms = 0;  // 0 = never opened
   int64_t closed_at_ms = 0;  // 0 = not closed
   int64_t finalized_at_ms = 0;  // 0 = not final
+  ResultsVisibility results_visibility = ResultsVisibility::kLive;
 
   const Option* FindOption(std::string_view option_id) const;
   // True when a vote ingested at `t_ms` falls inside the open window.

@@ -9,12 +9,13 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
   s.seq = tally.seq;
   s.updated_at_ms = tally.updated_at_ms;
   s.final = election.status == ElectionStatus::kFinal;
+  s.hidden = election.results_visibility == ResultsVisibility::kHiddenUntilClosed && !s.final;
   s.options.reserve(election.options.size());
   for (const auto& o : election.options) {
     auto it = tally.votes.find(o.id);
     uint64_t n = it == tally.votes.end() ? 0 : it->second;
     s.total += n;
-    s.options.push_back({o.id, o.label, n});
+    s.options.push_back({o.id, o.label, s.hidden ? 0 : n});
   }
   return s;
 }

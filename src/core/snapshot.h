@@ -25,8 +25,11 @@ struct Snapshot {
   std::vector<OptionResult> options;  // in the election's option order
   int64_t updated_at_ms = 0;
   bool final = false;
+  bool hidden = false;  // per-option counts withheld (hidden_until_closed, not final yet)
 };
 
+// Builds what viewers may see: when results are hidden, every option's votes are 0 and
+// `hidden` is set (the total stays).
 Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally);
 
 }  // namespace urna

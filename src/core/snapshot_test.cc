@@ -27,5 +27,23 @@ TEST(SnapshotTest, OptionsInElectionOrderWithTotals) {
   EXPECT_TRUE(BuildSnapshot(e, t).final);
 }
 
+TEST(SnapshotTest, HiddenUntilFinalShowsOnlyTheTotal) {
+  Election e;
+  e.id = "e1";
+  e.options = {{"a", "Alpha"}, {"b", "Beta"}};
+  e.status = ElectionStatus::kClosed;
+  e.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+  ElectionTally t;
+  t.votes = {{"a", 3}, {"b", 5}};
+  auto s = BuildSnapshot(e, t);
+  EXPECT_TRUE(s.hidden);
+  EXPECT_EQ(s.total, 8u);
+  for (const auto& o : s.options) EXPECT_EQ(o.votes, 0u);
+  e.status = ElectionStatus::kFinal;
+  s = BuildSnapshot(e, t);
+  EXPECT_FALSE(s.hidden);
+  EXPECT_EQ(s.options[1].votes, 5u);
+}
+
 }  // namespace
 }  // namespace urna

@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -15,6 +17,10 @@
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "net/sse_stream.h"
+#include "net/stream_types.h"
+#include "net/ws_stream.h"
 
 namespace urna::net {
 
@@ -48,10 +54,6 @@ struct HttpServer::Impl {
 };
 
 namespace {
-
-using Executor = asio::io_context::executor_type;
-using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
-using Socket = asio::basic_stream_socket<tcp, Executor>;
 
 // One connection. Lives as long as an async operation holds a shared_ptr to it; all its
 // handlers run on the one thread of its io_context.
@@ -107,6 +109,10 @@ class Session : public std::enable_shared_from_this<Session> {
     r.content_type = std::string(req[http::field::content_type]);
     r.if_none_match = std::string(req[http::field::if_none_match]);
     r.body = std::move(req.body());
+    if (beast::websocket::is_upgrade(req)) {
+      r.websocket = true;
+      upgrade_request_ = parser_->release();  // the handshake needs it
+    }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
     server_.handler.Handle(std::move(r), [self = shared_from_this()](HttpResponse resp) {
@@ -119,6 +125,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // allocates a node per header field; on the vote path that was a measurable share of the
   // CPU per request, and a response head is simple enough to render directly.
   void Write(HttpResponse resp) {
+    if (resp.upgrade) return HandOff(std::move(resp));
     bool keep_alive = keep_alive_ && !server_.draining;
     out_head_.clear();
     out_head_ += "HTTP/1.1 ";
@@ -145,6 +152,35 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Turns this connection into a push stream; the Session is done with it afterwards.
+  void HandOff(HttpResponse resp) {
+    if (counted_) {
+      server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      counted_ = false;
+    }
+    auto upgrade = std::move(*resp.upgrade);
+    beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::send_buffer_size(
+                                    static_cast<int>(server_.opts.push_send_buffer_bytes)),
+                                ec);
+    if (upgrade.kind == StreamUpgrade::kWebSocket) {
+      if (!upgrade_request_) {
+        keep_alive_ = false;
+        return Write(ErrorResponse(400, "invalid_request", "this resource needs a WebSocket upgrade"));
+      }
+      auto ws = std::make_shared<WsStream>(std::move(stream_));
+      ws->Start(std::move(*upgrade_request_), std::move(upgrade.on_open));
+      return;
+    }
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: urna\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    auto sse = std::make_shared<SseStream>(std::move(stream_), server_.opts.push_write_timeout);
+    sse->Start(std::move(head), std::move(upgrade.on_open));
+  }
+
   void OnWrite(beast::error_code ec, bool keep_alive) {
     if (counted_) {
       server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -164,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // the response being written
   bool keep_alive_ = true;
   bool counted_ = false;

@@ -1,6 +1,7 @@
 // HttpServer: asynchronous HTTP/1.1 server (Boost.Beast) with keep-alive and pipelining
 // (pipelined requests are answered in order, one at a time per connection). It parses
 // requests, enforces size limits and timeouts, and hands each request to one HttpHandler.
+// A response may turn its connection into a push stream (SSE or WebSocket, see PushStream).
 // Owned by the app; runs `threads` network threads of its own. Beast stays inside the .cc.
 #pragma once
 
@@ -21,6 +22,10 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 8 * 1024;
   std::chrono::seconds idle_timeout{60};
+  // Push streams (SSE, WebSocket): a write stuck this long closes the stream; the kernel send
+  // buffer is kept small so a stuck viewer holds little memory anywhere.
+  std::chrono::seconds push_write_timeout{10};
+  size_t push_send_buffer_bytes = 32 * 1024;
 };
 
 class HttpServer {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +18,27 @@ struct HttpRequest {
   std::string authorization;  // the Authorization header, may be empty
   std::string content_type;
   std::string if_none_match;
+  bool websocket = false;  // a WebSocket upgrade request
   std::string body;
+};
+
+// A connection turned into a one-way push stream (SSE events or WebSocket text messages).
+// Latest wins: while one message is being written, only the newest pending one is kept, so a
+// slow reader costs at most two messages of memory; a reader stuck past a limit is closed.
+// Push and closed() may be called from any thread.
+class PushStream {
+ public:
+  virtual ~PushStream() = default;
+  virtual void Push(std::shared_ptr<const std::string> message) = 0;
+  virtual bool closed() const = 0;
+};
+
+// Asks the server to keep the connection as a push stream after the response head.
+struct StreamUpgrade {
+  enum Kind { kSse, kWebSocket };
+  Kind kind = kSse;
+  // Runs on the connection's thread once the stream is ready (after the WebSocket handshake).
+  std::function<void(std::shared_ptr<PushStream>)> on_open;
 };
 
 struct HttpResponse {
@@ -24,7 +46,16 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<StreamUpgrade> upgrade;  // set: status/body ignored, the stream takes over
 };
+
+inline HttpResponse Response(unsigned status, std::string content_type, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
 
 // Completes a request. Call exactly once, from any thread.
 using Responder = std::function<void(HttpResponse)>;

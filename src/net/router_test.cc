@@ -17,10 +17,10 @@ HttpResponse Call(Router& r, std::string method, std::string path) {
 TEST(RouterTest, MatchesParamsAndReportsMissingRoutes) {
   Router r;
   r.Add("GET", "/v1/elections/{id}", [](HttpRequest&, PathParams& p, Responder done) {
-    done({200, "text/plain", "get " + p[0], {}});
+    done(Response(200, "text/plain", "get " + p[0]));
   });
   r.Add("POST", "/v1/elections/{id}/votes/{vote}", [](HttpRequest&, PathParams& p, Responder done) {
-    done({202, "text/plain", p[0] + "/" + p[1], {}});
+    done(Response(202, "text/plain", p[0] + "/" + p[1]));
   });
   EXPECT_EQ(Call(r, "GET", "/v1/elections/e1").body, "get e1");
   EXPECT_EQ(Call(r, "POST", "/v1/elections/e1/votes/x").body, "e1/x");

@@ -95,6 +95,7 @@ std::string EncodeElection(const Election& e) {
   p.set_opened_at_ms(e.opened_at_ms);
   p.set_closed_at_ms(e.closed_at_ms);
   p.set_finalized_at_ms(e.finalized_at_ms);
+  p.set_results_visibility(std::string(ToString(e.results_visibility)));
   return p.SerializeAsString();
 }
 
@@ -114,6 +115,8 @@ Result<Election> DecodeElection(std::string_view bytes) {
   e.opened_at_ms = p.opened_at_ms();
   e.closed_at_ms = p.closed_at_ms();
   e.finalized_at_ms = p.finalized_at_ms();
+  auto vis = ParseResultsVisibility(p.results_visibility());
+  e.results_visibility = vis ? *vis : ResultsVisibility::kLive;
   return e;
 }
 

@@ -1,0 +1,69 @@
+// Result routes (docs/api.md): the snapshot (cacheable, ETag), and the live streams over SSE
+// and WebSocket, all fed by the ResultsHub with the same bytes.
+#include "app/api.h"
+#include "app/json_util.h"
+
+namespace urna::app {
+namespace {
+
+// Joins a hub subscription to a connection's push stream.
+class StreamSubscriber final : public results::Subscriber {
+ public:
+  StreamSubscriber(std::shared_ptr<net::PushStream> stream, bool websocket)
+      : stream_(std::move(stream)), websocket_(websocket) {}
+  void Deliver(const std::shared_ptr<const results::ResultFrame>& frame) override {
+    stream_->Push(websocket_ ? frame->json : frame->sse);
+  }
+  void Heartbeat() override {
+    static const auto kBeat = std::make_shared<const std::string>(": keep-alive\n\n");
+    if (!websocket_) stream_->Push(kBeat);  // WebSockets have their own pings
+  }
+  bool closed() const override { return stream_->closed(); }
+
+ private:
+  std::shared_ptr<net::PushStream> stream_;
+  const bool websocket_;
+};
+
+}  // namespace
+
+void Api::AddResultRoutes() {
+  router_.Add("GET", "/v1/elections/{id}/results", [this](net::HttpRequest& req,
+                                                         net::PathParams& p,
+                                                         net::Responder respond) {
+    auto frame = d_.hub.Current(p[0]);
+    if (!frame.ok()) return respond(StatusResponse(frame.status()));
+    const auto& f = **frame;
+    net::HttpResponse r;
+    if (req.if_none_match == f.etag) {
+      r.status = 304;
+    } else {
+      r.body = *f.json;
+    }
+    r.headers.emplace_back("ETag", f.etag);
+    r.headers.emplace_back("Cache-Control", "public, max-age=1");
+    respond(std::move(r));
+  });
+
+  auto stream = [this](bool websocket) {
+    return [this, websocket](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+      if (websocket && !req.websocket) {
+        return respond(StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
+      }
+      if (auto e = d_.catalog.Get(p[0]); !e.ok()) return respond(StatusResponse(e.status()));
+      net::HttpResponse r;
+      net::StreamUpgrade up;
+      up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
+      up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
+        // The current snapshot at once (also after a reconnect with Last-Event-ID), then changes.
+        (void)d_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
+      };
+      r.upgrade = std::move(up);
+      respond(std::move(r));
+    };
+  };
+  router_.Add("GET", "/v1/elections/{id}/results/stream", stream(false));
+  router_.Add("GET", "/v1/elections/{id}/results/ws", stream(true));
+}
+
+}  // namespace urna::app

@@ -1,0 +1,133 @@
+#include "results/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/snapshot.h"
+#include "results/snapshot_json.h"
+
+namespace urna::results {
+
+ResultsHub::ResultsHub(Catalog& catalog, ReadModel& read_model, HubOptions options)
+    : catalog_(catalog), read_model_(read_model), opts_(options) {}
+
+ResultsHub::~ResultsHub() { Stop(); }
+
+void ResultsHub::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "urna-hub");
+    Run();
+  });
+}
+
+void ResultsHub::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view election_id) {
+  auto election = catalog_.Get(election_id);
+  if (!election.ok()) return election.status();
+  auto tally = read_model_.Get(election_id);
+  if (!tally.ok()) return tally.status();
+  std::string etag = "\"" + std::to_string(tally->seq) + "-" +
+                     std::string(ToString((*election)->status)) + "\"";
+  {
+    std::lock_guard lock(mu_);
+    auto it = frames_.find(election_id);
+    if (it != frames_.end() && it->second->etag == etag) return it->second;
+  }
+  auto frame = std::make_shared<ResultFrame>();
+  frame->seq = tally->seq;
+  frame->etag = std::move(etag);
+  std::string body = SnapshotJson(BuildSnapshot(**election, *tally));
+  frame->sse = std::make_shared<const std::string>("id: " + std::to_string(frame->seq) +
+                                                   "\nevent: results\ndata: " + body + "\n\n");
+  frame->json = std::make_shared<const std::string>(std::move(body));
+  std::shared_ptr<const ResultFrame> out = std::move(frame);
+  std::lock_guard lock(mu_);
+  frames_[std::string(election_id)] = out;
+  return out;
+}
+
+Status ResultsHub::Subscribe(std::string_view election_id, std::shared_ptr<Subscriber> sub) {
+  auto frame = Current(election_id);
+  if (!frame.ok()) return frame.status();
+  {
+    std::lock_guard lock(mu_);
+    auto& w = watched_[std::string(election_id)];
+    w.subs.push_back(sub);
+    if (!w.pushed) w.pushed = *frame;  // the next tick need not send it again
+  }
+  sub->Deliver(*frame);  // the current snapshot at once (also after a reconnect)
+  return Status::Ok();
+}
+
+size_t ResultsHub::subscribers() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, w] : watched_) n += w.subs.size();
+  return n;
+}
+
+void ResultsHub::Run() {
+  auto next_heartbeat = std::chrono::steady_clock::now() + opts_.heartbeat;
+  std::unique_lock lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, opts_.tick, [this] { return stopping_; })) {
+    lock.unlock();
+    bool heartbeat = std::chrono::steady_clock::now() >= next_heartbeat;
+    if (heartbeat) next_heartbeat += opts_.heartbeat;
+    Tick(heartbeat);
+    lock.lock();
+  }
+}
+
+void ResultsHub::Tick(bool heartbeat) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = watched_.begin(); it != watched_.end();) {
+      auto& subs = it->second.subs;
+      std::erase_if(subs, [](const std::weak_ptr<Subscriber>& w) {
+        auto s = w.lock();
+        return !s || s->closed();
+      });
+      if (subs.empty()) {
+        it = watched_.erase(it);
+      } else {
+        ids.push_back(it->first);
+        ++it;
+      }
+    }
+  }
+  for (const auto& id : ids) {
+    auto frame = Current(id);
+    if (!frame.ok()) {
+      spdlog::warn("results hub: {}: {}", id, frame.status().message());
+      continue;
+    }
+    std::vector<std::shared_ptr<Subscriber>> subs;
+    bool changed = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = watched_.find(id);
+      if (it == watched_.end()) continue;
+      changed = it->second.pushed != *frame;
+      it->second.pushed = *frame;
+      if (!changed && !heartbeat) continue;
+      subs.reserve(it->second.subs.size());
+      for (auto& w : it->second.subs) {
+        if (auto s = w.lock()) subs.push_back(std::move(s));
+      }
+    }
+    for (auto& s : subs) {
+      if (changed) s->Deliver(*frame);
+      if (heartbeat) s->Heartbeat();
+    }
+  }
+}
+
+}  // namespace urna::results

@@ -1,0 +1,82 @@
+// ResultsHub: the read side's fan-out (DESIGN.md §4). Keeps the latest snapshot of each election
+// as one immutable frame, serialized once, and on every tick (default 250 ms), when a watched
+// election changed, hands the same bytes to each of its subscribers. Subscribers deliver
+// "latest wins" and bounded (see net::PushStream); the hub never waits for one.
+// Owned by the app; one tick thread; Current/Subscribe are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/election.h"
+#include "ports/catalog.h"
+#include "ports/clock.h"
+#include "ports/read_model.h"
+
+namespace urna::results {
+
+// One snapshot, serialized once for every viewer.
+struct ResultFrame {
+  uint64_t seq = 0;
+  std::string etag;                        // quoted, changes with any visible change
+  std::shared_ptr<const std::string> json; // the snapshot JSON
+  std::shared_ptr<const std::string> sse;  // "id: <seq>\nevent: results\ndata: <json>\n\n"
+};
+
+// A viewer connection. Called from the hub's thread; must not block.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void Deliver(const std::shared_ptr<const ResultFrame>& frame) = 0;
+  virtual void Heartbeat() = 0;
+  virtual bool closed() const = 0;
+};
+
+struct HubOptions {
+  std::chrono::milliseconds tick{250};
+  std::chrono::seconds heartbeat{15};
+};
+
+class ResultsHub {
+ public:
+  ResultsHub(Catalog& catalog, ReadModel& read_model, HubOptions options = {});
+  ~ResultsHub();
+
+  void Start();
+  void Stop();
+
+  // The current frame of an election (rebuilt only when something visible changed).
+  Result<std::shared_ptr<const ResultFrame>> Current(std::string_view election_id);
+  // Sends the current frame at once, then every change.
+  Status Subscribe(std::string_view election_id, std::shared_ptr<Subscriber> subscriber);
+  size_t subscribers() const;
+
+ private:
+  struct Watched {
+    std::vector<std::weak_ptr<Subscriber>> subs;
+    std::shared_ptr<const ResultFrame> pushed;
+  };
+  void Run();
+  void Tick(bool heartbeat);
+
+  Catalog& catalog_;
+  ReadModel& read_model_;
+  const HubOptions opts_;
+
+  mutable std::mutex mu_;  // guards frames_ and watched_
+  std::map<std::string, std::shared_ptr<const ResultFrame>, std::less<>> frames_;
+  std::map<std::string, Watched, std::less<>> watched_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace urna::results

@@ -1,0 +1,100 @@
+#include "results/hub.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "adapters/memory/memory_catalog.h"
+
+namespace urna::results {
+namespace {
+
+class FakeReadModel : public ReadModel {
+ public:
+  Status Apply(const PartitionTally&) override { return Status::Ok(); }
+  Result<ElectionTally> Get(std::string_view) override {
+    std::lock_guard lock(mu);
+    return tally;
+  }
+  void Set(uint64_t seq, uint64_t a) {
+    std::lock_guard lock(mu);
+    tally.seq = seq;
+    tally.votes["a"] = a;
+  }
+  std::mutex mu;
+  ElectionTally tally;
+};
+
+class Recorder : public Subscriber {
+ public:
+  void Deliver(const std::shared_ptr<const ResultFrame>& f) override {
+    std::lock_guard lock(mu);
+    frames.push_back(f);
+  }
+  void Heartbeat() override { ++beats; }
+  bool closed() const override { return gone; }
+  std::vector<std::shared_ptr<const ResultFrame>> Frames() {
+    std::lock_guard lock(mu);
+    return frames;
+  }
+  std::mutex mu;
+  std::vector<std::shared_ptr<const ResultFrame>> frames;
+  std::atomic<int> beats{0};
+  std::atomic<bool> gone{false};
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Election e{"e1", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kOpen, 0, 1, 0};
+    ASSERT_TRUE(catalog.Create(e).ok());
+    Election h = e;
+    h.id = "hidden";
+    h.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+    ASSERT_TRUE(catalog.Create(h).ok());
+  }
+  memory::MemoryCatalog catalog;
+  FakeReadModel rm;
+};
+
+TEST_F(HubTest, SerializesOncePerChangeAndSharesTheBytes) {
+  ResultsHub hub(catalog, rm);
+  rm.Set(1, 3);
+  auto f1 = *hub.Current("e1");
+  EXPECT_EQ(f1.get(), hub.Current("e1")->get());  // unchanged: the same frame, no new JSON
+  EXPECT_NE(f1->json->find("\"votes\":3"), std::string::npos);
+  EXPECT_EQ(f1->sse->rfind("id: 1\nevent: results\ndata: {", 0), 0u);
+  rm.Set(2, 4);
+  auto f2 = *hub.Current("e1");
+  EXPECT_NE(f1.get(), f2.get());
+  EXPECT_NE(f1->etag, f2->etag);
+  EXPECT_EQ(hub.Current("nope").status().code(), Code::kNotFound);
+}
+
+TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  auto a = std::make_shared<Recorder>(), b = std::make_shared<Recorder>();
+  rm.Set(1, 1);
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  ASSERT_TRUE(hub.Subscribe("hidden", b).ok());
+  EXPECT_EQ(a->Frames().size(), 1u);  // the current snapshot at once
+  hub.Start();
+  rm.Set(5, 2);
+  for (int i = 0; i < 200 && a->Frames().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto fa = a->Frames();
+  ASSERT_GE(fa.size(), 2u);
+  EXPECT_EQ(fa.back()->seq, 5u);
+  EXPECT_EQ(fa[0]->seq, 1u);
+  for (const auto& f : b->Frames()) {
+    EXPECT_NE(f->json->find("\"election\":\"hidden\""), std::string::npos);  // never e1's frames
+    EXPECT_EQ(f->json->find("\"votes\""), std::string::npos);             // hidden: no counts
+  }
+  a->gone = true;
+  rm.Set(6, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(hub.subscribers(), 1u);  // the closed one was dropped
+  hub.Stop();
+}
+
+}  // namespace
+}  // namespace urna::results

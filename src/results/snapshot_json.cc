@@ -1,0 +1,42 @@
+#include "results/snapshot_json.h"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <ctime>
+
+namespace urna::results {
+namespace json = boost::json;
+
+std::string FormatTime(int64_t ms) {
+  if (ms == 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string SnapshotJson(const Snapshot& s) {
+  json::array options;
+  for (const auto& o : s.options) {
+    json::object entry{{"id", o.id}, {"label", o.label}};
+    if (!s.hidden) entry["votes"] = o.votes;
+    options.push_back(std::move(entry));
+  }
+  json::value updated = nullptr;
+  if (s.updated_at_ms != 0) updated = FormatTime(s.updated_at_ms);
+  json::object out{{"election", s.election_id},
+                   {"status", ToString(s.status)},
+                   {"seq", s.seq},
+                   {"total", s.total},
+                   {"options", std::move(options)},
+                   {"updated_at", std::move(updated)},
+                   {"final", s.final}};
+  if (s.hidden) out["results_visibility"] = "hidden_until_closed";
+  return json::serialize(out);
+}
+
+}  // namespace urna::results

@@ -1,0 +1,16 @@
+// The JSON form of a snapshot, as every read path sends it (GET results, SSE, WebSocket).
+// When results are hidden, option entries carry no `votes` field at all. Pure; any thread.
+#pragma once
+
+#include <string>
+
+#include "core/snapshot.h"
+
+namespace urna::results {
+
+std::string SnapshotJson(const Snapshot& s);
+
+// RFC 3339 UTC with milliseconds ("2026-11-29T20:15:02.113Z"), or "" for 0.
+std::string FormatTime(int64_t ms);
+
+}  // namespace urna::results
