@@ -26,6 +26,8 @@ void ResultsHub::Stop() {
   }
   stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  watched_.clear();
 }
 
 Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view election_id) {
@@ -91,10 +93,7 @@ void ResultsHub::Tick(bool heartbeat) {
     std::lock_guard lock(mu_);
     for (auto it = watched_.begin(); it != watched_.end();) {
       auto& subs = it->second.subs;
-      std::erase_if(subs, [](const std::weak_ptr<Subscriber>& w) {
-        auto s = w.lock();
-        return !s || s->closed();
-      });
+      std::erase_if(subs, [](const std::shared_ptr<Subscriber>& s) { return s->closed(); });
       if (subs.empty()) {
         it = watched_.erase(it);
       } else {
@@ -118,10 +117,7 @@ void ResultsHub::Tick(bool heartbeat) {
       changed = it->second.pushed != *frame;
       it->second.pushed = *frame;
       if (!changed && !heartbeat) continue;
-      subs.reserve(it->second.subs.size());
-      for (auto& w : it->second.subs) {
-        if (auto s = w.lock()) subs.push_back(std::move(s));
-      }
+      subs = it->second.subs;
     }
     for (auto& s : subs) {
       if (changed) s->Deliver(*frame);

@@ -49,6 +49,7 @@ class ResultsHub {
   ~ResultsHub();
 
   void Start();
+  // Stops the tick and lets go of every subscriber (call before the network layer stops).
   void Stop();
 
   // The current frame of an election (rebuilt only when something visible changed).
@@ -59,7 +60,7 @@ class ResultsHub {
 
  private:
   struct Watched {
-    std::vector<std::weak_ptr<Subscriber>> subs;
+    std::vector<std::shared_ptr<Subscriber>> subs;  // dropped on the first tick after they close
     std::shared_ptr<const ResultFrame> pushed;
   };
   void Run();
