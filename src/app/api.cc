@@ -11,6 +11,7 @@ Api::Api(ApiDeps deps)
   AddVoteRoutes();
   AddAuditRoutes();
   AddResultRoutes();
+  AddWebRoutes();
   router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
     respond(net::Response(200, "application/json", R"({"status":"ok"})"));
   });

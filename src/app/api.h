@@ -36,6 +36,7 @@ struct ApiDeps {
   std::string audit_key;
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
+  bool demo = false;                     // --demo: the pages may mint voter tokens
 };
 
 class Api {
@@ -51,6 +52,7 @@ class Api {
   void AddVoteRoutes();
   void AddAuditRoutes();
   void AddResultRoutes();
+  void AddWebRoutes();
   // Runs `fn` on the blocking pool and answers with what it returns.
   void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);
   // The voter id of the request's bearer token, or the error to answer.

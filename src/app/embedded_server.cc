@@ -91,7 +91,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   results::ResultsHub hub(**catalog, read_model, {std::chrono::milliseconds(o.tick_ms)});
   Api api(ApiDeps{**catalog, ingest, log, log, state, ledger, read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(log, processor, server_ptr); }});
+                  [&] { return Metrics(log, processor, server_ptr); }, o.demo});
   net::HttpServer server({host, port, o.http_threads}, api.handler());
   server_ptr = &server;
 
@@ -112,6 +112,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
                     ":" + std::to_string(server.port());
   std::printf("urna listening on %s (data dir %s, %u partitions)\n", url.c_str(),
               o.data_dir.c_str(), (*db)->partitions());
+  std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
+              url.c_str());
   if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
   std::fflush(stdout);
 

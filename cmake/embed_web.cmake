@@ -1,0 +1,17 @@
+# cmake -P script: embeds the files of web/ into a C++ source (served by urna, no web dir needed
+# at run time). Inputs: WEB_DIR, OUT.
+file(GLOB files RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
+list(SORT files)
+set(body "// Generated from web/ by cmake/embed_web.cmake. Do not edit.\n#include \"app/web_assets.h\"\n\nnamespace urna::app {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ ${WEB_DIR}/${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "const unsigned char k${i}[] = {${hex}};\n")
+  string(APPEND table "    {\"${f}\", {reinterpret_cast<const char*>(k${i}), sizeof k${i}}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "}  // namespace\n\nconst std::map<std::string_view, std::string_view>& WebAssets() {\n  static const std::map<std::string_view, std::string_view> kAssets = {\n${table}  };\n  return kAssets;\n}\n\n}  // namespace urna::app\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,60 @@
+// Web pages (web/, embedded in the binary) and the two small endpoints they use:
+// GET /v1/info and, in --demo mode only, POST /v1/demo/token.
+#include "app/api.h"
+#include "app/json_util.h"
+#include "app/web_assets.h"
+
+namespace urna::app {
+namespace json = boost::json;
+namespace {
+
+std::string_view ContentType(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+net::HttpResponse Asset(std::string_view name) {
+  auto it = WebAssets().find(name);
+  if (it == WebAssets().end()) return net::ErrorResponse(404, "not_found", "no such file");
+  auto r = net::Response(200, std::string(ContentType(name)), std::string(it->second));
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+}  // namespace
+
+void Api::AddWebRoutes() {
+  auto page = [](std::string name) {
+    return [name](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+      respond(Asset(name));
+    };
+  };
+  router_.Add("GET", "/", page("index.html"));
+  router_.Add("GET", "/e/{id}", page("vote.html"));
+  router_.Add("GET", "/admin", page("admin.html"));
+  router_.Add("GET", "/static/{file}", [](net::HttpRequest&, net::PathParams& p,
+                                          net::Responder respond) { respond(Asset(p[0])); });
+
+  router_.Add("GET", "/v1/info", [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+    respond(JsonResponse(200, json::object{{"demo", d_.demo}}));
+  });
+  router_.Add("POST", "/v1/demo/token", [this](net::HttpRequest& req, net::PathParams&,
+                                               net::Responder respond) {
+    if (!d_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
+    auto body = ParseObject(req.body);
+    if (!body.ok()) return respond(StatusResponse(body.status()));
+    auto* voter = body->if_contains("voter");
+    if (voter == nullptr || !voter->is_string()) {
+      return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
+    }
+    auto token = d_.voter_tokens.Mint(voter->as_string(), std::chrono::hours(12),
+                                      d_.clock.NowMs() / 1000);
+    if (!token.ok()) return respond(StatusResponse(token.status()));
+    respond(JsonResponse(200, json::object{{"token", *token}}));
+  });
+}
+
+}  // namespace urna::app

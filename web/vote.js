@@ -1,0 +1,128 @@
+// The voting page (/e/{id}): sign in, pick, confirm, follow the receipt, watch live results.
+import { api, esc, statusBadge } from "/static/common.js";
+
+const electionId = decodeURIComponent(location.pathname.split("/").pop());
+const $ = (id) => document.getElementById(id);
+const tokenKey = `urna.token`;
+let election = null;
+let token = localStorage.getItem(tokenKey);
+
+function showError(el, e) { $(el).textContent = e ? e.message || String(e) : ""; }
+
+async function load() {
+  election = await api(`/v1/elections/${encodeURIComponent(electionId)}`);
+  $("title").textContent = election.title;
+  $("status").innerHTML = statusBadge(election.status);
+  document.title = `urna: ${election.title}`;
+  $("options").innerHTML = election.options.map((o) =>
+    `<label class="option"><input type="radio" name="option" value="${esc(o.id)}"> ${esc(o.label)}</label>`).join("");
+  $("options").addEventListener("change", () => { $("vote-button").disabled = false; });
+  const info = await api("/v1/info");
+  $(info.demo ? "demo-signin" : "token-signin").hidden = false;
+  if (token) signedIn();
+}
+
+function voterOf(t) {
+  try { return JSON.parse(atob(t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub; } catch { return "?"; }
+}
+
+function signedIn() {
+  $("signin").hidden = true;
+  $("ballot").hidden = false;
+  $("who").textContent = `(signed in as ${voterOf(token)})`;
+}
+
+$("demo-button").addEventListener("click", async () => {
+  showError("signin-error");
+  try {
+    const r = await api("/v1/demo/token", { method: "POST", body: { voter: $("voter-name").value.trim() } });
+    token = r.token;
+    localStorage.setItem(tokenKey, token);
+    signedIn();
+  } catch (e) { showError("signin-error", e); }
+});
+
+$("token-button").addEventListener("click", () => {
+  token = $("token-input").value.trim();
+  if (!token) return;
+  localStorage.setItem(tokenKey, token);
+  signedIn();
+});
+
+function chosen() {
+  const input = document.querySelector("input[name=option]:checked");
+  return input ? election.options.find((o) => o.id === input.value) : null;
+}
+
+$("vote-button").addEventListener("click", (ev) => {
+  ev.preventDefault();
+  const o = chosen();
+  if (!o) return;
+  $("confirm-label").textContent = o.label;
+  $("confirm").hidden = false;
+  $("vote-button").disabled = true;
+});
+
+$("cancel-button").addEventListener("click", () => { $("confirm").hidden = true; $("vote-button").disabled = false; });
+
+$("confirm-button").addEventListener("click", async () => {
+  showError("vote-error");
+  $("confirm-button").disabled = true;
+  try {
+    const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes`,
+                        { method: "POST", body: { option: chosen().id }, token });
+    $("confirm").hidden = true;
+    $("options").querySelectorAll("input").forEach((i) => { i.disabled = true; });
+    $("receipt").hidden = false;
+    $("receipt-id").textContent = r.vote_id;
+    followReceipt(r.vote_id);
+  } catch (e) {
+    showError("vote-error", e);
+    if (e.status === 401) { localStorage.removeItem(tokenKey); }
+  } finally { $("confirm-button").disabled = false; }
+});
+
+async function followReceipt(voteId) {
+  for (let delay = 300; ; delay = Math.min(delay * 1.5, 3000)) {
+    try {
+      const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes/${voteId}`, { token });
+      $("receipt-status").textContent = r.status;
+      $("receipt-status").className = `pill ${r.status}`;
+      $("receipt-reason").textContent = r.reason ? `(${r.reason})` : "";
+      if (r.status !== "pending") return;
+    } catch (e) { showError("vote-error", e); }
+    await new Promise((ok) => setTimeout(ok, delay));
+  }
+}
+
+function render(s) {
+  const hidden = s.options.some((o) => o.votes === undefined);
+  $("bars").innerHTML = hidden
+    ? `<p class="muted">Results are hidden until the final count.</p>`
+    : s.options.map((o) => {
+        const pct = s.total ? (100 * o.votes) / s.total : 0;
+        return `<div class="bar" data-option="${esc(o.id)}"><div class="label"><span>${esc(o.label)}</span>
+          <span><b class="votes">${o.votes}</b> · <span class="pct">${pct.toFixed(1)}%</span></span></div>
+          <div class="track"><div class="fill" style="width:${pct}%"></div></div></div>`;
+      }).join("");
+  $("total").innerHTML = `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
+  $("status").innerHTML = statusBadge(s.status);
+}
+
+function watch() {
+  // EventSource reconnects by itself and sends Last-Event-ID; the server answers with the
+  // current snapshot at once.
+  let lastSeq = -1;
+  const es = new EventSource(`/v1/elections/${encodeURIComponent(electionId)}/results/stream`);
+  es.addEventListener("open", () => $("live-dot").classList.add("on"));
+  es.addEventListener("error", () => $("live-dot").classList.remove("on"));
+  es.addEventListener("results", (ev) => {
+    const s = JSON.parse(ev.data);
+    if (s.seq < lastSeq) return;
+    lastSeq = s.seq;
+    render(s);
+  });
+}
+
+load().catch((e) => showError("signin-error", e));
+watch();
