@@ -1,0 +1,187 @@
+// Fan-out load tool: holds many SSE and WebSocket subscribers on one stream endpoint (urna's
+// results streams, or an Nchan channel) and records when each subscriber receives each message.
+// Each message must carry `"seq":N` in its JSON payload. One process holds up to ~19,000
+// connections (the per-process open-file limit here is 20,000); run several and give each its
+// own 127.0.0.x source addresses for more. Prints "connected N" once all are up, then on
+// SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us>" lines to --out.
+//
+// fanout_load --port P --sse-path PATH --ws-path PATH --sse N --ws N [--host 127.0.0.1]
+//             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] --out FILE
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct Arrival {
+  uint32_t seq;
+  int64_t us;
+};
+std::vector<Arrival> g_arrivals;  // single-threaded io_context: no lock
+std::atomic<int> g_connected{0}, g_failed{0};
+
+int64_t NowUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void Record(std::string_view payload) {
+  auto p = payload.find("\"seq\":");
+  if (p == std::string_view::npos) return;
+  g_arrivals.push_back({static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)), NowUs()});
+}
+
+tcp::socket Bound(asio::io_context& io, const std::string& source) {
+  tcp::socket s(io);
+  s.open(tcp::v4());
+  if (!source.empty()) s.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+  return s;
+}
+
+// An SSE subscriber: raw socket; events are split on blank lines, "data:" payloads recorded.
+class Sse : public std::enable_shared_from_this<Sse> {
+ public:
+  Sse(tcp::socket s, std::string request) : sock_(std::move(s)), req_(std::move(request)) {}
+  void Start(const tcp::endpoint& ep) {
+    sock_.async_connect(ep, [self = shared_from_this()](auto ec) {
+      if (ec) return (void)++g_failed;
+      asio::async_write(self->sock_, asio::buffer(self->req_), [self](auto ec, size_t) {
+        if (ec) return (void)++g_failed;
+        ++g_connected;
+        self->Read();
+      });
+    });
+  }
+
+ private:
+  void Read() {
+    sock_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](auto ec, size_t n) {
+      if (ec) return;
+      self->buf_.append(self->chunk_.data(), n);
+      size_t end;
+      while ((end = self->buf_.find("\n\n")) != std::string::npos) {
+        std::string_view ev(self->buf_.data(), end);
+        if (auto d = ev.find("data: "); d != std::string_view::npos) Record(ev.substr(d + 6));
+        self->buf_.erase(0, end + 2);
+      }
+      if (self->buf_.size() > (1 << 20)) self->buf_.clear();
+      self->Read();
+    });
+  }
+  tcp::socket sock_;
+  std::string req_, buf_;
+  std::array<char, 4096> chunk_;
+};
+
+// A WebSocket subscriber (Beast client).
+class Ws : public std::enable_shared_from_this<Ws> {
+ public:
+  Ws(tcp::socket s, std::string host, std::string path)
+      : ws_(std::move(s)), host_(std::move(host)), path_(std::move(path)) {}
+  void Start(const tcp::endpoint& ep) {
+    ws_.next_layer().async_connect(ep, [self = shared_from_this()](auto ec) {
+      if (ec) return (void)++g_failed;
+      self->ws_.async_handshake(self->host_, self->path_, [self](auto ec) {
+        if (ec) return (void)++g_failed;
+        ++g_connected;
+        self->Read();
+      });
+    });
+  }
+
+ private:
+  void Read() {
+    ws_.async_read(buf_, [self = shared_from_this()](auto ec, size_t) {
+      if (ec) return;
+      auto data = self->buf_.cdata();
+      Record(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      self->buf_.clear();
+      self->Read();
+    });
+  }
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buf_;
+  std::string host_, path_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1", sse_path, ws_path, out, sources_arg;
+  int port = 0, n_sse = 0, n_ws = 0, seconds = 600;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--host") host = v;
+    else if (k == "--port") port = std::stoi(v);
+    else if (k == "--sse-path") sse_path = v;
+    else if (k == "--ws-path") ws_path = v;
+    else if (k == "--sse") n_sse = std::stoi(v);
+    else if (k == "--ws") n_ws = std::stoi(v);
+    else if (k == "--sources") sources_arg = v;
+    else if (k == "--seconds") seconds = std::stoi(v);
+    else if (k == "--out") out = v;
+  }
+  std::vector<std::string> sources;
+  for (size_t p = 0; !sources_arg.empty() && p != std::string::npos;) {
+    size_t q = sources_arg.find(',', p);
+    sources.push_back(sources_arg.substr(p, q == std::string::npos ? q : q - p));
+    p = q == std::string::npos ? q : q + 1;
+  }
+  if (sources.empty()) sources.push_back("");
+  g_arrivals.reserve(static_cast<size_t>(n_sse + n_ws) * 200);
+
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address(host), static_cast<uint16_t>(port));
+  std::string sse_req = "GET " + sse_path + " HTTP/1.1\r\nHost: " + host +
+                        "\r\nAccept: text/event-stream\r\n\r\n";
+  for (int i = 0; i < n_sse + n_ws; ++i) {
+    // Stagger the connects a little so the listen backlog is not overrun.
+    asio::post(io, [&, i] {
+      auto sock = Bound(io, sources[i % sources.size()]);
+      if (i < n_sse) {
+        std::make_shared<Sse>(std::move(sock), sse_req)->Start(ep);
+      } else {
+        std::make_shared<Ws>(std::move(sock), host, ws_path)->Start(ep);
+      }
+    });
+    if (i % 500 == 499) io.run_for(std::chrono::milliseconds(50));
+  }
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](auto, int) { io.stop(); });
+  asio::steady_timer report(io);
+  bool announced = false;
+  std::function<void()> tick = [&] {
+    report.expires_after(std::chrono::milliseconds(200));
+    report.async_wait([&](auto ec) {
+      if (ec) return;
+      if (!announced && g_connected + g_failed >= n_sse + n_ws) {
+        std::printf("connected %d failed %d\n", g_connected.load(), g_failed.load());
+        std::fflush(stdout);
+        announced = true;
+      }
+      tick();
+    });
+  };
+  tick();
+  io.run_for(std::chrono::seconds(seconds));
+  FILE* f = std::fopen(out.c_str(), "w");
+  if (!f) return 1;
+  for (const auto& a : g_arrivals) std::fprintf(f, "%u %lld\n", a.seq, static_cast<long long>(a.us));
+  std::fclose(f);
+  std::printf("arrivals %zu\n", g_arrivals.size());
+  return 0;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Aggregates fanout_load arrival files: for every broadcast (seq) received by at least 95% of
+the subscribers, the time from its first arrival until 95% and 100% of subscribers had it.
+Prints medians and worst cases over broadcasts. Usage: fanout_report.py SUBSCRIBERS FILE..."""
+import statistics
+import sys
+from collections import defaultdict
+
+
+def main():
+    n = int(sys.argv[1])
+    per_seq = defaultdict(list)
+    for path in sys.argv[2:]:
+        with open(path) as f:
+            for line in f:
+                seq, us = line.split()
+                per_seq[int(seq)].append(int(us))
+    first_seq = min(per_seq) if per_seq else 0
+    t95, t100, complete = [], [], 0
+    for seq, times in sorted(per_seq.items()):
+        if seq == first_seq or len(times) < 0.95 * n:
+            continue  # the snapshot sent on connect, or a broadcast most never got
+        times.sort()
+        t0 = times[0]
+        t95.append((times[int(0.95 * n) - 1] - t0) / 1000)
+        if len(times) >= n:
+            complete += 1
+            t100.append((times[n - 1] - t0) / 1000)
+    if not t95:
+        print("broadcasts=0")
+        return
+    print(f"broadcasts={len(t95)} complete={complete} "
+          f"t95_median_ms={statistics.median(t95):.1f} t95_max_ms={max(t95):.1f} "
+          f"t100_median_ms={statistics.median(t100) if t100 else float('nan'):.1f} "
+          f"t100_max_ms={max(t100) if t100 else float('nan'):.1f}")
+
+
+if __name__ == "__main__":
+    main()
