@@ -91,7 +91,13 @@ async def hidden(srv, t):
         c.vote(e, f"h{i}", "ab"[i % 3 == 0])
     await asyncio.get_running_loop().run_in_executor(
         None, lambda: wait_for(lambda: c.results(e)["total"] == 30, what="hidden votes counted"))
+    got = c.results(e)
+    t.check(got["total"] == 30 and all("votes" not in o for o in got["options"]),
+            f"GET results shows the total but no per-option count while hidden: {got}")
     s, _, _ = c.admin("POST", f"/v1/elections/{e}/close")
+    got = c.results(e)
+    t.check(got["status"] == "closed" and all("votes" not in o for o in got["options"]),
+            "still hidden after the close, before the recount")
     await asyncio.get_running_loop().run_in_executor(None, lambda: c.recount(e))
     await until(lambda: all(v.last and v.last["final"] for v in viewers), 10)
     stop.set()
