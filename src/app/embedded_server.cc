@@ -7,17 +7,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "adapters/embedded/catalog.h"
-#include "adapters/embedded/db.h"
-#include "adapters/embedded/ledger.h"
-#include "adapters/embedded/local_read_model.h"
-#include "adapters/embedded/processor_state.h"
-#include "adapters/embedded/vote_log.h"
 #include "app/api.h"
 #include "app/demo.h"
+#include "app/embedded_stack.h"
 #include "auth/secrets.h"
 #include "net/http_server.h"
-#include "processor/processor.h"
 
 namespace urna::app {
 
@@ -69,34 +63,28 @@ int RunEmbeddedServer(const ServeOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
 
   Secrets secrets = LoadSecrets(o.data_dir);
-  auto db = embedded::EmbeddedDb::Open(o.data_dir, o.partitions);
-  if (!db.ok()) {
-    spdlog::critical("{}", db.status().message());
+  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions);
+  if (!stack.ok()) {
+    spdlog::critical("{}", stack.status().message());
     return 1;
   }
-  auto catalog = embedded::EmbeddedCatalog::Open(**db);
-  if (!catalog.ok()) {
-    spdlog::critical("cannot load catalog: {}", catalog.status().message());
-    return 1;
-  }
-  SystemClock clock;
-  embedded::EmbeddedVoteLog log(**db);
-  embedded::EmbeddedProcessorState state(**db);
-  embedded::EmbeddedLedger ledger(**db);
-  embedded::LocalReadModel read_model(clock);
-  Processor processor((*db)->partitions(), log, state, **catalog, read_model);
-  IngestService ingest(**catalog, log, clock, o.node_id);
+  auto& st = **stack;
+  auto& catalog = *st.catalog;
+  auto& log = *st.log;
+  auto& processor = *st.processor;
+  auto& clock = st.clock;
+  IngestService ingest(catalog, log, clock, o.node_id);
   VoterTokens tokens(secrets.voter_secret);
   net::HttpServer* server_ptr = nullptr;
-  results::ResultsHub hub(**catalog, read_model, {std::chrono::milliseconds(o.tick_ms)});
-  Api api(ApiDeps{**catalog, ingest, log, log, state, ledger, read_model, hub, tokens,
+  results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
+  Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr); }, o.demo});
   net::HttpServer server({host, port, o.http_threads}, api.handler());
   server_ptr = &server;
 
   if (o.demo) {
-    if (auto s = EnsureDemoElection(**catalog, clock.NowMs()); !s.ok()) {
+    if (auto s = EnsureDemoElection(catalog, clock.NowMs()); !s.ok()) {
       spdlog::critical("cannot create the demo election: {}", s.message());
       return 1;
     }
@@ -111,7 +99,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
                     ":" + std::to_string(server.port());
   std::printf("urna listening on %s (data dir %s, %u partitions)\n", url.c_str(),
-              o.data_dir.c_str(), (*db)->partitions());
+              o.data_dir.c_str(), st.db->partitions());
   std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
               url.c_str());
   if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);

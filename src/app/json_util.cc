@@ -1,9 +1,9 @@
 #include "app/json_util.h"
 
+#include "results/snapshot_json.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <ctime>
 
 namespace urna::app {
 
@@ -20,13 +20,7 @@ Result<json::object> ParseObject(const std::string& body) {
 
 json::value TimeJson(int64_t ms) {
   if (ms == 0) return nullptr;
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return json::string(buf);
+  return json::string(results::FormatTime(ms));
 }
 
 json::object ElectionJson(const Election& e) {

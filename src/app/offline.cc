@@ -10,16 +10,10 @@
 #include <fstream>
 #include <thread>
 
-#include "adapters/embedded/catalog.h"
-#include "adapters/embedded/db.h"
-#include "adapters/embedded/ledger.h"
-#include "adapters/embedded/local_read_model.h"
-#include "adapters/embedded/processor_state.h"
-#include "adapters/embedded/vote_log.h"
 #include "app/audit_render.h"
+#include "app/embedded_stack.h"
 #include "audit/ledger_export.h"
 #include "auth/secrets.h"
-#include "processor/processor.h"
 
 namespace urna::app {
 namespace {
@@ -53,41 +47,32 @@ int Recount(const OfflineOptions& o, Result<RecountReport>& report,
     return 1;
   }
   Secrets secrets = LoadSecrets(o.data_dir);
-  auto db = embedded::EmbeddedDb::Open(o.data_dir, 8);
-  if (!db.ok()) {
+  auto stack = EmbeddedStack::Open(o.data_dir, 8);
+  if (!stack.ok()) {
     std::fprintf(stderr,
                  "urna: %s\n(is `urna serve` running on this data dir? stop it, or use "
                  "POST /v1/elections/%s/recount)\n",
-                 db.status().message().c_str(), o.election.c_str());
+                 stack.status().message().c_str(), o.election.c_str());
     return 1;
   }
-  auto catalog = embedded::EmbeddedCatalog::Open(**db);
-  if (!catalog.ok()) {
-    std::fprintf(stderr, "urna: %s\n", catalog.status().message().c_str());
-    return 1;
-  }
-  SystemClock clock;
-  embedded::EmbeddedVoteLog log(**db);
-  embedded::EmbeddedProcessorState state(**db);
-  embedded::EmbeddedLedger ledger(**db);
-  embedded::LocalReadModel read_model(clock);
-  Processor processor((*db)->partitions(), log, state, **catalog, read_model);
-  processor.Start();  // processes what is left of the log, seals included
+  auto& st = **stack;
+  st.processor->Start();  // processes what is left of the log, seals included
 
   RecountProgress progress;
   std::atomic<bool> stop{false};
   std::thread display([&] { ShowProgress(progress, stop); });
-  Recounter recounter({**catalog, log, log, state, ledger, clock, secrets.audit_key});
+  Recounter recounter(
+      {*st.catalog, *st.log, *st.log, *st.state, *st.ledger, st.clock, secrets.audit_key});
   report = recounter.Run(o.election, progress, std::chrono::minutes(30));
   stop = true;
   display.join();
-  processor.Stop();
+  st.processor->Stop();
   if (!report.ok()) {
     std::fprintf(stderr, "urna: recount of %s failed: %s\n", o.election.c_str(),
                  report.status().message().c_str());
     return 1;
   }
-  if (with_ledger) with_ledger(ledger, secrets.audit_key);
+  if (with_ledger) with_ledger(*st.ledger, secrets.audit_key);
   const auto& r = *report;
   std::printf("election %s: %s\n", r.election.id.c_str(),
               r.agree ? "live, ledger and log replay agree; the result is final"

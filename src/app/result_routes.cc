@@ -28,27 +28,27 @@ class StreamSubscriber final : public results::Subscriber {
 }  // namespace
 
 void Api::AddResultRoutes() {
-  router_.Add("GET", "/v1/elections/{id}/results", [this](net::HttpRequest& req,
-                                                         net::PathParams& p,
-                                                         net::Responder respond) {
-    auto frame = d_.hub.Current(p[0]);
-    if (!frame.ok()) return respond(StatusResponse(frame.status()));
-    const auto& f = **frame;
-    net::HttpResponse r;
-    if (req.if_none_match == f.etag) {
-      r.status = 304;
-    } else {
-      r.body = *f.json;
-    }
-    r.headers.emplace_back("ETag", f.etag);
-    r.headers.emplace_back("Cache-Control", "public, max-age=1");
-    respond(std::move(r));
-  });
+  router_.Add("GET", "/v1/elections/{id}/results",
+              [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+                auto frame = d_.hub.Current(p[0]);
+                if (!frame.ok()) return respond(StatusResponse(frame.status()));
+                const auto& f = **frame;
+                net::HttpResponse r;
+                if (req.if_none_match == f.etag) {
+                  r.status = 304;
+                } else {
+                  r.body = *f.json;
+                }
+                r.headers.emplace_back("ETag", f.etag);
+                r.headers.emplace_back("Cache-Control", "public, max-age=1");
+                respond(std::move(r));
+              });
 
   auto stream = [this](bool websocket) {
     return [this, websocket](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
       if (websocket && !req.websocket) {
-        return respond(StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
+        return respond(
+            StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
       }
       if (auto e = d_.catalog.Get(p[0]); !e.ok()) return respond(StatusResponse(e.status()));
       net::HttpResponse r;

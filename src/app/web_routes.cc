@@ -35,26 +35,29 @@ void Api::AddWebRoutes() {
   router_.Add("GET", "/", page("index.html"));
   router_.Add("GET", "/e/{id}", page("vote.html"));
   router_.Add("GET", "/admin", page("admin.html"));
-  router_.Add("GET", "/static/{file}", [](net::HttpRequest&, net::PathParams& p,
-                                          net::Responder respond) { respond(Asset(p[0])); });
+  router_.Add(
+      "GET", "/static/{file}",
+      [](net::HttpRequest&, net::PathParams& p, net::Responder respond) { respond(Asset(p[0])); });
 
-  router_.Add("GET", "/v1/info", [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-    respond(JsonResponse(200, json::object{{"demo", d_.demo}}));
-  });
-  router_.Add("POST", "/v1/demo/token", [this](net::HttpRequest& req, net::PathParams&,
-                                               net::Responder respond) {
-    if (!d_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
-    auto body = ParseObject(req.body);
-    if (!body.ok()) return respond(StatusResponse(body.status()));
-    auto* voter = body->if_contains("voter");
-    if (voter == nullptr || !voter->is_string()) {
-      return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
-    }
-    auto token = d_.voter_tokens.Mint(voter->as_string(), std::chrono::hours(12),
-                                      d_.clock.NowMs() / 1000);
-    if (!token.ok()) return respond(StatusResponse(token.status()));
-    respond(JsonResponse(200, json::object{{"token", *token}}));
-  });
+  router_.Add("GET", "/v1/info",
+              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+                respond(JsonResponse(200, json::object{{"demo", d_.demo}}));
+              });
+  router_.Add(
+      "POST", "/v1/demo/token",
+      [this](net::HttpRequest& req, net::PathParams&, net::Responder respond) {
+        if (!d_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
+        auto body = ParseObject(req.body);
+        if (!body.ok()) return respond(StatusResponse(body.status()));
+        auto* voter = body->if_contains("voter");
+        if (voter == nullptr || !voter->is_string()) {
+          return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
+        }
+        auto token = d_.voter_tokens.Mint(voter->as_string(), std::chrono::hours(12),
+                                          d_.clock.NowMs() / 1000);
+        if (!token.ok()) return respond(StatusResponse(token.status()));
+        respond(JsonResponse(200, json::object{{"token", *token}}));
+      });
 }
 
 }  // namespace urna::app

@@ -160,13 +160,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto upgrade = std::move(*resp.upgrade);
     beast::error_code ec;
-    stream_.socket().set_option(asio::socket_base::send_buffer_size(
-                                    static_cast<int>(server_.opts.push_send_buffer_bytes)),
-                                ec);
+    stream_.socket().set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(server_.opts.push_send_buffer_bytes)),
+        ec);
     if (upgrade.kind == StreamUpgrade::kWebSocket) {
       if (!upgrade_request_) {
         keep_alive_ = false;
-        return Write(ErrorResponse(400, "invalid_request", "this resource needs a WebSocket upgrade"));
+        return Write(
+            ErrorResponse(400, "invalid_request", "this resource needs a WebSocket upgrade"));
       }
       auto ws = std::make_shared<WsStream>(std::move(stream_));
       ws->Start(std::move(*upgrade_request_), std::move(upgrade.on_open));

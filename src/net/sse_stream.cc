@@ -41,11 +41,11 @@ void SseStream::Write(std::shared_ptr<const std::string> message) {
 
 void SseStream::WatchForClose() {
   // On the raw socket, so the write timeout does not apply to this never-ending read.
-  stream_.socket().async_read_some(asio::buffer(sink_),
-                                   [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                                     if (ec) return self->Close();
-                                     self->WatchForClose();
-                                   });
+  stream_.socket().async_read_some(
+      asio::buffer(sink_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->WatchForClose();
+      });
 }
 
 void SseStream::Close() {

@@ -8,8 +8,8 @@
 namespace urna::net {
 
 using Executor = boost::asio::io_context::executor_type;
-using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor,
-                                          boost::beast::unlimited_rate_policy>;
+using Stream =
+    boost::beast::basic_stream<boost::asio::ip::tcp, Executor, boost::beast::unlimited_rate_policy>;
 using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 
 }  // namespace urna::net

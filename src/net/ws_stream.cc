@@ -25,15 +25,15 @@ void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
   ws_.auto_fragment(false);
   ws_.read_message_max(4096);  // viewers have nothing to say
   auto req = std::make_shared<beast::http::request<beast::http::string_body>>(std::move(upgrade));
-  ws_.async_accept(*req, [self = shared_from_this(), req, on_open = std::move(on_open)](
-                             beast::error_code ec) {
-    if (ec) {
-      self->closed_ = true;
-      return;
-    }
-    on_open(self);
-    self->Read();
-  });
+  ws_.async_accept(
+      *req, [self = shared_from_this(), req, on_open = std::move(on_open)](beast::error_code ec) {
+        if (ec) {
+          self->closed_ = true;
+          return;
+        }
+        on_open(self);
+        self->Read();
+      });
 }
 
 void WsStream::Push(std::shared_ptr<const std::string> message) {

@@ -35,8 +35,8 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   if (!election.ok()) return election.status();
   auto tally = read_model_.Get(election_id);
   if (!tally.ok()) return tally.status();
-  std::string etag = "\"" + std::to_string(tally->seq) + "-" +
-                     std::string(ToString((*election)->status)) + "\"";
+  std::string etag =
+      "\"" + std::to_string(tally->seq) + "-" + std::string(ToString((*election)->status)) + "\"";
   {
     std::lock_guard lock(mu_);
     auto it = frames_.find(election_id);

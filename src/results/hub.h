@@ -24,9 +24,9 @@ namespace urna::results {
 // One snapshot, serialized once for every viewer.
 struct ResultFrame {
   uint64_t seq = 0;
-  std::string etag;                        // quoted, changes with any visible change
-  std::shared_ptr<const std::string> json; // the snapshot JSON
-  std::shared_ptr<const std::string> sse;  // "id: <seq>\nevent: results\ndata: <json>\n\n"
+  std::string etag;                         // quoted, changes with any visible change
+  std::shared_ptr<const std::string> json;  // the snapshot JSON
+  std::shared_ptr<const std::string> sse;   // "id: <seq>\nevent: results\ndata: <json>\n\n"
 };
 
 // A viewer connection. Called from the hub's thread; must not block.

@@ -80,14 +80,15 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   EXPECT_EQ(a->Frames().size(), 1u);  // the current snapshot at once
   hub.Start();
   rm.Set(5, 2);
-  for (int i = 0; i < 200 && a->Frames().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 200 && a->Frames().size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto fa = a->Frames();
   ASSERT_GE(fa.size(), 2u);
   EXPECT_EQ(fa.back()->seq, 5u);
   EXPECT_EQ(fa[0]->seq, 1u);
   for (const auto& f : b->Frames()) {
     EXPECT_NE(f->json->find("\"election\":\"hidden\""), std::string::npos);  // never e1's frames
-    EXPECT_EQ(f->json->find("\"votes\""), std::string::npos);             // hidden: no counts
+    EXPECT_EQ(f->json->find("\"votes\""), std::string::npos);                // hidden: no counts
   }
   a->gone = true;
   rm.Set(6, 3);

@@ -9,7 +9,7 @@ import resource
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import run_with_server, wait_for
-from stream_clients import Viewer, sse, ws
+from stream_clients import Viewer, sse, until, ws
 
 E, OTHER = "live", "other"
 
@@ -59,13 +59,6 @@ async def scenario(srv, t, c):
     await asyncio.gather(task, *tasks, return_exceptions=True)
     t.check(sum(1 for i, v in enumerate(viewers) if i % 2 == 0 and getattr(v, "clean_close", False)) >= 450,
             "WebSocket viewers close cleanly (close frame answered)")
-
-
-async def until(pred, timeout):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end and not pred():
-        await asyncio.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import threading
 import time
 
 from harness import run_with_server, wait_for
-from stream_clients import Viewer, sse, ws
+from stream_clients import Viewer, sse, until, ws
 
 
 def rss_kib(pid):
@@ -113,13 +113,6 @@ async def hidden(srv, t):
     res = c.results(e)
     t.check(res["final"] and {o["id"]: o["votes"] for o in res["options"]} == {"a": 20, "b": 10},
             f"GET shows the final counts: {res}")
-
-
-async def until(pred, timeout):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end and not pred():
-        await asyncio.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,14 @@ import os
 import struct
 
 
+async def until(pred, timeout):
+    """Waits until pred() is true or `timeout` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end and not pred():
+        await asyncio.sleep(0.05)
+
+
 class Viewer:
     """Collects snapshots from one stream; `seqs` in arrival order."""
 

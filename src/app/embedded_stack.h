@@ -1,0 +1,37 @@
+// EmbeddedStack: the embedded deployment's write side and read model on one data dir — the
+// RocksDB database and every adapter on it, plus the processor — built in one place for
+// `urna serve` and the offline commands. Owned by the caller; members are thread-safe as
+// documented on each class. Construction order matters and is the declaration order.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/embedded/catalog.h"
+#include "adapters/embedded/db.h"
+#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/local_read_model.h"
+#include "adapters/embedded/processor_state.h"
+#include "adapters/embedded/vote_log.h"
+#include "processor/processor.h"
+
+namespace urna::app {
+
+struct EmbeddedStack {
+  // Opens the data dir (a new one gets `partitions` partitions). The processor is not started.
+  static Result<std::unique_ptr<EmbeddedStack>> Open(const std::string& data_dir,
+                                                     uint32_t partitions);
+
+  SystemClock clock;
+  std::unique_ptr<embedded::EmbeddedDb> db;
+  std::unique_ptr<embedded::EmbeddedCatalog> catalog;
+  std::unique_ptr<embedded::EmbeddedVoteLog> log;
+  std::unique_ptr<embedded::EmbeddedProcessorState> state;
+  std::unique_ptr<embedded::EmbeddedLedger> ledger;
+  std::unique_ptr<embedded::LocalReadModel> read_model;
+  std::unique_ptr<Processor> processor;
+
+  ~EmbeddedStack();  // stops the processor, then closes everything in reverse order
+};
+
+}  // namespace urna::app
