@@ -5,11 +5,11 @@
 // its connection's thread; Push may be called from any thread.
 #pragma once
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -34,7 +34,7 @@ class WsStream final : public PushStream, public std::enable_shared_from_this<Ws
   void Read();
 
   boost::beast::websocket::stream<Stream> ws_;
-  boost::beast::flat_buffer read_buffer_;
+  std::array<char, 64> discard_;  // what viewers send is read and dropped
   std::shared_ptr<const std::string> writing_, pending_;
   std::atomic<bool> closed_{false};
 };
