@@ -56,8 +56,11 @@ int main(int argc, char** argv) {
   embedded::EmbeddedProcessorState state(**db);
   embedded::EmbeddedLedger ledger(**db);
   embedded::LocalReadModel read_model(clock);
-  Election e{"bench", "Bench", {{"a", "A"}, {"b", "B"}, {"c", "C"}, {"d", "D"}},
-             ElectionStatus::kDraft, clock.NowMs()};
+  Election e{"bench",
+             "Bench",
+             {{"a", "A"}, {"b", "B"}, {"c", "C"}, {"d", "D"}},
+             ElectionStatus::kDraft,
+             clock.NowMs()};
   OpenElection(e, clock.NowMs() - 1);
   catalog->Create(e);
 
@@ -80,10 +83,12 @@ int main(int argc, char** argv) {
 
   Processor processor((*db)->partitions(), log, state, *catalog, read_model);
   processor.Start();
-  while (processor.totals().processed_offsets < n) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (processor.totals().processed_offsets < n)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto t2 = Steady::now();
   std::printf("process:   %.1f s, %.0f votes/s counted\n", Seconds(t1, t2), n / Seconds(t1, t2));
-  if (auto c = CloseAndSeal(*catalog, log, "bench", clock.NowMs()); !c.ok()) {
+  AdmissionGate gate;  // no votes come in here
+  if (auto c = CloseAndSeal(gate, *catalog, log, "bench", clock); !c.ok()) {
     return std::fprintf(stderr, "close: %s\n", c.status().message().c_str()), 1;
   }
   (*db)->db()->Flush(rocksdb::FlushOptions(), (*db)->ledger());
@@ -92,7 +97,8 @@ int main(int argc, char** argv) {
   auto b0 = Steady::now();
   uint64_t raw = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it((*db)->db()->NewIterator(rocksdb::ReadOptions(), (*db)->ledger()));
+    std::unique_ptr<rocksdb::Iterator> it(
+        (*db)->db()->NewIterator(rocksdb::ReadOptions(), (*db)->ledger()));
     std::string prefix = std::string("bench") + '\0';
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++raw;
   }
@@ -117,7 +123,8 @@ int main(int argc, char** argv) {
   stop = true;
   watch.join();
   processor.Stop();
-  if (!report.ok()) return std::fprintf(stderr, "recount: %s\n", report.status().message().c_str()), 1;
+  if (!report.ok())
+    return std::fprintf(stderr, "recount: %s\n", report.status().message().c_str()), 1;
 
   double raw_s = Seconds(b0, b1);
   double ledger_s = Seconds(phase_start[1], phase_start[2]);
@@ -126,15 +133,17 @@ int main(int argc, char** argv) {
   for (uint32_t p = 0; p < (*db)->partitions(); ++p) log_entries += log.end_offset(p);
   std::printf("baseline:  bare RocksDB iteration of %llu ledger rows: %.2f s, %.0f rows/s\n",
               static_cast<unsigned long long>(raw), raw_s, raw / raw_s);
-  std::printf("recount:   ledger pass (decode, HMAC pseudonym, SHA-256, count): %.2f s, %.0f rows/s "
-              "(%.2fx the bare iteration time)\n",
-              ledger_s, report->ledger_rows / ledger_s, ledger_s / raw_s);
+  std::printf(
+      "recount:   ledger pass (decode, HMAC pseudonym, SHA-256, count): %.2f s, %.0f rows/s "
+      "(%.2fx the bare iteration time)\n",
+      ledger_s, report->ledger_rows / ledger_s, ledger_s / raw_s);
   std::printf("recount:   log replay with fresh dedupe: %.2f s, %.0f entries/s\n", replay_s,
               log_entries / replay_s);
-  std::printf("recount:   total %.2f s for %llu ledger rows -> %.0f ledger entries/s; agree=%s final=%s\n",
-              Seconds(r0, r1), static_cast<unsigned long long>(report->ledger_rows),
-              report->ledger_rows / Seconds(r0, r1), report->agree ? "yes" : "no",
-              report->finalized ? "yes" : "no");
+  std::printf(
+      "recount:   total %.2f s for %llu ledger rows -> %.0f ledger entries/s; agree=%s final=%s\n",
+      Seconds(r0, r1), static_cast<unsigned long long>(report->ledger_rows),
+      report->ledger_rows / Seconds(r0, r1), report->agree ? "yes" : "no",
+      report->finalized ? "yes" : "no");
   std::filesystem::remove_all(dir);
   return report->agree ? 0 : 3;
 }

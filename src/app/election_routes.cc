@@ -87,7 +87,7 @@ void Api::AddElectionRoutes() {
         std::lock_guard lock(lifecycle_mu_);
         int64_t now = d_.clock.NowMs();
         if (!open) {  // close: ingest stops taking votes, then the seal goes into the log
-          auto e = CloseAndSeal(d_.catalog, d_.log, id, now);
+          auto e = CloseAndSeal(d_.ingest.gate(), d_.catalog, d_.log, id, d_.clock);
           return e.ok() ? JsonResponse(200, ElectionJson(*e)) : StatusResponse(e.status());
         }
         auto cur = d_.catalog.Get(id);

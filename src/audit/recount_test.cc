@@ -64,6 +64,7 @@ class RecountTest : public ::testing::Test {
   memory::MemoryCatalog catalog;
   NullReadModel rm;
   StepClock clock;
+  AdmissionGate gate;
   std::vector<std::unique_ptr<PartitionProcessor>> procs;
 };
 
@@ -76,9 +77,10 @@ TEST_F(RecountTest, RefusesAnOpenElection) {
 TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   for (int i = 0; i < 100; ++i) Vote(i, i % 3 ? "a" : "b");  // 40 voters, 60 duplicates
   Process();
-  ASSERT_TRUE(CloseAndSeal(catalog, log, "e1", 1000).ok());
-  Vote(200, "a", 999);   // admitted before the close, behind the seal: rejected
-  Vote(201, "a", 1001);  // after the close: rejected
+  ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
+  // Only another ingest node's votes can land here (this node's are ordered by the gate):
+  Vote(200, "a", 999);   // cast before the close, but behind the seal: rejected
+  Vote(201, "a", 1001);  // cast after the close: rejected
   auto r = Recount();
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->agree);
@@ -103,7 +105,7 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
 TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
   for (int i = 0; i < 40; ++i) Vote(i, "a");
   Process();
-  ASSERT_TRUE(CloseAndSeal(catalog, log, "e1", 1000).ok());
+  ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
   Process();
   auto live0 = state.Load(0)->tally.elections["e1"]["a"];
   state.SetTally(0, "e1", "a", live0 + 5);

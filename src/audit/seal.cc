@@ -10,17 +10,29 @@ Status AppendSealSync(VoteLog& log, const Election& election) {
   return done.get_future().get();
 }
 
-Result<Election> CloseAndSeal(Catalog& catalog, VoteLog& log, std::string_view election_id,
-                              int64_t now_ms) {
-  auto cur = catalog.Get(election_id);
-  if (!cur.ok()) return cur.status();
-  Election e = **cur;
-  if (auto s = CloseElection(e, now_ms); !s.ok()) return s;
-  if (e.status != (*cur)->status) {
-    if (auto s = catalog.Update(e); !s.ok()) return s;  // ingest refuses its votes from here on
+Result<Election> CloseAndSeal(AdmissionGate& gate, Catalog& catalog, VoteLog& log,
+                              std::string_view election_id, const Clock& clock) {
+  Election e;
+  std::promise<Status> sealed;
+  bool sealing = false;
+  {
+    // Votes admitted before this point are queued on the log already: the seal goes behind
+    // them. Votes after it find the election closed and are refused at the door.
+    AdmissionGate::Close closing(gate);
+    auto cur = catalog.Get(election_id);
+    if (!cur.ok()) return cur.status();
+    e = **cur;
+    if (auto s = CloseElection(e, clock.NowMs()); !s.ok()) return s;
+    if (e.status != (*cur)->status) {
+      if (auto s = catalog.Update(e); !s.ok()) return s;
+    }
+    if (e.status == ElectionStatus::kFinal) return e;  // sealed and recounted long ago
+    log.AppendSeal({e.id, e.closed_at_ms}, [&sealed](Status s) { sealed.set_value(s); });
+    sealing = true;
   }
-  if (e.status == ElectionStatus::kFinal) return e;  // sealed and recounted long ago
-  if (auto s = AppendSealSync(log, e); !s.ok()) return s;
+  if (sealing) {
+    if (auto s = sealed.get_future().get(); !s.ok()) return s;  // durable before we say closed
+  }
   return e;
 }
 

@@ -45,7 +45,7 @@ const Option* Election::FindOption(std::string_view option_id) const {
 
 bool Election::AcceptsVotesAt(int64_t t_ms) const {
   if (opened_at_ms == 0 || t_ms < opened_at_ms) return false;
-  return closed_at_ms == 0 || t_ms < closed_at_ms;
+  return closed_at_ms == 0 || t_ms <= closed_at_ms;  // the close's own millisecond is inside
 }
 
 bool IsValidId(std::string_view id, size_t max_len) {

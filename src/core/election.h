@@ -34,13 +34,14 @@ struct Election {
   std::vector<Option> options;
   ElectionStatus status = ElectionStatus::kDraft;
   int64_t created_at_ms = 0;
-  int64_t opened_at_ms = 0;  // 0 = never opened
-  int64_t closed_at_ms = 0;  // 0 = not closed
+  int64_t opened_at_ms = 0;     // 0 = never opened
+  int64_t closed_at_ms = 0;     // 0 = not closed
   int64_t finalized_at_ms = 0;  // 0 = not final
   ResultsVisibility results_visibility = ResultsVisibility::kLive;
 
   const Option* FindOption(std::string_view option_id) const;
-  // True when a vote ingested at `t_ms` falls inside the open window.
+  // True when a vote ingested at `t_ms` falls inside the open window [opened_at, closed_at]:
+  // the close's own millisecond is inside (the admission gate orders votes against a close).
   bool AcceptsVotesAt(int64_t t_ms) const;
 };
 

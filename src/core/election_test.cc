@@ -50,7 +50,8 @@ TEST(ElectionTest, LifeCycle) {
   EXPECT_TRUE(e.AcceptsVotesAt(100));
   ASSERT_TRUE(CloseElection(e, 200).ok());
   EXPECT_TRUE(e.AcceptsVotesAt(199));
-  EXPECT_FALSE(e.AcceptsVotesAt(200));
+  EXPECT_TRUE(e.AcceptsVotesAt(200));  // the close's own millisecond, admitted before it
+  EXPECT_FALSE(e.AcceptsVotesAt(201));
   EXPECT_EQ(OpenElection(e, 300).code(), Code::kConflict);  // never reopened
   EXPECT_TRUE(CloseElection(e, 300).ok());
   EXPECT_EQ(e.closed_at_ms, 200);

@@ -21,7 +21,7 @@ Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_a
   if (voter_already_counted) return {Outcome::kDuplicate, {}};
   if (election == nullptr) return {Outcome::kRejected, kReasonUnknownElection};
   if (sealed_in_partition ||
-      (election->closed_at_ms != 0 && vote.ingest_time_ms >= election->closed_at_ms)) {
+      (election->closed_at_ms != 0 && vote.ingest_time_ms > election->closed_at_ms)) {
     return {Outcome::kRejected, kReasonElectionClosed};
   }
   if (!election->AcceptsVotesAt(vote.ingest_time_ms)) {

@@ -1,6 +1,7 @@
 // IngestService: the write side's front door. Checks a vote against the catalog (election
 // open, option known), stamps it with a time-ordered vote_id, appends it to the vote log and
-// reports acceptance only once the log says it is durable. It never counts.
+// reports acceptance only once the log says it is durable. It never counts. Its admission gate
+// orders votes against a close (audit/seal.h).
 // Owned by the app; thread-safe; never blocks (catalog reads are in memory).
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/admission_gate.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/ledger.h"
@@ -32,11 +34,15 @@ class IngestService {
   Result<Receipt> LookupReceipt(Ledger& ledger, std::string_view election_id,
                                 std::string_view vote_id, std::string_view voter_id);
 
+  // For CloseAndSeal: hold it exclusively to close an election between votes.
+  AdmissionGate& gate() { return gate_; }
+
  private:
   Catalog& catalog_;
   VoteLog& log_;
   const Clock& clock_;
   const std::string node_id_;
+  AdmissionGate gate_;
 };
 
 }  // namespace urna

@@ -66,6 +66,11 @@ def run(srv, t):
         fates[vid] = b
         if b["status"] == "rejected":
             t.check(b["reason"] == "election_closed", f"late vote rejected as election_closed: {b}")
+        # One node: the admission gate puts every vote admitted before the close ahead of the
+        # seal, so an acknowledged vote was cast at or before closed_at and is never rejected.
+        # (Same ISO-8601 UTC format with milliseconds on both sides: compares as text.)
+        t.check(b["cast_at"] <= closed["closed_at"] and b["status"] != "rejected",
+                f"cast {b['cast_at']}, closed {closed['closed_at']}: {b['status']}")
         t.check(b["status"] in ("counted", "duplicate", "rejected"), f"{vid} settled: {b}")
     n_counted = sum(1 for b in fates.values() if b["status"] == "counted")
     n_dup = sum(1 for b in fates.values() if b["status"] == "duplicate")

@@ -1,0 +1,55 @@
+// AdmissionGate: orders votes against an election's close. Every vote holds the gate shared from
+// its admission check until its append is queued on the log; a close holds it exclusively while
+// it marks the election closed and queues the seal. So a vote admitted before the close is
+// always ahead of the seal in its partition, and a vote after it is refused at the door.
+// A pthread reader-writer lock that prefers the writer: std::shared_mutex cannot ask for that,
+// and a reader-preferring lock could keep a close waiting for as long as votes keep coming.
+// Owned by the IngestService; thread-safe; the shared side is held for microseconds.
+#pragma once
+
+#include <pthread.h>
+
+namespace urna {
+
+class AdmissionGate {
+ public:
+  AdmissionGate() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lock_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~AdmissionGate() { pthread_rwlock_destroy(&lock_); }
+  AdmissionGate(const AdmissionGate&) = delete;
+  AdmissionGate& operator=(const AdmissionGate&) = delete;
+
+  // Held by a vote from its admission check until its append is queued.
+  class Vote {
+   public:
+    explicit Vote(AdmissionGate& g) : g_(g) { pthread_rwlock_rdlock(&g_.lock_); }
+    ~Vote() { pthread_rwlock_unlock(&g_.lock_); }
+    Vote(const Vote&) = delete;
+    Vote& operator=(const Vote&) = delete;
+
+   private:
+    AdmissionGate& g_;
+  };
+
+  // Held by a close: waits for the votes between check and append, holds new ones back.
+  class Close {
+   public:
+    explicit Close(AdmissionGate& g) : g_(g) { pthread_rwlock_wrlock(&g_.lock_); }
+    ~Close() { pthread_rwlock_unlock(&g_.lock_); }
+    Close(const Close&) = delete;
+    Close& operator=(const Close&) = delete;
+
+   private:
+    AdmissionGate& g_;
+  };
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
+}  // namespace urna
