@@ -1,6 +1,7 @@
 #include "audit/seal.h"
 
 #include <future>
+#include <mutex>
 
 namespace urna {
 
@@ -18,7 +19,7 @@ Result<Election> CloseAndSeal(AdmissionGate& gate, Catalog& catalog, VoteLog& lo
   {
     // Votes admitted before this point are queued on the log already: the seal goes behind
     // them. Votes after it find the election closed and are refused at the door.
-    AdmissionGate::Close closing(gate);
+    std::unique_lock closing(gate);
     auto cur = catalog.Get(election_id);
     if (!cur.ok()) return cur.status();
     e = **cur;

@@ -24,29 +24,13 @@ class AdmissionGate {
   AdmissionGate(const AdmissionGate&) = delete;
   AdmissionGate& operator=(const AdmissionGate&) = delete;
 
-  // Held by a vote from its admission check until its append is queued.
-  class Vote {
-   public:
-    explicit Vote(AdmissionGate& g) : g_(g) { pthread_rwlock_rdlock(&g_.lock_); }
-    ~Vote() { pthread_rwlock_unlock(&g_.lock_); }
-    Vote(const Vote&) = delete;
-    Vote& operator=(const Vote&) = delete;
-
-   private:
-    AdmissionGate& g_;
-  };
-
-  // Held by a close: waits for the votes between check and append, holds new ones back.
-  class Close {
-   public:
-    explicit Close(AdmissionGate& g) : g_(g) { pthread_rwlock_wrlock(&g_.lock_); }
-    ~Close() { pthread_rwlock_unlock(&g_.lock_); }
-    Close(const Close&) = delete;
-    Close& operator=(const Close&) = delete;
-
-   private:
-    AdmissionGate& g_;
-  };
+  // SharedLockable and Lockable: a vote holds std::shared_lock<AdmissionGate> from its admission
+  // check until its append is queued; a close holds std::unique_lock<AdmissionGate>, which waits
+  // for the votes in between and holds new ones back.
+  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+  void lock() { pthread_rwlock_wrlock(&lock_); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
 
  private:
   pthread_rwlock_t lock_;

@@ -1,12 +1,14 @@
 #include "ingest/ingest_service.h"
 
+#include <shared_mutex>
+
 #include "core/uuid7.h"
 
 namespace urna {
 
 void IngestService::CastVote(std::string_view election_id, std::string_view voter_id,
                              std::string_view option_id, CastDone done) {
-  AdmissionGate::Vote admitting(gate_);  // until the append is queued: a close waits for it
+  std::shared_lock admitting(gate_);  // until the append is queued: a close waits for it
   auto election = catalog_.Get(election_id);
   if (!election.ok()) return done(election.status());
   int64_t now = clock_.NowMs();
