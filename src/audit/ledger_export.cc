@@ -3,7 +3,12 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include <cstring>
+#include <map>
 #include <stdexcept>
+#include <vector>
+
+#include "audit/pseudonym_buckets.h"
 
 namespace urna {
 namespace {
@@ -50,40 +55,71 @@ LedgerExport::LedgerExport(std::string_view audit_key) : impl_(std::make_unique<
 
 LedgerExport::~LedgerExport() = default;
 
-std::string LedgerExport::Pseudonym(std::string_view voter_id) {
+void LedgerExport::PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]) {
   EVP_MAC_CTX* c = EVP_MAC_CTX_dup(impl_->keyed);
-  unsigned char out[EVP_MAX_MD_SIZE];
   size_t n = 0;
   EVP_MAC_update(c, reinterpret_cast<const unsigned char*>(voter_id.data()), voter_id.size());
   EVP_MAC_final(c, out, &n, sizeof out);
   EVP_MAC_CTX_free(c);
-  return Hex(out, n);
+}
+
+std::string LedgerExport::Pseudonym(std::string_view voter_id) {
+  unsigned char out[32];
+  PseudonymBytes(voter_id, out);
+  return Hex(out, sizeof out);
 }
 
 Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view election_id,
                                         const std::function<void(std::string_view)>& row_sink,
                                         const std::function<void()>& on_row) {
-  LedgerSummary sum;
-  EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
-  std::string row;
+  // Pass 1: the ledger in its own order (by raw voter id) into pseudonym buckets.
+  PseudonymBuckets buckets;
+  std::vector<std::string> options;
+  std::map<std::string, uint32_t, std::less<>> option_index;
+  Status failed = Status::Ok();
   auto s = ledger.ScanCounted(election_id, [&](const Receipt& r) {
-    row.clear();
-    row += r.vote_id;
-    row += ',';
-    row += Pseudonym(r.voter_id);
-    row += ',';
-    row += r.option_id;  // option ids are [A-Za-z0-9_.-]: no CSV quoting needed
-    row += ',';
-    row += std::to_string(r.ingest_time_ms);
-    row += '\n';
-    EVP_DigestUpdate(impl_->sha, row.data(), row.size());
-    if (row_sink) row_sink(row);
-    ++sum.counts[r.option_id];
-    ++sum.rows;
+    if (r.vote_id.size() > sizeof(ExportRow::vote_id)) {
+      failed = Status(Code::kInternal, "ledger row with a malformed vote_id: " + r.vote_id);
+      return false;
+    }
+    auto [it, added] = option_index.try_emplace(r.option_id, options.size());
+    if (added) options.push_back(r.option_id);
+    ExportRow row{};
+    PseudonymBytes(r.voter_id, row.pseudonym);
+    std::memcpy(row.vote_id, r.vote_id.data(), r.vote_id.size());
+    row.vote_id_size = static_cast<uint8_t>(r.vote_id.size());
+    row.option = it->second;
+    row.cast_at_ms = r.ingest_time_ms;
+    if (auto st = buckets.Add(row); !st.ok()) {
+      failed = st;
+      return false;
+    }
     if (on_row) on_row();
     return true;
   });
   if (!s.ok()) return s;
+  if (!failed.ok()) return failed;
+
+  // Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested.
+  LedgerSummary sum;
+  EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
+  std::string line;
+  auto emitted = buckets.ForEachSorted([&](const ExportRow& row) {
+    const std::string& option = options[row.option];
+    line.assign(row.vote_id, row.vote_id_size);
+    line += ',';
+    line += Hex(row.pseudonym, sizeof row.pseudonym);
+    line += ',';
+    line += option;  // option ids are [A-Za-z0-9_.-]: no CSV quoting needed
+    line += ',';
+    line += std::to_string(row.cast_at_ms);
+    line += '\n';
+    EVP_DigestUpdate(impl_->sha, line.data(), line.size());
+    if (row_sink) row_sink(line);
+    ++sum.counts[option];
+    ++sum.rows;
+  });
+  if (!emitted.ok()) return emitted;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(impl_->sha, md, &n);

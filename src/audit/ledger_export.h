@@ -1,9 +1,12 @@
 // LedgerExport: the auditor's view of the ledger. Each counted vote becomes one CSV row
 //   vote_id,voter,option,cast_at_ms
 // where `voter` is HMAC-SHA256(audit key, voter id) in hex: a stable pseudonym, never the raw
-// id. Rows come in the ledger's order (ascending raw voter id), and the digest is SHA-256 over
-// the rows exactly as exported (each ending in "\n", the header line excluded), so anyone holding
-// the CSV can recompute it. Owned by one caller at a time; not thread-safe.
+// id. Rows come in ascending order of that pseudonym (hex), never in the ledger's own order
+// (by raw voter id), which would let anyone holding the list of voter ids match rows to
+// voters. The digest is SHA-256 over the rows exactly as exported (each ending in "\n", the
+// header line excluded), so anyone holding the CSV can recompute it. Sorting spills to
+// temporary files past a few million rows (PseudonymBuckets). Owned by one caller at a time;
+// not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +33,8 @@ class LedgerExport {
   explicit LedgerExport(std::string_view audit_key);
   ~LedgerExport();
 
-  // Scans the election's ledger once; `row_sink` (optional) receives each CSV row.
+  // Scans the election's ledger once, then hands each CSV row, in pseudonym order, to `row_sink`
+  // (optional); `on_row` is called per ledger row scanned (progress).
   Result<LedgerSummary> Run(Ledger& ledger, std::string_view election_id,
                             const std::function<void(std::string_view)>& row_sink = {},
                             const std::function<void()>& on_row = {});
@@ -39,6 +43,7 @@ class LedgerExport {
   std::string Pseudonym(std::string_view voter_id);
 
  private:
+  void PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -108,6 +108,8 @@ def run(srv, t):
     t.check(len(rows) == n_counted, f"one CSV row per counted vote: {len(rows)}")
     raw_ids = {voter.encode() for voter, _ in acked}
     t.check(all(len(r[1]) == 64 and r[1] not in raw_ids for r in rows), "voters are pseudonyms, never raw ids")
+    t.check([r[1] for r in rows] == sorted(r[1] for r in rows),
+            "rows in pseudonym order: their order says nothing about the raw voter ids")
     some_counted = next(voter for voter, vid in acked if fates[vid]["status"] == "counted")
     pseudonym = hmac.new(AUDIT_KEY.encode(), some_counted.encode(), hashlib.sha256).hexdigest().encode()
     t.check(any(r[1] == pseudonym for r in rows), "pseudonym is HMAC-SHA256(audit key, voter id)")

@@ -1,0 +1,47 @@
+// PseudonymBuckets: puts ledger export rows into pseudonym order without holding them all in
+// memory. Rows go to 64 buckets by the pseudonym's first bits; when more than `spill_rows` are
+// held, every bucket is appended to its own temporary file (std::tmpfile: unlinked, gone at
+// close). ForEachSorted then reads one bucket at a time, sorts it by pseudonym and hands the
+// rows out, so memory is bounded by spill_rows plus the largest bucket (1/64 of the ledger).
+// Hand-written because no Debian library does a small fixed-record external sort.
+// Owned by one LedgerExport run; single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/status.h"
+
+namespace urna {
+
+struct ExportRow {
+  unsigned char pseudonym[32];  // HMAC-SHA256(audit key, voter id)
+  char vote_id[36];             // UUIDv7 in canonical text (36 chars), zero-padded if shorter
+  uint8_t vote_id_size;
+  uint32_t option;  // index into the export's option list
+  int64_t cast_at_ms;
+};
+
+class PseudonymBuckets {
+ public:
+  static constexpr size_t kBuckets = 64;
+  explicit PseudonymBuckets(size_t spill_rows = 4'000'000) : spill_rows_(spill_rows) {}
+  ~PseudonymBuckets();
+
+  Status Add(const ExportRow& row);
+  // Every row added, in ascending pseudonym order (ties by vote_id).
+  Status ForEachSorted(const std::function<void(const ExportRow&)>& fn);
+
+ private:
+  Status Spill();
+
+  size_t spill_rows_;
+  size_t held_ = 0;
+  std::vector<ExportRow> mem_[kBuckets];
+  std::FILE* file_[kBuckets] = {};
+};
+
+}  // namespace urna

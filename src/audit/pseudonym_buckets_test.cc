@@ -1,0 +1,52 @@
+#include "audit/pseudonym_buckets.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+
+namespace urna {
+namespace {
+
+ExportRow RandomRow(std::mt19937_64& rng, uint32_t i) {
+  ExportRow r{};
+  for (auto& b : r.pseudonym) b = static_cast<unsigned char>(rng());
+  std::string id = std::to_string(i);
+  std::memcpy(r.vote_id, id.data(), id.size());
+  r.vote_id_size = static_cast<uint8_t>(id.size());
+  r.option = i % 3;
+  r.cast_at_ms = i;
+  return r;
+}
+
+// Rows come out in pseudonym order, each exactly once, whether they stayed in memory or were
+// spilled to temporary files (several times over).
+TEST(PseudonymBucketsTest, SortsAcrossSpills) {
+  for (size_t spill : {size_t{1'000'000}, size_t{777}, size_t{1}}) {
+    std::mt19937_64 rng(42);
+    PseudonymBuckets buckets(spill);
+    const uint32_t n = 20'000;
+    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(buckets.Add(RandomRow(rng, i)).ok());
+    std::set<int64_t> seen;
+    ExportRow prev{};
+    bool first = true;
+    ASSERT_TRUE(buckets
+                    .ForEachSorted([&](const ExportRow& r) {
+                      if (!first) {
+                        EXPECT_LT(std::memcmp(prev.pseudonym, r.pseudonym, sizeof r.pseudonym), 0)
+                            << "spill " << spill;
+                      }
+                      EXPECT_EQ(r.option, static_cast<uint32_t>(r.cast_at_ms % 3));
+                      seen.insert(r.cast_at_ms);
+                      prev = r;
+                      first = false;
+                    })
+                    .ok());
+    EXPECT_EQ(seen.size(), n) << "spill " << spill;
+  }
+}
+
+}  // namespace
+}  // namespace urna
