@@ -19,6 +19,13 @@ bool Before(const ExportRow& a, const ExportRow& b) {
   return std::memcmp(a.vote_id, b.vote_id, sizeof a.vote_id) < 0;
 }
 
+// The pseudonym's first 8 bytes, big-endian: orders as the bytes do.
+uint64_t Prefix(const ExportRow& r) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | r.pseudonym[i];
+  return v;
+}
+
 }  // namespace
 
 PseudonymBuckets::~PseudonymBuckets() {
@@ -62,8 +69,14 @@ Status PseudonymBuckets::ForEachSorted(const std::function<void(const ExportRow&
     }
     rows.insert(rows.end(), mem_[b].begin(), mem_[b].end());
     mem_[b].clear();
-    std::sort(rows.begin(), rows.end(), Before);
-    for (const auto& r : rows) fn(r);
+    // Sort 16-byte (prefix, index) keys rather than the 88-byte rows themselves.
+    std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
+    for (uint32_t i = 0; i < rows.size(); ++i) order[i] = {Prefix(rows[i]), i};
+    std::sort(order.begin(), order.end(), [&rows](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return Before(rows[a.second], rows[b.second]);
+    });
+    for (const auto& [prefix, i] : order) fn(rows[i]);
   }
   return Status::Ok();
 }
