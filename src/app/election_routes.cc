@@ -85,7 +85,6 @@ void Api::AddElectionRoutes() {
       if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
       OffThread(std::move(respond), [this, open, id = p[0]] {
         std::lock_guard lock(lifecycle_mu_);
-        int64_t now = d_.clock.NowMs();
         if (!open) {  // close: ingest stops taking votes, then the seal goes into the log
           auto e = CloseAndSeal(d_.ingest.gate(), d_.catalog, d_.log, id, d_.clock);
           return e.ok() ? JsonResponse(200, ElectionJson(*e)) : StatusResponse(e.status());
@@ -93,7 +92,7 @@ void Api::AddElectionRoutes() {
         auto cur = d_.catalog.Get(id);
         if (!cur.ok()) return StatusResponse(cur.status());
         Election e = **cur;
-        Status s = OpenElection(e, now);
+        Status s = OpenElection(e, d_.clock.NowMs());
         if (s.ok() && e.status != (*cur)->status) s = d_.catalog.Update(e);
         if (!s.ok()) return StatusResponse(s);
         return JsonResponse(200, ElectionJson(e));

@@ -22,15 +22,4 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& da
   return s;
 }
 
-EmbeddedStack::~EmbeddedStack() {
-  if (processor) processor->Stop();
-  processor.reset();
-  read_model.reset();
-  ledger.reset();
-  state.reset();
-  log.reset();  // drains queued appends
-  catalog.reset();
-  db.reset();
-}
-
 }  // namespace urna::app

@@ -1,7 +1,8 @@
 // EmbeddedStack: the embedded deployment's write side and read model on one data dir — the
 // RocksDB database and every adapter on it, plus the processor — built in one place for
 // `urna serve` and the offline commands. Owned by the caller; members are thread-safe as
-// documented on each class. Construction order matters and is the declaration order.
+// documented on each class. Members are built in declaration order and destroyed in reverse:
+// the processor stops first, the vote log drains its queued appends, the database closes last.
 #pragma once
 
 #include <memory>
@@ -30,8 +31,6 @@ struct EmbeddedStack {
   std::unique_ptr<embedded::EmbeddedLedger> ledger;
   std::unique_ptr<embedded::LocalReadModel> read_model;
   std::unique_ptr<Processor> processor;
-
-  ~EmbeddedStack();  // stops the processor, then closes everything in reverse order
 };
 
 }  // namespace urna::app

@@ -1,21 +1,31 @@
 #include "audit/seal.h"
 
 #include <future>
+#include <memory>
 #include <mutex>
 
 namespace urna {
 
+namespace {
+
+// Queues the seal of `election` on every partition; the future says when it is durable.
+std::future<Status> QueueSeal(VoteLog& log, const Election& election) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto durable = done->get_future();
+  log.AppendSeal({election.id, election.closed_at_ms}, [done](Status s) { done->set_value(s); });
+  return durable;
+}
+
+}  // namespace
+
 Status AppendSealSync(VoteLog& log, const Election& election) {
-  std::promise<Status> done;
-  log.AppendSeal({election.id, election.closed_at_ms}, [&done](Status s) { done.set_value(s); });
-  return done.get_future().get();
+  return QueueSeal(log, election).get();
 }
 
 Result<Election> CloseAndSeal(AdmissionGate& gate, Catalog& catalog, VoteLog& log,
                               std::string_view election_id, const Clock& clock) {
   Election e;
-  std::promise<Status> sealed;
-  bool sealing = false;
+  std::future<Status> sealed;
   {
     // Votes admitted before this point are queued on the log already: the seal goes behind
     // them. Votes after it find the election closed and are refused at the door.
@@ -28,12 +38,9 @@ Result<Election> CloseAndSeal(AdmissionGate& gate, Catalog& catalog, VoteLog& lo
       if (auto s = catalog.Update(e); !s.ok()) return s;
     }
     if (e.status == ElectionStatus::kFinal) return e;  // sealed and recounted long ago
-    log.AppendSeal({e.id, e.closed_at_ms}, [&sealed](Status s) { sealed.set_value(s); });
-    sealing = true;
+    sealed = QueueSeal(log, e);
   }
-  if (sealing) {
-    if (auto s = sealed.get_future().get(); !s.ok()) return s;  // durable before we say closed
-  }
+  if (auto s = sealed.get(); !s.ok()) return s;  // durable before we say closed
   return e;
 }
 

@@ -65,14 +65,15 @@ void WsStream::Write(std::shared_ptr<const std::string> message) {
 void WsStream::Read() {
   // A small fixed buffer rather than a dynamic one: viewers send nothing worth keeping, and a
   // dynamic buffer would hold an allocation per idle connection while the read waits.
-  ws_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t) {
-    if (ec) {  // closed by the viewer (answered by Beast), timed out, or broken
-      self->closed_ = true;
-      self->pending_.reset();
-      return;
-    }
-    self->Read();
-  });
+  ws_.async_read_some(asio::buffer(discard_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) {  // closed by the viewer (answered by Beast), timed out, or broken
+                          self->closed_ = true;
+                          self->pending_.reset();
+                          return;
+                        }
+                        self->Read();
+                      });
 }
 
 }  // namespace urna::net
