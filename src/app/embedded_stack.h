@@ -23,7 +23,10 @@ struct EmbeddedStack {
   static Result<std::unique_ptr<EmbeddedStack>> Open(const std::string& data_dir,
                                                      uint32_t partitions);
 
-  SystemClock clock;
+  // Every time this process stamps (cast_at, opened_at, closed_at, ...) comes from `clock`, which
+  // never goes backwards, not even across a restart: Open raises it to the latest time on disk.
+  SystemClock system_clock;
+  MonotonicClock clock{system_clock};
   std::unique_ptr<embedded::EmbeddedDb> db;
   std::unique_ptr<embedded::EmbeddedCatalog> catalog;
   std::unique_ptr<embedded::EmbeddedVoteLog> log;

@@ -9,6 +9,7 @@
 #include "adapters/memory/memory_state.h"
 #include "audit/ledger_export.h"
 #include "audit/seal.h"
+#include "ingest/ingest_service.h"
 #include "processor/partition_processor.h"
 
 namespace urna {
@@ -121,6 +122,76 @@ TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
   EXPECT_EQ(r->differences[0].live, 45u);
   EXPECT_EQ(r->differences[0].ledger, 40u);
   EXPECT_EQ(r->differences[0].replay, 40u);
+}
+
+// The case through the real ingest, processors and close: votes, then the wall clock
+// steps back (past opened_at, even), more votes, then the close reads a time before some votes'
+// ingest times. Every vote answered accepted is counted, and live, ledger and replay agree.
+TEST_F(RecountTest, ClockStepBackBeforeTheCloseStillAgreesAndCountsEveryAcceptedVote) {
+  StepClock wall;
+  IngestService ingest{catalog, log, wall, "node-a"};
+  std::vector<std::string> accepted;
+  auto cast = [&](int i) {
+    ingest.CastVote("e1", "voter-" + std::to_string(i), i % 2 ? "a" : "b",
+                    [&](Result<std::string> r) {
+                      EXPECT_TRUE(r.ok()) << r.status().message();
+                      if (r.ok()) accepted.push_back(*r);
+                    });
+  };
+  wall.now = 2000;
+  for (int i = 0; i < 3; ++i) cast(i);
+  Process();      // counted live while the election is open
+  wall.now = 50;  // steps back before opened_at (100): the election is open all the same
+  for (int i = 3; i < 8; ++i) cast(i);
+  Process();
+  wall.now = 1000;  // the close reads a time before the first votes' ingest time
+  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", wall);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_EQ(closed->closed_at_ms, 1000);
+  auto r = Recount();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(accepted.size(), 8u);
+  EXPECT_TRUE(r->agree);
+  EXPECT_TRUE(r->finalized);
+  OptionCounts expected{{"a", 4}, {"b", 4}};
+  EXPECT_EQ(r->live, expected);
+  EXPECT_EQ(r->ledger, expected);
+  EXPECT_EQ(r->replay, expected);
+  EXPECT_EQ(r->counted, 8u);
+  EXPECT_TRUE(r->rejected.empty());
+  for (const auto& id : accepted) EXPECT_EQ(state.outcomes[id], Outcome::kCounted) << id;
+}
+
+// With the app's MonotonicClock the same step leaves every counted vote's cast_at at or before
+// closed_at on this node.
+TEST_F(RecountTest, MonotonicClockKeepsCastAtAtOrBeforeClosedAt) {
+  StepClock wall;
+  MonotonicClock clock(wall);
+  IngestService ingest{catalog, log, clock, "node-a"};
+  auto cast = [&](int i) {
+    ingest.CastVote("e1", "voter-" + std::to_string(i), "a",
+                    [](Result<std::string> r) { EXPECT_TRUE(r.ok()); });
+  };
+  wall.now = 2000;
+  for (int i = 0; i < 3; ++i) cast(i);
+  wall.now = 1000;
+  for (int i = 3; i < 6; ++i) cast(i);
+  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", clock);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->closed_at_ms, 2000);
+  auto r = Recount();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->agree);
+  size_t rows = 0;
+  ASSERT_TRUE(state
+                  .ScanCounted("e1",
+                               [&](const Receipt& rc) {
+                                 EXPECT_LE(rc.ingest_time_ms, closed->closed_at_ms);
+                                 ++rows;
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(rows, 6u);
 }
 
 TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {

@@ -1,5 +1,6 @@
 #include "core/election.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace urna {
@@ -51,11 +52,6 @@ const Option* Election::FindOption(std::string_view option_id) const {
     if (o.id == option_id) return &o;
   }
   return nullptr;
-}
-
-bool Election::AcceptsVotesAt(int64_t t_ms) const {
-  if (opened_at_ms == 0 || t_ms < opened_at_ms) return false;
-  return closed_at_ms == 0 || t_ms <= closed_at_ms;  // the close's own millisecond is inside
 }
 
 bool Election::HidesTurnout() const {
@@ -132,7 +128,7 @@ Status CloseElection(Election& e, int64_t now_ms) {
     return {Code::kConflict, "election is draft; open it before closing"};
   }
   e.status = ElectionStatus::kClosed;
-  e.closed_at_ms = now_ms;
+  e.closed_at_ms = std::max(now_ms, e.opened_at_ms);  // ordered even if a clock stepped back
   return Status::Ok();
 }
 
@@ -142,7 +138,7 @@ Status FinalizeElection(Election& e, int64_t now_ms) {
     return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; close it first"};
   }
   e.status = ElectionStatus::kFinal;
-  e.finalized_at_ms = now_ms;
+  e.finalized_at_ms = std::max(now_ms, e.closed_at_ms);
   return Status::Ok();
 }
 

@@ -48,9 +48,12 @@ struct Election {
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
 
   const Option* FindOption(std::string_view option_id) const;
-  // True when a vote ingested at `t_ms` falls inside the open window [opened_at, closed_at]:
-  // the close's own millisecond is inside (the admission gate orders votes against a close).
-  bool AcceptsVotesAt(int64_t t_ms) const;
+  // Whether ingest admits votes now: the election is open. Decided by the status alone, never by
+  // comparing a vote's wall-clock time with opened_at or closed_at (clocks step backwards).
+  bool AcceptsVotes() const { return status == ElectionStatus::kOpen; }
+  // Whether the election has ever been open: a vote in the log can only count if so. When it was
+  // open is not asked: ingest admitted the vote while open, and the seal marks the close.
+  bool WasOpened() const { return status != ElectionStatus::kDraft; }
   // True while viewers may see neither per-option counts nor the turnout: results hidden,
   // turnout hidden, and the result not final yet.
   bool HidesTurnout() const;
@@ -71,7 +74,9 @@ Status ValidateNewElection(const Election& e);
 bool IsFormulaLead(char c);
 
 // Life cycle: draft -> open -> closed -> final (by a recount that agrees). Opening an open
-// election or closing a closed one is a no-op; any other transition is kConflict.
+// election or closing a closed one is a no-op; any other transition is kConflict. The times stay
+// in that order even when `now_ms` is behind an earlier one (a clock read on another node or
+// before a restart): closed_at is at least opened_at, finalized_at at least closed_at.
 Status OpenElection(Election& e, int64_t now_ms);
 Status CloseElection(Election& e, int64_t now_ms);
 Status FinalizeElection(Election& e, int64_t now_ms);

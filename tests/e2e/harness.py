@@ -48,9 +48,17 @@ class Server:
         self.proc = subprocess.Popen(
             [self.urna, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        # stdout's first line says where it listens; log lines (stderr, merged here) may come
+        # before it, e.g. a start-up warning.
+        seen = ""
+        for _ in range(100):
+            line = self.proc.stdout.readline()
+            seen += line
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
         if not m:
+            line = seen
             self.proc.kill()
             raise RuntimeError(f"urna did not start: {line!r} {self.proc.stdout.read()}")
         self.port = int(m.group(1))
