@@ -20,9 +20,11 @@ def faketime_env(offset_file):
     libs = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
     if not libs:
         raise SystemExit("libfaketime is missing: run scripts/bootstrap (Debian package libfaketime)")
+    # An ASan build wants its runtime first among the libraries; a preloaded one is harmless here.
+    asan = (os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
     return {"LD_PRELOAD": libs[0], "FAKETIME_TIMESTAMP_FILE": offset_file,
             "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-            "FAKETIME_DONT_RESET": "1"}
+            "ASAN_OPTIONS": asan}
 
 
 def step_clock(offset_file, seconds):
