@@ -83,7 +83,7 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
   // Only another ingest node's votes can land here (this node's are ordered by the gate):
   Vote(200, "a", 999);   // cast before the close, but behind the seal: rejected
-  Vote(201, "a", 1001);  // cast after the close: rejected
+  Vote(201, "a", 1001);  // cast after the close, behind the seal: rejected
   auto r = Recount();
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->agree);
