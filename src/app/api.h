@@ -36,8 +36,8 @@ struct ApiDeps {
   std::string admin_token;
   std::string audit_key;
   const Clock& clock;
-  std::function<std::string()> metrics;  // Prometheus text for GET /metrics
-  bool demo = false;                     // --demo: the pages may mint voter tokens
+  std::function<std::string()> metrics;   // Prometheus text for GET /metrics
+  bool demo = false;                      // --demo: the pages may mint voter tokens
   size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
 };
 
@@ -65,7 +65,7 @@ class Api {
   ApiDeps d_;
   net::Router router_;
   RecountJobs recounts_;
-  LedgerStreams ledger_streams_;  // after the pool: cancelled and joined first
+  LedgerStreams ledger_streams_;  // its destructor cancels and joins running exports
   boost::asio::thread_pool pool_{2};
   std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election
 };

@@ -118,6 +118,14 @@ int RunEmbeddedServer(const ServeOptions& o) {
     processor.Stop();
     return 1;
   }
+  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                    ":" + std::to_string(server.port());
+  std::printf("urna listening on %s (data dir %s, %u partitions)\n", url.c_str(),
+              o.data_dir.c_str(), st.db->partitions());
+  std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
+              url.c_str());
+  if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
+  std::fflush(stdout);
   auto limits = server.stats();
   spdlog::info(
       "connections: at most {} open ({} of them live result streams); descriptor limit {}{}",
@@ -127,14 +135,6 @@ int RunEmbeddedServer(const ServeOptions& o) {
     spdlog::warn("--max-connections {} leaves under 256 of {} descriptors for storage",
                  limits.max_connections, net::FdLimit());
   }
-  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                    ":" + std::to_string(server.port());
-  std::printf("urna listening on %s (data dir %s, %u partitions)\n", url.c_str(),
-              o.data_dir.c_str(), st.db->partitions());
-  std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
-              url.c_str());
-  if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
-  std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
