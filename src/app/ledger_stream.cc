@@ -9,8 +9,8 @@
 namespace urna::app {
 namespace {
 
-constexpr size_t kPipeBytes = 256 * 1024;  // what waits for the client at most
-constexpr size_t kBatchBytes = 64 * 1024;  // rows handed to the pipe at a time
+constexpr size_t kPipeBytes = 128 * 1024;  // what waits for the client at most
+constexpr size_t kBatchBytes = 32 * 1024;  // rows handed to the pipe at a time
 
 }  // namespace
 
