@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>
+#include <cstdio>
 #include <optional>
 
 #include "net/body_pipe.h"

@@ -112,6 +112,25 @@ def main():
         c.create_open(E, ["a", "b"])
         s, _, _ = c.vote(E, "before", "a")
         t.check(s == 202, "a vote before the flood")
+        # Viewers have a sub-cap (--max-viewers 50): the 51st live stream is refused, and a
+        # voter still gets in with 60 streams open.
+        streams, refused_viewers = [], 0
+        for _ in range(60):
+            s_ = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s_.sendall(f"GET /v1/elections/{E}/results/stream HTTP/1.1\r\nHost: x\r\n\r\n"
+                       .encode())
+            head = s_.recv(4096)
+            if head.startswith(b"HTTP/1.1 503") and b"too_many_viewers" in head:
+                refused_viewers += 1
+            streams.append(s_)
+        t.check(refused_viewers == 10, f"viewers over --max-viewers refused: {refused_viewers}")
+        t.check(metric(c, "urna_http_push_streams_open") == 50, "50 live streams open")
+        s, _, _ = c.vote(E, "with-viewers", "a")
+        t.check(s == 202, "a vote with the viewers' sub-cap full")
+        for s_ in streams:
+            s_.close()
+        wait_for(lambda: metric(c, "urna_http_push_streams_open") == 0, timeout=20,
+                 what="the streams to close")
         c.conn.close()
         lines_before = srv.output_lines
 
