@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/server_internal.h"
+
 namespace urna::net {
 namespace {
 
@@ -64,6 +66,20 @@ TEST(ConnectionLimiter, DefaultKeepsAReserveOfDescriptors) {
   EXPECT_EQ(DefaultMaxConnections(512), 256u);      // reserve 256 (the lower bound)
   EXPECT_EQ(DefaultMaxConnections(100), 1u);        // never zero
   EXPECT_GT(FdLimit(), 0u);
+}
+
+// The accept loop's warnings: one line per interval, with the count of what was not logged.
+TEST(WarnLimiter, OneLinePerIntervalWithTheSuppressedCount) {
+  WarnLimiter w(std::chrono::seconds(5));
+  auto t0 = SteadyClock::now();
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(w.ShouldLog(t0, suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  for (int i = 1; i <= 1000; ++i) {
+    EXPECT_FALSE(w.ShouldLog(t0 + std::chrono::milliseconds(i), suppressed));
+  }
+  EXPECT_TRUE(w.ShouldLog(t0 + std::chrono::seconds(5), suppressed));
+  EXPECT_EQ(suppressed, 1000u);
 }
 
 }  // namespace
