@@ -1,6 +1,7 @@
 // The embedded deployment (`urna serve`): one process, one data directory. Wires the RocksDB
 // adapters, the processor, the ingest service and the HTTP API together, runs until SIGTERM or
-// SIGINT, then drains: stops accepting, completes in-flight appends, answers them, exits.
+// SIGINT, then drains: stops accepting, completes in-flight appends, answers every request it
+// has read (202 if durable, 503 otherwise, with Connection: close), exits.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,13 @@ struct ServeOptions {
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
   int tick_ms = 250;  // results push tick
+  // Connections (net/http_server.h). 0 = derived: the descriptor limit minus a reserve kept
+  // for RocksDB and the log (DefaultMaxConnections); viewers 3/4 of the connections.
+  size_t max_connections = 0;
+  size_t max_viewers = 0;
+  int idle_timeout_s = 60;
+  int busy_idle_timeout_s = 5;            // above 80% of max_connections
+  size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
 };
 
 // Blocks until a stop signal; returns the process exit code.

@@ -41,6 +41,8 @@ class Server:
     def __init__(self, urna, data_dir, extra_args=()):
         self.urna, self.data_dir, self.extra = urna, data_dir, list(extra_args)
         self.proc, self.port = None, None
+        self.output_lines = 0  # lines the server wrote after its first one
+        self.last_lines = []   # the most recent of them (bounded)
 
     def start(self):
         env = dict(os.environ, URNA_VOTER_SECRET=VOTER_SECRET, URNA_ADMIN_TOKEN=ADMIN_TOKEN,
@@ -66,10 +68,12 @@ class Server:
         threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
         return self
 
-    @staticmethod
-    def _drain(proc):
-        for _ in proc.stdout:
-            pass
+    def _drain(self, proc):
+        for line in proc.stdout:
+            self.output_lines += 1
+            self.last_lines.append(line)
+            if len(self.last_lines) > 200:
+                del self.last_lines[:100]
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
