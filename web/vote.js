@@ -16,7 +16,7 @@ async function load() {
   document.title = `urna: ${election.title}`;
   $("options").innerHTML = election.options.map((o) =>
     `<label class="option"><input type="radio" name="option" value="${esc(o.id)}"> ${esc(o.label)}</label>`).join("");
-  $("options").addEventListener("change", () => { $("vote-button").disabled = false; });
+  $("options").addEventListener("change", () => { $("vote-button").disabled = confirming !== null; });
   const info = await api("/v1/info");
   $(info.demo ? "demo-signin" : "token-signin").hidden = false;
   if (token) signedIn();
@@ -54,32 +54,53 @@ function chosen() {
   return input ? election.options.find((o) => o.id === input.value) : null;
 }
 
+// The option shown in the confirmation box, fixed when Vote is pressed: Confirm sends exactly
+// this one, whatever the radio buttons say afterwards (they are disabled while confirming).
+let confirming = null;
+
+function lockOptions(locked) {
+  $("options").querySelectorAll("input").forEach((i) => { i.disabled = locked; });
+}
+
 $("vote-button").addEventListener("click", (ev) => {
   ev.preventDefault();
   const o = chosen();
   if (!o) return;
+  confirming = o;
+  lockOptions(true);
   $("confirm-label").textContent = o.label;
   $("confirm").hidden = false;
   $("vote-button").disabled = true;
 });
 
-$("cancel-button").addEventListener("click", () => { $("confirm").hidden = true; $("vote-button").disabled = false; });
+$("cancel-button").addEventListener("click", () => {
+  confirming = null;
+  lockOptions(false);
+  $("confirm").hidden = true;
+  $("vote-button").disabled = !chosen();
+});
 
 $("confirm-button").addEventListener("click", async () => {
+  if (!confirming) return;
+  const option = confirming;
   showError("vote-error");
   $("confirm-button").disabled = true;
+  $("cancel-button").disabled = true;
   try {
     const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes`,
-                        { method: "POST", body: { option: chosen().id }, token });
+                        { method: "POST", body: { option: option.id }, token });
     $("confirm").hidden = true;
-    $("options").querySelectorAll("input").forEach((i) => { i.disabled = true; });
+    lockOptions(true);
     $("receipt").hidden = false;
     $("receipt-id").textContent = r.vote_id;
     followReceipt(r.vote_id);
   } catch (e) {
     showError("vote-error", e);
     if (e.status === 401) { localStorage.removeItem(tokenKey); }
-  } finally { $("confirm-button").disabled = false; }
+  } finally {
+    $("confirm-button").disabled = false;
+    $("cancel-button").disabled = false;
+  }
 });
 
 async function followReceipt(voteId) {

@@ -65,6 +65,39 @@ try {
   check(await viewer.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
         "the page fits a phone-sized screen");
 
+  // The confirmation box and the cast vote must agree (issue 7, item 8): the choice is locked
+  // while the box shows, Cancel unlocks it, and a change forced through the DOM (as a script or
+  // an extension could) does not change what Confirm sends.
+  const bob = await (await browser.newContext(phone)).newPage();
+  await bob.goto(`${url}/e/demo`);
+  await bob.fill("#voter-name", "bob");
+  await bob.click("#demo-button");
+  await bob.check("input[name=option][value=cirrus]");
+  await bob.click("#vote-button");
+  await bob.waitForSelector("#confirm:not([hidden])");
+  await bob.click("#cancel-button");
+  check(!(await bob.isDisabled("input[name=option][value=basalt]")), "Cancel unlocks the options");
+  await bob.check("input[name=option][value=basalt]");
+  await bob.click("#vote-button");
+  await bob.waitForSelector("#confirm:not([hidden])");
+  check((await bob.textContent("#confirm-label")).includes("Basalt"), "the confirmation names the new choice");
+  check(await bob.isDisabled("input[name=option][value=cirrus]"), "the options are locked while confirming");
+  await bob.evaluate(() => {
+    const c = document.querySelector("input[name=option][value=cirrus]");
+    c.disabled = false;
+    c.checked = true;
+    c.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  await bob.click("#confirm-button");
+  await bob.waitForSelector("#receipt:not([hidden])");
+  const bobVote = await bob.textContent("#receipt-id");
+  const bobReceipt = await bob.evaluate(async (id) => {
+    const r = await fetch(`/v1/elections/demo/votes/${id}`,
+                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token")}` } });
+    return r.json();
+  }, bobVote);
+  check(bobReceipt.option === "basalt", `the vote went to the confirmed option (basalt): ${bobReceipt.option}`);
+
   await voter.screenshot({ path: join(shots, "vote-page.png"), fullPage: true });
   await viewer.screenshot({ path: join(shots, "viewer-page.png"), fullPage: true });
   const admin = await browser.newPage();
