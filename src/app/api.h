@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/recount_jobs.h"
+#include "auth/altcha.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -37,6 +38,7 @@ struct ApiDeps {
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   bool demo = false;                     // --demo: the pages may mint voter tokens
+  AltchaGuard* altcha = nullptr;         // proof of work for bot_protection "pow" elections
 };
 
 class Api {

@@ -3,6 +3,7 @@
 // SIGINT, then drains: stops accepting, completes in-flight appends, answers them, exits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -15,7 +16,9 @@ struct ServeOptions {
   int http_threads = 2;
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
-  int tick_ms = 250;  // results push tick
+  int tick_ms = 250;                     // results push tick
+  int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
+  size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
 };
 
 // Blocks until a stop signal; returns the process exit code.

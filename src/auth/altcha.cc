@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 namespace urna {
 namespace {
@@ -133,12 +134,6 @@ bool RandomBytes(void* p, size_t n) {
 
 }  // namespace
 
-std::string AltchaKey(std::string_view voter_secret) {
-  if (const char* env = std::getenv("URNA_POW_KEY"); env != nullptr && *env != '\0') return env;
-  auto k = HmacSha256(voter_secret, "urna proof-of-work challenge key v1");
-  return std::string(reinterpret_cast<const char*>(k.data()), k.size());
-}
-
 Result<AltchaChallenge> CreateAltchaChallenge(std::string_view key, std::string_view scope,
                                               uint64_t max_number, int64_t now_s, int64_t ttl_s) {
   unsigned char salt_bytes[12];
@@ -227,6 +222,12 @@ size_t AltchaGuard::KeyHash::operator()(const Key& k) const {
   size_t h;
   std::memcpy(&h, k.data(), sizeof h);  // SHA-256 output: already uniform
   return h;
+}
+
+AltchaGuard::AltchaGuard(Options options) : AltchaGuard(std::string(32, '\0'), options) {
+  if (!RandomBytes(key_.data(), key_.size())) {
+    throw std::runtime_error("no randomness for the proof-of-work key");
+  }
 }
 
 AltchaGuard::AltchaGuard(std::string key, Options options)

@@ -43,11 +43,6 @@ struct AltchaSolution {
 // The largest base64 payload read; anything longer is refused before decoding.
 inline constexpr size_t kAltchaMaxPayload = 1024;
 
-// The key that signs challenges: $URNA_POW_KEY when set (so several ingest nodes can share
-// one), else derived from the voter token secret with HMAC-SHA-256 and a fixed label (it never
-// leaves the process, and it changes when the voter secret does).
-std::string AltchaKey(std::string_view voter_secret);
-
 // A fresh challenge for `scope` (the election id, an id of [A-Za-z0-9_.-]) valid until
 // now_s + ttl_s, for a number drawn uniformly from [0, max_number]. kUnavailable when the
 // system has no randomness.
@@ -71,7 +66,11 @@ class AltchaGuard {
     int64_t ttl_s = 300;        // how long a challenge may be solved and used
     size_t capacity = 1000000;  // accepted, unexpired solutions remembered
   };
-  AltchaGuard(std::string key, Options options);
+  // Signs with a random key made for this process: the replay set lives in memory, so a
+  // restart also voids every challenge handed out before it (none can be used twice across a
+  // restart; a page that held one fetches another). Throws without randomness (start-up only).
+  explicit AltchaGuard(Options options);
+  AltchaGuard(std::string key, Options options);  // a fixed key: tests and benchmarks
 
   Result<AltchaChallenge> Create(std::string_view scope, uint64_t max_number, int64_t now_s) const;
   // VerifyAltchaPayload, then records the challenge: a second use is kInvalidArgument.
@@ -89,7 +88,7 @@ class AltchaGuard {
   using Expiry = std::pair<int64_t, Key>;
   void PurgeLocked(int64_t now_s);
 
-  const std::string key_;
+  std::string key_;  // set in the constructor, then only read
   const Options options_;
   mutable std::mutex mu_;
   int64_t now_floor_s_ = 0;                // GUARDED_BY(mu_): the latest time seen

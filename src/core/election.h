@@ -23,6 +23,14 @@ enum class ResultsVisibility { kLive, kHiddenUntilClosed };
 std::string_view ToString(ResultsVisibility v);
 std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s);
 
+// Bot defence asked of voters: none, or an ALTCHA proof of work with each vote (auth/altcha.h).
+enum class BotProtection { kNone, kPow };
+std::string_view ToString(BotProtection b);
+std::optional<BotProtection> ParseBotProtection(std::string_view s);
+// The default difficulty (ALTCHA's maxnumber): a solver tries 50,000 SHA-256 hashes on average.
+inline constexpr uint64_t kDefaultPowMaxNumber = 100000;
+inline constexpr uint64_t kMaxPowMaxNumber = 10000000;
+
 struct Option {
   std::string id;
   std::string label;
@@ -38,6 +46,8 @@ struct Election {
   int64_t closed_at_ms = 0;     // 0 = not closed
   int64_t finalized_at_ms = 0;  // 0 = not final
   ResultsVisibility results_visibility = ResultsVisibility::kLive;
+  BotProtection bot_protection = BotProtection::kNone;
+  uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
 
   const Option* FindOption(std::string_view option_id) const;
   // True when a vote ingested at `t_ms` falls inside the open window [opened_at, closed_at]:
@@ -49,7 +59,8 @@ struct Election {
 bool IsValidId(std::string_view id, size_t max_len = 64);
 
 // Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
-// labels of 1-200 chars. Returns kInvalidArgument with a message naming the field.
+// labels of 1-200 chars, pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
+// kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 
 // Life cycle: draft -> open -> closed -> final (by a recount that agrees). Opening an open
