@@ -1,6 +1,9 @@
 // Browser test: headless Debian Chromium driven by playwright-core. A viewer page is opened on
 // /e/demo before anyone votes; a voter page signs in (demo), votes, confirms, sees its receipt
-// become `counted` and the chart update; the viewer's chart changes without a reload.
+// become `counted` and the chart update; the viewer's chart changes without a reload. A second
+// voter cannot confirm one option and cast another. In an election with bot_protection "pow"
+// the page's ALTCHA widget solves the challenge and the vote is counted, while plain HTTP
+// clients without a solution, with a forged one or with a replayed one are refused.
 // Usage: node vote_page.mjs --urna PATH --screenshot-dir DIR
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
@@ -18,8 +21,10 @@ const check = (cond, what) => {
   if (cond) passed++; else { failed++; console.log(`FAIL: ${what}`); }
 };
 
+const adminToken = "browser-test-admin";
 const server = spawn(urna, ["serve", "--demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"],
-                     { stdio: ["ignore", "pipe", "inherit"] });
+                     { stdio: ["ignore", "pipe", "inherit"],
+                       env: { ...process.env, URNA_ADMIN_TOKEN: adminToken } });
 const url = await new Promise((resolve, reject) => {
   let out = "";
   server.stdout.on("data", (d) => {
@@ -97,6 +102,73 @@ try {
     return r.json();
   }, bobVote);
   check(bobReceipt.option === "basalt", `the vote went to the confirmed option (basalt): ${bobReceipt.option}`);
+
+  // Proof of work (issue 7, item 11).
+  const http = async (method, path, body, bearer) => {
+    const headers = { "Content-Type": "application/json" };
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    const r = await fetch(`${url}${path}`, { method, headers, body: body && JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  };
+  let r = await http("POST", "/v1/elections", {
+    id: "pow", title: "Bots need not apply", bot_protection: "pow",
+    options: [{ id: "yes", label: "Yes" }, { id: "no", label: "No" }] }, adminToken);
+  check(r.status === 201 && r.body.pow_max_number === 100000, `create a pow election: ${JSON.stringify(r)}`);
+  r = await http("POST", "/v1/elections/pow/open", undefined, adminToken);
+  check(r.status === 200, "open the pow election");
+
+  const carol = await (await browser.newContext(phone)).newPage();
+  const widgetLoads = [];
+  const votes = [];
+  carol.on("request", (q) => {
+    if (q.url().endsWith("/static/altcha.js")) widgetLoads.push(q.url());
+    if (q.method() === "POST" && q.url().endsWith("/v1/elections/pow/votes")) votes.push(q.postData());
+  });
+  await carol.goto(`${url}/e/pow`);
+  await carol.fill("#voter-name", "carol");
+  await carol.click("#demo-button");
+  await carol.check("input[name=option][value=no]");
+  await carol.click("#vote-button");
+  await carol.waitForSelector("#confirm:not([hidden])");
+  check(await carol.isVisible("#pow altcha-widget"), "the widget shows in the confirmation box");
+  const started = Date.now();
+  await carol.click("#confirm-button");
+  await carol.waitForSelector("#receipt:not([hidden])", { timeout: 60000 });
+  console.log(`pow: Vote to receipt with maxnumber 100000 took ${Date.now() - started} ms ` +
+              `(headless Chromium on this machine, solving started at Vote)`);
+  const carolVote = await carol.textContent("#receipt-id");
+  await carol.waitForFunction(() => document.querySelector("#receipt-status").textContent === "counted",
+                              null, { timeout: 15000 });
+  const carolReceipt = await carol.evaluate(async (id) => {
+    const r = await fetch(`/v1/elections/pow/votes/${id}`,
+                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token")}` } });
+    return r.json();
+  }, carolVote);
+  check(carolReceipt.status === "counted" && carolReceipt.option === "no",
+        `the page's vote passed the proof of work and was counted: ${JSON.stringify(carolReceipt)}`);
+  check(widgetLoads.length === 1, "the widget is served by urna itself (/static/altcha.js)");
+  check(votes.length === 1 && typeof JSON.parse(votes[0]).altcha === "string",
+        "the page's vote carried an altcha solution");
+
+  // Scripts over plain HTTP.
+  const dave = (await http("POST", "/v1/demo/token", { voter: "dave" })).body.token;
+  r = await http("POST", "/v1/elections/pow/votes", { option: "yes" }, dave);
+  check(r.status === 400 && r.body.error.code === "challenge_required",
+        `a script without a solution is refused: ${JSON.stringify(r)}`);
+  const ch = (await http("GET", "/v1/elections/pow/challenge")).body;
+  const forged = Buffer.from(JSON.stringify({ algorithm: "SHA-256", challenge: ch.challenge, number: 42,
+                                              salt: ch.salt, signature: "0".repeat(64) })).toString("base64");
+  r = await http("POST", "/v1/elections/pow/votes", { option: "yes", altcha: forged }, dave);
+  check(r.status === 400 && r.body.error.code === "challenge_invalid",
+        `a forged solution is refused: ${JSON.stringify(r)}`);
+  r = await http("POST", "/v1/elections/pow/votes", { option: "yes", altcha: JSON.parse(votes[0]).altcha }, dave);
+  check(r.status === 400 && r.body.error.code === "challenge_invalid" && /already used/.test(r.body.error.message),
+        `the page's solution replayed by a script is refused: ${JSON.stringify(r)}`);
+  const results = (await http("GET", "/v1/elections/pow/results")).body;
+  check(results.total === 1, `only the page's vote counts: ${JSON.stringify(results)}`);
+  check(!(await voter.evaluate(() => !!document.querySelector("altcha-widget"))),
+        "an election without pow does not load the widget");
+  await carol.screenshot({ path: join(shots, "vote-page-pow.png"), fullPage: true });
 
   await voter.screenshot({ path: join(shots, "vote-page.png"), fullPage: true });
   await viewer.screenshot({ path: join(shots, "viewer-page.png"), fullPage: true });
