@@ -46,11 +46,17 @@ bool Unhex32(std::string_view hex, std::array<unsigned char, 32>& out) {
   return true;
 }
 
+// SHA-256 fetched once: OpenSSL 3 would otherwise look the implementation up on every call.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 std::array<unsigned char, 32> Sha256(std::string_view a, std::string_view b) {
   std::array<unsigned char, 32> md{};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned int len = 0;
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx, Sha256Md(), nullptr);
   EVP_DigestUpdate(ctx, a.data(), a.size());
   EVP_DigestUpdate(ctx, b.data(), b.size());
   EVP_DigestFinal_ex(ctx, md.data(), &len);
@@ -61,7 +67,7 @@ std::array<unsigned char, 32> Sha256(std::string_view a, std::string_view b) {
 std::array<unsigned char, 32> HmacSha256(std::string_view key, std::string_view data) {
   std::array<unsigned char, 32> md{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data(), &len);
   return md;
 }
