@@ -131,6 +131,7 @@ try {
   await carol.click("#vote-button");
   await carol.waitForSelector("#confirm:not([hidden])");
   check(await carol.isVisible("#pow altcha-widget"), "the widget shows in the confirmation box");
+  await carol.screenshot({ path: join(shots, "vote-page-pow-confirm.png"), fullPage: true });
   const started = Date.now();
   await carol.click("#confirm-button");
   await carol.waitForSelector("#receipt:not([hidden])", { timeout: 60000 });

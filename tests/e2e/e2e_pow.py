@@ -10,7 +10,7 @@ import json
 import re
 import time
 
-from harness import ADMIN_TOKEN, run_with_server, token, wait_for
+from harness import ADMIN_TOKEN, Server, TempDataDir, run_with_server, token, wait_for
 
 E, NONE_E, OTHER_E = "pow", "pow-none", "pow-other"
 
@@ -143,6 +143,42 @@ def run(srv, t):
     s, fresh, _ = c.request("GET", f"/v1/elections/{E}/challenge")
     s, b, _ = c.request("POST", vote, {"option": "y", "altcha": payload(fresh)}, bearer=token("bob"))
     t.check(s == 202, f"a fresh challenge after the restart works: {s} {b}")
+
+    limits(srv, t)
+
+
+def limits(srv, t):
+    """--pow-ttl sets the expiry; --pow-replay-capacity bounds the replay set: when full, votes
+    that need a solution get 503 until the entries expire, then they pass again."""
+    with TempDataDir() as d:
+        small = Server(srv.urna, d, ["--pow-ttl", "10", "--pow-replay-capacity", "1"]).start()
+        try:
+            c = small.client()
+            c.admin("POST", "/v1/elections", {"id": E, "title": "PoW", "bot_protection": "pow",
+                                              "pow_max_number": 1000,
+                                              "options": [{"id": "x", "label": "X"}]})
+            c.admin("POST", f"/v1/elections/{E}/open")
+            vote = f"/v1/elections/{E}/votes"
+
+            def fresh():
+                return payload(c.request("GET", f"/v1/elections/{E}/challenge")[1])
+            s, ch, _ = c.request("GET", f"/v1/elections/{E}/challenge")
+            m = re.search(r"expires=(\d+)", ch["salt"])
+            t.check(m and abs(int(m.group(1)) - (time.time() + 10)) < 5, f"--pow-ttl 10: {ch['salt']}")
+            s, b, _ = c.request("POST", vote, {"option": "x", "altcha": fresh()}, bearer=token("v1"))
+            t.check(s == 202, f"first vote within capacity: {s} {b}")
+            s, b, resp = c.request("POST", vote, {"option": "x", "altcha": fresh()}, bearer=token("v2"))
+            t.check(s == 503 and b["error"]["code"] == "unavailable"
+                    and resp.getheader("Retry-After") == "1",
+                    f"replay set full: 503 with Retry-After, nothing forgotten: {s} {b}")
+            started = time.time()
+            s = wait_for(lambda: c.request("POST", vote, {"option": "x", "altcha": fresh()},
+                                           bearer=token("v2"))[0] == 202, timeout=40, interval=0.5,
+                         what="the replay set to free up as its entry expires")
+            t.check(s, f"recovers by itself once the used challenge expired "
+                       f"({time.time() - started:.1f} s)")
+        finally:
+            t.check(small.stop() == 0, "the small server stops cleanly")
 
 
 if __name__ == "__main__":
