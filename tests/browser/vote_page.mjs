@@ -110,10 +110,25 @@ try {
     const r = await fetch(`${url}${path}`, { method, headers, body: body && JSON.stringify(body) });
     return { status: r.status, body: await r.json().catch(() => null) };
   };
-  let r = await http("POST", "/v1/elections", {
-    id: "pow", title: "Bots need not apply", bot_protection: "pow",
-    options: [{ id: "yes", label: "Yes" }, { id: "no", label: "No" }] }, adminToken);
-  check(r.status === 201 && r.body.pow_max_number === 100000, `create a pow election: ${JSON.stringify(r)}`);
+  // Created on the admin page with its bot protection box ticked.
+  const adminPage = await browser.newPage();
+  await adminPage.goto(`${url}/admin`);
+  await adminPage.fill("#admin-token", adminToken);
+  await adminPage.click("#save-token");
+  await adminPage.fill("#new-id", "pow");
+  await adminPage.fill("#new-title", "Bots need not apply");
+  await adminPage.fill("#new-options", "yes: Yes\nno: No");
+  await adminPage.check("#new-pow");
+  await adminPage.click("#create");
+  let r;
+  for (const deadline = Date.now() + 15000; Date.now() < deadline;) {
+    r = await http("GET", "/v1/elections/pow");
+    if (r.status === 200) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  check(r.status === 200 && r.body.bot_protection === "pow" && r.body.pow_max_number === 100000,
+        `the admin page creates a pow election: ${JSON.stringify(r)}`);
+  await adminPage.close();
   r = await http("POST", "/v1/elections/pow/open", undefined, adminToken);
   check(r.status === 200, "open the pow election");
 
