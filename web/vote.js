@@ -163,7 +163,8 @@ function render(s) {
           <span><b class="votes">${o.votes}</b> · <span class="pct">${pct.toFixed(1)}%</span></span></div>
           <div class="track"><div class="fill" style="width:${pct}%"></div></div></div>`;
       }).join("");
-  $("total").innerHTML = `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
+  $("total").innerHTML = s.total === undefined ? "Turnout is hidden until the final count."  // turnout_visibility: hidden
+    : `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
   $("status").innerHTML = statusBadge(s.status);
 }
 

@@ -8,8 +8,8 @@ namespace json = boost::json;
 
 namespace {
 
-// Reads {"id","title","options":[{"id","label"}], optional "results_visibility",
-// "bot_protection", "pow_max_number"} into an Election.
+// Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
+// "bot_protection","pow_max_number"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {
@@ -56,6 +56,17 @@ Result<Election> ElectionFromJson(const json::object& o) {
       return Status(Code::kInvalidArgument, "pow_max_number must be an integer");
     }
     e.pow_max_number = max->to_number<uint64_t>();
+  }
+  // Turnout is hidden by default when results are; live results always show it.
+  e.turnout_visibility = e.results_visibility == ResultsVisibility::kHiddenUntilClosed
+                             ? TurnoutVisibility::kHidden
+                             : TurnoutVisibility::kPublic;
+  if (auto* tv = o.if_contains("turnout_visibility")) {
+    auto parsed = tv->is_string() ? ParseTurnoutVisibility(tv->as_string()) : std::nullopt;
+    if (!parsed) {
+      return Status(Code::kInvalidArgument, "turnout_visibility must be \"hidden\" or \"public\"");
+    }
+    e.turnout_visibility = *parsed;
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

@@ -1,9 +1,9 @@
 #include "app/json_util.h"
 
-#include "results/snapshot_json.h"
-
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "app/strict_json.h"
+#include "results/snapshot_json.h"
 
 namespace urna::app {
 
@@ -11,11 +11,10 @@ namespace json = boost::json;
 
 Result<json::object> ParseObject(const std::string& body) {
   if (body.empty()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Status(Code::kInvalidArgument, "malformed JSON: " + ec.message());
-  if (!v.is_object()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
-  return std::move(v.as_object());
+  auto v = ParseStrictJson(body);  // refuses duplicate keys at any depth
+  if (!v.ok()) return v.status();
+  if (!v->is_object()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
+  return std::move(v->as_object());
 }
 
 json::value TimeJson(int64_t ms) {
@@ -37,6 +36,7 @@ json::object ElectionJson(const Election& e) {
                       {"closed_at", TimeJson(e.closed_at_ms)},
                       {"finalized_at", TimeJson(e.finalized_at_ms)},
                       {"results_visibility", ToString(e.results_visibility)},
+                      {"turnout_visibility", ToString(e.turnout_visibility)},
                       {"bot_protection", ToString(e.bot_protection)},
                       {"pow_max_number", std::move(pow_max)}};
 }

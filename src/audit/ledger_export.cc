@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "audit/pseudonym_buckets.h"
+#include "core/election.h"
 
 namespace urna {
 namespace {
@@ -22,6 +23,24 @@ std::string Hex(const unsigned char* p, size_t n) {
     out.push_back(kHex[p[i] & 15]);
   }
   return out;
+}
+
+// One CSV field (RFC 4180), safe to open in a spreadsheet: a value that a spreadsheet would
+// read as a formula (first character = + - @ tab CR) gets a leading ' and quotes; a value with
+// a comma, quote or line break is quoted with its quotes doubled. New option ids are refused at
+// creation for the first case; this guards what was stored before. Plain values pass unchanged.
+void AppendCsvField(std::string& line, std::string_view v) {
+  bool formula = !v.empty() && IsFormulaLead(v[0]);
+  if (!formula && v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    line += v;
+    return;
+  }
+  line += formula ? "\"'" : "\"";
+  for (char c : v) {
+    if (c == '"') line += '"';
+    line += c;
+  }
+  line += '"';
 }
 
 }  // namespace
@@ -110,7 +129,7 @@ Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view electio
     line += ',';
     line += Hex(row.pseudonym, sizeof row.pseudonym);
     line += ',';
-    line += option;  // option ids are [A-Za-z0-9_.-]: no CSV quoting needed
+    AppendCsvField(line, option);
     line += ',';
     line += std::to_string(row.cast_at_ms);
     line += '\n';

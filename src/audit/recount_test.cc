@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_log.h"
 #include "adapters/memory/memory_state.h"
@@ -129,6 +131,56 @@ TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {
   // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
   EXPECT_EQ(LedgerExport("Jefe").Pseudonym("what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// A ledger holding given rows, as stored before option ids were checked for formula leads.
+class RowsLedger : public Ledger {
+ public:
+  Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
+    return std::optional<Receipt>();
+  }
+  Result<std::optional<Receipt>> FindCounted(std::string_view, std::string_view) override {
+    return std::optional<Receipt>();
+  }
+  Status ScanCounted(std::string_view, const std::function<bool(const Receipt&)>& fn) override {
+    for (const auto& r : rows) {
+      if (!fn(r)) break;
+    }
+    return Status::Ok();
+  }
+  std::vector<Receipt> rows;
+};
+
+TEST(LedgerExportTest, OptionCellsCannotBeSpreadsheetFormulas) {
+  RowsLedger ledger;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"plain_id-1.x", "plain_id-1.x"},
+      {"-2+3", "\"'-2+3\""},
+      {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+      {"+1", "\"'+1\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"\tx", "\"'\tx\""},
+      {"\rx", "\"'\rx\""},
+      {"a,b", "\"a,b\""}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    ledger.rows.push_back({"01890000-0000-7000-8000-00000000000" + std::to_string(i), "e1",
+                           "voter-" + std::to_string(i), cases[i].first, Outcome::kCounted, "",
+                           1000 + static_cast<int64_t>(i)});
+  }
+  std::vector<std::string> lines;
+  auto sum =
+      LedgerExport("k").Run(ledger, "e1", [&](std::string_view l) { lines.emplace_back(l); });
+  ASSERT_TRUE(sum.ok()) << sum.status().message();
+  ASSERT_EQ(lines.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string vote_id = "01890000-0000-7000-8000-00000000000" + std::to_string(i);
+    auto it = std::find_if(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.rfind(vote_id, 0) == 0; });
+    ASSERT_NE(it, lines.end()) << vote_id;
+    std::string want = "," + cases[i].second + "," + std::to_string(1000 + i) + "\n";
+    EXPECT_TRUE(it->size() > want.size() && it->ends_with(want)) << *it << " wants " << want;
+  }
+  EXPECT_EQ(sum->counts["-2+3"], 1u);  // counts keep the stored id
 }
 
 }  // namespace

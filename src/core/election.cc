@@ -44,6 +44,16 @@ std::optional<BotProtection> ParseBotProtection(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view ToString(TurnoutVisibility v) {
+  return v == TurnoutVisibility::kHidden ? "hidden" : "public";
+}
+
+std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s) {
+  if (s == "hidden") return TurnoutVisibility::kHidden;
+  if (s == "public") return TurnoutVisibility::kPublic;
+  return std::nullopt;
+}
+
 const Option* Election::FindOption(std::string_view option_id) const {
   for (const auto& o : options) {
     if (o.id == option_id) return &o;
@@ -56,8 +66,13 @@ bool Election::AcceptsVotesAt(int64_t t_ms) const {
   return closed_at_ms == 0 || t_ms <= closed_at_ms;  // the close's own millisecond is inside
 }
 
+bool Election::HidesTurnout() const {
+  return results_visibility == ResultsVisibility::kHiddenUntilClosed &&
+         turnout_visibility == TurnoutVisibility::kHidden && status != ElectionStatus::kFinal;
+}
+
 bool IsValidId(std::string_view id, size_t max_len) {
-  if (id.empty() || id.size() > max_len) return false;
+  if (id.empty() || id.size() > max_len || id == "." || id == "..") return false;
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.';
@@ -68,7 +83,8 @@ bool IsValidId(std::string_view id, size_t max_len) {
 
 Status ValidateNewElection(const Election& e) {
   if (!IsValidId(e.id)) {
-    return {Code::kInvalidArgument, "id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+    return {Code::kInvalidArgument,
+            "id must be 1-64 characters of A-Z a-z 0-9 _ - . (and not \".\" or \"..\")"};
   }
   if (e.title.empty() || e.title.size() > 200) {
     return {Code::kInvalidArgument, "title must be 1-200 characters"};
@@ -79,7 +95,12 @@ Status ValidateNewElection(const Election& e) {
   std::unordered_set<std::string_view> seen;
   for (const auto& o : e.options) {
     if (!IsValidId(o.id)) {
-      return {Code::kInvalidArgument, "option id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+      return {Code::kInvalidArgument,
+              "option id must be 1-64 characters of A-Z a-z 0-9 _ - . (and not \".\" or \"..\")"};
+    }
+    if (IsFormulaLead(o.id[0])) {
+      return {Code::kInvalidArgument, "option id must not start with = + - or @ (" + o.id +
+                                          "): spreadsheets read such a CSV cell as a formula"};
     }
     if (o.label.empty() || o.label.size() > 200) {
       return {Code::kInvalidArgument, "option label must be 1-200 characters"};
@@ -95,7 +116,17 @@ Status ValidateNewElection(const Election& e) {
   if (e.bot_protection == BotProtection::kNone && e.pow_max_number != 0) {
     return {Code::kInvalidArgument, "pow_max_number needs bot_protection \"pow\""};
   }
+  if (e.turnout_visibility == TurnoutVisibility::kHidden &&
+      e.results_visibility != ResultsVisibility::kHiddenUntilClosed) {
+    return {Code::kInvalidArgument,
+            "turnout_visibility \"hidden\" needs results_visibility \"hidden_until_closed\" "
+            "(live results show the turnout)"};
+  }
   return Status::Ok();
+}
+
+bool IsFormulaLead(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
 Status OpenElection(Election& e, int64_t now_ms) {

@@ -31,6 +31,13 @@ std::optional<BotProtection> ParseBotProtection(std::string_view s);
 inline constexpr uint64_t kDefaultPowMaxNumber = 100000;
 inline constexpr uint64_t kMaxPowMaxNumber = 10000000;
 
+// Whether the number of votes counted (`total`, and anything that moves with it) is shown while
+// per-option counts are hidden. Live results always show it (it is their sum); with
+// kHiddenUntilClosed it is hidden unless the election says turnout is public.
+enum class TurnoutVisibility { kHidden, kPublic };
+std::string_view ToString(TurnoutVisibility v);
+std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s);
+
 struct Option {
   std::string id;
   std::string label;
@@ -48,20 +55,31 @@ struct Election {
   ResultsVisibility results_visibility = ResultsVisibility::kLive;
   BotProtection bot_protection = BotProtection::kNone;
   uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
+  TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
 
   const Option* FindOption(std::string_view option_id) const;
   // True when a vote ingested at `t_ms` falls inside the open window [opened_at, closed_at]:
   // the close's own millisecond is inside (the admission gate orders votes against a close).
   bool AcceptsVotesAt(int64_t t_ms) const;
+  // True while viewers may see neither per-option counts nor the turnout: results hidden,
+  // turnout hidden, and the result not final yet.
+  bool HidesTurnout() const;
 };
 
-// Ids of elections, options and voters: 1-64 chars of [A-Za-z0-9_.-] (voter ids up to 128).
+// Ids of elections, options and voters: 1-64 chars of [A-Za-z0-9_.-] (voter ids up to 128),
+// and neither "." nor ".." (they name directories in paths and URLs).
 bool IsValidId(std::string_view id, size_t max_len = 64);
 
 // Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
-// labels of 1-200 chars, pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
+// labels of 1-200 chars; an option id may not start with a character a spreadsheet reads as a
+// formula (= + - @, see IsFormulaLead), since option ids are exported to CSV; a hidden turnout
+// needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
 // kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
+
+// True for a first character that makes a spreadsheet read a CSV cell as a formula:
+// = + - @, tab and carriage return (OWASP "CSV injection").
+bool IsFormulaLead(char c);
 
 // Life cycle: draft -> open -> closed -> final (by a recount that agrees). Opening an open
 // election or closing a closed one is a no-op; any other transition is kConflict.

@@ -54,6 +54,61 @@ TEST(ElectionTest, ProofOfWorkDifficultyIsBounded) {
   EXPECT_FALSE(ParseBotProtection("captcha").has_value());
 }
 
+TEST(ElectionTest, DotAndDotDotAreNotIds) {
+  EXPECT_FALSE(IsValidId("."));
+  EXPECT_FALSE(IsValidId(".."));
+  EXPECT_FALSE(IsValidId("..", 128));
+  EXPECT_TRUE(IsValidId("..."));  // not a path step
+  EXPECT_TRUE(IsValidId(".a"));
+  EXPECT_TRUE(IsValidId("a.b"));
+  auto e = Valid();
+  e.id = "..";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.id = ".";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.options[1].id = "..";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+}
+
+TEST(ElectionTest, OptionIdsCannotStartLikeASpreadsheetFormula) {
+  for (const char* id : {"-1", "-a", "--x", "-"}) {
+    auto e = Valid();
+    e.options[0].id = id;
+    auto s = ValidateNewElection(e);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << id;
+    EXPECT_NE(s.message().find("formula"), std::string::npos) << s.message();
+  }
+  auto e = Valid();
+  e.options[0].id = "a-1";  // a dash inside is fine
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  for (char c : {'=', '+', '-', '@', '\t', '\r'}) EXPECT_TRUE(IsFormulaLead(c)) << c;
+  for (char c : {'a', '0', '_', '.', ' '}) EXPECT_FALSE(IsFormulaLead(c)) << c;
+}
+
+TEST(ElectionTest, TurnoutVisibility) {
+  auto e = Valid();
+  EXPECT_FALSE(e.HidesTurnout());  // live results show the turnout
+  e.turnout_visibility = TurnoutVisibility::kHidden;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);  // contradicts live results
+  e.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  for (auto st : {ElectionStatus::kDraft, ElectionStatus::kOpen, ElectionStatus::kClosed}) {
+    e.status = st;
+    EXPECT_TRUE(e.HidesTurnout());
+  }
+  e.status = ElectionStatus::kFinal;
+  EXPECT_FALSE(e.HidesTurnout());
+  e.status = ElectionStatus::kOpen;
+  e.turnout_visibility = TurnoutVisibility::kPublic;
+  EXPECT_FALSE(e.HidesTurnout());
+  for (auto v : {TurnoutVisibility::kHidden, TurnoutVisibility::kPublic}) {
+    EXPECT_EQ(ParseTurnoutVisibility(ToString(v)), v);
+  }
+  EXPECT_FALSE(ParseTurnoutVisibility("sometimes"));
+}
+
 TEST(ElectionTest, LifeCycle) {
   auto e = Valid();
   EXPECT_FALSE(e.AcceptsVotesAt(100));

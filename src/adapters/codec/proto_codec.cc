@@ -98,6 +98,7 @@ std::string EncodeElection(const Election& e) {
   p.set_results_visibility(std::string(ToString(e.results_visibility)));
   p.set_bot_protection(std::string(ToString(e.bot_protection)));
   p.set_pow_max_number(e.pow_max_number);
+  p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
   return p.SerializeAsString();
 }
 
@@ -125,6 +126,11 @@ Result<Election> DecodeElection(std::string_view bytes) {
     e.bot_protection = *bot;
   }
   e.pow_max_number = p.pow_max_number();
+  auto turnout = ParseTurnoutVisibility(p.turnout_visibility());
+  e.turnout_visibility = turnout ? *turnout
+                         : e.results_visibility == ResultsVisibility::kHiddenUntilClosed
+                             ? TurnoutVisibility::kHidden
+                             : TurnoutVisibility::kPublic;
   return e;
 }
 
