@@ -12,6 +12,7 @@
 
 #include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
+#include "auth/altcha.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -39,6 +40,7 @@ struct ApiDeps {
   std::function<std::string()> metrics;   // Prometheus text for GET /metrics
   bool demo = false;                      // --demo: the pages may mint voter tokens
   size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
+  AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
 };
 
 class Api {

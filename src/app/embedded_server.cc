@@ -88,12 +88,13 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& clock = st.clock;
   IngestService ingest(catalog, log, clock, o.node_id);
   VoterTokens tokens(secrets.voter_secret);
+  AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
   net::HttpServer* server_ptr = nullptr;
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr); }, o.demo,
-                  o.export_buffer_rows});
+                  o.export_buffer_rows, &altcha});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;

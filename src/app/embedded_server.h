@@ -4,6 +4,7 @@
 // has read (202 if durable, 503 otherwise, with Connection: close), exits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,8 @@ struct ServeOptions {
   int idle_timeout_s = 60;
   int busy_idle_timeout_s = 5;            // above 80% of max_connections
   size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
+  int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
+  size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
 };
 
 // Blocks until a stop signal; returns the process exit code.

@@ -25,6 +25,8 @@ json::value TimeJson(int64_t ms) {
 json::object ElectionJson(const Election& e) {
   json::array options;
   for (const auto& o : e.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
+  json::value pow_max = nullptr;
+  if (e.bot_protection == BotProtection::kPow) pow_max = e.pow_max_number;
   return json::object{{"id", e.id},
                       {"title", e.title},
                       {"status", ToString(e.status)},
@@ -34,7 +36,9 @@ json::object ElectionJson(const Election& e) {
                       {"closed_at", TimeJson(e.closed_at_ms)},
                       {"finalized_at", TimeJson(e.finalized_at_ms)},
                       {"results_visibility", ToString(e.results_visibility)},
-                      {"turnout_visibility", ToString(e.turnout_visibility)}};
+                      {"turnout_visibility", ToString(e.turnout_visibility)},
+                      {"bot_protection", ToString(e.bot_protection)},
+                      {"pow_max_number", std::move(pow_max)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

@@ -85,6 +85,15 @@ int main(int argc, char** argv) {
                 "Rows a ledger export holds in memory before spilling to temporary files")
       ->capture_default_str()
       ->check(CLI::Range(1000, 1000000000));
+  s->add_option("--pow-ttl", serve.pow_ttl_s,
+                "Seconds a proof-of-work challenge may be solved and used (bot_protection pow)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400));
+  s->add_option("--pow-replay-capacity", serve.pow_replay_capacity,
+                "Used, unexpired proof-of-work challenges remembered (~60 B each); when full, "
+                "votes needing one get 503 until some expire")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
 
   std::string voter, ttl = "1h", token_dir = serve.data_dir;
   auto* t = cli.add_subcommand("token", "Print a voter token (HS256 JWT, sub = voter id)");

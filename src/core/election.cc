@@ -37,6 +37,14 @@ std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view ToString(BotProtection b) { return b == BotProtection::kPow ? "pow" : "none"; }
+
+std::optional<BotProtection> ParseBotProtection(std::string_view s) {
+  if (s == "none") return BotProtection::kNone;
+  if (s == "pow") return BotProtection::kPow;
+  return std::nullopt;
+}
+
 std::string_view ToString(TurnoutVisibility v) {
   return v == TurnoutVisibility::kHidden ? "hidden" : "public";
 }
@@ -96,6 +104,13 @@ Status ValidateNewElection(const Election& e) {
     if (!seen.insert(o.id).second) {
       return {Code::kInvalidArgument, "duplicate option id: " + o.id};
     }
+  }
+  if (e.bot_protection == BotProtection::kPow &&
+      (e.pow_max_number < 1 || e.pow_max_number > kMaxPowMaxNumber)) {
+    return {Code::kInvalidArgument, "pow_max_number must be 1-" + std::to_string(kMaxPowMaxNumber)};
+  }
+  if (e.bot_protection == BotProtection::kNone && e.pow_max_number != 0) {
+    return {Code::kInvalidArgument, "pow_max_number needs bot_protection \"pow\""};
   }
   if (e.turnout_visibility == TurnoutVisibility::kHidden &&
       e.results_visibility != ResultsVisibility::kHiddenUntilClosed) {

@@ -23,6 +23,14 @@ enum class ResultsVisibility { kLive, kHiddenUntilClosed };
 std::string_view ToString(ResultsVisibility v);
 std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s);
 
+// Bot defence asked of voters: none, or an ALTCHA proof of work with each vote (auth/altcha.h).
+enum class BotProtection { kNone, kPow };
+std::string_view ToString(BotProtection b);
+std::optional<BotProtection> ParseBotProtection(std::string_view s);
+// The default difficulty (ALTCHA's maxnumber): a solver tries 50,000 SHA-256 hashes on average.
+inline constexpr uint64_t kDefaultPowMaxNumber = 100000;
+inline constexpr uint64_t kMaxPowMaxNumber = 10000000;
+
 // Whether the number of votes counted (`total`, and anything that moves with it) is shown while
 // per-option counts are hidden. Live results always show it (it is their sum); with
 // kHiddenUntilClosed it is hidden unless the election says turnout is public.
@@ -45,6 +53,8 @@ struct Election {
   int64_t closed_at_ms = 0;     // 0 = not closed
   int64_t finalized_at_ms = 0;  // 0 = not final
   ResultsVisibility results_visibility = ResultsVisibility::kLive;
+  BotProtection bot_protection = BotProtection::kNone;
+  uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
 
   const Option* FindOption(std::string_view option_id) const;
@@ -66,7 +76,8 @@ bool IsValidId(std::string_view id, size_t max_len = 64);
 // Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
 // labels of 1-200 chars; an option id may not start with a character a spreadsheet reads as a
 // formula (= + - @, see IsFormulaLead), since option ids are exported to CSV; a hidden turnout
-// needs hidden results. Returns kInvalidArgument with a message naming the field.
+// needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
+// kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 
 // True for a first character that makes a spreadsheet read a CSV cell as a formula:

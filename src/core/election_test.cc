@@ -38,6 +38,22 @@ TEST(ElectionTest, RejectsBadIdsEmptyOptionsAndDuplicates) {
   EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
 }
 
+TEST(ElectionTest, ProofOfWorkDifficultyIsBounded) {
+  auto e = Valid();
+  e.bot_protection = BotProtection::kPow;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument) << "pow needs a difficulty";
+  e.pow_max_number = kDefaultPowMaxNumber;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  e.pow_max_number = kMaxPowMaxNumber + 1;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e.bot_protection = BotProtection::kNone;
+  e.pow_max_number = 1000;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument) << "a difficulty needs pow";
+  EXPECT_EQ(ParseBotProtection("pow"), BotProtection::kPow);
+  EXPECT_EQ(ParseBotProtection("none"), BotProtection::kNone);
+  EXPECT_FALSE(ParseBotProtection("captcha").has_value());
+}
+
 TEST(ElectionTest, DotAndDotDotAreNotIds) {
   EXPECT_FALSE(IsValidId("."));
   EXPECT_FALSE(IsValidId(".."));

@@ -34,5 +34,23 @@ TEST(ProtoCodecTest, EntriesWrittenBeforeTurnoutVisibilityHideItWithHiddenResult
   EXPECT_EQ(d->turnout_visibility, TurnoutVisibility::kPublic);
 }
 
+TEST(ProtoCodecTest, ElectionRoundTripKeepsBotProtection) {
+  Election e{"e1", "T", {{"a", "A"}}, ElectionStatus::kOpen, 1, 2, 0};
+  e.bot_protection = BotProtection::kPow;
+  e.pow_max_number = 250000;
+  auto d = DecodeElection(EncodeElection(e));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->bot_protection, BotProtection::kPow);
+  EXPECT_EQ(d->pow_max_number, 250000u);
+  urna::v1::Election old;  // written before the field existed
+  old.set_id("old");
+  old.set_status("open");
+  d = DecodeElection(old.SerializeAsString());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->bot_protection, BotProtection::kNone);
+  old.set_bot_protection("captcha");
+  EXPECT_FALSE(DecodeElection(old.SerializeAsString()).ok());
+}
+
 }  // namespace
 }  // namespace urna::codec
