@@ -8,9 +8,11 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "app/recount_jobs.h"
+#include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -37,13 +39,14 @@ struct ApiDeps {
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   bool demo = false;                     // --demo: the pages may mint voter tokens
+  RequestLimits* limits = nullptr;       // rate limits; null = none (--no-rate-limits)
 };
 
 class Api {
  public:
   explicit Api(ApiDeps deps);
   ~Api();
-  net::HttpHandler& handler() { return router_; }
+  net::HttpHandler& handler() { return gate_; }
   // Waits for the storage calls in progress; call before stopping the HTTP server.
   void Shutdown();
 
@@ -59,9 +62,23 @@ class Api {
   Result<std::string> Voter(const net::HttpRequest& req) const;
   // Ok when the request carries the admin token.
   Status Admin(const net::HttpRequest& req) const;
+  // A 429 when the voter is over its limit (counts the request otherwise).
+  std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
+
+  // In front of the router: the per-address and per-admin-token rate limits, one place for
+  // every route (docs/operations.md). Runs on the network threads.
+  class Gate final : public net::HttpHandler {
+   public:
+    explicit Gate(Api& api) : api_(api) {}
+    void Handle(net::HttpRequest request, net::Responder respond) override;
+
+   private:
+    Api& api_;
+  };
 
   ApiDeps d_;
   net::Router router_;
+  Gate gate_{*this};
   RecountJobs recounts_;
   boost::asio::thread_pool pool_{2};
   std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election

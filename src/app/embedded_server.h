@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/request_limits.h"
+#include "auth/voter_tokens.h"
+
 namespace urna::app {
 
 struct ServeOptions {
@@ -16,6 +19,8 @@ struct ServeOptions {
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
   int tick_ms = 250;  // results push tick
+  TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
+  RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
 };
 
 // Blocks until a stop signal; returns the process exit code.

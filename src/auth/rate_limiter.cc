@@ -1,7 +1,10 @@
 #include "auth/rate_limiter.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
+#include <new>
 #include <random>
 
 namespace urna {
@@ -69,10 +72,13 @@ RateLimiter::RateLimiter(RateLimit limit, size_t capacity)
   shards_ = std::clamp<size_t>(total / 1024, 1, 64);
   per_shard_ = total / shards_;
   locks_ = std::make_unique<Shard[]>(shards_);
-  slots_ = std::make_unique<Slot[]>(total);
+  void* p = mmap(nullptr, total * sizeof(Slot), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();  // start-up only
+  slots_ = static_cast<Slot*>(p);
 }
 
-RateLimiter::~RateLimiter() = default;
+RateLimiter::~RateLimiter() { munmap(slots_, capacity() * sizeof(Slot)); }
 
 int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns) {
   const uint64_t h = Mix(key ^ seed_);
@@ -80,7 +86,7 @@ int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns) {
   const size_t shard = h & (shards_ - 1);
   const size_t start = (h >> 32) & (per_shard_ - 1);
   const size_t window = std::min(kWindow, per_shard_);
-  Slot* base = slots_.get() + shard * per_shard_;
+  Slot* base = slots_ + shard * per_shard_;
   const int64_t tolerance = (limit_.burst - 1) * limit_.interval_ns;
 
   std::lock_guard lock(locks_[shard].mu);

@@ -3,7 +3,8 @@
 // number of keys. Thread-safe: the table is split into shards, each behind its own mutex, and
 // a request touches one shard. Owned by RequestLimits; called from the network threads.
 //
-// Bound: `capacity` slots of 16 bytes, allocated once. A key whose budget is full again (its
+// Bound: `capacity` slots of 16 bytes, mapped once (the kernel backs a page when it is first
+// used, so an idle table costs nothing). A key whose budget is full again (its
 // theoretical arrival time has passed) needs no slot, so its slot is free for reuse. When every
 // slot of a key's probe window still holds a live entry, the entry nearest to a full budget is
 // evicted (counted in evictions()): that key gets a fresh burst early, the least harmful way
@@ -39,6 +40,8 @@ class RateLimiter {
   // `capacity` is rounded up to a power of two (at least 16).
   RateLimiter(RateLimit limit, size_t capacity);
   ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Counts one request of `key` at `now_ns` (a monotonic clock). Returns 0 if it is allowed,
   // otherwise how many ns until one would be (the request is then not counted).
@@ -50,8 +53,8 @@ class RateLimiter {
 
  private:
   struct Slot {
-    uint64_t key = 0;  // 0 = empty
-    int64_t tat = 0;   // theoretical arrival time: the budget is full again at this time
+    uint64_t key;  // 0 = empty
+    int64_t tat;   // theoretical arrival time: the budget is full again at this time
   };
   struct alignas(64) Shard {
     std::mutex mu;
@@ -63,7 +66,7 @@ class RateLimiter {
   size_t per_shard_ = 16;
   uint64_t seed_;
   std::unique_ptr<Shard[]> locks_;
-  std::unique_ptr<Slot[]> slots_;
+  Slot* slots_ = nullptr;  // shards_ * per_shard_ slots, mmap'd: pages zero until first used
   std::atomic<uint64_t> evictions_{0};
 };
 

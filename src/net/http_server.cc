@@ -59,7 +59,11 @@ namespace {
 // handlers run on the one thread of its io_context.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(Socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
 
   void Start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -108,6 +112,11 @@ class Session : public std::enable_shared_from_this<Session> {
     r.authorization = std::string(req[http::field::authorization]);
     r.content_type = std::string(req[http::field::content_type]);
     r.if_none_match = std::string(req[http::field::if_none_match]);
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
+      r.x_forwarded_for += it->value();
+    }
+    r.peer = peer_;
     r.body = std::move(req.body());
     if (beast::websocket::is_upgrade(req)) {
       r.websocket = true;
@@ -203,6 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // the response being written
+  std::string peer_;                 // the remote address, for the handler (rate limits)
   bool keep_alive_ = true;
   bool counted_ = false;
 };
