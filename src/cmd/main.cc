@@ -36,7 +36,10 @@ std::chrono::seconds ParseTtl(const std::string& s, bool zero_ok = false) {
               : unit == "h"               ? 3600
               : unit == "d"               ? 86400
                                           : 0;
-  if (mult == 0 || n <= 0) throw std::invalid_argument("ttl must look like 90s, 15m, 1h or 2d");
+  if (mult == 0 || n <= 0) {
+    throw std::invalid_argument(std::string("ttl must look like 90s, 15m, 1h or 2d") +
+                                (zero_ok ? " (0 = unbounded): " : ": ") + s);
+  }
   return std::chrono::seconds(n * mult);
 }
 
