@@ -4,6 +4,7 @@ and its vote is not appended, while another voter from the same address goes on;
 address comes from X-Forwarded-For only when the peer is a --trusted-proxy; the admin token has
 its own limit; --no-rate-limits lets a burst through; /metrics counts what was limited."""
 import argparse
+import socket
 
 from harness import Checks, Server, TempDataDir, token, wait_for
 
@@ -95,6 +96,17 @@ def trusted_proxy_and_admin(urna, t):
                 t.check(s == 202, f"client 198.51.100.1 via a trusted proxy, vote {i + 1}: {s} {b}")
             s, b, r = vote(c, "p3", xff="203.0.113.8, 198.51.100.1")
             is_429(t, s, b, r, "the 4th write of client 198.51.100.1 (right-most untrusted)")
+            # Several X-Forwarded-For headers are one list, in order: the right-most entry of
+            # the last header names the client (198.51.100.1 again, so 429), not the first one.
+            raw = (f"POST /v1/elections/{E}/votes HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: Bearer {token('p4')}\r\nContent-Type: application/json\r\n"
+                   "X-Forwarded-For: 198.51.100.9\r\nX-Forwarded-For: 198.51.100.1\r\n"
+                   "Content-Length: 14\r\nConnection: close\r\n\r\n{\"option\":\"a\"}")
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as sock:
+                sock.sendall(raw.encode())
+                head = sock.recv(4096)
+            t.check(head.startswith(b"HTTP/1.1 429"),
+                    f"two X-Forwarded-For headers read as one list: {head[:40]!r}")
             s, b, _ = vote(c, "q0", xff="198.51.100.2")
             t.check(s == 202, f"another client behind the same proxy goes on: {s} {b}")
             s, b, _ = vote(c, "q1")
