@@ -19,6 +19,7 @@ struct ServeOptions {
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
   int tick_ms = 250;  // results push tick
+
   TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
   RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
 };
