@@ -8,11 +8,13 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
 #include "auth/altcha.h"
+#include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -41,13 +43,14 @@ struct ApiDeps {
   bool demo = false;                      // --demo: the pages may mint voter tokens
   size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
   AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
+  RequestLimits* limits = nullptr;         // rate limits; null = none (--no-rate-limits)
 };
 
 class Api {
  public:
   explicit Api(ApiDeps deps);
   ~Api();
-  net::HttpHandler& handler() { return router_; }
+  net::HttpHandler& handler() { return gate_; }
   // Waits for the storage calls in progress; call before stopping the HTTP server.
   void Shutdown();
 
@@ -63,9 +66,23 @@ class Api {
   Result<std::string> Voter(const net::HttpRequest& req) const;
   // Ok when the request carries the admin token.
   Status Admin(const net::HttpRequest& req) const;
+  // A 429 when the voter is over its limit (counts the request otherwise).
+  std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
+
+  // In front of the router: the per-address and per-admin-token rate limits, one place for
+  // every route (docs/operations.md). Runs on the network threads.
+  class Gate final : public net::HttpHandler {
+   public:
+    explicit Gate(Api& api) : api_(api) {}
+    void Handle(net::HttpRequest request, net::Responder respond) override;
+
+   private:
+    Api& api_;
+  };
 
   ApiDeps d_;
   net::Router router_;
+  Gate gate_{*this};
   RecountJobs recounts_;
   LedgerStreams ledger_streams_;  // its destructor cancels and joins running exports
   boost::asio::thread_pool pool_{2};

@@ -87,14 +87,20 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& processor = *st.processor;
   auto& clock = st.clock;
   IngestService ingest(catalog, log, clock, o.node_id);
-  VoterTokens tokens(secrets.voter_secret);
+  VoterTokens tokens(secrets.voter_secret, o.token_policy);
+  auto limits = RequestLimits::Create(o.limits);
+  if (!limits.ok()) {
+    spdlog::critical("{}", limits.status().message());
+    return 1;
+  }
   AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
   net::HttpServer* server_ptr = nullptr;
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr); }, o.demo,
-                  o.export_buffer_rows, &altcha});
+                  o.export_buffer_rows, &altcha,
+                  o.limits.enabled ? limits->get() : nullptr});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/request_limits.h"
+#include "auth/voter_tokens.h"
+
 namespace urna::app {
 
 struct ServeOptions {
@@ -27,6 +30,9 @@ struct ServeOptions {
   size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
   int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
   size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
+
+  TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
+  RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
 };
 
 // Blocks until a stop signal; returns the process exit code.

@@ -42,6 +42,7 @@ void Api::AddVoteRoutes() {
       [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
         auto voter = Voter(req);
         if (!voter.ok()) return respond(StatusResponse(voter.status()));
+        if (auto limited = LimitVoter(*voter)) return respond(std::move(*limited));
         auto body = ParseObject(req.body);
         if (!body.ok()) return respond(StatusResponse(body.status()));
         auto* option = body->if_contains("option");

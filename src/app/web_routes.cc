@@ -1,5 +1,7 @@
 // Web pages (web/, embedded in the binary) and the two small endpoints they use:
 // GET /v1/info and, in --demo mode only, POST /v1/demo/token.
+#include <algorithm>
+
 #include "app/api.h"
 #include "app/json_util.h"
 #include "app/web_assets.h"
@@ -54,8 +56,11 @@ void Api::AddWebRoutes() {
         if (voter == nullptr || !voter->is_string()) {
           return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
         }
-        auto token = d_.voter_tokens.Mint(voter->as_string(), std::chrono::hours(12),
-                                          d_.clock.NowMs() / 1000);
+        std::chrono::seconds ttl = std::chrono::hours(12);  // within --max-token-ttl
+        if (auto max = d_.voter_tokens.policy().max_lifetime; max.count() > 0) {
+          ttl = std::min(ttl, max);
+        }
+        auto token = d_.voter_tokens.Mint(voter->as_string(), ttl, d_.clock.NowMs() / 1000);
         if (!token.ok()) return respond(StatusResponse(token.status()));
         respond(JsonResponse(200, json::object{{"token", *token}}));
       });

@@ -1,6 +1,8 @@
 // VoterTokens: verifies and mints voter bearer tokens: JWTs signed HS256 with the voter secret,
-// `sub` = voter id, `exp` honoured. Uses libjwt (Debian) for parsing and signatures.
-// Immutable after construction; thread-safe.
+// `sub` = voter id. Time claims (`exp`, `nbf`, `iat`) are RFC 7519 NumericDates (any JSON
+// number, fractions included); `exp` is bounded by a maximum lifetime; `aud` / `iss` are
+// required when the policy names them. Uses libjwt (Debian) for parsing and signatures and
+// Boost.JSON to read the claims. Immutable after construction; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -12,20 +14,37 @@
 
 namespace urna {
 
+// What a valid token must carry besides its signature and `sub`.
+struct TokenPolicy {
+  // A token's `exp` may lie at most this far beyond the time of the request (`exp - now`, so
+  // the bound holds whatever `iat` the issuer wrote). 0 = no bound, and then `exp` is optional.
+  std::chrono::seconds max_lifetime = std::chrono::hours(24);
+  std::string audience;  // non-empty: `aud` must be it or an array holding it
+  std::string issuer;    // non-empty: `iss` must be it
+};
+
 class VoterTokens {
  public:
-  explicit VoterTokens(std::string secret) : secret_(std::move(secret)) {}
+  explicit VoterTokens(std::string secret, TokenPolicy policy = {})
+      : secret_(std::move(secret)), policy_(std::move(policy)) {}
 
   // The voter id of a valid token. kUnauthenticated for any other algorithm (`none`
-  // included), a bad signature, a token past its `exp` or before its `nbf`, or no valid `sub`.
+  // included), a bad signature, a time claim that is not a number, a token past its `exp`,
+  // before its `nbf` or whose `exp` is more than max_lifetime away, a missing or wrong
+  // `aud` / `iss` (an `aud` is refused when no audience is configured: RFC 7519 4.1.3), or no
+  // valid `sub`. `now_s` is the server's time in seconds.
   Result<std::string> Verify(std::string_view token, int64_t now_s) const;
 
-  // A token for `voter_id` valid for `ttl`.
+  // A token for `voter_id` valid for `ttl`, carrying the policy's `aud` and `iss`.
+  // kInvalidArgument when `ttl` exceeds max_lifetime.
   Result<std::string> Mint(std::string_view voter_id, std::chrono::seconds ttl,
                            int64_t now_s) const;
 
+  const TokenPolicy& policy() const { return policy_; }
+
  private:
   std::string secret_;
+  TokenPolicy policy_;
 };
 
 // Admin calls: `Authorization: Bearer <admin token>`, compared in constant time.

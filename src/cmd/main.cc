@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "app/embedded_server.h"
 #include "app/offline.h"
+#include "auth/request_limits.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
 #include "ports/clock.h"
@@ -21,8 +25,9 @@ std::string EnvOr(const char* name, std::string fallback) {
   return v && *v ? v : fallback;
 }
 
-// "90", "90s", "15m", "1h", "2d" -> seconds.
-std::chrono::seconds ParseTtl(const std::string& s) {
+// "90", "90s", "15m", "1h", "2d" -> seconds; "0" too when `zero_ok`.
+std::chrono::seconds ParseTtl(const std::string& s, bool zero_ok = false) {
+  if (zero_ok && s == "0") return std::chrono::seconds(0);
   size_t used = 0;
   long n = std::stol(s, &used);
   std::string unit = s.substr(used);
@@ -31,9 +36,89 @@ std::chrono::seconds ParseTtl(const std::string& s) {
               : unit == "h"               ? 3600
               : unit == "d"               ? 86400
                                           : 0;
-  if (mult == 0 || n <= 0) throw std::invalid_argument("ttl must look like 90s, 15m, 1h or 2d");
+  if (mult == 0 || n <= 0) {
+    throw std::invalid_argument(std::string("ttl must look like 90s, 15m, 1h or 2d") +
+                                (zero_ok ? " (0 = unbounded): " : ": ") + s);
+  }
   return std::chrono::seconds(n * mult);
 }
+
+// The token settings `urna serve` and `urna token` share.
+struct TokenFlags {
+  std::string max_ttl = EnvOr("URNA_MAX_TOKEN_TTL", "24h");
+  std::string audience = EnvOr("URNA_TOKEN_AUDIENCE", "");
+  std::string issuer = EnvOr("URNA_TOKEN_ISSUER", "");
+
+  void Add(CLI::App* app) {
+    app->add_option("--max-token-ttl", max_ttl,
+                    "Longest accepted voter token lifetime (exp - now), 0 = unbounded "
+                    "(env URNA_MAX_TOKEN_TTL)")
+        ->capture_default_str();
+    app->add_option("--token-audience", audience,
+                    "Require this aud in voter tokens (env URNA_TOKEN_AUDIENCE)");
+    app->add_option("--token-issuer", issuer,
+                    "Require this iss in voter tokens (env URNA_TOKEN_ISSUER)");
+  }
+  urna::TokenPolicy Policy() const { return {ParseTtl(max_ttl, true), audience, issuer}; }
+};
+
+// The rate limit flags of `urna serve`: RATE is N/PERIOD ("1/10s", "200/s"), BURST a count.
+struct RateFlags {
+  std::string voter_rate = "1/10s", address_rate = "200/s", admin_rate = "20/s";
+  int64_t voter_burst = 5, address_burst = 1000, admin_burst = 100;
+  std::string trusted = EnvOr("URNA_TRUSTED_PROXIES", "");
+  std::vector<std::string> trusted_proxies;
+  size_t entries = size_t{1} << 20;
+  bool off = false;
+
+  void Add(CLI::App* app) {
+    auto pair = [app](const char* kind, std::string& rate, int64_t& burst, const char* what) {
+      app->add_option(std::string("--") + kind + "-rate", rate,
+                      std::string("Sustained rate ") + what + ": N/PERIOD, e.g. 1/10s, 200/s")
+          ->capture_default_str();
+      app->add_option(std::string("--") + kind + "-burst", burst,
+                      std::string("Requests allowed at once ") + what)
+          ->capture_default_str()
+          ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
+    };
+    pair("voter", voter_rate, voter_burst, "per voter (vote requests)");
+    pair("address", address_rate, address_burst, "per client address (writes, receipts)");
+    pair("admin", admin_rate, admin_burst, "per admin token");
+    app->add_option("--trusted-proxy", trusted_proxies,
+                    "CIDR of a proxy whose X-Forwarded-For is believed; repeatable "
+                    "(env URNA_TRUSTED_PROXIES, comma-separated)");
+    app->add_option("--rate-limit-entries", entries,
+                    "Slots of the voter and of the address rate-limit table (16 bytes each)")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{16}, size_t{1} << 30));
+    app->add_flag("--no-rate-limits", off,
+                  "Turn every rate limit off (benchmarks, or behind an edge that limits)");
+  }
+
+  urna::RequestLimitOptions Options() const {
+    auto rate = [](const std::string& r, int64_t burst) {
+      auto l = urna::ParseRateLimit(r, burst);
+      if (!l.ok()) throw std::invalid_argument(l.status().message());
+      return *l;
+    };
+    urna::RequestLimitOptions o;
+    o.enabled = !off;
+    o.voter = rate(voter_rate, voter_burst);
+    o.address = rate(address_rate, address_burst);
+    o.admin = rate(admin_rate, admin_burst);
+    o.table_entries = entries;
+    o.trusted_proxies = trusted_proxies;
+    for (size_t start = 0; start < trusted.size();) {
+      size_t comma = std::min(trusted.find(',', start), trusted.size());
+      if (comma > start) o.trusted_proxies.push_back(trusted.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (auto p = urna::TrustedProxies::Parse(o.trusted_proxies); !p.ok()) {
+      throw std::invalid_argument(p.status().message());
+    }
+    return o;
+  }
+};
 
 }  // namespace
 
@@ -94,6 +179,10 @@ int main(int argc, char** argv) {
                 "votes needing one get 503 until some expire")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  TokenFlags serve_tokens;
+  serve_tokens.Add(s);
+  RateFlags rates;
+  rates.Add(s);
 
   std::string voter, ttl = "1h", token_dir = serve.data_dir;
   auto* t = cli.add_subcommand("token", "Print a voter token (HS256 JWT, sub = voter id)");
@@ -102,6 +191,8 @@ int main(int argc, char** argv) {
   t->add_option("--data-dir", token_dir,
                 "Data dir holding the generated secret (unless URNA_VOTER_SECRET is set)")
       ->capture_default_str();
+  TokenFlags token_flags;
+  token_flags.Add(t);
 
   urna::app::OfflineOptions off;
   off.data_dir = serve.data_dir;
@@ -119,11 +210,15 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
   try {
-    if (s->parsed()) return urna::app::RunEmbeddedServer(serve);
+    if (s->parsed()) {
+      serve.token_policy = serve_tokens.Policy();
+      serve.limits = rates.Options();
+      return urna::app::RunEmbeddedServer(serve);
+    }
     if (rc->parsed()) return urna::app::RunRecountCommand(off);
     if (au->parsed()) return urna::app::RunAuditCommand(off);
     auto secrets = urna::LoadSecrets(token_dir);
-    urna::VoterTokens tokens(secrets.voter_secret);
+    urna::VoterTokens tokens(secrets.voter_secret, token_flags.Policy());
     auto tok = tokens.Mint(voter, ParseTtl(ttl), urna::SystemClock().NowMs() / 1000);
     if (!tok.ok()) {
       std::cerr << "urna token: " << tok.status().message() << "\n";

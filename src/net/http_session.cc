@@ -30,7 +30,11 @@ namespace {
 class Session : public SessionBase, public std::enable_shared_from_this<Session> {
  public:
   Session(Socket socket, HttpServer::Impl& server, Shard& shard, ConnectionSlot slot)
-      : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {}
+      : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
 
   ~Session() override {
     if (pipe_) pipe_->Cancel();
@@ -122,6 +126,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     r.authorization = std::string(req[http::field::authorization]);
     r.content_type = std::string(req[http::field::content_type]);
     r.if_none_match = std::string(req[http::field::if_none_match]);
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
+      r.x_forwarded_for += it->value();
+    }
+    r.peer = peer_;
     r.body = std::move(req.body());
     if (beast::websocket::is_upgrade(req)) {
       r.websocket = true;
@@ -319,6 +328,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // what is being written
+  std::string peer_;                 // the remote address, for the handler (rate limits)
   std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
   bool chunked_ = false;
   size_t linger_left_ = 0;

@@ -23,11 +23,14 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token(voter, exp_in=3600, alg="HS256", secret=VOTER_SECRET):
+def token(voter, exp_in=3600, alg="HS256", secret=VOTER_SECRET, **claims_extra):
+    """An HS256 JWT for `voter` expiring in `exp_in` s; extra keyword claims are added as they
+    are (e.g. nbf=..., aud=..., iss=...), and exp_in may be a float (a fractional NumericDate)."""
     head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
     claims = {"sub": voter}
     if exp_in is not None:
         claims["exp"] = int(time.time()) + exp_in
+    claims.update(claims_extra)
     body = b64(json.dumps(claims).encode())
     if alg == "none":
         return f"{head}.{body}."
@@ -35,11 +38,20 @@ def token(voter, exp_in=3600, alg="HS256", secret=VOTER_SECRET):
     return f"{head}.{body}.{b64(sig)}"
 
 
-class Server:
-    """One `urna serve` process. The data dir outlives restarts; stop() removes nothing."""
+# Rate limits for tests that are not about them: the limiter stays in the path of every
+# request, with budgets no test reaches (many votes from 127.0.0.1, several per voter).
+GENEROUS_LIMITS = ["--voter-burst", "100000", "--address-burst", "10000000",
+                   "--address-rate", "1000000/s", "--admin-burst", "100000",
+                   "--admin-rate", "100000/s"]
 
-    def __init__(self, urna, data_dir, extra_args=()):
-        self.urna, self.data_dir, self.extra = urna, data_dir, list(extra_args)
+
+class Server:
+    """One `urna serve` process. The data dir outlives restarts; stop() removes nothing.
+    `rate_limits`: None = GENEROUS_LIMITS, else the rate-limit flags to pass ([] = defaults)."""
+
+    def __init__(self, urna, data_dir, extra_args=(), rate_limits=None):
+        limits = GENEROUS_LIMITS if rate_limits is None else list(rate_limits)
+        self.urna, self.data_dir, self.extra = urna, data_dir, list(extra_args) + limits
         self.proc, self.port = None, None
         self.output_lines = 0  # lines the server wrote after its first one
         self.last_lines = []   # the most recent of them (bounded)
