@@ -55,6 +55,7 @@ async def sse(port, election, viewer, stop, last_event_id=None, rcvbuf=None, rea
         while not stop.is_set():
             line = await asyncio.wait_for(reader.readline(), 30)
             if not line:
+                viewer.error = "the server closed the stream"
                 break
             line = line.rstrip(b"\n")
             if line.startswith(b"data: "):
