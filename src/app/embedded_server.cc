@@ -133,14 +133,14 @@ int RunEmbeddedServer(const ServeOptions& o) {
               url.c_str());
   if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
   std::fflush(stdout);
-  auto limits = server.stats();
+  auto caps = server.stats();
   spdlog::info(
       "connections: at most {} open ({} of them live result streams); descriptor limit {}{}",
-      limits.max_connections, limits.max_push_streams, net::FdLimit(),
+      caps.max_connections, caps.max_push_streams, net::FdLimit(),
       o.max_connections ? " (--max-connections)" : " minus a reserve for storage");
-  if (limits.max_connections + 256 > net::FdLimit()) {
+  if (caps.max_connections + 256 > net::FdLimit()) {
     spdlog::warn("--max-connections {} leaves under 256 of {} descriptors for storage",
-                 limits.max_connections, net::FdLimit());
+                 caps.max_connections, net::FdLimit());
   }
 
   int sig = 0;
