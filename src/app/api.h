@@ -37,6 +37,7 @@ struct ApiDeps {
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   bool demo = false;                     // --demo: the pages may mint voter tokens
+  std::function<std::string()> storage_problem;  // why storage fails ("" = healthy), /healthz
 };
 
 class Api {

@@ -30,7 +30,7 @@ std::pair<std::string, uint16_t> ParseListen(const std::string& listen) {
 namespace {
 
 std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& processor,
-                    const net::HttpServer* server) {
+                    const net::HttpServer* server, const embedded::StorageHealth& storage) {
   auto g = log.stats();
   auto t = processor.totals();
   std::string m;
@@ -46,6 +46,10 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
   add("urna_processor_batches_total", "counter", t.batches);
   add("urna_processor_offsets", "gauge", t.processed_offsets);
   add("urna_http_in_flight", "gauge", server ? server->in_flight() : 0);
+  auto h = storage.view();
+  add("urna_storage_healthy", "gauge", h.healthy ? 1 : 0);
+  add("urna_storage_errors_total", "counter", h.failures);
+  add("urna_storage_recoveries_total", "counter", h.recoveries);
   return m;
 }
 
@@ -63,7 +67,10 @@ int RunEmbeddedServer(const ServeOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
 
   Secrets secrets = LoadSecrets(o.data_dir);
-  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions);
+  embedded::DbOptions db_options;
+  db_options.min_free_bytes = o.min_free_disk_mb << 20;
+  db_options.write_buffer_bytes = o.write_buffer_mb << 20;
+  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions, db_options);
   if (!stack.ok()) {
     spdlog::critical("{}", stack.status().message());
     return 1;
@@ -79,7 +86,12 @@ int RunEmbeddedServer(const ServeOptions& o) {
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(log, processor, server_ptr); }, o.demo});
+                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
+                  [&st]() -> std::string {
+                    auto h = st.db->health().view();
+                    if (h.healthy) return "";
+                    return h.problem.empty() ? "storage is failing" : h.problem;
+                  }});
   net::HttpServer server({host, port, o.http_threads}, api.handler());
   server_ptr = &server;
 

@@ -21,7 +21,8 @@ namespace urna::app {
 struct EmbeddedStack {
   // Opens the data dir (a new one gets `partitions` partitions). The processor is not started.
   static Result<std::unique_ptr<EmbeddedStack>> Open(const std::string& data_dir,
-                                                     uint32_t partitions);
+                                                     uint32_t partitions,
+                                                     embedded::DbOptions db_options = {});
 
   SystemClock clock;
   std::unique_ptr<embedded::EmbeddedDb> db;
