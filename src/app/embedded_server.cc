@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <stdexcept>
@@ -66,6 +68,9 @@ int RunEmbeddedServer(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The data dir holds every ballot: whatever this process creates is for its user only
+  // (RocksDB makes its files 0644 otherwise; EmbeddedDb also narrows older ones).
+  ::umask(077);
   Secrets secrets = LoadSecrets(o.data_dir);
   embedded::DbOptions db_options;
   db_options.min_free_bytes = o.min_free_disk_mb << 20;

@@ -1,7 +1,6 @@
 #include "adapters/embedded/db.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "adapters/embedded/data_dir.h"
+#include "adapters/embedded/rocks_log.h"
 
 namespace urna::embedded {
 namespace {
@@ -48,8 +48,6 @@ Result<std::unique_ptr<EmbeddedDb>> EmbeddedDb::Open(const std::string& dir, uin
   if (auto s = CheckFreeDisk(dir, options.min_free_bytes); !s.ok()) {
     return Status(s.code(), "cannot open data dir " + dir + ": " + s.message());
   }
-  // RocksDB makes its files 0600 unless told to let other users read them (ballots!).
-  rocksdb::Env::Default()->SetAllowNonOwnerAccess(false).PermitUncheckedError();
   std::unique_ptr<EmbeddedDb> e(new EmbeddedDb(dir, options));
   if (auto s = e->OpenRocks(); !s.ok()) return s;
 
@@ -84,6 +82,9 @@ Status EmbeddedDb::OpenRocks() {
   opts.create_missing_column_families = true;
   opts.IncreaseParallelism(2);
   opts.recycle_log_file_num = 4;
+  auto info_log = OpenRocksLog(dir_);
+  if (!info_log.ok()) return info_log.status();
+  opts.info_log = *info_log;
   if (!listener_) listener_ = health_.MakeListener();
   opts.listeners.push_back(listener_);
   // RocksDB's own retries (for errors its file system marks retryable) would race ours.
