@@ -37,7 +37,8 @@ struct ApiDeps {
   const Clock& clock;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   bool demo = false;                     // --demo: the pages may mint voter tokens
-  std::function<std::string()> storage_problem;  // why storage fails ("" = healthy), /healthz
+  // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
+  std::function<std::string()> storage_problem;
 };
 
 class Api {

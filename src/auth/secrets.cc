@@ -1,7 +1,7 @@
 #include "auth/secrets.h"
 
-#include <openssl/rand.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -50,14 +50,15 @@ class VoteLoad:
 
     def start(self):
         self.running = True
-        self.threads = [threading.Thread(target=self._worker, args=(c,)) for c in self.clients]
+        self.threads = [threading.Thread(target=self._worker, args=(c,), daemon=True)
+                        for c in self.clients]
         for t in self.threads:
             t.start()
 
     def stop(self):
         self.running = False
         for t in self.threads:
-            t.join()
+            t.join(timeout=60)
 
     def counts(self):
         with self.lock:

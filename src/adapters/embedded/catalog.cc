@@ -33,7 +33,8 @@ Status EmbeddedCatalog::Store(const Election& e) {
     auto s = db_.db()->Put(w, db_.catalog(), e.id, codec::EncodeElection(e));
     if (!s.ok()) {
       db_.ReportWriteError("catalog write failed: " + s.ToString());
-      return Status(Code::kUnavailable, "catalog write failed, storage is failing: " + s.ToString());
+      return Status(Code::kUnavailable,
+                    "catalog write failed, storage is failing: " + s.ToString());
     }
   }
   std::unique_lock lock(mu_);

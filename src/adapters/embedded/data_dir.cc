@@ -14,9 +14,8 @@ namespace fs = std::filesystem;
 
 Status PrepareDataDir(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(fs::path(dir).parent_path().empty() ? fs::path(".")
-                                                             : fs::path(dir).parent_path(),
-                         ec);
+  fs::create_directories(
+      fs::path(dir).parent_path().empty() ? fs::path(".") : fs::path(dir).parent_path(), ec);
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status(Code::kUnavailable,
                   "cannot create data dir " + dir + ": " + std::strerror(errno));
@@ -52,7 +51,8 @@ int TightenDataFiles(const std::string& dir) {
 Result<uint64_t> FreeDiskBytes(const std::string& dir) {
   std::error_code ec;
   auto info = fs::space(dir, ec);
-  if (ec) return Status(Code::kUnavailable, "cannot measure free space in " + dir + ": " + ec.message());
+  if (ec)
+    return Status(Code::kUnavailable, "cannot measure free space in " + dir + ": " + ec.message());
   return static_cast<uint64_t>(info.available);
 }
 
@@ -61,11 +61,11 @@ Status CheckFreeDisk(const std::string& dir, uint64_t min_free) {
   if (!free.ok()) return free.status();
   if (*free >= min_free) return Status::Ok();
   constexpr double kMiB = 1024.0 * 1024.0;
-  return Status(Code::kUnavailable,
-                fmt::format("disk full: {:.1f} MiB free in {}, storage needs at least {:.1f} MiB "
-                            "(--min-free-disk-mb)",
-                            static_cast<double>(*free) / kMiB, dir,
-                            static_cast<double>(min_free) / kMiB));
+  return Status(
+      Code::kUnavailable,
+      fmt::format("disk full: {:.1f} MiB free in {}, storage needs at least {:.1f} MiB "
+                  "(--min-free-disk-mb)",
+                  static_cast<double>(*free) / kMiB, dir, static_cast<double>(min_free) / kMiB));
 }
 
 }  // namespace urna::embedded

@@ -41,7 +41,7 @@ rocksdb::ColumnFamilyOptions CfOptions(std::string_view name) {
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedDb>> EmbeddedDb::Open(const std::string& dir, uint32_t partitions,
-                                                    DbOptions options) {
+                                                     DbOptions options) {
   if (auto s = PrepareDataDir(dir); !s.ok()) return s;
   // Checked before RocksDB opens: on a full disk its open fails half-way and then aborts the
   // process on an assertion (a file writer used again after an error).

@@ -107,9 +107,9 @@ class EmbeddedDb {
   const DbOptions options_;
   StorageHealth health_;
   std::shared_ptr<rocksdb::EventListener> listener_;  // feeds health_; reused by every open
-  mutable std::shared_timed_mutex mu_;  // shared: a Lease; exclusive: open/close
-  std::atomic<bool> reopening_{false};  // new leases fail fast while a reopen waits
-  rocksdb::DB* db_ = nullptr;           // null while a reopen could not open it
+  mutable std::shared_timed_mutex mu_;                // shared: a Lease; exclusive: open/close
+  std::atomic<bool> reopening_{false};                // new leases fail fast while a reopen waits
+  rocksdb::DB* db_ = nullptr;                         // null while a reopen could not open it
   rocksdb::ColumnFamilyHandle* cf_[7] = {};
   uint32_t partitions_ = 0;
   std::atomic<uint64_t> generation_{0};

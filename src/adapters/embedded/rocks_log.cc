@@ -27,8 +27,8 @@ class RocksLog final : public rocksdb::Logger {
     tm t{};
     ::localtime_r(&tv.tv_sec, &t);
     int n = std::snprintf(line, sizeof(line), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ",
-                          t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-                          t.tm_sec, static_cast<long>(tv.tv_usec));
+                          t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                          static_cast<long>(tv.tv_usec));
     int m = std::vsnprintf(line + n, sizeof(line) - n - 1, format, ap);
     size_t len = m < 0 ? n : std::min<size_t>(n + m, sizeof(line) - 2);
     if (len == 0 || line[len - 1] != '\n') line[len++] = '\n';
