@@ -63,7 +63,7 @@ Status CheckFreeDisk(const std::string& dir, uint64_t min_free) {
   constexpr double kMiB = 1024.0 * 1024.0;
   return Status(
       Code::kUnavailable,
-      fmt::format("disk full: {:.1f} MiB free in {}, storage needs at least {:.1f} MiB "
+      fmt::format("disk full: only {:.1f} MiB free in {}, storage needs at least {:.1f} MiB "
                   "(--min-free-disk-mb)",
                   static_cast<double>(*free) / kMiB, dir, static_cast<double>(min_free) / kMiB));
 }

@@ -155,8 +155,8 @@ void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) 
     spdlog::error("vote log write failed ({} votes answered 503): {}", batch.size(), why);
     last_error_log_ = now;
   }
-  Status result(Code::kUnavailable,
-                "storage is failing, the vote was not recorded; retry later (" + why + ")");
+  // The details (file names, errno) are for the log and /healthz, not for every voter.
+  Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");
   for (auto& p : batch) p.done(result);
 }
 
