@@ -66,8 +66,10 @@ Result<std::unique_ptr<EmbeddedDb>> EmbeddedDb::Open(const std::string& dir, uin
   } else {
     return Status(Code::kInternal, "data dir has a bad partition count: " + s.ToString());
   }
+  // Routine after `urna recount`/`audit` (they run without urna serve's umask) or an upgrade;
+  // the directory itself is 0700 already, so this is housekeeping: debug level.
   if (int n = TightenDataFiles(dir); n > 0) {
-    spdlog::warn("data dir {}: {} files other users could read narrowed to 0600", dir, n);
+    spdlog::debug("data dir {}: {} files other users could read narrowed to 0600", dir, n);
   }
   e->supervisor_ = std::thread([raw = e.get()] {
     pthread_setname_np(pthread_self(), "urna-storage");
