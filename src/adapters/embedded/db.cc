@@ -152,6 +152,20 @@ void EmbeddedDb::ReportWriteError(const std::string& what) {
 void EmbeddedDb::Supervise() {
   int delay_ms = options_.retry_min_ms;
   std::string last_problem;
+  auto last_log = std::chrono::steady_clock::time_point{};
+  // Logs a changed problem, at most once per 10 s (free space changes with every poll).
+  auto log = [&](const std::string& problem) {
+    auto now = std::chrono::steady_clock::now();
+    if (problem == last_problem || now - last_log < std::chrono::seconds(10)) return;
+    spdlog::warn("storage still failing: {}", problem);
+    last_problem = problem;
+    last_log = now;
+  };
+  auto pause = [&](int ms) {
+    for (int waited = 0; waited < ms && !stop_; waited += 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
   while (!stop_) {
     health_.WaitForFailure(stop_, 1000);
     if (stop_) break;
@@ -160,10 +174,19 @@ void EmbeddedDb::Supervise() {
       continue;
     }
     auto before = health_.view();
-    if (before.problem != last_problem) {
+    if (last_problem.empty()) {
       spdlog::error("storage failing, recovering by itself once the cause is gone: {}",
                     before.problem);
       last_problem = before.problem;
+      last_log = std::chrono::steady_clock::now();
+    }
+    // Waiting for free space is a cheap poll, not an attempt: no backoff, so votes resume
+    // within a fraction of a second of the space coming back.
+    if (auto s = CheckFreeDisk(dir_, options_.min_free_bytes); !s.ok()) {
+      health_.Explain(s.message());
+      log(s.message());
+      pause(200);
+      continue;
     }
     auto s = TryRecover(before.fatal);
     if (s.ok()) {
@@ -175,13 +198,8 @@ void EmbeddedDb::Supervise() {
       continue;
     }
     health_.Explain(s.message());
-    if (s.message() != last_problem) {
-      spdlog::warn("storage still failing: {}", s.message());
-      last_problem = s.message();
-    }
-    for (int waited = 0; waited < delay_ms && !stop_; waited += 20) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    log(s.message());
+    pause(delay_ms);
     delay_ms = std::min(delay_ms * 2, options_.retry_max_ms);
   }
 }
@@ -196,7 +214,6 @@ Status EmbeddedDb::Probe() {
 }
 
 Status EmbeddedDb::TryRecover(bool fatal) {
-  if (auto s = CheckFreeDisk(dir_, options_.min_free_bytes); !s.ok()) return s;
   if (!fatal) {
     std::shared_lock lock(mu_);
     if (db_ != nullptr) {

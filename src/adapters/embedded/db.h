@@ -47,9 +47,10 @@ struct DbOptions {
   uint64_t min_free_bytes = uint64_t{64} << 20;
   // Memtable size per column family (RocksDB's write_buffer_size); 0 keeps RocksDB's 64 MiB.
   uint64_t write_buffer_bytes = 0;
-  // Pause between recovery attempts: doubles from `retry_min_ms` up to `retry_max_ms`.
+  // Pause between recovery attempts: doubles from `retry_min_ms` up to `retry_max_ms`. (Free
+  // space is polled every 200 ms; an attempt starts once there is enough.)
   int retry_min_ms = 100;
-  int retry_max_ms = 2000;
+  int retry_max_ms = 1000;
 };
 
 class EmbeddedDb {
@@ -98,7 +99,8 @@ class EmbeddedDb {
   Status OpenRocks();
   void CloseRocks();
   void Supervise();
-  // One recovery attempt; Ok when the database takes writes again. `fatal`: skip Resume().
+  // One recovery attempt (the disk has enough free space); Ok when the database takes writes
+  // again. `fatal`: skip Resume(), reopen.
   Status TryRecover(bool fatal);
   // A small synced write (caller holds mu_, db_ open).
   Status Probe();
