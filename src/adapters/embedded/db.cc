@@ -217,9 +217,10 @@ Status EmbeddedDb::TryRecover(bool fatal) {
   if (!fatal) {
     std::shared_lock lock(mu_);
     if (db_ != nullptr) {
-      auto s = db_->Resume();
-      if (s.ok() && Probe().ok()) return Status::Ok();
-      spdlog::warn("storage: resume failed ({}), reopening the database", s.ToString());
+      auto resumed = db_->Resume();
+      Status s = resumed.ok() ? Probe() : Status(Code::kUnavailable, resumed.ToString());
+      if (s.ok()) return s;
+      spdlog::warn("storage: resume failed ({}), reopening the database", s.message());
     }
   }
   reopening_.store(true, std::memory_order_release);

@@ -12,6 +12,7 @@
 //   offsets   [u32 partition]                        -> u64 next offset to process
 //   catalog   election id                            -> urna.v1.Election
 //   default   "partitions"                           -> u32 (fixed when the data dir is made)
+//             "probe"                                -> "ok" (the recovery check's synced write)
 //
 // Faults: RocksDB stops taking writes after a background error (no file descriptor for a new
 // WAL, a full disk, ...). A recovery thread owned by this class repairs it once the cause is
