@@ -17,7 +17,8 @@ $("create").addEventListener("click", async () => {
   try {
     await api("/v1/elections", { method: "POST", token: token(), body: {
       id: $("new-id").value.trim(), title: $("new-title").value.trim(), options,
-      results_visibility: $("new-hidden").checked ? "hidden_until_closed" : "live" } });
+      results_visibility: $("new-hidden").checked ? "hidden_until_closed" : "live",
+      bot_protection: $("new-pow").checked ? "pow" : "none" } });
     $("new-id").value = $("new-title").value = $("new-options").value = "";
     refresh();
   } catch (e) { $("create-error").textContent = e.message; }

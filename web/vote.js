@@ -16,7 +16,8 @@ async function load() {
   document.title = `urna: ${election.title}`;
   $("options").innerHTML = election.options.map((o) =>
     `<label class="option"><input type="radio" name="option" value="${esc(o.id)}"> ${esc(o.label)}</label>`).join("");
-  $("options").addEventListener("change", () => { $("vote-button").disabled = false; });
+  $("options").addEventListener("change", () => { $("vote-button").disabled = confirming !== null; });
+  if (election.bot_protection === "pow") await setupProofOfWork();
   const info = await api("/v1/info");
   $(info.demo ? "demo-signin" : "token-signin").hidden = false;
   if (token) signedIn();
@@ -49,37 +50,94 @@ $("token-button").addEventListener("click", () => {
   signedIn();
 });
 
+// Bot defence (bot_protection "pow"): each vote carries a solved ALTCHA challenge. The widget
+// (web/package.json, served as /static/altcha.js, loaded only for such elections) fetches a
+// challenge from /v1/elections/{id}/challenge and solves it in Web Workers; it shows its progress
+// in the confirmation box. Solving starts when Vote is pressed, so it runs while the voter reads
+// the confirmation; each solution is used once, a failed vote gets a fresh one.
+let powWidget = null;
+let powSolution = null;  // Promise of the widget's verify() result, started by Vote
+
+async function setupProofOfWork() {
+  await import("/static/altcha.js");
+  const w = document.createElement("altcha-widget");
+  w.setAttribute("challenge", `/v1/elections/${encodeURIComponent(electionId)}/challenge`);
+  w.setAttribute("auto", "off");
+  // No interaction data is collected or sent: the proof of work alone is the check.
+  w.setAttribute("configuration", JSON.stringify({ humanInteractionSignature: false }));
+  const loaded = new Promise((ok) => w.addEventListener("load", ok, { once: true }));
+  $("pow").appendChild(w);
+  await customElements.whenDefined("altcha-widget");
+  if (typeof w.verify !== "function") await loaded;
+  powWidget = w;
+  $("pow").hidden = false;
+}
+
+async function solvedChallenge() {
+  if (!powWidget) return undefined;
+  const pending = powSolution || powWidget.verify();
+  powSolution = null;  // used (or failed) once: the next vote solves a new one
+  const r = await pending;
+  if (!r || !r.payload) {
+    throw new Error("The anti-bot check did not finish. It needs a secure (https) page; try again.");
+  }
+  return r.payload;
+}
+
 function chosen() {
   const input = document.querySelector("input[name=option]:checked");
   return input ? election.options.find((o) => o.id === input.value) : null;
+}
+
+// The option shown in the confirmation box, fixed when Vote is pressed: Confirm sends exactly
+// this one, whatever the radio buttons say afterwards (they are disabled while confirming).
+let confirming = null;
+
+function lockOptions(locked) {
+  $("options").querySelectorAll("input").forEach((i) => { i.disabled = locked; });
 }
 
 $("vote-button").addEventListener("click", (ev) => {
   ev.preventDefault();
   const o = chosen();
   if (!o) return;
+  confirming = o;
+  lockOptions(true);
   $("confirm-label").textContent = o.label;
   $("confirm").hidden = false;
+  if (powWidget && !powSolution) powSolution = powWidget.verify();
   $("vote-button").disabled = true;
 });
 
-$("cancel-button").addEventListener("click", () => { $("confirm").hidden = true; $("vote-button").disabled = false; });
+$("cancel-button").addEventListener("click", () => {
+  confirming = null;
+  lockOptions(false);
+  $("confirm").hidden = true;
+  $("vote-button").disabled = !chosen();
+});
 
 $("confirm-button").addEventListener("click", async () => {
+  if (!confirming) return;
+  const option = confirming;
   showError("vote-error");
   $("confirm-button").disabled = true;
+  $("cancel-button").disabled = true;
   try {
+    const altcha = await solvedChallenge();
     const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes`,
-                        { method: "POST", body: { option: chosen().id }, token });
+                        { method: "POST", body: { option: option.id, altcha }, token });
     $("confirm").hidden = true;
-    $("options").querySelectorAll("input").forEach((i) => { i.disabled = true; });
+    lockOptions(true);
     $("receipt").hidden = false;
     $("receipt-id").textContent = r.vote_id;
     followReceipt(r.vote_id);
   } catch (e) {
     showError("vote-error", e);
     if (e.status === 401) { localStorage.removeItem(tokenKey); }
-  } finally { $("confirm-button").disabled = false; }
+  } finally {
+    $("confirm-button").disabled = false;
+    $("cancel-button").disabled = false;
+  }
 });
 
 async function followReceipt(voteId) {
@@ -105,7 +163,8 @@ function render(s) {
           <span><b class="votes">${o.votes}</b> · <span class="pct">${pct.toFixed(1)}%</span></span></div>
           <div class="track"><div class="fill" style="width:${pct}%"></div></div></div>`;
       }).join("");
-  $("total").innerHTML = `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
+  $("total").innerHTML = s.total === undefined ? "Turnout is hidden until the final count."  // turnout_visibility: hidden
+    : `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
   $("status").innerHTML = statusBadge(s.status);
 }
 

@@ -10,7 +10,9 @@
 #include <mutex>
 #include <string>
 
+#include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
+#include "auth/altcha.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
 #include "net/router.h"
@@ -35,8 +37,10 @@ struct ApiDeps {
   std::string admin_token;
   std::string audit_key;
   const Clock& clock;
-  std::function<std::string()> metrics;  // Prometheus text for GET /metrics
-  bool demo = false;                     // --demo: the pages may mint voter tokens
+  std::function<std::string()> metrics;   // Prometheus text for GET /metrics
+  bool demo = false;                      // --demo: the pages may mint voter tokens
+  size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
+  AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
   // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
   std::function<std::string()> storage_problem;
 };
@@ -65,6 +69,7 @@ class Api {
   ApiDeps d_;
   net::Router router_;
   RecountJobs recounts_;
+  LedgerStreams ledger_streams_;  // its destructor cancels and joins running exports
   boost::asio::thread_pool pool_{2};
   std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election
 };

@@ -66,24 +66,23 @@ void Api::AddAuditRoutes() {
         respond(net::Response(200, "text/html; charset=utf-8", ReportHtml(*r)));
       });
 
-  router_.Add("GET", "/v1/elections/{id}/audit/ledger.csv",
-              [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-                if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-                if (auto e = d_.catalog.Get(p[0]); !e.ok())
-                  return respond(StatusResponse(e.status()));
-                OffThread(std::move(respond), [this, id = p[0]] {
-                  std::string csv(kLedgerCsvHeader);
-                  LedgerExport exporter(d_.audit_key);
-                  auto sum =
-                      exporter.Run(d_.ledger, id, [&csv](std::string_view row) { csv += row; });
-                  if (!sum.ok()) return StatusResponse(sum.status());
-                  auto r = net::Response(200, "text/csv; charset=utf-8", std::move(csv));
-                  r.headers.emplace_back("X-Ledger-Digest", "sha256=" + sum->digest_hex);
-                  r.headers.emplace_back("Content-Disposition",
-                                         "attachment; filename=\"" + id + "-ledger.csv\"");
-                  return r;
-                });
-              });
+  // Streamed (LedgerStreams): memory stays bounded however large the ledger. Only once the
+  // election is closed: before that the ledger is still growing, and every export would be a
+  // full scan competing with the votes.
+  router_.Add(
+      "GET", "/v1/elections/{id}/audit/ledger.csv",
+      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
+        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+        auto e = d_.catalog.Get(p[0]);
+        if (!e.ok()) return respond(StatusResponse(e.status()));
+        if ((*e)->status == ElectionStatus::kDraft || (*e)->status == ElectionStatus::kOpen) {
+          return respond(StatusResponse(
+              {Code::kConflict, "election is " + std::string(ToString((*e)->status)) +
+                                    "; the ledger can be exported once it is closed"}));
+        }
+        ledger_streams_.Start(d_.ledger, d_.audit_key, p[0], d_.export_buffer_rows,
+                              std::move(respond));
+      });
 }
 
 }  // namespace urna::app

@@ -8,7 +8,8 @@ namespace json = boost::json;
 
 namespace {
 
-// Reads {"id","title","options":[{"id","label"}]} into an Election.
+// Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
+// "bot_protection","pow_max_number"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {
@@ -42,6 +43,30 @@ Result<Election> ElectionFromJson(const json::object& o) {
                     "results_visibility must be \"live\" or \"hidden_until_closed\"");
     }
     e.results_visibility = *parsed;
+  }
+  if (auto* bot = o.if_contains("bot_protection")) {
+    auto parsed = bot->is_string() ? ParseBotProtection(bot->as_string()) : std::nullopt;
+    if (!parsed)
+      return Status(Code::kInvalidArgument, "bot_protection must be \"none\" or \"pow\"");
+    e.bot_protection = *parsed;
+    if (e.bot_protection == BotProtection::kPow) e.pow_max_number = kDefaultPowMaxNumber;
+  }
+  if (auto* max = o.if_contains("pow_max_number")) {
+    if (!max->is_uint64() && !(max->is_int64() && max->get_int64() >= 0)) {
+      return Status(Code::kInvalidArgument, "pow_max_number must be an integer");
+    }
+    e.pow_max_number = max->to_number<uint64_t>();
+  }
+  // Turnout is hidden by default when results are; live results always show it.
+  e.turnout_visibility = e.results_visibility == ResultsVisibility::kHiddenUntilClosed
+                             ? TurnoutVisibility::kHidden
+                             : TurnoutVisibility::kPublic;
+  if (auto* tv = o.if_contains("turnout_visibility")) {
+    auto parsed = tv->is_string() ? ParseTurnoutVisibility(tv->as_string()) : std::nullopt;
+    if (!parsed) {
+      return Status(Code::kInvalidArgument, "turnout_visibility must be \"hidden\" or \"public\"");
+    }
+    e.turnout_visibility = *parsed;
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

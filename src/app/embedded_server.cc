@@ -13,6 +13,7 @@
 #include "app/demo.h"
 #include "app/embedded_stack.h"
 #include "auth/secrets.h"
+#include "net/connection_limiter.h"
 #include "net/http_server.h"
 
 namespace urna::app {
@@ -52,6 +53,18 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
   add("urna_storage_healthy", "gauge", h.healthy ? 1 : 0);
   add("urna_storage_errors_total", "counter", h.failures);
   add("urna_storage_recoveries_total", "counter", h.recoveries);
+  if (server) {
+    auto c = server->stats();
+    add("urna_http_connections_open", "gauge", c.open);
+    add("urna_http_connections_max", "gauge", c.max_connections);
+    add("urna_http_connections_peak", "gauge", c.peak_open);
+    add("urna_http_connections_refused_total", "counter", c.refused);
+    add("urna_http_connections_idle_closed_total", "counter", c.idle_closed);
+    add("urna_http_push_streams_open", "gauge", c.push_open);
+    add("urna_http_push_streams_max", "gauge", c.max_push_streams);
+    add("urna_http_push_streams_refused_total", "counter", c.push_refused);
+    add("urna_http_accept_errors_total", "counter", c.accept_errors);
+  }
   return m;
 }
 
@@ -87,17 +100,26 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& clock = st.clock;
   IngestService ingest(catalog, log, clock, o.node_id);
   VoterTokens tokens(secrets.voter_secret);
+  AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
   net::HttpServer* server_ptr = nullptr;
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  [&st]() -> std::string {
+                  o.export_buffer_rows, &altcha, [&st]() -> std::string {
                     auto h = st.db->health().view();
                     if (h.healthy) return "";
                     return h.problem.empty() ? "storage is failing" : h.problem;
                   }});
-  net::HttpServer server({host, port, o.http_threads}, api.handler());
+  net::HttpServerOptions http;
+  http.host = host;
+  http.port = port;
+  http.threads = o.http_threads;
+  http.max_connections = o.max_connections;
+  http.max_push_streams = o.max_viewers;
+  http.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
+  http.busy_idle_timeout = std::chrono::seconds(o.busy_idle_timeout_s);
+  net::HttpServer server(http, api.handler());
   server_ptr = &server;
 
   if (o.demo) {
@@ -121,17 +143,40 @@ int RunEmbeddedServer(const ServeOptions& o) {
               url.c_str());
   if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
   std::fflush(stdout);
+  auto limits = server.stats();
+  spdlog::info(
+      "connections: at most {} open ({} of them live result streams); descriptor limit {}{}",
+      limits.max_connections, limits.max_push_streams, net::FdLimit(),
+      o.max_connections ? " (--max-connections)" : " minus a reserve for storage");
+  if (limits.max_connections + 256 > net::FdLimit()) {
+    spdlog::warn("--max-connections {} leaves under 256 of {} descriptors for storage",
+                 limits.max_connections, net::FdLimit());
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: draining", sig);
+  // 1. No new connections; every answer from now on says Connection: close; connections
+  //    waiting for a request (nothing of it read) are closed cleanly.
   server.StopAccepting();
-  log.Drain();  // every queued vote is now durable (202) or failed (503), its answer posted
-  for (int i = 0; i < 200 && server.in_flight() > 0; ++i) {  // let the answers go out
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // 2. Every queued vote becomes durable (202) or failed (503); its answer is posted. Votes
+  //    read from now on are answered 503 by the drained log.
+  log.Drain();
+  // 3. Let the answers go out (bounded).
+  auto wait_idle = [&server](std::chrono::milliseconds bound) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  wait_idle(std::chrono::seconds(2));
+  // 4. Requests read from now on are answered 503 by the server, not handed to the services
+  //    that stop next; those already handed over finish first.
+  server.RefuseNewRequests();
+  wait_idle(std::chrono::seconds(3));
   api.Shutdown();
   hub.Stop();
+  // 5. Connections still answering or lingering get a grace period, then everything closes.
   server.Stop();
   processor.Stop();
   auto g = log.stats();

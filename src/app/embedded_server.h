@@ -1,8 +1,10 @@
 // The embedded deployment (`urna serve`): one process, one data directory. Wires the RocksDB
 // adapters, the processor, the ingest service and the HTTP API together, runs until SIGTERM or
-// SIGINT, then drains: stops accepting, completes in-flight appends, answers them, exits.
+// SIGINT, then drains: stops accepting, completes in-flight appends, answers every request it
+// has read (202 if durable, 503 otherwise, with Connection: close), exits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -20,6 +22,15 @@ struct ServeOptions {
   // memtable size per column family (0 = RocksDB's default, 64 MiB). docs/operations.md.
   uint64_t min_free_disk_mb = 64;
   uint64_t write_buffer_mb = 0;
+  // Connections (net/http_server.h). 0 = derived: the descriptor limit minus a reserve kept
+  // for RocksDB and the log (DefaultMaxConnections); viewers 3/4 of the connections.
+  size_t max_connections = 0;
+  size_t max_viewers = 0;
+  int idle_timeout_s = 60;
+  int busy_idle_timeout_s = 5;            // above 80% of max_connections
+  size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
+  int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
+  size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
 };
 
 // Blocks until a stop signal; returns the process exit code.

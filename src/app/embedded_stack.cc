@@ -1,5 +1,9 @@
 #include "app/embedded_stack.h"
 
+#include <spdlog/spdlog.h>
+
+#include "ingest/clock_floor.h"
+
 namespace urna::app {
 
 Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& data_dir,
@@ -15,6 +19,15 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& da
   }
   s->catalog = std::move(*catalog);
   s->log = std::make_unique<embedded::EmbeddedVoteLog>(*s->db);
+  auto latest = LatestTimeOnDisk(*s->catalog, *s->log, s->db->partitions());
+  if (!latest.ok()) return latest.status();
+  s->clock.RaiseFloor(*latest);
+  if (int64_t behind = s->clock.BehindMs(); behind > 1000) {
+    spdlog::warn(
+        "the system clock is {} ms behind the latest time in {}: times stand still "
+        "until it catches up",
+        behind, data_dir);
+  }
   s->state = std::make_unique<embedded::EmbeddedProcessorState>(*s->db);
   s->ledger = std::make_unique<embedded::EmbeddedLedger>(*s->db);
   s->read_model = std::make_unique<embedded::LocalReadModel>(s->clock);

@@ -24,7 +24,10 @@ struct EmbeddedStack {
                                                      uint32_t partitions,
                                                      embedded::DbOptions db_options = {});
 
-  SystemClock clock;
+  // Every time this process stamps (cast_at, opened_at, closed_at, ...) comes from `clock`, which
+  // never goes backwards, not even across a restart: Open raises it to the latest time on disk.
+  SystemClock system_clock;
+  MonotonicClock clock{system_clock};
   std::unique_ptr<embedded::EmbeddedDb> db;
   std::unique_ptr<embedded::EmbeddedCatalog> catalog;
   std::unique_ptr<embedded::EmbeddedVoteLog> log;

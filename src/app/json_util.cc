@@ -1,9 +1,9 @@
 #include "app/json_util.h"
 
-#include "results/snapshot_json.h"
-
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "app/strict_json.h"
+#include "results/snapshot_json.h"
 
 namespace urna::app {
 
@@ -11,11 +11,10 @@ namespace json = boost::json;
 
 Result<json::object> ParseObject(const std::string& body) {
   if (body.empty()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Status(Code::kInvalidArgument, "malformed JSON: " + ec.message());
-  if (!v.is_object()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
-  return std::move(v.as_object());
+  auto v = ParseStrictJson(body);  // refuses duplicate keys at any depth
+  if (!v.ok()) return v.status();
+  if (!v->is_object()) return Status(Code::kInvalidArgument, "request body must be a JSON object");
+  return std::move(v->as_object());
 }
 
 json::value TimeJson(int64_t ms) {
@@ -26,6 +25,8 @@ json::value TimeJson(int64_t ms) {
 json::object ElectionJson(const Election& e) {
   json::array options;
   for (const auto& o : e.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
+  json::value pow_max = nullptr;
+  if (e.bot_protection == BotProtection::kPow) pow_max = e.pow_max_number;
   return json::object{{"id", e.id},
                       {"title", e.title},
                       {"status", ToString(e.status)},
@@ -34,7 +35,10 @@ json::object ElectionJson(const Election& e) {
                       {"opened_at", TimeJson(e.opened_at_ms)},
                       {"closed_at", TimeJson(e.closed_at_ms)},
                       {"finalized_at", TimeJson(e.finalized_at_ms)},
-                      {"results_visibility", ToString(e.results_visibility)}};
+                      {"results_visibility", ToString(e.results_visibility)},
+                      {"turnout_visibility", ToString(e.turnout_visibility)},
+                      {"bot_protection", ToString(e.bot_protection)},
+                      {"pow_max_number", std::move(pow_max)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

@@ -14,7 +14,8 @@
 
 namespace urna::app {
 
-// Parses a request body that must be a JSON object. kInvalidArgument with a clear message.
+// Parses a request body that must be a JSON object, refusing duplicate keys at any depth.
+// kInvalidArgument with a clear message.
 Result<boost::json::object> ParseObject(const std::string& body);
 
 // RFC 3339 UTC with milliseconds, or null for 0.

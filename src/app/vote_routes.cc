@@ -1,10 +1,40 @@
-// Vote routes: cast a vote, look up a receipt (docs/api.md).
+// Vote routes: cast a vote, look up a receipt, fetch a proof-of-work challenge (docs/api.md).
 #include "app/api.h"
 #include "app/json_util.h"
 #include "core/snapshot.h"
 
 namespace urna::app {
 namespace json = boost::json;
+namespace {
+
+// An election with bot_protection "pow" takes a vote only with a solved, unused challenge in
+// "altcha". Returns the answer to refuse with, or nothing to go on. Unknown elections go on
+// (ingest answers 404).
+std::optional<net::HttpResponse> CheckProofOfWork(Catalog& catalog, AltchaGuard* guard,
+                                                  const std::string& election,
+                                                  const json::object& body, int64_t now_s) {
+  auto e = catalog.Get(election);
+  if (!e.ok() || (*e)->bot_protection != BotProtection::kPow) return std::nullopt;
+  const json::value* altcha = body.if_contains("altcha");
+  if (altcha == nullptr || altcha->is_null()) {
+    return net::ErrorResponse(400, "challenge_required",
+                              "this election asks for proof of work: GET /v1/elections/" +
+                                  election +
+                                  "/challenge, solve it and send the solution as \"altcha\"");
+  }
+  if (!altcha->is_string()) {
+    return net::ErrorResponse(400, "challenge_invalid", "altcha must be a base64 string");
+  }
+  if (guard == nullptr) return StatusResponse({Code::kUnavailable, "proof of work is not set up"});
+  Status s = guard->Consume(altcha->as_string(), election, now_s);
+  if (s.code() == Code::kInvalidArgument) {
+    return net::ErrorResponse(400, "challenge_invalid", s.message());
+  }
+  if (!s.ok()) return StatusResponse(s);
+  return std::nullopt;
+}
+
+}  // namespace
 
 void Api::AddVoteRoutes() {
   router_.Add(
@@ -19,6 +49,10 @@ void Api::AddVoteRoutes() {
           return respond(StatusResponse({Code::kInvalidArgument, "option must be a string"}));
         }
         std::string election = p[0];
+        if (auto refused =
+                CheckProofOfWork(d_.catalog, d_.altcha, election, *body, d_.clock.NowMs() / 1000)) {
+          return respond(std::move(*refused));
+        }
         d_.ingest.CastVote(election, *voter, option->as_string(),
                            [respond = std::move(respond), election](Result<std::string> r) {
                              if (!r.ok()) return respond(StatusResponse(r.status()));
@@ -51,6 +85,29 @@ void Api::AddVoteRoutes() {
                   return JsonResponse(200, o);
                 });
               });
+
+  router_.Add(
+      "GET", "/v1/elections/{id}/challenge",
+      [this](net::HttpRequest&, net::PathParams& p, net::Responder respond) {
+        auto e = d_.catalog.Get(p[0]);
+        if (!e.ok()) return respond(StatusResponse(e.status()));
+        if ((*e)->bot_protection != BotProtection::kPow) {
+          return respond(net::ErrorResponse(
+              404, "not_found", "election " + p[0] + " does not ask for proof of work"));
+        }
+        if (d_.altcha == nullptr) {
+          return respond(StatusResponse({Code::kUnavailable, "proof of work is not set up"}));
+        }
+        auto c = d_.altcha->Create(p[0], (*e)->pow_max_number, d_.clock.NowMs() / 1000);
+        if (!c.ok()) return respond(StatusResponse(c.status()));
+        auto r = JsonResponse(200, json::object{{"algorithm", c->algorithm},
+                                                {"challenge", c->challenge},
+                                                {"maxnumber", c->maxnumber},
+                                                {"salt", c->salt},
+                                                {"signature", c->signature}});
+        r.headers.emplace_back("Cache-Control", "no-store");
+        respond(std::move(r));
+      });
 }
 
 }  // namespace urna::app

@@ -5,10 +5,12 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "audit/pseudonym_buckets.h"
+#include "core/election.h"
 
 namespace urna {
 namespace {
@@ -24,11 +26,33 @@ std::string Hex(const unsigned char* p, size_t n) {
   return out;
 }
 
+// One CSV field (RFC 4180), safe to open in a spreadsheet: a value that a spreadsheet would
+// read as a formula (first character = + - @ tab CR) gets a leading ' and quotes; a value with
+// a comma, quote or line break is quoted with its quotes doubled. New option ids are refused at
+// creation for the first case; this guards what was stored before. Plain values pass unchanged.
+void AppendCsvField(std::string& line, std::string_view v) {
+  bool formula = !v.empty() && IsFormulaLead(v[0]);
+  if (!formula && v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    line += v;
+    return;
+  }
+  line += formula ? "\"'" : "\"";
+  for (char c : v) {
+    if (c == '"') line += '"';
+    line += c;
+  }
+  line += '"';
+}
+
 }  // namespace
 
 // OpenSSL state: an HMAC context keyed once (duplicated per pseudonym, which is much cheaper
 // than keying each time) and a SHA-256 context for the digest.
 struct LedgerExport::Impl {
+  explicit Impl(size_t buffer_rows) : buckets(buffer_rows) {}
+  PseudonymBuckets buckets;  // the scanned rows
+  std::vector<std::string> options;
+  std::optional<LedgerSummary> prepared;
   EVP_MAC* mac = nullptr;
   EVP_MAC_CTX* keyed = nullptr;
   EVP_MD_CTX* sha = nullptr;
@@ -39,7 +63,8 @@ struct LedgerExport::Impl {
   }
 };
 
-LedgerExport::LedgerExport(std::string_view audit_key) : impl_(std::make_unique<Impl>()) {
+LedgerExport::LedgerExport(std::string_view audit_key, size_t buffer_rows)
+    : impl_(std::make_unique<Impl>(buffer_rows)) {
   impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   impl_->keyed = impl_->mac ? EVP_MAC_CTX_new(impl_->mac) : nullptr;
   char digest[] = "SHA256";
@@ -72,9 +97,33 @@ std::string LedgerExport::Pseudonym(std::string_view voter_id) {
 Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view election_id,
                                         const std::function<void(std::string_view)>& row_sink,
                                         const std::function<void()>& on_row) {
-  // Pass 1: the ledger in its own order (by raw voter id) into pseudonym buckets.
-  PseudonymBuckets buckets;
-  std::vector<std::string> options;
+  if (auto s = Scan(ledger, election_id, on_row); !s.ok()) return s;
+  return Walk(row_sink);
+}
+
+Result<LedgerSummary> LedgerExport::Prepare(Ledger& ledger, std::string_view election_id) {
+  if (auto s = Scan(ledger, election_id, {}); !s.ok()) return s;
+  auto sum = Walk({});
+  if (sum.ok()) impl_->prepared = *sum;
+  return sum;
+}
+
+Status LedgerExport::Emit(const std::function<void(std::string_view)>& row_sink) {
+  if (!impl_->prepared) return Status(Code::kInternal, "ledger export: Emit before Prepare");
+  auto sum = Walk(row_sink);
+  if (!sum.ok()) return sum.status();
+  if (sum->digest_hex != impl_->prepared->digest_hex ||
+      sum->csv_bytes != impl_->prepared->csv_bytes) {
+    return Status(Code::kInternal, "ledger export: the rows changed between two walks");
+  }
+  return Status::Ok();
+}
+
+// Pass 1: the ledger in its own order (by raw voter id) into pseudonym buckets.
+Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
+                          const std::function<void()>& on_row) {
+  auto& buckets = impl_->buckets;
+  auto& options = impl_->options;
   std::map<std::string, uint32_t, std::less<>> option_index;
   Status failed = Status::Ok();
   auto s = ledger.ScanCounted(election_id, [&](const Receipt& r) {
@@ -98,19 +147,22 @@ Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view electio
     return true;
   });
   if (!s.ok()) return s;
-  if (!failed.ok()) return failed;
+  return failed;
+}
 
-  // Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested.
+// Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested.
+Result<LedgerSummary> LedgerExport::Walk(const std::function<void(std::string_view)>& row_sink) {
+  const auto& options = impl_->options;
   LedgerSummary sum;
   EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
   std::string line;
-  auto emitted = buckets.ForEachSorted([&](const ExportRow& row) {
+  auto emitted = impl_->buckets.ForEachSorted([&](const ExportRow& row) {
     const std::string& option = options[row.option];
     line.assign(row.vote_id, row.vote_id_size);
     line += ',';
     line += Hex(row.pseudonym, sizeof row.pseudonym);
     line += ',';
-    line += option;  // option ids are [A-Za-z0-9_.-]: no CSV quoting needed
+    AppendCsvField(line, option);
     line += ',';
     line += std::to_string(row.cast_at_ms);
     line += '\n';
@@ -118,6 +170,7 @@ Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view electio
     if (row_sink) row_sink(line);
     ++sum.counts[option];
     ++sum.rows;
+    sum.csv_bytes += line.size();
   });
   if (!emitted.ok()) return emitted;
   unsigned char md[EVP_MAX_MD_SIZE];

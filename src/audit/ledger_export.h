@@ -5,8 +5,10 @@
 // (by raw voter id), which would let anyone holding the list of voter ids match rows to
 // voters. The digest is SHA-256 over the rows exactly as exported (each ending in "\n", the
 // header line excluded), so anyone holding the CSV can recompute it. Sorting spills to
-// temporary files past a few million rows (PseudonymBuckets). Owned by one caller at a time;
-// not thread-safe.
+// temporary files past `buffer_rows` rows (PseudonymBuckets). Run streams the rows once (the CLI
+// writes them to a file); Prepare + Emit serve HTTP, where the digest and the length go in the
+// response head before the first row: Prepare scans and walks the sorted rows once for the
+// summary, Emit walks them again to send them. Owned by one caller at a time; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -24,13 +26,14 @@ inline constexpr std::string_view kLedgerCsvHeader = "vote_id,voter,option,cast_
 
 struct LedgerSummary {
   uint64_t rows = 0;
+  uint64_t csv_bytes = 0;  // of the rows, header excluded
   OptionCounts counts;     // counted votes per option, from the ledger
   std::string digest_hex;  // SHA-256 of the rows
 };
 
 class LedgerExport {
  public:
-  explicit LedgerExport(std::string_view audit_key);
+  explicit LedgerExport(std::string_view audit_key, size_t buffer_rows = 4'000'000);
   ~LedgerExport();
 
   // Scans the election's ledger once, then hands each CSV row, in pseudonym order, to `row_sink`
@@ -39,11 +42,20 @@ class LedgerExport {
                             const std::function<void(std::string_view)>& row_sink = {},
                             const std::function<void()>& on_row = {});
 
+  // Scans the election's ledger and walks the rows once without handing them out: the summary
+  // of what Emit will produce.
+  Result<LedgerSummary> Prepare(Ledger& ledger, std::string_view election_id);
+  // After Prepare: hands each CSV row to `row_sink`, in the same order, byte for byte; fails if
+  // they no longer match the prepared summary.
+  Status Emit(const std::function<void(std::string_view)>& row_sink);
+
   // HMAC-SHA256(audit key, voter id), hex.
   std::string Pseudonym(std::string_view voter_id);
 
  private:
   void PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
+  Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row);
+  Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& row_sink);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

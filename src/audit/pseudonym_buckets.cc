@@ -67,8 +67,7 @@ Status PseudonymBuckets::ForEachSorted(const std::function<void(const ExportRow&
         return IoError("cannot read a temporary file");
       }
     }
-    rows.insert(rows.end(), mem_[b].begin(), mem_[b].end());
-    mem_[b].clear();
+    rows.insert(rows.end(), mem_[b].begin(), mem_[b].end());  // kept: a second walk needs them
     // Sort 16-byte (prefix, index) keys rather than the 88-byte rows themselves.
     std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
     for (uint32_t i = 0; i < rows.size(); ++i) order[i] = {Prefix(rows[i]), i};

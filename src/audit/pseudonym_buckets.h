@@ -32,7 +32,8 @@ class PseudonymBuckets {
   ~PseudonymBuckets();
 
   Status Add(const ExportRow& row);
-  // Every row added, in ascending pseudonym order (ties by vote_id).
+  // Every row added, in ascending pseudonym order (ties by vote_id). May be called again (the
+  // ledger export walks the rows twice for HTTP); rows added between two walks are included.
   Status ForEachSorted(const std::function<void(const ExportRow&)>& fn);
 
  private:

@@ -74,7 +74,7 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
   for (uint32_t p = 0; p < n; ++p) {
     // Voters are partitioned, so a fresh dedupe per partition is a full dedupe.
     std::unordered_set<std::string> voters;
-    bool sealed = false;
+    bool behind_seal = false;  // "before the close" is the seal's place in the partition
     for (uint64_t from = 0; from < ends[p];) {
       auto batch = d_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
                                   std::chrono::milliseconds(0));
@@ -84,13 +84,15 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
       for (const auto& entry : *batch) {
         if (entry.offset >= ends[p]) break;
         if (entry.seal) {
-          sealed = sealed || entry.seal->election_id == e.id;
+          behind_seal = behind_seal || entry.seal->election_id == e.id;
           continue;
         }
         if (entry.vote.election_id != e.id) continue;
         ++r.log_entries;
+        // The live processor's rule with the same inputs (log order, never a clock reading), so
+        // a vote counted live is counted here, whatever the clock did before the close.
         bool seen = voters.contains(entry.vote.voter_id);
-        Verdict v = DecideVote(&e, entry.vote, seen, sealed);
+        Verdict v = DecideVote(&e, entry.vote, seen, behind_seal);
         switch (v.outcome) {
           case Outcome::kCounted:
             voters.insert(entry.vote.voter_id);

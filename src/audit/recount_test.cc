@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_log.h"
 #include "adapters/memory/memory_state.h"
 #include "audit/ledger_export.h"
 #include "audit/seal.h"
+#include "ingest/ingest_service.h"
 #include "processor/partition_processor.h"
 
 namespace urna {
@@ -80,7 +83,7 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
   // Only another ingest node's votes can land here (this node's are ordered by the gate):
   Vote(200, "a", 999);   // cast before the close, but behind the seal: rejected
-  Vote(201, "a", 1001);  // cast after the close: rejected
+  Vote(201, "a", 1001);  // cast after the close, behind the seal: rejected
   auto r = Recount();
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->agree);
@@ -121,6 +124,76 @@ TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
   EXPECT_EQ(r->differences[0].replay, 40u);
 }
 
+// The case through the real ingest, processors and close: votes, then the wall clock
+// steps back (past opened_at, even), more votes, then the close reads a time before some votes'
+// ingest times. Every vote answered accepted is counted, and live, ledger and replay agree.
+TEST_F(RecountTest, ClockStepBackBeforeTheCloseStillAgreesAndCountsEveryAcceptedVote) {
+  StepClock wall;
+  IngestService ingest{catalog, log, wall, "node-a"};
+  std::vector<std::string> accepted;
+  auto cast = [&](int i) {
+    ingest.CastVote("e1", "voter-" + std::to_string(i), i % 2 ? "a" : "b",
+                    [&](Result<std::string> r) {
+                      EXPECT_TRUE(r.ok()) << r.status().message();
+                      if (r.ok()) accepted.push_back(*r);
+                    });
+  };
+  wall.now = 2000;
+  for (int i = 0; i < 3; ++i) cast(i);
+  Process();      // counted live while the election is open
+  wall.now = 50;  // steps back before opened_at (100): the election is open all the same
+  for (int i = 3; i < 8; ++i) cast(i);
+  Process();
+  wall.now = 1000;  // the close reads a time before the first votes' ingest time
+  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", wall);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_EQ(closed->closed_at_ms, 1000);
+  auto r = Recount();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(accepted.size(), 8u);
+  EXPECT_TRUE(r->agree);
+  EXPECT_TRUE(r->finalized);
+  OptionCounts expected{{"a", 4}, {"b", 4}};
+  EXPECT_EQ(r->live, expected);
+  EXPECT_EQ(r->ledger, expected);
+  EXPECT_EQ(r->replay, expected);
+  EXPECT_EQ(r->counted, 8u);
+  EXPECT_TRUE(r->rejected.empty());
+  for (const auto& id : accepted) EXPECT_EQ(state.outcomes[id], Outcome::kCounted) << id;
+}
+
+// With the app's MonotonicClock the same step leaves every counted vote's cast_at at or before
+// closed_at on this node.
+TEST_F(RecountTest, MonotonicClockKeepsCastAtAtOrBeforeClosedAt) {
+  StepClock wall;
+  MonotonicClock clock(wall);
+  IngestService ingest{catalog, log, clock, "node-a"};
+  auto cast = [&](int i) {
+    ingest.CastVote("e1", "voter-" + std::to_string(i), "a",
+                    [](Result<std::string> r) { EXPECT_TRUE(r.ok()); });
+  };
+  wall.now = 2000;
+  for (int i = 0; i < 3; ++i) cast(i);
+  wall.now = 1000;
+  for (int i = 3; i < 6; ++i) cast(i);
+  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", clock);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->closed_at_ms, 2000);
+  auto r = Recount();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->agree);
+  size_t rows = 0;
+  ASSERT_TRUE(state
+                  .ScanCounted("e1",
+                               [&](const Receipt& rc) {
+                                 EXPECT_LE(rc.ingest_time_ms, closed->closed_at_ms);
+                                 ++rows;
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(rows, 6u);
+}
+
 TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {
   LedgerExport a("key-1"), b("key-2");
   EXPECT_EQ(a.Pseudonym("alice"), a.Pseudonym("alice"));
@@ -129,6 +202,56 @@ TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {
   // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
   EXPECT_EQ(LedgerExport("Jefe").Pseudonym("what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// A ledger holding given rows, as stored before option ids were checked for formula leads.
+class RowsLedger : public Ledger {
+ public:
+  Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
+    return std::optional<Receipt>();
+  }
+  Result<std::optional<Receipt>> FindCounted(std::string_view, std::string_view) override {
+    return std::optional<Receipt>();
+  }
+  Status ScanCounted(std::string_view, const std::function<bool(const Receipt&)>& fn) override {
+    for (const auto& r : rows) {
+      if (!fn(r)) break;
+    }
+    return Status::Ok();
+  }
+  std::vector<Receipt> rows;
+};
+
+TEST(LedgerExportTest, OptionCellsCannotBeSpreadsheetFormulas) {
+  RowsLedger ledger;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"plain_id-1.x", "plain_id-1.x"},
+      {"-2+3", "\"'-2+3\""},
+      {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+      {"+1", "\"'+1\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"\tx", "\"'\tx\""},
+      {"\rx", "\"'\rx\""},
+      {"a,b", "\"a,b\""}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    ledger.rows.push_back({"01890000-0000-7000-8000-00000000000" + std::to_string(i), "e1",
+                           "voter-" + std::to_string(i), cases[i].first, Outcome::kCounted, "",
+                           1000 + static_cast<int64_t>(i)});
+  }
+  std::vector<std::string> lines;
+  auto sum =
+      LedgerExport("k").Run(ledger, "e1", [&](std::string_view l) { lines.emplace_back(l); });
+  ASSERT_TRUE(sum.ok()) << sum.status().message();
+  ASSERT_EQ(lines.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string vote_id = "01890000-0000-7000-8000-00000000000" + std::to_string(i);
+    auto it = std::find_if(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.rfind(vote_id, 0) == 0; });
+    ASSERT_NE(it, lines.end()) << vote_id;
+    std::string want = "," + cases[i].second + "," + std::to_string(1000 + i) + "\n";
+    EXPECT_TRUE(it->size() > want.size() && it->ends_with(want)) << *it << " wants " << want;
+  }
+  EXPECT_EQ(sum->counts["-2+3"], 1u);  // counts keep the stored id
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ namespace urna {
 // Closes `election_id` (a no-op if it is closed or final already) and appends its seal, durably.
 // Appending the seal again is harmless (processors pass a seal once), so a close interrupted
 // between the two steps is completed by closing again.
-// The election's closed_at is read from `clock` inside the gate: every vote admitted before the
-// close has an ingest time at or before it.
+// The election's closed_at is read from `clock` inside the gate: with a MonotonicClock shared with
+// the ingest (as the app runs it), every vote this node admitted before the close has an ingest
+// time at or before it. No fate depends on that: DecideVote goes by the seal's place in the log.
 Result<Election> CloseAndSeal(AdmissionGate& gate, Catalog& catalog, VoteLog& log,
                               std::string_view election_id, const Clock& clock);
 

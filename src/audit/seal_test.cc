@@ -20,7 +20,8 @@ TEST(CloseAndSealTest, EveryAcceptedVoteIsAheadOfTheSeal) {
   for (int round = 0; round < 20; ++round) {
     memory::MemoryCatalog catalog;
     memory::MemoryLog log{4};
-    SystemClock clock;
+    SystemClock wall;
+    MonotonicClock clock(wall);  // as the app runs it: cast_at <= closed_at even across a step
     IngestService ingest{catalog, log, clock, "node-a"};
     Election e{"e", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0};
     ASSERT_TRUE(OpenElection(e, clock.NowMs()).ok());

@@ -74,6 +74,36 @@ int main(int argc, char** argv) {
                 "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
+  // Connection limits (docs/operations.md, "Connections").
+  serve.max_connections = std::stoul(EnvOr("URNA_MAX_CONNECTIONS", "0"));
+  s->add_option("--max-connections", serve.max_connections,
+                "Open client connections at most, viewers included; 0 = the descriptor limit "
+                "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
+      ->capture_default_str();
+  s->add_option("--max-viewers", serve.max_viewers,
+                "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
+      ->capture_default_str();
+  s->add_option("--idle-timeout", serve.idle_timeout_s,
+                "Seconds a keep-alive connection may wait for its next request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  s->add_option("--busy-idle-timeout", serve.busy_idle_timeout_s,
+                "The same, above 80% of --max-connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  s->add_option("--export-buffer-rows", serve.export_buffer_rows,
+                "Rows a ledger export holds in memory before spilling to temporary files")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 1000000000));
+  s->add_option("--pow-ttl", serve.pow_ttl_s,
+                "Seconds a proof-of-work challenge may be solved and used (bot_protection pow)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400));
+  s->add_option("--pow-replay-capacity", serve.pow_replay_capacity,
+                "Used, unexpired proof-of-work challenges remembered (~60 B each); when full, "
+                "votes needing one get 503 until some expire")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
 
   std::string voter, ttl = "1h", token_dir = serve.data_dir;
   auto* t = cli.add_subcommand("token", "Print a voter token (HS256 JWT, sub = voter id)");

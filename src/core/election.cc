@@ -1,5 +1,6 @@
 #include "core/election.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace urna {
@@ -36,6 +37,24 @@ std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view ToString(BotProtection b) { return b == BotProtection::kPow ? "pow" : "none"; }
+
+std::optional<BotProtection> ParseBotProtection(std::string_view s) {
+  if (s == "none") return BotProtection::kNone;
+  if (s == "pow") return BotProtection::kPow;
+  return std::nullopt;
+}
+
+std::string_view ToString(TurnoutVisibility v) {
+  return v == TurnoutVisibility::kHidden ? "hidden" : "public";
+}
+
+std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s) {
+  if (s == "hidden") return TurnoutVisibility::kHidden;
+  if (s == "public") return TurnoutVisibility::kPublic;
+  return std::nullopt;
+}
+
 const Option* Election::FindOption(std::string_view option_id) const {
   for (const auto& o : options) {
     if (o.id == option_id) return &o;
@@ -43,13 +62,13 @@ const Option* Election::FindOption(std::string_view option_id) const {
   return nullptr;
 }
 
-bool Election::AcceptsVotesAt(int64_t t_ms) const {
-  if (opened_at_ms == 0 || t_ms < opened_at_ms) return false;
-  return closed_at_ms == 0 || t_ms <= closed_at_ms;  // the close's own millisecond is inside
+bool Election::HidesTurnout() const {
+  return results_visibility == ResultsVisibility::kHiddenUntilClosed &&
+         turnout_visibility == TurnoutVisibility::kHidden && status != ElectionStatus::kFinal;
 }
 
 bool IsValidId(std::string_view id, size_t max_len) {
-  if (id.empty() || id.size() > max_len) return false;
+  if (id.empty() || id.size() > max_len || id == "." || id == "..") return false;
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.';
@@ -60,7 +79,8 @@ bool IsValidId(std::string_view id, size_t max_len) {
 
 Status ValidateNewElection(const Election& e) {
   if (!IsValidId(e.id)) {
-    return {Code::kInvalidArgument, "id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+    return {Code::kInvalidArgument,
+            "id must be 1-64 characters of A-Z a-z 0-9 _ - . (and not \".\" or \"..\")"};
   }
   if (e.title.empty() || e.title.size() > 200) {
     return {Code::kInvalidArgument, "title must be 1-200 characters"};
@@ -71,7 +91,12 @@ Status ValidateNewElection(const Election& e) {
   std::unordered_set<std::string_view> seen;
   for (const auto& o : e.options) {
     if (!IsValidId(o.id)) {
-      return {Code::kInvalidArgument, "option id must be 1-64 characters of A-Z a-z 0-9 _ - ."};
+      return {Code::kInvalidArgument,
+              "option id must be 1-64 characters of A-Z a-z 0-9 _ - . (and not \".\" or \"..\")"};
+    }
+    if (IsFormulaLead(o.id[0])) {
+      return {Code::kInvalidArgument, "option id must not start with = + - or @ (" + o.id +
+                                          "): spreadsheets read such a CSV cell as a formula"};
     }
     if (o.label.empty() || o.label.size() > 200) {
       return {Code::kInvalidArgument, "option label must be 1-200 characters"};
@@ -80,7 +105,24 @@ Status ValidateNewElection(const Election& e) {
       return {Code::kInvalidArgument, "duplicate option id: " + o.id};
     }
   }
+  if (e.bot_protection == BotProtection::kPow &&
+      (e.pow_max_number < 1 || e.pow_max_number > kMaxPowMaxNumber)) {
+    return {Code::kInvalidArgument, "pow_max_number must be 1-" + std::to_string(kMaxPowMaxNumber)};
+  }
+  if (e.bot_protection == BotProtection::kNone && e.pow_max_number != 0) {
+    return {Code::kInvalidArgument, "pow_max_number needs bot_protection \"pow\""};
+  }
+  if (e.turnout_visibility == TurnoutVisibility::kHidden &&
+      e.results_visibility != ResultsVisibility::kHiddenUntilClosed) {
+    return {Code::kInvalidArgument,
+            "turnout_visibility \"hidden\" needs results_visibility \"hidden_until_closed\" "
+            "(live results show the turnout)"};
+  }
   return Status::Ok();
+}
+
+bool IsFormulaLead(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
 Status OpenElection(Election& e, int64_t now_ms) {
@@ -101,7 +143,7 @@ Status CloseElection(Election& e, int64_t now_ms) {
     return {Code::kConflict, "election is draft; open it before closing"};
   }
   e.status = ElectionStatus::kClosed;
-  e.closed_at_ms = now_ms;
+  e.closed_at_ms = std::max(now_ms, e.opened_at_ms);  // ordered even if a clock stepped back
   return Status::Ok();
 }
 
@@ -111,7 +153,7 @@ Status FinalizeElection(Election& e, int64_t now_ms) {
     return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; close it first"};
   }
   e.status = ElectionStatus::kFinal;
-  e.finalized_at_ms = now_ms;
+  e.finalized_at_ms = std::max(now_ms, e.closed_at_ms);
   return Status::Ok();
 }
 

@@ -23,6 +23,21 @@ enum class ResultsVisibility { kLive, kHiddenUntilClosed };
 std::string_view ToString(ResultsVisibility v);
 std::optional<ResultsVisibility> ParseResultsVisibility(std::string_view s);
 
+// Bot defence asked of voters: none, or an ALTCHA proof of work with each vote (auth/altcha.h).
+enum class BotProtection { kNone, kPow };
+std::string_view ToString(BotProtection b);
+std::optional<BotProtection> ParseBotProtection(std::string_view s);
+// The default difficulty (ALTCHA's maxnumber): a solver tries 50,000 SHA-256 hashes on average.
+inline constexpr uint64_t kDefaultPowMaxNumber = 100000;
+inline constexpr uint64_t kMaxPowMaxNumber = 10000000;
+
+// Whether the number of votes counted (`total`, and anything that moves with it) is shown while
+// per-option counts are hidden. Live results always show it (it is their sum); with
+// kHiddenUntilClosed it is hidden unless the election says turnout is public.
+enum class TurnoutVisibility { kHidden, kPublic };
+std::string_view ToString(TurnoutVisibility v);
+std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s);
+
 struct Option {
   std::string id;
   std::string label;
@@ -38,22 +53,41 @@ struct Election {
   int64_t closed_at_ms = 0;     // 0 = not closed
   int64_t finalized_at_ms = 0;  // 0 = not final
   ResultsVisibility results_visibility = ResultsVisibility::kLive;
+  BotProtection bot_protection = BotProtection::kNone;
+  uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
+  TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
 
   const Option* FindOption(std::string_view option_id) const;
-  // True when a vote ingested at `t_ms` falls inside the open window [opened_at, closed_at]:
-  // the close's own millisecond is inside (the admission gate orders votes against a close).
-  bool AcceptsVotesAt(int64_t t_ms) const;
+  // Whether ingest admits votes now: the election is open. Decided by the status alone, never by
+  // comparing a vote's wall-clock time with opened_at or closed_at (clocks step backwards).
+  bool AcceptsVotes() const { return status == ElectionStatus::kOpen; }
+  // Whether the election has ever been open: a vote in the log can only count if so. When it was
+  // open is not asked: ingest admitted the vote while open, and the seal marks the close.
+  bool WasOpened() const { return status != ElectionStatus::kDraft; }
+  // True while viewers may see neither per-option counts nor the turnout: results hidden,
+  // turnout hidden, and the result not final yet.
+  bool HidesTurnout() const;
 };
 
-// Ids of elections, options and voters: 1-64 chars of [A-Za-z0-9_.-] (voter ids up to 128).
+// Ids of elections, options and voters: 1-64 chars of [A-Za-z0-9_.-] (voter ids up to 128),
+// and neither "." nor ".." (they name directories in paths and URLs).
 bool IsValidId(std::string_view id, size_t max_len = 64);
 
 // Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
-// labels of 1-200 chars. Returns kInvalidArgument with a message naming the field.
+// labels of 1-200 chars; an option id may not start with a character a spreadsheet reads as a
+// formula (= + - @, see IsFormulaLead), since option ids are exported to CSV; a hidden turnout
+// needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
+// kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 
+// True for a first character that makes a spreadsheet read a CSV cell as a formula:
+// = + - @, tab and carriage return (OWASP "CSV injection").
+bool IsFormulaLead(char c);
+
 // Life cycle: draft -> open -> closed -> final (by a recount that agrees). Opening an open
-// election or closing a closed one is a no-op; any other transition is kConflict.
+// election or closing a closed one is a no-op; any other transition is kConflict. The times stay
+// in that order even when `now_ms` is behind an earlier one (a clock read on another node or
+// before a restart): closed_at is at least opened_at, finalized_at at least closed_at.
 Status OpenElection(Election& e, int64_t now_ms);
 Status CloseElection(Election& e, int64_t now_ms);
 Status FinalizeElection(Election& e, int64_t now_ms);

@@ -38,23 +38,105 @@ TEST(ElectionTest, RejectsBadIdsEmptyOptionsAndDuplicates) {
   EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
 }
 
+TEST(ElectionTest, ProofOfWorkDifficultyIsBounded) {
+  auto e = Valid();
+  e.bot_protection = BotProtection::kPow;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument) << "pow needs a difficulty";
+  e.pow_max_number = kDefaultPowMaxNumber;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  e.pow_max_number = kMaxPowMaxNumber + 1;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e.bot_protection = BotProtection::kNone;
+  e.pow_max_number = 1000;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument) << "a difficulty needs pow";
+  EXPECT_EQ(ParseBotProtection("pow"), BotProtection::kPow);
+  EXPECT_EQ(ParseBotProtection("none"), BotProtection::kNone);
+  EXPECT_FALSE(ParseBotProtection("captcha").has_value());
+}
+
+TEST(ElectionTest, DotAndDotDotAreNotIds) {
+  EXPECT_FALSE(IsValidId("."));
+  EXPECT_FALSE(IsValidId(".."));
+  EXPECT_FALSE(IsValidId("..", 128));
+  EXPECT_TRUE(IsValidId("..."));  // not a path step
+  EXPECT_TRUE(IsValidId(".a"));
+  EXPECT_TRUE(IsValidId("a.b"));
+  auto e = Valid();
+  e.id = "..";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.id = ".";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e = Valid();
+  e.options[1].id = "..";
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+}
+
+TEST(ElectionTest, OptionIdsCannotStartLikeASpreadsheetFormula) {
+  for (const char* id : {"-1", "-a", "--x", "-"}) {
+    auto e = Valid();
+    e.options[0].id = id;
+    auto s = ValidateNewElection(e);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << id;
+    EXPECT_NE(s.message().find("formula"), std::string::npos) << s.message();
+  }
+  auto e = Valid();
+  e.options[0].id = "a-1";  // a dash inside is fine
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  for (char c : {'=', '+', '-', '@', '\t', '\r'}) EXPECT_TRUE(IsFormulaLead(c)) << c;
+  for (char c : {'a', '0', '_', '.', ' '}) EXPECT_FALSE(IsFormulaLead(c)) << c;
+}
+
+TEST(ElectionTest, TurnoutVisibility) {
+  auto e = Valid();
+  EXPECT_FALSE(e.HidesTurnout());  // live results show the turnout
+  e.turnout_visibility = TurnoutVisibility::kHidden;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);  // contradicts live results
+  e.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  for (auto st : {ElectionStatus::kDraft, ElectionStatus::kOpen, ElectionStatus::kClosed}) {
+    e.status = st;
+    EXPECT_TRUE(e.HidesTurnout());
+  }
+  e.status = ElectionStatus::kFinal;
+  EXPECT_FALSE(e.HidesTurnout());
+  e.status = ElectionStatus::kOpen;
+  e.turnout_visibility = TurnoutVisibility::kPublic;
+  EXPECT_FALSE(e.HidesTurnout());
+  for (auto v : {TurnoutVisibility::kHidden, TurnoutVisibility::kPublic}) {
+    EXPECT_EQ(ParseTurnoutVisibility(ToString(v)), v);
+  }
+  EXPECT_FALSE(ParseTurnoutVisibility("sometimes"));
+}
+
 TEST(ElectionTest, LifeCycle) {
   auto e = Valid();
-  EXPECT_FALSE(e.AcceptsVotesAt(100));
+  EXPECT_FALSE(e.AcceptsVotes());
+  EXPECT_FALSE(e.WasOpened());
   EXPECT_EQ(CloseElection(e, 50).code(), Code::kConflict);  // draft cannot close
   ASSERT_TRUE(OpenElection(e, 100).ok());
   EXPECT_EQ(e.status, ElectionStatus::kOpen);
   EXPECT_TRUE(OpenElection(e, 150).ok());  // idempotent, keeps the first opening time
   EXPECT_EQ(e.opened_at_ms, 100);
-  EXPECT_FALSE(e.AcceptsVotesAt(99));
-  EXPECT_TRUE(e.AcceptsVotesAt(100));
+  EXPECT_TRUE(e.AcceptsVotes());
+  EXPECT_TRUE(e.WasOpened());
   ASSERT_TRUE(CloseElection(e, 200).ok());
-  EXPECT_TRUE(e.AcceptsVotesAt(199));
-  EXPECT_TRUE(e.AcceptsVotesAt(200));  // the close's own millisecond, admitted before it
-  EXPECT_FALSE(e.AcceptsVotesAt(201));
+  EXPECT_FALSE(e.AcceptsVotes());
+  EXPECT_TRUE(e.WasOpened());
   EXPECT_EQ(OpenElection(e, 300).code(), Code::kConflict);  // never reopened
   EXPECT_TRUE(CloseElection(e, 300).ok());
   EXPECT_EQ(e.closed_at_ms, 200);
+}
+
+// A clock read on another node, or before a restart, may be behind: the election's own times
+// stay in life-cycle order all the same.
+TEST(ElectionTest, TimesStayOrderedWhenTheClockStepsBack) {
+  auto e = Valid();
+  ASSERT_TRUE(OpenElection(e, 1000).ok());
+  ASSERT_TRUE(CloseElection(e, 400).ok());
+  EXPECT_EQ(e.closed_at_ms, 1000);
+  ASSERT_TRUE(FinalizeElection(e, 300).ok());
+  EXPECT_EQ(e.finalized_at_ms, 1000);
 }
 
 TEST(ElectionTest, StatusStrings) {

@@ -17,6 +17,12 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
     s.total += n;
     s.options.push_back({o.id, o.label, s.hidden ? 0 : n});
   }
+  if (election.HidesTurnout()) {
+    s.turnout_hidden = true;
+    s.total = 0;
+    s.seq = 0;
+    s.updated_at_ms = 0;
+  }
   return s;
 }
 

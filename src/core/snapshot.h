@@ -25,11 +25,13 @@ struct Snapshot {
   std::vector<OptionResult> options;  // in the election's option order
   int64_t updated_at_ms = 0;
   bool final = false;
-  bool hidden = false;  // per-option counts withheld (hidden_until_closed, not final yet)
+  bool hidden = false;          // per-option counts withheld (hidden_until_closed, not final yet)
+  bool turnout_hidden = false;  // also the total, seq and updated_at (Election::HidesTurnout)
 };
 
 // Builds what viewers may see: when results are hidden, every option's votes are 0 and
-// `hidden` is set (the total stays).
+// `hidden` is set; when the turnout is hidden too, so are total, seq and updated_at (all 0), so
+// that nothing in the snapshot moves with the votes until the result is final.
 Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally);
 
 }  // namespace urna

@@ -45,5 +45,31 @@ TEST(SnapshotTest, HiddenUntilFinalShowsOnlyTheTotal) {
   EXPECT_EQ(s.options[1].votes, 5u);
 }
 
+TEST(SnapshotTest, HiddenTurnoutShowsNothingThatMovesWithVotes) {
+  Election e;
+  e.id = "e1";
+  e.options = {{"a", "Alpha"}};
+  e.status = ElectionStatus::kOpen;
+  e.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+  e.turnout_visibility = TurnoutVisibility::kHidden;
+  ElectionTally t;
+  t.votes = {{"a", 3}};
+  t.seq = 17;
+  t.updated_at_ms = 99;
+  auto s = BuildSnapshot(e, t);
+  EXPECT_TRUE(s.hidden);
+  EXPECT_TRUE(s.turnout_hidden);
+  EXPECT_EQ(s.total, 0u);
+  EXPECT_EQ(s.seq, 0u);
+  EXPECT_EQ(s.updated_at_ms, 0);
+  EXPECT_EQ(s.options[0].votes, 0u);
+  e.status = ElectionStatus::kFinal;  // the final result shows everything
+  s = BuildSnapshot(e, t);
+  EXPECT_FALSE(s.turnout_hidden);
+  EXPECT_EQ(s.total, 3u);
+  EXPECT_EQ(s.seq, 17u);
+  EXPECT_EQ(s.options[0].votes, 3u);
+}
+
 }  // namespace
 }  // namespace urna

@@ -17,24 +17,19 @@ std::string_view ToString(Outcome o) {
 }
 
 Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_already_counted,
-                   bool sealed_in_partition) {
+                   bool behind_seal) {
   if (voter_already_counted) return {Outcome::kDuplicate, {}};
   if (election == nullptr) return {Outcome::kRejected, kReasonUnknownElection};
-  if (sealed_in_partition ||
-      (election->closed_at_ms != 0 && vote.ingest_time_ms > election->closed_at_ms)) {
-    return {Outcome::kRejected, kReasonElectionClosed};
-  }
-  if (!election->AcceptsVotesAt(vote.ingest_time_ms)) {
-    return {Outcome::kRejected, kReasonElectionNotOpen};
-  }
+  if (behind_seal) return {Outcome::kRejected, kReasonElectionClosed};
+  if (!election->WasOpened()) return {Outcome::kRejected, kReasonElectionNotOpen};
   if (election->FindOption(vote.option_id) == nullptr) {
     return {Outcome::kRejected, kReasonUnknownOption};
   }
   return {Outcome::kCounted, {}};
 }
 
-Status CheckVoteAdmissible(const Election& election, std::string_view option_id, int64_t now_ms) {
-  if (election.status != ElectionStatus::kOpen || !election.AcceptsVotesAt(now_ms)) {
+Status CheckVoteAdmissible(const Election& election, std::string_view option_id) {
+  if (!election.AcceptsVotes()) {
     return {Code::kNotOpen, "election " + election.id + " is " +
                                 std::string(ToString(election.status)) + ", not open for votes"};
   }

@@ -40,14 +40,22 @@ struct Verdict {
   std::string_view reason;  // empty unless kRejected
 };
 
-// The processor's rule (DESIGN.md §2, §5): a voter already counted in this election ->
-// duplicate; ingested at or after the close, or found after the election's seal in its
-// partition -> rejected election_closed; election unknown or not open at ingest time, or option
-// unknown -> rejected; else counted. `election` is null when the catalog does not know it.
+// The processor's rule (DESIGN.md §2, §5), decided by log order and never by a clock: a voter
+// already counted in this election -> duplicate; election unknown -> rejected unknown_election;
+// found behind the election's seal in its partition -> rejected election_closed; election never
+// opened -> rejected election_not_open; option unknown -> rejected unknown_option; else counted.
+// A vote is in the log only if ingest admitted it while the election was open, and the close's
+// seal goes behind every vote admitted before it (ingest/admission_gate.h), so the seal's place
+// in the partition is what "before the close" means. The vote's ingest time is not consulted: a
+// wall clock that stepped back must not turn a vote admitted before the close into a late one.
+// The live processor and the recount's replay both call this with the same inputs for a vote
+// (the catalog's election, whether the voter counted earlier in log order, whether the seal was
+// passed), so they decide alike. `election` is null when the catalog does not know it.
 Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_already_counted,
-                   bool sealed_in_partition = false);
+                   bool behind_seal);
 
-// Ingest's early check, so a voter gets a clear answer at once (the processor re-checks).
-Status CheckVoteAdmissible(const Election& election, std::string_view option_id, int64_t now_ms);
+// Ingest's check, so a voter gets a clear answer at once: the election is open (its status, not
+// a clock reading) and the option exists.
+Status CheckVoteAdmissible(const Election& election, std::string_view option_id);
 
 }  // namespace urna

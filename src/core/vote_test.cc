@@ -22,29 +22,41 @@ VoteEvent Vote(std::string option, int64_t t) {
 
 TEST(DecideVoteTest, FirstVoteCountsLaterOnesAreDuplicates) {
   auto e = OpenAt(100);
-  EXPECT_EQ(DecideVote(&e, Vote("a", 150), false).outcome, Outcome::kCounted);
-  EXPECT_EQ(DecideVote(&e, Vote("a", 150), true).outcome, Outcome::kDuplicate);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 150), false, false).outcome, Outcome::kCounted);
+  EXPECT_EQ(DecideVote(&e, Vote("a", 150), true, false).outcome, Outcome::kDuplicate);
   // A duplicate stays a duplicate even when it is also invalid.
-  EXPECT_EQ(DecideVote(&e, Vote("zzz", 150), true).outcome, Outcome::kDuplicate);
+  EXPECT_EQ(DecideVote(&e, Vote("zzz", 150), true, false).outcome, Outcome::kDuplicate);
 }
 
 TEST(DecideVoteTest, RejectsWithReasons) {
   auto e = OpenAt(100);
-  auto v = DecideVote(&e, Vote("zzz", 150), false);
+  auto v = DecideVote(&e, Vote("zzz", 150), false, false);
   EXPECT_EQ(v.outcome, Outcome::kRejected);
   EXPECT_EQ(v.reason, kReasonUnknownOption);
-  v = DecideVote(&e, Vote("a", 50), false);
-  EXPECT_EQ(v.reason, kReasonElectionNotOpen);
-  v = DecideVote(nullptr, Vote("a", 150), false);
+  v = DecideVote(nullptr, Vote("a", 150), false, false);
   EXPECT_EQ(v.reason, kReasonUnknownElection);
-  ASSERT_TRUE(CloseElection(e, 200).ok());
-  EXPECT_EQ(DecideVote(&e, Vote("a", 199), false).outcome, Outcome::kCounted);
-  // Cast in the close's own millisecond, ahead of the seal: admitted before the close.
-  EXPECT_EQ(DecideVote(&e, Vote("a", 200), false).outcome, Outcome::kCounted);
-  EXPECT_EQ(DecideVote(&e, Vote("a", 201), false).reason, kReasonElectionClosed);
+  Election draft = e;
+  draft.status = ElectionStatus::kDraft;
+  draft.opened_at_ms = 0;
+  EXPECT_EQ(DecideVote(&draft, Vote("a", 150), false, false).reason, kReasonElectionNotOpen);
   // Behind the seal in its partition: closed, whatever its ingest time.
+  ASSERT_TRUE(CloseElection(e, 200).ok());
   EXPECT_EQ(DecideVote(&e, Vote("a", 199), false, true).reason, kReasonElectionClosed);
   EXPECT_EQ(DecideVote(&e, Vote("a", 199), true, true).outcome, Outcome::kDuplicate);
+}
+
+// "Before the close" is the seal's place in the log, not the clock: a vote ahead of the seal
+// counts even when its ingest time is after closed_at or before opened_at (the wall clock
+// stepped back), and the decision is the same while the election is open and after its close.
+TEST(DecideVoteTest, IngestTimeDoesNotDecide) {
+  auto open = OpenAt(100);
+  auto closed = open;
+  ASSERT_TRUE(CloseElection(closed, 200).ok());
+  for (int64_t t : {50, 100, 150, 200, 201, 5000}) {
+    EXPECT_EQ(DecideVote(&open, Vote("a", t), false, false).outcome, Outcome::kCounted) << t;
+    EXPECT_EQ(DecideVote(&closed, Vote("a", t), false, false).outcome, Outcome::kCounted) << t;
+    EXPECT_EQ(DecideVote(&closed, Vote("a", t), false, true).reason, kReasonElectionClosed) << t;
+  }
 }
 
 TEST(ElectionFinalizeTest, OnlyClosedElectionsBecomeFinal) {
@@ -64,10 +76,12 @@ TEST(CheckVoteAdmissibleTest, ClearErrors) {
   Election draft;
   draft.id = "e1";
   draft.options = {{"a", "A"}};
-  EXPECT_EQ(CheckVoteAdmissible(draft, "a", 10).code(), Code::kNotOpen);
+  EXPECT_EQ(CheckVoteAdmissible(draft, "a").code(), Code::kNotOpen);
   auto e = OpenAt(100);
-  EXPECT_TRUE(CheckVoteAdmissible(e, "a", 150).ok());
-  EXPECT_EQ(CheckVoteAdmissible(e, "nope", 150).code(), Code::kUnknownOption);
+  EXPECT_TRUE(CheckVoteAdmissible(e, "a").ok());
+  EXPECT_EQ(CheckVoteAdmissible(e, "nope").code(), Code::kUnknownOption);
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  EXPECT_EQ(CheckVoteAdmissible(e, "a").code(), Code::kNotOpen);
 }
 
 TEST(PartitionTest, StableAndSpread) {

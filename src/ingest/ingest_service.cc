@@ -11,8 +11,8 @@ void IngestService::CastVote(std::string_view election_id, std::string_view vote
   std::shared_lock admitting(gate_);  // until the append is queued: a close waits for it
   auto election = catalog_.Get(election_id);
   if (!election.ok()) return done(election.status());
-  int64_t now = clock_.NowMs();
-  if (auto s = CheckVoteAdmissible(**election, option_id, now); !s.ok()) return done(s);
+  if (auto s = CheckVoteAdmissible(**election, option_id); !s.ok()) return done(s);
+  int64_t now = clock_.NowMs();  // cast_at: a MonotonicClock keeps it <= a later close's time
 
   VoteEvent vote{
       NewUuid7(now), std::string(election_id), std::string(option_id), std::string(voter_id), now,

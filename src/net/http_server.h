@@ -1,7 +1,12 @@
 // HttpServer: asynchronous HTTP/1.1 server (Boost.Beast) with keep-alive and pipelining
 // (pipelined requests are answered in order, one at a time per connection). It parses
 // requests, enforces size limits and timeouts, and hands each request to one HttpHandler.
-// A response may turn its connection into a push stream (SSE or WebSocket, see PushStream).
+// A response may turn its connection into a push stream (SSE or WebSocket, see PushStream) or
+// carry a body produced on another thread (BodyPipe).
+// Open connections are capped (ConnectionLimiter): over the cap a new connection is answered
+// 503 at once, without reading it, and closed, so sockets never take the descriptors storage
+// needs. Closing after an answer is a lingering close: what the client still sends is read and
+// dropped (bounded) so the answer is not destroyed by a TCP reset.
 // Owned by the app; runs `threads` network threads of its own. Beast stays inside the .cc.
 #pragma once
 
@@ -26,6 +31,25 @@ struct HttpServerOptions {
   // buffer is kept small so a stuck viewer holds little memory anywhere.
   std::chrono::seconds push_write_timeout{10};
   size_t push_send_buffer_bytes = 32 * 1024;
+  // Open client connections at most, push streams included; 0 = DefaultMaxConnections of the
+  // descriptor limit (connection_limiter.h).
+  size_t max_connections = 0;
+  // Push streams (viewers) at most; 0 = three quarters of max_connections, so viewers never
+  // hold the slots voters need.
+  size_t max_push_streams = 0;
+  // Above busy_fraction of max_connections, a connection waiting for its next request longer
+  // than busy_idle_timeout is closed.
+  double busy_fraction = 0.8;
+  std::chrono::seconds busy_idle_timeout{5};
+  // Lingering close: read and drop at most this much, for at most this long.
+  size_t linger_bytes = 1024 * 1024;
+  std::chrono::milliseconds linger_timeout{2000};
+};
+
+struct ConnectionStats {
+  size_t max_connections = 0, max_push_streams = 0;
+  size_t open = 0, push_open = 0, peak_open = 0;
+  uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
 };
 
 class HttpServer {
@@ -36,14 +60,23 @@ class HttpServer {
   // Binds, listens and starts the network threads.
   Status Start();
   uint16_t port() const;
-  // Stops accepting new connections; open connections are answered with Connection: close.
+  // The effective limits (defaults resolved) and counters.
+  ConnectionStats stats() const;
+
+  // Shutting down, in this order:
+  // 1. Stops accepting; from now on every answer carries Connection: close, and connections
+  //    waiting for a request with nothing of it received yet are closed.
   void StopAccepting();
   // Requests handed to the handler and not yet fully written.
   int64_t in_flight() const;
-  // Closes everything and joins the network threads.
-  void Stop();
+  // 2. Requests read from now on are answered 503 `shutting_down` by the server itself, never
+  //    handed to the handler (call before the services behind it stop).
+  void RefuseNewRequests();
+  // 3. Waits (up to `grace`) for the connections still answering or lingering to finish, then
+  //    closes everything and joins the network threads.
+  void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
 
-  struct Impl;  // defined in the .cc (keeps Beast out of this header)
+  struct Impl;  // server_internal.h (keeps Beast out of this header)
 
  private:
   std::unique_ptr<Impl> impl_;

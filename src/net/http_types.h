@@ -2,6 +2,7 @@
 // plain strings, a response, and a handler. Nothing here depends on Beast.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -10,6 +11,8 @@
 #include <vector>
 
 namespace urna::net {
+
+class BodyPipe;  // net/body_pipe.h
 
 struct HttpRequest {
   std::string method;         // "GET", "POST", ...
@@ -47,6 +50,11 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<StreamUpgrade> upgrade;  // set: status/body ignored, the stream takes over
+  // Set: the body comes from this pipe, filled by another thread while the connection writes
+  // (`body` is ignored). With `content_length` the head says Content-Length, else the body is
+  // sent chunked. A pipe cancelled before its end closes the connection mid-body.
+  std::shared_ptr<BodyPipe> body_pipe;
+  std::optional<uint64_t> content_length;
 };
 
 inline HttpResponse Response(unsigned status, std::string content_type, std::string body) {

@@ -7,8 +7,8 @@ namespace urna::net {
 
 namespace asio = boost::asio;
 
-SseStream::SseStream(Stream stream, std::chrono::seconds write_timeout)
-    : stream_(std::move(stream)), write_timeout_(write_timeout) {}
+SseStream::SseStream(Stream stream, std::chrono::seconds write_timeout, ConnectionSlot slot)
+    : stream_(std::move(stream)), write_timeout_(write_timeout), slot_(std::move(slot)) {}
 
 void SseStream::Start(std::string head, std::function<void(std::shared_ptr<PushStream>)> on_open) {
   Write(std::make_shared<const std::string>(std::move(head)));

@@ -3,7 +3,8 @@
 // flight, at most one pending (the newest), so a slow reader costs two shared messages at most.
 // A write that does not finish within the timeout closes the stream. A read on the raw socket
 // notices when the viewer goes away. Owned by shared_ptrs (its operations and subscribers);
-// runs on its connection's thread; Push may be called from any thread.
+// holds its connection's slot (ConnectionLimiter) until destroyed; runs on its connection's thread;
+// Push may be called from any thread.
 #pragma once
 
 #include <array>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "net/connection_limiter.h"
 #include "net/http_types.h"
 #include "net/stream_types.h"
 
@@ -20,7 +22,7 @@ namespace urna::net {
 
 class SseStream final : public PushStream, public std::enable_shared_from_this<SseStream> {
  public:
-  SseStream(Stream stream, std::chrono::seconds write_timeout);
+  SseStream(Stream stream, std::chrono::seconds write_timeout, ConnectionSlot slot);
   void Start(std::string head, std::function<void(std::shared_ptr<PushStream>)> on_open);
 
   void Push(std::shared_ptr<const std::string> message) override;
@@ -37,6 +39,7 @@ class SseStream final : public PushStream, public std::enable_shared_from_this<S
   std::shared_ptr<const std::string> pending_;  // the newest message waiting
   std::atomic<bool> closed_{false};
   std::array<char, 16> sink_;  // bytes a viewer sends are read and ignored
+  ConnectionSlot slot_;        // released when the stream is destroyed
 };
 
 }  // namespace urna::net

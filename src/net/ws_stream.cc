@@ -9,7 +9,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WsStream::WsStream(Stream stream) : ws_(std::move(stream)) {}
+WsStream::WsStream(Stream stream, ConnectionSlot slot)
+    : ws_(std::move(stream)), slot_(std::move(slot)) {}
 
 void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
                      std::function<void(std::shared_ptr<PushStream>)> on_open) {

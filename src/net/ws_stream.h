@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "net/connection_limiter.h"
 #include "net/http_types.h"
 #include "net/stream_types.h"
 
@@ -22,7 +23,7 @@ namespace urna::net {
 
 class WsStream final : public PushStream, public std::enable_shared_from_this<WsStream> {
  public:
-  explicit WsStream(Stream stream);
+  WsStream(Stream stream, ConnectionSlot slot);
   void Start(boost::beast::http::request<boost::beast::http::string_body> upgrade,
              std::function<void(std::shared_ptr<PushStream>)> on_open);
 
@@ -37,6 +38,7 @@ class WsStream final : public PushStream, public std::enable_shared_from_this<Ws
   std::array<char, 64> discard_;  // what viewers send is read and dropped
   std::shared_ptr<const std::string> writing_, pending_;
   std::atomic<bool> closed_{false};
+  ConnectionSlot slot_;  // released when the stream is destroyed
 };
 
 }  // namespace urna::net

@@ -73,8 +73,10 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
       auto got = catalog_.Get(v.election_id);
       el = elections.emplace(v.election_id, got.ok() ? *got : nullptr).first;
     }
-    Verdict verdict = DecideVote(el->second.get(), v, prior != nullptr,
-                                 sealed_.contains(v.election_id));
+    // By log order only (the recount's replay decides the same way): behind the seal is closed,
+    // ahead of it counts, whatever the vote's ingest time says against the catalog's closed_at.
+    Verdict verdict =
+        DecideVote(el->second.get(), v, prior != nullptr, sealed_.contains(v.election_id));
     ProcessedVote pv{std::move(entry), verdict.outcome, std::string(verdict.reason)};
     switch (verdict.outcome) {
       case Outcome::kCounted:

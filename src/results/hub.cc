@@ -35,15 +35,17 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   if (!election.ok()) return election.status();
   auto tally = read_model_.Get(election_id);
   if (!tally.ok()) return tally.status();
+  // A hidden turnout shows seq 0: then neither the ETag nor a pushed frame moves with the votes.
+  uint64_t seq = (*election)->HidesTurnout() ? 0 : tally->seq;
   std::string etag =
-      "\"" + std::to_string(tally->seq) + "-" + std::string(ToString((*election)->status)) + "\"";
+      "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) + "\"";
   {
     std::lock_guard lock(mu_);
     auto it = frames_.find(election_id);
     if (it != frames_.end() && it->second->etag == etag) return it->second;
   }
   auto frame = std::make_shared<ResultFrame>();
-  frame->seq = tally->seq;
+  frame->seq = seq;
   frame->etag = std::move(etag);
   std::string body = SnapshotJson(BuildSnapshot(**election, *tally));
   frame->sse = std::make_shared<const std::string>("id: " + std::to_string(frame->seq) +

@@ -52,6 +52,9 @@ class HubTest : public ::testing::Test {
     h.id = "hidden";
     h.results_visibility = ResultsVisibility::kHiddenUntilClosed;
     ASSERT_TRUE(catalog.Create(h).ok());
+    h.id = "quiet";  // hidden results and hidden turnout
+    h.turnout_visibility = TurnoutVisibility::kHidden;
+    ASSERT_TRUE(catalog.Create(h).ok());
   }
   memory::MemoryCatalog catalog;
   FakeReadModel rm;
@@ -94,6 +97,56 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   rm.Set(6, 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(hub.subscribers(), 1u);  // the closed one was dropped
+  hub.Stop();
+}
+
+TEST_F(HubTest, HiddenResultsShowTheTotalOnlyWhenTurnoutIsPublic) {
+  ResultsHub hub(catalog, rm);
+  rm.Set(7, 3);
+  auto pub = *hub.Current("hidden");
+  EXPECT_NE(pub->json->find("\"total\":3"), std::string::npos) << *pub->json;
+  EXPECT_EQ(pub->json->find("\"votes\""), std::string::npos);
+  auto quiet = *hub.Current("quiet");
+  EXPECT_EQ(quiet->json->find("\"total\""), std::string::npos) << *quiet->json;
+  EXPECT_EQ(quiet->json->find("\"votes\""), std::string::npos);
+  EXPECT_NE(quiet->json->find("\"seq\":0,"), std::string::npos) << *quiet->json;
+  EXPECT_NE(quiet->json->find("\"turnout_visibility\":\"hidden\""), std::string::npos);
+  EXPECT_EQ(quiet->sse->rfind("id: 0\n", 0), 0u);
+  // More votes: the same frame and ETag (nothing a viewer sees moves with the votes).
+  rm.Set(8, 4);
+  EXPECT_EQ(hub.Current("quiet")->get(), quiet.get());
+  EXPECT_NE(hub.Current("hidden")->get(), pub.get());
+  // Final: everything shows.
+  Election e = **catalog.Get("quiet");
+  e.status = ElectionStatus::kFinal;
+  ASSERT_TRUE(catalog.Update(e).ok());
+  auto fin = *hub.Current("quiet");
+  EXPECT_NE(fin->json->find("\"total\":4"), std::string::npos) << *fin->json;
+  EXPECT_NE(fin->json->find("\"votes\":4"), std::string::npos);
+  EXPECT_EQ(fin->seq, 8u);
+}
+
+TEST_F(HubTest, HiddenTurnoutPushesNoFrameWhenVotesArrive) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  auto live = std::make_shared<Recorder>(), quiet = std::make_shared<Recorder>();
+  rm.Set(1, 1);
+  ASSERT_TRUE(hub.Subscribe("e1", live).ok());
+  ASSERT_TRUE(hub.Subscribe("quiet", quiet).ok());
+  hub.Start();
+  for (uint64_t seq = 2; seq <= 4; ++seq) {  // three changes, each seen by the live viewer
+    rm.Set(seq, seq);
+    for (int i = 0; i < 400 && live->Frames().back()->seq != seq; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(live->Frames().back()->seq, seq);
+  }
+  EXPECT_EQ(quiet->Frames().size(), 1u);  // only the snapshot sent at subscription
+  Election e = **catalog.Get("quiet");
+  e.status = ElectionStatus::kClosed;  // a visible change is still pushed
+  ASSERT_TRUE(catalog.Update(e).ok());
+  for (int i = 0; i < 400 && quiet->Frames().size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(quiet->Frames().size(), 2u);
+  EXPECT_NE(quiet->Frames()[1]->json->find("\"status\":\"closed\""), std::string::npos);
   hub.Stop();
 }
 

@@ -28,14 +28,13 @@ std::string SnapshotJson(const Snapshot& s) {
   }
   json::value updated = nullptr;
   if (s.updated_at_ms != 0) updated = FormatTime(s.updated_at_ms);
-  json::object out{{"election", s.election_id},
-                   {"status", ToString(s.status)},
-                   {"seq", s.seq},
-                   {"total", s.total},
-                   {"options", std::move(options)},
-                   {"updated_at", std::move(updated)},
-                   {"final", s.final}};
+  json::object out{{"election", s.election_id}, {"status", ToString(s.status)}, {"seq", s.seq}};
+  if (!s.turnout_hidden) out["total"] = s.total;
+  out["options"] = std::move(options);
+  out["updated_at"] = std::move(updated);
+  out["final"] = s.final;
   if (s.hidden) out["results_visibility"] = "hidden_until_closed";
+  if (s.turnout_hidden) out["turnout_visibility"] = "hidden";
   return json::serialize(out);
 }
 

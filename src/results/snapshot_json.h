@@ -1,5 +1,6 @@
 // The JSON form of a snapshot, as every read path sends it (GET results, SSE, WebSocket).
-// When results are hidden, option entries carry no `votes` field at all. Pure; any thread.
+// When results are hidden, option entries carry no `votes` field at all; when the turnout is
+// hidden too, there is no `total` either (and seq is 0, updated_at null). Pure; any thread.
 #pragma once
 
 #include <string>

@@ -37,8 +37,27 @@ def run(srv, t):
         (dict(good, options=[{"id": "x", "label": "X"}, {"id": "x", "label": "X2"}]), "duplicate option ids"),
         (dict(good, options=[{"id": "x"}]), "option without label"),
         (dict(good, options=[{"id": "bad id", "label": "X"}]), "invalid option id"),
+        (dict(good, id="."), "election id ."),
+        (dict(good, id=".."), "election id .."),
+        (dict(good, options=[{"id": "..", "label": "X"}]), "option id .."),
+        (dict(good, options=[{"id": ".", "label": "X"}]), "option id ."),
+        (dict(good, options=[{"id": "-1+1", "label": "X"}]), "option id starting with -"),
+        (dict(good, turnout_visibility="hidden"), "hidden turnout with live results"),
     ]:
         expect(400, "invalid_request", "POST", "/v1/elections", bad, bearer=ADMIN_TOKEN, what=what)
+    # Duplicate keys, at the top and nested: refused, naming the key (a reader that took the
+    # first value would see another election than the one urna would create).
+    body = '{"id":"%s","title":"Bad input","options":[{"id":"x","label":"X"}],"id":"other"}' % E
+    s, b, _ = c.request("POST", "/v1/elections", raw=body, bearer=ADMIN_TOKEN)
+    t.check(s == 400 and b["error"]["code"] == "invalid_request"
+            and 'duplicate key "id"' in b["error"]["message"], f"duplicate top-level key: {s} {b}")
+    body = '{"id":"%s","title":"T","options":[{"id":"x","label":"X","label":"Y"}]}' % E
+    s, b, _ = c.request("POST", "/v1/elections", raw=body, bearer=ADMIN_TOKEN)
+    t.check(s == 400 and 'duplicate key "label"' in b["error"]["message"], f"duplicate nested key: {s} {b}")
+    s, b, _ = c.request("POST", "/v1/elections", raw=body.replace('"label":"Y"', '"lab\\u0065l":"Y"'),
+                        bearer=ADMIN_TOKEN)
+    t.check(s == 400 and 'duplicate key "label"' in b["error"]["message"],
+            f"duplicate key spelled with an escape: {s} {b}")
     s, _, _ = c.admin("GET", "/v1/elections")
     t.check(s == 200 and c.admin("GET", "/v1/elections")[1]["elections"] == [],
             "no bad request created anything")
@@ -68,12 +87,19 @@ def run(srv, t):
     expect(401, "unauthorized", "POST", vote, {"option": "x"}, bearer=token("alice", exp_in=-10),
            what="expired token")
     expect(401, "unauthorized", "POST", vote, {"option": "x"}, bearer="a.b.c", what="garbage token")
+    for sub in (".", ".."):
+        expect(401, "unauthorized", "POST", vote, {"option": "x"}, bearer=token(sub),
+               what=f"voter id {sub!r}")
 
     # --- vote bodies
     alice = token("alice")
     expect(400, "invalid_request", "POST", vote, raw="{\"option\":", bearer=alice, what="truncated JSON")
     expect(400, "invalid_request", "POST", vote, {"option": 3}, bearer=alice, what="option not a string")
     expect(400, "invalid_request", "POST", vote, {"choice": "x"}, bearer=alice, what="missing option")
+    expect(400, "invalid_request", "POST", vote, raw='{"option":"x","option":"y"}', bearer=alice,
+           what="duplicate key in a vote")
+    expect(400, "invalid_request", "POST", vote, raw='{"option":"x","extra":{"k":1,"k":2}}', bearer=alice,
+           what="duplicate key nested in a vote")
     expect(422, "unknown_option", "POST", vote, {"option": "zzz"}, bearer=alice, what="unknown option")
     expect(404, "not_found", "POST", "/v1/elections/nope/votes", {"option": "x"}, bearer=alice,
            what="vote in an unknown election")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Viewers who misbehave or must not see: (1) a viewer that stops reading does not delay the
 others, and the server's memory does not grow with its backlog; (2) hidden results never leak
-per-option counts over GET, SSE or WebSocket before the result is final, and show them after."""
+per-option counts over GET, SSE or WebSocket before the result is final, and show them after;
+unless the turnout is public, not even the total (nor a seq or a frame that moves with votes)."""
 import asyncio
 import threading
 import time
@@ -73,46 +74,89 @@ async def slow_viewer(srv, t):
 
 
 async def hidden(srv, t):
+    """Two hidden elections: `secret` also hides its turnout (the default), `open-count` makes
+    it public. Viewers of `secret` must see nothing move with the votes: no per-option count,
+    no total, no seq, and no frame pushed, until the result is final."""
     c = srv.client()
-    e = "secret"
-    s, b, _ = c.admin("POST", "/v1/elections", {"id": e, "title": "Secret", "results_visibility": "hidden_until_closed",
-                                                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]})
-    t.check(s == 201 and b["results_visibility"] == "hidden_until_closed", "hidden election created")
-    s, b, _ = c.admin("POST", "/v1/elections", {"id": "bad-vis", "title": "X", "results_visibility": "sometimes",
-                                                "options": [{"id": "a", "label": "A"}]})
-    t.check(s == 400, "unknown results_visibility is 400")
-    c.admin("POST", f"/v1/elections/{e}/open")
+    opts = [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]
+    e, p = "secret", "open-count"
+    s, b, _ = c.admin("POST", "/v1/elections", {"id": e, "title": "Secret", "options": opts,
+                                                "results_visibility": "hidden_until_closed"})
+    t.check(s == 201 and b["results_visibility"] == "hidden_until_closed"
+            and b.get("turnout_visibility") == "hidden", f"hidden election created, turnout hidden: {b}")
+    s, b, _ = c.admin("POST", "/v1/elections", {"id": p, "title": "Public turnout", "options": opts,
+                                                "results_visibility": "hidden_until_closed",
+                                                "turnout_visibility": "public"})
+    t.check(s == 201 and b.get("turnout_visibility") == "public", f"public turnout created: {b}")
+    t.check(c.request("GET", f"/v1/elections/{p}")[1].get("turnout_visibility") == "public",
+            "GET election shows the turnout setting")
+    for bad, what in [({"results_visibility": "sometimes"}, "unknown results_visibility"),
+                      ({"results_visibility": "hidden_until_closed", "turnout_visibility": "x"},
+                       "unknown turnout_visibility"),
+                      ({"turnout_visibility": "hidden"}, "hidden turnout with live results")]:
+        s, _, _ = c.admin("POST", "/v1/elections", {"id": "bad-vis", "title": "X", "options": opts, **bad})
+        t.check(s == 400, f"{what} is 400")
+    for x in (e, p):
+        c.admin("POST", f"/v1/elections/{x}/open")
+    _, before, resp = c.request("GET", f"/v1/elections/{e}/results")
+    etag0 = resp.getheader("ETag")
     stop = asyncio.Event()
-    viewers = [Viewer(), Viewer()]
-    tasks = [asyncio.create_task(sse(srv.port, e, viewers[0], stop)),
-             asyncio.create_task(ws(srv.port, e, viewers[1], stop))]
-    await until(lambda: all(v.snapshots for v in viewers), 10)
+    viewers = {x: [Viewer(), Viewer()] for x in (e, p)}
+    tasks = [asyncio.create_task(f(srv.port, x, v, stop))
+             for x in (e, p) for f, v in zip((sse, ws), viewers[x])]
+    await until(lambda: all(v.snapshots for vs in viewers.values() for v in vs), 10)
+    ids = {}
     for i in range(30):
-        c.vote(e, f"h{i}", "ab"[i % 3 == 0])
-    await asyncio.get_running_loop().run_in_executor(
-        None, lambda: wait_for(lambda: c.results(e)["total"] == 30, what="hidden votes counted"))
+        for x in (e, p):
+            s, b, _ = c.vote(x, f"h{i}", "ab"[i % 3 == 0])
+            ids[(x, f"h{i}")] = b["vote_id"]
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, lambda: wait_for(
+        lambda: all(c.receipt(x, v, vid)[1]["status"] == "counted" for (x, v), vid in ids.items()),
+        what="hidden votes counted"))
+    await until(lambda: all(v.last["total"] == 30 for v in viewers[p]), 10)
+    got, pub = c.results(e), c.results(p)
+    t.check(pub["total"] == 30 and all("votes" not in o for o in pub["options"]),
+            f"public turnout: GET shows the total but no per-option count: {pub}")
+    t.check("total" not in got and all("votes" not in o for o in got["options"])
+            and got["seq"] == 0 and got["updated_at"] is None and got["turnout_visibility"] == "hidden",
+            f"hidden turnout: GET shows no total, seq 0, updated_at null: {got}")
+    t.check(got == before, "nothing in the hidden snapshot moved with 30 votes")
+    s, _, resp = c.request("GET", f"/v1/elections/{e}/results", headers={"If-None-Match": etag0})
+    t.check(s == 304, f"its ETag did not change with the votes either ({s})")
+    for x in (e, p):
+        c.admin("POST", f"/v1/elections/{x}/close")
     got = c.results(e)
-    t.check(got["total"] == 30 and all("votes" not in o for o in got["options"]),
-            f"GET results shows the total but no per-option count while hidden: {got}")
-    s, _, _ = c.admin("POST", f"/v1/elections/{e}/close")
-    got = c.results(e)
-    t.check(got["status"] == "closed" and all("votes" not in o for o in got["options"]),
+    t.check(got["status"] == "closed" and "total" not in got and all("votes" not in o for o in got["options"]),
             "still hidden after the close, before the recount")
-    await asyncio.get_running_loop().run_in_executor(None, lambda: c.recount(e))
-    await until(lambda: all(v.last and v.last["final"] for v in viewers), 10)
+    await until(lambda: all(v.last["status"] == "closed" for vs in viewers.values() for v in vs), 10)
+    for x in (e, p):
+        await loop.run_in_executor(None, lambda: c.recount(x))
+    await until(lambda: all(v.last["final"] for vs in viewers.values() for v in vs), 10)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    before_final = [s for v in viewers for s in v.snapshots if not s["final"]]
-    t.check(len(before_final) >= 2 and all(s["total"] <= 30 for s in before_final), "viewers saw the total move")
-    t.check(all("votes" not in o for s in before_final for o in s["options"]),
-            "no per-option count over SSE or WebSocket before final")
-    t.check(any(s["total"] == 30 for s in before_final), "the total is shown while hidden")
-    finals = [v.last for v in viewers]
-    t.check(all(f["final"] and sum(o["votes"] for o in f["options"]) == 30 for f in finals),
-            f"after the recount the streams show the counts: {finals}")
-    res = c.results(e)
-    t.check(res["final"] and {o["id"]: o["votes"] for o in res["options"]} == {"a": 20, "b": 10},
-            f"GET shows the final counts: {res}")
+    t.check(all(v.error is None for vs in viewers.values() for v in vs), "no stream failed")
+    for x in (e, p):
+        before_final = [s for v in viewers[x] for s in v.snapshots if not s["final"]]
+        t.check(all("votes" not in o for s in before_final for o in s["options"]),
+                f"{x}: no per-option count over SSE or WebSocket before final")
+    secret_frames = [s for v in viewers[e] for s in v.snapshots if not s["final"]]
+    t.check(all("total" not in s and s["seq"] == 0 for s in secret_frames),
+            f"{e}: no total and no seq over SSE or WebSocket before final")
+    t.check(all([s["status"] for s in v.snapshots if not s["final"]] == ["open", "closed"] for v in viewers[e]),
+            f"{e}: one frame while open and one at the close, none for the votes: "
+            f"{[[s['status'] for s in v.snapshots] for v in viewers[e]]}")
+    public_frames = [s for v in viewers[p] for s in v.snapshots if not s["final"]]
+    t.check(len(public_frames) > 2 and all(s["total"] <= 30 for s in public_frames)
+            and any(s["total"] == 30 for s in public_frames), f"{p}: viewers saw the total move")
+    for x in (e, p):
+        finals = [v.last for v in viewers[x]]
+        t.check(all(f["final"] and f["total"] == 30 and sum(o["votes"] for o in f["options"]) == 30
+                    for f in finals), f"{x}: after the recount the streams show the counts: {finals}")
+        res = c.results(x)
+        t.check(res["final"] and res["total"] == 30 and res["seq"] > 0
+                and {o["id"]: o["votes"] for o in res["options"]} == {"a": 20, "b": 10},
+                f"{x}: GET shows the final counts: {res}")
 
 
 if __name__ == "__main__":

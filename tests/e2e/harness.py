@@ -41,6 +41,8 @@ class Server:
     def __init__(self, urna, data_dir, extra_args=()):
         self.urna, self.data_dir, self.extra = urna, data_dir, list(extra_args)
         self.proc, self.port = None, None
+        self.output_lines = 0  # lines the server wrote after its first one
+        self.last_lines = []   # the most recent of them (bounded)
 
     def start(self):
         env = dict(os.environ, URNA_VOTER_SECRET=VOTER_SECRET, URNA_ADMIN_TOKEN=ADMIN_TOKEN,
@@ -48,9 +50,17 @@ class Server:
         self.proc = subprocess.Popen(
             [self.urna, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        # stdout's first line says where it listens; log lines (stderr, merged here) may come
+        # before it, e.g. a start-up warning.
+        seen = ""
+        for _ in range(100):
+            line = self.proc.stdout.readline()
+            seen += line
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
         if not m:
+            line = seen
             self.proc.kill()
             raise RuntimeError(f"urna did not start: {line!r} {self.proc.stdout.read()}")
         self.port = int(m.group(1))
@@ -58,10 +68,12 @@ class Server:
         threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
         return self
 
-    @staticmethod
-    def _drain(proc):
-        for _ in proc.stdout:
-            pass
+    def _drain(self, proc):
+        for line in proc.stdout:
+            self.output_lines += 1
+            self.last_lines.append(line)
+            if len(self.last_lines) > 200:
+                del self.last_lines[:100]
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)

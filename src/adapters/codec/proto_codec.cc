@@ -96,6 +96,9 @@ std::string EncodeElection(const Election& e) {
   p.set_closed_at_ms(e.closed_at_ms);
   p.set_finalized_at_ms(e.finalized_at_ms);
   p.set_results_visibility(std::string(ToString(e.results_visibility)));
+  p.set_bot_protection(std::string(ToString(e.bot_protection)));
+  p.set_pow_max_number(e.pow_max_number);
+  p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
   return p.SerializeAsString();
 }
 
@@ -117,6 +120,17 @@ Result<Election> DecodeElection(std::string_view bytes) {
   e.finalized_at_ms = p.finalized_at_ms();
   auto vis = ParseResultsVisibility(p.results_visibility());
   e.results_visibility = vis ? *vis : ResultsVisibility::kLive;
+  if (!p.bot_protection().empty()) {
+    auto bot = ParseBotProtection(p.bot_protection());
+    if (!bot) return Status(Code::kInternal, "catalog entry has unknown bot_protection");
+    e.bot_protection = *bot;
+  }
+  e.pow_max_number = p.pow_max_number();
+  auto turnout = ParseTurnoutVisibility(p.turnout_visibility());
+  e.turnout_visibility = turnout ? *turnout
+                         : e.results_visibility == ResultsVisibility::kHiddenUntilClosed
+                             ? TurnoutVisibility::kHidden
+                             : TurnoutVisibility::kPublic;
   return e;
 }
 

@@ -1,0 +1,348 @@
+// Session: one HTTP connection of HttpServer (see http_server.h). Reads a request, hands it to
+// the handler, writes the answer, and then reads the next (keep-alive) or closes. All its
+// handlers run on its shard's one thread; it lives as long as an operation or a responder holds
+// a shared_ptr to it.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <array>
+#include <cstdio>
+#include <optional>
+
+#include "net/body_pipe.h"
+#include "net/server_internal.h"
+#include "net/sse_stream.h"
+#include "net/ws_stream.h"
+
+namespace urna::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class Session : public SessionBase, public std::enable_shared_from_this<Session> {
+ public:
+  Session(Socket socket, HttpServer::Impl& server, Shard& shard, ConnectionSlot slot)
+      : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {}
+
+  ~Session() override {
+    if (pipe_) pipe_->Cancel();
+    if (counted_) server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    std::lock_guard lock(shard_.mu);
+    if (registered_) shard_.sessions.erase(self_in_shard_);
+  }
+
+  void Start() {
+    {
+      std::lock_guard lock(shard_.mu);
+      self_in_shard_ = shard_.sessions.insert(shard_.sessions.end(), weak_from_this());
+      registered_ = true;
+    }
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Closes a connection that waits for a request too long while the server is busy, or at all
+  // once the server drains (unless part of a request has arrived: that one is answered).
+  void Sweep(SteadyClock::time_point now) override {
+    if (state_ != kReading) return;
+    bool started = buffer_.size() > 0 || (parser_ && parser_->got_some());
+    if (server_.draining && !started) {
+      stream_.cancel();  // the read ends with operation_aborted
+      state_ = kClosingIdle;
+      return;
+    }
+    if (server_.limiter.busy() && now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
+      server_.limiter.CountIdleClosed();
+      stream_.cancel();
+      state_ = kClosingBusy;
+    }
+  }
+
+  void ForceClose() override { HardClose(); }
+
+ private:
+  enum State { kReading, kHandling, kWriting, kClosingIdle, kClosingBusy, kLingering, kClosed };
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.opts.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
+    state_ = kReading;
+    read_since_ = SteadyClock::now();
+    stream_.expires_after(server_.limiter.idle_timeout());
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      // Closed by the sweep while draining: a clean FIN and no reset. (A request that was
+      // complete before the sweep cancelled the read is answered below, like any other.)
+      if (state_ == kClosingIdle) return LingeringClose();
+      return HardClose();
+    }
+    keep_alive_ = false;
+    if (ec == http::error::body_limit) {
+      return Write(ErrorResponse(
+          413, "payload_too_large",
+          "request body exceeds " + std::to_string(server_.opts.max_body_bytes) + " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      return Write(ErrorResponse(431, "invalid_request", "request headers too large"));
+    }
+    if (ec) {
+      return Write(
+          ErrorResponse(400, "invalid_request", "malformed HTTP request: " + ec.message()));
+    }
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    state_ = kHandling;
+    if (server_.refusing) {
+      keep_alive_ = false;
+      auto r = ErrorResponse(503, "shutting_down", "the server is shutting down; retry");
+      r.headers.emplace_back("Retry-After", "1");
+      return Write(std::move(r));
+    }
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    size_t q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.if_none_match = std::string(req[http::field::if_none_match]);
+    r.body = std::move(req.body());
+    if (beast::websocket::is_upgrade(req)) {
+      r.websocket = true;
+      upgrade_request_ = parser_->release();  // the handshake needs it
+    }
+    server_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    counted_ = true;
+    server_.handler.Handle(std::move(r), [self = shared_from_this()](HttpResponse resp) {
+      asio::post(self->stream_.get_executor(),
+                 [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
+    });
+  }
+
+  // Keep the connection after this answer? Not once draining, unless the next pipelined
+  // request is already here (it was read, so it gets its answer too).
+  bool KeepAliveAfterAnswer() const {
+    return keep_alive_ && (!server_.draining || buffer_.size() > 0);
+  }
+
+  // Writes the response head by hand and the body as a second buffer. Beast's serializer
+  // allocates a node per header field; on the vote path that was a measurable share of the
+  // CPU per request, and a response head is simple enough to render directly.
+  void Write(HttpResponse resp) {
+    if (state_ == kClosed) return;
+    if (resp.upgrade) return HandOff(std::move(resp));
+    bool keep_alive = KeepAliveAfterAnswer();
+    state_ = kWriting;
+    out_head_.clear();
+    out_head_ += "HTTP/1.1 ";
+    out_head_ += std::to_string(resp.status);
+    out_head_ += ' ';
+    out_head_ += http::obsolete_reason(static_cast<http::status>(resp.status));
+    out_head_ += "\r\nServer: urna\r\nContent-Type: ";
+    out_head_ += resp.content_type;
+    pipe_ = std::move(resp.body_pipe);
+    chunked_ = pipe_ && !resp.content_length;
+    if (chunked_) {
+      out_head_ += "\r\nTransfer-Encoding: chunked";
+    } else {
+      out_head_ += "\r\nContent-Length: ";
+      out_head_ += std::to_string(pipe_ ? *resp.content_length : resp.body.size());
+    }
+    for (const auto& [k, v] : resp.headers) {
+      out_head_ += "\r\n";
+      out_head_ += k;
+      out_head_ += ": ";
+      out_head_ += v;
+    }
+    out_head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    out_body_ = pipe_ ? std::string() : std::move(resp.body);
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
+    stream_.expires_after(server_.opts.idle_timeout);
+    asio::async_write(stream_, bufs,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec) return self->HardClose();
+                        if (self->pipe_) return self->Pump(keep_alive);
+                        self->OnWritten(keep_alive);
+                      });
+  }
+
+  // Writes what the body pipe holds, then waits for more, until its end.
+  void Pump(bool keep_alive) {
+    if (state_ == kClosed) return;
+    // The pipe holds the session while it waits for the producer (no operation does then);
+    // the reference goes once the wake runs, or when HardClose cancels the pipe.
+    auto wake = [self = shared_from_this(), keep_alive] {
+      asio::post(self->stream_.get_executor(), [self, keep_alive] { self->Pump(keep_alive); });
+    };
+    switch (pipe_->Take(out_body_, wake)) {
+      case BodyPipe::State::kWait:
+        return;
+      case BodyPipe::State::kCancelled:
+        return HardClose();  // the body cannot be completed: the client sees it cut short
+      case BodyPipe::State::kDone:
+        pipe_.reset();
+        if (!chunked_) return OnWritten(keep_alive);
+        out_head_ = "0\r\n\r\n";
+        out_body_.clear();
+        break;
+      case BodyPipe::State::kData:
+        out_head_.clear();
+        if (chunked_) {
+          char size[20];
+          int n = std::snprintf(size, sizeof size, "%zx\r\n", out_body_.size());
+          out_head_.assign(size, n);
+          out_body_ += "\r\n";
+        }
+        break;
+    }
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
+    stream_.expires_after(server_.opts.idle_timeout);
+    asio::async_write(stream_, bufs,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec) return self->HardClose();
+                        if (self->pipe_) return self->Pump(keep_alive);
+                        self->OnWritten(keep_alive);
+                      });
+  }
+
+  // Turns this connection into a push stream; the Session is done with it afterwards.
+  void HandOff(HttpResponse resp) {
+    auto kind = resp.upgrade->kind;
+    if (kind == StreamUpgrade::kWebSocket && !upgrade_request_) {
+      keep_alive_ = false;
+      return Write(
+          ErrorResponse(400, "invalid_request", "this resource needs a WebSocket upgrade"));
+    }
+    if (!slot_.PromoteToPush()) {
+      keep_alive_ = false;
+      auto r = ErrorResponse(503, "too_many_viewers",
+                             "the server holds its maximum of live result streams; retry later "
+                             "or poll GET /v1/elections/{id}/results");
+      r.headers.emplace_back("Retry-After", "5");
+      return Write(std::move(r));
+    }
+    if (counted_) {
+      server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      counted_ = false;
+    }
+    auto upgrade = std::move(*resp.upgrade);
+    beast::error_code ec;
+    stream_.socket().set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(server_.opts.push_send_buffer_bytes)),
+        ec);
+    state_ = kClosed;  // this Session no longer owns the socket
+    if (kind == StreamUpgrade::kWebSocket) {
+      auto ws = std::make_shared<WsStream>(std::move(stream_), std::move(slot_));
+      ws->Start(std::move(*upgrade_request_), std::move(upgrade.on_open));
+      return;
+    }
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: urna\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    auto sse = std::make_shared<SseStream>(std::move(stream_), server_.opts.push_write_timeout,
+                                           std::move(slot_));
+    sse->Start(std::move(head), std::move(upgrade.on_open));
+  }
+
+  void OnWritten(bool keep_alive) {
+    if (counted_) {
+      server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      counted_ = false;
+    }
+    if (!keep_alive || (server_.draining && buffer_.size() == 0)) return LingeringClose();
+    Read();
+  }
+
+  // Sends FIN, then reads and drops what the client still sends (a request body it had not
+  // finished, pipelined requests) until it closes too or a bound is hit. Closing with unread
+  // bytes would send a reset, and a reset can destroy the answer before the client reads it.
+  void LingeringClose() {
+    if (state_ == kClosed || state_ == kLingering) return;
+    state_ = kLingering;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return HardClose();
+    linger_left_ = server_.opts.linger_bytes;
+    linger_left_ -= std::min(linger_left_, buffer_.size());
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    stream_.expires_after(server_.opts.linger_timeout);
+    Discard();
+  }
+
+  void Discard() {
+    static thread_local std::array<char, 16 * 1024> sink;  // contents never looked at
+    stream_.async_read_some(asio::buffer(sink),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec || n >= self->linger_left_) return self->HardClose();
+                              self->linger_left_ -= n;
+                              self->Discard();
+                            });
+  }
+
+  void HardClose() {
+    if (state_ == kClosed) return;
+    state_ = kClosed;
+    if (pipe_) pipe_->Cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  Stream stream_;
+  HttpServer::Impl& server_;
+  Shard& shard_;
+  ConnectionSlot slot_;
+  std::list<std::weak_ptr<SessionBase>>::iterator self_in_shard_;
+  bool registered_ = false;
+  State state_ = kReading;
+  SteadyClock::time_point read_since_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request<http::string_body>> upgrade_request_;
+  std::string out_head_, out_body_;  // what is being written
+  std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
+  bool chunked_ = false;
+  size_t linger_left_ = 0;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::StartSession(Shard& shard, Socket socket, ConnectionSlot slot) {
+  std::make_shared<Session>(std::move(socket), *this, shard, std::move(slot))->Start();
+}
+
+void HttpServer::Impl::SweepNow(Shard& shard) {
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(shard.mu);
+    live.reserve(shard.sessions.size());
+    for (auto& w : shard.sessions) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  auto now = SteadyClock::now();
+  for (auto& s : live) s->Sweep(now);
+}
+
+}  // namespace urna::net

@@ -1,0 +1,91 @@
+// Private to src/net: the state HttpServer shares with its sessions and its accept loop
+// (http_server.cc, http_session.cc, accept_loop.cc). Includes Beast, so no public header may
+// include it.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "net/connection_limiter.h"
+#include "net/http_server.h"
+#include "net/stream_types.h"
+
+namespace urna::net {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// What the server needs of a connection: a periodic look (idle too long? draining?) and a
+// forced close at stop. Both run on the connection's own thread.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Sweep(SteadyClock::time_point now) = 0;
+  virtual void ForceClose() = 0;
+};
+
+// One network thread: its io_context and the HTTP sessions living on it. The session list is
+// guarded by a mutex because a session may be destroyed on another thread (the last reference
+// to it can be a responder). The sweep timer runs on the thread itself.
+struct Shard {
+  Shard() : ctx(1), guard(boost::asio::make_work_guard(ctx)), sweep_timer(ctx) {}
+  // Declared before ctx: sessions still pending when ctx is destroyed unregister themselves.
+  std::mutex mu;
+  std::list<std::weak_ptr<SessionBase>> sessions;  // guarded by mu
+  boost::asio::io_context ctx;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard;
+  boost::asio::steady_timer sweep_timer;
+};
+
+// Rate-limits a repeated warning to one line per interval, counting what it suppressed.
+// Used on one thread (the acceptor's).
+class WarnLimiter {
+ public:
+  explicit WarnLimiter(std::chrono::seconds every) : every_(every) {}
+  // true: log now; `suppressed` is how many were skipped since the last line.
+  bool ShouldLog(SteadyClock::time_point now, uint64_t& suppressed);
+
+ private:
+  std::chrono::seconds every_;
+  std::optional<SteadyClock::time_point> last_;
+  uint64_t skipped_ = 0;
+};
+
+struct HttpServer::Impl {
+  HttpServerOptions opts;
+  HttpHandler& handler;
+  ConnectionLimiter limiter;  // before the shards: sessions release slots when destroyed
+  std::vector<std::unique_ptr<Shard>> shards;
+  size_t next_shard = 0;
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+  std::optional<boost::asio::steady_timer> accept_backoff_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  WarnLimiter fd_warn{std::chrono::seconds(5)}, refuse_warn{std::chrono::seconds(5)};
+  std::vector<std::thread> threads;
+  std::atomic<bool> draining{false};  // answers carry Connection: close; idle ones are closed
+  std::atomic<bool> refusing{false};  // new requests are answered 503 here, not handed over
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> accept_errors{0};
+  uint16_t port = 0;
+
+  Impl(HttpServerOptions o, HttpHandler& h);
+  void Accept();                // accept_loop.cc
+  void Refuse(Socket& socket);  // accept_loop.cc: the cheap 503 over the cap
+  void OnAcceptError(const boost::system::error_code& ec);  // accept_loop.cc
+  void ScheduleSweep(Shard& shard);                         // accept_loop.cc
+  void SweepNow(Shard& shard);                              // runs on the shard's thread
+  // Registers a new session on `shard` and starts it (http_session.cc).
+  void StartSession(Shard& shard, Socket socket, ConnectionSlot slot);
+};
+
+}  // namespace urna::net
