@@ -103,14 +103,15 @@ int RunEmbeddedServer(const ServeOptions& o) {
   AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
   net::HttpServer* server_ptr = nullptr;
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
+  auto storage_problem = [&st]() -> std::string {  // for /healthz
+    auto h = st.db->health().view();
+    if (h.healthy) return "";
+    return h.problem.empty() ? "storage is failing" : h.problem;
+  };
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha, [&st]() -> std::string {
-                    auto h = st.db->health().view();
-                    if (h.healthy) return "";
-                    return h.problem.empty() ? "storage is failing" : h.problem;
-                  }});
+                  o.export_buffer_rows, &altcha, storage_problem});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;
