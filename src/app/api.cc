@@ -1,6 +1,8 @@
 #include "app/api.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 
@@ -32,9 +34,16 @@ Api::Api(ApiDeps deps)
   AddAuditRoutes();
   AddResultRoutes();
   AddWebRoutes();
-  router_.Add("GET", "/healthz", [](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-    respond(net::Response(200, "application/json", R"({"status":"ok"})"));
-  });
+  router_.Add("GET", "/healthz",
+              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
+                std::string problem = d_.storage_problem ? d_.storage_problem() : "";
+                if (problem.empty()) {
+                  respond(net::Response(200, "application/json", R"({"status":"ok"})"));
+                  return;
+                }
+                boost::json::object o{{"status", "degraded"}, {"storage", problem}};
+                respond(net::Response(503, "application/json", boost::json::serialize(o)));
+              });
   router_.Add("GET", "/metrics",
               [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
                 std::string text = d_.metrics ? d_.metrics() : "";

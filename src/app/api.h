@@ -44,6 +44,8 @@ struct ApiDeps {
   size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
   AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
   RequestLimits* limits = nullptr;         // rate limits; null = none (--no-rate-limits)
+  // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
+  std::function<std::string()> storage_problem;
 };
 
 class Api {

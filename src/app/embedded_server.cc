@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <stdexcept>
@@ -31,7 +33,7 @@ std::pair<std::string, uint16_t> ParseListen(const std::string& listen) {
 namespace {
 
 std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& processor,
-                    const net::HttpServer* server) {
+                    const net::HttpServer* server, const embedded::StorageHealth& storage) {
   auto g = log.stats();
   auto t = processor.totals();
   std::string m;
@@ -47,6 +49,10 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
   add("urna_processor_batches_total", "counter", t.batches);
   add("urna_processor_offsets", "gauge", t.processed_offsets);
   add("urna_http_in_flight", "gauge", server ? server->in_flight() : 0);
+  auto h = storage.view();
+  add("urna_storage_healthy", "gauge", h.healthy ? 1 : 0);
+  add("urna_storage_errors_total", "counter", h.failures);
+  add("urna_storage_recoveries_total", "counter", h.recoveries);
   if (server) {
     auto c = server->stats();
     add("urna_http_connections_open", "gauge", c.open);
@@ -75,8 +81,14 @@ int RunEmbeddedServer(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The data dir holds every ballot: whatever this process creates is for its user only
+  // (RocksDB makes its files 0644 otherwise; EmbeddedDb also narrows older ones).
+  ::umask(077);
   Secrets secrets = LoadSecrets(o.data_dir);
-  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions);
+  embedded::DbOptions db_options;
+  db_options.min_free_bytes = o.min_free_disk_mb << 20;
+  db_options.write_buffer_bytes = o.write_buffer_mb << 20;
+  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions, db_options);
   if (!stack.ok()) {
     spdlog::critical("{}", stack.status().message());
     return 1;
@@ -96,11 +108,16 @@ int RunEmbeddedServer(const ServeOptions& o) {
   AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
   net::HttpServer* server_ptr = nullptr;
   results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
+  auto storage_problem = [&st]() -> std::string {  // for /healthz
+    auto h = st.db->health().view();
+    if (h.healthy) return "";
+    return h.problem.empty() ? "storage is failing" : h.problem;
+  };
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(log, processor, server_ptr); }, o.demo,
+                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
                   o.export_buffer_rows, &altcha,
-                  o.limits.enabled ? limits->get() : nullptr});
+                  o.limits.enabled ? limits->get() : nullptr, storage_problem});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;

@@ -21,6 +21,10 @@ struct ServeOptions {
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
   int tick_ms = 250;  // results push tick
+  // Storage: free disk space needed to start and to resume writes after a full disk, and the
+  // memtable size per column family (0 = RocksDB's default, 64 MiB). docs/operations.md.
+  uint64_t min_free_disk_mb = 64;
+  uint64_t write_buffer_mb = 0;
   // Connections (net/http_server.h). 0 = derived: the descriptor limit minus a reserve kept
   // for RocksDB and the log (DefaultMaxConnections); viewers 3/4 of the connections.
   size_t max_connections = 0;

@@ -7,9 +7,10 @@
 namespace urna::app {
 
 Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& data_dir,
-                                                           uint32_t partitions) {
+                                                           uint32_t partitions,
+                                                           embedded::DbOptions db_options) {
   auto s = std::make_unique<EmbeddedStack>();
-  auto db = embedded::EmbeddedDb::Open(data_dir, partitions);
+  auto db = embedded::EmbeddedDb::Open(data_dir, partitions, db_options);
   if (!db.ok()) return db.status();
   s->db = std::move(*db);
   auto catalog = embedded::EmbeddedCatalog::Open(*s->db);

@@ -21,7 +21,8 @@ namespace urna::app {
 struct EmbeddedStack {
   // Opens the data dir (a new one gets `partitions` partitions). The processor is not started.
   static Result<std::unique_ptr<EmbeddedStack>> Open(const std::string& data_dir,
-                                                     uint32_t partitions);
+                                                     uint32_t partitions,
+                                                     embedded::DbOptions db_options = {});
 
   // Every time this process stamps (cast_at, opened_at, closed_at, ...) comes from `clock`, which
   // never goes backwards, not even across a restart: Open raises it to the latest time on disk.

@@ -1,7 +1,12 @@
 #include "auth/secrets.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <filesystem>
@@ -30,13 +35,63 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
+std::string Errno() { return std::strerror(errno); }
+
+// The data dir holds every ballot: made 0700 (EmbeddedDb narrows an existing wider one).
+void MakePrivateDir(const std::string& dir) {
+  auto parent = std::filesystem::path(dir).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create data dir " + dir + ": " + Errno());
+  }
+}
+
+// Writes `content` to `path` atomically, readable by this user only from its first byte: a
+// fresh temporary file opened 0600 (O_EXCL, so never one someone else prepared), fsync'd,
+// renamed over `path`, and the directory fsync'd so the rename survives a crash.
+void WritePrivateFile(const std::filesystem::path& path, const std::string& content) {
+  auto tmp = path;
+  tmp += ".tmp";
+  ::unlink(tmp.c_str());  // a leftover of a crash between create and rename
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp.string() + ": " + Errno());
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = Errno();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp.string() + ": " + why);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::string why = Errno();
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + tmp.string() + ": " + why);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = Errno();
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp.string() + ": " + why);
+  }
+  int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
 }  // namespace
 
 Secrets LoadSecrets(const std::string& data_dir) {
   Secrets s{Env("URNA_VOTER_SECRET"), Env("URNA_ADMIN_TOKEN"), Env("URNA_AUDIT_KEY"), false};
   if (!s.voter_secret.empty() && !s.admin_token.empty() && !s.audit_key.empty()) return s;
 
-  std::filesystem::create_directories(data_dir);
+  MakePrivateDir(data_dir);
   auto path = std::filesystem::path(data_dir) / "secrets";
   std::string file_voter, file_admin, file_audit;
   if (std::ifstream in(path); in) {
@@ -48,15 +103,9 @@ Secrets LoadSecrets(const std::string& data_dir) {
     if (file_voter.empty()) file_voter = RandomHex(32);
     if (file_admin.empty()) file_admin = RandomHex(24);
     file_audit = RandomHex(32);
-    auto tmp = path;
-    tmp += ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << file_voter << "\n" << file_admin << "\n" << file_audit << "\n";
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    ::chmod(tmp.c_str(), 0600);
-    std::filesystem::rename(tmp, path);
+    WritePrivateFile(path, file_voter + "\n" + file_admin + "\n" + file_audit + "\n");
+  } else {
+    ::chmod(path.c_str(), 0600);  // a file from an older urna may be wider
   }
   if (s.voter_secret.empty()) s.voter_secret = file_voter;
   if (s.admin_token.empty()) s.admin_token = file_admin;

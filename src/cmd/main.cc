@@ -149,6 +149,16 @@ int main(int argc, char** argv) {
   s->add_option("--tick-ms", serve.tick_ms, "Live results push tick (ms)")
       ->capture_default_str()
       ->check(CLI::Range(10, 10000));
+  s->add_option("--min-free-disk-mb", serve.min_free_disk_mb,
+                "Free disk space (MiB) needed to start, and to take votes again after the disk "
+                "filled up (env URNA_MIN_FREE_DISK_MB)")
+      ->envname("URNA_MIN_FREE_DISK_MB")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+  s->add_option("--write-buffer-mb", serve.write_buffer_mb,
+                "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
   // Connection limits (docs/operations.md, "Connections").
   serve.max_connections = std::stoul(EnvOr("URNA_MAX_CONNECTIONS", "0"));
   s->add_option("--max-connections", serve.max_connections,

@@ -11,6 +11,8 @@ namespace urna::embedded {
 
 Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::Open(EmbeddedDb& db) {
   std::unique_ptr<EmbeddedCatalog> c(new EmbeddedCatalog(db));
+  auto lease = db.Use();
+  if (!lease.ok()) return lease.status();
   std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), db.catalog()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto e = codec::DecodeElection(it->value().ToStringView());
@@ -25,8 +27,16 @@ Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::Open(EmbeddedDb& db) {
 Status EmbeddedCatalog::Store(const Election& e) {
   rocksdb::WriteOptions w;
   w.sync = true;
-  auto s = db_.db()->Put(w, db_.catalog(), e.id, codec::EncodeElection(e));
-  if (!s.ok()) return Status(Code::kUnavailable, "catalog write: " + s.ToString());
+  {
+    auto lease = db_.Use();
+    if (!lease.ok()) return lease.status();
+    auto s = db_.db()->Put(w, db_.catalog(), e.id, codec::EncodeElection(e));
+    if (!s.ok()) {
+      db_.ReportWriteError("catalog write failed: " + s.ToString());
+      return Status(Code::kUnavailable,
+                    "catalog write failed, storage is failing: " + s.ToString());
+    }
+  }
   std::unique_lock lock(mu_);
   cache_[e.id] = std::make_shared<const Election>(e);
   return Status::Ok();

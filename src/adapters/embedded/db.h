@@ -12,29 +12,74 @@
 //   offsets   [u32 partition]                        -> u64 next offset to process
 //   catalog   election id                            -> urna.v1.Election
 //   default   "partitions"                           -> u32 (fixed when the data dir is made)
+//             "probe"                                -> "ok" (the recovery check's synced write)
+//
+// Faults: RocksDB stops taking writes after a background error (no file descriptor for a new
+// WAL, a full disk, ...). A recovery thread owned by this class repairs it once the cause is
+// gone: it waits until the disk has `min_free_bytes` available, then calls DB::Resume() or, for
+// errors RocksDB cannot resume from, closes and reopens the database (which replays the WAL, as
+// a restart would). Every use of db() and the column family handles must hold a Lease, so a
+// reopen never pulls the database from under a reader or writer; while the database is closed
+// Lease() fails with kUnavailable and the reason. health() tells /healthz and /metrics.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
+#include "adapters/embedded/storage_health.h"
 #include "core/status.h"
 
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class EventListener;
 }  // namespace rocksdb
 
 namespace urna::embedded {
 
+struct DbOptions {
+  // Free disk space the database needs to start and to resume writes after a full disk.
+  uint64_t min_free_bytes = uint64_t{64} << 20;
+  // Memtable size per column family (RocksDB's write_buffer_size); 0 keeps RocksDB's 64 MiB.
+  uint64_t write_buffer_bytes = 0;
+  // Pause between recovery attempts: doubles from `retry_min_ms` up to `retry_max_ms`. (Free
+  // space is polled every 200 ms; an attempt starts once there is enough.)
+  int retry_min_ms = 100;
+  int retry_max_ms = 1000;
+};
+
 class EmbeddedDb {
  public:
-  // Opens or creates the database under `dir`. A new data dir gets `partitions` partitions;
-  // an existing one keeps its own count.
-  static Result<std::unique_ptr<EmbeddedDb>> Open(const std::string& dir, uint32_t partitions);
+  // Opens or creates the database under `dir` (made 0700, its files 0600). A new data dir gets
+  // `partitions` partitions; an existing one keeps its own count. Refuses, with a clear error,
+  // a disk with less than `options.min_free_bytes` available.
+  static Result<std::unique_ptr<EmbeddedDb>> Open(const std::string& dir, uint32_t partitions,
+                                                  DbOptions options = {});
   ~EmbeddedDb();
 
+  // Holds the database open while alive (a reopen waits for it). Movable, one thread.
+  class Lease {
+   public:
+    bool ok() const { return status_.ok(); }
+    const Status& status() const { return status_; }
+    // Bumped by every reopen: a holder of state derived from the database compares it.
+    uint64_t generation() const { return generation_; }
+
+   private:
+    friend class EmbeddedDb;
+    std::shared_lock<std::shared_timed_mutex> lock_;
+    Status status_;
+    uint64_t generation_ = 0;
+  };
+  Lease Use() const;
+
+  // Valid only while a Lease is held.
   rocksdb::DB* db() const { return db_; }
   rocksdb::ColumnFamilyHandle* log() const { return cf_[1]; }
   rocksdb::ColumnFamilyHandle* receipts() const { return cf_[2]; }
@@ -44,11 +89,36 @@ class EmbeddedDb {
   rocksdb::ColumnFamilyHandle* catalog() const { return cf_[6]; }
   uint32_t partitions() const { return partitions_; }
 
+  const StorageHealth& health() const { return health_; }
+  // A writer that got an error from RocksDB reports it here (the listener misses none today,
+  // but a write error must never go unrepaired). Wakes the recovery thread.
+  void ReportWriteError(const std::string& what);
+
  private:
-  EmbeddedDb() = default;
-  rocksdb::DB* db_ = nullptr;
+  EmbeddedDb(std::string dir, DbOptions options) : dir_(std::move(dir)), options_(options) {}
+  // Opens RocksDB into db_/cf_ (caller holds mu_ exclusively or is Open()).
+  Status OpenRocks();
+  void CloseRocks();
+  void Supervise();
+  // One recovery attempt (the disk has enough free space); Ok when the database takes writes
+  // again. `fatal`: skip Resume(), reopen.
+  Status TryRecover(bool fatal);
+  // A small synced write (caller holds mu_, db_ open).
+  Status Probe();
+
+  const std::string dir_;
+  const DbOptions options_;
+  StorageHealth health_;
+  std::shared_ptr<rocksdb::EventListener> listener_;  // feeds health_; reused by every open
+  mutable std::shared_timed_mutex mu_;                // shared: a Lease; exclusive: open/close
+  std::atomic<bool> reopening_{false};                // new leases fail fast while a reopen waits
+  rocksdb::DB* db_ = nullptr;                         // null while a reopen could not open it
   rocksdb::ColumnFamilyHandle* cf_[7] = {};
   uint32_t partitions_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  std::string closed_reason_;  // why db_ is null; guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread supervisor_;
 };
 
 // Key helpers shared by the embedded adapters.

@@ -20,6 +20,8 @@ Result<std::optional<Receipt>> EmbeddedLedger::GetReceipt(rocksdb::ColumnFamilyH
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote_id) {
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   std::string v;
   auto s = db_.db()->Get(rocksdb::ReadOptions(), db_.receipts(), vote_id, &v);
   if (s.IsNotFound()) return std::optional<Receipt>();
@@ -35,7 +37,7 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
   if (!s.ok()) return Status(Code::kInternal, "receipt points at a missing log entry");
   auto vote = codec::DecodeVoteRecord(record);
   if (!vote.ok()) return vote.status();
-  auto counted = FindCounted(vote->election_id, vote->voter_id);
+  auto counted = GetReceipt(db_.ledger(), VoterKeyBytes(vote->election_id, vote->voter_id));
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
   return std::optional<Receipt>(Receipt{vote->vote_id,
@@ -49,6 +51,8 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindCounted(std::string_view election_id,
                                                            std::string_view voter_id) {
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   return GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));
 }
 
@@ -56,6 +60,8 @@ Status EmbeddedLedger::ScanCounted(std::string_view election_id,
                                    const std::function<bool(const Receipt&)>& fn) {
   std::string prefix(election_id);
   prefix.push_back('\0');
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   std::unique_ptr<rocksdb::Iterator> it(
       db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {

@@ -19,6 +19,7 @@ class EmbeddedLedger final : public Ledger {
                      const std::function<bool(const Receipt&)>& fn) override;
 
  private:
+  // Caller holds a lease.
   Result<std::optional<Receipt>> GetReceipt(rocksdb::ColumnFamilyHandle* cf, std::string_view key);
   EmbeddedDb& db_;
 };

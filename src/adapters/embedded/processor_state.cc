@@ -32,18 +32,27 @@ std::string TallyKey(uint32_t partition, std::string_view election, std::string_
   return k;
 }
 
-}  // namespace
-
-Result<uint64_t> EmbeddedProcessorState::NextOffset(uint32_t partition) {
+// Caller holds a lease.
+Result<uint64_t> ReadNextOffset(EmbeddedDb& db, uint32_t partition) {
   std::string v;
-  auto s = db_.db()->Get(rocksdb::ReadOptions(), db_.offsets(), PartitionKey(partition), &v);
+  auto s = db.db()->Get(rocksdb::ReadOptions(), db.offsets(), PartitionKey(partition), &v);
   if (s.IsNotFound()) return uint64_t{0};
   if (!s.ok() || v.size() != 8) return Status(Code::kUnavailable, "read offset: " + s.ToString());
   return GetU64(v);
 }
 
+}  // namespace
+
+Result<uint64_t> EmbeddedProcessorState::NextOffset(uint32_t partition) {
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
+  return ReadNextOffset(db_, partition);
+}
+
 Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
-  auto next = NextOffset(partition);
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
+  auto next = ReadNextOffset(db_, partition);
   if (!next.ok()) return next.status();
   PartitionState state;
   PartitionTally& t = state.tally;
@@ -77,6 +86,8 @@ Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
 
 Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::FindCounted(
     const std::vector<VoterKey>& keys) {
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   std::vector<std::string> raw;
   raw.reserve(keys.size());
   for (const auto& k : keys) raw.push_back(VoterKeyBytes(k.election_id, k.voter_id));
@@ -126,10 +137,15 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
   std::string off;
   PutU64(off, c.next_offset);
   wb.Put(db_.offsets(), PartitionKey(c.partition), off);
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   // Not synced: the log entries are already durable, and the WAL keeps this batch atomic, so a
   // lost tail is simply processed again. The next log fsync makes it durable too.
   auto s = db_.db()->Write(rocksdb::WriteOptions(), &wb);
-  if (!s.ok()) return Status(Code::kUnavailable, "processor commit: " + s.ToString());
+  if (!s.ok()) {
+    db_.ReportWriteError("processor commit failed: " + s.ToString());
+    return Status(Code::kUnavailable, "processor commit: " + s.ToString());
+  }
   return Status::Ok();
 }
 

@@ -13,15 +13,8 @@ namespace urna::embedded {
 
 EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch)
     : db_(db), max_batch_(max_batch), next_(db.partitions(), 0), durable_end_(db.partitions(), 0) {
-  // Recover each partition's end: the entry before the first key of the next partition.
-  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.log()));
-  for (uint32_t p = 0; p < db_.partitions(); ++p) {
-    it->SeekForPrev(LogKey(p, UINT64_MAX));
-    if (it->Valid() && it->key().size() == 12 && GetU32(it->key().ToStringView()) == p) {
-      next_[p] = GetU64(it->key().ToStringView().substr(4)) + 1;
-    }
-    durable_end_[p] = next_[p];
-  }
+  auto lease = db_.Use();
+  if (lease.ok()) FindEnds(lease.generation());
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "urna-log");
     Run();
@@ -36,6 +29,28 @@ EmbeddedVoteLog::~EmbeddedVoteLog() {
   }
   work_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void EmbeddedVoteLog::FindEnds(uint64_t generation) {
+  // Each partition's end: the entry before the first key of the next partition.
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.log()));
+  for (uint32_t p = 0; p < db_.partitions(); ++p) {
+    it->SeekForPrev(LogKey(p, UINT64_MAX));
+    next_[p] = 0;
+    if (it->Valid() && it->key().size() == 12 && GetU32(it->key().ToStringView()) == p) {
+      next_[p] = GetU64(it->key().ToStringView().substr(4)) + 1;
+    }
+  }
+  {
+    std::lock_guard lock(end_mu_);
+    // A reopen may bring back a batch whose write reported failure (it reached the WAL before
+    // the error): it is durable now, so it is read and processed like any other.
+    for (uint32_t p = 0; p < db_.partitions(); ++p) {
+      durable_end_[p] = std::max(durable_end_[p], next_[p]);
+    }
+  }
+  end_cv_.notify_all();
+  generation_ = generation;
 }
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
@@ -93,6 +108,12 @@ void EmbeddedVoteLog::Run() {
 }
 
 void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
+  auto lease = db_.Use();
+  if (!lease.ok()) {
+    Fail(batch, lease.status().message());
+    return;
+  }
+  if (lease.generation() != generation_) FindEnds(lease.generation());
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
   for (auto& p : batch) {
@@ -119,11 +140,23 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     }
     end_cv_.notify_all();
   } else {
-    next_ = before;  // nothing of the batch was written
-    failures_.fetch_add(batch.size(), std::memory_order_relaxed);
-    spdlog::error("vote log write failed ({} votes answered 503): {}", batch.size(), s.ToString());
-    result = Status(Code::kUnavailable, "vote log is unavailable, retry");
+    next_ = before;  // nothing of the batch is readable (a reopen may bring it back: FindEnds)
+    db_.ReportWriteError("vote log write failed: " + s.ToString());
+    Fail(batch, s.ToString());
+    return;
   }
+  for (auto& p : batch) p.done(result);
+}
+
+void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) {
+  failures_.fetch_add(batch.size(), std::memory_order_relaxed);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_error_log_ >= std::chrono::seconds(1)) {  // at most one line a second
+    spdlog::error("vote log write failed ({} votes answered 503): {}", batch.size(), why);
+    last_error_log_ = now;
+  }
+  // The details (file names, errno) are for the log and /healthz, not for every voter.
+  Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");
   for (auto& p : batch) p.done(result);
 }
 
@@ -137,6 +170,8 @@ Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t
   }
   std::vector<LogEntry> out;
   if (end <= from) return out;
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
   uint64_t stop = std::min<uint64_t>(end, from + max);
   out.reserve(stop - from);
   rocksdb::ReadOptions ro;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -53,6 +54,10 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   void Enqueue(Pending p);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
+  // Answers every vote of `batch` with a 503 that says `why`.
+  void Fail(std::vector<Pending>& batch, const std::string& why);
+  // Reads each partition's end from the database (caller holds a lease of `generation`).
+  void FindEnds(uint64_t generation);
 
   EmbeddedDb& db_;
   const size_t max_batch_;
@@ -65,6 +70,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   bool busy_ = false;
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
+  uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
+  std::chrono::steady_clock::time_point last_error_log_{};  // appender thread only
 
   mutable std::mutex end_mu_;  // guards durable_end_
   std::condition_variable end_cv_;

@@ -1,0 +1,109 @@
+"""Helpers for the storage fault tests (e2e_storage_fds, e2e_disk_full): a voting load that
+records every answer, and checks that the server says it is degraded and recovers."""
+import re
+import threading
+import time
+
+from harness import wait_for
+
+
+class VoteLoad:
+    """Threads voting with fresh voter ids on keep-alive connections opened up front (so a
+    test can take file descriptors away from the server without cutting them off). Records each
+    answer: 202s with their vote ids, 503s with their messages, anything else as unexpected."""
+
+    def __init__(self, srv, election, options, threads=4):
+        self.election, self.options = election, options
+        self.clients = [srv.client() for _ in range(threads)]
+        for c in self.clients:  # connect now
+            c.request("GET", "/healthz")
+        self.lock = threading.Lock()
+        self.next = 0
+        self.acked = []        # (voter, vote_id, time)
+        self.failed = []       # (voter, message, time)
+        self.unexpected = []   # (voter, status, body)
+        self.running = False
+        self.threads = []
+
+    def _worker(self, c):
+        while self.running:
+            with self.lock:
+                self.next += 1
+                voter = f"s{self.next}"
+            try:
+                s, b, _ = c.vote(self.election, voter, self.options[self.next % len(self.options)])
+            except Exception as e:  # noqa: BLE001 - a dropped connection is a finding
+                with self.lock:
+                    self.unexpected.append((voter, "exception", repr(e)))
+                time.sleep(0.05)
+                continue
+            now = time.time()
+            with self.lock:
+                if s == 202:
+                    self.acked.append((voter, b["vote_id"], now))
+                elif s == 503:
+                    self.failed.append((voter, (b or {}).get("error", {}).get("message", str(b)), now))
+                else:
+                    self.unexpected.append((voter, s, b))
+            if s == 503:
+                time.sleep(0.01)  # as a client backing off would
+
+    def start(self):
+        self.running = True
+        self.threads = [threading.Thread(target=self._worker, args=(c,), daemon=True)
+                        for c in self.clients]
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        self.running = False
+        for t in self.threads:
+            t.join(timeout=60)
+
+    def counts(self):
+        with self.lock:
+            return len(self.acked), len(self.failed)
+
+    def first_ack_after(self, t0):
+        with self.lock:
+            times = [t for _, _, t in self.acked if t >= t0]
+        return min(times) if times else None
+
+
+def metric(client, name):
+    s, body, _ = client.request("GET", "/metrics")
+    text = body if isinstance(body, str) else body.decode() if isinstance(body, bytes) else ""
+    m = re.search(rf"^{name} (\d+)$", text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def health(client):
+    s, b, _ = client.request("GET", "/healthz")
+    return s, b
+
+
+def check_all_acked_counted(t, c, election, load, timeout=120):
+    """Every 202 is counted once the processor caught up; nothing that was not acknowledged
+    beyond the 503'd attempts shows up."""
+    acked = {v for v, _, _ in load.acked}
+
+    def settled():
+        r = c.results(election)
+        return r if r["total"] >= len(acked) else None
+
+    try:
+        r = wait_for(settled, timeout=timeout, what="every acknowledged vote to be counted")
+    except AssertionError:
+        r = c.results(election)
+    t.check(r["total"] >= len(acked),
+            f"every 202 is counted: {r['total']} counted, {len(acked)} acknowledged")
+    t.check(r["total"] <= len(acked) + len(load.failed),
+            f"no vote counted that was never sent: {r['total']} <= {len(acked)} + {len(load.failed)}")
+    # Each acknowledged vote's receipt says counted (a sample keeps the test fast).
+    sample = load.acked[:: max(1, len(load.acked) // 300)]
+    bad = []
+    for voter, vid, _ in sample:
+        s, b, _ = c.receipt(election, voter, vid)
+        if s != 200 or b.get("status") != "counted":
+            bad.append((voter, vid, s, b))
+    t.check(not bad, f"sampled receipts of 202'd votes are counted ({len(sample)} checked): {bad[:3]}")
