@@ -1,4 +1,4 @@
-// Recounter: the final, strongly consistent count of a closed election (DESIGN.md §5).
+// Recounter: the final, strongly consistent count of a closed election (docs/architecture.md §5).
 // It makes sure the election's seal is in the log, waits until every partition's processor has
 // passed it, then counts three ways and compares:
 //   live   - the processor's stored tallies (what viewers were shown),

@@ -1,6 +1,6 @@
-// Closing an election (DESIGN.md §5): between votes (the ingest's admission gate), the catalog
-// marks it closed, so ingest refuses its votes from now on, and a seal marker is queued on every
-// log partition behind every vote admitted before. Blocking: call it off the network threads,
+// Closing an election (docs/architecture.md §5): between votes (the ingest's admission gate), the
+// catalog marks it closed, so ingest refuses its votes from now on, and a seal marker is queued on
+// every log partition behind every vote admitted before. Blocking: call it off the network threads,
 // and not concurrently for the same election.
 #pragma once
 

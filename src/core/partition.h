@@ -1,5 +1,5 @@
 // Which log partition a vote goes to: a stable hash of (election, voter), so all votes of
-// one voter in one election are ordered in one partition (DESIGN.md §2). Pure function.
+// one voter in one election are ordered in one partition (docs/architecture.md §2). Pure function.
 #pragma once
 
 #include <cstdint>

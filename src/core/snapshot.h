@@ -1,4 +1,4 @@
-// Snapshot: what viewers see of one election's results at one moment (DESIGN.md §4).
+// Snapshot: what viewers see of one election's results at one moment (docs/architecture.md §4).
 // Value type; built by the read side from the catalog entry and the live tally.
 #pragma once
 

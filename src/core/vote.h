@@ -40,17 +40,17 @@ struct Verdict {
   std::string_view reason;  // empty unless kRejected
 };
 
-// The processor's rule (DESIGN.md §2, §5), decided by log order and never by a clock: a voter
-// already counted in this election -> duplicate; election unknown -> rejected unknown_election;
-// found behind the election's seal in its partition -> rejected election_closed; election never
-// opened -> rejected election_not_open; option unknown -> rejected unknown_option; else counted.
-// A vote is in the log only if ingest admitted it while the election was open, and the close's
-// seal goes behind every vote admitted before it (ingest/admission_gate.h), so the seal's place
-// in the partition is what "before the close" means. The vote's ingest time is not consulted: a
-// wall clock that stepped back must not turn a vote admitted before the close into a late one.
-// The live processor and the recount's replay both call this with the same inputs for a vote
-// (the catalog's election, whether the voter counted earlier in log order, whether the seal was
-// passed), so they decide alike. `election` is null when the catalog does not know it.
+// The processor's rule (docs/architecture.md §2, §5), decided by log order and never by a clock: a
+// voter already counted in this election -> duplicate; election unknown -> rejected
+// unknown_election; found behind the election's seal in its partition -> rejected election_closed;
+// election never opened -> rejected election_not_open; option unknown -> rejected unknown_option;
+// else counted. A vote is in the log only if ingest admitted it while the election was open, and
+// the close's seal goes behind every vote admitted before it (ingest/admission_gate.h), so the
+// seal's place in the partition is what "before the close" means. The vote's ingest time is not
+// consulted: a wall clock that stepped back must not turn a vote admitted before the close into a
+// late one. The live processor and the recount's replay both call this with the same inputs for a
+// vote (the catalog's election, whether the voter counted earlier in log order, whether the seal
+// was passed), so they decide alike. `election` is null when the catalog does not know it.
 Verdict DecideVote(const Election* election, const VoteEvent& vote, bool voter_already_counted,
                    bool behind_seal);
 

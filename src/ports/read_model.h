@@ -1,6 +1,6 @@
 // Read model port: ready-made live tallies for the read side.
 // Embedded: in process. Distributed: Redis (per-partition absolute tallies, offset fencing).
-// Thread-safe. Failures here never stop voting (DESIGN.md G6).
+// Thread-safe. Failures here never stop voting (docs/architecture.md §1, G6).
 #pragma once
 
 #include <string_view>

@@ -1,6 +1,6 @@
-// ResultsHub: the read side's fan-out (DESIGN.md §4). Keeps the latest snapshot of each election
-// as one immutable frame, serialized once, and on every tick (default 250 ms), when a watched
-// election changed, hands the same bytes to each of its subscribers. Subscribers deliver
+// ResultsHub: the read side's fan-out (docs/architecture.md §4). Keeps the latest snapshot of each
+// election as one immutable frame, serialized once, and on every tick (default 250 ms), when a
+// watched election changed, hands the same bytes to each of its subscribers. Subscribers deliver
 // "latest wins" and bounded (see net::PushStream); the hub never waits for one.
 // Owned by the app; one tick thread; Current/Subscribe are thread-safe.
 #pragma once

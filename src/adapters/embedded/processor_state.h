@@ -1,6 +1,6 @@
 // EmbeddedProcessorState: the processor's state in the same RocksDB as the log. A batch's
 // ledger rows, receipts, tallies and next offset go in one WriteBatch, so after a crash the
-// processor resumes exactly where its last batch ended (DESIGN.md §3).
+// processor resumes exactly where its last batch ended (docs/architecture.md §3).
 // Owned by the app; thread-safe (each partition is committed by its own processor thread).
 #pragma once
 
