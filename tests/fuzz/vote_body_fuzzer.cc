@@ -1,6 +1,9 @@
 // Fuzzes the body of POST /v1/elections/{id}/votes as the vote route reads it
-// (src/app/vote_routes.cc): app::ParseObject, then a string "option". A body that parses must
-// render back to JSON that parses to the same object.
+// (src/app/vote_routes.cc): app::ParseObject, then a string "option". Bad input must be a 400
+// (kInvalidArgument); an accepted option id, echoed in JSON, must parse back to itself.
+// (Other members are not re-checked: Boost.JSON 1.81 reads numbers imprecisely and 1e400 as
+// Infinity, which it then writes as invalid JSON; urna never echoes a body's numbers.)
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <cstddef>
@@ -18,10 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (auto* option = o->if_contains("option"); option != nullptr && option->is_string()) {
-    std::string id(option->as_string());  // what the route hands to ingest
-    (void)id;
+    auto echoed = urna::app::ParseObject(
+        boost::json::serialize(boost::json::object{{"option", option->as_string()}}));
+    if (!echoed.ok() || echoed->at("option") != *option) abort();
   }
-  auto again = urna::app::ParseObject(boost::json::serialize(*o));
-  if (!again.ok() || *again != *o) abort();
   return 0;
 }
