@@ -190,9 +190,12 @@ def election_seeds():
 
 
 # --- ALTCHA payloads (the `altcha` field of a vote body; issue 7 item 11) ------------------------
+# The salt format of src/auth/altcha.h: "<hex>?expires=UNIX&election=ID&"; the fuzzer verifies
+# with ALTCHA_KEY, scope "e1" and now = NOW.
 def altcha_seeds():
-    def payload(number, expires, key=ALTCHA_KEY, algorithm="SHA-256", tamper=False):
-        salt = f"0123456789abcdef?expires={expires}"
+    def payload(number, expires, key=ALTCHA_KEY, algorithm="SHA-256", tamper=False,
+                election="e1"):
+        salt = f"0123456789abcdef?expires={expires}&election={election}&"
         challenge = hashlib.sha256(f"{salt}{number}".encode()).hexdigest()
         sig = hmac.new(key, challenge.encode(), hashlib.sha256).hexdigest()
         if tamper:
@@ -204,6 +207,7 @@ def altcha_seeds():
     seeds = {
         "valid": payload(4242, NOW + 600),
         "expired": payload(4242, NOW - 1),
+        "other_election": payload(4242, NOW + 600, election="e2"),
         "wrong_number": payload(4242, NOW + 600, tamper=True),
         "wrong_key": payload(4242, NOW + 600, key=b"other"),
         "sha1": payload(7, NOW + 600, algorithm="SHA-1"),
