@@ -19,7 +19,8 @@ bool Same(const urna::Election& a, const urna::Election& b) {
   if (a.id != b.id || a.title != b.title || a.status != b.status ||
       a.created_at_ms != b.created_at_ms || a.opened_at_ms != b.opened_at_ms ||
       a.closed_at_ms != b.closed_at_ms || a.finalized_at_ms != b.finalized_at_ms ||
-      a.results_visibility != b.results_visibility || a.options.size() != b.options.size()) {
+      a.results_visibility != b.results_visibility ||
+      a.turnout_visibility != b.turnout_visibility || a.options.size() != b.options.size()) {
     return false;
   }
   for (size_t i = 0; i < a.options.size(); ++i) {

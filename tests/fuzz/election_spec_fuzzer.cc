@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = urna::app::ParseElectionSpec(boost::json::serialize(urna::app::ElectionJson(*e)));
   if (!again.ok() || again->id != e->id || again->title != e->title ||
       again->options.size() != e->options.size() ||
-      again->results_visibility != e->results_visibility) {
+      again->results_visibility != e->results_visibility ||
+      again->turnout_visibility != e->turnout_visibility) {
     abort();
   }
   for (size_t i = 0; i < e->options.size(); ++i) {

@@ -74,6 +74,9 @@ def json_seeds():
         "valid": json.dumps(spec),
         "hidden": json.dumps(dict(spec, results_visibility="hidden_until_closed")),
         "live": json.dumps(dict(spec, results_visibility="live", extra={"ignored": True})),
+        "hidden_public_turnout": json.dumps(dict(spec, results_visibility="hidden_until_closed",
+                                                 turnout_visibility="public")),
+        "bad_turnout": json.dumps(dict(spec, turnout_visibility=True)),
         "bad_visibility": json.dumps(dict(spec, results_visibility="secret")),
         "duplicate_option": json.dumps(dict(spec, options=[{"id": "a", "label": "A"}] * 2)),
         "dot_id": json.dumps(dict(spec, id="..")),
@@ -165,7 +168,8 @@ def log_seeds():
 
 
 def election_seeds():
-    def election(status, vis="", options=(("a", "A"), ("b", "B")), times=(1, 2, 3, 4)):
+    def election(status, vis="", options=(("a", "A"), ("b", "B")), times=(1, 2, 3, 4),
+                 turnout=""):
         b = field(1, "e1") + field(2, "Title")
         for oid, label in options:
             b += field(3, field(1, oid) + field(2, label))
@@ -174,11 +178,15 @@ def election_seeds():
             b += field(5 + i, t)
         if vis:
             b += field(9, vis)
+        if turnout:
+            b += field(10, turnout)
         return b
 
     seeds = {
         "draft": election("draft", times=(NOW * 1000, 0, 0, 0)),
         "open_hidden": election("open", "hidden_until_closed"),
+        "open_hidden_turnout_public": election("open", "hidden_until_closed", turnout="public"),
+        "unknown_turnout": election("open", "hidden_until_closed", turnout="sometimes"),
         "closed_live": election("closed", "live"),
         "final": election("final"),
         "unknown_status": election("paused"),
