@@ -50,7 +50,8 @@ Result<Election> ElectionFromJson(const json::object& o) {
     e.bot_protection = *parsed;
     if (e.bot_protection == BotProtection::kPow) e.pow_max_number = kDefaultPowMaxNumber;
   }
-  if (auto* max = o.if_contains("pow_max_number")) {
+  // null = not set, as ElectionJson renders it without proof of work (found by fuzz_election_spec).
+  if (auto* max = o.if_contains("pow_max_number"); max != nullptr && !max->is_null()) {
     if (!max->is_uint64() && !(max->is_int64() && max->get_int64() >= 0)) {
       return Status(Code::kInvalidArgument, "pow_max_number must be an integer");
     }

@@ -1,7 +1,7 @@
 // Fuzzes the proof-of-work payload, the `altcha` field of a vote body: VerifyAltchaPayload
 // (src/auth/altcha.cc) with a fixed key, election and clock, the input being the payload.
 // Failures must be kInvalidArgument (a 400 challenge_invalid); an accepted solution must not be
-// expired. NOT BUILT YET: enabled by one line in CMakeLists.txt once src/auth/altcha.* merges.
+// expired.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -12,9 +12,10 @@
 // field in an unterminated header is "bad field" in one read and "partial message" in many;
 // both are a 400 and a close.)
 //
-// Not covered: the socket I/O, timeouts and response writing of http_server.cc, and the
-// conversion code itself, which lives inline in Session::OnRead and is mirrored in ToRequest
-// below (keep the two in step, or call the server's function once it has one).
+// Not covered: the socket I/O, timeouts, connection limits and response writing of
+// src/net/http_session.cc, and the conversion code itself, which lives inline in
+// HttpSession::OnRead and is mirrored in ToRequest below (keep the two in
+// step, or call the server's function once it has one).
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -37,7 +38,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using urna::net::HttpRequest;
 
-// What Session::OnRead builds from a parsed request.
+// What HttpSession::OnRead (src/net/http_session.cc) builds from a parsed request.
 HttpRequest ToRequest(http::request<http::string_body>& req) {
   HttpRequest r;
   r.method = std::string(req.method_string());
@@ -48,6 +49,10 @@ HttpRequest ToRequest(http::request<http::string_body>& req) {
   r.authorization = std::string(req[http::field::authorization]);
   r.content_type = std::string(req[http::field::content_type]);
   r.if_none_match = std::string(req[http::field::if_none_match]);
+  for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+    if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
+    r.x_forwarded_for += it->value();
+  }
   r.body = std::move(req.body());
   r.websocket = beast::websocket::is_upgrade(req);
   return r;
@@ -55,7 +60,7 @@ HttpRequest ToRequest(http::request<http::string_body>& req) {
 
 // One parsed request or the error that ended the connection.
 struct Outcome {
-  std::string method, path, query, authorization, body;
+  std::string method, path, query, authorization, x_forwarded_for, body;
   bool websocket = false;
   bool keep_alive = false;
   bool error = false;
@@ -115,6 +120,7 @@ std::vector<Outcome> Parse(std::string_view stream, size_t piece) {
     o.path = r.path;
     o.query = r.query;
     o.authorization = r.authorization;
+    o.x_forwarded_for = r.x_forwarded_for;
     o.body = r.body;
     o.websocket = r.websocket;
     out.push_back(std::move(o));

@@ -46,9 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!vote.ok() || !Same(*vote, *rec->vote)) abort();
     auto again = urna::codec::DecodeLogRecord(urna::codec::EncodeVoteRecord(*rec->vote));
     if (!again.ok() || !again->vote || !Same(*again->vote, *rec->vote)) abort();
-    urna::DecideVote(&OpenElection(), *rec->vote, false);
+    urna::DecideVote(&OpenElection(), *rec->vote, false, false);
     urna::DecideVote(&OpenElection(), *rec->vote, true, true);
-    urna::DecideVote(nullptr, *rec->vote, false);
+    urna::DecideVote(nullptr, *rec->vote, false, false);
   } else {
     if (vote.ok()) abort();
     auto again = urna::codec::DecodeLogRecord(urna::codec::EncodeSealRecord(*rec->seal));

@@ -42,6 +42,9 @@ def http_seeds():
                      "POST /v1/elections/e1/close HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
                      "Connection: close\r\n\r\n",
         "http10": "GET /e/e1 HTTP/1.0\r\n\r\n",
+        "x_forwarded_for": "POST /v1/elections/e1/votes HTTP/1.1\r\nHost: x\r\n"
+                           "X-Forwarded-For: 203.0.113.7, 10.0.0.1\r\n"
+                           "X-Forwarded-For: [2001:db8::1]:443\r\nContent-Length: 2\r\n\r\n{}",
         "websocket": "GET /v1/elections/e1/results/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
@@ -78,6 +81,11 @@ def json_seeds():
                                                  turnout_visibility="public")),
         "bad_turnout": json.dumps(dict(spec, turnout_visibility=True)),
         "bad_visibility": json.dumps(dict(spec, results_visibility="secret")),
+        "rendered_election": json.dumps(dict(spec, status="draft", created_at=None,
+                                             results_visibility="live", turnout_visibility="public",
+                                             bot_protection="none", pow_max_number=None)),
+        "pow": json.dumps(dict(spec, bot_protection="pow", pow_max_number=5000)),
+        "pow_negative": json.dumps(dict(spec, bot_protection="pow", pow_max_number=-1)),
         "duplicate_option": json.dumps(dict(spec, options=[{"id": "a", "label": "A"}] * 2)),
         "dot_id": json.dumps(dict(spec, id="..")),
         "formula_option": json.dumps(dict(spec, options=[{"id": "=1+1", "label": "f"}])),
