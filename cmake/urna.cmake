@@ -25,3 +25,29 @@ function(urna_test name)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
 endfunction()
+
+# urna_fuzzer(NAME SRCS foo_fuzzer.cc DEPS lib ...)
+# A libFuzzer target fuzz_<NAME>, built only with URNA_FUZZ=ON (clang; the `fuzz` preset). Its
+# seed corpus is tests/fuzz/<NAME>/ and its optional dictionary tests/fuzz/<NAME>.dict;
+# scripts/fuzz runs it for a bounded time. CTest replays the corpus once (label "fuzz").
+function(urna_fuzzer name)
+  if(NOT URNA_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/${name})
+  if(NOT IS_DIRECTORY ${corpus})
+    message(FATAL_ERROR "urna_fuzzer(${name}): no seed corpus at ${corpus}")
+  endif()
+  add_executable(fuzz_${name} ${ARG_SRCS})
+  target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+  # Libraries are compiled with -fsanitize=fuzzer-no-link (see CMakeLists.txt); only the
+  # target's link brings libFuzzer's main.
+  target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  add_dependencies(fuzzers fuzz_${name})
+  # Crash artifacts go to the build tree, never next to the seeds.
+  set(artifacts ${PROJECT_BINARY_DIR}/fuzz-artifacts/${name}/)
+  file(MAKE_DIRECTORY ${artifacts})
+  add_test(NAME fuzz_${name} COMMAND fuzz_${name} -runs=0 -artifact_prefix=${artifacts} ${corpus})
+  set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz TIMEOUT 120)
+endfunction()

@@ -1,86 +1,17 @@
 // Election routes: create, list, get, open, close (docs/api.md).
 #include "app/api.h"
+#include "app/election_spec.h"
 #include "app/json_util.h"
 #include "audit/seal.h"
 
 namespace urna::app {
 namespace json = boost::json;
 
-namespace {
-
-// Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number"} into an Election.
-Result<Election> ElectionFromJson(const json::object& o) {
-  Election e;
-  auto str = [&o](std::string_view key, std::string& out) -> Status {
-    auto* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-      return Status(Code::kInvalidArgument, std::string(key) + " must be a string");
-    }
-    out = std::string(v->as_string());
-    return Status::Ok();
-  };
-  if (auto s = str("id", e.id); !s.ok()) return s;
-  if (auto s = str("title", e.title); !s.ok()) return s;
-  auto* opts = o.if_contains("options");
-  if (opts == nullptr || !opts->is_array()) {
-    return Status(Code::kInvalidArgument, "options must be an array of {id, label}");
-  }
-  for (const auto& ov : opts->as_array()) {
-    const auto* oo = ov.if_object();
-    const json::value* id = oo ? oo->if_contains("id") : nullptr;
-    const json::value* label = oo ? oo->if_contains("label") : nullptr;
-    if (!id || !label || !id->is_string() || !label->is_string()) {
-      return Status(Code::kInvalidArgument,
-                    "each option must be {\"id\": string, \"label\": string}");
-    }
-    e.options.push_back({std::string(id->as_string()), std::string(label->as_string())});
-  }
-  if (auto* vis = o.if_contains("results_visibility")) {
-    auto parsed = vis->is_string() ? ParseResultsVisibility(vis->as_string()) : std::nullopt;
-    if (!parsed) {
-      return Status(Code::kInvalidArgument,
-                    "results_visibility must be \"live\" or \"hidden_until_closed\"");
-    }
-    e.results_visibility = *parsed;
-  }
-  if (auto* bot = o.if_contains("bot_protection")) {
-    auto parsed = bot->is_string() ? ParseBotProtection(bot->as_string()) : std::nullopt;
-    if (!parsed)
-      return Status(Code::kInvalidArgument, "bot_protection must be \"none\" or \"pow\"");
-    e.bot_protection = *parsed;
-    if (e.bot_protection == BotProtection::kPow) e.pow_max_number = kDefaultPowMaxNumber;
-  }
-  if (auto* max = o.if_contains("pow_max_number")) {
-    if (!max->is_uint64() && !(max->is_int64() && max->get_int64() >= 0)) {
-      return Status(Code::kInvalidArgument, "pow_max_number must be an integer");
-    }
-    e.pow_max_number = max->to_number<uint64_t>();
-  }
-  // Turnout is hidden by default when results are; live results always show it.
-  e.turnout_visibility = e.results_visibility == ResultsVisibility::kHiddenUntilClosed
-                             ? TurnoutVisibility::kHidden
-                             : TurnoutVisibility::kPublic;
-  if (auto* tv = o.if_contains("turnout_visibility")) {
-    auto parsed = tv->is_string() ? ParseTurnoutVisibility(tv->as_string()) : std::nullopt;
-    if (!parsed) {
-      return Status(Code::kInvalidArgument, "turnout_visibility must be \"hidden\" or \"public\"");
-    }
-    e.turnout_visibility = *parsed;
-  }
-  if (auto s = ValidateNewElection(e); !s.ok()) return s;
-  return e;
-}
-
-}  // namespace
-
 void Api::AddElectionRoutes() {
   router_.Add("POST", "/v1/elections",
               [this](net::HttpRequest& req, net::PathParams&, net::Responder respond) {
                 if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-                auto body = ParseObject(req.body);
-                if (!body.ok()) return respond(StatusResponse(body.status()));
-                auto e = ElectionFromJson(*body);
+                auto e = ParseElectionSpec(req.body);
                 if (!e.ok()) return respond(StatusResponse(e.status()));
                 e->created_at_ms = d_.clock.NowMs();
                 OffThread(std::move(respond), [this, e = std::move(*e)] {

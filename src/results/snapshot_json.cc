@@ -10,12 +10,17 @@ namespace json = boost::json;
 
 std::string FormatTime(int64_t ms) {
   if (ms == 0) return "";
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  int64_t secs = ms / 1000, millis = ms % 1000;
+  if (millis < 0) {  // before 1970: round the seconds down, keep the millis in 0-999
+    millis += 1000;
+    --secs;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  gmtime_r(&t, &tm);
   char buf[40];
   size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(millis));
   return buf;
 }
 

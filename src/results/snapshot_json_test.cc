@@ -1,0 +1,23 @@
+#include "results/snapshot_json.h"
+
+#include <gtest/gtest.h>
+
+namespace urna::results {
+namespace {
+
+TEST(FormatTimeTest, RendersRfc3339WithMilliseconds) {
+  EXPECT_EQ(FormatTime(1'764'447'302'113), "2025-11-29T20:15:02.113Z");
+  EXPECT_EQ(FormatTime(1), "1970-01-01T00:00:00.001Z");
+  EXPECT_EQ(FormatTime(0), "");  // no time: callers render null
+}
+
+// Found by tests/fuzz/catalog_election (seed regress_negative_created_at): a time before 1970
+// rendered as "1970-01-01T00:00:00.-128Z".
+TEST(FormatTimeTest, TimesBefore1970RoundDown) {
+  EXPECT_EQ(FormatTime(-128), "1969-12-31T23:59:59.872Z");
+  EXPECT_EQ(FormatTime(-1000), "1969-12-31T23:59:59.000Z");
+  EXPECT_EQ(FormatTime(-1001), "1969-12-31T23:59:58.999Z");
+}
+
+}  // namespace
+}  // namespace urna::results
