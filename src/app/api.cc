@@ -57,6 +57,7 @@ Api::~Api() { Shutdown(); }
 void Api::Shutdown() {
   pool_.join();
   recounts_.CancelAll();
+  ledger_streams_.Stop();  // before the network threads stop: an export may still answer
 }
 
 void Api::OffThread(net::Responder respond, std::function<net::HttpResponse()> fn) {
@@ -68,7 +69,7 @@ Result<std::string> Api::Voter(const net::HttpRequest& req) const {
   if (token.empty()) {
     return Status(Code::kUnauthenticated, "send Authorization: Bearer <voter token>");
   }
-  return d_.voter_tokens.Verify(token, d_.clock.NowMs() / 1000);
+  return d_.voter_tokens.Verify(token, wall_clock_.NowMs() / 1000);
 }
 
 Status Api::Admin(const net::HttpRequest& req) const {

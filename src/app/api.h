@@ -43,7 +43,7 @@ struct ApiDeps {
   bool demo = false;                      // --demo: the pages may mint voter tokens
   size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
   AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
-  RequestLimits* limits = nullptr;         // rate limits; null = none (--no-rate-limits)
+  RequestLimits* limits = nullptr;        // rate limits; null = none (--no-rate-limits)
   // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
   std::function<std::string()> storage_problem;
 };
@@ -83,6 +83,10 @@ class Api {
   };
 
   ApiDeps d_;
+  // Token lifetimes and proof-of-work expiry are judged by the wall clock as it is now: d_.clock
+  // never goes backwards (it stamps votes and closes), so after a forward step it would stand
+  // ahead of the tokens' issuers for as long as the step was, and refuse their tokens.
+  SystemClock wall_clock_;
   net::Router router_;
   Gate gate_{*this};
   RecountJobs recounts_;

@@ -14,8 +14,11 @@ constexpr size_t kBatchBytes = 32 * 1024;  // rows handed to the pipe at a time
 
 }  // namespace
 
-LedgerStreams::~LedgerStreams() {
+LedgerStreams::~LedgerStreams() { Stop(); }
+
+void LedgerStreams::Stop() {
   std::vector<std::shared_ptr<Job>> jobs;
+  cancelled_ = true;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -50,7 +53,7 @@ void LedgerStreams::Start(Ledger& ledger, std::string audit_key, std::string ele
                    id = std::move(election_id), buffer_rows, respond = std::move(respond)] {
         pthread_setname_np(pthread_self(), "urna-export");
         LedgerExport exporter(key, buffer_rows);
-        auto sum = exporter.Prepare(ledger, id);
+        auto sum = exporter.Prepare(ledger, id, [this] { return cancelled_.load(); });
         bool answered = false;
         if (!sum.ok()) {
           respond(StatusResponse(sum.status()));

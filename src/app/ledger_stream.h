@@ -5,9 +5,11 @@
 // head (Content-Length, X-Ledger-Digest), then writes the rows into a BodyPipe that the
 // connection drains; the pipe blocks the export while the client is slow, and stops it if the
 // client goes away. At most `max_running` exports run at once; more get 503.
-// Owned by the Api; Start is called on a network thread; the destructor cancels and joins.
+// Owned by the Api; Start is called on a network thread; Stop (or the destructor) cancels every
+// export, scans included, and joins: call it while the network threads still run.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,9 @@ class LedgerStreams {
  public:
   explicit LedgerStreams(size_t max_running = 2) : max_running_(max_running) {}
   ~LedgerStreams();
+  // Cancels running exports (a scan stops within a few thousand rows) and joins them; later
+  // Starts answer 503. Idempotent.
+  void Stop();
 
   void Start(Ledger& ledger, std::string audit_key, std::string election_id, size_t buffer_rows,
              net::Responder respond);
@@ -40,6 +45,7 @@ class LedgerStreams {
   std::mutex mu_;
   std::vector<std::shared_ptr<Job>> jobs_;  // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
+  std::atomic<bool> cancelled_{false};      // read by the export threads' scans
 };
 
 }  // namespace urna::app

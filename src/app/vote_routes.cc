@@ -50,8 +50,8 @@ void Api::AddVoteRoutes() {
           return respond(StatusResponse({Code::kInvalidArgument, "option must be a string"}));
         }
         std::string election = p[0];
-        if (auto refused =
-                CheckProofOfWork(d_.catalog, d_.altcha, election, *body, d_.clock.NowMs() / 1000)) {
+        if (auto refused = CheckProofOfWork(d_.catalog, d_.altcha, election, *body,
+                                            wall_clock_.NowMs() / 1000)) {
           return respond(std::move(*refused));
         }
         d_.ingest.CastVote(election, *voter, option->as_string(),
@@ -99,7 +99,7 @@ void Api::AddVoteRoutes() {
         if (d_.altcha == nullptr) {
           return respond(StatusResponse({Code::kUnavailable, "proof of work is not set up"}));
         }
-        auto c = d_.altcha->Create(p[0], (*e)->pow_max_number, d_.clock.NowMs() / 1000);
+        auto c = d_.altcha->Create(p[0], (*e)->pow_max_number, wall_clock_.NowMs() / 1000);
         if (!c.ok()) return respond(StatusResponse(c.status()));
         auto r = JsonResponse(200, json::object{{"algorithm", c->algorithm},
                                                 {"challenge", c->challenge},

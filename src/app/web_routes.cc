@@ -60,7 +60,7 @@ void Api::AddWebRoutes() {
         if (auto max = d_.voter_tokens.policy().max_lifetime; max.count() > 0) {
           ttl = std::min(ttl, max);
         }
-        auto token = d_.voter_tokens.Mint(voter->as_string(), ttl, d_.clock.NowMs() / 1000);
+        auto token = d_.voter_tokens.Mint(voter->as_string(), ttl, wall_clock_.NowMs() / 1000);
         if (!token.ok()) return respond(StatusResponse(token.status()));
         respond(JsonResponse(200, json::object{{"token", *token}}));
       });

@@ -101,8 +101,10 @@ Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view electio
   return Walk(row_sink);
 }
 
-Result<LedgerSummary> LedgerExport::Prepare(Ledger& ledger, std::string_view election_id) {
-  if (auto s = Scan(ledger, election_id, {}); !s.ok()) return s;
+Result<LedgerSummary> LedgerExport::Prepare(Ledger& ledger, std::string_view election_id,
+                                            const std::function<bool()>& cancelled) {
+  if (auto s = Scan(ledger, election_id, {}, cancelled); !s.ok()) return s;
+  if (cancelled && cancelled()) return Status(Code::kUnavailable, "ledger export cancelled");
   auto sum = Walk({});
   if (sum.ok()) impl_->prepared = *sum;
   return sum;
@@ -121,12 +123,18 @@ Status LedgerExport::Emit(const std::function<void(std::string_view)>& row_sink)
 
 // Pass 1: the ledger in its own order (by raw voter id) into pseudonym buckets.
 Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
-                          const std::function<void()>& on_row) {
+                          const std::function<void()>& on_row,
+                          const std::function<bool()>& cancelled) {
   auto& buckets = impl_->buckets;
   auto& options = impl_->options;
   std::map<std::string, uint32_t, std::less<>> option_index;
   Status failed = Status::Ok();
+  uint64_t scanned = 0;
   auto s = ledger.ScanCounted(election_id, [&](const Receipt& r) {
+    if (cancelled && ++scanned % 4096 == 0 && cancelled()) {
+      failed = Status(Code::kUnavailable, "ledger export cancelled");
+      return false;
+    }
     if (r.vote_id.size() > sizeof(ExportRow::vote_id)) {
       failed = Status(Code::kInternal, "ledger row with a malformed vote_id: " + r.vote_id);
       return false;

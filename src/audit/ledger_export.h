@@ -43,8 +43,10 @@ class LedgerExport {
                             const std::function<void()>& on_row = {});
 
   // Scans the election's ledger and walks the rows once without handing them out: the summary
-  // of what Emit will produce.
-  Result<LedgerSummary> Prepare(Ledger& ledger, std::string_view election_id);
+  // of what Emit will produce. `cancelled` (optional) is polled during the scan; when it turns
+  // true the scan stops with kUnavailable.
+  Result<LedgerSummary> Prepare(Ledger& ledger, std::string_view election_id,
+                                const std::function<bool()>& cancelled = {});
   // After Prepare: hands each CSV row to `row_sink`, in the same order, byte for byte; fails if
   // they no longer match the prepared summary.
   Status Emit(const std::function<void(std::string_view)>& row_sink);
@@ -54,7 +56,8 @@ class LedgerExport {
 
  private:
   void PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
-  Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row);
+  Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row,
+              const std::function<bool()>& cancelled = {});
   Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& row_sink);
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -160,10 +160,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
   // Connection limits (docs/operations.md, "Connections").
-  serve.max_connections = std::stoul(EnvOr("URNA_MAX_CONNECTIONS", "0"));
   s->add_option("--max-connections", serve.max_connections,
                 "Open client connections at most, viewers included; 0 = the descriptor limit "
                 "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
+      ->envname("URNA_MAX_CONNECTIONS")
       ->capture_default_str();
   s->add_option("--max-viewers", serve.max_viewers,
                 "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")

@@ -53,7 +53,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   }
 
   // Closes a connection that waits for a request too long while the server is busy, or at all
-  // once the server drains (unless part of a request has arrived: that one is answered).
+  // once the server drains; never one where part of a request has arrived (that one is
+  // answered, or ends by the ordinary idle timeout).
   void Sweep(SteadyClock::time_point now) override {
     if (state_ != kReading) return;
     bool started = buffer_.size() > 0 || (parser_ && parser_->got_some());
@@ -62,7 +63,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       state_ = kClosingIdle;
       return;
     }
-    if (server_.limiter.busy() && now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
+    // Busy: only connections with nothing of a request yet; one being sent keeps its timeout.
+    if (!started && server_.limiter.busy() &&
+        now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
       server_.limiter.CountIdleClosed();
       stream_.cancel();
       state_ = kClosingBusy;
