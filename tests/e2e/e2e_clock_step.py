@@ -11,7 +11,7 @@ import argparse
 import glob
 import os
 
-from harness import Checks, Server, TempDataDir
+from harness import Checks, Server, TempDataDir, token
 
 OPTIONS = ["a", "b"]
 
@@ -102,6 +102,20 @@ def run(urna, t):
                     f"after a restart opened_at {e.get('opened_at')} >= earlier closes {latest}")
             acked = vote_all(t, c, "restart", [f"r{i}" for i in range(4)])
             close_and_recount(t, c, "restart", acked)
+
+            # A step forward, a vote stamped there, then the clock set right again: urna's
+            # stamped times stand still, but voter tokens are judged by the wall clock as it is
+            # now, so a token valid for another hour is taken (it was refused 401 while the
+            # never-backwards clock judged tokens).
+            c.create_open("forward", OPTIONS)
+            step_clock(offset_file, 7200)
+            s, b, _ = c.request("POST", "/v1/elections/forward/votes", {"option": "a"},
+                                bearer=token("f-ahead", exp_in=4 * 3600))
+            t.check(s == 202, f"a vote while the clock is two hours ahead: {s} {b}")
+            step_clock(offset_file, 0)
+            s, b, _ = c.vote("forward", "f-after", "b")
+            t.check(s == 202, f"after the clock is set right, a token valid for an hour is taken: "
+                              f"{s} {b}")
         finally:
             t.check(srv.stop() == 0, "SIGTERM drains and exits 0 after the restart")
 
