@@ -19,5 +19,11 @@ TEST(FormatTimeTest, TimesBefore1970RoundDown) {
   EXPECT_EQ(FormatTime(-1001), "1969-12-31T23:59:58.999Z");
 }
 
+// Found by tests/fuzz/catalog_election in CI (seed regress_short_year): strftime's %Y wrote year
+// 999 as "999", not RFC 3339's four digits.
+TEST(FormatTimeTest, YearsBefore1000HaveFourDigits) {
+  EXPECT_EQ(FormatTime(-30'636'384'832'992), "0999-03-04T05:06:07.008Z");
+}
+
 }  // namespace
 }  // namespace urna::results
