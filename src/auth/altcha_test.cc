@@ -122,10 +122,13 @@ TEST(Altcha, AnotherElectionsChallengeIsRefused) {
 TEST(Altcha, DigitsMovedFromTheNumberIntoTheSaltAreRefused) {
   // salt + "12" + "34" hashes like (salt + "12") + "34": the trailing '&' of our salts makes
   // the moved digits visible, so a client cannot stretch the expiry this way.
+  // The number left behind must still be valid JSON: no leading zero ("05" is not a number).
   Solved s;
-  do s = MakeSolved();
-  while (s.number < 10);
-  std::string digits = std::to_string(s.number);
+  std::string digits;
+  do {
+    s = MakeSolved();
+    digits = std::to_string(s.number);
+  } while (s.number < 10 || digits[1] == '0');
   auto moved = Payload(s.challenge, digits.substr(1), s.challenge.salt + digits.substr(0, 1));
   ExpectInvalid(VerifyAltchaPayload(kKey, moved, "demo", kNow), "not for this election");
 }
