@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "net/body_pipe.h"
+#include "net/request_conversion.h"
 #include "net/server_internal.h"
 #include "net/sse_stream.h"
 #include "net/ws_stream.h"
@@ -120,23 +121,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       r.headers.emplace_back("Retry-After", "1");
       return Write(std::move(r));
     }
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    std::string_view target = req.target();
-    size_t q = target.find('?');
-    r.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
-    r.authorization = std::string(req[http::field::authorization]);
-    r.content_type = std::string(req[http::field::content_type]);
-    r.if_none_match = std::string(req[http::field::if_none_match]);
-    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
-      if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
-      r.x_forwarded_for += it->value();
-    }
-    r.peer = peer_;
-    r.body = std::move(req.body());
-    if (beast::websocket::is_upgrade(req)) {
-      r.websocket = true;
+    HttpRequest r = ToHttpRequest(req, peer_);
+    if (r.websocket) {
       upgrade_request_ = parser_->release();  // the handshake needs it
     }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);

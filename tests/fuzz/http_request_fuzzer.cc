@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "net/http_server.h"
+#include "net/request_conversion.h"
 #include "net/router.h"
 
 namespace {
@@ -37,26 +38,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using urna::net::HttpRequest;
-
-// What HttpSession::OnRead (src/net/http_session.cc) builds from a parsed request.
-HttpRequest ToRequest(http::request<http::string_body>& req) {
-  HttpRequest r;
-  r.method = std::string(req.method_string());
-  std::string_view target = req.target();
-  size_t q = target.find('?');
-  r.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
-  r.authorization = std::string(req[http::field::authorization]);
-  r.content_type = std::string(req[http::field::content_type]);
-  r.if_none_match = std::string(req[http::field::if_none_match]);
-  for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
-    if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
-    r.x_forwarded_for += it->value();
-  }
-  r.body = std::move(req.body());
-  r.websocket = beast::websocket::is_upgrade(req);
-  return r;
-}
 
 // One parsed request or the error that ended the connection.
 struct Outcome {
@@ -115,7 +96,7 @@ std::vector<Outcome> Parse(std::string_view stream, size_t piece) {
     }
     auto& msg = parser.get();
     o.keep_alive = msg.keep_alive();
-    HttpRequest r = ToRequest(msg);
+    HttpRequest r = urna::net::ToHttpRequest(msg, "");
     o.method = r.method;
     o.path = r.path;
     o.query = r.query;
