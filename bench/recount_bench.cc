@@ -15,12 +15,12 @@
 #include <string>
 #include <thread>
 
-#include "adapters/embedded/catalog.h"
 #include "adapters/embedded/db.h"
-#include "adapters/embedded/ledger.h"
 #include "adapters/embedded/local_read_model.h"
-#include "adapters/embedded/processor_state.h"
-#include "adapters/embedded/vote_log.h"
+#include "adapters/embedded/rocksdb_catalog.h"
+#include "adapters/embedded/rocksdb_ledger.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
+#include "adapters/embedded/rocksdb_vote_log.h"
 #include "audit/recount.h"
 #include "audit/seal.h"
 #include "core/uuid7.h"

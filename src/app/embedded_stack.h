@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
-#include "adapters/embedded/catalog.h"
 #include "adapters/embedded/db.h"
-#include "adapters/embedded/ledger.h"
 #include "adapters/embedded/local_read_model.h"
-#include "adapters/embedded/processor_state.h"
-#include "adapters/embedded/vote_log.h"
+#include "adapters/embedded/rocksdb_catalog.h"
+#include "adapters/embedded/rocksdb_ledger.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
+#include "adapters/embedded/rocksdb_vote_log.h"
 #include "processor/processor.h"
 
 namespace urna::app {

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "adapters/memory/memory_catalog.h"
-#include "adapters/memory/memory_log.h"
-#include "adapters/memory/memory_state.h"
+#include "adapters/memory/memory_processor_state.h"
+#include "adapters/memory/memory_vote_log.h"
 #include "audit/ledger_export.h"
 #include "audit/seal.h"
 #include "ingest/ingest_service.h"

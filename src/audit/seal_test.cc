@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "adapters/memory/memory_catalog.h"
-#include "adapters/memory/memory_log.h"
+#include "adapters/memory/memory_vote_log.h"
 #include "ingest/ingest_service.h"
 
 namespace urna {

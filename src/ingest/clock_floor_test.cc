@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_catalog.h"
-#include "adapters/memory/memory_log.h"
+#include "adapters/memory/memory_vote_log.h"
 #include "ports/clock.h"
 
 namespace urna {

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_catalog.h"
-#include "adapters/memory/memory_log.h"
-#include "adapters/memory/memory_state.h"
+#include "adapters/memory/memory_processor_state.h"
+#include "adapters/memory/memory_vote_log.h"
 
 namespace urna {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "adapters/embedded/data_dir.h"
-#include "adapters/embedded/rocks_log.h"
+#include "adapters/embedded/rocksdb_info_log.h"
 
 namespace urna::embedded {
 namespace {

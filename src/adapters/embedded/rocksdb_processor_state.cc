@@ -1,4 +1,4 @@
-#include "adapters/embedded/processor_state.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

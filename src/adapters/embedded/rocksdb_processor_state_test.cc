@@ -1,8 +1,8 @@
-#include "adapters/embedded/processor_state.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
 
 #include <gtest/gtest.h>
 
-#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/rocksdb_ledger.h"
 #include "adapters/embedded/test_dir.h"
 
 namespace urna::embedded {

@@ -1,4 +1,4 @@
-#include "adapters/embedded/catalog.h"
+#include "adapters/embedded/rocksdb_catalog.h"
 
 #include <gtest/gtest.h>
 

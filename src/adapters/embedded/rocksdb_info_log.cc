@@ -1,4 +1,4 @@
-#include "adapters/embedded/rocks_log.h"
+#include "adapters/embedded/rocksdb_info_log.h"
 
 #include <fcntl.h>
 #include <rocksdb/env.h>

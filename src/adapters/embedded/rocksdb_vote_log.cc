@@ -1,4 +1,4 @@
-#include "adapters/embedded/vote_log.h"
+#include "adapters/embedded/rocksdb_vote_log.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

@@ -1,11 +1,11 @@
-#include "adapters/embedded/vote_log.h"
+#include "adapters/embedded/rocksdb_vote_log.h"
 
 #include <gtest/gtest.h>
 
 #include <future>
 #include <thread>
 
-#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/rocksdb_ledger.h"
 #include "adapters/embedded/test_dir.h"
 #include "core/partition.h"
 

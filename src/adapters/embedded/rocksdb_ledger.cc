@@ -1,4 +1,4 @@
-#include "adapters/embedded/ledger.h"
+#include "adapters/embedded/rocksdb_ledger.h"
 
 #include <rocksdb/db.h>
 
