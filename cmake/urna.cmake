@@ -1,10 +1,20 @@
 # Helpers that keep one library per src/ folder and tests beside their sources.
 include_guard(GLOBAL)
 
-# urna_library(NAME SRCS a.cc b.cc DEPS other_lib ...)
-# Builds the static library urna_<NAME>. Includes are rooted at src/.
+include(${CMAKE_CURRENT_LIST_DIR}/layering.cmake)
+
+# urna_library(NAME [DIRS dir ...] SRCS a.cc b.cc DEPS other_lib ...)
+# Builds the static library urna_<NAME> (an INTERFACE library without SRCS, e.g. ports).
+# DIRS are the folders under src/ whose headers it exports (default: src/<NAME> if it exists);
+# the first is its module (cmake/layering.cmake). Includes are rooted at src/ ("core/vote.h"),
+# but each library sees only its own folders and those of its DEPS, through a staged tree of
+# symlinks: build/<preset>/include/<folder>/<folder> -> src/<folder>. Every DEPS entry that is
+# an urna library must be of a lower layer (cmake/layering.cmake).
 function(urna_library name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DIRS;SRCS;DEPS" ${ARGN})
+  if(NOT ARG_DIRS AND IS_DIRECTORY ${PROJECT_SOURCE_DIR}/src/${name})
+    set(ARG_DIRS ${name})
+  endif()
   if(ARG_SRCS)
     add_library(urna_${name} STATIC ${ARG_SRCS})
     set(scope PUBLIC)
@@ -12,7 +22,31 @@ function(urna_library name)
     add_library(urna_${name} INTERFACE)
     set(scope INTERFACE)
   endif()
-  target_include_directories(urna_${name} ${scope} ${PROJECT_SOURCE_DIR}/src ${PROJECT_BINARY_DIR}/gen)
+  foreach(dir IN LISTS ARG_DIRS)
+    string(REPLACE "/" "_" key ${dir})
+    set(root ${PROJECT_BINARY_DIR}/include/${key})
+    if(NOT IS_SYMLINK ${root}/${dir})
+      get_filename_component(parent ${root}/${dir} DIRECTORY)
+      file(MAKE_DIRECTORY ${parent})
+      file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${dir} ${root}/${dir} SYMBOLIC)
+    endif()
+    target_include_directories(urna_${name} ${scope} ${root})
+  endforeach()
+  if(ARG_DIRS)
+    list(GET ARG_DIRS 0 module)
+    set_target_properties(urna_${name} PROPERTIES URNA_MODULE ${module})
+    foreach(dep IN LISTS ARG_DEPS)
+      if(TARGET ${dep})
+        get_target_property(dep_module ${dep} URNA_MODULE)
+        if(dep_module)
+          urna_layering_allows(allowed ${module} ${dep_module})
+          if(NOT allowed STREQUAL TRUE)
+            message(FATAL_ERROR "urna_${name} declares ${dep}: ${allowed}")
+          endif()
+        endif()
+      endif()
+    endforeach()
+  endif()
   target_link_libraries(urna_${name} ${scope} ${ARG_DEPS})
 endfunction()
 

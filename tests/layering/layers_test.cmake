@@ -1,0 +1,27 @@
+# cmake -P script (CTest layering_declared_deps): the layer table of cmake/layering.cmake
+# refuses a dependency on an upper or peer module and allows one on a lower module.
+cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/layering.cmake)
+
+function(expect module dep want)
+  urna_layering_allows(got ${module} ${dep})
+  if(want STREQUAL "allowed" AND NOT got STREQUAL TRUE)
+    message(FATAL_ERROR "${module} -> ${dep} should be allowed: ${got}")
+  elseif(want STREQUAL "refused" AND got STREQUAL TRUE)
+    message(FATAL_ERROR "${module} -> ${dep} should be refused")
+  endif()
+  message(STATUS "${module} -> ${dep}: ${want}")
+endfunction()
+
+expect(core results refused)
+expect(core ports refused)
+expect(ports adapters/embedded refused)
+expect(processor ingest refused)
+expect(adapters/memory adapters/embedded refused)
+expect(results net refused)
+expect(net app refused)
+expect(results core allowed)
+expect(app core allowed)
+expect(adapters/embedded adapters/codec allowed)
+expect(app net allowed)
+expect(net net allowed)
