@@ -10,6 +10,7 @@ include_guard(GLOBAL)
 
 # Lowest first; modules of one layer are peers and may not depend on each other.
 set(URNA_LAYERS
+    "sync"
     "core"
     "ports"
     "adapters/codec"

@@ -20,7 +20,7 @@ void LedgerStreams::Stop() {
   std::vector<std::shared_ptr<Job>> jobs;
   cancelled_ = true;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     jobs.swap(jobs_);
     for (auto& j : jobs) {
@@ -38,7 +38,7 @@ void LedgerStreams::Reap() {
 
 void LedgerStreams::Start(Ledger& ledger, std::string audit_key, std::string election_id,
                           size_t buffer_rows, net::Responder respond) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Reap();
   if (stopping_ || jobs_.size() >= max_running_) {
     auto r = StatusResponse(
@@ -59,7 +59,7 @@ void LedgerStreams::Start(Ledger& ledger, std::string audit_key, std::string ele
           respond(StatusResponse(sum.status()));
         } else {
           {
-            std::lock_guard lock(mu_);
+            MutexLock lock(mu_);
             if (!stopping_) job->pipe = pipe;
           }
           if (!job->pipe) {
@@ -92,7 +92,7 @@ void LedgerStreams::Start(Ledger& ledger, std::string audit_key, std::string ele
             pipe->Cancel();  // the client sees the body cut short of its Content-Length
           }
         }
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         job->done = true;
       });
   jobs_.push_back(std::move(job));

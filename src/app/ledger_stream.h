@@ -12,13 +12,13 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "net/http_types.h"
 #include "ports/ledger.h"
+#include "sync/mutex.h"
 
 namespace urna::app {
 
@@ -39,13 +39,13 @@ class LedgerStreams {
     std::shared_ptr<net::BodyPipe> pipe;  // set once the head is answered
     bool done = false;                    // guarded by mu_
   };
-  void Reap();  // joins finished jobs; requires mu_
+  void Reap() REQUIRES(mu_);  // joins finished jobs
 
   const size_t max_running_;
-  std::mutex mu_;
-  std::vector<std::shared_ptr<Job>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::atomic<bool> cancelled_{false};      // read by the export threads' scans
+  Mutex mu_;
+  std::vector<std::shared_ptr<Job>> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::atomic<bool> cancelled_{false};  // read by the export threads' scans
 };
 
 }  // namespace urna::app

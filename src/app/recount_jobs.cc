@@ -9,7 +9,7 @@ RecountJobs::~RecountJobs() { CancelAll(); }
 void RecountJobs::CancelAll() {
   std::map<std::string, std::shared_ptr<Job>> jobs;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     jobs = jobs_;
   }
@@ -36,7 +36,7 @@ RecountJobs::View RecountJobs::ViewOf(const Job& job) {
 }
 
 RecountJobs::View RecountJobs::Start(const std::string& election) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopping_) {
     View v;
     v.error = Status(Code::kUnavailable, "server is shutting down");
@@ -59,7 +59,7 @@ RecountJobs::View RecountJobs::Start(const std::string& election) {
     } else {
       spdlog::error("recount of {} failed: {}", election, r.status().message());
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     job->result = std::move(r);
     job->running = false;
   });
@@ -67,7 +67,7 @@ RecountJobs::View RecountJobs::Start(const std::string& election) {
 }
 
 std::optional<RecountJobs::View> RecountJobs::Get(const std::string& election) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = jobs_.find(election);
   if (it == jobs_.end()) return std::nullopt;
   return ViewOf(*it->second);

@@ -5,12 +5,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "audit/recount.h"
+#include "sync/mutex.h"
 
 namespace urna::app {
 
@@ -41,12 +41,12 @@ class RecountJobs {
     bool running = true;  // guarded by mu_
     std::optional<Result<RecountReport>> result;
   };
-  View ViewOf(const Job& job);
+  View ViewOf(const Job& job) REQUIRES(mu_);
 
   RecountDeps deps_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Job>> jobs_;
-  bool stopping_ = false;  // set by CancelAll: no new jobs
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<Job>> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;  // set by CancelAll: no new jobs
 };
 
 }  // namespace urna::app

@@ -246,14 +246,14 @@ Result<AltchaChallenge> AltchaGuard::Create(std::string_view scope, uint64_t max
 
 Status AltchaGuard::Consume(std::string_view payload, std::string_view scope, int64_t now_s) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     now_s = now_floor_s_ = std::max(now_floor_s_, now_s);
   }
   auto s = VerifyAltchaPayload(key_, payload, scope, now_s);
   if (!s.ok()) return s.status();
   Key k;
   std::memcpy(k.data(), s->challenge.data(), k.size());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PurgeLocked(now_floor_s_);
   if (used_.contains(k)) {
     return Invalid("altcha challenge was already used: fetch a new one for each vote");
@@ -276,7 +276,7 @@ void AltchaGuard::PurgeLocked(int64_t now_s) {
 }
 
 size_t AltchaGuard::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return used_.size();
 }
 

@@ -13,7 +13,6 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "sync/mutex.h"
 
 namespace urna {
 
@@ -86,14 +86,14 @@ class AltchaGuard {
     size_t operator()(const Key& k) const;
   };
   using Expiry = std::pair<int64_t, Key>;
-  void PurgeLocked(int64_t now_s);
+  void PurgeLocked(int64_t now_s) REQUIRES(mu_);
 
   std::string key_;  // set in the constructor, then only read
   const Options options_;
-  mutable std::mutex mu_;
-  int64_t now_floor_s_ = 0;                // GUARDED_BY(mu_): the latest time seen
-  std::unordered_set<Key, KeyHash> used_;  // GUARDED_BY(mu_)
-  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  int64_t now_floor_s_ GUARDED_BY(mu_) = 0;  // the latest time seen
+  std::unordered_set<Key, KeyHash> used_ GUARDED_BY(mu_);
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_ GUARDED_BY(mu_);
 };
 
 }  // namespace urna

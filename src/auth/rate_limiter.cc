@@ -89,7 +89,7 @@ int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns) {
   Slot* base = slots_ + shard * per_shard_;
   const int64_t tolerance = (limit_.burst - 1) * limit_.interval_ns;
 
-  std::lock_guard lock(locks_[shard].mu);
+  MutexLock lock(locks_[shard].mu);
   Slot* found = nullptr;
   Slot* spare = nullptr;  // an empty or expired slot, else the live one nearest to expiry
   for (size_t i = 0; i < window; ++i) {

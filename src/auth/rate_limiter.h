@@ -14,11 +14,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
+#include "sync/mutex.h"
 
 namespace urna {
 
@@ -56,8 +56,9 @@ class RateLimiter {
     uint64_t key;  // 0 = empty
     int64_t tat;   // theoretical arrival time: the budget is full again at this time
   };
+  // The slots of shard i are guarded by locks_[i].mu (an index the analysis cannot follow).
   struct alignas(64) Shard {
-    std::mutex mu;
+    Mutex mu;
   };
   static constexpr size_t kWindow = 8;  // slots probed per key
 

@@ -7,8 +7,8 @@ namespace urna::net {
 bool BodyPipe::Write(std::string_view data) {
   std::function<void()> wake;
   {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return cancelled_ || buffer_.size() < max_buffered_; });
+    MutexLock lock(mu_);
+    while (!cancelled_ && buffer_.size() >= max_buffered_) space_.Wait(mu_);
     if (cancelled_) return false;
     buffer_.append(data);
     wake = std::exchange(wake_, nullptr);
@@ -20,7 +20,7 @@ bool BodyPipe::Write(std::string_view data) {
 void BodyPipe::Finish() {
   std::function<void()> wake;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     finished_ = true;
     wake = std::exchange(wake_, nullptr);
   }
@@ -30,21 +30,21 @@ void BodyPipe::Finish() {
 void BodyPipe::Cancel() {
   std::function<void()> wake;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     cancelled_ = true;
     wake = std::exchange(wake_, nullptr);
   }
-  space_.notify_all();
+  space_.NotifyAll();
   if (wake) wake();
 }
 
 BodyPipe::State BodyPipe::Take(std::string& out, const std::function<void()>& wake) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (cancelled_) return State::kCancelled;
   if (!buffer_.empty()) {
     out.clear();
     std::swap(out, buffer_);
-    space_.notify_all();
+    space_.NotifyAll();
     return State::kData;
   }
   if (finished_) return State::kDone;

@@ -6,12 +6,12 @@
 // Shared by the producer and the connection (shared_ptr); thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
+
+#include "sync/mutex.h"
 
 namespace urna::net {
 
@@ -37,12 +37,12 @@ class BodyPipe {
 
  private:
   const size_t max_buffered_;
-  std::mutex mu_;
-  std::condition_variable space_;
-  std::string buffer_;          // guarded by mu_
-  std::function<void()> wake_;  // guarded by mu_; set while the connection waits
-  bool finished_ = false;       // guarded by mu_
-  bool cancelled_ = false;      // guarded by mu_
+  Mutex mu_;
+  CondVar space_;
+  std::string buffer_ GUARDED_BY(mu_);
+  std::function<void()> wake_ GUARDED_BY(mu_);  // set while the connection waits
+  bool finished_ GUARDED_BY(mu_) = false;
+  bool cancelled_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace urna::net

@@ -116,7 +116,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     asio::post(shard->ctx, [s = shard.get(), done] {
       std::vector<std::shared_ptr<SessionBase>> live;
       {
-        std::lock_guard lock(s->mu);
+        MutexLock lock(s->mu);
         for (auto& w : s->sessions) {
           if (auto p = w.lock()) live.push_back(std::move(p));
         }

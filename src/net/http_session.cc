@@ -40,13 +40,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   ~Session() override {
     if (pipe_) pipe_->Cancel();
     if (counted_) server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-    std::lock_guard lock(shard_.mu);
+    MutexLock lock(shard_.mu);
     if (registered_) shard_.sessions.erase(self_in_shard_);
   }
 
   void Start() {
     {
-      std::lock_guard lock(shard_.mu);
+      MutexLock lock(shard_.mu);
       self_in_shard_ = shard_.sessions.insert(shard_.sessions.end(), weak_from_this());
       registered_ = true;
     }
@@ -309,8 +309,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   HttpServer::Impl& server_;
   Shard& shard_;
   ConnectionSlot slot_;
-  std::list<std::weak_ptr<SessionBase>>::iterator self_in_shard_;
-  bool registered_ = false;
+  std::list<std::weak_ptr<SessionBase>>::iterator self_in_shard_ GUARDED_BY(shard_.mu);
+  bool registered_ GUARDED_BY(shard_.mu) = false;
   State state_ = kReading;
   SteadyClock::time_point read_since_;
   beast::flat_buffer buffer_;
@@ -334,7 +334,7 @@ void HttpServer::Impl::StartSession(Shard& shard, Socket socket, ConnectionSlot 
 void HttpServer::Impl::SweepNow(Shard& shard) {
   std::vector<std::shared_ptr<SessionBase>> live;
   {
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     live.reserve(shard.sessions.size());
     for (auto& w : shard.sessions) {
       if (auto s = w.lock()) live.push_back(std::move(s));

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
 #include "net/stream_types.h"
+#include "sync/mutex.h"
 
 namespace urna::net {
 
@@ -40,8 +40,8 @@ class SessionBase {
 struct Shard {
   Shard() : ctx(1), guard(boost::asio::make_work_guard(ctx)), sweep_timer(ctx) {}
   // Declared before ctx: sessions still pending when ctx is destroyed unregister themselves.
-  std::mutex mu;
-  std::list<std::weak_ptr<SessionBase>> sessions;  // guarded by mu
+  Mutex mu;
+  std::list<std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);
   boost::asio::io_context ctx;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard;
   boost::asio::steady_timer sweep_timer;

@@ -21,12 +21,12 @@ void ResultsHub::Start() {
 
 void ResultsHub::Stop() {
   {
-    std::lock_guard lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   watched_.clear();
 }
 
@@ -40,7 +40,7 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   std::string etag =
       "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) + "\"";
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = frames_.find(election_id);
     if (it != frames_.end() && it->second->etag == etag) return it->second;
   }
@@ -52,7 +52,7 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
                                                    "\nevent: results\ndata: " + body + "\n\n");
   frame->json = std::make_shared<const std::string>(std::move(body));
   std::shared_ptr<const ResultFrame> out = std::move(frame);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   frames_[std::string(election_id)] = out;
   return out;
 }
@@ -61,7 +61,7 @@ Status ResultsHub::Subscribe(std::string_view election_id, std::shared_ptr<Subsc
   auto frame = Current(election_id);
   if (!frame.ok()) return frame.status();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto& w = watched_[std::string(election_id)];
     w.subs.push_back(sub);
     if (!w.pushed) w.pushed = *frame;  // the next tick need not send it again
@@ -71,7 +71,7 @@ Status ResultsHub::Subscribe(std::string_view election_id, std::shared_ptr<Subsc
 }
 
 size_t ResultsHub::subscribers() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   size_t n = 0;
   for (const auto& [id, w] : watched_) n += w.subs.size();
   return n;
@@ -79,20 +79,24 @@ size_t ResultsHub::subscribers() const {
 
 void ResultsHub::Run() {
   auto next_heartbeat = std::chrono::steady_clock::now() + opts_.heartbeat;
-  std::unique_lock lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, opts_.tick, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(stop_mu_);
+  for (;;) {
+    auto deadline = std::chrono::steady_clock::now() + opts_.tick;
+    while (!stopping_ && stop_cv_.WaitUntil(stop_mu_, deadline)) {
+    }
+    if (stopping_) break;
+    lock.Unlock();
     bool heartbeat = std::chrono::steady_clock::now() >= next_heartbeat;
     if (heartbeat) next_heartbeat += opts_.heartbeat;
     Tick(heartbeat);
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void ResultsHub::Tick(bool heartbeat) {
   std::vector<std::string> ids;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = watched_.begin(); it != watched_.end();) {
       auto& subs = it->second.subs;
       std::erase_if(subs, [](const std::shared_ptr<Subscriber>& s) { return s->closed(); });
@@ -113,7 +117,7 @@ void ResultsHub::Tick(bool heartbeat) {
     std::vector<std::shared_ptr<Subscriber>> subs;
     bool changed = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = watched_.find(id);
       if (it == watched_.end()) continue;
       changed = it->second.pushed != *frame;

@@ -6,10 +6,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +16,7 @@
 #include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/read_model.h"
+#include "sync/mutex.h"
 
 namespace urna::results {
 
@@ -70,13 +69,13 @@ class ResultsHub {
   ReadModel& read_model_;
   const HubOptions opts_;
 
-  mutable std::mutex mu_;  // guards frames_ and watched_
-  std::map<std::string, std::shared_ptr<const ResultFrame>, std::less<>> frames_;
-  std::map<std::string, Watched, std::less<>> watched_;
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<const ResultFrame>, std::less<>> frames_ GUARDED_BY(mu_);
+  std::map<std::string, Watched, std::less<>> watched_ GUARDED_BY(mu_);
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  Mutex stop_mu_;
+  CondVar stop_cv_;
+  bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::thread thread_;
 };
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "adapters/embedded/data_dir.h"
@@ -49,22 +50,24 @@ Result<std::unique_ptr<EmbeddedDb>> EmbeddedDb::Open(const std::string& dir, uin
     return Status(s.code(), "cannot open data dir " + dir + ": " + s.message());
   }
   std::unique_ptr<EmbeddedDb> e(new EmbeddedDb(dir, options));
-  if (auto s = e->OpenRocks(); !s.ok()) return s;
-
-  std::string v;
-  auto s = e->db_->Get(rocksdb::ReadOptions(), "partitions", &v);
-  if (s.ok() && v.size() == 4) {
-    e->partitions_ = GetU32(v);
-  } else if (s.IsNotFound()) {
-    std::string p;
-    PutU32(p, partitions);
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    s = e->db_->Put(w, "partitions", p);
-    if (!s.ok()) return Status(Code::kUnavailable, "cannot initialise data dir: " + s.ToString());
-    e->partitions_ = partitions;
-  } else {
-    return Status(Code::kInternal, "data dir has a bad partition count: " + s.ToString());
+  {
+    WriterLock lock(e->mu_);  // no other thread yet: taken for the analysis, never waits
+    if (auto s = e->OpenRocks(); !s.ok()) return s;
+    std::string v;
+    auto s = e->db_->Get(rocksdb::ReadOptions(), "partitions", &v);
+    if (s.ok() && v.size() == 4) {
+      e->partitions_ = GetU32(v);
+    } else if (s.IsNotFound()) {
+      std::string p;
+      PutU32(p, partitions);
+      rocksdb::WriteOptions w;
+      w.sync = true;
+      s = e->db_->Put(w, "partitions", p);
+      if (!s.ok()) return Status(Code::kUnavailable, "cannot initialise data dir: " + s.ToString());
+      e->partitions_ = partitions;
+    } else {
+      return Status(Code::kInternal, "data dir has a bad partition count: " + s.ToString());
+    }
   }
   // Routine after `urna recount`/`audit` (they run without urna serve's umask) or an upgrade;
   // the directory itself is 0700 already, so this is housekeeping: debug level.
@@ -124,7 +127,7 @@ EmbeddedDb::~EmbeddedDb() {
   stop_ = true;
   health_.Wake();
   if (supervisor_.joinable()) supervisor_.join();
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   CloseRocks();
 }
 
@@ -135,14 +138,35 @@ EmbeddedDb::Lease EmbeddedDb::Use() const {
                                                health_.view().problem + "); retry");
     return l;
   }
-  l.lock_ = std::shared_lock(mu_);
+  mu_.LockShared();
   if (db_ == nullptr) {
     l.status_ = Status(Code::kUnavailable, "storage is failing (" + closed_reason_ + "); retry");
-    l.lock_.unlock();
+    mu_.UnlockShared();
     return l;
   }
+  l.held_ = &mu_;
   l.generation_ = generation_.load(std::memory_order_relaxed);
   return l;
+}
+
+void EmbeddedDb::Lease::Release() {
+  if (held_ != nullptr) held_->UnlockShared();
+  held_ = nullptr;
+}
+
+EmbeddedDb::Lease::Lease(Lease&& other) noexcept
+    : held_(std::exchange(other.held_, nullptr)),
+      status_(std::move(other.status_)),
+      generation_(other.generation_) {}
+
+EmbeddedDb::Lease& EmbeddedDb::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    held_ = std::exchange(other.held_, nullptr);
+    status_ = std::move(other.status_);
+    generation_ = other.generation_;
+  }
+  return *this;
 }
 
 void EmbeddedDb::ReportWriteError(const std::string& what) {
@@ -215,7 +239,7 @@ Status EmbeddedDb::Probe() {
 
 Status EmbeddedDb::TryRecover(bool fatal) {
   if (!fatal) {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (db_ != nullptr) {
       auto resumed = db_->Resume();
       Status s = resumed.ok() ? Probe() : Status(Code::kUnavailable, resumed.ToString());
@@ -224,8 +248,7 @@ Status EmbeddedDb::TryRecover(bool fatal) {
     }
   }
   reopening_.store(true, std::memory_order_release);
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (!lock.try_lock_for(std::chrono::seconds(10))) {
+  if (!mu_.TryLockFor(std::chrono::seconds(10))) {
     reopening_.store(false, std::memory_order_release);
     return Status(Code::kUnavailable, "storage failing; waiting for long reads to end to reopen");
   }
@@ -240,6 +263,7 @@ Status EmbeddedDb::TryRecover(bool fatal) {
     closed_reason_ = s.message();
   }
   reopening_.store(false, std::memory_order_release);
+  mu_.Unlock();
   return s;
 }
 

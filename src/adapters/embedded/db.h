@@ -26,14 +26,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "adapters/embedded/storage_health.h"
 #include "core/status.h"
+#include "sync/mutex.h"
 
 namespace rocksdb {
 class DB;
@@ -63,9 +62,15 @@ class EmbeddedDb {
                                                   DbOptions options = {});
   ~EmbeddedDb();
 
-  // Holds the database open while alive (a reopen waits for it). Movable, one thread.
+  // Holds the database open while alive (a reopen waits for it): a shared hold of the
+  // database's mutex, carried out of Use(). Movable, one thread.
   class Lease {
    public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease() { Release(); }
+
     bool ok() const { return status_.ok(); }
     const Status& status() const { return status_; }
     // Bumped by every reopen: a holder of state derived from the database compares it.
@@ -73,20 +78,23 @@ class EmbeddedDb {
 
    private:
     friend class EmbeddedDb;
-    std::shared_lock<std::shared_timed_mutex> lock_;
+    void Release() NO_THREAD_SAFETY_ANALYSIS;
+    SharedMutex* held_ = nullptr;  // held shared while set
     Status status_;
     uint64_t generation_ = 0;
   };
-  Lease Use() const;
+  // Takes mu_ shared and hands it to the Lease: the analysis follows a lock within one scope
+  // only, so Use() and Lease::Release() are unchecked.
+  Lease Use() const NO_THREAD_SAFETY_ANALYSIS;
 
-  // Valid only while a Lease is held.
-  rocksdb::DB* db() const { return db_; }
-  rocksdb::ColumnFamilyHandle* log() const { return cf_[1]; }
-  rocksdb::ColumnFamilyHandle* receipts() const { return cf_[2]; }
-  rocksdb::ColumnFamilyHandle* ledger() const { return cf_[3]; }
-  rocksdb::ColumnFamilyHandle* tallies() const { return cf_[4]; }
-  rocksdb::ColumnFamilyHandle* offsets() const { return cf_[5]; }
-  rocksdb::ColumnFamilyHandle* catalog() const { return cf_[6]; }
+  // Valid only while a Lease is held (a shared hold of mu_ the analysis cannot see: unchecked).
+  rocksdb::DB* db() const NO_THREAD_SAFETY_ANALYSIS { return db_; }
+  rocksdb::ColumnFamilyHandle* log() const NO_THREAD_SAFETY_ANALYSIS { return cf_[1]; }
+  rocksdb::ColumnFamilyHandle* receipts() const NO_THREAD_SAFETY_ANALYSIS { return cf_[2]; }
+  rocksdb::ColumnFamilyHandle* ledger() const NO_THREAD_SAFETY_ANALYSIS { return cf_[3]; }
+  rocksdb::ColumnFamilyHandle* tallies() const NO_THREAD_SAFETY_ANALYSIS { return cf_[4]; }
+  rocksdb::ColumnFamilyHandle* offsets() const NO_THREAD_SAFETY_ANALYSIS { return cf_[5]; }
+  rocksdb::ColumnFamilyHandle* catalog() const NO_THREAD_SAFETY_ANALYSIS { return cf_[6]; }
   uint32_t partitions() const { return partitions_; }
 
   const StorageHealth& health() const { return health_; }
@@ -96,27 +104,27 @@ class EmbeddedDb {
 
  private:
   EmbeddedDb(std::string dir, DbOptions options) : dir_(std::move(dir)), options_(options) {}
-  // Opens RocksDB into db_/cf_ (caller holds mu_ exclusively or is Open()).
-  Status OpenRocks();
-  void CloseRocks();
+  // Opens RocksDB into db_/cf_.
+  Status OpenRocks() REQUIRES(mu_);
+  void CloseRocks() REQUIRES(mu_);
   void Supervise();
   // One recovery attempt (the disk has enough free space); Ok when the database takes writes
   // again. `fatal`: skip Resume(), reopen.
   Status TryRecover(bool fatal);
-  // A small synced write (caller holds mu_, db_ open).
-  Status Probe();
+  // A small synced write (db_ open).
+  Status Probe() REQUIRES_SHARED(mu_);
 
   const std::string dir_;
   const DbOptions options_;
   StorageHealth health_;
   std::shared_ptr<rocksdb::EventListener> listener_;  // feeds health_; reused by every open
-  mutable std::shared_timed_mutex mu_;                // shared: a Lease; exclusive: open/close
+  mutable SharedMutex mu_;                            // shared: a Lease; exclusive: open/close
   std::atomic<bool> reopening_{false};                // new leases fail fast while a reopen waits
-  rocksdb::DB* db_ = nullptr;                         // null while a reopen could not open it
-  rocksdb::ColumnFamilyHandle* cf_[7] = {};
-  uint32_t partitions_ = 0;
+  rocksdb::DB* db_ GUARDED_BY(mu_) = nullptr;         // null while a reopen could not open it
+  rocksdb::ColumnFamilyHandle* cf_[7] GUARDED_BY(mu_) = {};
+  uint32_t partitions_ = 0;  // set by Open(), before any other thread
   std::atomic<uint64_t> generation_{0};
-  std::string closed_reason_;  // why db_ is null; guarded by mu_
+  std::string closed_reason_ GUARDED_BY(mu_);  // why db_ is null
   std::atomic<bool> stop_{false};
   std::thread supervisor_;
 };

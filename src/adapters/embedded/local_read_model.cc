@@ -4,7 +4,7 @@ namespace urna::embedded {
 
 Status LocalReadModel::Apply(const PartitionTally& update) {
   int64_t now = clock_.NowMs();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [election, counts] : update.elections) {
     Entry& e = elections_[election];
     PartitionCounts& pc = e.partitions[update.partition];
@@ -23,7 +23,7 @@ Status LocalReadModel::Apply(const PartitionTally& update) {
 }
 
 Result<ElectionTally> LocalReadModel::Get(std::string_view election_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = elections_.find(election_id);
   if (it == elections_.end()) return ElectionTally{};
   return it->second.merged;

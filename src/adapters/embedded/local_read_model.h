@@ -6,11 +6,11 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "ports/clock.h"
 #include "ports/read_model.h"
+#include "sync/mutex.h"
 
 namespace urna::embedded {
 
@@ -32,8 +32,8 @@ class LocalReadModel final : public ReadModel {
   };
 
   const Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> elections_;
+  Mutex mu_;
+  std::map<std::string, Entry, std::less<>> elections_ GUARDED_BY(mu_);
 };
 
 }  // namespace urna::embedded

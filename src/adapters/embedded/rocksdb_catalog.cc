@@ -3,7 +3,6 @@
 #include <rocksdb/db.h>
 
 #include <memory>
-#include <mutex>
 
 #include "adapters/codec/proto_codec.h"
 
@@ -17,7 +16,8 @@ Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::Open(EmbeddedDb& db) {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto e = codec::DecodeElection(it->value().ToStringView());
     if (!e.ok()) return e.status();
-    std::string id = e->id;  // the right side of = is evaluated first and moves from *e
+    std::string id = e->id;   // the right side of = is evaluated first and moves from *e
+    WriterLock lock(c->mu_);  // no other thread yet: taken for the analysis, never waits
     c->cache_[id] = std::make_shared<const Election>(std::move(*e));
   }
   if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
@@ -37,15 +37,15 @@ Status EmbeddedCatalog::Store(const Election& e) {
                     "catalog write failed, storage is failing: " + s.ToString());
     }
   }
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   cache_[e.id] = std::make_shared<const Election>(e);
   return Status::Ok();
 }
 
 Status EmbeddedCatalog::Create(const Election& election) {
-  std::lock_guard w(write_mu_);
+  MutexLock w(write_mu_);
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (cache_.contains(election.id)) {
       return Status(Code::kConflict, "election " + election.id + " already exists");
     }
@@ -54,9 +54,9 @@ Status EmbeddedCatalog::Create(const Election& election) {
 }
 
 Status EmbeddedCatalog::Update(const Election& election) {
-  std::lock_guard w(write_mu_);
+  MutexLock w(write_mu_);
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (!cache_.contains(election.id)) {
       return Status(Code::kNotFound, "no election " + election.id);
     }
@@ -65,14 +65,14 @@ Status EmbeddedCatalog::Update(const Election& election) {
 }
 
 Result<std::shared_ptr<const Election>> EmbeddedCatalog::Get(std::string_view id) {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = cache_.find(id);
   if (it == cache_.end()) return Status(Code::kNotFound, "no election " + std::string(id));
   return it->second;
 }
 
 std::vector<std::shared_ptr<const Election>> EmbeddedCatalog::List() {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::vector<std::shared_ptr<const Election>> out;
   out.reserve(cache_.size());
   for (const auto& [id, e] : cache_) out.push_back(e);

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 
 #include "adapters/embedded/db.h"
 #include "ports/catalog.h"
+#include "sync/mutex.h"
 
 namespace urna::embedded {
 
@@ -25,12 +24,12 @@ class EmbeddedCatalog final : public Catalog {
 
  private:
   explicit EmbeddedCatalog(EmbeddedDb& db) : db_(db) {}
-  Status Store(const Election& e);
+  Status Store(const Election& e) REQUIRES(write_mu_);
 
   EmbeddedDb& db_;
-  std::mutex write_mu_;   // serializes Create/Update so check-then-write is atomic
-  std::shared_mutex mu_;  // guards cache_
-  std::map<std::string, std::shared_ptr<const Election>, std::less<>> cache_;
+  Mutex write_mu_;  // serializes Create/Update so check-then-write is atomic
+  SharedMutex mu_;
+  std::map<std::string, std::shared_ptr<const Election>, std::less<>> cache_ GUARDED_BY(mu_);
 };
 
 }  // namespace urna::embedded

@@ -24,10 +24,10 @@ EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch)
 EmbeddedVoteLog::~EmbeddedVoteLog() {
   Drain();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -42,14 +42,14 @@ void EmbeddedVoteLog::FindEnds(uint64_t generation) {
     }
   }
   {
-    std::lock_guard lock(end_mu_);
+    MutexLock lock(end_mu_);
     // A reopen may bring back a batch whose write reported failure (it reached the WAL before
     // the error): it is durable now, so it is read and processed like any other.
     for (uint32_t p = 0; p < db_.partitions(); ++p) {
       durable_end_[p] = std::max(durable_end_[p], next_[p]);
     }
   }
-  end_cv_.notify_all();
+  end_cv_.NotifyAll();
   generation_ = generation;
 }
 
@@ -64,10 +64,10 @@ void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
 
 void EmbeddedVoteLog::Enqueue(Pending p) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       queue_.push_back(std::move(p));
-      if (queue_.size() == 1) work_cv_.notify_one();
+      if (queue_.size() == 1) work_cv_.NotifyOne();
       return;
     }
   }
@@ -75,22 +75,22 @@ void EmbeddedVoteLog::Enqueue(Pending p) {
 }
 
 void EmbeddedVoteLog::Drain() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   stopping_ = true;
-  work_cv_.notify_all();
-  idle_cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  work_cv_.NotifyAll();
+  while (!queue_.empty() || busy_) idle_cv_.Wait(mu_);
 }
 
 void EmbeddedVoteLog::Run() {
   std::vector<Pending> batch;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       busy_ = false;
-      if (queue_.empty()) idle_cv_.notify_all();
-      work_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) idle_cv_.NotifyAll();
+      while (queue_.empty() && !stopping_) work_cv_.Wait(mu_);
       if (queue_.empty()) {
-        idle_cv_.notify_all();
+        idle_cv_.NotifyAll();
         return;
       }
       if (queue_.size() <= max_batch_) {
@@ -135,10 +135,10 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     batches_.fetch_add(1, std::memory_order_relaxed);
     votes_.fetch_add(batch.size(), std::memory_order_relaxed);
     {
-      std::lock_guard lock(end_mu_);
+      MutexLock lock(end_mu_);
       durable_end_ = next_;
     }
-    end_cv_.notify_all();
+    end_cv_.NotifyAll();
   } else {
     next_ = before;  // nothing of the batch is readable (a reopen may bring it back: FindEnds)
     db_.ReportWriteError("vote log write failed: " + s.ToString());
@@ -164,8 +164,10 @@ Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t
                                                     std::chrono::milliseconds wait) {
   uint64_t end;
   {
-    std::unique_lock lock(end_mu_);
-    end_cv_.wait_for(lock, wait, [&] { return durable_end_[partition] > from; });
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    MutexLock lock(end_mu_);
+    while (durable_end_[partition] <= from && end_cv_.WaitUntil(end_mu_, deadline)) {
+    }
     end = durable_end_[partition];
   }
   std::vector<LogEntry> out;
@@ -195,7 +197,7 @@ GroupCommitStats EmbeddedVoteLog::stats() const {
 }
 
 uint64_t EmbeddedVoteLog::end_offset(uint32_t partition) const {
-  std::lock_guard lock(end_mu_);
+  MutexLock lock(end_mu_);
   return durable_end_[partition];
 }
 

@@ -7,14 +7,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "adapters/embedded/db.h"
 #include "ports/vote_log.h"
+#include "sync/mutex.h"
 
 namespace urna::embedded {
 
@@ -62,20 +61,20 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   EmbeddedDb& db_;
   const size_t max_batch_;
 
-  std::mutex mu_;  // guards queue_, stopping_
-  std::condition_variable work_cv_;
-  std::condition_variable idle_cv_;
-  std::vector<Pending> queue_;
-  bool stopping_ = false;
-  bool busy_ = false;
+  Mutex mu_;
+  CondVar work_cv_;
+  CondVar idle_cv_;
+  std::vector<Pending> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool busy_ GUARDED_BY(mu_) = false;  // the appender is writing a batch taken from queue_
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
   std::chrono::steady_clock::time_point last_error_log_{};  // appender thread only
 
-  mutable std::mutex end_mu_;  // guards durable_end_
-  std::condition_variable end_cv_;
-  std::vector<uint64_t> durable_end_;
+  mutable Mutex end_mu_;
+  CondVar end_cv_;
+  std::vector<uint64_t> durable_end_ GUARDED_BY(end_mu_);
 
   std::atomic<uint64_t> batches_{0}, votes_{0}, failures_{0};
   std::thread thread_;

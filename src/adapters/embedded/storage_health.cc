@@ -54,22 +54,22 @@ class Listener final : public rocksdb::EventListener {
 
 void StorageHealth::Fail(const std::string& problem, bool fatal) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++failures_;
     if (healthy_.load(std::memory_order_relaxed) || fatal) problem_ = problem;
     fatal_ = fatal_ || fatal;
     healthy_.store(false, std::memory_order_release);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void StorageHealth::Explain(const std::string& problem) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!healthy_.load(std::memory_order_relaxed)) problem_ = problem;
 }
 
 bool StorageHealth::Recovered(uint64_t failures_before) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (healthy_.load(std::memory_order_relaxed)) return true;
   if (failures_ != failures_before) return false;
   ++recoveries_;
@@ -80,19 +80,20 @@ bool StorageHealth::Recovered(uint64_t failures_before) {
 }
 
 StorageHealth::View StorageHealth::view() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {healthy_.load(std::memory_order_relaxed), problem_, fatal_, failures_, recoveries_};
 }
 
 void StorageHealth::WaitForFailure(const std::atomic<bool>& stop, int timeout_ms) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-               [&] { return !healthy_.load(std::memory_order_relaxed) || stop.load(); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  MutexLock lock(mu_);
+  while (healthy_.load(std::memory_order_relaxed) && !stop.load() && cv_.WaitUntil(mu_, deadline)) {
+  }
 }
 
 void StorageHealth::Wake() {
-  { std::lock_guard lock(mu_); }
-  cv_.notify_all();
+  { MutexLock lock(mu_); }
+  cv_.NotifyAll();
 }
 
 std::shared_ptr<rocksdb::EventListener> StorageHealth::MakeListener() {

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "sync/mutex.h"
 
 namespace rocksdb {
 class EventListener;
@@ -45,13 +45,13 @@ class StorageHealth {
   std::shared_ptr<rocksdb::EventListener> MakeListener();
 
  private:
-  std::atomic<bool> healthy_{true};
-  mutable std::mutex mu_;  // guards problem_, fatal_, failures_, recoveries_
-  std::condition_variable cv_;
-  std::string problem_;
-  bool fatal_ = false;
-  uint64_t failures_ = 0;
-  uint64_t recoveries_ = 0;
+  std::atomic<bool> healthy_{true};  // written with mu_ held, read without
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::string problem_ GUARDED_BY(mu_);
+  bool fatal_ GUARDED_BY(mu_) = false;
+  uint64_t failures_ GUARDED_BY(mu_) = 0;
+  uint64_t recoveries_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace urna::embedded

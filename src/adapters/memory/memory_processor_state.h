@@ -4,10 +4,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 
 #include "ports/ledger.h"
 #include "ports/processor_state.h"
+#include "sync/mutex.h"
 
 namespace urna::memory {
 
@@ -16,18 +16,18 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
   bool fail_commits = false;
 
   Result<uint64_t> NextOffset(uint32_t partition) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return tallies_[partition].next_offset;
   }
   Result<PartitionState> Load(uint32_t partition) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PartitionState st{tallies_[partition], sealed_[partition]};
     st.tally.partition = partition;
     return st;
   }
   Result<std::vector<std::optional<std::string>>> FindCounted(
       const std::vector<VoterKey>& keys) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::optional<std::string>> out;
     for (const auto& k : keys) {
       auto it = ledger_.find({k.election_id, k.voter_id});
@@ -37,7 +37,7 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
   }
   Status Commit(const PartitionCommit& c) override {
     if (fail_commits) return Status(Code::kUnavailable, "state store down");
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& v : c.votes) {
       const auto& e = v.entry.vote;
       Receipt r{e.vote_id, e.election_id, e.voter_id, e.option_id, v.outcome, v.reason,
@@ -55,19 +55,19 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
 
   // Ledger
   Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = receipts_.find(std::string(vote_id));
     return it == receipts_.end() ? std::optional<Receipt>() : std::optional(it->second);
   }
   Result<std::optional<Receipt>> FindCounted(std::string_view election,
                                              std::string_view voter) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = ledger_.find({std::string(election), std::string(voter)});
     return it == ledger_.end() ? std::optional<Receipt>() : std::optional(it->second);
   }
   Status ScanCounted(std::string_view election,
                      const std::function<bool(const Receipt&)>& fn) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [key, r] : ledger_) {
       if (key.first == election && !fn(r)) break;
     }
@@ -77,18 +77,18 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
   // Overwrites a stored tally, as a corruption would.
   void SetTally(uint32_t partition, const std::string& election, const std::string& option,
                 uint64_t n) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     tallies_[partition].elections[election][option] = n;
   }
 
   std::map<std::string, Outcome> outcomes;  // vote_id -> fate, for assertions
 
  private:
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Receipt> ledger_;
-  std::map<std::string, Receipt> receipts_;
-  std::map<uint32_t, PartitionTally> tallies_;
-  std::map<uint32_t, std::map<std::string, int64_t, std::less<>>> sealed_;
+  Mutex mu_;
+  std::map<std::pair<std::string, std::string>, Receipt> ledger_ GUARDED_BY(mu_);
+  std::map<std::string, Receipt> receipts_ GUARDED_BY(mu_);
+  std::map<uint32_t, PartitionTally> tallies_ GUARDED_BY(mu_);
+  std::map<uint32_t, std::map<std::string, int64_t, std::less<>>> sealed_ GUARDED_BY(mu_);
 };
 
 }  // namespace urna::memory

@@ -2,25 +2,25 @@
 // Appends complete at once unless `fail_appends` is set. Thread-safe.
 #pragma once
 
-#include <mutex>
 #include <vector>
 
 #include "core/partition.h"
 #include "ports/vote_log.h"
+#include "sync/mutex.h"
 
 namespace urna::memory {
 
 class MemoryLog final : public VoteLog, public LogReader {
  public:
-  explicit MemoryLog(uint32_t partitions) : parts_(partitions) {}
+  explicit MemoryLog(uint32_t partitions) : partitions_(partitions), parts_(partitions) {}
 
   bool fail_appends = false;
 
-  uint32_t partitions() const override { return static_cast<uint32_t>(parts_.size()); }
+  uint32_t partitions() const override { return partitions_; }
   void Append(VoteEvent vote, AppendDone done) override {
     if (fail_appends) return done(Status(Code::kUnavailable, "log down"));
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       parts_[PartitionFor(vote.election_id, vote.voter_id, partitions())].push_back(
           {std::move(vote), std::nullopt});
     }
@@ -29,19 +29,19 @@ class MemoryLog final : public VoteLog, public LogReader {
   void AppendSeal(SealMarker seal, AppendDone done) override {
     if (fail_appends) return done(Status(Code::kUnavailable, "log down"));
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto& p : parts_) p.push_back({{}, seal});
     }
     done(Status::Ok());
   }
   void Drain() override {}
   Result<uint64_t> EndOffset(uint32_t partition) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return uint64_t{parts_[partition].size()};
   }
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                      std::chrono::milliseconds) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::vector<LogEntry> out;
     const auto& p = parts_[partition];
     for (uint64_t o = from; o < p.size() && out.size() < max; ++o) {
@@ -51,12 +51,13 @@ class MemoryLog final : public VoteLog, public LogReader {
   }
 
  private:
-  std::mutex mu_;
   struct Record {
     VoteEvent vote;
     std::optional<SealMarker> seal;
   };
-  std::vector<std::vector<Record>> parts_;
+  const uint32_t partitions_;
+  Mutex mu_;
+  std::vector<std::vector<Record>> parts_ GUARDED_BY(mu_);
 };
 
 }  // namespace urna::memory
