@@ -26,10 +26,10 @@ set(URNA_LAYERING_EXCEPTIONS
     # lifecycle gets one owner below app, and audit stops including ingest).
     "audit>ingest")
 
-# Sets `out` to the layer (0 = lowest) of `module`, a folder under src/; fails for a module the
+# Sets `out` to the layer (1 = lowest, as numbered in docs/architecture.md §6) of `module`, a folder under src/; fails for a module the
 # table does not list.
 function(urna_layer_of out module)
-  set(i 0)
+  set(i 1)
   foreach(layer IN LISTS URNA_LAYERS)
     separate_arguments(modules UNIX_COMMAND "${layer}")
     if(module IN_LIST modules)
@@ -56,18 +56,19 @@ function(urna_layering_allows out module dep)
   endif()
   urna_layer_of(from ${module})
   urna_layer_of(to ${dep})
+  set(rule "a module may depend only on lower layers (cmake/layering.cmake, "
+           "docs/architecture.md §6)")
+  string(CONCAT rule ${rule})
   if(to LESS from)
     set(${out} TRUE PARENT_SCOPE)
   elseif(to EQUAL from)
-    set(${out} "${module} and ${dep} are peers (layer ${from}); a module may depend only on "
-               "lower layers (cmake/layering.cmake, docs/architecture.md §6)" PARENT_SCOPE)
+    set(${out} "${module} and ${dep} are peers (layer ${from}): ${rule}" PARENT_SCOPE)
   else()
-    set(${out} "${dep} (layer ${to}) is above ${module} (layer ${from}); a module may depend "
-               "only on lower layers (cmake/layering.cmake, docs/architecture.md §6)" PARENT_SCOPE)
+    set(${out} "${dep} (layer ${to}) is above ${module} (layer ${from}): ${rule}" PARENT_SCOPE)
   endif()
 endfunction()
 
-# Fails for an exception no library needs any more (call after the last urna_library).
+# Fails for an exception no library needs any more (urna_check_layering calls it at the end).
 function(urna_check_layering_exceptions)
   get_property(used GLOBAL PROPERTY URNA_LAYERING_EXCEPTIONS_USED)
   foreach(exception IN LISTS URNA_LAYERING_EXCEPTIONS)

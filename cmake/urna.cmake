@@ -9,7 +9,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/layering.cmake)
 # the first is its module (cmake/layering.cmake). Includes are rooted at src/ ("core/vote.h"),
 # but each library sees only its own folders and those of its DEPS, through a staged tree of
 # symlinks: build/<preset>/include/<folder>/<folder> -> src/<folder>. Every DEPS entry that is
-# an urna library must be of a lower layer (cmake/layering.cmake).
+# an urna library must be of a lower layer (cmake/layering.cmake; checked by urna_check_layering).
 function(urna_library name)
   cmake_parse_arguments(ARG "" "" "DIRS;SRCS;DEPS" ${ARGN})
   if(NOT ARG_DIRS AND IS_DIRECTORY ${PROJECT_SOURCE_DIR}/src/${name})
@@ -35,20 +35,38 @@ function(urna_library name)
   if(ARG_DIRS)
     list(GET ARG_DIRS 0 module)
     set_target_properties(urna_${name} PROPERTIES URNA_MODULE ${module})
-    foreach(dep IN LISTS ARG_DEPS)
+    set_property(GLOBAL APPEND PROPERTY URNA_MODULE_LIBRARIES urna_${name})
+  endif()
+  target_link_libraries(urna_${name} ${scope} ${ARG_DEPS})
+endfunction()
+
+# Checks every library's links (DEPS, or target_link_libraries anywhere) against the layers,
+# once every library is defined: at the end of the top-level CMakeLists.txt.
+function(urna_check_layering)
+  get_property(libs GLOBAL PROPERTY URNA_MODULE_LIBRARIES)
+  foreach(lib IN LISTS libs)
+    get_target_property(module ${lib} URNA_MODULE)
+    get_target_property(type ${lib} TYPE)
+    if(type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(deps ${lib} INTERFACE_LINK_LIBRARIES)
+    else()
+      get_target_property(deps ${lib} LINK_LIBRARIES)
+    endif()
+    foreach(dep IN LISTS deps)
       if(TARGET ${dep})
         get_target_property(dep_module ${dep} URNA_MODULE)
         if(dep_module)
           urna_layering_allows(allowed ${module} ${dep_module})
           if(NOT allowed STREQUAL TRUE)
-            message(FATAL_ERROR "urna_${name} declares ${dep}: ${allowed}")
+            message(FATAL_ERROR "${lib} links ${dep}: ${allowed}")
           endif()
         endif()
       endif()
     endforeach()
-  endif()
-  target_link_libraries(urna_${name} ${scope} ${ARG_DEPS})
+  endforeach()
+  urna_check_layering_exceptions()
 endfunction()
+cmake_language(DEFER CALL urna_check_layering)
 
 # urna_test(NAME SRCS foo_test.cc DEPS lib ...)
 # A GoogleTest binary registered with CTest under the label "unit".
