@@ -42,7 +42,7 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
   EXPECT_TRUE(st.Load(0)->tally.elections.empty());
   EXPECT_TRUE(st.Load(0)->sealed.empty());
 
-  auto found = st.FindCounted({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
+  auto found = st.CountedVoteIds({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
   ASSERT_TRUE(found.ok());
   EXPECT_EQ((*found)[0], "v0");
   EXPECT_FALSE((*found)[1]);
@@ -51,7 +51,7 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
   EmbeddedLedger ledger(**db);
   EXPECT_EQ((*ledger.FindReceipt("v1"))->outcome, Outcome::kDuplicate);
   EXPECT_EQ((*ledger.FindReceipt("v2"))->reason, "unknown_option");
-  EXPECT_EQ((*ledger.FindCounted("e1", "alice"))->vote_id, "v0");
+  EXPECT_EQ((*ledger.FindCountedReceipt("e1", "alice"))->vote_id, "v0");
   int n = 0;
   ASSERT_TRUE(ledger
                   .ScanCounted("e1",
