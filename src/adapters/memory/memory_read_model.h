@@ -1,6 +1,6 @@
 // MemoryReadModel: an in-memory ReadModel fake for unit tests of the processor, the recount and
 // the results hub. Apply keeps each partition's absolute counts per election, fenced by offset
-// as the port asks, and Get merges them; `seq` grows with every applied change. Tests may set an
+// as the port asks, and Get sums them; `seq` counts the applied changes. Tests may set an
 // election's tally outright (Set) and make Apply fail (fail_applies), as a read-model outage
 // would. Thread-safe.
 #pragma once
@@ -23,49 +23,43 @@ class MemoryReadModel : public ReadModel {
     if (fail_applies) return Status(Code::kUnavailable, "read model down");
     std::lock_guard lock(mu_);
     for (const auto& [election, counts] : update.elections) {
-      Entry& e = elections_[election];
-      auto [it, added] = e.partitions.try_emplace(update.partition);
-      if (!added && it->second.next_offset >= update.next_offset) continue;  // older: fenced
-      it->second = {update.next_offset, counts};
-      e.merged.votes.clear();
-      for (const auto& [p, part] : e.partitions) {
-        for (const auto& [option, n] : part.counts) e.merged.votes[option] += n;
-      }
-      ++e.merged.seq;
+      auto& [next_offset, stored] = parts_[{election, update.partition}];
+      if (next_offset != 0 && next_offset >= update.next_offset) continue;  // older: fenced
+      next_offset = update.next_offset;
+      stored = counts;
+      ++seq_[election];
+      set_.erase(election);
     }
     return Status::Ok();
   }
 
   Result<ElectionTally> Get(std::string_view election_id) override {
     std::lock_guard lock(mu_);
-    auto it = elections_.find(election_id);
-    return it == elections_.end() ? ElectionTally{} : it->second.merged;
+    std::string id(election_id);
+    if (auto it = set_.find(id); it != set_.end()) return it->second;
+    ElectionTally t;
+    for (auto it = parts_.lower_bound({id, 0}); it != parts_.end() && it->first.first == id; ++it) {
+      for (const auto& [option, n] : it->second.second) t.votes[option] += n;
+    }
+    t.seq = seq_[id];
+    return t;
   }
 
   // Replaces what Get answers for the election until the next Apply that changes it.
   void Set(const std::string& election_id, ElectionTally tally) {
     std::lock_guard lock(mu_);
-    elections_[election_id].merged = std::move(tally);
+    set_[election_id] = std::move(tally);
   }
 
   // The merged counts of an election (empty when none), for assertions.
-  OptionCounts Votes(std::string_view election_id) {
-    std::lock_guard lock(mu_);
-    auto it = elections_.find(election_id);
-    return it == elections_.end() ? OptionCounts{} : it->second.merged.votes;
-  }
+  OptionCounts Votes(std::string_view election_id) { return Get(election_id)->votes; }
 
  private:
-  struct PartitionCounts {
-    uint64_t next_offset = 0;
-    OptionCounts counts;
-  };
-  struct Entry {
-    std::map<uint32_t, PartitionCounts> partitions;
-    ElectionTally merged;
-  };
   std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> elections_;
+  // (election, partition) -> the partition's last applied next_offset and absolute counts.
+  std::map<std::pair<std::string, uint32_t>, std::pair<uint64_t, OptionCounts>> parts_;
+  std::map<std::string, uint64_t> seq_;  // applied changes per election
+  std::map<std::string, ElectionTally> set_;
 };
 
 }  // namespace urna::memory
