@@ -67,7 +67,7 @@ struct RecountDeps {
   std::string audit_key;
 };
 
-// For CheckClosedFor (core/election.h): "close it before the recount".
+// For CheckClosedFor (core/election.h): "the recount needs it closed".
 inline constexpr std::string_view kRecountWhat = "the recount";
 
 class Recounter {
