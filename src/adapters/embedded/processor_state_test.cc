@@ -11,7 +11,8 @@ namespace {
 ProcessedVote Processed(std::string id, std::string voter, Outcome o, uint64_t offset) {
   return {{1, offset, {id, "e1", "a", voter, 5, "n"}, std::nullopt},
           o,
-          o == Outcome::kRejected ? "unknown_option" : ""};
+          o == Outcome::kRejected ? "unknown_option" : "",
+          o == Outcome::kDuplicate ? "v0" : ""};
 }
 
 TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
@@ -50,6 +51,8 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
 
   EmbeddedLedger ledger(**db);
   EXPECT_EQ((*ledger.FindReceipt("v1"))->outcome, Outcome::kDuplicate);
+  EXPECT_EQ((*ledger.FindReceipt("v1"))->counted_vote_id, "v0");  // survives the reopen
+  EXPECT_EQ((*ledger.FindReceipt("v1"))->reason, "");
   EXPECT_EQ((*ledger.FindReceipt("v2"))->reason, "unknown_option");
   EXPECT_EQ((*ledger.FindCountedReceipt("e1", "alice"))->vote_id, "v0");
   int n = 0;
