@@ -43,11 +43,6 @@ std::string TimeText(int64_t ms) {
   return v.is_string() ? std::string(v.as_string()) : "-";
 }
 
-uint64_t At(const OptionCounts& m, const std::string& o) {
-  auto it = m.find(o);
-  return it == m.end() ? 0 : it->second;
-}
-
 }  // namespace
 
 json::object ReportJson(const RecountReport& r) {
@@ -64,7 +59,7 @@ json::object ReportJson(const RecountReport& r) {
   json::array final_tally;
   for (const auto& o : r.election.options) {
     final_tally.push_back(
-        json::object{{"id", o.id}, {"label", o.label}, {"votes", At(r.ledger, o.id)}});
+        json::object{{"id", o.id}, {"label", o.label}, {"votes", CountOf(r.ledger, o.id)}});
   }
   return json::object{
       {"election", r.election.id},
@@ -113,12 +108,11 @@ json::object JobJson(const std::string& election, const RecountJobs::View& v) {
 std::string ReportHtml(const RecountReport& r) {
   std::string rows;
   for (const auto& o : r.election.options) {
-    rows +=
-        fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    Escape(o.label), At(r.ledger, o.id), At(r.live, o.id), At(r.replay, o.id),
-                    At(r.ledger, o.id) == At(r.live, o.id) && At(r.live, o.id) == At(r.replay, o.id)
-                        ? "ok"
-                        : "<b>DIFFERS</b>");
+    uint64_t ledger = CountOf(r.ledger, o.id), live = CountOf(r.live, o.id),
+             replay = CountOf(r.replay, o.id);
+    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                        Escape(o.label), ledger, live, replay,
+                        ledger == live && live == replay ? "ok" : "<b>DIFFERS</b>");
   }
   std::string rejected;
   for (const auto& [reason, n] : r.rejected) rejected += fmt::format("{}: {}; ", Escape(reason), n);

@@ -4,6 +4,7 @@
 #include "app/audit_render.h"
 #include "app/json_util.h"
 #include "audit/ledger_export.h"
+#include "audit/recount.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -15,10 +16,8 @@ void Api::AddAuditRoutes() {
         if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
         auto e = d_.catalog.Get(p[0]);
         if (!e.ok()) return respond(StatusResponse(e.status()));
-        if ((*e)->status == ElectionStatus::kDraft || (*e)->status == ElectionStatus::kOpen) {
-          return respond(StatusResponse({Code::kConflict, "election is " +
-                                                              std::string(ToString((*e)->status)) +
-                                                              "; close it before the recount"}));
+        if (auto s = CheckClosedFor(**e, kRecountWhat); !s.ok()) {
+          return respond(StatusResponse(s));
         }
         auto view = recounts_.Start(p[0]);
         auto r = JsonResponse(view.running ? 202 : 200, JobJson(p[0], view));
@@ -75,10 +74,8 @@ void Api::AddAuditRoutes() {
         if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
         auto e = d_.catalog.Get(p[0]);
         if (!e.ok()) return respond(StatusResponse(e.status()));
-        if ((*e)->status == ElectionStatus::kDraft || (*e)->status == ElectionStatus::kOpen) {
-          return respond(StatusResponse(
-              {Code::kConflict, "election is " + std::string(ToString((*e)->status)) +
-                                    "; the ledger can be exported once it is closed"}));
+        if (auto s = CheckClosedFor(**e, "the ledger export"); !s.ok()) {
+          return respond(StatusResponse(s));
         }
         ledger_streams_.Start(d_.ledger, d_.audit_key, p[0], d_.export_buffer_rows,
                               std::move(respond));

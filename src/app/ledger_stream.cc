@@ -69,18 +69,18 @@ void LedgerStreams::Start(Ledger& ledger, std::string audit_key, std::string ele
             r.headers.emplace_back("X-Ledger-Digest", "sha256=" + sum->digest_hex);
             r.headers.emplace_back("Content-Disposition",
                                    "attachment; filename=\"" + id + "-ledger.csv\"");
-            r.content_length = kLedgerCsvHeader.size() + sum->csv_bytes;
+            r.content_length = sum->csv_bytes;
             r.body_pipe = pipe;
             respond(std::move(r));
             answered = true;
           }
         }
         if (answered) {
-          std::string batch(kLedgerCsvHeader);
+          std::string batch;
           bool open = true;
-          auto st = exporter.Emit([&](std::string_view row) {
+          auto st = exporter.Emit([&](std::string_view text) {
             if (!open) return;  // the client is gone: the rest of the walk is skipped cheaply
-            batch += row;
+            batch += text;
             if (batch.size() >= kBatchBytes) {
               open = pipe->Write(batch);
               batch.clear();

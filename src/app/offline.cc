@@ -78,10 +78,7 @@ int Recount(const OfflineOptions& o, Result<RecountReport>& report,
               r.agree ? "live, ledger and log replay agree; the result is final"
                       : "COUNTS DISAGREE; the result is not final");
   for (const auto& opt : r.election.options) {
-    auto at = [&](const OptionCounts& m) {
-      auto it = m.find(opt.id);
-      return it == m.end() ? uint64_t{0} : it->second;
-    };
+    auto at = [&](const OptionCounts& m) { return CountOf(m, opt.id); };
     std::printf("  %-20s ledger %10llu  live %10llu  replay %10llu\n", opt.id.c_str(),
                 static_cast<unsigned long long>(at(r.ledger)),
                 static_cast<unsigned long long>(at(r.live)),
@@ -111,9 +108,8 @@ int RunAuditCommand(const OfflineOptions& o) {
   std::string csv_error;
   int code = Recount(o, report, [&](Ledger& ledger, const std::string& key) {
     std::ofstream csv(out / "ledger.csv", std::ios::trunc);
-    csv << kLedgerCsvHeader;
     LedgerExport exporter(key);
-    auto sum = exporter.Run(ledger, o.election, [&csv](std::string_view row) { csv << row; });
+    auto sum = exporter.Run(ledger, o.election, [&csv](std::string_view text) { csv << text; });
     if (!sum.ok()) csv_error = sum.status().message();
   });
   if (!report.ok()) return 1;

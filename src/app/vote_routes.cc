@@ -81,7 +81,7 @@ void Api::AddVoteRoutes() {
                   if (r->outcome == Outcome::kRejected) o["reason"] = r->reason;
                   if (r->outcome == Outcome::kDuplicate) {
                     o["reason"] = "already_voted";
-                    o["counted_vote_id"] = r->reason;
+                    o["counted_vote_id"] = r->counted_vote_id;
                   }
                   return JsonResponse(200, o);
                 });

@@ -11,20 +11,10 @@
 
 #include "audit/pseudonym_buckets.h"
 #include "core/election.h"
+#include "core/hex.h"
 
 namespace urna {
 namespace {
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
-}
 
 // One CSV field (RFC 4180), safe to open in a spreadsheet: a value that a spreadsheet would
 // read as a formula (first character = + - @ tab CR) gets a leading ' and quotes; a value with
@@ -91,14 +81,14 @@ void LedgerExport::PseudonymBytes(std::string_view voter_id, unsigned char (&out
 std::string LedgerExport::Pseudonym(std::string_view voter_id) {
   unsigned char out[32];
   PseudonymBytes(voter_id, out);
-  return Hex(out, sizeof out);
+  return HexEncode(out);
 }
 
 Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view election_id,
-                                        const std::function<void(std::string_view)>& row_sink,
+                                        const std::function<void(std::string_view)>& csv_sink,
                                         const std::function<void()>& on_row) {
   if (auto s = Scan(ledger, election_id, on_row); !s.ok()) return s;
-  return Walk(row_sink);
+  return Walk(csv_sink);
 }
 
 Result<LedgerSummary> LedgerExport::Prepare(Ledger& ledger, std::string_view election_id,
@@ -110,9 +100,9 @@ Result<LedgerSummary> LedgerExport::Prepare(Ledger& ledger, std::string_view ele
   return sum;
 }
 
-Status LedgerExport::Emit(const std::function<void(std::string_view)>& row_sink) {
+Status LedgerExport::Emit(const std::function<void(std::string_view)>& csv_sink) {
   if (!impl_->prepared) return Status(Code::kInternal, "ledger export: Emit before Prepare");
-  auto sum = Walk(row_sink);
+  auto sum = Walk(csv_sink);
   if (!sum.ok()) return sum.status();
   if (sum->digest_hex != impl_->prepared->digest_hex ||
       sum->csv_bytes != impl_->prepared->csv_bytes) {
@@ -158,24 +148,26 @@ Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
   return failed;
 }
 
-// Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested.
-Result<LedgerSummary> LedgerExport::Walk(const std::function<void(std::string_view)>& row_sink) {
+// Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested (rows only).
+Result<LedgerSummary> LedgerExport::Walk(const std::function<void(std::string_view)>& csv_sink) {
   const auto& options = impl_->options;
   LedgerSummary sum;
+  sum.csv_bytes = kLedgerCsvHeader.size();
+  if (csv_sink) csv_sink(kLedgerCsvHeader);
   EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
   std::string line;
   auto emitted = impl_->buckets.ForEachSorted([&](const ExportRow& row) {
     const std::string& option = options[row.option];
     line.assign(row.vote_id, row.vote_id_size);
     line += ',';
-    line += Hex(row.pseudonym, sizeof row.pseudonym);
+    line += HexEncode(row.pseudonym);
     line += ',';
     AppendCsvField(line, option);
     line += ',';
     line += std::to_string(row.cast_at_ms);
     line += '\n';
     EVP_DigestUpdate(impl_->sha, line.data(), line.size());
-    if (row_sink) row_sink(line);
+    if (csv_sink) csv_sink(line);
     ++sum.counts[option];
     ++sum.rows;
     sum.csv_bytes += line.size();
@@ -184,7 +176,7 @@ Result<LedgerSummary> LedgerExport::Walk(const std::function<void(std::string_vi
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(impl_->sha, md, &n);
-  sum.digest_hex = Hex(md, n);
+  sum.digest_hex = HexEncode(std::span(md, n));
   return sum;
 }
 

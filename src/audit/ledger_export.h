@@ -1,4 +1,5 @@
-// LedgerExport: the auditor's view of the ledger. Each counted vote becomes one CSV row
+// LedgerExport: the auditor's view of the ledger, and the one writer of its CSV file: the header
+// line (kLedgerCsvHeader), then each counted vote as one row
 //   vote_id,voter,option,cast_at_ms
 // where `voter` is HMAC-SHA256(audit key, voter id) in hex: a stable pseudonym, never the raw
 // id. Rows come in ascending order of that pseudonym (hex), never in the ledger's own order
@@ -26,7 +27,7 @@ inline constexpr std::string_view kLedgerCsvHeader = "vote_id,voter,option,cast_
 
 struct LedgerSummary {
   uint64_t rows = 0;
-  uint64_t csv_bytes = 0;  // of the rows, header excluded
+  uint64_t csv_bytes = 0;  // of the whole CSV file, header line included
   OptionCounts counts;     // counted votes per option, from the ledger
   std::string digest_hex;  // SHA-256 of the rows
 };
@@ -36,10 +37,11 @@ class LedgerExport {
   explicit LedgerExport(std::string_view audit_key, size_t buffer_rows = 4'000'000);
   ~LedgerExport();
 
-  // Scans the election's ledger once, then hands each CSV row, in pseudonym order, to `row_sink`
-  // (optional); `on_row` is called per ledger row scanned (progress).
+  // Scans the election's ledger once, then hands the CSV file to `csv_sink` (optional): the
+  // header line, then each row in pseudonym order, one call each. `on_row` is called per ledger
+  // row scanned (progress).
   Result<LedgerSummary> Run(Ledger& ledger, std::string_view election_id,
-                            const std::function<void(std::string_view)>& row_sink = {},
+                            const std::function<void(std::string_view)>& csv_sink = {},
                             const std::function<void()>& on_row = {});
 
   // Scans the election's ledger and walks the rows once without handing them out: the summary
@@ -47,9 +49,9 @@ class LedgerExport {
   // true the scan stops with kUnavailable.
   Result<LedgerSummary> Prepare(Ledger& ledger, std::string_view election_id,
                                 const std::function<bool()>& cancelled = {});
-  // After Prepare: hands each CSV row to `row_sink`, in the same order, byte for byte; fails if
-  // they no longer match the prepared summary.
-  Status Emit(const std::function<void(std::string_view)>& row_sink);
+  // After Prepare: hands the CSV file to `csv_sink` as Run does (header line, then the rows in
+  // the same order, byte for byte); fails if they no longer match the prepared summary.
+  Status Emit(const std::function<void(std::string_view)>& csv_sink);
 
   // HMAC-SHA256(audit key, voter id), hex.
   std::string Pseudonym(std::string_view voter_id);
@@ -58,7 +60,7 @@ class LedgerExport {
   void PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
   Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row,
               const std::function<bool()>& cancelled = {});
-  Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& row_sink);
+  Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& csv_sink);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

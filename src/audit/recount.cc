@@ -2,10 +2,10 @@
 
 #include <set>
 #include <thread>
-#include <unordered_set>
 
 #include "audit/ledger_export.h"
 #include "audit/seal.h"
+#include "core/dedupe.h"
 
 namespace urna {
 
@@ -72,8 +72,11 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
   progress.done = 0;
   progress.total = total;
   for (uint32_t p = 0; p < n; ++p) {
-    // Voters are partitioned, so a fresh dedupe per partition is a full dedupe.
-    std::unordered_set<std::string> voters;
+    // Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
+    // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
+    // so a vote counted live is counted here, whatever the clock did before the close.
+    VoteDedupe dedupe(/*cite_counted_vote=*/false);
+    const VotePolicy policy = VotePolicyOf(&e);
     bool behind_seal = false;  // "before the close" is the seal's place in the partition
     for (uint64_t from = 0; from < ends[p];) {
       auto batch = d_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
@@ -89,13 +92,9 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
         }
         if (entry.vote.election_id != e.id) continue;
         ++r.log_entries;
-        // The live processor's rule with the same inputs (log order, never a clock reading), so
-        // a vote counted live is counted here, whatever the clock did before the close.
-        bool seen = voters.contains(entry.vote.voter_id);
-        Verdict v = DecideVote(&e, entry.vote, seen, behind_seal);
+        Verdict v = dedupe.Decide(&e, entry.vote, nullptr, behind_seal, policy).verdict;
         switch (v.outcome) {
           case Outcome::kCounted:
-            voters.insert(entry.vote.voter_id);
             ++r.replay[entry.vote.option_id];
             ++r.counted;
             break;
@@ -121,10 +120,7 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   RecountReport r;
   r.election = **got;
   r.started_at_ms = d_.clock.NowMs();
-  if (r.election.status == ElectionStatus::kDraft || r.election.status == ElectionStatus::kOpen) {
-    return Status(Code::kConflict, "election is " + std::string(ToString(r.election.status)) +
-                                       "; close it before the recount");
-  }
+  if (auto s = CheckClosedFor(r.election, kRecountWhat); !s.ok()) return s;
   if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
   r.sealed_at_ms = d_.clock.NowMs();
 
@@ -144,12 +140,8 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   for (const auto* m : {&r.live, &r.ledger, &r.replay}) {
     for (const auto& [o, n] : *m) options.insert(o);
   }
-  auto at = [](const OptionCounts& m, const std::string& o) {
-    auto it = m.find(o);
-    return it == m.end() ? uint64_t{0} : it->second;
-  };
   for (const auto& o : options) {
-    OptionDifference d{o, at(r.live, o), at(r.ledger, o), at(r.replay, o)};
+    OptionDifference d{o, CountOf(r.live, o), CountOf(r.ledger, o), CountOf(r.replay, o)};
     if (d.live != d.ledger || d.ledger != d.replay) r.differences.push_back(d);
   }
   r.agree = r.differences.empty();

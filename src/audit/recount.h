@@ -67,6 +67,9 @@ struct RecountDeps {
   std::string audit_key;
 };
 
+// For CheckClosedFor (core/election.h): "the recount needs it closed".
+inline constexpr std::string_view kRecountWhat = "the recount";
+
 class Recounter {
  public:
   explicit Recounter(RecountDeps deps) : d_(std::move(deps)) {}

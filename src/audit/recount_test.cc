@@ -1,25 +1,22 @@
 #include "audit/recount.h"
 
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_processor_state.h"
+#include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_vote_log.h"
 #include "audit/ledger_export.h"
 #include "audit/seal.h"
+#include "core/hex.h"
 #include "ingest/ingest_service.h"
 #include "processor/partition_processor.h"
 
 namespace urna {
 namespace {
-
-class NullReadModel : public ReadModel {
- public:
-  Status Apply(const PartitionTally&) override { return Status::Ok(); }
-  Result<ElectionTally> Get(std::string_view) override { return ElectionTally{}; }
-};
 
 class StepClock : public Clock {
  public:
@@ -65,7 +62,7 @@ class RecountTest : public ::testing::Test {
   memory::MemoryLog log{2};
   memory::MemoryProcessorState state;
   memory::MemoryCatalog catalog;
-  NullReadModel rm;
+  memory::MemoryReadModel rm;
   StepClock clock;
   AdmissionGate gate;
   std::vector<std::unique_ptr<PartitionProcessor>> procs;
@@ -210,7 +207,7 @@ class RowsLedger : public Ledger {
   Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
     return std::optional<Receipt>();
   }
-  Result<std::optional<Receipt>> FindCounted(std::string_view, std::string_view) override {
+  Result<std::optional<Receipt>> FindCountedReceipt(std::string_view, std::string_view) override {
     return std::optional<Receipt>();
   }
   Status ScanCounted(std::string_view, const std::function<bool(const Receipt&)>& fn) override {
@@ -242,7 +239,17 @@ TEST(LedgerExportTest, OptionCellsCannotBeSpreadsheetFormulas) {
   auto sum =
       LedgerExport("k").Run(ledger, "e1", [&](std::string_view l) { lines.emplace_back(l); });
   ASSERT_TRUE(sum.ok()) << sum.status().message();
-  ASSERT_EQ(lines.size(), cases.size());
+  ASSERT_EQ(lines.size(), 1 + cases.size());
+  EXPECT_EQ(lines[0], kLedgerCsvHeader);  // the file starts with its header line
+  size_t bytes = 0;
+  for (const auto& l : lines) bytes += l.size();
+  EXPECT_EQ(sum->csv_bytes, bytes);
+  // The digest covers the rows as exported, the header line excluded (docs/api.md).
+  std::string rows;
+  for (size_t i = 1; i < lines.size(); ++i) rows += lines[i];
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(rows.data()), rows.size(), md);
+  EXPECT_EQ(sum->digest_hex, HexEncode(md));
   for (size_t i = 0; i < cases.size(); ++i) {
     std::string vote_id = "01890000-0000-7000-8000-00000000000" + std::to_string(i);
     auto it = std::find_if(lines.begin(), lines.end(),

@@ -13,38 +13,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/hex.h"
+
 namespace urna {
 namespace {
 
 constexpr std::string_view kAlgorithm = "SHA-256";
 constexpr size_t kMaxSalt = 200;  // ours are ~70 characters
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
-}
-
-// 64 lowercase hex digits -> 32 bytes. False for anything else.
-bool Unhex32(std::string_view hex, std::array<unsigned char, 32>& out) {
-  if (hex.size() != 64) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
 
 // SHA-256 fetched once: OpenSSL 3 would otherwise look the implementation up on every call.
 const EVP_MD* Sha256Md() {
@@ -160,12 +135,12 @@ Result<AltchaChallenge> CreateAltchaChallenge(std::string_view key, std::string_
   AltchaChallenge c;
   c.algorithm = std::string(kAlgorithm);
   c.maxnumber = max_number;
-  c.salt = Hex(salt_bytes, sizeof salt_bytes) + "?expires=" + std::to_string(now_s + ttl_s) +
+  c.salt = HexEncode(salt_bytes) + "?expires=" + std::to_string(now_s + ttl_s) +
            "&election=" + std::string(scope) + "&";
   auto digest = Sha256(c.salt, std::to_string(number));
-  c.challenge = Hex(digest.data(), digest.size());
+  c.challenge = HexEncode(digest);
   auto sig = HmacSha256(key, c.challenge);
-  c.signature = Hex(sig.data(), sig.size());
+  c.signature = HexEncode(sig);
   return c;
 }
 
@@ -206,7 +181,7 @@ Result<AltchaSolution> VerifyAltchaPayload(std::string_view key, std::string_vie
   }
   AltchaSolution s;
   std::array<unsigned char, 32> sig{};
-  if (!Unhex32(*challenge, s.challenge) || !Unhex32(*signature, sig)) {
+  if (!HexDecode(*challenge, s.challenge) || !HexDecode(*signature, sig)) {
     return Invalid("altcha challenge and signature must be 64 lowercase hex digits");
   }
   // The signature says the challenge is ours; the hash binds the salt (and so the expiry and

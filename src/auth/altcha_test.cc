@@ -6,6 +6,8 @@
 
 #include <optional>
 
+#include "core/hex.h"
+
 namespace urna {
 namespace {
 
@@ -24,13 +26,7 @@ std::string Base64(std::string_view raw) {
 std::string Sha256Hex(const std::string& s) {
   unsigned char md[32];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : md) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return HexEncode(md);
 }
 
 // What a client does: try every number up to maxnumber.

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/hex.h"
+
 namespace urna {
 namespace {
 
@@ -21,13 +23,7 @@ std::string RandomHex(size_t bytes) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
     throw std::runtime_error("no randomness for secrets");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return HexEncode(raw);
 }
 
 std::string Env(const char* name) {

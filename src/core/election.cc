@@ -147,6 +147,14 @@ Status CloseElection(Election& e, int64_t now_ms) {
   return Status::Ok();
 }
 
+Status CheckClosedFor(const Election& e, std::string_view what) {
+  if (e.status == ElectionStatus::kClosed || e.status == ElectionStatus::kFinal) {
+    return Status::Ok();
+  }
+  return {Code::kConflict, "election is " + std::string(ToString(e.status)) + "; " +
+                               std::string(what) + " needs it closed"};
+}
+
 Status FinalizeElection(Election& e, int64_t now_ms) {
   if (e.status == ElectionStatus::kFinal) return Status::Ok();
   if (e.status != ElectionStatus::kClosed) {

@@ -92,4 +92,9 @@ Status OpenElection(Election& e, int64_t now_ms);
 Status CloseElection(Election& e, int64_t now_ms);
 Status FinalizeElection(Election& e, int64_t now_ms);
 
+// What the recount and the ledger export need first: the election is closed (or final), so its
+// log is sealed and its ledger no longer grows. kConflict "election is <status>; <what> needs it
+// closed" for a draft or open election.
+Status CheckClosedFor(const Election& e, std::string_view what);
+
 }  // namespace urna

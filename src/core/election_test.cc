@@ -128,6 +128,21 @@ TEST(ElectionTest, LifeCycle) {
   EXPECT_EQ(e.closed_at_ms, 200);
 }
 
+// The recount and the ledger export wait for the close: refused while draft or open, with a
+// message that says so; allowed once closed or final.
+TEST(ElectionTest, RecountAndExportNeedTheElectionClosed) {
+  auto e = Valid();
+  auto s = CheckClosedFor(e, "the recount");
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_EQ(s.message(), "election is draft; the recount needs it closed");
+  ASSERT_TRUE(OpenElection(e, 100).ok());
+  EXPECT_EQ(CheckClosedFor(e, "the ledger export").code(), Code::kConflict);
+  ASSERT_TRUE(CloseElection(e, 200).ok());
+  EXPECT_TRUE(CheckClosedFor(e, "the recount").ok());
+  ASSERT_TRUE(FinalizeElection(e, 300).ok());
+  EXPECT_TRUE(CheckClosedFor(e, "the ledger export").ok());
+}
+
 // A clock read on another node, or before a restart, may be behind: the election's own times
 // stay in life-cycle order all the same.
 TEST(ElectionTest, TimesStayOrderedWhenTheClockStepsBack) {

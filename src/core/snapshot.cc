@@ -12,8 +12,7 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
   s.hidden = election.results_visibility == ResultsVisibility::kHiddenUntilClosed && !s.final;
   s.options.reserve(election.options.size());
   for (const auto& o : election.options) {
-    auto it = tally.votes.find(o.id);
-    uint64_t n = it == tally.votes.end() ? 0 : it->second;
+    uint64_t n = CountOf(tally.votes, o.id);
     s.total += n;
     s.options.push_back({o.id, o.label, s.hidden ? 0 : n});
   }

@@ -8,4 +8,9 @@ uint64_t Total(const OptionCounts& counts) {
   return t;
 }
 
+uint64_t CountOf(const OptionCounts& counts, std::string_view option_id) {
+  auto it = counts.find(option_id);
+  return it == counts.end() ? 0 : it->second;
+}
+
 }  // namespace urna

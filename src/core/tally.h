@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace urna {
 
@@ -27,5 +28,7 @@ struct ElectionTally {
 };
 
 uint64_t Total(const OptionCounts& counts);
+// The count of one option, 0 when it has none (an option nobody voted for has no entry).
+uint64_t CountOf(const OptionCounts& counts, std::string_view option_id);
 
 }  // namespace urna

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "core/hex.h"
+
 namespace urna {
 namespace {
 
@@ -10,13 +12,6 @@ struct Gen {
   int64_t last_ms = -1;
   uint16_t counter = 0;
 };
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -40,13 +35,11 @@ std::string NewUuid7(int64_t now_ms) {
   uint64_t r = g.rng();
   b[8] = static_cast<uint8_t>(0x80 | ((r >> 56) & 0x3f));
   for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r >> (8 * (15 - i)));
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0x0f]);
+    AppendHexByte(out, b[i]);
   }
   return out;
 }
@@ -56,11 +49,11 @@ bool IsUuid7(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (i == 8 || i == 13 || i == 18 || i == 23) {
       if (s[i] != '-') return false;
-    } else if (HexVal(s[i]) < 0) {
+    } else if (HexDigitValue(s[i]) < 0) {
       return false;
     }
   }
-  return s[14] == '7' && (HexVal(s[19]) & 0xc) == 0x8;
+  return s[14] == '7' && (HexDigitValue(s[19]) & 0xc) == 0x8;
 }
 
 int64_t Uuid7Millis(std::string_view s) {
@@ -68,7 +61,7 @@ int64_t Uuid7Millis(std::string_view s) {
   int64_t ms = 0;
   for (size_t i = 0; i < 13; ++i) {
     if (s[i] == '-') continue;
-    ms = (ms << 4) | HexVal(s[i]);
+    ms = (ms << 4) | HexDigitValue(s[i]);
   }
   return ms;
 }

@@ -1,5 +1,7 @@
 #include "net/router.h"
 
+#include "core/hex.h"
+
 namespace urna::net {
 namespace {
 
@@ -20,7 +22,6 @@ std::vector<std::string_view> Split(std::string_view path) {
 }
 
 void AppendEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
@@ -28,8 +29,7 @@ void AppendEscaped(std::string& out, std::string_view s) {
       out.push_back(c);
     } else if (u < 0x20) {
       out += "\\u00";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
+      AppendHexByte(out, u);
     } else {
       out.push_back(c);
     }

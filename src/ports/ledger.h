@@ -20,8 +20,9 @@ struct Receipt {
   std::string voter_id;
   std::string option_id;
   Outcome outcome = Outcome::kPending;
-  std::string reason;
+  std::string reason;  // kRejected: why (core/vote.h kReason*); empty otherwise
   int64_t ingest_time_ms = 0;
+  std::string counted_vote_id;  // kDuplicate: the vote that counts for this voter
 };
 
 class Ledger {
@@ -29,9 +30,9 @@ class Ledger {
   virtual ~Ledger() = default;
   // The receipt of a vote, or nullopt if no vote has this id.
   virtual Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) = 0;
-  // The counted vote of a voter, or nullopt.
-  virtual Result<std::optional<Receipt>> FindCounted(std::string_view election_id,
-                                                     std::string_view voter_id) = 0;
+  // The ledger row of a voter: the receipt of their counted vote, or nullopt.
+  virtual Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
+                                                            std::string_view voter_id) = 0;
   // Every counted vote of an election, in voter id order. Stops early if `fn` returns false.
   virtual Status ScanCounted(std::string_view election_id,
                              const std::function<bool(const Receipt&)>& fn) = 0;

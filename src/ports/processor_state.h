@@ -27,7 +27,8 @@ struct VoterKey {
 struct ProcessedVote {
   LogEntry entry;
   Outcome outcome = Outcome::kPending;
-  std::string reason;  // rejected: why; duplicate: the counted vote_id
+  std::string reason;           // kRejected: why (core/vote.h kReason*); empty otherwise
+  std::string counted_vote_id;  // kDuplicate: the vote that counts for this voter
 };
 
 // Everything one processed batch of a partition changes.
@@ -51,8 +52,9 @@ class ProcessorState {
   virtual Result<uint64_t> NextOffset(uint32_t partition) = 0;
   // All absolute counts of a partition, with its next offset, and the seals it has passed.
   virtual Result<PartitionState> Load(uint32_t partition) = 0;
-  // For each key, the vote_id counted for that voter, if any.
-  virtual Result<std::vector<std::optional<std::string>>> FindCounted(
+  // The voter index, for a batch at once: for each key, the vote_id counted for that voter,
+  // or nullopt when none is.
+  virtual Result<std::vector<std::optional<std::string>>> CountedVoteIds(
       const std::vector<VoterKey>& keys) = 0;
   // Atomically: ledger rows of counted votes, receipts, seals, tallies, next offset.
   virtual Status Commit(const PartitionCommit& commit) = 0;

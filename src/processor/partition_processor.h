@@ -1,15 +1,19 @@
 // PartitionProcessor: the write side's stream processor for one log partition (the role Kafka
-// Streams plays). Reads the partition in order, decides each vote's fate (DecideVote), and
-// commits ledger rows, receipts, tallies and the next offset atomically, then publishes the
-// partition's absolute tallies to the read model. Exactly once: state and offset move together,
-// so a replay after a crash starts after the last committed batch.
+// Streams plays). Each Step reads a batch of the partition in order (Read), decides each vote's
+// fate with the dedupe rule (core/dedupe.h: the voter index looked up for the batch at once,
+// first vote wins, then DecideVote), commits ledger rows, receipts, tallies and the next offset
+// atomically (Commit), then publishes the partition's absolute tallies to the read model
+// (Publish). Exactly once: state and offset move together, so a replay after a crash starts
+// after the last committed batch.
 // Owned by the Processor; Step is called by one worker thread at a time.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/tally.h"
 #include "ports/catalog.h"
@@ -41,6 +45,13 @@ class PartitionProcessor {
   const ProcessorStats& stats() const { return stats_; }
 
  private:
+  // The batch's fates, seals and tallies, ready to commit. Counts into tally_ as it goes (only
+  // Commit's success makes them the committed state) and records the seals it passes.
+  Result<PartitionCommit> Decide(std::vector<LogEntry> entries);
+  // Commits the batch atomically; on failure marks the state for a reload.
+  Status Commit(const PartitionCommit& commit);
+  // Hands the partition's absolute tallies to the read model; a failure is logged (G6).
+  void Publish(const PartitionTally& tally);
 
   const uint32_t partition_;
   LogReader& log_;

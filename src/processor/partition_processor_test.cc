@@ -4,24 +4,11 @@
 
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_processor_state.h"
+#include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_vote_log.h"
 
 namespace urna {
 namespace {
-
-// Records what the processor publishes.
-class RecordingReadModel : public ReadModel {
- public:
-  Status Apply(const PartitionTally& u) override {
-    for (const auto& [e, c] : u.elections) last[e] = c;
-    ++applies;
-    return fail ? Status(Code::kUnavailable, "redis down") : Status::Ok();
-  }
-  Result<ElectionTally> Get(std::string_view) override { return ElectionTally{}; }
-  std::map<std::string, OptionCounts> last;
-  int applies = 0;
-  bool fail = false;
-};
 
 class ProcessorTest : public ::testing::Test {
  protected:
@@ -38,7 +25,7 @@ class ProcessorTest : public ::testing::Test {
   memory::MemoryLog log{1};
   memory::MemoryProcessorState state;
   memory::MemoryCatalog catalog;
-  RecordingReadModel rm;
+  memory::MemoryReadModel rm;
 };
 
 TEST_F(ProcessorTest, FirstVoteWinsWithinAndAcrossBatches) {
@@ -54,8 +41,12 @@ TEST_F(ProcessorTest, FirstVoteWinsWithinAndAcrossBatches) {
   EXPECT_EQ(state.outcomes["v2"], Outcome::kDuplicate);
   EXPECT_EQ(state.outcomes["v3"], Outcome::kCounted);
   EXPECT_EQ(state.outcomes["v4"], Outcome::kDuplicate);
-  EXPECT_EQ(rm.last["e1"]["a"], 1u);
-  EXPECT_EQ(rm.last["e1"]["b"], 1u);
+  // A duplicate's receipt names the vote that counts, in the batch or from the voter index.
+  EXPECT_EQ((*state.FindReceipt("v2"))->counted_vote_id, "v1");
+  EXPECT_EQ((*state.FindReceipt("v4"))->counted_vote_id, "v3");
+  EXPECT_EQ((*state.FindReceipt("v4"))->reason, "");
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u);
+  EXPECT_EQ(rm.Votes("e1")["b"], 1u);
   EXPECT_EQ(p.stats().counted, 2u);
   EXPECT_EQ(p.stats().duplicate, 2u);
 }
@@ -83,7 +74,7 @@ TEST_F(ProcessorTest, FailedCommitIsRetriedWithoutDoubleCounting) {
   state.fail_commits = false;
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(*state.NextOffset(0), 1u);
-  EXPECT_EQ(rm.last["e1"]["a"], 1u);
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u);
 }
 
 TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
@@ -94,12 +85,12 @@ TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
   }
   Vote("v2", "alice", "b");
   Vote("v3", "bob", "a");
-  RecordingReadModel fresh;
+  memory::MemoryReadModel fresh;
   PartitionProcessor p(0, log, state, catalog, fresh);
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(state.outcomes["v2"], Outcome::kDuplicate);
-  EXPECT_EQ(fresh.last["e1"]["a"], 2u);
-  EXPECT_EQ(fresh.last["e1"].count("b"), 0u);
+  EXPECT_EQ(fresh.Votes("e1")["a"], 2u);
+  EXPECT_EQ(fresh.Votes("e1").count("b"), 0u);
 }
 
 TEST_F(ProcessorTest, VotesBehindTheSealAreRejectedClosed) {
@@ -120,7 +111,7 @@ TEST_F(ProcessorTest, VotesBehindTheSealAreRejectedClosed) {
   ASSERT_TRUE(again.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(state.outcomes["v4"], Outcome::kRejected);
   EXPECT_EQ((*state.FindReceipt("v4"))->reason, kReasonElectionClosed);
-  EXPECT_EQ(rm.last["e1"]["a"], 1u);
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u);
 }
 
 // The wall clock steps back between the votes and the close: the close's closed_at is before
@@ -143,7 +134,7 @@ TEST_F(ProcessorTest, ClockStepBackChangesNoFateLiveOrAfterTheClose) {
   ASSERT_TRUE(live.Step(std::chrono::milliseconds(0)).ok());
 
   memory::MemoryProcessorState after_state;
-  RecordingReadModel after_rm;
+  memory::MemoryReadModel after_rm;
   PartitionProcessor after(0, log, after_state, catalog, after_rm);
   ASSERT_TRUE(after.Step(std::chrono::milliseconds(0)).ok());
 
@@ -155,8 +146,8 @@ TEST_F(ProcessorTest, ClockStepBackChangesNoFateLiveOrAfterTheClose) {
     EXPECT_EQ((*st->FindReceipt("v5"))->reason, kReasonElectionClosed);
   }
   OptionCounts expected{{"a", 2}, {"b", 2}};
-  EXPECT_EQ(rm.last["e1"], expected);
-  EXPECT_EQ(after_rm.last["e1"], expected);
+  EXPECT_EQ(rm.Votes("e1"), expected);
+  EXPECT_EQ(after_rm.Votes("e1"), expected);
 }
 
 // A log entry no ingest could have admitted: its election was never opened.
@@ -170,7 +161,7 @@ TEST_F(ProcessorTest, VoteForAnElectionNeverOpenedIsRejectedNotOpen) {
 }
 
 TEST_F(ProcessorTest, ReadModelFailureDoesNotStopCounting) {
-  rm.fail = true;
+  rm.fail_applies = true;
   Vote("v1", "alice", "a");
   PartitionProcessor p(0, log, state, catalog, rm);
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());

@@ -5,24 +5,19 @@
 #include <thread>
 
 #include "adapters/memory/memory_catalog.h"
+#include "adapters/memory/memory_read_model.h"
 
 namespace urna::results {
 namespace {
 
-class FakeReadModel : public ReadModel {
+// The memory read model, with every election of the fixture at the same tally.
+class FakeReadModel : public memory::MemoryReadModel {
  public:
-  Status Apply(const PartitionTally&) override { return Status::Ok(); }
-  Result<ElectionTally> Get(std::string_view) override {
-    std::lock_guard lock(mu);
-    return tally;
-  }
   void Set(uint64_t seq, uint64_t a) {
-    std::lock_guard lock(mu);
-    tally.seq = seq;
-    tally.votes["a"] = a;
+    for (const char* e : {"e1", "hidden", "quiet"}) {
+      MemoryReadModel::Set(e, ElectionTally{{{"a", a}}, seq, 0});
+    }
   }
-  std::mutex mu;
-  ElectionTally tally;
 };
 
 class Recorder : public Subscriber {

@@ -64,6 +64,7 @@ std::string EncodeReceipt(const Receipt& r) {
   p.set_outcome(static_cast<urna::v1::Receipt::Outcome>(r.outcome));
   p.set_reason(r.reason);
   p.set_ingest_time_ms(r.ingest_time_ms);
+  p.set_counted_vote_id(r.counted_vote_id);
   return p.SerializeAsString();
 }
 
@@ -72,13 +73,20 @@ Result<Receipt> DecodeReceipt(std::string_view bytes) {
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(Code::kInternal, "corrupt receipt");
   }
-  return Receipt{p.vote_id(),
-                 p.election_id(),
-                 p.voter_id(),
-                 p.option_id(),
-                 static_cast<Outcome>(p.outcome()),
-                 p.reason(),
-                 p.ingest_time_ms()};
+  Receipt r{p.vote_id(),
+            p.election_id(),
+            p.voter_id(),
+            p.option_id(),
+            static_cast<Outcome>(p.outcome()),
+            p.reason(),
+            p.ingest_time_ms(),
+            p.counted_vote_id()};
+  // Receipts written before counted_vote_id existed carry a duplicate's counted vote in reason.
+  if (r.outcome == Outcome::kDuplicate && r.counted_vote_id.empty()) {
+    r.counted_vote_id = std::move(r.reason);
+    r.reason.clear();
+  }
+  return r;
 }
 
 std::string EncodeElection(const Election& e) {

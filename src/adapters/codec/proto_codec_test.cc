@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "urna/v1/election.pb.h"
+#include "urna/v1/vote.pb.h"
 
 namespace urna::codec {
 namespace {
@@ -50,6 +51,38 @@ TEST(ProtoCodecTest, ElectionRoundTripKeepsBotProtection) {
   EXPECT_EQ(d->bot_protection, BotProtection::kNone);
   old.set_bot_protection("captcha");
   EXPECT_FALSE(DecodeElection(old.SerializeAsString()).ok());
+}
+
+TEST(ProtoCodecTest, ReceiptKeepsReasonAndCountedVoteApart) {
+  Receipt dup{"v2", "e1", "alice", "b", Outcome::kDuplicate, "", 150, "v1"};
+  auto d = DecodeReceipt(EncodeReceipt(dup));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->outcome, Outcome::kDuplicate);
+  EXPECT_EQ(d->counted_vote_id, "v1");
+  EXPECT_EQ(d->reason, "");
+  Receipt rej{"v3", "e1", "bob", "zzz", Outcome::kRejected, "unknown_option", 150, ""};
+  d = DecodeReceipt(EncodeReceipt(rej));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->reason, "unknown_option");
+  EXPECT_EQ(d->counted_vote_id, "");
+}
+
+// Receipts stored before counted_vote_id existed put a duplicate's counted vote in `reason`.
+TEST(ProtoCodecTest, DuplicateReceiptsWrittenBeforeCountedVoteIdReadTheSame) {
+  urna::v1::Receipt old;
+  old.set_vote_id("v2");
+  old.set_outcome(urna::v1::Receipt::DUPLICATE);
+  old.set_reason("v1");
+  auto d = DecodeReceipt(old.SerializeAsString());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->counted_vote_id, "v1");
+  EXPECT_EQ(d->reason, "");
+  old.set_outcome(urna::v1::Receipt::REJECTED);  // a rejected one keeps its reason
+  old.set_reason("election_closed");
+  d = DecodeReceipt(old.SerializeAsString());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->reason, "election_closed");
+  EXPECT_EQ(d->counted_vote_id, "");
 }
 
 }  // namespace

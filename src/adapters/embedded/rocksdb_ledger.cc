@@ -49,8 +49,8 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
                                         vote->ingest_time_ms});
 }
 
-Result<std::optional<Receipt>> EmbeddedLedger::FindCounted(std::string_view election_id,
-                                                           std::string_view voter_id) {
+Result<std::optional<Receipt>> EmbeddedLedger::FindCountedReceipt(std::string_view election_id,
+                                                                  std::string_view voter_id) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
   return GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));

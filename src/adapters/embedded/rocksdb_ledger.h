@@ -13,8 +13,8 @@ class EmbeddedLedger final : public Ledger {
   explicit EmbeddedLedger(EmbeddedDb& db) : db_(db) {}
 
   Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override;
-  Result<std::optional<Receipt>> FindCounted(std::string_view election_id,
-                                             std::string_view voter_id) override;
+  Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
+                                                    std::string_view voter_id) override;
   Status ScanCounted(std::string_view election_id,
                      const std::function<bool(const Receipt&)>& fn) override;
 

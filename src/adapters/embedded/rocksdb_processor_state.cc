@@ -84,7 +84,7 @@ Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
   return state;
 }
 
-Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::FindCounted(
+Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::CountedVoteIds(
     const std::vector<VoterKey>& keys) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
@@ -111,8 +111,8 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
   rocksdb::WriteBatch wb;
   for (const auto& pv : c.votes) {
     const auto& v = pv.entry.vote;
-    Receipt r{v.vote_id,  v.election_id, v.voter_id,      v.option_id,
-              pv.outcome, pv.reason,     v.ingest_time_ms};
+    Receipt r{v.vote_id,  v.election_id, v.voter_id,       v.option_id,
+              pv.outcome, pv.reason,     v.ingest_time_ms, pv.counted_vote_id};
     std::string bytes = codec::EncodeReceipt(r);
     if (pv.outcome == Outcome::kCounted) {
       // The ledger row is the counted vote's receipt; its pending receipt is resolved through

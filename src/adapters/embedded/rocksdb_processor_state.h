@@ -15,7 +15,7 @@ class EmbeddedProcessorState final : public ProcessorState {
 
   Result<uint64_t> NextOffset(uint32_t partition) override;
   Result<PartitionState> Load(uint32_t partition) override;
-  Result<std::vector<std::optional<std::string>>> FindCounted(
+  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
       const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
 

@@ -11,7 +11,8 @@ namespace {
 ProcessedVote Processed(std::string id, std::string voter, Outcome o, uint64_t offset) {
   return {{1, offset, {id, "e1", "a", voter, 5, "n"}, std::nullopt},
           o,
-          o == Outcome::kRejected ? "unknown_option" : ""};
+          o == Outcome::kRejected ? "unknown_option" : "",
+          o == Outcome::kDuplicate ? "v0" : ""};
 }
 
 TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
@@ -42,7 +43,7 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
   EXPECT_TRUE(st.Load(0)->tally.elections.empty());
   EXPECT_TRUE(st.Load(0)->sealed.empty());
 
-  auto found = st.FindCounted({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
+  auto found = st.CountedVoteIds({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
   ASSERT_TRUE(found.ok());
   EXPECT_EQ((*found)[0], "v0");
   EXPECT_FALSE((*found)[1]);
@@ -50,8 +51,10 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
 
   EmbeddedLedger ledger(**db);
   EXPECT_EQ((*ledger.FindReceipt("v1"))->outcome, Outcome::kDuplicate);
+  EXPECT_EQ((*ledger.FindReceipt("v1"))->counted_vote_id, "v0");  // survives the reopen
+  EXPECT_EQ((*ledger.FindReceipt("v1"))->reason, "");
   EXPECT_EQ((*ledger.FindReceipt("v2"))->reason, "unknown_option");
-  EXPECT_EQ((*ledger.FindCounted("e1", "alice"))->vote_id, "v0");
+  EXPECT_EQ((*ledger.FindCountedReceipt("e1", "alice"))->vote_id, "v0");
   int n = 0;
   ASSERT_TRUE(ledger
                   .ScanCounted("e1",

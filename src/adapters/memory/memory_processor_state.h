@@ -3,6 +3,7 @@
 // processor's retry path. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 
 #include "ports/ledger.h"
@@ -13,7 +14,7 @@ namespace urna::memory {
 
 class MemoryProcessorState final : public ProcessorState, public Ledger {
  public:
-  bool fail_commits = false;
+  std::atomic<bool> fail_commits{false};  // set from a test thread while workers run
 
   Result<uint64_t> NextOffset(uint32_t partition) override {
     MutexLock lock(mu_);
@@ -25,7 +26,7 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
     st.tally.partition = partition;
     return st;
   }
-  Result<std::vector<std::optional<std::string>>> FindCounted(
+  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
       const std::vector<VoterKey>& keys) override {
     MutexLock lock(mu_);
     std::vector<std::optional<std::string>> out;
@@ -40,8 +41,8 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
     MutexLock lock(mu_);
     for (const auto& v : c.votes) {
       const auto& e = v.entry.vote;
-      Receipt r{e.vote_id, e.election_id, e.voter_id, e.option_id, v.outcome, v.reason,
-                e.ingest_time_ms};
+      Receipt r{e.vote_id, e.election_id, e.voter_id,       e.option_id,
+                v.outcome, v.reason,      e.ingest_time_ms, v.counted_vote_id};
       if (v.outcome == Outcome::kCounted) ledger_[{e.election_id, e.voter_id}] = r;
       receipts_[e.vote_id] = r;
       outcomes[e.vote_id] = v.outcome;
@@ -59,8 +60,8 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
     auto it = receipts_.find(std::string(vote_id));
     return it == receipts_.end() ? std::optional<Receipt>() : std::optional(it->second);
   }
-  Result<std::optional<Receipt>> FindCounted(std::string_view election,
-                                             std::string_view voter) override {
+  Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election,
+                                                    std::string_view voter) override {
     MutexLock lock(mu_);
     auto it = ledger_.find({std::string(election), std::string(voter)});
     return it == ledger_.end() ? std::optional<Receipt>() : std::optional(it->second);

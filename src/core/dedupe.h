@@ -1,0 +1,79 @@
+// Dedupe: the rule that counts each voter's first vote(s) in log order and marks the rest
+// duplicates (docs/architecture.md §1 G2, §2). The one home of that rule: the live processor
+// (processor/partition_processor.cc) and the recount's replay (audit/recount.cc) both decide
+// through a VoteDedupe, so they cannot decide differently.
+//
+// How many votes of one voter count is the election's VotePolicy, a parameter of the rule:
+// one per voter for every election today (VotePolicyOf); "up to N per voter" is the same rule
+// with another limit, not a second rule.
+//
+// Plain values, no I/O: the caller looks the batch's voters up in the voter index
+// (ProcessorState::CountedVoteIds) and hands each answer in with its vote.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/election.h"
+#include "core/vote.h"
+
+namespace urna {
+
+// How many votes of one voter an election counts: the first `max_per_voter` in log order
+// (0 = no limit). Later ones are duplicates.
+struct VotePolicy {
+  uint32_t max_per_voter = 1;
+
+  static constexpr VotePolicy OnePerVoter() { return VotePolicy{1}; }
+  bool Unlimited() const { return max_per_voter == 0; }
+  // Whether a voter with `counted` votes counted so far may have one more counted.
+  bool AllowsAnother(uint64_t counted) const { return Unlimited() || counted < max_per_voter; }
+};
+
+// The policy of an election. One vote per voter for every election today: the catalog holds no
+// per-election policy yet (the product issue adds one; this is where it is read).
+// `election` may be null (unknown to the catalog): such votes are rejected, one per voter.
+inline VotePolicy VotePolicyOf(const Election* /*election*/) { return VotePolicy::OnePerVoter(); }
+
+// What the voter index held for a voter before the votes being decided: how many of their votes
+// count, and the first of them (the one a duplicate's receipt points to).
+struct PriorVotes {
+  uint64_t counted = 0;
+  std::string first_vote_id;
+};
+
+// A vote's fate, with the vote that counts for the voter when it is a duplicate.
+struct DedupeVerdict {
+  Verdict verdict;
+  // kDuplicate: the voter's first counted vote (stable until the VoteDedupe is destroyed).
+  std::string_view counted_vote_id;
+};
+
+// Decides the votes of one partition in log order: a batch of the live processor, or the whole
+// partition in the recount's replay. Remembers what it counted, so a voter's later vote in the
+// same batch sees the earlier one. Owned by one caller on one thread; one per batch.
+class VoteDedupe {
+ public:
+  // `cite_counted_vote` false: a duplicate's counted_vote_id is left empty unless its prior said
+  // it, and the first counted vote id of each voter is not kept (the recount's replay counts
+  // fates only, over a whole partition of voters, and spares the memory).
+  explicit VoteDedupe(bool cite_counted_vote = true) : cite_counted_vote_(cite_counted_vote) {}
+
+  // The fate of `vote`, the next vote in log order. `prior` is what the voter index held for the
+  // voter before the first vote given to this VoteDedupe (null: nothing counted); only its first
+  // use per voter is read, later votes of the voter see what this VoteDedupe counted since.
+  // `election` (null when the catalog does not know it) and `behind_seal` are DecideVote's;
+  // `policy` is the election's (VotePolicyOf). A voter who has `policy.max_per_voter` votes
+  // counted gets kDuplicate; a counted vote is remembered against that limit.
+  DedupeVerdict Decide(const Election* election, const VoteEvent& vote, const PriorVotes* prior,
+                       bool behind_seal, VotePolicy policy);
+
+ private:
+  // election id '\0' voter id -> votes counted (prior ones included) and the first of them.
+  std::unordered_map<std::string, PriorVotes> voters_;
+  const bool cite_counted_vote_;
+};
+
+}  // namespace urna
