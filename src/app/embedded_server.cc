@@ -13,6 +13,7 @@
 #include "app/demo.h"
 #include "app/embedded_stack.h"
 #include "auth/secrets.h"
+#include "lifecycle/local_lifecycle.h"
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
 
@@ -98,7 +99,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& log = *st.log;
   auto& processor = *st.processor;
   auto& clock = st.clock;
-  IngestService ingest(catalog, log, clock, o.node_id);
+  LocalLifecycle lifecycle(catalog, log, clock);  // orders closes against this node's votes
+  IngestService ingest(catalog, log, clock, o.node_id, lifecycle);
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
@@ -113,11 +115,11 @@ int RunEmbeddedServer(const ServeOptions& o) {
     if (h.healthy) return "";
     return h.problem.empty() ? "storage is failing" : h.problem;
   };
-  Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
-                  secrets.admin_token, secrets.audit_key, clock,
+  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, *st.read_model, hub,
+                  tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha,
-                  o.limits.enabled ? limits->get() : nullptr, storage_problem});
+                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
+                  storage_problem});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;

@@ -32,8 +32,8 @@ struct ServeOptions {
   int idle_timeout_s = 60;
   int busy_idle_timeout_s = 5;            // above 80% of max_connections
   size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
-  int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
-  size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
+  int pow_ttl_s = 300;                    // how long a proof-of-work challenge may be used
+  size_t pow_replay_capacity = 1000000;   // accepted, unexpired challenges remembered
 
   TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
   RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)

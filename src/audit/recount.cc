@@ -5,7 +5,6 @@
 #include <unordered_set>
 
 #include "audit/ledger_export.h"
-#include "audit/seal.h"
 
 namespace urna {
 
@@ -44,9 +43,9 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
     progress.done = sealed;
     if (sealed == n) return Status::Ok();
     if (!appended) {
-      // A close cut short between the catalog update and the seal leaves no seal: append it
-      // (a second seal is passed over by processors that saw the first).
-      if (auto s = AppendSealSync(d_.log, e); !s.ok()) return s;
+      // A close cut short between the catalog update and the seal leaves no seal: closing
+      // again appends it (a second seal is passed over by processors that saw the first).
+      if (auto c = d_.lifecycle.Close(e.id); !c.ok()) return c.status();
       appended = true;
     }
     if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
@@ -154,10 +153,9 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   }
   r.agree = r.differences.empty();
   if (r.agree && r.election.status == ElectionStatus::kClosed) {
-    Election e = r.election;
-    if (auto s = FinalizeElection(e, d_.clock.NowMs()); !s.ok()) return s;
-    if (auto s = d_.catalog.Update(e); !s.ok()) return s;
-    r.election = e;
+    auto e = d_.lifecycle.Finalize(r.election.id);
+    if (!e.ok()) return e.status();
+    r.election = std::move(*e);
   }
   r.finalized = r.election.status == ElectionStatus::kFinal;
   r.finished_at_ms = d_.clock.NowMs();

@@ -1,13 +1,14 @@
 // Recounter: the final, strongly consistent count of a closed election (docs/architecture.md §5).
-// It makes sure the election's seal is in the log, waits until every partition's processor has
-// passed it, then counts three ways and compares:
+// It makes sure the election's seal is in the log (closing it again through the
+// ElectionLifecycle), waits until every partition's processor has passed it, then counts three
+// ways and compares:
 //   live   - the processor's stored tallies (what viewers were shown),
 //   ledger - the source of truth, one row per counted voter (with its digest),
 //   replay - the log replayed from offset 0 through a fresh dedupe (an independent count).
-// When all three agree the election becomes `final`; otherwise it stays closed and the report
-// names each option that differs. Every log entry of the election is accounted for in the
-// report (counted, duplicate, rejected by reason). Blocking and long: run it on its own thread.
-// One Recounter per caller; progress may be read from any thread.
+// When all three agree the ElectionLifecycle makes the election `final`; otherwise it stays closed
+// and the report names each option that differs. Every log entry of the election is accounted for
+// in the report (counted, duplicate, rejected by reason). Blocking and long: run it on its own
+// thread. One Recounter per caller; progress may be read from any thread.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "core/tally.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
+#include "ports/election_lifecycle.h"
 #include "ports/ledger.h"
 #include "ports/processor_state.h"
 #include "ports/vote_log.h"
@@ -64,6 +66,7 @@ struct RecountDeps {
   ProcessorState& state;
   Ledger& ledger;
   const Clock& clock;
+  ElectionLifecycle& lifecycle;  // completes a close cut short; finalizes when the counts agree
   std::string audit_key;
 };
 

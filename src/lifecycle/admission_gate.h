@@ -4,7 +4,8 @@
 // always ahead of the seal in its partition, and a vote after it is refused at the door.
 // A pthread reader-writer lock that prefers the writer: std::shared_mutex cannot ask for that,
 // and a reader-preferring lock could keep a close waiting for as long as votes keep coming.
-// Owned by the IngestService; thread-safe; the shared side is held for microseconds.
+// Owned by the LocalLifecycle (its VoteAdmission tickets hold the shared side); thread-safe; the
+// shared side is held for microseconds.
 #pragma once
 
 #include <pthread.h>
