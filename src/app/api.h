@@ -1,7 +1,7 @@
-// Api: the HTTP API of urna (docs/api.md). Registers every route on a Router and turns
-// requests into calls on the services. Runs on the network threads and never blocks there:
-// storage calls (catalog writes, receipt lookups) go to the blocking pool, votes to the log.
-// Owned by the app.
+// Api: the HTTP API of urna (docs/api.md). Puts every route on a Router, each to a named handler,
+// and turns requests into calls on the services. Runs on the network threads and never blocks
+// there: storage calls (elections created, opened and closed, receipt lookups) go to the blocking
+// pool, votes to the log. Owned by the app.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>

@@ -124,7 +124,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   server_ptr = &server;
 
   if (o.demo) {
-    if (auto s = EnsureDemoElection(catalog, clock.NowMs()); !s.ok()) {
+    if (auto s = EnsureDemoElection(catalog, lifecycle, clock.NowMs()); !s.ok()) {
       spdlog::critical("cannot create the demo election: {}", s.message());
       return 1;
     }

@@ -1,5 +1,6 @@
 // The embedded deployment (`urna serve`): one process, one data directory. Wires the RocksDB
-// adapters, the processor, the ingest service and the HTTP API together, runs until SIGTERM or
+// adapters, the processor, the election lifecycle, the ingest service, the results hub and the
+// HTTP API together, runs until SIGTERM or
 // SIGINT, then drains: stops accepting, completes in-flight appends, answers every request it
 // has read (202 if durable, 503 otherwise, with Connection: close), exits.
 #pragma once

@@ -62,12 +62,12 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   EmbeddedDb& db_;
   const size_t max_batch_;
 
-  std::mutex mu_;  // guards queue_, stopping_
+  std::mutex mu_;  // guards queue_, stopping_, busy_
   std::condition_variable work_cv_;
   std::condition_variable idle_cv_;
   std::vector<Pending> queue_;
   bool stopping_ = false;
-  bool busy_ = false;
+  bool busy_ = false;  // the appender is writing a batch taken off queue_: Drain waits for it
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
