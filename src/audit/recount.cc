@@ -23,7 +23,7 @@ const char* RecountProgress::PhaseName(int phase) {
 
 Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
                                std::chrono::milliseconds timeout, OptionCounts* live) {
-  const uint32_t n = d_.log.partitions();
+  const uint32_t n = deps_.log.partitions();
   progress.phase = RecountProgress::kSealing;
   progress.total = n;
   bool appended = false;
@@ -32,7 +32,7 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
     live->clear();
     uint32_t sealed = 0;
     for (uint32_t p = 0; p < n; ++p) {
-      auto st = d_.state.Load(p);
+      auto st = deps_.state.Load(p);
       if (!st.ok()) return st.status();
       if (!st->sealed.contains(e.id)) continue;
       ++sealed;
@@ -45,7 +45,7 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
     if (!appended) {
       // A close cut short between the catalog update and the seal leaves no seal: closing
       // again appends it (a second seal is passed over by processors that saw the first).
-      if (auto c = d_.lifecycle.Close(e.id); !c.ok()) return c.status();
+      if (auto c = deps_.lifecycle.Close(e.id); !c.ok()) return c.status();
       appended = true;
     }
     if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
@@ -58,11 +58,11 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
 }
 
 Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountReport& r) {
-  const uint32_t n = d_.log.partitions();
+  const uint32_t n = deps_.log.partitions();
   std::vector<uint64_t> ends(n);
   uint64_t total = 0;
   for (uint32_t p = 0; p < n; ++p) {
-    auto end = d_.reader.EndOffset(p);
+    auto end = deps_.reader.EndOffset(p);
     if (!end.ok()) return end.status();
     ends[p] = *end;
     total += *end;
@@ -75,8 +75,8 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
     std::unordered_set<std::string> voters;
     bool behind_seal = false;  // "before the close" is the seal's place in the partition
     for (uint64_t from = 0; from < ends[p];) {
-      auto batch = d_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
-                                  std::chrono::milliseconds(0));
+      auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
+                                     std::chrono::milliseconds(0));
       if (!batch.ok()) return batch.status();
       if (batch->empty()) return Status(Code::kInternal, "log partition ends early");
       if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
@@ -115,23 +115,23 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
 
 Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgress& progress,
                                      std::chrono::milliseconds seal_timeout) {
-  auto got = d_.catalog.Get(election_id);
+  auto got = deps_.catalog.Get(election_id);
   if (!got.ok()) return got.status();
   RecountReport r;
   r.election = **got;
-  r.started_at_ms = d_.clock.NowMs();
+  r.started_at_ms = deps_.clock.NowMs();
   if (r.election.status == ElectionStatus::kDraft || r.election.status == ElectionStatus::kOpen) {
     return Status(Code::kConflict, "election is " + std::string(ToString(r.election.status)) +
                                        "; close it before the recount");
   }
   if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
-  r.sealed_at_ms = d_.clock.NowMs();
+  r.sealed_at_ms = deps_.clock.NowMs();
 
   progress.phase = RecountProgress::kLedger;
   progress.done = 0;
   progress.total = r.live.empty() ? 0 : Total(r.live);
-  LedgerExport exporter(d_.audit_key);
-  auto ledger = exporter.Run(d_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
+  LedgerExport exporter(deps_.audit_key);
+  auto ledger = exporter.Run(deps_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
   if (!ledger.ok()) return ledger.status();
   r.ledger = ledger->counts;
   r.ledger_rows = ledger->rows;
@@ -153,12 +153,12 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   }
   r.agree = r.differences.empty();
   if (r.agree && r.election.status == ElectionStatus::kClosed) {
-    auto e = d_.lifecycle.Finalize(r.election.id);
+    auto e = deps_.lifecycle.Finalize(r.election.id);
     if (!e.ok()) return e.status();
     r.election = std::move(*e);
   }
   r.finalized = r.election.status == ElectionStatus::kFinal;
-  r.finished_at_ms = d_.clock.NowMs();
+  r.finished_at_ms = deps_.clock.NowMs();
   progress.phase = RecountProgress::kDone;
   return r;
 }

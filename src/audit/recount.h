@@ -72,7 +72,7 @@ struct RecountDeps {
 
 class Recounter {
  public:
-  explicit Recounter(RecountDeps deps) : d_(std::move(deps)) {}
+  explicit Recounter(RecountDeps deps) : deps_(std::move(deps)) {}
 
   // kConflict if the election is draft or open; kUnavailable if the seals are not processed
   // within `seal_timeout` (the processor is not running or far behind).
@@ -84,7 +84,7 @@ class Recounter {
                       std::chrono::milliseconds timeout, OptionCounts* live);
   Status Replay(const Election& e, RecountProgress& progress, RecountReport& report);
 
-  RecountDeps d_;
+  RecountDeps deps_;
 };
 
 }  // namespace urna
