@@ -1,15 +1,21 @@
 // LocalLifecycle: the election lifecycle of a deployment whose votes all pass through this
 // process's ingest (`urna serve`, docs/architecture.md §5). It is the VoteAdmission the
 // IngestService holds per vote and the ElectionLifecycle the admin routes and the recount call.
-// One AdmissionGate orders the two: a vote's ticket holds it shared, a close holds it exclusively
-// while the catalog marks the election closed and the seal is queued on every partition, so
-// every vote admitted before is ahead of the seal and every vote after is refused at the door.
-// Transitions run one at a time (each is a read-modify-write of the catalog entry).
+// One AdmissionGate orders the two: a vote's ticket holds it shared; a close holds it exclusively
+// for microseconds, to wait for the votes between their check and their append, read closed_at
+// and mark the election closing (Enter refuses its votes from then on); then, outside the gate,
+// the catalog writes the election closed and the seal is queued on every partition. So every vote
+// admitted before is ahead of the seal, every vote after is refused at the door, and no vote (of
+// any election) waits for the close's disk writes. Transitions run one at a time (each is a
+// read-modify-write of the catalog entry).
 // Owned by the app (or the offline recount); thread-safe; Open/Close/Finalize block (catalog
 // writes, a durable seal), Enter waits only while a close is between votes.
 #pragma once
 
+#include <functional>
 #include <mutex>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "lifecycle/admission_gate.h"
@@ -42,6 +48,9 @@ class LocalLifecycle final : public ElectionLifecycle, public VoteAdmission {
   const Clock& clock_;
   std::mutex transitions_mu_;  // held by Open, Close (until the seal is durable) and Finalize
   AdmissionGate gate_;
+  // Elections whose close has passed the gate and waits for its catalog write; changed only
+  // under the exclusive gate, read under the shared side.
+  std::set<std::string, std::less<>> closing_;
 };
 
 }  // namespace urna

@@ -255,6 +255,106 @@ TEST_F(LocalLifecycleTest, CloseAnswersOnceTheSealIsDurable) {
   ASSERT_TRUE(close.get().ok());
 }
 
+// A Catalog whose next Update waits until the test lets it go, like a synced RocksDB write on a
+// slow or stalled disk.
+class HeldUpdateCatalog final : public Catalog {
+ public:
+  explicit HeldUpdateCatalog(memory::MemoryCatalog& inner) : inner_(inner) {}
+  Status Create(const Election& e) override { return inner_.Create(e); }
+  Status Update(const Election& e) override {
+    std::unique_lock lock(mu_);
+    in_update_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return released_; });
+    return inner_.Update(e);
+  }
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
+    return inner_.Get(id);
+  }
+  std::vector<std::shared_ptr<const Election>> List() override { return inner_.List(); }
+  void WaitForUpdate() {
+    std::unique_lock lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(30), [this] { return in_update_; }));
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  memory::MemoryCatalog& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool in_update_ = false, released_ = false;
+};
+
+// While a close waits on storage (its catalog write), votes for other elections are admitted and
+// answered, and votes for the closing election are refused at once: neither waits for the disk
+// (ingest runs on the network threads). The seal still goes behind every vote admitted before.
+TEST_F(LocalLifecycleTest, ACloseWaitingOnStorageHoldsNoVoteBack) {
+  ASSERT_TRUE(catalog.Create({"other", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0}).ok());
+  ASSERT_TRUE(lifecycle.Open("e").ok());
+  ASSERT_TRUE(lifecycle.Open("other").ok());
+  HeldUpdateCatalog held(catalog);
+  LocalLifecycle slow{held, log, clock};
+  IngestService ingest{held, log, clock, "node-a", slow};
+  auto cast = [&](std::string election, std::string voter) {
+    return std::async(std::launch::async, [&ingest, election, voter] {
+      std::promise<Status> answer;
+      ingest.CastVote(election, voter, "a",
+                      [&](Result<std::string> r) { answer.set_value(r.status()); });
+      return answer.get_future().get();
+    });
+  };
+  ASSERT_TRUE(cast("e", "before").get().ok());
+  auto close = std::async(std::launch::async, [&] { return slow.Close("e"); });
+  held.WaitForUpdate();
+  auto other = cast("other", "carol");
+  auto same = cast("e", "dave");
+  bool other_answered = other.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  bool same_answered = same.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  held.Release();  // before any assertion can return: nothing is left waiting
+  EXPECT_TRUE(other_answered) << "a vote for another election waited for the close's disk write";
+  EXPECT_TRUE(same_answered) << "a vote for the closing election waited for the disk write";
+  EXPECT_TRUE(other.get().ok());
+  EXPECT_EQ(same.get().code(), Code::kNotOpen);
+  ASSERT_TRUE(close.get().ok());
+  uint32_t p = PartitionFor("e", "before", log.partitions());
+  auto entries = *log.Read(p, 0, SIZE_MAX, {});
+  ASSERT_FALSE(entries.empty());
+  EXPECT_FALSE(entries.front().seal.has_value());
+  EXPECT_TRUE(entries.back().seal.has_value());
+}
+
+// A close whose catalog write fails leaves the election open and its votes admitted again.
+TEST_F(LocalLifecycleTest, AFailedCatalogWriteLeavesTheElectionOpen) {
+  class FailingUpdateCatalog final : public Catalog {
+   public:
+    explicit FailingUpdateCatalog(memory::MemoryCatalog& inner) : inner_(inner) {}
+    Status Create(const Election& e) override { return inner_.Create(e); }
+    Status Update(const Election&) override { return Status(Code::kUnavailable, "disk"); }
+    Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
+      return inner_.Get(id);
+    }
+    std::vector<std::shared_ptr<const Election>> List() override { return inner_.List(); }
+
+   private:
+    memory::MemoryCatalog& inner_;
+  };
+  ASSERT_TRUE(lifecycle.Open("e").ok());
+  FailingUpdateCatalog failing(catalog);
+  LocalLifecycle broken{failing, log, clock};
+  IngestService ingest{failing, log, clock, "node-a", broken};
+  EXPECT_EQ(broken.Close("e").status().code(), Code::kUnavailable);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kOpen);
+  EXPECT_EQ(SealCount(log), 0u);
+  std::optional<Status> vote;
+  ingest.CastVote("e", "erin", "a", [&](Result<std::string> r) { vote = r.status(); });
+  ASSERT_TRUE(vote.has_value());
+  EXPECT_TRUE(vote->ok()) << vote->message();
+}
+
 // Votes race the close on four threads: every vote the ingest accepted is ahead of the seal in
 // its partition with an ingest time at or before closed_at, nothing of this node's is behind a
 // seal, and every vote after the close is refused at the door.

@@ -16,8 +16,8 @@
 namespace urna {
 
 // The ingest side: a vote holds a ticket from its admission check (catalog: election open,
-// option known) until its append is queued on the log. A close waits for the tickets out and
-// holds new ones back while it closes the election and queues the seal.
+// option known) until its append is queued on the log. A close waits for the tickets out, then
+// refuses the election's votes at the door; its seal goes behind every vote admitted before.
 class VoteAdmission {
  public:
   // Move-only; leaves the admission when destroyed.
