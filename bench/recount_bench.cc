@@ -22,8 +22,8 @@
 #include "adapters/embedded/rocksdb_processor_state.h"
 #include "adapters/embedded/rocksdb_vote_log.h"
 #include "audit/recount.h"
-#include "audit/seal.h"
 #include "core/uuid7.h"
+#include "lifecycle/local_lifecycle.h"
 #include "processor/processor.h"
 
 using namespace urna;
@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto t2 = Steady::now();
   std::printf("process:   %.1f s, %.0f votes/s counted\n", Seconds(t1, t2), n / Seconds(t1, t2));
-  AdmissionGate gate;  // no votes come in here
-  if (auto c = CloseAndSeal(gate, *catalog, log, "bench", clock); !c.ok()) {
+  LocalLifecycle lifecycle(*catalog, log, clock);  // no votes come in here
+  if (auto c = lifecycle.Close("bench"); !c.ok()) {
     return std::fprintf(stderr, "close: %s\n", c.status().message().c_str()), 1;
   }
   (*db)->db()->Flush(rocksdb::FlushOptions(), (*db)->ledger());
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });
-  Recounter recounter({*catalog, log, log, state, ledger, clock, "bench-audit-key"});
+  Recounter recounter({*catalog, log, log, state, ledger, clock, lifecycle, "bench-audit-key"});
   auto r0 = Steady::now();
   auto report = recounter.Run("bench", progress, std::chrono::minutes(30));
   auto r1 = Steady::now();

@@ -27,29 +27,65 @@ net::HttpResponse RateLimited(int64_t retry_after_s, std::string_view what) {
 }  // namespace
 
 Api::Api(ApiDeps deps)
-    : d_(std::move(deps)),
-      recounts_({d_.catalog, d_.log, d_.reader, d_.state, d_.ledger, d_.clock, d_.audit_key}) {
-  AddElectionRoutes();
-  AddVoteRoutes();
-  AddAuditRoutes();
-  AddResultRoutes();
-  AddWebRoutes();
-  router_.Add("GET", "/healthz",
-              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-                std::string problem = d_.storage_problem ? d_.storage_problem() : "";
-                if (problem.empty()) {
-                  respond(net::Response(200, "application/json", R"({"status":"ok"})"));
-                  return;
-                }
-                boost::json::object o{{"status", "degraded"}, {"storage", problem}};
-                respond(net::Response(503, "application/json", boost::json::serialize(o)));
-              });
-  router_.Add("GET", "/metrics",
-              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-                std::string text = d_.metrics ? d_.metrics() : "";
-                if (d_.limits) text += d_.limits->MetricsText();
-                respond(net::Response(200, "text/plain; version=0.0.4", std::move(text)));
-              });
+    : deps_(std::move(deps)),
+      recounts_({deps_.catalog, deps_.log, deps_.reader, deps_.state, deps_.ledger, deps_.clock,
+                 deps_.lifecycle, deps_.audit_key}) {
+  AddRoutes();
+}
+
+// The routes of docs/api.md, each to its named handler.
+void Api::AddRoutes() {
+  auto add = [this](const char* method, std::string_view pattern,
+                    void (Api::*handler)(Request&, Params&, Responder)) {
+    router_.Add(method, pattern, [this, handler](Request& req, Params& p, Responder respond) {
+      (this->*handler)(req, p, std::move(respond));
+    });
+  };
+  add("POST", "/v1/elections", &Api::PostElection);
+  add("GET", "/v1/elections", &Api::GetElections);
+  add("GET", "/v1/elections/{id}", &Api::GetElection);
+  add("POST", "/v1/elections/{id}/open", &Api::PostOpen);
+  add("POST", "/v1/elections/{id}/close", &Api::PostClose);
+
+  add("POST", "/v1/elections/{id}/votes", &Api::PostVote);
+  add("GET", "/v1/elections/{id}/votes/{vote_id}", &Api::GetReceipt);
+  add("GET", "/v1/elections/{id}/challenge", &Api::GetChallenge);
+
+  add("POST", "/v1/elections/{id}/recount", &Api::PostRecount);
+  add("GET", "/v1/elections/{id}/recount", &Api::GetRecount);
+  add("GET", "/v1/elections/{id}/audit", &Api::GetAudit);
+  add("GET", "/v1/elections/{id}/audit/report.html", &Api::GetAuditHtml);
+  add("GET", "/v1/elections/{id}/audit/ledger.csv", &Api::GetLedgerCsv);
+
+  add("GET", "/v1/elections/{id}/results", &Api::GetResults);
+  add("GET", "/v1/elections/{id}/results/stream", &Api::GetResultStream);
+  add("GET", "/v1/elections/{id}/results/ws", &Api::GetResultWebSocket);
+
+  add("GET", "/", &Api::GetIndexPage);
+  add("GET", "/e/{id}", &Api::GetVotePage);
+  add("GET", "/admin", &Api::GetAdminPage);
+  add("GET", "/static/{file}", &Api::GetStatic);
+  add("GET", "/v1/info", &Api::GetInfo);
+  add("POST", "/v1/demo/token", &Api::PostDemoToken);
+
+  add("GET", "/healthz", &Api::GetHealthz);
+  add("GET", "/metrics", &Api::GetMetrics);
+}
+
+void Api::GetHealthz(Request&, Params&, Responder respond) {
+  std::string problem = deps_.storage_problem ? deps_.storage_problem() : "";
+  if (problem.empty()) {
+    respond(net::Response(200, "application/json", R"({"status":"ok"})"));
+    return;
+  }
+  boost::json::object o{{"status", "degraded"}, {"storage", problem}};
+  respond(net::Response(503, "application/json", boost::json::serialize(o)));
+}
+
+void Api::GetMetrics(Request&, Params&, Responder respond) {
+  std::string text = deps_.metrics ? deps_.metrics() : "";
+  if (deps_.limits) text += deps_.limits->MetricsText();
+  respond(net::Response(200, "text/plain; version=0.0.4", std::move(text)));
 }
 
 Api::~Api() { Shutdown(); }
@@ -69,34 +105,34 @@ Result<std::string> Api::Voter(const net::HttpRequest& req) const {
   if (token.empty()) {
     return Status(Code::kUnauthenticated, "send Authorization: Bearer <voter token>");
   }
-  return d_.voter_tokens.Verify(token, wall_clock_.NowMs() / 1000);
+  return deps_.voter_tokens.Verify(token, wall_clock_.NowMs() / 1000);
 }
 
 Status Api::Admin(const net::HttpRequest& req) const {
   auto token = BearerToken(req.authorization);
   if (token.empty())
     return Status(Code::kUnauthenticated, "send Authorization: Bearer <admin token>");
-  if (!AdminTokenMatches(d_.admin_token, token)) {
+  if (!AdminTokenMatches(deps_.admin_token, token)) {
     return Status(Code::kPermissionDenied, "this call needs the admin token");
   }
   return Status::Ok();
 }
 
 std::optional<net::HttpResponse> Api::LimitVoter(const std::string& voter) {
-  if (d_.limits == nullptr) return std::nullopt;
-  int64_t wait = d_.limits->Voter(voter, MonotonicNs());
+  if (deps_.limits == nullptr) return std::nullopt;
+  int64_t wait = deps_.limits->Voter(voter, MonotonicNs());
   if (wait == 0) return std::nullopt;
   return RateLimited(wait, "from this voter");
 }
 
 void Api::Gate::Handle(net::HttpRequest req, net::Responder respond) {
-  if (RequestLimits* limits = api_.d_.limits) {
+  if (RequestLimits* limits = api_.deps_.limits) {
     // Requests made with the admin token count against that token, all others that reach the
     // write side or storage against their client address.
     auto token = BearerToken(req.authorization);
     int64_t wait = 0;
     const char* what = "";
-    if (!token.empty() && AdminTokenMatches(api_.d_.admin_token, token)) {
+    if (!token.empty() && AdminTokenMatches(api_.deps_.admin_token, token)) {
       wait = limits->Admin(token, MonotonicNs());
       what = "with this admin token";
     } else if (CountsAgainstAddress(req.method, req.path)) {

@@ -1,18 +1,18 @@
-// Api: the HTTP API of urna (docs/api.md). Registers every route on a Router and turns
-// requests into calls on the services. Runs on the network threads and never blocks there:
-// storage calls (catalog writes, receipt lookups) go to the blocking pool, votes to the log.
-// Owned by the app.
+// Api: the HTTP API of urna (docs/api.md). Puts every route on a Router, each to a named handler,
+// and turns requests into calls on the services. Runs on the network threads and never blocks
+// there: storage calls (elections created, opened and closed, receipt lookups) go to the blocking
+// pool, votes to the log. Owned by the app.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
 
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
+#include "audit/ledger_export.h"
 #include "auth/altcha.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
@@ -20,6 +20,7 @@
 #include "net/router.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
+#include "ports/election_lifecycle.h"
 #include "ports/ledger.h"
 #include "ports/read_model.h"
 #include "results/hub.h"
@@ -29,6 +30,7 @@ namespace urna::app {
 struct ApiDeps {
   Catalog& catalog;
   IngestService& ingest;
+  ElectionLifecycle& lifecycle;  // open, close + seal, finalize
   VoteLog& log;
   LogReader& reader;
   ProcessorState& state;
@@ -39,11 +41,12 @@ struct ApiDeps {
   std::string admin_token;
   std::string audit_key;
   const Clock& clock;
-  std::function<std::string()> metrics;   // Prometheus text for GET /metrics
-  bool demo = false;                      // --demo: the pages may mint voter tokens
-  size_t export_buffer_rows = 4'000'000;  // ledger export rows held in memory before spilling
-  AltchaGuard* altcha = nullptr;          // proof of work for bot_protection "pow" elections
-  RequestLimits* limits = nullptr;        // rate limits; null = none (--no-rate-limits)
+  std::function<std::string()> metrics;  // Prometheus text for GET /metrics
+  bool demo = false;                     // --demo: the pages may mint voter tokens
+  // Ledger export rows held in memory before spilling (--export-buffer-rows).
+  size_t export_buffer_rows = LedgerExport::kDefaultBufferRows;
+  AltchaGuard* altcha = nullptr;    // proof of work for bot_protection "pow" elections
+  RequestLimits* limits = nullptr;  // rate limits; null = none (--no-rate-limits)
   // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
   std::function<std::string()> storage_problem;
 };
@@ -57,11 +60,46 @@ class Api {
   void Shutdown();
 
  private:
-  void AddElectionRoutes();
-  void AddVoteRoutes();
-  void AddAuditRoutes();
-  void AddResultRoutes();
-  void AddWebRoutes();
+  using Request = net::HttpRequest;
+  using Params = net::PathParams;
+  using Responder = net::Responder;
+
+  // Puts every route of docs/api.md on router_ (the table is in api.cc).
+  void AddRoutes();
+
+  // Route handlers, one named function each; they run on the network threads.
+  // election_routes.cc
+  void PostElection(Request& req, Params& p, Responder respond);
+  void GetElections(Request& req, Params& p, Responder respond);
+  void GetElection(Request& req, Params& p, Responder respond);
+  void PostOpen(Request& req, Params& p, Responder respond);
+  void PostClose(Request& req, Params& p, Responder respond);
+  // vote_routes.cc
+  void PostVote(Request& req, Params& p, Responder respond);
+  void GetReceipt(Request& req, Params& p, Responder respond);
+  void GetChallenge(Request& req, Params& p, Responder respond);
+  // audit_routes.cc
+  void PostRecount(Request& req, Params& p, Responder respond);
+  void GetRecount(Request& req, Params& p, Responder respond);
+  void GetAudit(Request& req, Params& p, Responder respond);
+  void GetAuditHtml(Request& req, Params& p, Responder respond);
+  void GetLedgerCsv(Request& req, Params& p, Responder respond);
+  // result_routes.cc
+  void GetResults(Request& req, Params& p, Responder respond);
+  void GetResultStream(Request& req, Params& p, Responder respond);     // SSE
+  void GetResultWebSocket(Request& req, Params& p, Responder respond);  // WebSocket
+  void Subscribe(Request& req, Params& p, Responder respond, bool websocket);
+  // web_routes.cc
+  void GetIndexPage(Request& req, Params& p, Responder respond);
+  void GetVotePage(Request& req, Params& p, Responder respond);
+  void GetAdminPage(Request& req, Params& p, Responder respond);
+  void GetStatic(Request& req, Params& p, Responder respond);
+  void GetInfo(Request& req, Params& p, Responder respond);
+  void PostDemoToken(Request& req, Params& p, Responder respond);
+  // api.cc
+  void GetHealthz(Request& req, Params& p, Responder respond);
+  void GetMetrics(Request& req, Params& p, Responder respond);
+
   // Runs `fn` on the blocking pool and answers with what it returns.
   void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);
   // The voter id of the request's bearer token, or the error to answer.
@@ -70,6 +108,8 @@ class Api {
   Status Admin(const net::HttpRequest& req) const;
   // A 429 when the voter is over its limit (counts the request otherwise).
   std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
+  // The last finished recount's report of `election`, or why there is none.
+  Result<RecountReport> LastReport(const std::string& election);
 
   // In front of the router: the per-address and per-admin-token rate limits, one place for
   // every route (docs/operations.md). Runs on the network threads.
@@ -82,17 +122,16 @@ class Api {
     Api& api_;
   };
 
-  ApiDeps d_;
-  // Token lifetimes and proof-of-work expiry are judged by the wall clock as it is now: d_.clock
-  // never goes backwards (it stamps votes and closes), so after a forward step it would stand
-  // ahead of the tokens' issuers for as long as the step was, and refuse their tokens.
+  ApiDeps deps_;
+  // Token lifetimes and proof-of-work expiry are judged by the wall clock as it is now:
+  // deps_.clock never goes backwards (it stamps votes and closes), so after a forward step it
+  // would stand ahead of the tokens' issuers for as long as the step was, and refuse their tokens.
   SystemClock wall_clock_;
   net::Router router_;
   Gate gate_{*this};
   RecountJobs recounts_;
   LedgerStreams ledger_streams_;  // its destructor cancels and joins running exports
   boost::asio::thread_pool pool_{2};
-  std::mutex lifecycle_mu_;  // serializes open/close read-modify-write of an election
 };
 
 }  // namespace urna::app

@@ -7,79 +7,63 @@
 #include "audit/recount.h"
 
 namespace urna::app {
-namespace json = boost::json;
 
-void Api::AddAuditRoutes() {
-  router_.Add(
-      "POST", "/v1/elections/{id}/recount",
-      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-        auto e = d_.catalog.Get(p[0]);
-        if (!e.ok()) return respond(StatusResponse(e.status()));
-        if (auto s = CheckClosedFor(**e, kRecountWhat); !s.ok()) {
-          return respond(StatusResponse(s));
-        }
-        auto view = recounts_.Start(p[0]);
-        auto r = JsonResponse(view.running ? 202 : 200, JobJson(p[0], view));
-        r.headers.emplace_back("Location", "/v1/elections/" + p[0] + "/recount");
-        respond(std::move(r));
-      });
+void Api::PostRecount(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto e = deps_.catalog.Get(p[0]);
+  if (!e.ok()) return respond(StatusResponse(e.status()));
+  if (auto s = CheckClosedFor(**e, kRecountWhat); !s.ok()) return respond(StatusResponse(s));
+  auto view = recounts_.Start(p[0]);
+  auto r = JsonResponse(view.running ? 202 : 200, JobJson(p[0], view));
+  r.headers.emplace_back("Location", "/v1/elections/" + p[0] + "/recount");
+  respond(std::move(r));
+}
 
-  router_.Add(
-      "GET", "/v1/elections/{id}/recount",
-      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-        auto view = recounts_.Get(p[0]);
-        if (!view)
-          return respond(StatusResponse({Code::kNotFound, "no recount of " + p[0] + " yet"}));
-        respond(JsonResponse(200, JobJson(p[0], *view)));
-      });
+void Api::GetRecount(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto view = recounts_.Get(p[0]);
+  if (!view) return respond(StatusResponse({Code::kNotFound, "no recount of " + p[0] + " yet"}));
+  respond(JsonResponse(200, JobJson(p[0], *view)));
+}
 
-  // The last finished recount's report, or why there is none.
-  auto last_report = [this](const std::string& id) -> Result<RecountReport> {
-    auto view = recounts_.Get(id);
-    if (!view) {
-      return Status(Code::kNotFound,
-                    "no recount of " + id + " yet: POST /v1/elections/" + id + "/recount");
-    }
-    if (view->running) return Status(Code::kConflict, "the recount of " + id + " is running");
-    if (!view->report)
-      return Status(Code::kConflict, "the last recount failed: " + view->error.message());
-    return *view->report;
-  };
+Result<RecountReport> Api::LastReport(const std::string& id) {
+  auto view = recounts_.Get(id);
+  if (!view) {
+    return Status(Code::kNotFound,
+                  "no recount of " + id + " yet: POST /v1/elections/" + id + "/recount");
+  }
+  if (view->running) return Status(Code::kConflict, "the recount of " + id + " is running");
+  if (!view->report) {
+    return Status(Code::kConflict, "the last recount failed: " + view->error.message());
+  }
+  return *view->report;
+}
 
-  router_.Add(
-      "GET", "/v1/elections/{id}/audit",
-      [this, last_report](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-        auto r = last_report(p[0]);
-        respond(r.ok() ? JsonResponse(200, ReportJson(*r)) : StatusResponse(r.status()));
-      });
+void Api::GetAudit(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto r = LastReport(p[0]);
+  respond(r.ok() ? JsonResponse(200, ReportJson(*r)) : StatusResponse(r.status()));
+}
 
-  router_.Add(
-      "GET", "/v1/elections/{id}/audit/report.html",
-      [this, last_report](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-        auto r = last_report(p[0]);
-        if (!r.ok()) return respond(StatusResponse(r.status()));
-        respond(net::Response(200, "text/html; charset=utf-8", ReportHtml(*r)));
-      });
+void Api::GetAuditHtml(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto r = LastReport(p[0]);
+  if (!r.ok()) return respond(StatusResponse(r.status()));
+  respond(net::Response(200, "text/html; charset=utf-8", ReportHtml(*r)));
+}
 
-  // Streamed (LedgerStreams): memory stays bounded however large the ledger. Only once the
-  // election is closed: before that the ledger is still growing, and every export would be a
-  // full scan competing with the votes.
-  router_.Add(
-      "GET", "/v1/elections/{id}/audit/ledger.csv",
-      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
-        auto e = d_.catalog.Get(p[0]);
-        if (!e.ok()) return respond(StatusResponse(e.status()));
-        if (auto s = CheckClosedFor(**e, "the ledger export"); !s.ok()) {
-          return respond(StatusResponse(s));
-        }
-        ledger_streams_.Start(d_.ledger, d_.audit_key, p[0], d_.export_buffer_rows,
-                              std::move(respond));
-      });
+// Streamed (LedgerStreams): memory stays bounded however large the ledger. Only once the
+// election is closed: before that the ledger is still growing, and every export would be a
+// full scan competing with the votes.
+void Api::GetLedgerCsv(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto e = deps_.catalog.Get(p[0]);
+  if (!e.ok()) return respond(StatusResponse(e.status()));
+  if (auto s = CheckClosedFor(**e, "the ledger export"); !s.ok()) {
+    return respond(StatusResponse(s));
+  }
+  ledger_streams_.Start(deps_.ledger, deps_.audit_key, p[0], deps_.export_buffer_rows,
+                        std::move(respond));
 }
 
 }  // namespace urna::app

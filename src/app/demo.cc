@@ -4,7 +4,7 @@
 
 namespace urna::app {
 
-Status EnsureDemoElection(Catalog& catalog, int64_t now_ms) {
+Status EnsureDemoElection(Catalog& catalog, ElectionLifecycle& lifecycle, int64_t now_ms) {
   if (catalog.Get(kDemoElection).ok()) return Status::Ok();
   Election e;
   e.id = kDemoElection;
@@ -13,8 +13,8 @@ Status EnsureDemoElection(Catalog& catalog, int64_t now_ms) {
                {"basalt", "Basalt - Stone Heart"},
                {"cirrus", "Cirrus - High and Light"}};
   e.created_at_ms = now_ms;
-  if (auto s = OpenElection(e, now_ms); !s.ok()) return s;
-  return catalog.Create(e);
+  if (auto s = catalog.Create(e); !s.ok()) return s;
+  return lifecycle.Open(e.id).status();
 }
 
 void PrintDemoHelp(const std::string& url, const std::string& data_dir,

@@ -13,6 +13,7 @@
 #include "app/demo.h"
 #include "app/embedded_stack.h"
 #include "auth/secrets.h"
+#include "lifecycle/local_lifecycle.h"
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
 
@@ -85,10 +86,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   // (RocksDB makes its files 0644 otherwise; EmbeddedDb also narrows older ones).
   ::umask(077);
   Secrets secrets = LoadSecrets(o.data_dir);
-  embedded::DbOptions db_options;
-  db_options.min_free_bytes = o.min_free_disk_mb << 20;
-  db_options.write_buffer_bytes = o.write_buffer_mb << 20;
-  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions, db_options);
+  auto stack = EmbeddedStack::Open(o.data_dir, o.partitions, o.storage);
   if (!stack.ok()) {
     spdlog::critical("{}", stack.status().message());
     return 1;
@@ -98,39 +96,35 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& log = *st.log;
   auto& processor = *st.processor;
   auto& clock = st.clock;
-  IngestService ingest(catalog, log, clock, o.node_id);
+  LocalLifecycle lifecycle(catalog, log, clock);  // orders closes against this node's votes
+  IngestService ingest(catalog, log, clock, o.node_id, lifecycle);
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
     spdlog::critical("{}", limits.status().message());
     return 1;
   }
-  AltchaGuard altcha({.ttl_s = o.pow_ttl_s, .capacity = o.pow_replay_capacity});
+  AltchaGuard altcha(o.pow);
   net::HttpServer* server_ptr = nullptr;
-  results::ResultsHub hub(catalog, *st.read_model, {std::chrono::milliseconds(o.tick_ms)});
+  results::ResultsHub hub(catalog, *st.read_model, o.hub);
   auto storage_problem = [&st]() -> std::string {  // for /healthz
     auto h = st.db->health().view();
     if (h.healthy) return "";
     return h.problem.empty() ? "storage is failing" : h.problem;
   };
-  Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
-                  secrets.admin_token, secrets.audit_key, clock,
+  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, *st.read_model, hub,
+                  tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha,
-                  o.limits.enabled ? limits->get() : nullptr, storage_problem});
-  net::HttpServerOptions http;
+                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
+                  storage_problem});
+  net::HttpServerOptions http = o.http;
   http.host = host;
   http.port = port;
-  http.threads = o.http_threads;
-  http.max_connections = o.max_connections;
-  http.max_push_streams = o.max_viewers;
-  http.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
-  http.busy_idle_timeout = std::chrono::seconds(o.busy_idle_timeout_s);
   net::HttpServer server(http, api.handler());
   server_ptr = &server;
 
   if (o.demo) {
-    if (auto s = EnsureDemoElection(catalog, clock.NowMs()); !s.ok()) {
+    if (auto s = EnsureDemoElection(catalog, lifecycle, clock.NowMs()); !s.ok()) {
       spdlog::critical("cannot create the demo election: {}", s.message());
       return 1;
     }
@@ -154,7 +148,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   spdlog::info(
       "connections: at most {} open ({} of them live result streams); descriptor limit {}{}",
       caps.max_connections, caps.max_push_streams, net::FdLimit(),
-      o.max_connections ? " (--max-connections)" : " minus a reserve for storage");
+      o.http.max_connections ? " (--max-connections)" : " minus a reserve for storage");
   if (caps.max_connections + 256 > net::FdLimit()) {
     spdlog::warn("--max-connections {} leaves under 256 of {} descriptors for storage",
                  caps.max_connections, net::FdLimit());

@@ -1,5 +1,6 @@
-// JSON helpers of the HTTP API: parsing request bodies, rendering elections and snapshots,
-// and mapping Status codes to HTTP errors. Pure functions; any thread.
+// JSON helpers of the HTTP API: parsing request bodies, rendering elections and times, and
+// mapping Status codes to HTTP errors (snapshots are rendered by the results hub,
+// results/snapshot_json.h). Pure functions; any thread.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -8,7 +9,6 @@
 #include <string>
 
 #include "core/election.h"
-#include "core/snapshot.h"
 #include "core/status.h"
 #include "net/http_types.h"
 

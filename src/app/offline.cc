@@ -14,6 +14,7 @@
 #include "app/embedded_stack.h"
 #include "audit/ledger_export.h"
 #include "auth/secrets.h"
+#include "lifecycle/local_lifecycle.h"
 
 namespace urna::app {
 namespace {
@@ -61,8 +62,9 @@ int Recount(const OfflineOptions& o, Result<RecountReport>& report,
   RecountProgress progress;
   std::atomic<bool> stop{false};
   std::thread display([&] { ShowProgress(progress, stop); });
-  Recounter recounter(
-      {*st.catalog, *st.log, *st.log, *st.state, *st.ledger, st.clock, secrets.audit_key});
+  LocalLifecycle lifecycle(*st.catalog, *st.log, st.clock);  // no votes come in here
+  Recounter recounter({*st.catalog, *st.log, *st.log, *st.state, *st.ledger, st.clock, lifecycle,
+                       secrets.audit_key});
   report = recounter.Run(o.election, progress, std::chrono::minutes(30));
   stop = true;
   display.join();

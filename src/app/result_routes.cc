@@ -27,43 +27,45 @@ class StreamSubscriber final : public results::Subscriber {
 
 }  // namespace
 
-void Api::AddResultRoutes() {
-  router_.Add("GET", "/v1/elections/{id}/results",
-              [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-                auto frame = d_.hub.Current(p[0]);
-                if (!frame.ok()) return respond(StatusResponse(frame.status()));
-                const auto& f = **frame;
-                net::HttpResponse r;
-                if (req.if_none_match == f.etag) {
-                  r.status = 304;
-                } else {
-                  r.body = *f.json;
-                }
-                r.headers.emplace_back("ETag", f.etag);
-                r.headers.emplace_back("Cache-Control", "public, max-age=1");
-                respond(std::move(r));
-              });
+void Api::GetResults(Request& req, Params& p, Responder respond) {
+  auto frame = deps_.hub.Current(p[0]);
+  if (!frame.ok()) return respond(StatusResponse(frame.status()));
+  const auto& f = **frame;
+  net::HttpResponse r;
+  if (req.if_none_match == f.etag) {
+    r.status = 304;
+  } else {
+    r.body = *f.json;
+  }
+  r.headers.emplace_back("ETag", f.etag);
+  r.headers.emplace_back("Cache-Control", "public, max-age=1");
+  respond(std::move(r));
+}
 
-  auto stream = [this](bool websocket) {
-    return [this, websocket](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-      if (websocket && !req.websocket) {
-        return respond(
-            StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
-      }
-      if (auto e = d_.catalog.Get(p[0]); !e.ok()) return respond(StatusResponse(e.status()));
-      net::HttpResponse r;
-      net::StreamUpgrade up;
-      up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
-      up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
-        // The current snapshot at once (also after a reconnect with Last-Event-ID), then changes.
-        (void)d_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
-      };
-      r.upgrade = std::move(up);
-      respond(std::move(r));
-    };
+void Api::GetResultStream(Request& req, Params& p, Responder respond) {
+  Subscribe(req, p, std::move(respond), /*websocket=*/false);
+}
+
+void Api::GetResultWebSocket(Request& req, Params& p, Responder respond) {
+  Subscribe(req, p, std::move(respond), /*websocket=*/true);
+}
+
+// Upgrades the connection to a push stream subscribed to the election's snapshots.
+void Api::Subscribe(Request& req, Params& p, Responder respond, bool websocket) {
+  if (websocket && !req.websocket) {
+    return respond(
+        StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
+  }
+  if (auto e = deps_.catalog.Get(p[0]); !e.ok()) return respond(StatusResponse(e.status()));
+  net::HttpResponse r;
+  net::StreamUpgrade up;
+  up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
+  up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
+    // The current snapshot at once (also after a reconnect with Last-Event-ID), then changes.
+    (void)deps_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
   };
-  router_.Add("GET", "/v1/elections/{id}/results/stream", stream(false));
-  router_.Add("GET", "/v1/elections/{id}/results/ws", stream(true));
+  r.upgrade = std::move(up);
+  respond(std::move(r));
 }
 
 }  // namespace urna::app

@@ -36,79 +36,72 @@ std::optional<net::HttpResponse> CheckProofOfWork(Catalog& catalog, AltchaGuard*
 
 }  // namespace
 
-void Api::AddVoteRoutes() {
-  router_.Add(
-      "POST", "/v1/elections/{id}/votes",
-      [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-        auto voter = Voter(req);
-        if (!voter.ok()) return respond(StatusResponse(voter.status()));
-        if (auto limited = LimitVoter(*voter)) return respond(std::move(*limited));
-        auto body = ParseObject(req.body);
-        if (!body.ok()) return respond(StatusResponse(body.status()));
-        auto* option = body->if_contains("option");
-        if (option == nullptr || !option->is_string()) {
-          return respond(StatusResponse({Code::kInvalidArgument, "option must be a string"}));
-        }
-        std::string election = p[0];
-        if (auto refused = CheckProofOfWork(d_.catalog, d_.altcha, election, *body,
-                                            wall_clock_.NowMs() / 1000)) {
-          return respond(std::move(*refused));
-        }
-        d_.ingest.CastVote(election, *voter, option->as_string(),
-                           [respond = std::move(respond), election](Result<std::string> r) {
-                             if (!r.ok()) return respond(StatusResponse(r.status()));
-                             net::HttpResponse res;
-                             res.status = 202;
-                             res.body = R"({"vote_id":")" + *r + R"(","status":"accepted"})";
-                             res.headers.emplace_back("Location",
-                                                      "/v1/elections/" + election + "/votes/" + *r);
-                             respond(std::move(res));
-                           });
-      });
+void Api::PostVote(Request& req, Params& p, Responder respond) {
+  auto voter = Voter(req);
+  if (!voter.ok()) return respond(StatusResponse(voter.status()));
+  if (auto limited = LimitVoter(*voter)) return respond(std::move(*limited));
+  auto body = ParseObject(req.body);
+  if (!body.ok()) return respond(StatusResponse(body.status()));
+  auto* option = body->if_contains("option");
+  if (option == nullptr || !option->is_string()) {
+    return respond(StatusResponse({Code::kInvalidArgument, "option must be a string"}));
+  }
+  std::string election = p[0];
+  if (auto refused = CheckProofOfWork(deps_.catalog, deps_.altcha, election, *body,
+                                      wall_clock_.NowMs() / 1000)) {
+    return respond(std::move(*refused));
+  }
+  deps_.ingest.CastVote(election, *voter, option->as_string(),
+                        [respond = std::move(respond), election](Result<std::string> r) {
+                          if (!r.ok()) return respond(StatusResponse(r.status()));
+                          net::HttpResponse res;
+                          res.status = 202;
+                          res.body = R"({"vote_id":")" + *r + R"(","status":"accepted"})";
+                          res.headers.emplace_back("Location",
+                                                   "/v1/elections/" + election + "/votes/" + *r);
+                          respond(std::move(res));
+                        });
+}
 
-  router_.Add("GET", "/v1/elections/{id}/votes/{vote_id}",
-              [this](net::HttpRequest& req, net::PathParams& p, net::Responder respond) {
-                auto voter = Voter(req);
-                if (!voter.ok()) return respond(StatusResponse(voter.status()));
-                OffThread(std::move(respond), [this, p = std::move(p), voter = std::move(*voter)] {
-                  auto r = d_.ingest.LookupReceipt(d_.ledger, p[0], p[1], voter);
-                  if (!r.ok()) return StatusResponse(r.status());
-                  json::object o{{"vote_id", r->vote_id},
-                                 {"election", r->election_id},
-                                 {"option", r->option_id},
-                                 {"status", ToString(r->outcome)},
-                                 {"cast_at", TimeJson(r->ingest_time_ms)}};
-                  if (r->outcome == Outcome::kRejected) o["reason"] = r->reason;
-                  if (r->outcome == Outcome::kDuplicate) {
-                    o["reason"] = "already_voted";
-                    o["counted_vote_id"] = r->counted_vote_id;
-                  }
-                  return JsonResponse(200, o);
-                });
-              });
+void Api::GetReceipt(Request& req, Params& p, Responder respond) {
+  auto voter = Voter(req);
+  if (!voter.ok()) return respond(StatusResponse(voter.status()));
+  OffThread(std::move(respond), [this, p = std::move(p), voter = std::move(*voter)] {
+    auto r = deps_.ingest.LookupReceipt(deps_.ledger, p[0], p[1], voter);
+    if (!r.ok()) return StatusResponse(r.status());
+    json::object o{{"vote_id", r->vote_id},
+                   {"election", r->election_id},
+                   {"option", r->option_id},
+                   {"status", ToString(r->outcome)},
+                   {"cast_at", TimeJson(r->ingest_time_ms)}};
+    if (r->outcome == Outcome::kRejected) o["reason"] = r->reason;
+    if (r->outcome == Outcome::kDuplicate) {
+      o["reason"] = "already_voted";
+      o["counted_vote_id"] = r->counted_vote_id;
+    }
+    return JsonResponse(200, o);
+  });
+}
 
-  router_.Add(
-      "GET", "/v1/elections/{id}/challenge",
-      [this](net::HttpRequest&, net::PathParams& p, net::Responder respond) {
-        auto e = d_.catalog.Get(p[0]);
-        if (!e.ok()) return respond(StatusResponse(e.status()));
-        if ((*e)->bot_protection != BotProtection::kPow) {
-          return respond(net::ErrorResponse(
-              404, "not_found", "election " + p[0] + " does not ask for proof of work"));
-        }
-        if (d_.altcha == nullptr) {
-          return respond(StatusResponse({Code::kUnavailable, "proof of work is not set up"}));
-        }
-        auto c = d_.altcha->Create(p[0], (*e)->pow_max_number, wall_clock_.NowMs() / 1000);
-        if (!c.ok()) return respond(StatusResponse(c.status()));
-        auto r = JsonResponse(200, json::object{{"algorithm", c->algorithm},
-                                                {"challenge", c->challenge},
-                                                {"maxnumber", c->maxnumber},
-                                                {"salt", c->salt},
-                                                {"signature", c->signature}});
-        r.headers.emplace_back("Cache-Control", "no-store");
-        respond(std::move(r));
-      });
+void Api::GetChallenge(Request&, Params& p, Responder respond) {
+  auto e = deps_.catalog.Get(p[0]);
+  if (!e.ok()) return respond(StatusResponse(e.status()));
+  if ((*e)->bot_protection != BotProtection::kPow) {
+    return respond(net::ErrorResponse(404, "not_found",
+                                      "election " + p[0] + " does not ask for proof of work"));
+  }
+  if (deps_.altcha == nullptr) {
+    return respond(StatusResponse({Code::kUnavailable, "proof of work is not set up"}));
+  }
+  auto c = deps_.altcha->Create(p[0], (*e)->pow_max_number, wall_clock_.NowMs() / 1000);
+  if (!c.ok()) return respond(StatusResponse(c.status()));
+  auto r = JsonResponse(200, json::object{{"algorithm", c->algorithm},
+                                          {"challenge", c->challenge},
+                                          {"maxnumber", c->maxnumber},
+                                          {"salt", c->salt},
+                                          {"signature", c->signature}});
+  r.headers.emplace_back("Cache-Control", "no-store");
+  respond(std::move(r));
 }
 
 }  // namespace urna::app

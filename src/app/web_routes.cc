@@ -29,41 +29,33 @@ net::HttpResponse Asset(std::string_view name) {
 
 }  // namespace
 
-void Api::AddWebRoutes() {
-  auto page = [](std::string name) {
-    return [name](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-      respond(Asset(name));
-    };
-  };
-  router_.Add("GET", "/", page("index.html"));
-  router_.Add("GET", "/e/{id}", page("vote.html"));
-  router_.Add("GET", "/admin", page("admin.html"));
-  router_.Add(
-      "GET", "/static/{file}",
-      [](net::HttpRequest&, net::PathParams& p, net::Responder respond) { respond(Asset(p[0])); });
+void Api::GetIndexPage(Request&, Params&, Responder respond) { respond(Asset("index.html")); }
 
-  router_.Add("GET", "/v1/info",
-              [this](net::HttpRequest&, net::PathParams&, net::Responder respond) {
-                respond(JsonResponse(200, json::object{{"demo", d_.demo}}));
-              });
-  router_.Add(
-      "POST", "/v1/demo/token",
-      [this](net::HttpRequest& req, net::PathParams&, net::Responder respond) {
-        if (!d_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
-        auto body = ParseObject(req.body);
-        if (!body.ok()) return respond(StatusResponse(body.status()));
-        auto* voter = body->if_contains("voter");
-        if (voter == nullptr || !voter->is_string()) {
-          return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
-        }
-        std::chrono::seconds ttl = std::chrono::hours(12);  // within --max-token-ttl
-        if (auto max = d_.voter_tokens.policy().max_lifetime; max.count() > 0) {
-          ttl = std::min(ttl, max);
-        }
-        auto token = d_.voter_tokens.Mint(voter->as_string(), ttl, wall_clock_.NowMs() / 1000);
-        if (!token.ok()) return respond(StatusResponse(token.status()));
-        respond(JsonResponse(200, json::object{{"token", *token}}));
-      });
+void Api::GetVotePage(Request&, Params&, Responder respond) { respond(Asset("vote.html")); }
+
+void Api::GetAdminPage(Request&, Params&, Responder respond) { respond(Asset("admin.html")); }
+
+void Api::GetStatic(Request&, Params& p, Responder respond) { respond(Asset(p[0])); }
+
+void Api::GetInfo(Request&, Params&, Responder respond) {
+  respond(JsonResponse(200, json::object{{"demo", deps_.demo}}));
+}
+
+void Api::PostDemoToken(Request& req, Params&, Responder respond) {
+  if (!deps_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
+  auto body = ParseObject(req.body);
+  if (!body.ok()) return respond(StatusResponse(body.status()));
+  auto* voter = body->if_contains("voter");
+  if (voter == nullptr || !voter->is_string()) {
+    return respond(StatusResponse({Code::kInvalidArgument, "voter must be a string"}));
+  }
+  std::chrono::seconds ttl = std::chrono::hours(12);  // within --max-token-ttl
+  if (auto max = deps_.voter_tokens.policy().max_lifetime; max.count() > 0) {
+    ttl = std::min(ttl, max);
+  }
+  auto token = deps_.voter_tokens.Mint(voter->as_string(), ttl, wall_clock_.NowMs() / 1000);
+  if (!token.ok()) return respond(StatusResponse(token.status()));
+  respond(JsonResponse(200, json::object{{"token", *token}}));
 }
 
 }  // namespace urna::app

@@ -34,7 +34,11 @@ struct LedgerSummary {
 
 class LedgerExport {
  public:
-  explicit LedgerExport(std::string_view audit_key, size_t buffer_rows = 4'000'000);
+  // Rows held in memory before the sort spills to temporary files (`urna serve
+  // --export-buffer-rows`).
+  static constexpr size_t kDefaultBufferRows = 4'000'000;
+
+  explicit LedgerExport(std::string_view audit_key, size_t buffer_rows = kDefaultBufferRows);
   ~LedgerExport();
 
   // Scans the election's ledger once, then hands the CSV file to `csv_sink` (optional): the

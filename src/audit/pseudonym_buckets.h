@@ -28,7 +28,7 @@ struct ExportRow {
 class PseudonymBuckets {
  public:
   static constexpr size_t kBuckets = 64;
-  explicit PseudonymBuckets(size_t spill_rows = 4'000'000) : spill_rows_(spill_rows) {}
+  explicit PseudonymBuckets(size_t spill_rows) : spill_rows_(spill_rows) {}
   ~PseudonymBuckets();
 
   Status Add(const ExportRow& row);

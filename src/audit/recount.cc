@@ -4,7 +4,6 @@
 #include <thread>
 
 #include "audit/ledger_export.h"
-#include "audit/seal.h"
 #include "core/dedupe.h"
 
 namespace urna {
@@ -24,7 +23,7 @@ const char* RecountProgress::PhaseName(int phase) {
 
 Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
                                std::chrono::milliseconds timeout, OptionCounts* live) {
-  const uint32_t n = d_.log.partitions();
+  const uint32_t n = deps_.log.partitions();
   progress.phase = RecountProgress::kSealing;
   progress.total = n;
   bool appended = false;
@@ -33,7 +32,7 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
     live->clear();
     uint32_t sealed = 0;
     for (uint32_t p = 0; p < n; ++p) {
-      auto st = d_.state.Load(p);
+      auto st = deps_.state.Load(p);
       if (!st.ok()) return st.status();
       if (!st->sealed.contains(e.id)) continue;
       ++sealed;
@@ -44,9 +43,9 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
     progress.done = sealed;
     if (sealed == n) return Status::Ok();
     if (!appended) {
-      // A close cut short between the catalog update and the seal leaves no seal: append it
-      // (a second seal is passed over by processors that saw the first).
-      if (auto s = AppendSealSync(d_.log, e); !s.ok()) return s;
+      // A close cut short between the catalog update and the seal leaves no seal: closing
+      // again appends it (a second seal is passed over by processors that saw the first).
+      if (auto c = deps_.lifecycle.Close(e.id); !c.ok()) return c.status();
       appended = true;
     }
     if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
@@ -59,11 +58,11 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
 }
 
 Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountReport& r) {
-  const uint32_t n = d_.log.partitions();
+  const uint32_t n = deps_.log.partitions();
   std::vector<uint64_t> ends(n);
   uint64_t total = 0;
   for (uint32_t p = 0; p < n; ++p) {
-    auto end = d_.reader.EndOffset(p);
+    auto end = deps_.reader.EndOffset(p);
     if (!end.ok()) return end.status();
     ends[p] = *end;
     total += *end;
@@ -79,8 +78,8 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
     const VotePolicy policy = VotePolicyOf(&e);
     bool behind_seal = false;  // "before the close" is the seal's place in the partition
     for (uint64_t from = 0; from < ends[p];) {
-      auto batch = d_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
-                                  std::chrono::milliseconds(0));
+      auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
+                                     std::chrono::milliseconds(0));
       if (!batch.ok()) return batch.status();
       if (batch->empty()) return Status(Code::kInternal, "log partition ends early");
       if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
@@ -115,20 +114,20 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
 
 Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgress& progress,
                                      std::chrono::milliseconds seal_timeout) {
-  auto got = d_.catalog.Get(election_id);
+  auto got = deps_.catalog.Get(election_id);
   if (!got.ok()) return got.status();
   RecountReport r;
   r.election = **got;
-  r.started_at_ms = d_.clock.NowMs();
+  r.started_at_ms = deps_.clock.NowMs();
   if (auto s = CheckClosedFor(r.election, kRecountWhat); !s.ok()) return s;
   if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
-  r.sealed_at_ms = d_.clock.NowMs();
+  r.sealed_at_ms = deps_.clock.NowMs();
 
   progress.phase = RecountProgress::kLedger;
   progress.done = 0;
   progress.total = r.live.empty() ? 0 : Total(r.live);
-  LedgerExport exporter(d_.audit_key);
-  auto ledger = exporter.Run(d_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
+  LedgerExport exporter(deps_.audit_key);
+  auto ledger = exporter.Run(deps_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
   if (!ledger.ok()) return ledger.status();
   r.ledger = ledger->counts;
   r.ledger_rows = ledger->rows;
@@ -146,13 +145,12 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   }
   r.agree = r.differences.empty();
   if (r.agree && r.election.status == ElectionStatus::kClosed) {
-    Election e = r.election;
-    if (auto s = FinalizeElection(e, d_.clock.NowMs()); !s.ok()) return s;
-    if (auto s = d_.catalog.Update(e); !s.ok()) return s;
-    r.election = e;
+    auto e = deps_.lifecycle.Finalize(r.election.id);
+    if (!e.ok()) return e.status();
+    r.election = std::move(*e);
   }
   r.finalized = r.election.status == ElectionStatus::kFinal;
-  r.finished_at_ms = d_.clock.NowMs();
+  r.finished_at_ms = deps_.clock.NowMs();
   progress.phase = RecountProgress::kDone;
   return r;
 }

@@ -1,13 +1,14 @@
 // Recounter: the final, strongly consistent count of a closed election (docs/architecture.md §5).
-// It makes sure the election's seal is in the log, waits until every partition's processor has
-// passed it, then counts three ways and compares:
+// It makes sure the election's seal is in the log (closing it again through the
+// ElectionLifecycle), waits until every partition's processor has passed it, then counts three
+// ways and compares:
 //   live   - the processor's stored tallies (what viewers were shown),
 //   ledger - the source of truth, one row per counted voter (with its digest),
 //   replay - the log replayed from offset 0 through a fresh dedupe (an independent count).
-// When all three agree the election becomes `final`; otherwise it stays closed and the report
-// names each option that differs. Every log entry of the election is accounted for in the
-// report (counted, duplicate, rejected by reason). Blocking and long: run it on its own thread.
-// One Recounter per caller; progress may be read from any thread.
+// When all three agree the ElectionLifecycle makes the election `final`; otherwise it stays closed
+// and the report names each option that differs. Every log entry of the election is accounted for
+// in the report (counted, duplicate, rejected by reason). Blocking and long: run it on its own
+// thread. One Recounter per caller; progress may be read from any thread.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "core/tally.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
+#include "ports/election_lifecycle.h"
 #include "ports/ledger.h"
 #include "ports/processor_state.h"
 #include "ports/vote_log.h"
@@ -64,6 +66,7 @@ struct RecountDeps {
   ProcessorState& state;
   Ledger& ledger;
   const Clock& clock;
+  ElectionLifecycle& lifecycle;  // completes a close cut short; finalizes when the counts agree
   std::string audit_key;
 };
 
@@ -72,7 +75,7 @@ inline constexpr std::string_view kRecountWhat = "the recount";
 
 class Recounter {
  public:
-  explicit Recounter(RecountDeps deps) : d_(std::move(deps)) {}
+  explicit Recounter(RecountDeps deps) : deps_(std::move(deps)) {}
 
   // kConflict if the election is draft or open; kUnavailable if the seals are not processed
   // within `seal_timeout` (the processor is not running or far behind).
@@ -84,7 +87,7 @@ class Recounter {
                       std::chrono::milliseconds timeout, OptionCounts* live);
   Status Replay(const Election& e, RecountProgress& progress, RecountReport& report);
 
-  RecountDeps d_;
+  RecountDeps deps_;
 };
 
 }  // namespace urna

@@ -10,9 +10,9 @@
 #include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_vote_log.h"
 #include "audit/ledger_export.h"
-#include "audit/seal.h"
 #include "core/hex.h"
 #include "ingest/ingest_service.h"
+#include "lifecycle/local_lifecycle.h"
 #include "processor/partition_processor.h"
 
 namespace urna {
@@ -52,7 +52,7 @@ class RecountTest : public ::testing::Test {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
-    Recounter r({catalog, log, log, state, state, clock, "audit-key"});
+    Recounter r({catalog, log, log, state, state, clock, lifecycle, "audit-key"});
     RecountProgress progress;
     auto out = r.Run("e1", progress, std::chrono::seconds(5));
     stop = true;
@@ -64,12 +64,12 @@ class RecountTest : public ::testing::Test {
   memory::MemoryCatalog catalog;
   memory::MemoryReadModel rm;
   StepClock clock;
-  AdmissionGate gate;
+  LocalLifecycle lifecycle{catalog, log, clock};
   std::vector<std::unique_ptr<PartitionProcessor>> procs;
 };
 
 TEST_F(RecountTest, RefusesAnOpenElection) {
-  Recounter r({catalog, log, log, state, state, clock, "k"});
+  Recounter r({catalog, log, log, state, state, clock, lifecycle, "k"});
   RecountProgress progress;
   EXPECT_EQ(r.Run("e1", progress, std::chrono::seconds(1)).status().code(), Code::kConflict);
 }
@@ -77,7 +77,7 @@ TEST_F(RecountTest, RefusesAnOpenElection) {
 TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   for (int i = 0; i < 100; ++i) Vote(i, i % 3 ? "a" : "b");  // 40 voters, 60 duplicates
   Process();
-  ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
+  ASSERT_TRUE(lifecycle.Close("e1").ok());
   // Only another ingest node's votes can land here (this node's are ordered by the gate):
   Vote(200, "a", 999);   // cast before the close, but behind the seal: rejected
   Vote(201, "a", 1001);  // cast after the close, behind the seal: rejected
@@ -105,7 +105,7 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
 TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
   for (int i = 0; i < 40; ++i) Vote(i, "a");
   Process();
-  ASSERT_TRUE(CloseAndSeal(gate, catalog, log, "e1", clock).ok());
+  ASSERT_TRUE(lifecycle.Close("e1").ok());
   Process();
   auto live0 = state.Load(0)->tally.elections["e1"]["a"];
   state.SetTally(0, "e1", "a", live0 + 5);
@@ -126,7 +126,8 @@ TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
 // ingest times. Every vote answered accepted is counted, and live, ledger and replay agree.
 TEST_F(RecountTest, ClockStepBackBeforeTheCloseStillAgreesAndCountsEveryAcceptedVote) {
   StepClock wall;
-  IngestService ingest{catalog, log, wall, "node-a"};
+  LocalLifecycle on_wall{catalog, log, wall};  // ingest and close read the stepping clock
+  IngestService ingest{catalog, log, wall, "node-a", on_wall};
   std::vector<std::string> accepted;
   auto cast = [&](int i) {
     ingest.CastVote("e1", "voter-" + std::to_string(i), i % 2 ? "a" : "b",
@@ -142,7 +143,7 @@ TEST_F(RecountTest, ClockStepBackBeforeTheCloseStillAgreesAndCountsEveryAccepted
   for (int i = 3; i < 8; ++i) cast(i);
   Process();
   wall.now = 1000;  // the close reads a time before the first votes' ingest time
-  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", wall);
+  auto closed = on_wall.Close("e1");
   ASSERT_TRUE(closed.ok());
   ASSERT_EQ(closed->closed_at_ms, 1000);
   auto r = Recount();
@@ -164,7 +165,8 @@ TEST_F(RecountTest, ClockStepBackBeforeTheCloseStillAgreesAndCountsEveryAccepted
 TEST_F(RecountTest, MonotonicClockKeepsCastAtAtOrBeforeClosedAt) {
   StepClock wall;
   MonotonicClock clock(wall);
-  IngestService ingest{catalog, log, clock, "node-a"};
+  LocalLifecycle on_clock{catalog, log, clock};
+  IngestService ingest{catalog, log, clock, "node-a", on_clock};
   auto cast = [&](int i) {
     ingest.CastVote("e1", "voter-" + std::to_string(i), "a",
                     [](Result<std::string> r) { EXPECT_TRUE(r.ok()); });
@@ -173,7 +175,7 @@ TEST_F(RecountTest, MonotonicClockKeepsCastAtAtOrBeforeClosedAt) {
   for (int i = 0; i < 3; ++i) cast(i);
   wall.now = 1000;
   for (int i = 3; i < 6; ++i) cast(i);
-  auto closed = CloseAndSeal(ingest.gate(), catalog, log, "e1", clock);
+  auto closed = on_clock.Close("e1");
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ(closed->closed_at_ms, 2000);
   auto r = Recount();

@@ -60,6 +60,31 @@ Result<RateLimit> ParseRateLimit(std::string_view rate, int64_t burst) {
   return RateLimit{burst, interval};
 }
 
+std::string FormatRateLimit(const RateLimit& l) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  // "N/UNIT" when UNIT / N is the interval as ParseRateLimit computes it.
+  auto per = [&l](int64_t unit_ns, const char* name) -> std::string {
+    int64_t count = unit_ns / l.interval_ns;
+    if (count < 1 || unit_ns / count != l.interval_ns) return "";
+    return std::to_string(count) + "/" + name;
+  };
+  if (l.interval_ns < kSecond) {
+    if (auto r = per(kSecond, "s"); !r.empty()) return r;  // "200/s"
+  }
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {3'600'000'000'000, "h"}, {60'000'000'000, "m"}, {kSecond, "s"}, {1'000'000, "ms"}};
+  for (const auto& [unit_ns, name] : kUnits) {
+    if (l.interval_ns % unit_ns == 0) {  // "1/10s"
+      int64_t n = l.interval_ns / unit_ns;
+      return "1/" + (n == 1 ? std::string() : std::to_string(n)) + name;
+    }
+  }
+  for (const auto& [unit_ns, name] : kUnits) {
+    if (auto r = per(unit_ns, name); !r.empty()) return r;  // "7/m"
+  }
+  return "1/" + std::to_string(std::max<int64_t>(1, l.interval_ns / 1'000'000)) + "ms";  // nearest
+}
+
 std::string DescribeRateLimit(const RateLimit& l) {
   return "burst " + std::to_string(l.burst) + ", then 1 per " +
          std::to_string(l.interval_ns / 1'000'000) + " ms";

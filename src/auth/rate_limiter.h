@@ -32,6 +32,10 @@ struct RateLimit {
 // 10 s, "200/s" 200 per second. With a burst >= 1. kInvalidArgument otherwise.
 Result<RateLimit> ParseRateLimit(std::string_view rate, int64_t burst);
 
+// `limit`'s rate as ParseRateLimit reads it back: "200/s" below a second, "1/10s" (the largest
+// unit that divides the interval), else "7/m"; an interval no rate makes, to the millisecond.
+std::string FormatRateLimit(const RateLimit& limit);
+
 // "burst 5, then 1/10s"-style text for logs and errors.
 std::string DescribeRateLimit(const RateLimit& limit);
 

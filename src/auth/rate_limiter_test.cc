@@ -88,6 +88,23 @@ TEST(RateLimiterTest, ParsesRates) {
   EXPECT_FALSE(ParseRateLimit("1/s", 0).ok());
 }
 
+// `urna serve --help` shows the RequestLimitOptions defaults through FormatRateLimit: what it
+// writes must parse back to the same limit.
+TEST(RateLimiterTest, FormatsRatesThatParseBack) {
+  RequestLimitOptions defaults;
+  EXPECT_EQ(FormatRateLimit(defaults.voter), "1/10s");
+  EXPECT_EQ(FormatRateLimit(defaults.address), "200/s");
+  EXPECT_EQ(FormatRateLimit(defaults.admin), "20/s");
+  for (const char* rate : {"1/10s", "200/s", "20/s", "30/m", "500/1h", "1/100ms", "1/m", "1/2h",
+                           "1000/s", "3/s", "7/m"}) {
+    auto l = ParseRateLimit(rate, 3);
+    ASSERT_TRUE(l.ok()) << rate;
+    auto back = ParseRateLimit(FormatRateLimit(*l), l->burst);
+    ASSERT_TRUE(back.ok()) << rate << " -> " << FormatRateLimit(*l);
+    EXPECT_EQ(back->interval_ns, l->interval_ns) << rate << " -> " << FormatRateLimit(*l);
+  }
+}
+
 TEST(RequestLimitsTest, RetryAfterIsWholeSecondsRoundedUp) {
   RequestLimitOptions o;
   o.voter = {1, 2'500'000'000};  // 1 per 2.5 s

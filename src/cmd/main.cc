@@ -1,5 +1,7 @@
-// urna: the command line. `urna serve` runs the embedded deployment; `urna token` mints a
-// voter token. See README.md.
+// urna: the command line. `urna serve` runs the embedded deployment, `urna token` mints a voter
+// token, `urna recount` and `urna audit` work on a stopped server's data dir. See README.md and
+// docs/operations.md. Flags set the modules' own option structs (ServeOptions); the defaults
+// shown in --help are read from those structs, never written here a second time.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -43,9 +45,38 @@ std::chrono::seconds ParseTtl(const std::string& s, bool zero_ok = false) {
   return std::chrono::seconds(n * mult);
 }
 
+// `seconds` in the largest of h, m, s that divides it: ParseTtl reads it back.
+std::string FormatTtl(std::chrono::seconds seconds) {
+  long s = static_cast<long>(seconds.count());
+  if (s == 0) return "0";
+  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+// A flag given in whole `Unit`s (seconds, milliseconds) for a std::chrono field; --help shows the
+// field's own default.
+template <typename Unit>
+CLI::Option* AddDuration(CLI::App* app, const std::string& name, Unit& field,
+                         const std::string& help) {
+  return app
+      ->add_option_function<int64_t>(
+          name, [&field](int64_t v) { field = Unit(v); }, help)
+      ->default_str(std::to_string(field.count()));
+}
+
+// A flag given in MiB for a field in bytes; --help shows the field's own default.
+CLI::Option* AddMebibytes(CLI::App* app, const std::string& name, uint64_t& bytes,
+                          const std::string& help) {
+  return app
+      ->add_option_function<uint64_t>(
+          name, [&bytes](uint64_t mib) { bytes = mib << 20; }, help)
+      ->default_str(std::to_string(bytes >> 20));
+}
+
 // The token settings `urna serve` and `urna token` share.
 struct TokenFlags {
-  std::string max_ttl = EnvOr("URNA_MAX_TOKEN_TTL", "24h");
+  std::string max_ttl = EnvOr("URNA_MAX_TOKEN_TTL", FormatTtl(urna::TokenPolicy{}.max_lifetime));
   std::string audience = EnvOr("URNA_TOKEN_AUDIENCE", "");
   std::string issuer = EnvOr("URNA_TOKEN_ISSUER", "");
 
@@ -63,13 +94,18 @@ struct TokenFlags {
 };
 
 // The rate limit flags of `urna serve`: RATE is N/PERIOD ("1/10s", "200/s"), BURST a count.
+// The defaults are RequestLimitOptions' (src/auth/request_limits.h).
 struct RateFlags {
-  std::string voter_rate = "1/10s", address_rate = "200/s", admin_rate = "20/s";
-  int64_t voter_burst = 5, address_burst = 1000, admin_burst = 100;
+  const urna::RequestLimitOptions defaults;
+  std::string voter_rate = urna::FormatRateLimit(defaults.voter),
+              address_rate = urna::FormatRateLimit(defaults.address),
+              admin_rate = urna::FormatRateLimit(defaults.admin);
+  int64_t voter_burst = defaults.voter.burst, address_burst = defaults.address.burst,
+          admin_burst = defaults.admin.burst;
   std::string trusted = EnvOr("URNA_TRUSTED_PROXIES", "");
   std::vector<std::string> trusted_proxies;
-  size_t entries = size_t{1} << 20;
-  bool off = false;
+  size_t entries = defaults.table_entries;
+  bool off = !defaults.enabled;
 
   void Add(CLI::App* app) {
     auto pair = [app](const char* kind, std::string& rate, int64_t& burst, const char* what) {
@@ -101,7 +137,7 @@ struct RateFlags {
       if (!l.ok()) throw std::invalid_argument(l.status().message());
       return *l;
     };
-    urna::RequestLimitOptions o;
+    urna::RequestLimitOptions o = defaults;
     o.enabled = !off;
     o.voter = rate(voter_rate, voter_burst);
     o.address = rate(address_rate, address_burst);
@@ -138,7 +174,7 @@ int main(int argc, char** argv) {
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
       ->capture_default_str();
   s->add_flag("--demo", serve.demo, "Create and open a demo election; print tokens to try it");
-  s->add_option("--http-threads", serve.http_threads, "Network threads")
+  s->add_option("--http-threads", serve.http.threads, "Network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   s->add_option("--partitions", serve.partitions, "Log partitions of a new data dir")
@@ -146,45 +182,42 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   s->add_option("--node-id", serve.node_id, "Name of this node in vote events")
       ->capture_default_str();
-  s->add_option("--tick-ms", serve.tick_ms, "Live results push tick (ms)")
-      ->capture_default_str()
+  AddDuration(s, "--tick-ms", serve.hub.tick, "Live results push tick (ms)")
       ->check(CLI::Range(10, 10000));
-  s->add_option("--min-free-disk-mb", serve.min_free_disk_mb,
-                "Free disk space (MiB) needed to start, and to take votes again after the disk "
-                "filled up (env URNA_MIN_FREE_DISK_MB)")
+  AddMebibytes(s, "--min-free-disk-mb", serve.storage.min_free_bytes,
+               "Free disk space (MiB) needed to start, and to take votes again after the disk "
+               "filled up (env URNA_MIN_FREE_DISK_MB)")
       ->envname("URNA_MIN_FREE_DISK_MB")
-      ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
-  s->add_option("--write-buffer-mb", serve.write_buffer_mb,
-                "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
-      ->capture_default_str()
+  AddMebibytes(s, "--write-buffer-mb", serve.storage.write_buffer_bytes,
+               "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
   // Connection limits (docs/operations.md, "Connections").
-  s->add_option("--max-connections", serve.max_connections,
+  s->add_option("--max-connections", serve.http.max_connections,
                 "Open client connections at most, viewers included; 0 = the descriptor limit "
                 "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
       ->envname("URNA_MAX_CONNECTIONS")
       ->capture_default_str();
-  s->add_option("--max-viewers", serve.max_viewers,
+  s->add_option("--max-viewers", serve.http.max_push_streams,
                 "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
       ->capture_default_str();
-  s->add_option("--idle-timeout", serve.idle_timeout_s,
-                "Seconds a keep-alive connection may wait for its next request")
-      ->capture_default_str()
+  AddDuration(s, "--idle-timeout", serve.http.idle_timeout,
+              "Seconds a keep-alive connection may wait for its next request")
       ->check(CLI::Range(1, 3600));
-  s->add_option("--busy-idle-timeout", serve.busy_idle_timeout_s,
-                "The same, above 80% of --max-connections")
-      ->capture_default_str()
+  AddDuration(s, "--busy-idle-timeout", serve.http.busy_idle_timeout,
+              "The same, above " +
+                  std::to_string(static_cast<int>(serve.http.busy_fraction * 100)) +
+                  "% of --max-connections")
       ->check(CLI::Range(1, 3600));
   s->add_option("--export-buffer-rows", serve.export_buffer_rows,
                 "Rows a ledger export holds in memory before spilling to temporary files")
       ->capture_default_str()
       ->check(CLI::Range(1000, 1000000000));
-  s->add_option("--pow-ttl", serve.pow_ttl_s,
+  s->add_option("--pow-ttl", serve.pow.ttl_s,
                 "Seconds a proof-of-work challenge may be solved and used (bot_protection pow)")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400));
-  s->add_option("--pow-replay-capacity", serve.pow_replay_capacity,
+  s->add_option("--pow-replay-capacity", serve.pow.capacity,
                 "Used, unexpired proof-of-work challenges remembered (~60 B each); when full, "
                 "votes needing one get 503 until some expire")
       ->capture_default_str()

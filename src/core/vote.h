@@ -45,7 +45,7 @@ struct Verdict {
 // unknown_election; found behind the election's seal in its partition -> rejected election_closed;
 // election never opened -> rejected election_not_open; option unknown -> rejected unknown_option;
 // else counted. A vote is in the log only if ingest admitted it while the election was open, and
-// the close's seal goes behind every vote admitted before it (ingest/admission_gate.h), so the
+// the close's seal goes behind every vote admitted before it (ports/election_lifecycle.h), so the
 // seal's place in the partition is what "before the close" means. The vote's ingest time is not
 // consulted: a wall clock that stepped back must not turn a vote admitted before the close into a
 // late one. The live processor and the recount's replay both call this with the same inputs for a

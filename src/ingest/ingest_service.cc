@@ -1,14 +1,13 @@
 #include "ingest/ingest_service.h"
 
-#include <shared_mutex>
-
 #include "core/uuid7.h"
 
 namespace urna {
 
 void IngestService::CastVote(std::string_view election_id, std::string_view voter_id,
                              std::string_view option_id, CastDone done) {
-  std::shared_lock admitting(gate_);  // until the append is queued: a close waits for it
+  auto admitted = admission_.Enter(election_id);  // held until the append is queued
+  if (!admitted.ok()) return done(admitted.status());
   auto election = catalog_.Get(election_id);
   if (!election.ok()) return done(election.status());
   if (auto s = CheckVoteAdmissible(**election, option_id); !s.ok()) return done(s);

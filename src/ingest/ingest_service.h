@@ -1,17 +1,19 @@
 // IngestService: the write side's front door. Checks a vote against the catalog (election
 // open, option known), stamps it with a time-ordered vote_id, appends it to the vote log and
-// reports acceptance only once the log says it is durable. It never counts. Its admission gate
-// orders votes against a close (audit/seal.h).
-// Owned by the app; thread-safe; never blocks (catalog reads are in memory).
+// reports acceptance only once the log says it is durable. It never counts. Each vote holds a
+// VoteAdmission ticket (ports/election_lifecycle.h) from its check until its append is queued,
+// which orders it against a close.
+// Owned by the app; thread-safe; never blocks (catalog reads are in memory) except while a close
+// holds admission back (microseconds).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
 
-#include "ingest/admission_gate.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
+#include "ports/election_lifecycle.h"
 #include "ports/ledger.h"
 #include "ports/vote_log.h"
 
@@ -23,8 +25,13 @@ class IngestService {
   // kInvalidArgument, kUnavailable). Runs exactly once, on the caller's or a log thread.
   using CastDone = std::function<void(Result<std::string>)>;
 
-  IngestService(Catalog& catalog, VoteLog& log, const Clock& clock, std::string node_id)
-      : catalog_(catalog), log_(log), clock_(clock), node_id_(std::move(node_id)) {}
+  IngestService(Catalog& catalog, VoteLog& log, const Clock& clock, std::string node_id,
+                VoteAdmission& admission)
+      : catalog_(catalog),
+        log_(log),
+        clock_(clock),
+        node_id_(std::move(node_id)),
+        admission_(admission) {}
 
   void CastVote(std::string_view election_id, std::string_view voter_id, std::string_view option_id,
                 CastDone done);
@@ -34,15 +41,12 @@ class IngestService {
   Result<Receipt> LookupReceipt(Ledger& ledger, std::string_view election_id,
                                 std::string_view vote_id, std::string_view voter_id);
 
-  // For CloseAndSeal: hold it exclusively to close an election between votes.
-  AdmissionGate& gate() { return gate_; }
-
  private:
   Catalog& catalog_;
   VoteLog& log_;
   const Clock& clock_;
   const std::string node_id_;
-  AdmissionGate gate_;
+  VoteAdmission& admission_;
 };
 
 }  // namespace urna

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/memory/memory_admission.h"
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_vote_log.h"
 #include "core/uuid7.h"
@@ -34,7 +35,8 @@ class IngestTest : public ::testing::Test {
   memory::MemoryCatalog catalog;
   memory::MemoryLog log{2};
   FixedClock clock;
-  IngestService ingest{catalog, log, clock, "node-a"};
+  memory::MemoryAdmission admission;
+  IngestService ingest{catalog, log, clock, "node-a", admission};
 };
 
 TEST_F(IngestTest, AcceptsOnlyWhenDurableAndStampsTheVote) {
@@ -65,6 +67,30 @@ TEST_F(IngestTest, RefusesWithoutAppending) {
   EXPECT_EQ(Cast("e1", "zzz").status().code(), Code::kUnknownOption);
   EXPECT_EQ(Cast("nope", "a").status().code(), Code::kNotFound);
   for (uint32_t p = 0; p < 2; ++p) EXPECT_TRUE(log.Read(p, 0, 10, {})->empty());
+}
+
+// Every vote, admitted or refused, enters the admission once and leaves it before CastVote
+// returns, so a close never waits on a vote that is done.
+TEST_F(IngestTest, EveryVoteLeavesTheAdmission) {
+  EXPECT_EQ(Cast("e1", "a").status().code(), Code::kNotOpen);
+  Open();
+  EXPECT_TRUE(Cast("e1", "a").ok());
+  EXPECT_EQ(Cast("e1", "zzz").status().code(), Code::kUnknownOption);
+  EXPECT_EQ(admission.given(), 3);
+  EXPECT_EQ(admission.out(), 0);
+}
+
+// When the admission refuses (a distributed node whose lease ran out), the vote gets that
+// answer and nothing is appended.
+TEST_F(IngestTest, AVoteTheAdmissionRefusesIsNotAppended) {
+  Open();
+  admission.Refuse(Status(Code::kUnavailable, "no lease"));
+  auto r = Cast("e1", "a");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message(), "no lease");
+  for (uint32_t p = 0; p < 2; ++p) EXPECT_TRUE(log.Read(p, 0, 10, {})->empty());
+  admission.Refuse(Status::Ok());
+  EXPECT_TRUE(Cast("e1", "a").ok());
 }
 
 }  // namespace

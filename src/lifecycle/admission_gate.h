@@ -1,10 +1,11 @@
 // AdmissionGate: orders votes against an election's close. Every vote holds the gate shared from
 // its admission check until its append is queued on the log; a close holds it exclusively while
-// it marks the election closed and queues the seal. So a vote admitted before the close is
-// always ahead of the seal in its partition, and a vote after it is refused at the door.
+// it marks the election closing (LocalLifecycle), so the seal it queues afterwards is behind
+// every vote admitted before, and a vote after it is refused at the door.
 // A pthread reader-writer lock that prefers the writer: std::shared_mutex cannot ask for that,
 // and a reader-preferring lock could keep a close waiting for as long as votes keep coming.
-// Owned by the IngestService; thread-safe; the shared side is held for microseconds.
+// Owned by the LocalLifecycle (its VoteAdmission tickets hold the shared side); thread-safe; the
+// shared side is held for microseconds.
 #pragma once
 
 #include <pthread.h>
