@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -49,7 +51,15 @@ TEST(CloseAndSealTest, EveryAcceptedVoteIsAheadOfTheSeal) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // The close races votes already flowing (a generous deadline, not a fixed sleep).
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         std::chrono::steady_clock::now() < until;) {
+      {
+        std::lock_guard lock(mu);
+        if (accepted.size() >= 10) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     auto c = CloseAndSeal(ingest.gate(), catalog, log, "e", clock);
     closed = true;
     for (auto& v : voters) v.join();
@@ -73,6 +83,7 @@ TEST(CloseAndSealTest, EveryAcceptedVoteIsAheadOfTheSeal) {
       EXPECT_TRUE(sealed);
     }
     EXPECT_EQ(ahead, accepted.size());
+    EXPECT_GE(accepted.size(), 10u) << "votes were flowing when the close came";
     EXPECT_GT(refused.load(), 0);
   }
 }
