@@ -55,7 +55,9 @@ async def slow_viewer(srv, t):
         await until(lambda: normal.last == final, 10)
         rss1 = rss_kib(srv.proc.pid)
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
+                  if isinstance(r, BaseException)]
+        t.check(not failed, f"no viewer task failed: {failed[:3]}")
         return normal, final, rss1 - rss0
 
     # The same load twice: without, then with a viewer that never reads. The difference in the
@@ -134,7 +136,9 @@ async def hidden(srv, t):
         await loop.run_in_executor(None, lambda: c.recount(x))
     await until(lambda: all(v.last["final"] for vs in viewers.values() for v in vs), 10)
     stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
+              if isinstance(r, BaseException)]
+    t.check(not failed, f"no viewer task failed: {failed[:3]}")
     t.check(all(v.error is None for vs in viewers.values() for v in vs), "no stream failed")
     for x in (e, p):
         before_final = [s for v in viewers[x] for s in v.snapshots if not s["final"]]
