@@ -38,7 +38,7 @@ class RowsLedger final : public Ledger {
   Status ScanCounted(std::string_view election_id,
                      const std::function<bool(const Receipt&)>& fn) override {
     for (uint64_t i = 0; i < rows_; ++i) {
-      char id[40];
+      char id[48];
       std::snprintf(id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012llx",
                     static_cast<unsigned long long>(i));
       Receipt r{id,  std::string(election_id), "voter-" + std::to_string(i),
