@@ -169,8 +169,8 @@ function render(s) {
 }
 
 function watch() {
-  // EventSource reconnects by itself and sends Last-Event-ID; the server answers with the
-  // current snapshot at once.
+  // EventSource reconnects by itself and sends Last-Event-ID; the server does not read it and
+  // starts every connection with the current full snapshot.
   let lastSeq = -1;
   const es = new EventSource(`/v1/elections/${encodeURIComponent(electionId)}/results/stream`);
   es.addEventListener("open", () => $("live-dot").classList.add("on"));

@@ -61,7 +61,8 @@ void Api::Subscribe(Request& req, Params& p, Responder respond, bool websocket) 
   net::StreamUpgrade up;
   up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
   up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
-    // The current snapshot at once (also after a reconnect with Last-Event-ID), then changes.
+    // The current snapshot at once, then changes. Last-Event-ID is not read: a reconnect
+    // starts from the full snapshot too (docs/api.md).
     (void)deps_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
   };
   r.upgrade = std::move(up);

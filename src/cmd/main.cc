@@ -22,6 +22,10 @@
 
 namespace {
 
+// Upper bound of --max-connections and --max-viewers: beyond any descriptor limit Linux allows
+// (fs.nr_open is at most 2^30), so a larger value can only be a mistake.
+constexpr size_t kMaxConnectionsBound = size_t{1} << 30;
+
 std::string EnvOr(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
@@ -197,10 +201,12 @@ int main(int argc, char** argv) {
                 "Open client connections at most, viewers included; 0 = the descriptor limit "
                 "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
       ->envname("URNA_MAX_CONNECTIONS")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));  // "-5" parses as 2^64 - 5
   s->add_option("--max-viewers", serve.http.max_push_streams,
                 "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
   AddDuration(s, "--idle-timeout", serve.http.idle_timeout,
               "Seconds a keep-alive connection may wait for its next request")
       ->check(CLI::Range(1, 3600));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "adapters/memory/memory_catalog.h"
@@ -9,6 +10,18 @@
 
 namespace urna::results {
 namespace {
+
+// Waits until `done()` holds, for up to a generous deadline (the hub's thread runs when a
+// loaded machine lets it); false if it never did.
+template <class Done>
+bool WaitUntil(Done done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 // The memory read model, with every election of the fixture at the same tally.
 class FakeReadModel : public memory::MemoryReadModel {
@@ -78,8 +91,7 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   EXPECT_EQ(a->Frames().size(), 1u);  // the current snapshot at once
   hub.Start();
   rm.Set(5, 2);
-  for (int i = 0; i < 200 && a->Frames().size() < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return a->Frames().size() >= 2; }));
   auto fa = a->Frames();
   ASSERT_GE(fa.size(), 2u);
   EXPECT_EQ(fa.back()->seq, 5u);
@@ -90,8 +102,8 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   }
   a->gone = true;
   rm.Set(6, 3);
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  EXPECT_EQ(hub.subscribers(), 1u);  // the closed one was dropped
+  EXPECT_TRUE(WaitUntil([&] { return hub.subscribers() == 1; }))  // the closed one is dropped
+      << hub.subscribers();
   hub.Stop();
 }
 
@@ -130,16 +142,14 @@ TEST_F(HubTest, HiddenTurnoutPushesNoFrameWhenVotesArrive) {
   hub.Start();
   for (uint64_t seq = 2; seq <= 4; ++seq) {  // three changes, each seen by the live viewer
     rm.Set(seq, seq);
-    for (int i = 0; i < 400 && live->Frames().back()->seq != seq; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(WaitUntil([&] { return live->Frames().back()->seq == seq; }));
     ASSERT_EQ(live->Frames().back()->seq, seq);
   }
   EXPECT_EQ(quiet->Frames().size(), 1u);  // only the snapshot sent at subscription
   Election e = **catalog.Get("quiet");
   e.status = ElectionStatus::kClosed;  // a visible change is still pushed
   ASSERT_TRUE(catalog.Update(e).ok());
-  for (int i = 0; i < 400 && quiet->Frames().size() < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return quiet->Frames().size() >= 2; }));
   ASSERT_EQ(quiet->Frames().size(), 2u);
   EXPECT_NE(quiet->Frames()[1]->json->find("\"status\":\"closed\""), std::string::npos);
   hub.Stop();

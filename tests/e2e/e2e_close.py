@@ -6,9 +6,8 @@ vote, and its ledger digest is recomputed here from the CSV export with the stan
 import hashlib
 import hmac
 import threading
-import time
 
-from harness import AUDIT_KEY, run_with_server
+from harness import AUDIT_KEY, Workers, run_with_server, wait_for
 
 E = "race"
 OPTIONS = ["a", "b", "c"]
@@ -23,9 +22,11 @@ def run(srv, t):
     t.check(s == 404, f"no audit before a recount: {s}")
 
     acked, lock, stop = [], threading.Lock(), threading.Event()
+    refused = [0]  # 409 election_not_open: only after the close
     counter = iter(range(10**9))
 
     def voter_loop():
+        # Runs in a Workers thread: an unexpected answer raises, and the main thread sees it.
         cl = srv.client()
         while not stop.is_set():
             with lock:
@@ -37,17 +38,24 @@ def run(srv, t):
                     acked.append((voter, b["vote_id"]))
             else:
                 assert s == 409 and b["error"]["code"] == "election_not_open", (s, b)
+                with lock:
+                    refused[0] += 1
 
-    threads = [threading.Thread(target=voter_loop) for _ in range(8)]
-    for th in threads:
-        th.start()
-    time.sleep(1.0)
-    s, closed, _ = c.admin("POST", f"/v1/elections/{E}/close")
-    t.check(s == 200 and closed["status"] == "closed", f"close under load is 200: {s} {closed}")
-    time.sleep(0.3)
-    stop.set()
-    for th in threads:
-        th.join()
+    workers = Workers(voter_loop, [()] * 8, name="voter").start()
+    # The close comes while votes flow (a count, not a fixed time: a slow machine gets there too).
+    try:
+        wait_for(lambda: len(acked) >= 500 or workers.errors, timeout=60,
+                 what="votes flowing before the close")
+        s, closed, _ = c.admin("POST", f"/v1/elections/{E}/close")
+        t.check(s == 200 and closed["status"] == "closed", f"close under load is 200: {s} {closed}")
+        wait_for(lambda: refused[0] >= 8 or workers.errors, timeout=60,
+                 what="votes refused after the close")
+    finally:
+        stop.set()
+        errors = workers.join()
+    t.check(not errors, f"every vote racing the close got 202 or 409 election_not_open: "
+                        f"{errors[:2]}")
+    t.check(refused[0] >= 8, f"votes after the close were refused: {refused[0]}")
     print(f"{len(acked)} votes acknowledged, close raced by 8 voting threads", flush=True)
 
     job = c.recount(E)

@@ -84,9 +84,10 @@ def main():
         print(f"/healthz while full: {b}", flush=True)
         t.check(metric(mon, "urna_storage_healthy") == 0, "metric urna_storage_healthy is 0")
         # While the disk stays full nothing is acknowledged.
-        time.sleep(1.0)
+        # Answers in flight at the fault settle first; then 100 more votes all fail.
+        load.wait_answers(n_failed=20)
         t_check = time.time()
-        time.sleep(1.0)
+        load.wait_answers(n_failed=100)
         t.check(load.first_ack_after(t_check) is None, "no 202 while the disk is full")
         os.unlink(filler)
         t_freed = time.time()
@@ -97,7 +98,7 @@ def main():
         s, b = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(health(mon)),
                         timeout=30, what="/healthz ok again")
         t.check(b.get("status") == "ok", f"/healthz 200 after recovery: {b}")
-        time.sleep(0.5)
+        load.wait_answers(n_acked=50)  # voting goes on after the recovery
         load.stop()
         t.check(not load.unexpected, f"every vote got 202 or 503: {load.unexpected[:3]}")
         t.check(metric(mon, "urna_storage_recoveries_total") >= 1, "the recovery is counted")

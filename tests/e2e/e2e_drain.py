@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from harness import AUDIT_KEY, Checks, Server, TempDataDir, token, wait_for
+from harness import AUDIT_KEY, Checks, Server, TempDataDir, Workers, token, wait_for
 
 E = "drain"
 CONNS = 40
@@ -150,15 +150,13 @@ def main():
                 srv.client().create_open(E, ["a", "b"])
             stop_at = time.time() + 30
             acked_before = sum(1 for s in out.answered.values() if s == 202)
-            threads = [threading.Thread(target=worker, args=(srv.port, f"r{round_}c{i}", i, out,
-                                                             stop_at)) for i in range(CONNS)]
-            for th in threads:
-                th.start()
+            workers = Workers(worker, [(srv.port, f"r{round_}c{i}", i, out, stop_at)
+                                       for i in range(CONNS)], name=f"r{round_}").start()
             wait_for(lambda: sum(1 for s in out.answered.values() if s == 202) > acked_before + 300,
                      timeout=30, what="votes under load")
             code = srv.stop()
-            for th in threads:
-                th.join()
+            errors = workers.join()
+            t.check(not errors, f"round {round_}: no client thread failed: {errors[:2]}")
             t.check(code == 0, f"SIGTERM under load exits 0 (got {code})")
             if out.broken:
                 print("server output:", "".join(srv.last_lines[-20:]), flush=True)

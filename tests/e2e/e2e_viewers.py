@@ -45,17 +45,19 @@ async def slow_viewer(srv, t):
         tasks = [asyncio.create_task(sse(srv.port, big, normal, stop))]
         if with_stuck_viewer:
             tasks.append(asyncio.create_task(sse(srv.port, big, stuck, stop, rcvbuf=4096, read=False)))
-        await until(lambda: normal.snapshots, 10)
+        await until(lambda: normal.snapshots, 30)
         rss0 = rss_kib(srv.proc.pid)
         total0 = c.results(big)["total"]
         n = await asyncio.get_running_loop().run_in_executor(None, vote_for, 6, tag)
         await asyncio.get_running_loop().run_in_executor(
             None, lambda: wait_for(lambda: c.results(big)["total"] == total0 + n, what="votes counted"))
         final = c.results(big)
-        await until(lambda: normal.last == final, 10)
+        await until(lambda: normal.last == final, 30)
         rss1 = rss_kib(srv.proc.pid)
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
+                  if isinstance(r, BaseException)]
+        t.check(not failed, f"no viewer task failed: {failed[:3]}")
         return normal, final, rss1 - rss0
 
     # The same load twice: without, then with a viewer that never reads. The difference in the
@@ -104,7 +106,7 @@ async def hidden(srv, t):
     viewers = {x: [Viewer(), Viewer()] for x in (e, p)}
     tasks = [asyncio.create_task(f(srv.port, x, v, stop))
              for x in (e, p) for f, v in zip((sse, ws), viewers[x])]
-    await until(lambda: all(v.snapshots for vs in viewers.values() for v in vs), 10)
+    await until(lambda: all(v.snapshots for vs in viewers.values() for v in vs), 30)
     ids = {}
     for i in range(30):
         for x in (e, p):
@@ -114,7 +116,7 @@ async def hidden(srv, t):
     await loop.run_in_executor(None, lambda: wait_for(
         lambda: all(c.receipt(x, v, vid)[1]["status"] == "counted" for (x, v), vid in ids.items()),
         what="hidden votes counted"))
-    await until(lambda: all(v.last["total"] == 30 for v in viewers[p]), 10)
+    await until(lambda: all(v.last["total"] == 30 for v in viewers[p]), 30)
     got, pub = c.results(e), c.results(p)
     t.check(pub["total"] == 30 and all("votes" not in o for o in pub["options"]),
             f"public turnout: GET shows the total but no per-option count: {pub}")
@@ -129,12 +131,14 @@ async def hidden(srv, t):
     got = c.results(e)
     t.check(got["status"] == "closed" and "total" not in got and all("votes" not in o for o in got["options"]),
             "still hidden after the close, before the recount")
-    await until(lambda: all(v.last["status"] == "closed" for vs in viewers.values() for v in vs), 10)
+    await until(lambda: all(v.last["status"] == "closed" for vs in viewers.values() for v in vs), 30)
     for x in (e, p):
         await loop.run_in_executor(None, lambda: c.recount(x))
-    await until(lambda: all(v.last["final"] for vs in viewers.values() for v in vs), 10)
+    await until(lambda: all(v.last["final"] for vs in viewers.values() for v in vs), 30)
     stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
+              if isinstance(r, BaseException)]
+    t.check(not failed, f"no viewer task failed: {failed[:3]}")
     t.check(all(v.error is None for vs in viewers.values() for v in vs), "no stream failed")
     for x in (e, p):
         before_final = [s for v in viewers[x] for s in v.snapshots if not s["final"]]

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import traceback
 
 VOTER_SECRET = "e2e-voter-secret"
 ADMIN_TOKEN = "e2e-admin-token"
@@ -165,6 +166,40 @@ class Client:
         s, b, _ = self.request("GET", f"/v1/elections/{election}/results")
         assert s == 200, (s, b)
         return b
+
+
+class Workers:
+    """Threads whose failures reach the main thread: an exception (an assert included) in a
+    plain threading.Thread is printed and dropped, and the test would pass. Each target's
+    exception is kept; join() returns them with any thread still running at its deadline, and
+    the test checks that the list is empty."""
+
+    def __init__(self, target, args_list, name="worker"):
+        self.errors, self._lock = [], threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(target, tuple(args)),
+                                         name=f"{name}-{i}", daemon=True)
+                        for i, args in enumerate(args_list)]
+
+    def _run(self, target, args):
+        try:
+            target(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            with self._lock:
+                self.errors.append(f"{threading.current_thread().name}: {e!r}\n"
+                                   f"{traceback.format_exc(limit=4)}")
+
+    def start(self):
+        for th in self.threads:
+            th.start()
+        return self
+
+    def join(self, timeout=120):
+        deadline = time.time() + timeout
+        for th in self.threads:
+            th.join(max(0.0, deadline - time.time()))
+        hung = [th.name for th in self.threads if th.is_alive()]
+        with self._lock:
+            return self.errors + ([f"still running after {timeout} s: {hung}"] if hung else [])
 
 
 def wait_for(predicate, timeout=60, interval=0.1, what="condition"):

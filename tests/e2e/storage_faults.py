@@ -4,7 +4,7 @@ import re
 import threading
 import time
 
-from harness import wait_for
+from harness import Workers, wait_for
 
 
 class VoteLoad:
@@ -23,7 +23,7 @@ class VoteLoad:
         self.failed = []       # (voter, message, time)
         self.unexpected = []   # (voter, status, body)
         self.running = False
-        self.threads = []
+        self.workers = None
 
     def _worker(self, c):
         while self.running:
@@ -50,15 +50,22 @@ class VoteLoad:
 
     def start(self):
         self.running = True
-        self.threads = [threading.Thread(target=self._worker, args=(c,), daemon=True)
-                        for c in self.clients]
-        for t in self.threads:
-            t.start()
+        self.workers = Workers(self._worker, [(c,) for c in self.clients], name="load").start()
 
     def stop(self):
+        """Stops the threads; a thread that failed (or hung) is recorded as unexpected."""
         self.running = False
-        for t in self.threads:
-            t.join(timeout=60)
+        errors = self.workers.join(timeout=60)
+        with self.lock:
+            self.unexpected += [("thread", "failed", e) for e in errors]
+
+    def wait_answers(self, n_acked=0, n_failed=0, timeout=60):
+        """Waits until n_acked more 202s and n_failed more 503s have come (a count of answers,
+        not a time: a slow machine gets the same evidence, later)."""
+        a0, f0 = self.counts()
+        wait_for(lambda: (lambda a, f: a >= a0 + n_acked and f >= f0 + n_failed)(*self.counts()),
+                 timeout=timeout, interval=0.02,
+                 what=f"{n_acked} more 202s and {n_failed} more 503s")
 
     def counts(self):
         with self.lock:

@@ -73,6 +73,11 @@ Result<Receipt> DecodeReceipt(std::string_view bytes) {
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(Code::kInternal, "corrupt receipt");
   }
+  // proto3 enums are open: an unknown number parses, but must not become an Outcome.
+  if (!urna::v1::Receipt::Outcome_IsValid(p.outcome())) {
+    return Status(Code::kInternal,
+                  "corrupt receipt: unknown outcome " + std::to_string(p.outcome()));
+  }
   Receipt r{p.vote_id(),
             p.election_id(),
             p.voter_id(),
