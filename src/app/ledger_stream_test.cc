@@ -32,7 +32,7 @@ class RowsLedger final : public Ledger {
   Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
     return std::optional<Receipt>();
   }
-  Result<std::optional<Receipt>> FindCounted(std::string_view, std::string_view) override {
+  Result<std::optional<Receipt>> FindCountedReceipt(std::string_view, std::string_view) override {
     return std::optional<Receipt>();
   }
   Status ScanCounted(std::string_view election_id,
@@ -43,7 +43,7 @@ class RowsLedger final : public Ledger {
                     static_cast<unsigned long long>(i));
       Receipt r{id,  std::string(election_id), "voter-" + std::to_string(i),
                 "a", Outcome::kCounted,        "",
-                1000};
+                1000, ""};
       scanned.fetch_add(1);
       if (give_up.load() || !fn(r)) break;
     }

@@ -235,7 +235,7 @@ TEST(LedgerExportTest, OptionCellsCannotBeSpreadsheetFormulas) {
   for (size_t i = 0; i < cases.size(); ++i) {
     ledger.rows.push_back({"01890000-0000-7000-8000-00000000000" + std::to_string(i), "e1",
                            "voter-" + std::to_string(i), cases[i].first, Outcome::kCounted, "",
-                           1000 + static_cast<int64_t>(i)});
+                           1000 + static_cast<int64_t>(i), ""});
   }
   std::vector<std::string> lines;
   auto sum =

@@ -148,7 +148,7 @@ TEST(ProtoCodecTest, TruncatedOrEmptyLogRecordsAreErrors) {
 
 TEST(ProtoCodecTest, CorruptBytesNeverCrashAndDecodeOnlyToValidValues) {
   std::mt19937 rng(42);
-  Receipt r{"vid", "e1", "alice", "a", Outcome::kCounted, "", 7};
+  Receipt r{"vid", "e1", "alice", "a", Outcome::kCounted, "", 7, ""};
   Election e{"e1", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kClosed, 1, 2, 3};
   const std::string inputs[] = {EncodeVoteRecord(SampleVote()), EncodeSealRecord({"e1", 9}),
                                 EncodeReceipt(r), EncodeElection(e)};
@@ -173,7 +173,8 @@ TEST(ProtoCodecTest, CorruptBytesNeverCrashAndDecodeOnlyToValidValues) {
 
 TEST(ProtoCodecTest, ReceiptRoundTripsEveryOutcome) {
   for (auto o : {Outcome::kPending, Outcome::kCounted, Outcome::kDuplicate, Outcome::kRejected}) {
-    Receipt r{"vid", "e1", "alice", "b", o, o == Outcome::kRejected ? "unknown_option" : "", 99};
+    Receipt r{"vid", "e1", "alice", "b", o, o == Outcome::kRejected ? "unknown_option" : "", 99,
+              o == Outcome::kDuplicate ? "v0" : ""};
     auto d = DecodeReceipt(EncodeReceipt(r));
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->vote_id, "vid");
@@ -182,6 +183,7 @@ TEST(ProtoCodecTest, ReceiptRoundTripsEveryOutcome) {
     EXPECT_EQ(d->option_id, "b");
     EXPECT_EQ(d->outcome, o);
     EXPECT_EQ(d->reason, r.reason);
+    EXPECT_EQ(d->counted_vote_id, r.counted_vote_id);
     EXPECT_EQ(d->ingest_time_ms, 99);
   }
 }
