@@ -64,6 +64,10 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
     add("urna_http_push_streams_max", "gauge", c.max_push_streams);
     add("urna_http_push_streams_refused_total", "counter", c.push_refused);
     add("urna_http_accept_errors_total", "counter", c.accept_errors);
+    // Where live-result messages were written: on the read-side threads, or (with
+    // --stream-threads 0) on the network threads that serve votes.
+    add("urna_stream_writes_read_side_total", "counter", c.push_writes_read_side);
+    add("urna_stream_writes_network_total", "counter", c.push_writes_network);
   }
   return m;
 }
@@ -116,8 +120,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
   Api api(ApiDeps{catalog, ingest, log, log, *st.state, *st.ledger, *st.read_model, hub, tokens,
                   secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha,
-                  o.limits.enabled ? limits->get() : nullptr, storage_problem});
+                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
+                  storage_problem});
   net::HttpServerOptions http;
   http.host = host;
   http.port = port;
@@ -126,6 +130,9 @@ int RunEmbeddedServer(const ServeOptions& o) {
   http.max_push_streams = o.max_viewers;
   http.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
   http.busy_idle_timeout = std::chrono::seconds(o.busy_idle_timeout_s);
+  http.stream_threads = o.stream_threads;
+  http.stream_nice = o.stream_nice;
+  http.stream_write_timeout = std::chrono::seconds(o.stream_write_timeout_s);
   net::HttpServer server(http, api.handler());
   server_ptr = &server;
 

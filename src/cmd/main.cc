@@ -176,6 +176,23 @@ int main(int argc, char** argv) {
                 "The same, above 80% of --max-connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  // Live result streams (docs/operations.md, "Live result streams").
+  s->add_option("--stream-threads", serve.stream_threads,
+                "Read-side threads that write live result streams, apart from the network "
+                "threads that take votes; 0 = on the network threads (env URNA_STREAM_THREADS)")
+      ->envname("URNA_STREAM_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  s->add_option("--stream-nice", serve.stream_nice,
+                "Niceness added to the read-side threads, so votes are served first when the CPU "
+                "is full; 0 = same priority")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 19));
+  s->add_option("--stream-write-timeout", serve.stream_write_timeout_s,
+                "Seconds a live result stream (SSE or WebSocket) may take to write one message "
+                "before it is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   s->add_option("--export-buffer-rows", serve.export_buffer_rows,
                 "Rows a ledger export holds in memory before spilling to temporary files")
       ->capture_default_str()
