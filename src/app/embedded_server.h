@@ -30,18 +30,18 @@ struct ServeOptions {
   size_t max_connections = 0;
   size_t max_viewers = 0;
   int idle_timeout_s = 60;
-  int busy_idle_timeout_s = 5;  // above 80% of max_connections
+  int busy_idle_timeout_s = 5;            // above 80% of max_connections
+  size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
+  int pow_ttl_s = 300;                   // how long a proof-of-work challenge may be used
+  size_t pow_replay_capacity = 1000000;  // accepted, unexpired challenges remembered
+
+  TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
+  RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
   // Live result streams (net/http_server.h): read-side threads (0 = on the network threads),
   // their niceness, and the write timeout of SSE and WebSocket alike.
   int stream_threads = 1;
   int stream_nice = 10;
   int stream_write_timeout_s = 10;
-  size_t export_buffer_rows = 4'000'000;  // ledger export rows in memory before spilling
-  int pow_ttl_s = 300;                    // how long a proof-of-work challenge may be used
-  size_t pow_replay_capacity = 1000000;   // accepted, unexpired challenges remembered
-
-  TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
-  RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
 };
 
 // Blocks until a stop signal; returns the process exit code.
