@@ -38,6 +38,9 @@ class PushStream {
  public:
   virtual ~PushStream() = default;
   virtual void Push(std::shared_ptr<const std::string> message) = 0;
+  // A keep-alive (an SSE comment): written only if nothing else waits, so it never displaces
+  // a message that carries data.
+  virtual void PushKeepAlive(std::shared_ptr<const std::string> message) = 0;
   virtual bool closed() const = 0;
 };
 

@@ -9,12 +9,17 @@ PushStreamBase::PushStreamBase(PushQueue& queue, ConnectionSlot slot)
 
 PushStreamBase::~PushStreamBase() = default;
 
-void PushStreamBase::Push(Message message) {
+void PushStreamBase::Push(Message message) { Offer(std::move(message), false); }
+
+void PushStreamBase::PushKeepAlive(Message message) { Offer(std::move(message), true); }
+
+void PushStreamBase::Offer(Message message, bool keepalive) {
   if (closed()) return;
   bool schedule = false;
   {
     std::lock_guard lock(mu_);
-    pending_ = std::move(message);  // latest wins: an older pending message is dropped
+    if (keepalive && pending_) return;  // a message is on its way: no keep-alive needed
+    pending_ = std::move(message);      // latest wins: an older pending message is dropped
     schedule = !scheduled_;
     scheduled_ = true;
   }

@@ -28,7 +28,8 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   PushStreamBase(PushQueue& queue, ConnectionSlot slot);
   ~PushStreamBase() override;
 
-  void Push(Message message) final;  // any thread
+  void Push(Message message) final;           // any thread
+  void PushKeepAlive(Message message) final;  // any thread
   bool closed() const final { return closed_.load(std::memory_order_relaxed); }
 
   // On the queue's thread: writes the pending message unless one is in flight.
@@ -54,6 +55,7 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   PushQueue& queue() { return queue_; }
 
  private:
+  void Offer(Message message, bool keepalive);
   Message TakePending();
   void WriteNext();
   bool Write(Message message);  // false: stopped (in flight, or closed)

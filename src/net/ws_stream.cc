@@ -9,12 +9,11 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
 WsStream::WsStream(Socket socket, PushQueue& queue, ConnectionSlot slot)
-    : PushStreamBase(queue, std::move(slot)), ws_(Stream(std::move(socket))) {}
+    : PushStreamBase(queue, std::move(slot)), ws_(std::move(socket)) {}
 
 void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
                      std::chrono::seconds keepalive,
                      std::function<void(std::shared_ptr<PushStream>)> on_open) {
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
   websocket::stream_base::timeout t{};
   t.handshake_timeout = std::chrono::seconds(30);
   t.idle_timeout = 2 * keepalive;  // a ping at half of it; silence past it closes
@@ -58,7 +57,7 @@ void WsStream::Read() {
 
 void WsStream::CloseTransport() {
   beast::error_code ec;
-  auto& sock = beast::get_lowest_layer(ws_).socket();
+  auto& sock = ws_.next_layer();
   sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   sock.close(ec);
 }

@@ -34,7 +34,9 @@ class WsStream final : public PushStreamBase {
   void CloseTransport() override;
   void Read();
 
-  boost::beast::websocket::stream<Stream> ws_;
+  // On the plain socket: Beast's websocket keeps its own timers, and a tcp_stream under it
+  // would add a timer operation to every write of every broadcast.
+  boost::beast::websocket::stream<Socket> ws_;
   std::array<char, 64> discard_;  // what viewers send is read and dropped
 };
 
