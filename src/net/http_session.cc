@@ -1,7 +1,8 @@
 // Session: one HTTP connection of HttpServer (see http_server.h). Reads a request, hands it to
-// the handler, writes the answer, and then reads the next (keep-alive) or closes. All its
-// handlers run on its shard's one thread; it lives as long as an operation or a responder holds
-// a shared_ptr to it.
+// the handler, writes the answer, and then reads the next (keep-alive) or closes; a connection
+// upgraded to a live stream is handed to a read-side thread (HandOff). All its handlers run on
+// its shard's one network thread; it lives as long as an operation or a responder holds a
+// shared_ptr to it.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>

@@ -48,7 +48,8 @@ class PushStream {
 struct StreamUpgrade {
   enum Kind { kSse, kWebSocket };
   Kind kind = kSse;
-  // Runs on the connection's thread once the stream is ready (after the WebSocket handshake).
+  // Runs on the stream's thread (a read-side thread, not the one that read the request) once
+  // the stream is ready (after the WebSocket handshake). Must not block.
   std::function<void(std::shared_ptr<PushStream>)> on_open;
 };
 
