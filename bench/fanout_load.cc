@@ -3,7 +3,8 @@
 // Each message must carry `"seq":N` in its JSON payload. One process holds up to ~19,000
 // connections (the per-process open-file limit here is 20,000); run several and give each its
 // own 127.0.0.x source addresses for more. Prints "connected N" once all are up, then on
-// SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us>" lines to --out.
+// SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us> <updated_at unix ms>" lines
+// to --out (updated_at: the snapshot's own time, 0 when the message has none).
 //
 // fanout_load --port P --sse-path PATH --ws-path PATH --sse N --ws N [--host 127.0.0.1]
 //             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] --out FILE
@@ -16,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,7 @@ namespace {
 struct Arrival {
   uint32_t seq;
   int64_t us;
+  int64_t updated_ms;  // the snapshot's "updated_at" (Unix ms), 0 if absent
 };
 std::vector<Arrival> g_arrivals;  // single-threaded io_context: no lock
 std::atomic<int> g_connected{0}, g_failed{0};
@@ -39,10 +42,27 @@ int64_t NowUs() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// "updated_at":"2026-11-30T05:26:04.123Z" -> Unix ms; 0 if absent or malformed.
+int64_t UpdatedAtMs(std::string_view payload) {
+  auto p = payload.find("\"updated_at\":\"");
+  if (p == std::string_view::npos || payload.size() < p + 14 + 24) return 0;
+  std::string t(payload.substr(p + 14, 24));
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
 void Record(std::string_view payload) {
   auto p = payload.find("\"seq\":");
   if (p == std::string_view::npos) return;
-  g_arrivals.push_back({static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)), NowUs()});
+  g_arrivals.push_back({static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)),
+                        NowUs(), UpdatedAtMs(payload)});
 }
 
 tcp::socket Bound(asio::io_context& io, const std::string& source) {
@@ -180,7 +200,10 @@ int main(int argc, char** argv) {
   io.run_for(std::chrono::seconds(seconds));
   FILE* f = std::fopen(out.c_str(), "w");
   if (!f) return 1;
-  for (const auto& a : g_arrivals) std::fprintf(f, "%u %lld\n", a.seq, static_cast<long long>(a.us));
+  for (const auto& a : g_arrivals) {
+    std::fprintf(f, "%u %lld %lld\n", a.seq, static_cast<long long>(a.us),
+                 static_cast<long long>(a.updated_ms));
+  }
   std::fclose(f);
   std::printf("arrivals %zu\n", g_arrivals.size());
   return 0;

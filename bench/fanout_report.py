@@ -13,7 +13,7 @@ def main():
     for path in sys.argv[2:]:
         with open(path) as f:
             for line in f:
-                seq, us = line.split()
+                seq, us = line.split()[:2]
                 per_seq[int(seq)].append(int(us))
     first_seq = min(per_seq) if per_seq else 0
     t95, t100, complete = [], [], 0

@@ -65,6 +65,10 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
     add("urna_http_push_streams_max", "gauge", c.max_push_streams);
     add("urna_http_push_streams_refused_total", "counter", c.push_refused);
     add("urna_http_accept_errors_total", "counter", c.accept_errors);
+    // Where live-result messages were written: on the read-side threads, or (with
+    // --stream-threads 0) on the network threads that serve votes.
+    add("urna_stream_writes_read_side_total", "counter", c.push_writes_read_side);
+    add("urna_stream_writes_network_total", "counter", c.push_writes_network);
   }
   return m;
 }

@@ -28,7 +28,7 @@ struct ServeOptions {
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
 
-  net::HttpServerOptions http;  // network threads, connection caps, idle timeouts
+  net::HttpServerOptions http;  // network and read-side threads, caps, timeouts
   results::HubOptions hub;      // results push tick
   embedded::DbOptions storage;  // free disk needed to start and resume, memtable size
   AltchaGuard::Options pow;     // proof-of-work challenge lifetime, replay set size

@@ -16,7 +16,7 @@ class StreamSubscriber final : public results::Subscriber {
   }
   void Heartbeat() override {
     static const auto kBeat = std::make_shared<const std::string>(": keep-alive\n\n");
-    if (!websocket_) stream_->Push(kBeat);  // WebSockets have their own pings
+    if (!websocket_) stream_->PushKeepAlive(kBeat);  // WebSockets have their own pings
   }
   bool closed() const override { return stream_->closed(); }
 

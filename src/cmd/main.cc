@@ -215,6 +215,22 @@ int main(int argc, char** argv) {
                   std::to_string(static_cast<int>(serve.http.busy_fraction * 100)) +
                   "% of --max-connections")
       ->check(CLI::Range(1, 3600));
+  // Live result streams (docs/operations.md, "Live result streams").
+  s->add_option("--stream-threads", serve.http.stream_threads,
+                "Read-side threads that write live result streams, apart from the network "
+                "threads that take votes; 0 = on the network threads (env URNA_STREAM_THREADS)")
+      ->envname("URNA_STREAM_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  s->add_option("--stream-nice", serve.http.stream_nice,
+                "Niceness added to the read-side threads, so votes are served first when the CPU "
+                "is full; 0 = same priority")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 19));
+  AddDuration(s, "--stream-write-timeout", serve.http.stream_write_timeout,
+              "Seconds a live result stream (SSE or WebSocket) may take to write one message "
+              "before it is closed")
+      ->check(CLI::Range(1, 3600));
   s->add_option("--export-buffer-rows", serve.export_buffer_rows,
                 "Rows a ledger export holds in memory before spilling to temporary files")
       ->capture_default_str()

@@ -1,12 +1,13 @@
 // HttpServer's accept loop: takes a connection slot for each new connection or refuses it over
 // the cap; backs off when the process is out of descriptors instead of spinning; sweeps idle
-// connections once a second on every shard.
+// connections and stuck push streams once a second on every shard.
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string_view>
 
 #include "net/server_internal.h"
@@ -46,7 +47,9 @@ bool WarnLimiter::ShouldLog(SteadyClock::time_point now, uint64_t& suppressed) {
 }
 
 HttpServer::Impl::Impl(HttpServerOptions o, HttpHandler& h)
-    : opts(std::move(o)), handler(h), limiter([&] {
+    : opts(std::move(o)),
+      handler(h),
+      limiter([&] {
         ConnectionLimits l;
         l.max_connections =
             opts.max_connections ? opts.max_connections : DefaultMaxConnections(FdLimit());
@@ -56,8 +59,17 @@ HttpServer::Impl::Impl(HttpServerOptions o, HttpHandler& h)
         l.idle_timeout = opts.idle_timeout;
         l.busy_idle_timeout = opts.busy_idle_timeout;
         return l;
+      }()),
+      test_hooks([] {
+        const char* v = std::getenv("URNA_TEST_HOOKS");
+        return v && std::string_view(v) == "1";
       }()) {
-  for (int i = 0; i < std::max(1, opts.threads); ++i) shards.push_back(std::make_unique<Shard>());
+  for (int i = 0; i < std::max(1, opts.threads); ++i) {
+    shards.push_back(std::make_unique<Shard>(push_writes));
+  }
+  for (int i = 0; i < opts.stream_threads; ++i) {
+    stream_shards.push_back(std::make_unique<Shard>(push_writes));
+  }
   acceptor.emplace(shards[0]->ctx);
   accept_backoff_timer.emplace(shards[0]->ctx);
 }
@@ -69,14 +81,16 @@ void HttpServer::Impl::Accept() {
                            if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
                            if (ec) return OnAcceptError(ec);
                            accept_backoff = std::chrono::milliseconds(0);
-                           if (!limiter.TryAcquire()) {
-                             Refuse(socket);
-                           } else {
-                             socket.set_option(tcp::no_delay(true), ec);
-                             StartSession(shard, std::move(socket), ConnectionSlot(&limiter));
-                           }
+                           Admit(shard, std::move(socket));
                            Accept();
                          });
+}
+
+void HttpServer::Impl::Admit(Shard& shard, Socket socket) {
+  if (!limiter.TryAcquire()) return Refuse(socket);
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  StartSession(shard, std::move(socket), ConnectionSlot(&limiter));
 }
 
 // Over the cap: one non-blocking send of a fixed 503 into the empty send buffer, then close.
@@ -122,8 +136,21 @@ void HttpServer::Impl::ScheduleSweep(Shard& shard) {
   shard.sweep_timer.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
     if (limiter.busy()) SweepNow(shard);
+    shard.push.SweepStuck(SteadyClock::now(), opts.stream_write_timeout);
     ScheduleSweep(shard);
   });
+}
+
+void HttpServer::Impl::SweepAll() {
+  for (auto& shard : shards) {
+    asio::post(shard->ctx, [this, s = shard.get()] { SweepNow(*s); });
+  }
+}
+
+Shard& HttpServer::Impl::StreamShardFor(Shard& from) {
+  if (stream_shards.empty()) return from;
+  return *stream_shards[next_stream_shard.fetch_add(1, std::memory_order_relaxed) %
+                        stream_shards.size()];
 }
 
 }  // namespace urna::net

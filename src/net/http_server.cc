@@ -1,6 +1,8 @@
 #include "net/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
@@ -39,6 +41,21 @@ Status HttpServer::Start() {
     impl_->ScheduleSweep(*shard);
     impl_->threads.emplace_back([c = &shard->ctx] {
       pthread_setname_np(pthread_self(), "urna-http");
+      SetThreadRole(ThreadRole::kNetwork);
+      c->run();
+    });
+  }
+  for (auto& shard : impl_->stream_shards) {
+    impl_->ScheduleSweep(*shard);
+    impl_->threads.emplace_back([c = &shard->ctx, nice = impl_->opts.stream_nice] {
+      pthread_setname_np(pthread_self(), "urna-stream");
+      SetThreadRole(ThreadRole::kReadSide);
+      // Linux: a thread's niceness is its own (PRIO_PROCESS with a thread id). Raising it needs
+      // no privilege; failing to is not fatal, the threads are still apart.
+      if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+        spdlog::warn("cannot lower the priority of a read-side thread (nice {}): errno {}", nice,
+                     errno);
+      }
       c->run();
     });
   }
@@ -59,6 +76,8 @@ ConnectionStats HttpServer::stats() const {
   s.push_refused = l.push_refused();
   s.idle_closed = l.idle_closed();
   s.accept_errors = impl_->accept_errors.load(std::memory_order_relaxed);
+  s.push_writes_network = impl_->push_writes.network.load(std::memory_order_relaxed);
+  s.push_writes_read_side = impl_->push_writes.read_side.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -74,21 +93,14 @@ void HttpServer::StopAccepting() {
       Shard& shard = *impl->shards[impl->next_shard++ % impl->shards.size()];
       Socket socket(shard.ctx);
       impl->acceptor->accept(socket, ec);
-      if (ec) break;
-      if (!impl->limiter.TryAcquire()) {
-        impl->Refuse(socket);
-      } else {
-        impl->StartSession(shard, std::move(socket), ConnectionSlot(&impl->limiter));
-      }
+      if (!ec) impl->Admit(shard, std::move(socket));
     }
     impl->acceptor->close(ec);
     impl->accept_backoff_timer->cancel();
   });
   // Connections waiting for a request are closed now, while the server can still answer one
   // that races with the close; those mid-request are answered and then closed.
-  for (auto& shard : impl_->shards) {
-    asio::post(shard->ctx, [impl = impl_.get(), s = shard.get()] { impl->SweepNow(*s); });
-  }
+  impl_->SweepAll();
 }
 
 int64_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
@@ -103,17 +115,17 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   auto deadline = std::chrono::steady_clock::now() + grace;
   auto http_open = [this] { return impl_->limiter.open() > impl_->limiter.push_open(); };
   while (http_open() && std::chrono::steady_clock::now() < deadline) {
-    for (auto& shard : impl_->shards) {
-      asio::post(shard->ctx, [impl = impl_.get(), s = shard.get()] { impl->SweepNow(*s); });
-    }
+    impl_->SweepAll();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // What is left is closed on its own thread (a session waiting on a body pipe lets go of it).
+  impl_->ReleaseStall();  // a read side held by the test hook must be able to stop
+  // What is left is closed on its own thread: HTTP sessions (one waiting on a body pipe lets go
+  // of it), then push streams (a clean end of stream for every viewer).
   std::vector<std::future<void>> closed;
-  for (auto& shard : impl_->shards) {
+  auto close_on = [&](Shard& shard) {
     auto done = std::make_shared<std::promise<void>>();
     closed.push_back(done->get_future());
-    asio::post(shard->ctx, [s = shard.get(), done] {
+    asio::post(shard.ctx, [s = &shard, done] {
       std::vector<std::shared_ptr<SessionBase>> live;
       {
         MutexLock lock(s->mu);
@@ -123,11 +135,15 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
       }
       for (auto& p : live) p->ForceClose();
       if (!live.empty()) spdlog::warn("stop: {} connections closed at the deadline", live.size());
+      s->push.CloseAll();
       done->set_value();
     });
-  }
+  };
+  for (auto& shard : impl_->shards) close_on(*shard);
+  for (auto& shard : impl_->stream_shards) close_on(*shard);
   for (auto& f : closed) f.wait_for(std::chrono::seconds(1));
   for (auto& shard : impl_->shards) shard->ctx.stop();
+  for (auto& shard : impl_->stream_shards) shard->ctx.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }

@@ -7,7 +7,12 @@
 // 503 at once, without reading it, and closed, so sockets never take the descriptors storage
 // needs. Closing after an answer is a lingering close: what the client still sends is read and
 // dropped (bounded) so the answer is not destroyed by a TCP reset.
-// Owned by the app; runs `threads` network threads of its own. Beast stays inside the .cc.
+// Reads never slow writes: a connection that becomes a push stream is moved, at the upgrade,
+// from its network thread to one of `stream_threads` read-side threads of its own, so a
+// broadcast to every viewer is written there and requests (votes, receipts, admin) never queue
+// behind it; the read-side threads run at a lower priority (docs/architecture.md, "Threads").
+// Owned by the app; runs `threads` network threads and `stream_threads` read-side threads of its
+// own. Beast stays inside the .cc.
 #pragma once
 
 #include <chrono>
@@ -27,10 +32,19 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 8 * 1024;
   std::chrono::seconds idle_timeout{60};
-  // Push streams (SSE, WebSocket): a write stuck this long closes the stream; the kernel send
-  // buffer is kept small so a stuck viewer holds little memory anywhere.
-  std::chrono::seconds push_write_timeout{10};
+  // Push streams (SSE and WebSocket alike, docs/operations.md "Live result streams"): a message
+  // whose write has not finished after stream_write_timeout closes the stream (checked once a
+  // second); the kernel send buffer is kept small so a stuck viewer holds little memory
+  // anywhere. Keep-alive: a WebSocket ping every stream_keepalive, and a viewer silent for two
+  // of them is closed (SSE gets a comment line from the results hub at the same interval).
+  std::chrono::seconds stream_write_timeout{10};
+  std::chrono::seconds stream_keepalive{15};
   size_t push_send_buffer_bytes = 32 * 1024;
+  // Read-side threads for push streams; 0 = streams stay on the network threads (reads then
+  // compete with votes). Their niceness is raised by stream_nice (0 = same priority), so under
+  // a full CPU the scheduler serves requests first.
+  int stream_threads = 1;
+  int stream_nice = 10;
   // Open client connections at most, push streams included; 0 = DefaultMaxConnections of the
   // descriptor limit (connection_limiter.h).
   size_t max_connections = 0;
@@ -50,6 +64,8 @@ struct ConnectionStats {
   size_t max_connections = 0, max_push_streams = 0;
   size_t open = 0, push_open = 0, peak_open = 0;
   uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
+  // Messages written to push streams, by the kind of thread that wrote them.
+  uint64_t push_writes_network = 0, push_writes_read_side = 0;
 };
 
 class HttpServer {

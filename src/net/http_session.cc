@@ -1,13 +1,16 @@
 // Session: one HTTP connection of HttpServer (see http_server.h). Reads a request, hands it to
-// the handler, writes the answer, and then reads the next (keep-alive) or closes. All its
-// handlers run on its shard's one thread; it lives as long as an operation or a responder holds
-// a shared_ptr to it.
+// the handler, writes the answer, and then reads the next (keep-alive) or closes; a connection
+// upgraded to a live stream is handed to a read-side thread (HandOff). All its handlers run on
+// its shard's one network thread; it lives as long as an operation or a responder holds a
+// shared_ptr to it.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -127,10 +130,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
-    server_.handler.Handle(std::move(r), [self = shared_from_this()](HttpResponse resp) {
+    Responder respond = [self = shared_from_this()](HttpResponse resp) {
       asio::post(self->stream_.get_executor(),
                  [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
-    });
+    };
+    if (server_.test_hooks && server_.HandleTestHook(r, respond)) return;
+    server_.handler.Handle(std::move(r), std::move(respond));
   }
 
   // Keep the connection after this answer? Not once draining, unless the next pipelined
@@ -170,6 +175,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     out_head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
     out_body_ = pipe_ ? std::string() : std::move(resp.body);
+    WriteOut(keep_alive);
+  }
+
+  // The one write of the session: out_head_ then out_body_; then the body pipe's next piece,
+  // or the end of the answer.
+  void WriteOut(bool keep_alive) {
     std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
     stream_.expires_after(server_.opts.idle_timeout);
     asio::async_write(stream_, bufs,
@@ -209,14 +220,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
         }
         break;
     }
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
-    stream_.expires_after(server_.opts.idle_timeout);
-    asio::async_write(stream_, bufs,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        if (ec) return self->HardClose();
-                        if (self->pipe_) return self->Pump(keep_alive);
-                        self->OnWritten(keep_alive);
-                      });
+    WriteOut(keep_alive);
   }
 
   // Turns this connection into a push stream; the Session is done with it afterwards.
@@ -240,14 +244,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       counted_ = false;
     }
     auto upgrade = std::move(*resp.upgrade);
+    state_ = kClosed;  // this Session no longer owns the socket
+    // The stream moves to a read-side thread (when there is one): from now on its writes, the
+    // broadcasts, never run on this network thread. Its socket is re-registered there.
+    Shard& target = server_.StreamShardFor(shard_);
+    auto socket = MoveSocket(stream_.release_socket(), target.ctx);
+    if (!socket) return;  // could not be moved: closed, and the slot released with this session
     beast::error_code ec;
-    stream_.socket().set_option(
+    socket->set_option(
         asio::socket_base::send_buffer_size(static_cast<int>(server_.opts.push_send_buffer_bytes)),
         ec);
-    state_ = kClosed;  // this Session no longer owns the socket
     if (kind == StreamUpgrade::kWebSocket) {
-      auto ws = std::make_shared<WsStream>(std::move(stream_), std::move(slot_));
-      ws->Start(std::move(*upgrade_request_), std::move(upgrade.on_open));
+      auto ws = std::make_shared<WsStream>(std::move(*socket), target.push, std::move(slot_));
+      asio::post(target.ctx,
+                 [ws, req = std::move(*upgrade_request_), keepalive = server_.opts.stream_keepalive,
+                  on_open = std::move(upgrade.on_open)]() mutable {
+                   ws->Start(std::move(req), keepalive, std::move(on_open));
+                 });
       return;
     }
     std::string head =
@@ -255,9 +268,29 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
         "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
     for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
     head += "\r\n";
-    auto sse = std::make_shared<SseStream>(std::move(stream_), server_.opts.push_write_timeout,
-                                           std::move(slot_));
-    sse->Start(std::move(head), std::move(upgrade.on_open));
+    auto sse = std::make_shared<SseStream>(std::move(*socket), target.push, std::move(slot_));
+    asio::post(target.ctx,
+               [sse, head = std::move(head), on_open = std::move(upgrade.on_open)]() mutable {
+                 sse->Start(std::move(head), std::move(on_open));
+               });
+  }
+
+  // `socket` registered with `ctx` instead of its own io_context (the same descriptor), or
+  // nothing if that failed (the socket is closed then).
+  static std::optional<Socket> MoveSocket(Socket socket, asio::io_context& ctx) {
+    if (&socket.get_executor().context() == &ctx) return socket;
+    beast::error_code ec;
+    auto protocol = socket.local_endpoint(ec).protocol();
+    if (ec) return std::nullopt;
+    auto fd = socket.release(ec);
+    if (ec) return std::nullopt;
+    Socket moved(ctx);
+    moved.assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    return moved;
   }
 
   void OnWritten(bool keep_alive) {

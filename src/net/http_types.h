@@ -38,6 +38,9 @@ class PushStream {
  public:
   virtual ~PushStream() = default;
   virtual void Push(std::shared_ptr<const std::string> message) = 0;
+  // A keep-alive (an SSE comment): written only if nothing else waits, so it never displaces
+  // a message that carries data.
+  virtual void PushKeepAlive(std::shared_ptr<const std::string> message) = 0;
   virtual bool closed() const = 0;
 };
 
@@ -45,7 +48,8 @@ class PushStream {
 struct StreamUpgrade {
   enum Kind { kSse, kWebSocket };
   Kind kind = kSse;
-  // Runs on the connection's thread once the stream is ready (after the WebSocket handshake).
+  // Runs on the stream's thread (a read-side thread, not the one that read the request) once
+  // the stream is ready (after the WebSocket handshake). Must not block.
   std::function<void(std::shared_ptr<PushStream>)> on_open;
 };
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <list>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
+#include "net/push_queue.h"
 #include "net/stream_types.h"
 #include "sync/mutex.h"
 
@@ -34,17 +36,30 @@ class SessionBase {
   virtual void ForceClose() = 0;
 };
 
-// One network thread: its io_context and the HTTP sessions living on it. The session list is
-// guarded by a mutex because a session may be destroyed on another thread (the last reference
-// to it can be a responder). The sweep timer runs on the thread itself.
+// One thread of the server and its io_context: a network thread (HTTP sessions: votes,
+// receipts, admin) or a read-side thread (push streams, when stream_threads > 0). The session
+// list is guarded by a mutex because a session may be destroyed on another thread (the last
+// reference to it can be a responder). The sweep timer runs on the thread itself.
 struct Shard {
-  Shard() : ctx(1), guard(boost::asio::make_work_guard(ctx)), sweep_timer(ctx) {}
+  explicit Shard(PushWriteCounters& counters)
+      : ctx(1), guard(boost::asio::make_work_guard(ctx)), sweep_timer(ctx), push(ctx, counters) {}
   // Declared before ctx: sessions still pending when ctx is destroyed unregister themselves.
   Mutex mu;
   std::list<std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);
   boost::asio::io_context ctx;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard;
   boost::asio::steady_timer sweep_timer;
+  // After ctx: streams still queued are destroyed before the io_context their sockets use.
+  PushQueue push;  // the push streams on this thread
+};
+
+// A test hook (URNA_TEST_HOOKS=1 only): holds every read-side thread inside a task until
+// released, so a test can show that votes never wait for the read side (test_hooks.cc).
+struct StreamStall {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;  // guarded by mu
+  size_t entered = 0;     // guarded by mu
 };
 
 // Rate-limits a repeated warning to one line per interval, counting what it suppressed.
@@ -65,8 +80,14 @@ struct HttpServer::Impl {
   HttpServerOptions opts;
   HttpHandler& handler;
   ConnectionLimiter limiter;  // before the shards: sessions release slots when destroyed
-  std::vector<std::unique_ptr<Shard>> shards;
+  PushWriteCounters push_writes;
+  std::vector<std::unique_ptr<Shard>> shards;         // network threads
+  std::vector<std::unique_ptr<Shard>> stream_shards;  // read-side threads (may be none)
   size_t next_shard = 0;
+  std::atomic<size_t> next_stream_shard{0};
+  const bool test_hooks;  // URNA_TEST_HOOKS=1 in the environment
+  std::mutex stall_mu;
+  std::shared_ptr<StreamStall> stall;  // guarded by stall_mu: the read side held (test hook)
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   std::optional<boost::asio::steady_timer> accept_backoff_timer;
   std::chrono::milliseconds accept_backoff{0};
@@ -79,11 +100,21 @@ struct HttpServer::Impl {
   uint16_t port = 0;
 
   Impl(HttpServerOptions o, HttpHandler& h);
-  void Accept();                // accept_loop.cc
+  void Accept();  // accept_loop.cc
+  // accept_loop.cc: a connection accepted on `shard`: a session, or the cheap 503 over the cap.
+  void Admit(Shard& shard, Socket socket);
   void Refuse(Socket& socket);  // accept_loop.cc: the cheap 503 over the cap
   void OnAcceptError(const boost::system::error_code& ec);  // accept_loop.cc
   void ScheduleSweep(Shard& shard);                         // accept_loop.cc
   void SweepNow(Shard& shard);                              // runs on the shard's thread
+  // Runs SweepNow on the thread of every network shard (from any thread).
+  void SweepAll();
+  // The shard a new push stream goes to: a read-side shard, or `from` when there is none.
+  Shard& StreamShardFor(Shard& from);
+  // test_hooks.cc: answers POST /_test/streams/{stall,release} when test hooks are on; false
+  // for any other request.
+  bool HandleTestHook(const HttpRequest& request, const Responder& respond);
+  void ReleaseStall();
   // Registers a new session on `shard` and starts it (http_session.cc).
   void StartSession(Shard& shard, Socket socket, ConnectionSlot slot);
 };

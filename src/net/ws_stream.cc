@@ -1,6 +1,5 @@
 #include "net/ws_stream.h"
 
-#include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
 
 namespace urna::net {
@@ -9,15 +8,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WsStream::WsStream(Stream stream, ConnectionSlot slot)
-    : ws_(std::move(stream)), slot_(std::move(slot)) {}
+WsStream::WsStream(Socket socket, PushQueue& queue, ConnectionSlot slot)
+    : PushStreamBase(queue, std::move(slot)), ws_(std::move(socket)) {}
 
 void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
+                     std::chrono::seconds keepalive,
                      std::function<void(std::shared_ptr<PushStream>)> on_open) {
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
   websocket::stream_base::timeout t{};
   t.handshake_timeout = std::chrono::seconds(30);
-  t.idle_timeout = std::chrono::seconds(60);  // pings at half of it; silence past it closes
+  t.idle_timeout = 2 * keepalive;  // a ping at half of it; silence past it closes
   t.keep_alive_pings = true;
   ws_.set_option(t);
   ws_.set_option(websocket::stream_base::decorator(
@@ -28,39 +27,20 @@ void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
   auto req = std::make_shared<beast::http::request<beast::http::string_body>>(std::move(upgrade));
   ws_.async_accept(
       *req, [self = shared_from_this(), req, on_open = std::move(on_open)](beast::error_code ec) {
-        if (ec) {
-          self->closed_ = true;
-          return;
-        }
+        auto& s = static_cast<WsStream&>(*self);
+        if (ec) return s.Close();
+        s.Register();
         on_open(self);
-        self->Read();
+        s.Read();
       });
 }
 
-void WsStream::Push(std::shared_ptr<const std::string> message) {
-  if (closed_) return;
-  asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
-    if (self->closed_) return;
-    if (self->writing_) {
-      self->pending_ = std::move(m);  // latest wins
-    } else {
-      self->Write(std::move(m));
-    }
-  });
-}
-
-void WsStream::Write(std::shared_ptr<const std::string> message) {
-  writing_ = std::move(message);
-  ws_.async_write(asio::buffer(*writing_),
-                  [self = shared_from_this()](beast::error_code ec, size_t) {
-                    self->writing_.reset();
-                    if (ec) {
-                      self->closed_ = true;
-                      self->pending_.reset();
-                      return;
-                    }
-                    if (self->pending_) self->Write(std::move(self->pending_));
+PushStreamBase::Sent WsStream::Send(const Message& message) {
+  ws_.async_write(asio::buffer(*message),
+                  [self = shared_from_this(), message](beast::error_code ec, size_t) {
+                    static_cast<WsStream&>(*self).OnSent(!ec);
                   });
+  return Sent::kPending;
 }
 
 void WsStream::Read() {
@@ -68,13 +48,18 @@ void WsStream::Read() {
   // dynamic buffer would hold an allocation per idle connection while the read waits.
   ws_.async_read_some(asio::buffer(discard_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) {  // closed by the viewer (answered by Beast), timed out, or broken
-                          self->closed_ = true;
-                          self->pending_.reset();
-                          return;
-                        }
-                        self->Read();
+                        auto& s = static_cast<WsStream&>(*self);
+                        // Closed by the viewer (answered by Beast), timed out, or broken.
+                        if (ec) return s.Close();
+                        s.Read();
                       });
+}
+
+void WsStream::CloseTransport() {
+  beast::error_code ec;
+  auto& sock = ws_.next_layer();
+  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  sock.close(ec);
 }
 
 }  // namespace urna::net

@@ -1,8 +1,9 @@
 // WsStream: a connection upgraded to a WebSocket (RFC 6455, Boost.Beast) that pushes text
-// messages latest-wins like SseStream. Beast answers pings, sends keep-alive pings of its own
-// and closes a peer that stays silent past the idle timeout; a close from the viewer is
-// answered cleanly. Messages from the viewer are read and ignored. Owned by shared_ptrs; runs on
-// its connection's thread; Push may be called from any thread.
+// messages latest-wins like SseStream (PushStreamBase: the same write timeout, the same
+// bounded buffer). Beast answers pings, sends a keep-alive ping of its own every `keepalive` and
+// closes a peer that stays silent for two of them; a close from the viewer is answered cleanly.
+// Messages from the viewer are read and ignored. Owned by shared_ptrs; runs on its PushQueue's
+// thread (a read-side thread); Push may be called from any thread.
 #pragma once
 
 #include <boost/beast/http/message.hpp>
@@ -10,35 +11,33 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <array>
-#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 
-#include "net/connection_limiter.h"
-#include "net/http_types.h"
+#include "net/push_stream_base.h"
 #include "net/stream_types.h"
 
 namespace urna::net {
 
-class WsStream final : public PushStream, public std::enable_shared_from_this<WsStream> {
+class WsStream final : public PushStreamBase {
  public:
-  WsStream(Stream stream, ConnectionSlot slot);
+  WsStream(Socket socket, PushQueue& queue, ConnectionSlot slot);
+  // On the queue's thread.
   void Start(boost::beast::http::request<boost::beast::http::string_body> upgrade,
+             std::chrono::seconds keepalive,
              std::function<void(std::shared_ptr<PushStream>)> on_open);
 
-  void Push(std::shared_ptr<const std::string> message) override;
-  bool closed() const override { return closed_; }
-
  private:
-  void Write(std::shared_ptr<const std::string> message);
+  Sent Send(const Message& message) override;
+  void CloseTransport() override;
   void Read();
 
-  boost::beast::websocket::stream<Stream> ws_;
+  // On the plain socket: Beast's websocket keeps its own timers, and a tcp_stream under it
+  // would add a timer operation to every write of every broadcast.
+  boost::beast::websocket::stream<Socket> ws_;
   std::array<char, 64> discard_;  // what viewers send is read and dropped
-  std::shared_ptr<const std::string> writing_, pending_;
-  std::atomic<bool> closed_{false};
-  ConnectionSlot slot_;  // released when the stream is destroyed
 };
 
 }  // namespace urna::net

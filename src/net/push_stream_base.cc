@@ -1,0 +1,98 @@
+#include "net/push_stream_base.h"
+
+#include "net/push_queue.h"
+
+namespace urna::net {
+
+PushStreamBase::PushStreamBase(PushQueue& queue, ConnectionSlot slot)
+    : queue_(queue), slot_(std::move(slot)) {}
+
+PushStreamBase::~PushStreamBase() = default;
+
+void PushStreamBase::Push(Message message) { Offer(std::move(message), false); }
+
+void PushStreamBase::PushKeepAlive(Message message) { Offer(std::move(message), true); }
+
+void PushStreamBase::Offer(Message message, bool keepalive) {
+  if (closed()) return;
+  bool schedule = false;
+  {
+    std::lock_guard lock(mu_);
+    if (keepalive && pending_) return;  // a message is on its way: no keep-alive needed
+    pending_ = std::move(message);      // latest wins: an older pending message is dropped
+    schedule = !scheduled_;
+    scheduled_ = true;
+  }
+  if (schedule) queue_.Schedule(shared_from_this());
+}
+
+PushStreamBase::Message PushStreamBase::TakePending() {
+  std::lock_guard lock(mu_);
+  Message m = std::move(pending_);
+  // Nothing left: the next Push schedules the stream again. Otherwise the write of `m` (or its
+  // end) looks again, so the stream needs no place on the ready list meanwhile.
+  if (!m) scheduled_ = false;
+  return m;
+}
+
+void PushStreamBase::Flush() {
+  if (writing_) return;  // its end (OnSent) takes what is pending
+  WriteNext();
+}
+
+void PushStreamBase::WriteNext() {
+  while (!closed()) {
+    Message m = TakePending();
+    if (!m || !Write(std::move(m))) return;
+  }
+}
+
+bool PushStreamBase::Write(Message message) {
+  if (closed()) return false;
+  writing_ = std::move(message);
+  writing_since_ = std::chrono::steady_clock::now();
+  queue_.CountWrite();
+  switch (Send(writing_)) {
+    case Sent::kDone:
+      writing_.reset();
+      return true;
+    case Sent::kPending:
+      return false;
+    case Sent::kFailed:
+      writing_.reset();
+      Close();
+      return false;
+  }
+  return false;
+}
+
+void PushStreamBase::Register() { queue_.Add(shared_from_this()); }
+
+void PushStreamBase::SendFirst(Message message) {
+  {
+    std::lock_guard lock(mu_);
+    scheduled_ = true;  // pushes wait for this write: its end takes them
+  }
+  if (Write(std::move(message))) WriteNext();
+}
+
+void PushStreamBase::OnSent(bool ok) {
+  writing_.reset();
+  if (!ok) return Close();  // includes a write cancelled by the write-timeout sweep
+  WriteNext();
+}
+
+void PushStreamBase::CloseIfStuck(std::chrono::steady_clock::time_point deadline) {
+  if (writing_ && writing_since_ < deadline) Close();
+}
+
+void PushStreamBase::Close() {
+  if (closed_.exchange(true)) return;
+  {
+    std::lock_guard lock(mu_);
+    pending_.reset();
+  }
+  CloseTransport();
+}
+
+}  // namespace urna::net

@@ -1,0 +1,74 @@
+// PushStreamBase: what SSE and WebSocket streams share, in one place (private to src/net):
+// latest-wins delivery, the write timeout and closing. Push may be called from any thread (the
+// results hub's); it keeps only the newest message and, when the stream is idle, puts the
+// stream once on its PushQueue's ready list. The queue's thread then writes: one message in
+// flight and at most one pending, so a slow viewer costs two shared messages at most and never
+// more than one entry in any queue. A write in flight longer than the write timeout closes the
+// stream (PushQueue::SweepStuck). Owned by shared_ptrs (its operations, the hub's subscriber and
+// the ready list); everything but Push/closed runs on the thread of its PushQueue.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/connection_limiter.h"
+#include "net/http_types.h"
+
+namespace urna::net {
+
+class PushQueue;
+
+class PushStreamBase : public PushStream, public std::enable_shared_from_this<PushStreamBase> {
+ public:
+  using Message = std::shared_ptr<const std::string>;
+
+  PushStreamBase(PushQueue& queue, ConnectionSlot slot);
+  ~PushStreamBase() override;
+
+  void Push(Message message) final;           // any thread
+  void PushKeepAlive(Message message) final;  // any thread
+  bool closed() const final { return closed_.load(std::memory_order_relaxed); }
+
+  // On the queue's thread: writes the pending message unless one is in flight.
+  void Flush();
+  // On the queue's thread: a write in flight since before `deadline` closes the stream.
+  void CloseIfStuck(std::chrono::steady_clock::time_point deadline);
+  // On the queue's thread: closes the stream and drops what is pending.
+  void Close();
+
+ protected:
+  enum class Sent { kDone, kPending, kFailed };
+  // Writes `message`. kDone: written whole, now. kPending: an asynchronous write holds it and
+  // calls OnSent when it ends. kFailed: the connection is broken (the caller closes it).
+  virtual Sent Send(const Message& message) = 0;
+  virtual void CloseTransport() = 0;
+
+  // Once the stream is open: joins its queue's list (the write-timeout sweep, the close at stop).
+  void Register();
+  // Starts writing `message` at once, ahead of anything pushed (the SSE response head).
+  void SendFirst(Message message);
+  // The end of a kPending write, on the queue's thread.
+  void OnSent(bool ok);
+  PushQueue& queue() { return queue_; }
+
+ private:
+  void Offer(Message message, bool keepalive);
+  Message TakePending();
+  void WriteNext();
+  bool Write(Message message);  // false: stopped (in flight, or closed)
+
+  PushQueue& queue_;
+  std::mutex mu_;
+  Message pending_;         // guarded by mu_: the newest message not yet written
+  bool scheduled_ = false;  // guarded by mu_: on the ready list, or a write in flight will look
+  std::atomic<bool> closed_{false};
+  // The queue's thread only.
+  Message writing_;
+  std::chrono::steady_clock::time_point writing_since_;
+  ConnectionSlot slot_;  // released when the stream is destroyed
+};
+
+}  // namespace urna::net
