@@ -4,7 +4,8 @@ librdkafka's mock cluster takes produce and serves consume through Debian's `kca
 brokers, refuses a partition whose leader is down and takes it again once the broker is up or
 the leader moved; dynalite creates a table and does the ledger's conditional put (first vote
 wins, a replay of the same vote passes, another vote fails its condition and changes nothing)
-over plain signed HTTP."""
+over plain signed HTTP; the fault proxy in front of it answers throttling before a put (not
+applied) and a 500 after one (applied: the retry passes as a replay)."""
 import argparse
 import json
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import time
 
 from dist_servers import Dynalite, KafkaMock
+from dynamo_fault_proxy import DynamoFaultProxy
 from dynamo_http import DynamoError, DynamoHttp
 from harness import Checks
 
@@ -105,8 +107,8 @@ def dynamo_checks(t, node):
             time.sleep(0.05)
         t.check(status == "ACTIVE", f"table becomes ACTIVE: {status}")
 
-        def put(voter, vote_id):
-            return db.call("PutItem", {
+        def put(voter, vote_id, client=db):
+            return client.call("PutItem", {
                 "TableName": table,
                 "Item": {"pk": {"S": f"e1#{voter}"}, "vote_id": {"S": vote_id},
                          "option": {"S": "a"}},
@@ -134,7 +136,35 @@ def dynamo_checks(t, node):
             t.check(False, "an item without its key must be refused")
         except DynamoError as e:
             t.check(e.status == 400 and e.type == "ValidationException", f"bad item: {e}")
+        fault_proxy_checks(t, ddb.endpoint, put, stored)
         db.close()
+
+
+def expect_error(t, call, status, type_, what):
+    try:
+        call()
+        t.check(False, f"{what}: no error")
+    except DynamoError as e:
+        t.check(e.status == status and e.type == type_, f"{what}: {e}")
+
+
+def fault_proxy_checks(t, endpoint, put, stored):
+    with DynamoFaultProxy(endpoint) as proxy:
+        via = DynamoHttp(proxy.endpoint)
+        proxy.inject("throttle", operation="PutItem")
+        expect_error(t, lambda: put("v2", "id-3", via), 400,
+                     "ProvisionedThroughputExceededException", "throttled put")
+        t.check(stored("v2") is None, "a throttled put is not applied")
+        put("v2", "id-3", via)
+        t.check(stored("v2") == "id-3", "its retry is")
+        proxy.inject("internal", operation="PutItem", after=True)
+        expect_error(t, lambda: put("v3", "id-4", via), 500, "InternalServerError",
+                     "a 500 after the put")
+        t.check(stored("v3") == "id-4", "the put answered 500 was applied")
+        put("v3", "id-4", via)
+        t.check(stored("v3") == "id-4", "its retry passes as a replay of the same vote")
+        t.check(proxy.injected == {"throttle": 1, "internal": 1}, f"faults: {proxy.injected}")
+        via.close()
 
 
 def main():
