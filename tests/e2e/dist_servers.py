@@ -75,8 +75,9 @@ class _LineProcess:
         self.proc.stdout.close()
         if not self.proc.stdin.closed:
             self.proc.stdin.close()
-        self.log.close()
-        os.unlink(self.log.name)
+        if not self.log.closed:
+            self.log.close()
+            os.unlink(self.log.name)
         return self.proc.returncode
 
 

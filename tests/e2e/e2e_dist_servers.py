@@ -87,7 +87,7 @@ def kafka_checks(t, binary):
                     f"partition {p} holds exactly the delivered messages in order: {rows}")
             t.check([o for o, _, _ in rows] == list(range(len(rows))), f"offsets 0.. in {p}")
             t.check(all(k == f"k{v}" for _, k, v in rows), f"keys kept in partition {p}")
-    t.check(kafka._p.proc.returncode == 0, "kafka_mock exits 0 on stdin EOF")
+        t.check(kafka.stop() == 0, "kafka_mock exits 0 on stdin EOF")
 
 
 def dynamo_checks(t, node):
@@ -138,6 +138,7 @@ def dynamo_checks(t, node):
             t.check(e.status == 400 and e.type == "ValidationException", f"bad item: {e}")
         fault_proxy_checks(t, ddb.endpoint, put, stored)
         db.close()
+        t.check(ddb.stop() == 0, "dynalite exits 0 on stdin EOF")
 
 
 def expect_error(t, call, status, type_, what):
