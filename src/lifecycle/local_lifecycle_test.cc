@@ -393,7 +393,15 @@ TEST(LocalLifecycleRaceTest, EveryAcceptedVoteIsAheadOfTheSeal) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // The close races votes already flowing (a generous deadline, not a fixed sleep).
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         std::chrono::steady_clock::now() < until;) {
+      {
+        std::lock_guard lock(mu);
+        if (accepted.size() >= 10) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     auto c = lifecycle.Close("e");
     closed = true;
     for (auto& v : voters) v.join();
@@ -418,6 +426,7 @@ TEST(LocalLifecycleRaceTest, EveryAcceptedVoteIsAheadOfTheSeal) {
       EXPECT_TRUE(sealed);
     }
     EXPECT_EQ(ahead, accepted.size());
+    EXPECT_GE(accepted.size(), 10u) << "votes were flowing when the close came";
     EXPECT_GT(refused.load(), 0);
   }
 }
