@@ -5,7 +5,11 @@
 namespace urna::app {
 
 Status EnsureDemoElection(Catalog& catalog, ElectionLifecycle& lifecycle, int64_t now_ms) {
-  if (catalog.Get(kDemoElection).ok()) return Status::Ok();
+  if (auto got = catalog.Get(kDemoElection); got.ok()) {
+    // Created but not opened (a failed open or a crash in between): open it now.
+    if ((*got)->status == ElectionStatus::kDraft) return lifecycle.Open(kDemoElection).status();
+    return Status::Ok();
+  }
   Election e;
   e.id = kDemoElection;
   e.title = "Demo: which song wins tonight?";

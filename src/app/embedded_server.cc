@@ -110,7 +110,10 @@ int RunEmbeddedServer(const ServeOptions& o) {
   }
   AltchaGuard altcha(o.pow);
   net::HttpServer* server_ptr = nullptr;
-  results::ResultsHub hub(catalog, *st.read_model, o.hub);
+  // One keep-alive interval for every stream: SSE comments (the hub) and WebSocket pings (net).
+  results::HubOptions hub_options = o.hub;
+  hub_options.heartbeat = o.http.stream_keepalive;
+  results::ResultsHub hub(catalog, *st.read_model, hub_options);
   auto storage_problem = [&st]() -> std::string {  // for /healthz
     auto h = st.db->health().view();
     if (h.healthy) return "";

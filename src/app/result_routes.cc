@@ -63,6 +63,7 @@ void Api::Subscribe(Request& req, Params& p, Responder respond, bool websocket) 
   up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
     // The current snapshot at once, then changes. Last-Event-ID is not read: a reconnect
     // starts from the full snapshot too (docs/api.md).
+    // Refused only once the hub is stopped (a drain): the server's stop then closes the stream.
     (void)deps_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
   };
   r.upgrade = std::move(up);

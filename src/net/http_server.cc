@@ -50,9 +50,13 @@ Status HttpServer::Start() {
     impl_->threads.emplace_back([c = &shard->ctx, nice = impl_->opts.stream_nice] {
       pthread_setname_np(pthread_self(), "urna-stream");
       SetThreadRole(ThreadRole::kReadSide);
-      // Linux: a thread's niceness is its own (PRIO_PROCESS with a thread id). Raising it needs
-      // no privilege; failing to is not fatal, the threads are still apart.
-      if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+      // Linux: a thread's niceness is its own (PRIO_PROCESS with a thread id). `nice` is added
+      // to the process's own (a unit file's Nice= included), at most 19. Raising it needs no
+      // privilege; failing to is not fatal, the threads are still apart.
+      const auto tid = static_cast<id_t>(gettid());
+      errno = 0;
+      const int base = getpriority(PRIO_PROCESS, tid);
+      if (nice > 0 && errno == 0 && setpriority(PRIO_PROCESS, tid, std::min(19, base + nice)) != 0) {
         spdlog::warn("cannot lower the priority of a read-side thread (nice {}): errno {}", nice,
                      errno);
       }
@@ -139,7 +143,11 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
       done->set_value();
     });
   };
+  // Network shards first: a session handed off just before is then already queued on its
+  // stream shard, ahead of that shard's CloseAll, so no stream starts after it.
   for (auto& shard : impl_->shards) close_on(*shard);
+  for (auto& f : closed) f.wait_for(std::chrono::seconds(1));
+  closed.clear();
   for (auto& shard : impl_->stream_shards) close_on(*shard);
   for (auto& f : closed) f.wait_for(std::chrono::seconds(1));
   for (auto& shard : impl_->shards) shard->ctx.stop();

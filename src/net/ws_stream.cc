@@ -25,11 +25,13 @@ void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
   ws_.auto_fragment(false);
   ws_.read_message_max(4096);  // viewers have nothing to say
   auto req = std::make_shared<beast::http::request<beast::http::string_body>>(std::move(upgrade));
+  // Listed before the handshake, so a server stop (CloseAll) also reaches a stream still
+  // shaking hands: none opens (and subscribes) after the stop.
+  Register();
   ws_.async_accept(
       *req, [self = shared_from_this(), req, on_open = std::move(on_open)](beast::error_code ec) {
         auto& s = static_cast<WsStream&>(*self);
         if (ec) return s.Close();
-        s.Register();
         on_open(self);
         s.Read();
       });

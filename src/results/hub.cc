@@ -27,6 +27,7 @@ void ResultsHub::Stop() {
   stop_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
   MutexLock lock(mu_);
+  stopped_ = true;  // a stream opening now (its thread was late) is not kept past the stop
   watched_.clear();
 }
 
@@ -60,13 +61,16 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
 Status ResultsHub::Subscribe(std::string_view election_id, std::shared_ptr<Subscriber> sub) {
   auto frame = Current(election_id);
   if (!frame.ok()) return frame.status();
-  {
-    MutexLock lock(mu_);
-    auto& w = watched_[std::string(election_id)];
-    w.subs.push_back(sub);
-    if (!w.pushed) w.pushed = *frame;  // the next tick need not send it again
-  }
-  sub->Deliver(*frame);  // the current snapshot at once (also after a reconnect)
+  MutexLock lock(mu_);
+  if (stopped_) return Status(Code::kUnavailable, "the results hub is stopped");
+  auto& w = watched_[std::string(election_id)];
+  w.subs.push_back(sub);
+  // The current snapshot at once (also after a reconnect): the one the tick last pushed to the
+  // others, if any, so that the next tick's "changed?" holds for this subscriber too (a frame
+  // read before that tick would leave it one change behind until the next). Delivered under
+  // the lock so a tick's later frame cannot reach it first. Deliver only queues (non-blocking).
+  if (!w.pushed) w.pushed = *frame;
+  sub->Deliver(w.pushed);
   return Status::Ok();
 }
 

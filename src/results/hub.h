@@ -39,7 +39,7 @@ class Subscriber {
 
 struct HubOptions {
   std::chrono::milliseconds tick{250};
-  std::chrono::seconds heartbeat{15};
+  std::chrono::seconds heartbeat{15};  // `urna serve` sets it to HttpServerOptions::stream_keepalive
 };
 
 class ResultsHub {
@@ -72,6 +72,7 @@ class ResultsHub {
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<const ResultFrame>, std::less<>> frames_ GUARDED_BY(mu_);
   std::map<std::string, Watched, std::less<>> watched_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;  // Stop ran: Subscribe refuses
 
   Mutex stop_mu_;
   CondVar stop_cv_;

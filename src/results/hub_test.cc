@@ -107,6 +107,38 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   hub.Stop();
 }
 
+// A stream that opens after the hub stopped (its read-side thread ran late during a drain) is
+// refused rather than kept by a hub that will never tick again, and outlive the server.
+TEST_F(HubTest, SubscribeAfterStopIsRefused) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  hub.Start();
+  auto a = std::make_shared<Recorder>();
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  hub.Stop();
+  EXPECT_EQ(hub.subscribers(), 0u);
+  auto late = std::make_shared<Recorder>();
+  EXPECT_EQ(hub.Subscribe("e1", late).code(), Code::kUnavailable);
+  EXPECT_EQ(hub.subscribers(), 0u);
+  EXPECT_TRUE(late->Frames().empty());
+}
+
+// A new subscriber starts from the frame the tick last pushed to the others, so the next
+// change reaches it like everyone else.
+TEST_F(HubTest, ANewSubscriberStartsWhereTheOthersAre) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  rm.Set(1, 1);
+  auto a = std::make_shared<Recorder>(), b = std::make_shared<Recorder>();
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  ASSERT_TRUE(hub.Subscribe("e1", b).ok());
+  ASSERT_EQ(b->Frames().size(), 1u);
+  EXPECT_EQ(b->Frames()[0], a->Frames()[0]);
+  hub.Start();
+  rm.Set(2, 2);
+  EXPECT_TRUE(WaitUntil([&] { return a->Frames().size() >= 2 && b->Frames().size() >= 2; }));
+  EXPECT_EQ(b->Frames().back()->seq, 2u);
+  hub.Stop();
+}
+
 TEST_F(HubTest, HiddenResultsShowTheTotalOnlyWhenTurnoutIsPublic) {
   ResultsHub hub(catalog, rm);
   rm.Set(7, 3);

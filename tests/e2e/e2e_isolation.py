@@ -5,8 +5,9 @@
     only, never on a network thread that serves votes (the server counts push writes by the kind
     of thread that runs them, /metrics);
 (2) with every read-side thread held inside a blocking task (test hook, URNA_TEST_HOOKS=1), votes,
-    receipts, admin calls, result reads and even a new viewer's upgrade are still answered; once
-    released, every viewer gets the latest snapshot (latest wins);
+    receipts, admin calls and result reads are still answered, and a new viewer's request is
+    taken (its stream starts on the read side, so once released); once released, every viewer,
+    the new one included, gets the latest snapshot (latest wins);
 (3) the same count on the old design (--stream-threads 0: streams on the network threads) shows
     the writes there, so check (1) can fail; SIGTERM still ends every stream cleanly."""
 import asyncio
@@ -67,7 +68,7 @@ async def isolated(srv, t):
     s, b, _ = await run_in_thread(c.request, "POST", "/_test/streams/stall")
     t.check(s == 200, f"the read-side threads are held: {s} {b}")
     late = Viewer()
-    tasks.append(asyncio.create_task(sse(srv.port, E, late, stop)))  # its upgrade is answered
+    tasks.append(asyncio.create_task(sse(srv.port, E, late, stop)))  # starts once released
     for i in range(3, 6):
         s, b, _ = await run_in_thread(c.vote, E, f"v{i}", "a")
         t.check(s == 202, f"a vote while the read side is held: {s} {b}")
