@@ -100,7 +100,7 @@ struct TokenFlags {
 // The rate limit flags of `urna serve`: RATE is N/PERIOD ("1/10s", "200/s"), BURST a count.
 // The defaults are RequestLimitOptions' (src/auth/request_limits.h).
 struct RateFlags {
-  const urna::RequestLimitOptions defaults;
+  const urna::RequestLimitOptions defaults{};
   std::string voter_rate = urna::FormatRateLimit(defaults.voter),
               address_rate = urna::FormatRateLimit(defaults.address),
               admin_rate = urna::FormatRateLimit(defaults.admin);
