@@ -50,6 +50,18 @@ class _LineProcess:
         line, self._buf = self._buf.split("\n", 1)
         return line
 
+    def first_line(self, pattern, timeout):
+        """The server's first line (where it listens), which must match `pattern`; on anything
+        else the process is stopped and ServerError raised."""
+        try:
+            line = self.read_line(timeout).strip()
+            if not re.fullmatch(pattern, line):
+                raise ServerError(f"{self.name}: unexpected first line {line!r}")
+            return line
+        except BaseException:
+            self.stop()
+            raise
+
     def _stderr(self):
         with open(self.log.name, errors="replace") as f:
             tail = f.read()[-2000:]
@@ -91,13 +103,8 @@ class KafkaMock:
             argv += ["--topic", f"{name}:{partitions}"]
         self.brokers = brokers
         self._p = _LineProcess(argv, "kafka_mock")
-        try:
-            self.bootstrap = self._p.read_line(start_timeout).strip()
-            if not re.fullmatch(r"127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*", self.bootstrap):
-                raise ServerError(f"kafka_mock: unexpected bootstrap line {self.bootstrap!r}")
-        except BaseException:
-            self._p.stop()
-            raise
+        self.bootstrap = self._p.first_line(r"127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*",
+                                            start_timeout)
 
     def command(self, line, timeout=10):
         """Sends one control command, returns on its "ok"; raises ServerError on an error."""
@@ -137,13 +144,7 @@ class Dynalite:
         if path:
             argv += ["--path", path]
         self._p = _LineProcess(argv, "dynalite")
-        try:
-            self.endpoint = self._p.read_line(start_timeout).strip()
-            if not re.fullmatch(r"http://127\.0\.0\.1:\d+", self.endpoint):
-                raise ServerError(f"dynalite: unexpected first line {self.endpoint!r}")
-        except BaseException:
-            self._p.stop()
-            raise
+        self.endpoint = self._p.first_line(r"http://127\.0\.0\.1:\d+", start_timeout)
 
     def stop(self):
         return self._p.stop()
