@@ -93,7 +93,20 @@ class _LineProcess:
         return self.proc.returncode
 
 
-class KafkaMock:
+class _Server:
+    """A test server process (`_p`, a _LineProcess): stop() and use as a context manager."""
+
+    def stop(self):
+        return self._p.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class KafkaMock(_Server):
     """librdkafka's mock cluster: `brokers` brokers (ids 1..N), the given topics created with
     their partition counts (leaders spread round-robin over the brokers)."""
 
@@ -126,17 +139,9 @@ class KafkaMock:
     def create_topic(self, name, partitions):
         self.command(f"topic {name} {partitions}")
 
-    def stop(self):
-        return self._p.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
-class Dynalite:
+class Dynalite(_Server):
     """dynalite in memory (or on `path`), on a free loopback port; `endpoint` is its URL."""
 
     def __init__(self, node="node", script=DYNALITE_SCRIPT, path=None, start_timeout=30):
@@ -146,11 +151,3 @@ class Dynalite:
         self._p = _LineProcess(argv, "dynalite")
         self.endpoint = self._p.first_line(r"http://127\.0\.0\.1:\d+", start_timeout)
 
-    def stop(self):
-        return self._p.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()

@@ -3,7 +3,7 @@
 server stays up, and nothing is half-written (catalog and tally unchanged)."""
 import socket
 
-from harness import ADMIN_TOKEN, run_with_server, token
+from harness import ADMIN_TOKEN, error_expecter, run_with_server, token
 
 E = "bad-input"
 
@@ -11,11 +11,7 @@ E = "bad-input"
 def run(srv, t):
     c = srv.client()
 
-    def expect(status, code, method, path, body=None, bearer=None, raw=None, what=""):
-        s, b, _ = c.request(method, path, body, bearer=bearer, raw=raw)
-        ok = s == status and isinstance(b, dict) and b.get("error", {}).get("code") == code \
-            and b["error"].get("message")
-        t.check(ok, f"{what or path}: want {status} {code}, got {s} {b}")
+    expect = error_expecter(c, t)
 
     good = {"id": E, "title": "Bad input", "options": [{"id": "x", "label": "X"}, {"id": "y", "label": "Y"}]}
     # --- creation (admin)
@@ -106,6 +102,7 @@ def run(srv, t):
     expect(413, "payload_too_large", "POST", vote, raw="{\"option\":\"" + "x" * 100000 + "\"}",
            bearer=alice, what="huge body")
     c = srv.client()  # the server closes the connection after a 413
+    expect = error_expecter(c, t)
 
     # --- lookups and routes
     expect(404, "not_found", "GET", "/v1/elections/nope", what="unknown election")

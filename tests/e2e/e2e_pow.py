@@ -10,7 +10,8 @@ import json
 import re
 import time
 
-from harness import ADMIN_TOKEN, Server, TempDataDir, run_with_server, token, wait_for
+from harness import (ADMIN_TOKEN, Server, TempDataDir, error_expecter, run_with_server, token,
+                     wait_for)
 
 E, NONE_E, OTHER_E = "pow", "pow-none", "pow-other"
 
@@ -34,12 +35,7 @@ def payload(c, number=None, **override):
 def run(srv, t):
     c = srv.client()
 
-    def expect(status, code, method, path, body=None, bearer=None, raw=None, what=""):
-        s, b, _ = c.request(method, path, body, bearer=bearer, raw=raw)
-        ok = s == status and isinstance(b, dict) and b.get("error", {}).get("code") == code \
-            and b["error"].get("message")
-        t.check(ok, f"{what or path}: want {status} {code}, got {s} {b}")
-        return b
+    expect = error_expecter(c, t)
 
     base = {"title": "PoW", "options": [{"id": "x", "label": "X"}, {"id": "y", "label": "Y"}]}
     # --- the setting
@@ -133,6 +129,7 @@ def run(srv, t):
     t.check(srv.stop() == 0, "stops cleanly")
     srv.start()
     c = srv.client()
+    expect = error_expecter(c, t)  # on the new connection
     s, b, _ = c.request("GET", f"/v1/elections/{E}")
     t.check(b.get("bot_protection") == "pow" and b.get("pow_max_number") == 20000,
             f"the setting survives a restart: {b}")

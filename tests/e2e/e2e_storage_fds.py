@@ -12,7 +12,8 @@ import sys
 import time
 
 from harness import Checks, Server, TempDataDir, wait_for
-from storage_faults import VoteLoad, check_all_acked_counted, health, metric
+from storage_faults import (VoteLoad, check_all_acked_counted, check_no_ack_while_failing, health,
+                            metric)
 
 E = "fds"
 OPTIONS = ["a", "b", "c"]
@@ -66,11 +67,7 @@ def main():
             print(f"/healthz while failing: {b}", flush=True)
             t.check(metric(mon, "urna_storage_healthy") == 0, "metric urna_storage_healthy is 0")
             # Stays failing while the cause lasts: no vote acknowledged without a new file.
-            # Answers in flight at the fault settle first; then 100 more votes all fail.
-            load.wait_answers(n_failed=20)
-            t_check = time.time()
-            load.wait_answers(n_failed=100)
-            t.check(load.first_ack_after(t_check) is None, "no 202 while no file can be opened")
+            check_no_ack_while_failing(t, load, "no 202 while no file can be opened")
             set_nofile(srv.proc.pid, *restore)
             restore = None
             t_restored = time.time()

@@ -202,6 +202,18 @@ class Workers:
             return self.errors + ([f"still running after {timeout} s: {hung}"] if hung else [])
 
 
+def error_expecter(c, t):
+    """expect(status, code, method, path, ...): sends the request on client `c` and checks with
+    `t` that the answer is `status` with error `code` and a message; returns the body."""
+    def expect(status, code, method, path, body=None, bearer=None, raw=None, what=""):
+        s, b, _ = c.request(method, path, body, bearer=bearer, raw=raw)
+        ok = s == status and isinstance(b, dict) and b.get("error", {}).get("code") == code \
+            and b["error"].get("message")
+        t.check(ok, f"{what or path}: want {status} {code}, got {s} {b}")
+        return b
+    return expect
+
+
 def wait_for(predicate, timeout=60, interval=0.1, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:

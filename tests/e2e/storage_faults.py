@@ -77,6 +77,15 @@ class VoteLoad:
         return min(times) if times else None
 
 
+def check_no_ack_while_failing(t, load, what):
+    """While the fault lasts nothing is acknowledged: answers in flight at the fault settle
+    first (20 failures), then 100 more votes all fail."""
+    load.wait_answers(n_failed=20)
+    t_check = time.time()
+    load.wait_answers(n_failed=100)
+    t.check(load.first_ack_after(t_check) is None, what)
+
+
 def metric(client, name):
     s, body, _ = client.request("GET", "/metrics")
     text = body if isinstance(body, str) else body.decode() if isinstance(body, bytes) else ""
