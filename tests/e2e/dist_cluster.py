@@ -1,0 +1,345 @@
+"""A whole distributed deployment of urna on this machine, for the distributed end-to-end tests
+and scripts/cluster: librdkafka's mock Kafka cluster (3 brokers), dynalite as DynamoDB,
+`urna init`, N `urna ingest` nodes and M `urna process` processors (real processes, real
+protocols), optionally nginx in front of the ingest nodes as the load balancer.
+
+    with Cluster(urna, kafka_mock, ingest=2, processors=2) as c:
+        c.ingest[0].client().create_open("e1", ["a", "b"])
+        c.processors[1].kill9(); c.processors[1].start()
+        c.ledger_items("e1")      # the ledger table read straight from DynamoDB
+
+Every process listens on free loopback ports; every wait is bounded; stop() stops everything it
+started (also on an exception in the middle of start()). Owned by one test thread.
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from dist_servers import Dynalite, KafkaMock
+from dynamo_http import DynamoHttp
+from harness import ADMIN_TOKEN, AUDIT_KEY, GENEROUS_LIMITS, VOTER_SECRET, Client
+
+TOPIC = "urna.votes"
+PREFIX = "urna-"
+# The consumer group of a killed or paused processor loses its partitions after the session
+# timeout: librdkafka's default (45 s) would make every failover test wait that long.
+TEST_KAFKA_PROPERTIES = "session.timeout.ms=6000\nheartbeat.interval.ms=500\n"
+
+
+class RoleError(RuntimeError):
+    pass
+
+
+class Role:
+    """One urna process of the cluster (`urna ingest` or `urna process`). start() waits for the
+    line matching `ready` (stdout and stderr merged; log lines may come first) and keeps reading
+    its output afterwards so it never blocks on a full pipe. Restartable: start() again after
+    stop() or kill9() runs the same command line."""
+
+    def __init__(self, name, argv, env, ready, log_dir=None):
+        self.name, self.argv, self.env, self.ready = name, argv, env, ready
+        self.proc, self.match, self.lines = None, None, []
+        self.log_path = os.path.join(log_dir, f"{name}.log") if log_dir else None
+        self._lock = threading.Lock()
+
+    def start(self, timeout=60):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=self.env)
+        fd = self.proc.stdout.fileno()
+        buf, deadline = b"", time.monotonic() + timeout
+        while True:
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                text = line.decode(errors="replace")
+                self._keep(text)
+                m = re.search(self.ready, text)
+                if m:
+                    self.match = m
+                    threading.Thread(target=self._drain, args=(self.proc, buf), daemon=True,
+                                     name=f"{self.name}-out").start()
+                    return self
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None and not select.select([fd], [], [], 0)[0]:
+                self.kill9()
+                raise RoleError(f"{self.name} did not start (exit {self.proc.returncode}): "
+                                + "\n".join(self.lines[-30:]))
+            if select.select([fd], [], [], min(left, 0.5))[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    self.proc.wait(min(left, 5))
+                buf += chunk
+
+    def _keep(self, text):
+        with self._lock:
+            self.lines.append(text)
+            if len(self.lines) > 4000:
+                del self.lines[:2000]
+        if self.log_path:
+            with open(self.log_path, "a") as f:
+                f.write(text + "\n")
+
+    def _drain(self, proc, rest):
+        for line in rest.split(b"\n") if rest else []:
+            if line:
+                self._keep(line.decode(errors="replace"))
+        for line in proc.stdout:
+            self._keep(line.decode(errors="replace").rstrip("\n"))
+
+    def output(self):
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGCONT)  # a stopped process dies as well
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait()
+
+    def pause(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self, timeout=30):
+        """SIGTERM (drain), then SIGKILL after `timeout`; returns the exit code (None if it
+        had to be killed)."""
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            return None
+
+
+class IngestNode(Role):
+    """`urna ingest`: `port` is where it listens once started."""
+
+    READY = r"listening on http://127\.0\.0\.1:(\d+)"
+
+    @property
+    def port(self):
+        return int(self.match.group(1))
+
+    def client(self):
+        return Client(self.port)
+
+
+class Cluster:
+    """Kafka mock + dynalite + `urna init` + ingest nodes + processors (+ nginx)."""
+
+    def __init__(self, urna, kafka_mock, node="node", ingest=2, processors=2, partitions=12,
+                 ingest_args=(), process_args=(), kafka_properties=TEST_KAFKA_PROPERTIES,
+                 secrets=None, nginx_port=None, log_dir=None, rate_limits=None):
+        self.urna, self.kafka_mock_path, self.node = urna, kafka_mock, node
+        self.partitions = partitions
+        self.n_ingest, self.n_processors = ingest, processors
+        self.ingest_args = list(ingest_args) + (GENEROUS_LIMITS if rate_limits is None
+                                                else list(rate_limits))
+        self.process_args = list(process_args)
+        self.secrets = secrets or {"URNA_VOTER_SECRET": VOTER_SECRET,
+                                   "URNA_ADMIN_TOKEN": ADMIN_TOKEN, "URNA_AUDIT_KEY": AUDIT_KEY}
+        self.nginx_port = nginx_port
+        self.dir = tempfile.mkdtemp(prefix="urna-cluster-")
+        self.log_dir = log_dir
+        self.kafka_properties = kafka_properties
+        self.kafka = self.dynalite = None
+        self.ingest, self.processors = [], []
+        self.nginx = None
+        self.init_output = ""
+
+    # --- start and stop
+
+    def start(self):
+        try:
+            self.kafka = KafkaMock(self.kafka_mock_path, brokers=3,
+                                   topics={TOPIC: self.partitions})
+            self.dynalite = Dynalite(self.node)
+            self.run_init()
+            for i in range(self.n_ingest):
+                self.add_ingest(f"ingest-{i + 1}")
+            for i in range(self.n_processors):
+                self.add_processor(f"processor-{i + 1}")
+            if self.nginx_port is not None:
+                self.start_nginx(self.nginx_port)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def env(self, dynamo_endpoint=None, **extra):
+        """The environment of a urna role: Kafka, DynamoDB (dynalite needs no real credentials),
+        the secrets."""
+        props = os.path.join(self.dir, "kafka.properties")
+        if self.kafka_properties and not os.path.exists(props):
+            with open(props, "w") as f:
+                f.write(self.kafka_properties)
+        env = dict(os.environ)
+        for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_REGION"):
+            env.pop(k, None)
+        env.update(self.secrets)
+        env.update({
+            "URNA_KAFKA_BROKERS": self.kafka.bootstrap, "URNA_TOPIC": TOPIC,
+            "URNA_TABLE_PREFIX": PREFIX,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamo_endpoint or self.dynalite.endpoint,
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "urna-local",
+            "AWS_SECRET_ACCESS_KEY": "urna-local"})
+        if self.kafka_properties:
+            env["URNA_KAFKA_CONFIG"] = props
+        env.update(extra)
+        return env
+
+    def run_init(self, timeout=60):
+        p = subprocess.run([self.urna, "init", "--partitions", str(self.partitions),
+                            "--replication", "3"], env=self.env(), capture_output=True,
+                           text=True, timeout=timeout)
+        self.init_output = p.stdout + p.stderr
+        if p.returncode != 0:
+            raise RoleError(f"urna init failed ({p.returncode}): {self.init_output}")
+        return p
+
+    def add_ingest(self, node_id, extra_args=(), dynamo_endpoint=None):
+        n = IngestNode(node_id, [self.urna, "ingest", "--listen", "127.0.0.1:0", "--node-id",
+                                 node_id, *self.ingest_args, *extra_args],
+                       self.env(dynamo_endpoint), IngestNode.READY, self.log_dir)
+        self.ingest.append(n.start())
+        return n
+
+    def add_processor(self, node_id, extra_args=(), dynamo_endpoint=None):
+        p = Role(node_id, [self.urna, "process", "--node-id", node_id, *self.process_args,
+                           *extra_args],
+                 self.env(dynamo_endpoint), r"urna process .* started", self.log_dir)
+        self.processors.append(p.start())
+        return p
+
+    def start_nginx(self, port):
+        """nginx in front of the ingest nodes, on 127.0.0.1:`port` (0 = a free one): keep-alive
+        upstream connections, SSE unbuffered, WebSocket upgrades passed on."""
+        if port == 0:
+            import socket
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        ndir = os.path.join(self.dir, "nginx")
+        os.makedirs(os.path.join(ndir, "logs"), exist_ok=True)
+        upstreams = "".join(f"    server 127.0.0.1:{n.port};\n" for n in self.ingest)
+        conf = f"""worker_processes 1;
+error_log {ndir}/logs/error.log warn;
+pid {ndir}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {ndir}/body;
+  proxy_temp_path {ndir}/proxy;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
+  upstream urna_ingest {{
+{upstreams}    keepalive 64;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://urna_ingest;
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_buffering off;
+      proxy_read_timeout 1h;
+    }}
+  }}
+}}
+"""
+        with open(os.path.join(ndir, "nginx.conf"), "w") as f:
+            f.write(conf)
+        self.nginx = subprocess.Popen(
+            ["nginx", "-e", f"{ndir}/logs/error.log", "-p", ndir, "-c",
+             os.path.join(ndir, "nginx.conf"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL)
+        self.nginx_port = port
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.nginx.poll() is not None:
+                raise RoleError(f"nginx exited ({self.nginx.returncode}): see {ndir}/logs")
+            try:
+                s, _, _ = Client(port).request("GET", "/healthz")
+                if s in (200, 503):
+                    return port
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RoleError("nginx did not answer within 15 s")
+
+    def stop(self):
+        """Stops everything started, processes first (SIGTERM, they drain), then the servers;
+        returns {name: exit code} of the urna roles."""
+        codes = {}
+        if self.nginx and self.nginx.poll() is None:
+            self.nginx.terminate()
+            try:
+                self.nginx.wait(10)
+            except subprocess.TimeoutExpired:
+                self.nginx.kill()
+                self.nginx.wait()
+        for r in self.ingest + self.processors:
+            codes[r.name] = r.stop()
+        for server in (self.kafka, self.dynalite):
+            if server:
+                server.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return codes
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- DynamoDB, read directly (the tests' own view, not urna's)
+
+    def dynamo(self):
+        return DynamoHttp(self.dynalite.endpoint)
+
+    def scan(self, table):
+        """Every item of `table` (PREFIX added), all pages."""
+        db, items, start = self.dynamo(), [], None
+        try:
+            while True:
+                req = {"TableName": PREFIX + table, "ConsistentRead": True}
+                if start:
+                    req["ExclusiveStartKey"] = start
+                page = db.call("Scan", req)
+                items += page.get("Items", [])
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return items
+        finally:
+            db.close()
+
+    def ledger_items(self, election):
+        """The ledger items of `election`: one per counted voter."""
+        return [i for i in self.scan("ledger")
+                if i.get("election", i.get("pk", {})).get("S", "").split("#")[0] == election]
+
+
+def attr(item, name):
+    """A DynamoDB item's attribute as a Python value (S and N only)."""
+    v = item.get(name, {})
+    if "S" in v:
+        return v["S"]
+    if "N" in v:
+        return int(v["N"])
+    return None
