@@ -55,10 +55,13 @@ DistributedOptions DistributedOptions::FromEnvironment(const EnvLookup& env) {
 
 Status DistributedOptions::Validate() const {
   auto bad = [](std::string message) { return Status(Code::kInvalidArgument, message); };
-  if (kafka_brokers.empty()) {
-    return bad("no Kafka brokers: set --kafka or URNA_KAFKA_BROKERS (host:port,host:port)");
+  if (kafka_brokers.empty() && kafka_config.empty()) {
+    return bad(
+        "no Kafka brokers: set --kafka or URNA_KAFKA_BROKERS (host:port,host:port), or "
+        "bootstrap.servers in the --kafka-config file");
   }
-  for (size_t start = 0; start <= kafka_brokers.size();) {
+  // Empty with a properties file: the Kafka adapter requires bootstrap.servers in it.
+  for (size_t start = 0; !kafka_brokers.empty() && start <= kafka_brokers.size();) {
     size_t comma = std::min(kafka_brokers.find(',', start), kafka_brokers.size());
     std::string_view broker = std::string_view(kafka_brokers).substr(start, comma - start);
     if (!ValidBroker(broker)) {

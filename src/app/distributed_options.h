@@ -28,8 +28,9 @@ struct DistributedOptions {
   static DistributedOptions FromEnvironment(const EnvLookup& env);
 
   // kInvalidArgument naming the flag and variable of the first missing or malformed value:
-  // no brokers, a broker without a port, a topic or table prefix with characters Kafka or
-  // DynamoDB refuse. The properties file is read (and checked) by the Kafka adapter.
+  // no brokers (neither --kafka nor a properties file, which may set bootstrap.servers), a broker
+  // without a port, a topic or table prefix with characters Kafka or DynamoDB refuse. The
+  // properties file is read (and checked) by the Kafka adapter.
   Status Validate() const;
 };
 

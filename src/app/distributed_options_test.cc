@@ -47,6 +47,9 @@ TEST(DistributedOptions, MissingBrokersNamesFlagAndVariable) {
   ASSERT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("--kafka"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("URNA_KAFKA_BROKERS"), std::string::npos) << s.message();
+  // A properties file may name the brokers (bootstrap.servers): the Kafka adapter checks it.
+  auto o = DistributedOptions::FromEnvironment(FakeEnv({{"URNA_KAFKA_CONFIG", "/etc/k.props"}}));
+  EXPECT_TRUE(o.Validate().ok()) << o.Validate().message();
 }
 
 TEST(DistributedOptions, RefusesMalformedBrokers) {

@@ -1,0 +1,99 @@
+#include "cmd/distributed_commands.h"
+
+#include <iostream>
+
+namespace urna::cmd {
+namespace {
+
+// Prints the configuration error the way every role does and returns exit code 2.
+int ConfigError(const char* role, const Status& s) {
+  std::cerr << "urna " << role << ": " << s.message() << "\n";
+  return 2;
+}
+
+}  // namespace
+
+DistributedCommands::DistributedCommands(CLI::App& cli) {
+  auto env = app::ProcessEnvironment();
+
+  init_ = cli.add_subcommand("init",
+                             "Distributed mode: create the Kafka topic and the DynamoDB tables "
+                             "unless they exist (idempotent); prints what it made");
+  init_options_.dist = app::DistributedOptions::FromEnvironment(env);
+  AddCommon(init_, init_options_.dist);
+  init_->add_option("--partitions", init_options_.partitions, "Partitions of a new topic")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  init_->add_option("--replication", init_options_.replication, "Replication factor of a new topic")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+
+  ingest_ = cli.add_subcommand(
+      "ingest",
+      "Distributed mode: serve the HTTP API (elections, votes into Kafka, receipts, results from "
+      "DynamoDB); any number of ingest nodes behind a load balancer");
+  ingest_options_.dist = app::DistributedOptions::FromEnvironment(env);
+  ingest_options_.listen = EnvOr("URNA_LISTEN", ingest_options_.listen);
+  ingest_options_.node_id = EnvOr("URNA_NODE_ID", "");
+  AddCommon(ingest_, ingest_options_.dist);
+  ingest_
+      ->add_option("--listen", ingest_options_.listen,
+                   "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
+      ->capture_default_str();
+  ingest_->add_option("--node-id", ingest_options_.node_id,
+                      "Name of this node in vote events and in the node lease table, unique per "
+                      "running ingest process (env URNA_NODE_ID; default HOSTNAME-PID)");
+  front_.Add(ingest_, ingest_options_);
+
+  process_ = cli.add_subcommand(
+      "process",
+      "Distributed mode: the stream processor; processors share the topic's partitions through "
+      "a Kafka consumer group and keep the ledger and checkpoints in DynamoDB");
+  process_options_.dist = app::DistributedOptions::FromEnvironment(env);
+  process_options_.node_id = EnvOr("URNA_NODE_ID", "");
+  AddCommon(process_, process_options_.dist);
+  process_->add_option("--node-id", process_options_.node_id,
+                       "Name of this processor in logs and in the consumer group (env "
+                       "URNA_NODE_ID; default HOSTNAME-PID)");
+}
+
+void DistributedCommands::AddCommon(CLI::App* app, app::DistributedOptions& dist) {
+  app->add_option("--kafka", dist.kafka_brokers,
+                  "Kafka bootstrap servers, HOST:PORT,... (env URNA_KAFKA_BROKERS)");
+  app->add_option("--kafka-config", dist.kafka_config,
+                  "librdkafka properties file, key=value lines as kcat -F, e.g. "
+                  "security.protocol=SASL_SSL (env URNA_KAFKA_CONFIG)");
+  app->add_option("--topic", dist.topic, "Kafka topic of the votes (env URNA_TOPIC)")
+      ->capture_default_str();
+  app->add_option("--table-prefix", dist.table_prefix,
+                  "Prefix of the DynamoDB table names (env URNA_TABLE_PREFIX)")
+      ->capture_default_str();
+}
+
+bool DistributedCommands::parsed() const {
+  return init_->parsed() || ingest_->parsed() || process_->parsed();
+}
+
+int DistributedCommands::Run() {
+  if (init_->parsed()) {
+    if (auto s = init_options_.dist.Validate(); !s.ok()) return ConfigError("init", s);
+    return app::RunInit(init_options_);
+  }
+  if (ingest_->parsed()) {
+    auto& o = ingest_options_;
+    if (auto s = o.dist.Validate(); !s.ok()) return ConfigError("ingest", s);
+    if (o.node_id.empty()) o.node_id = app::DefaultNodeId();
+    if (auto s = app::ValidateNodeId(o.node_id); !s.ok()) return ConfigError("ingest", s);
+    auto secrets = app::RequiredSecrets(app::ProcessEnvironment());
+    if (!secrets.ok()) return ConfigError("ingest", secrets.status());
+    front_.Finish(o);  // throws std::invalid_argument on a bad rate or ttl (main: exit 2)
+    return app::RunIngestServer(o, *secrets);
+  }
+  auto& o = process_options_;
+  if (auto s = o.dist.Validate(); !s.ok()) return ConfigError("process", s);
+  if (o.node_id.empty()) o.node_id = app::DefaultNodeId();
+  if (auto s = app::ValidateNodeId(o.node_id); !s.ok()) return ConfigError("process", s);
+  return app::RunProcessor(o);
+}
+
+}  // namespace urna::cmd
