@@ -49,8 +49,11 @@ class Role:
         self._lock = threading.Lock()
 
     def start(self, timeout=60):
+        # A session of its own: a Ctrl-C meant for scripts/cluster reaches only the script,
+        # which stops the roles in order.
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env)
+                                     stdin=subprocess.DEVNULL, env=self.env,
+                                     start_new_session=True)
         fd = self.proc.stdout.fileno()
         buf, deadline = b"", time.monotonic() + timeout
         while True:
@@ -268,7 +271,7 @@ http {{
         self.nginx = subprocess.Popen(
             ["nginx", "-e", f"{ndir}/logs/error.log", "-p", ndir, "-c",
              os.path.join(ndir, "nginx.conf"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, start_new_session=True)
         self.nginx_port = port
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

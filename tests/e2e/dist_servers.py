@@ -30,8 +30,11 @@ class _LineProcess:
     def __init__(self, argv, name):
         self.name = name
         self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+        # A session of its own: a Ctrl-C meant for scripts/cluster reaches only the script,
+        # which stops the servers after the clients.
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True, bufsize=1)
+                                     stderr=self.log, text=True, bufsize=1,
+                                     start_new_session=True)
         self._buf = ""
 
     def read_line(self, timeout):
