@@ -170,15 +170,17 @@ Status FaultProxy::Inject(const std::string& kind, const std::string& operation,
   return r.status();
 }
 
-int FaultProxy::Injected(const std::string& kind) {
-  auto r = Command("injected " + kind);
+int FaultProxy::Number(const std::string& command) {
+  auto r = Command(command);
   return r.ok() ? std::atoi(r->c_str()) : -1;
 }
 
-int FaultProxy::Forwarded() {
-  auto r = Command("forwarded");
-  return r.ok() ? std::atoi(r->c_str()) : -1;
-}
+int FaultProxy::Injected(const std::string& kind) { return Number("injected " + kind); }
+int FaultProxy::Forwarded() { return Number("forwarded"); }
+int FaultProxy::Peak() { return Number("peak"); }
+int FaultProxy::Connections() { return Number("connections"); }
+Status FaultProxy::Reset() { return Command("reset").status(); }
+Status FaultProxy::Hold(int n) { return Command("hold " + std::to_string(n)).status(); }
 
 DynamoConfig TestConfig(const std::string& endpoint) {
   DynamoConfig c;

@@ -64,9 +64,18 @@ class FaultProxy {
   int Injected(const std::string& kind);
   // How many requests reached the upstream; -1 on a control error.
   int Forwarded();
+  // The next `n` forwarded requests wait until all `n` have arrived (at most 20 s each).
+  Status Hold(int n);
+  // The most requests forwarded at once so far; -1 on a control error.
+  int Peak();
+  // Client connections accepted so far; -1 on a control error.
+  int Connections();
+  // Drops the rules left and zeroes the counts, for the next test.
+  Status Reset();
 
  private:
   Result<std::string> Command(const std::string& line);
+  int Number(const std::string& command);
   std::unique_ptr<ChildProcess> p_;
   std::string endpoint_;
 };
