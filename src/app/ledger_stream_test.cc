@@ -29,7 +29,8 @@ constexpr auto kDeadline = std::chrono::seconds(30);
 class RowsLedger final : public Ledger {
  public:
   explicit RowsLedger(uint64_t rows) : rows_(rows) {}
-  Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
+  Result<std::optional<Receipt>> FindReceipt(std::string_view, std::string_view,
+                                             std::string_view) override {
     return std::optional<Receipt>();
   }
   Result<std::optional<Receipt>> FindCountedReceipt(std::string_view, std::string_view) override {

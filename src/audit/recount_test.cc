@@ -206,7 +206,8 @@ TEST(LedgerExportTest, PseudonymsAreKeyedAndStable) {
 // A ledger holding given rows, as stored before option ids were checked for formula leads.
 class RowsLedger : public Ledger {
  public:
-  Result<std::optional<Receipt>> FindReceipt(std::string_view) override {
+  Result<std::optional<Receipt>> FindReceipt(std::string_view, std::string_view,
+                                             std::string_view) override {
     return std::optional<Receipt>();
   }
   Result<std::optional<Receipt>> FindCountedReceipt(std::string_view, std::string_view) override {

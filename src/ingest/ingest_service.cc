@@ -29,7 +29,7 @@ void IngestService::CastVote(std::string_view election_id, std::string_view vote
 Result<Receipt> IngestService::LookupReceipt(Ledger& ledger, std::string_view election_id,
                                              std::string_view vote_id, std::string_view voter_id) {
   if (!IsUuid7(vote_id)) return Status(Code::kInvalidArgument, "vote_id is not a UUIDv7");
-  auto r = ledger.FindReceipt(vote_id);
+  auto r = ledger.FindReceipt(election_id, voter_id, vote_id);
   if (!r.ok()) return r.status();
   if (!r->has_value() || (*r)->election_id != election_id || (*r)->voter_id != voter_id) {
     return Status(Code::kNotFound,

@@ -28,8 +28,12 @@ struct Receipt {
 class Ledger {
  public:
   virtual ~Ledger() = default;
-  // The receipt of a vote, or nullopt if no vote has this id.
-  virtual Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) = 0;
+  // The receipt of vote `vote_id` cast by `voter_id` in `election_id`, or nullopt if that voter
+  // cast no vote with this id there (the voter and election are part of the key, so a
+  // distributed store can find a counted vote's ledger row without an index on vote ids).
+  virtual Result<std::optional<Receipt>> FindReceipt(std::string_view election_id,
+                                                     std::string_view voter_id,
+                                                     std::string_view vote_id) = 0;
   // The ledger row of a voter: the receipt of their counted vote, or nullopt.
   virtual Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
                                                             std::string_view voter_id) = 0;

@@ -1,7 +1,10 @@
 // Processor state port: the voter index, per-partition tallies, receipts and consumed offsets,
-// committed together so a crash can neither lose nor double-count a vote.
-// Embedded: one RocksDB WriteBatch. Distributed: state store + changelog in a Kafka
-// transaction with the offsets, ledger rows by conditional put.
+// committed so a crash can neither lose nor double-count a vote.
+// Embedded: one RocksDB WriteBatch. Distributed (DynamoDB): ledger items by conditional put,
+// receipts, then the partition's checkpoint (tallies, seals, next offset) conditional on the
+// offset the batch started from: a batch's ledger items can exist without its checkpoint (a
+// crash between the two), and another processor of the same partition (a zombie, or the new
+// owner running ahead) can write ledger items of offsets this one has not committed yet.
 // Each partition is used by one processor thread; different partitions may run in parallel.
 #pragma once
 
@@ -34,6 +37,7 @@ struct ProcessedVote {
 // Everything one processed batch of a partition changes.
 struct PartitionCommit {
   uint32_t partition = 0;
+  uint64_t from_offset = 0;          // the committed next offset the batch was read from
   uint64_t next_offset = 0;          // first offset not yet processed
   std::vector<ProcessedVote> votes;  // in log order
   std::vector<SealMarker> seals;     // seal markers passed in this batch
@@ -52,11 +56,19 @@ class ProcessorState {
   virtual Result<uint64_t> NextOffset(uint32_t partition) = 0;
   // All absolute counts of a partition, with its next offset, and the seals it has passed.
   virtual Result<PartitionState> Load(uint32_t partition) = 0;
-  // The voter index, for a batch at once: for each key, the vote_id counted for that voter,
-  // or nullopt when none is.
+  // The voter index, for a batch of `partition` read from offset `from` (the committed next
+  // offset), at once: for each key, the vote_id counted for that voter before the batch, or
+  // nullopt when none is. A ledger row this store knows was written for `partition` at an offset
+  // >= `from` is not a prior vote: it is this batch's own row from an attempt whose commit did
+  // not complete (a replay), or one written ahead by another processor of the partition; the
+  // batch decides that vote again and counts it again (the same row, idempotently), so a vote
+  // never becomes a duplicate of itself.
   virtual Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      const std::vector<VoterKey>& keys) = 0;
-  // Atomically: ledger rows of counted votes, receipts, seals, tallies, next offset.
+      uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) = 0;
+  // Ledger rows of counted votes, receipts, seals, tallies, next offset; the next offset moves
+  // last. kConflict when the stored next offset is no longer `commit.from_offset` (another
+  // processor committed, or a ledger row holds another vote of a voter counted here): nothing
+  // of the batch is committed, the processor reloads and decides again.
   virtual Status Commit(const PartitionCommit& commit) = 0;
 };
 

@@ -51,11 +51,12 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   std::vector<VoterKey> keys;
   keys.reserve(entries.size());
   for (const auto& e : entries) keys.push_back({e.vote.election_id, e.vote.voter_id});
-  auto counted = state_.CountedVoteIds(keys);
+  auto counted = state_.CountedVoteIds(partition_, tally_.next_offset, keys);
   if (!counted.ok()) return counted.status();
 
   PartitionCommit commit;
   commit.partition = partition_;
+  commit.from_offset = tally_.next_offset;
   commit.next_offset = entries.back().offset + 1;
   commit.votes.reserve(entries.size());
   VoteDedupe dedupe;

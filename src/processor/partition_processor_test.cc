@@ -6,6 +6,7 @@
 #include "adapters/memory/memory_processor_state.h"
 #include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_vote_log.h"
+#include "core/partition.h"
 
 namespace urna {
 namespace {
@@ -75,6 +76,60 @@ TEST_F(ProcessorTest, FailedCommitIsRetriedWithoutDoubleCounting) {
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(*state.NextOffset(0), 1u);
   EXPECT_EQ(rm.Votes("e1")["a"], 1u);
+}
+
+// Records the offsets the processor hands its state: a DynamoDB state tells a replay's own
+// ledger rows from prior votes by them (ports/processor_state.h).
+class RecordingState final : public ProcessorState {
+ public:
+  explicit RecordingState(ProcessorState& inner) : inner_(inner) {}
+  Result<uint64_t> NextOffset(uint32_t p) override { return inner_.NextOffset(p); }
+  Result<PartitionState> Load(uint32_t p) override { return inner_.Load(p); }
+  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
+      uint32_t p, uint64_t from, const std::vector<VoterKey>& keys) override {
+    lookups.emplace_back(p, from);
+    return inner_.CountedVoteIds(p, from, keys);
+  }
+  Status Commit(const PartitionCommit& c) override {
+    commits.emplace_back(c.from_offset, c.next_offset);
+    return inner_.Commit(c);
+  }
+  std::vector<std::pair<uint32_t, uint64_t>> lookups;  // (partition, from)
+  std::vector<std::pair<uint64_t, uint64_t>> commits;  // (from_offset, next_offset)
+
+ private:
+  ProcessorState& inner_;
+};
+
+TEST_F(ProcessorTest, EachBatchNamesTheCommittedOffsetItBuildsOn) {
+  memory::MemoryLog log3{3};
+  const uint32_t p = PartitionFor("e1", "v0", 3);
+  int in_p = 0;
+  for (int i = 0; i < 100 && in_p < 2; ++i) {  // two voters of partition p, after others
+    std::string voter = "v" + std::to_string(i);
+    in_p += PartitionFor("e1", voter, 3) == p;
+    log3.Append({"id" + std::to_string(i), "e1", "a", voter, 150, "n"}, [](Status) {});
+  }
+  ASSERT_EQ(in_p, 2);
+  RecordingState rec(state);
+  PartitionProcessor proc(p, log3, rec, catalog, rm, /*max_batch=*/1);
+  ASSERT_TRUE(proc.Step(std::chrono::milliseconds(0)).ok());
+  state.fail_commits = true;  // the second batch fails: its retry builds on the same offset
+  EXPECT_FALSE(proc.Step(std::chrono::milliseconds(0)).ok());
+  state.fail_commits = false;
+  ASSERT_TRUE(proc.Step(std::chrono::milliseconds(0)).ok());
+  ASSERT_EQ(rec.lookups.size(), 3u);
+  ASSERT_EQ(rec.commits.size(), 3u);
+  for (const auto& [part, from] : rec.lookups) EXPECT_EQ(part, p);
+  EXPECT_EQ(rec.lookups[0].second, 0u);
+  EXPECT_EQ(rec.commits[0].first, 0u);
+  const uint64_t second = rec.commits[0].second;
+  EXPECT_GT(second, 0u);
+  EXPECT_EQ(rec.lookups[1].second, second);
+  EXPECT_EQ(rec.commits[1].first, second);
+  EXPECT_EQ(rec.lookups[2].second, second) << "the retry decides from the committed offset";
+  EXPECT_EQ(rec.commits[2].first, second);
+  EXPECT_GT(rec.commits[2].second, second);
 }
 
 TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {

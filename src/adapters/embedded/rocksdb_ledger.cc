@@ -49,6 +49,17 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
                                         vote->ingest_time_ms});
 }
 
+Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view election_id,
+                                                           std::string_view voter_id,
+                                                           std::string_view vote_id) {
+  auto r = FindReceipt(vote_id);
+  if (r.ok() && r->has_value() &&
+      ((*r)->election_id != election_id || (*r)->voter_id != voter_id)) {
+    return std::optional<Receipt>();
+  }
+  return r;
+}
+
 Result<std::optional<Receipt>> EmbeddedLedger::FindCountedReceipt(std::string_view election_id,
                                                                   std::string_view voter_id) {
   auto lease = db_.Use();

@@ -12,7 +12,11 @@ class EmbeddedLedger final : public Ledger {
  public:
   explicit EmbeddedLedger(EmbeddedDb& db) : db_(db) {}
 
-  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override;
+  Result<std::optional<Receipt>> FindReceipt(std::string_view election_id,
+                                             std::string_view voter_id,
+                                             std::string_view vote_id) override;
+  // The receipt of the vote with this id, whoever cast it (receipts are keyed by vote id here).
+  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id);
   Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
                                                     std::string_view voter_id) override;
   Status ScanCounted(std::string_view election_id,

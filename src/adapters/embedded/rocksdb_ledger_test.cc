@@ -101,6 +101,22 @@ TEST_F(EmbeddedLedgerTest, PendingUntilCountedThenCountedThroughTheLedgerRow) {
   EXPECT_EQ(Find("vote-3").outcome, Outcome::kPending);
 }
 
+TEST_F(EmbeddedLedgerTest, TheLedgerPortFindsAVoteOnlyForItsVoterAndElection) {
+  VoteEvent v{"vote-1", "e1", "a", "alice", 1001, "n1"};
+  ASSERT_TRUE(AppendSync(*log, v).ok());
+  EmbeddedLedger impl(*db);
+  Ledger& port = impl;  // through the port
+  auto own = port.FindReceipt("e1", "alice", "vote-1");
+  ASSERT_TRUE(own.ok() && own->has_value());
+  EXPECT_EQ((*own)->outcome, Outcome::kPending);
+  EXPECT_FALSE(port.FindReceipt("e1", "bob", "vote-1")->has_value()) << "another voter's vote";
+  EXPECT_FALSE(port.FindReceipt("e2", "alice", "vote-1")->has_value()) << "another election";
+  EmbeddedProcessorState st(*db);
+  ASSERT_TRUE(Commit(st, EntryOf(*log, v), Outcome::kCounted).ok());
+  EXPECT_EQ((*port.FindReceipt("e1", "alice", "vote-1"))->outcome, Outcome::kCounted);
+  EXPECT_FALSE(port.FindReceipt("e1", "bob", "vote-1")->has_value());
+}
+
 TEST_F(EmbeddedLedgerTest, ReceiptsSurviveAReopen) {
   ASSERT_TRUE(AppendSync(*log, {"vote-p", "e1", "a", "bob", 5, "n1"}).ok());
   VoteEvent counted{"vote-c", "e1", "a", "carol", 6, "n1"};

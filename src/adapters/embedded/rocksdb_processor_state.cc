@@ -85,7 +85,7 @@ Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
 }
 
 Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::CountedVoteIds(
-    const std::vector<VoterKey>& keys) {
+    uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
   std::vector<std::string> raw;

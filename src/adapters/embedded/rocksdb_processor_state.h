@@ -15,8 +15,10 @@ class EmbeddedProcessorState final : public ProcessorState {
 
   Result<uint64_t> NextOffset(uint32_t partition) override;
   Result<PartitionState> Load(uint32_t partition) override;
+  // `partition` and `from` are not needed here: a batch's rows and its offset are one atomic
+  // write, so no row of an uncommitted batch ever exists.
   Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      const std::vector<VoterKey>& keys) override;
+      uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
 
  private:

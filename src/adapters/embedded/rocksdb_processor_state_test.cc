@@ -43,7 +43,7 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
   EXPECT_TRUE(st.Load(0)->tally.elections.empty());
   EXPECT_TRUE(st.Load(0)->sealed.empty());
 
-  auto found = st.CountedVoteIds({{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
+  auto found = st.CountedVoteIds(0, 0, {{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}});
   ASSERT_TRUE(found.ok());
   EXPECT_EQ((*found)[0], "v0");
   EXPECT_FALSE((*found)[1]);

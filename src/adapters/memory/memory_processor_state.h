@@ -26,8 +26,9 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
     st.tally.partition = partition;
     return st;
   }
+  // Commit is atomic here: no row of an uncommitted batch exists, `partition`/`from` not needed.
   Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      const std::vector<VoterKey>& keys) override {
+      uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) override {
     MutexLock lock(mu_);
     std::vector<std::optional<std::string>> out;
     for (const auto& k : keys) {
@@ -55,7 +56,16 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
   }
 
   // Ledger
-  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) override {
+  Result<std::optional<Receipt>> FindReceipt(std::string_view election, std::string_view voter,
+                                             std::string_view vote_id) override {
+    auto r = FindReceipt(vote_id);
+    if (r->has_value() && ((*r)->election_id != election || (*r)->voter_id != voter)) {
+      return std::optional<Receipt>();
+    }
+    return r;
+  }
+  // By vote id alone, for assertions.
+  Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id) {
     MutexLock lock(mu_);
     auto it = receipts_.find(std::string(vote_id));
     return it == receipts_.end() ? std::optional<Receipt>() : std::optional(it->second);
