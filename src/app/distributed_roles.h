@@ -12,13 +12,16 @@
 #include <cstdint>
 #include <string>
 
+#include "adapters/kafka/kafka_vote_log.h"
 #include "app/distributed_options.h"
 #include "audit/ledger_export.h"
 #include "auth/altcha.h"
 #include "auth/request_limits.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
+#include "lifecycle/fenced_lifecycle.h"
 #include "net/http_server.h"
+#include "processor/group_processor.h"
 #include "results/hub.h"
 
 namespace urna::app {
@@ -39,6 +42,8 @@ struct IngestOptions {
   DistributedOptions dist;
   std::string listen = "127.0.0.1:8080";
   std::string node_id;  // "" = DefaultNodeId()
+  kafka::KafkaLogOptions kafka;  // delivery timeout, appends in flight at most
+  FenceOptions fence;            // node lease and close timings
 
   net::HttpServerOptions http;
   results::HubOptions hub;
@@ -53,6 +58,7 @@ int RunIngestServer(const IngestOptions& options, const Secrets& secrets);
 struct ProcessOptions {
   DistributedOptions dist;
   std::string node_id;  // "" = DefaultNodeId(); names this member in logs
+  GroupProcessorOptions processor;
 };
 
 int RunProcessor(const ProcessOptions& options);

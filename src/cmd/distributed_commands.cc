@@ -43,6 +43,27 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
   ingest_->add_option("--node-id", ingest_options_.node_id,
                       "Name of this node in vote events and in the node lease table, unique per "
                       "running ingest process (env URNA_NODE_ID; default HOSTNAME-PID)");
+  auto& k = ingest_options_.kafka;
+  AddDuration(ingest_, "--kafka-delivery-timeout-ms", k.delivery_timeout,
+              "Longest a vote waits for Kafka's acknowledgement before it is answered 503")
+      ->check(CLI::Range(100, 600000));
+  ingest_->add_option("--kafka-max-in-flight", k.max_in_flight,
+                      "Votes awaiting Kafka's acknowledgement at most; more are answered 503 at "
+                      "once (bounded memory)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  auto& f = ingest_options_.fence;
+  AddDuration(ingest_, "--lease-ttl-ms", f.lease_ttl,
+              "Node lease: another node may count this one gone once its lease has not been "
+              "renewed for this long");
+  AddDuration(ingest_, "--lease-renew-ms", f.renew_interval, "Node lease renewal interval");
+  AddDuration(ingest_, "--lease-deadline-ms", f.renew_deadline,
+              "This node takes votes only this long after its last lease renewal (less than "
+              "--lease-ttl-ms)");
+  AddDuration(ingest_, "--close-timeout-ms", f.close_timeout,
+              "Longest a close waits for the other ingest nodes before answering 503 (close "
+              "again to finish it)")
+      ->check(CLI::Range(100, 3'600'000));
   front_.Add(ingest_, ingest_options_);
 
   process_ = cli.add_subcommand(
@@ -55,6 +76,13 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
   process_->add_option("--node-id", process_options_.node_id,
                        "Name of this processor in logs and in the consumer group (env "
                        "URNA_NODE_ID; default HOSTNAME-PID)");
+  auto& p = process_options_.processor;
+  process_->add_option("--workers", p.workers, "Processor threads (partition p on thread p % N)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  process_->add_option("--max-batch", p.max_batch, "Log entries per partition batch at most")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
 }
 
 void DistributedCommands::AddCommon(CLI::App* app, app::DistributedOptions& dist) {
@@ -86,6 +114,7 @@ int DistributedCommands::Run() {
     if (auto s = app::ValidateNodeId(o.node_id); !s.ok()) return ConfigError("ingest", s);
     auto secrets = app::RequiredSecrets(app::ProcessEnvironment());
     if (!secrets.ok()) return ConfigError("ingest", secrets.status());
+    if (auto s = o.fence.Validate(); !s.ok()) return ConfigError("ingest", s);
     front_.Finish(o);  // throws std::invalid_argument on a bad rate or ttl (main: exit 2)
     return app::RunIngestServer(o, *secrets);
   }

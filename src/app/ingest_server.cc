@@ -1,0 +1,137 @@
+// `urna ingest`: the HTTP API of `urna serve` over the distributed adapters — votes into Kafka
+// through the fenced lifecycle, elections in DynamoDB (cached), receipts from the ledger, results
+// from the partitions' checkpoints. Runs until SIGTERM/SIGINT, then drains as `urna serve` does
+// and gives up its node lease (so no close waits for it).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "adapters/dynamodb/dynamo_checkpoint_read_model.h"
+#include "adapters/dynamodb/dynamo_node_leases.h"
+#include "adapters/kafka/kafka_log_reader.h"
+#include "adapters/kafka/kafka_vote_log.h"
+#include "app/api.h"
+#include "app/distributed_roles.h"
+#include "app/distributed_stack.h"
+#include "app/embedded_server.h"
+#include "app/serve_loop.h"
+#include "lifecycle/fenced_lifecycle.h"
+
+namespace urna::app {
+namespace {
+
+std::string Metrics(const kafka::KafkaVoteLog& log, const FencedLifecycle& lifecycle,
+                    const net::HttpServer* server) {
+  auto k = log.stats();
+  std::string m;
+  AddMetric(m, "urna_votes_durable_total", "counter", k.delivered);
+  AddMetric(m, "urna_log_append_failures_total", "counter", k.failed);
+  AddMetric(m, "urna_log_appends_refused_total", "counter", k.refused);
+  AddMetric(m, "urna_log_in_flight", "gauge", k.in_flight);
+  AddMetric(m, "urna_node_lease_held", "gauge", lifecycle.HasLease() ? 1 : 0);
+  AddHttpMetrics(m, server);
+  return m;
+}
+
+}  // namespace
+
+int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
+  std::pair<std::string, uint16_t> listen;
+  try {
+    listen = ParseListen(o.listen);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "urna ingest: --listen: %s\n", e.what());
+    return 2;
+  }
+  auto config = DistributedConfig::Make(o.dist);
+  if (!config.ok()) {
+    std::fprintf(stderr, "urna ingest: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  sigset_t stop_signals = BlockStopSignals();
+
+  auto stack = DistributedStack::Open(o.dist, *config);
+  if (!stack.ok()) {
+    spdlog::critical("{}", stack.status().message());
+    return 1;
+  }
+  auto& st = **stack;
+  auto log = kafka::KafkaVoteLog::Open(config->kafka, o.kafka);
+  if (!log.ok()) {
+    spdlog::critical("{}", log.status().message());
+    return 1;
+  }
+  // The recount's replay of the topic: a reader outside the processors' consumer group.
+  kafka::KafkaReaderOptions replay_options;
+  replay_options.group_id = "";
+  replay_options.client_id = "urna-ingest-replay";
+  auto reader = kafka::KafkaLogReader::Open(config->kafka, replay_options);
+  if (!reader.ok()) {
+    spdlog::critical("{}", reader.status().message());
+    return 1;
+  }
+  dynamodb::DynamoNodeLeases leases(*st.dynamo, o.dist.table_prefix);
+  SystemClock system_clock;
+  MonotonicClock clock{system_clock};
+  SteadyClock steady;
+  FencedLifecycle lifecycle(*st.catalog, **log, leases, clock, steady, o.node_id, o.fence);
+  IngestService ingest(*st.catalog, lifecycle.vote_log(), clock, o.node_id, lifecycle);
+  dynamodb::StateTables tables;
+  tables.prefix = o.dist.table_prefix;
+  tables.topic = o.dist.topic;
+  dynamodb::CheckpointReadModel read_model(*st.dynamo, tables, (*log)->partitions());
+  VoterTokens tokens(secrets.voter_secret, o.token_policy);
+  auto limits = RequestLimits::Create(o.limits);
+  if (!limits.ok()) {
+    spdlog::critical("{}", limits.status().message());
+    return 2;
+  }
+  AltchaGuard altcha(o.pow);
+  net::HttpServer* server_ptr = nullptr;
+  results::HubOptions hub_options = o.hub;
+  hub_options.heartbeat = o.http.stream_keepalive;
+  results::ResultsHub hub(*st.catalog, read_model, hub_options);
+  auto problem = [&]() -> std::string {  // for /healthz
+    if (!lifecycle.HasLease()) return "this node holds no lease: it takes no votes (DynamoDB?)";
+    if (auto s = st.catalog->last_refresh_error(); !s.ok()) return "elections: " + s.message();
+    return "";
+  };
+  auto& kafka_log = **log;
+  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, **reader, *st.state, *st.ledger,
+                  read_model, hub, tokens, secrets.admin_token, secrets.audit_key, clock,
+                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); }, false,
+                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
+                  problem});
+  net::HttpServerOptions http = o.http;
+  http.host = listen.first;
+  http.port = listen.second;
+  net::HttpServer server(http, api.handler());
+  server_ptr = &server;
+
+  lifecycle.Start();
+  hub.Start();
+  if (auto s = server.Start(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    hub.Stop();
+    lifecycle.Stop();
+    return 1;
+  }
+  std::string url = ServerUrl(listen.first, server.port());
+  std::printf("urna ingest listening on %s (node %s, topic %s with %u partitions, tables %s*)\n",
+              url.c_str(), o.node_id.c_str(), o.dist.topic.c_str(), kafka_log.partitions(),
+              o.dist.table_prefix.c_str());
+  std::fflush(stdout);
+  LogConnectionCaps(server, o.http.max_connections);
+
+  int sig = WaitStopSignal(stop_signals);
+  spdlog::info("signal {}: draining", sig);
+  DrainFront(server, kafka_log, api, hub);
+  lifecycle.Stop();  // gives up the lease: no close waits for this node
+  auto k = kafka_log.stats();
+  spdlog::info("stopped: {} votes delivered to Kafka, {} failed, {} refused", k.delivered,
+               k.failed, k.refused);
+  return 0;
+}
+
+}  // namespace urna::app
