@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Distributed mode, DynamoDB faults (issue 9): both processors reach DynamoDB through a
+fault-injecting proxy (tests/e2e/dynamo_fault_proxy.py) that answers a share of their requests
+with throttling (ProvisionedThroughputExceeded, RequestLimitExceeded) or 5xx — some before
+dynalite sees the request, some after dynalite applied it (the answer is lost: the retry must be
+idempotent). Every fault is retried: the votes are counted exactly once, read straight from
+DynamoDB (one ledger item per voter, results equal to the ledger, every receipt settled), and
+the recount agrees."""
+import argparse
+
+from dist_cluster import Cluster
+from dist_votes import Ballots, cast_pairs, check_exact
+from dynamo_fault_proxy import DynamoFaultProxy
+from harness import Checks, wait_for
+
+E = "dist-dynamo-faults"
+OPTIONS = ["a", "b", "c"]
+VOTERS = 1000
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--urna", required=True)
+    ap.add_argument("--kafka-mock", required=True)
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+    t = Checks("e2e_dist_dynamo_faults")
+    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=0) as c, \
+            DynamoFaultProxy(c.dynalite.endpoint) as proxy:
+        for i in range(2):
+            c.add_processor(f"processor-{i + 1}", dynamo_endpoint=proxy.endpoint)
+        ports = [n.port for n in c.ingest]
+        c.ingest[0].client().create_open(E, OPTIONS)
+        wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
+                 .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+        # Faults on every kind of write and read the processors make: one request in 5 gets
+        # one, for the whole run.
+        proxy.inject("throttle", count=10000, every=5)
+        proxy.inject("internal", count=10000, every=7, after=True)
+        proxy.inject("unavailable", count=10000, every=11)
+        proxy.inject("request_limit", count=10000, every=13, after=True)
+        ballots = Ballots(E)
+        cast_pairs(ballots, ports, [f"f{i:05d}" for i in range(VOTERS)], OPTIONS)
+        t.check(len(ballots.accepted) == 2 * VOTERS and not ballots.refused,
+                f"{2 * VOTERS} votes accepted: {len(ballots.accepted)} {ballots.refused[:3]}")
+        check_exact(t, c, ballots, ports, voters_expected=VOTERS)
+        injected = dict(proxy.injected)
+        print(f"faults injected: {injected}; requests forwarded: {proxy.forwarded}", flush=True)
+        t.check(all(injected.get(k, 0) > 0 for k in ("throttle", "internal", "unavailable")),
+                f"throttling and 5xx were injected, before and after: {injected}")
+        s, body, _ = c.ingest[0].client().admin("POST", f"/v1/elections/{E}/close")
+        t.check(s == 200, f"close: {s} {body}")
+        job = c.ingest[1].client().recount(E)
+        t.check(job["state"] == "done" and job["report"]["agree"] is True,
+                f"the recount agrees: {job}")
+        codes = c.stop()
+        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+    t.finish()
+
+
+if __name__ == "__main__":
+    main()
