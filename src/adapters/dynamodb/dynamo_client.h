@@ -27,9 +27,9 @@ struct DynamoConfig {
   std::string endpoint;  // "http://127.0.0.1:8000" or "https://dynamodb.eu-west-1.amazonaws.com"
   std::string region = "us-east-1";
   AwsCredentials credentials;
-  int max_in_flight = 64;                          // requests in flight at once (CallAll)
-  int max_attempts = 8;                            // per request, first try included
-  std::chrono::milliseconds base_backoff{25};      // doubles per retry, full jitter
+  int max_in_flight = 64;                      // requests in flight at once (CallAll)
+  int max_attempts = 8;                        // per request, first try included
+  std::chrono::milliseconds base_backoff{25};  // doubles per retry, full jitter
   std::chrono::milliseconds max_backoff{2000};
   std::chrono::milliseconds request_timeout{5000};  // one attempt
 
@@ -66,8 +66,8 @@ std::unique_ptr<DynamoClient> MakeCurlClient(DynamoConfig config);
 
 // A table as `urna init` creates it: each adapter declares its own (pay-per-request billing).
 struct TableSpec {
-  std::string name;                // prefix included: "urna-ledger"
-  std::string create_table_json;   // the CreateTable request body
+  std::string name;               // prefix included: "urna-ledger"
+  std::string create_table_json;  // the CreateTable request body
 };
 
 // Creates the table unless it exists (ResourceInUseException is success), then waits until it
