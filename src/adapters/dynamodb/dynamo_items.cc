@@ -1,0 +1,200 @@
+#include "adapters/dynamodb/dynamo_items.h"
+
+#include <boost/json/parse.hpp>
+#include <charconv>
+
+#include "adapters/dynamodb/dynamo_state_tables.h"
+
+namespace urna::dynamodb::items {
+namespace {
+
+Outcome OutcomeFrom(std::string_view s) {
+  if (s == "counted") return Outcome::kCounted;
+  if (s == "duplicate") return Outcome::kDuplicate;
+  if (s == "rejected") return Outcome::kRejected;
+  return Outcome::kPending;
+}
+
+std::optional<int64_t> ParseN(const json::value* v) {
+  if (v == nullptr || !v->is_object()) return std::nullopt;
+  const json::value* n = v->as_object().if_contains("N");
+  if (n == nullptr || !n->is_string()) return std::nullopt;
+  std::string_view s = n->as_string();
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return out;
+}
+
+const json::object* MapOf(const json::object& item, std::string_view name) {
+  const json::value* v = item.if_contains(name);
+  if (v == nullptr || !v->is_object()) return nullptr;
+  const json::value* m = v->as_object().if_contains("M");
+  return m != nullptr && m->is_object() ? &m->as_object() : nullptr;
+}
+
+Status Corrupt(std::string_view what) {
+  return Status(Code::kInternal, "corrupt DynamoDB item: " + std::string(what));
+}
+
+}  // namespace
+
+json::object S(std::string_view v) { return json::object{{"S", v}}; }
+json::object N(int64_t v) { return json::object{{"N", std::to_string(v)}}; }
+json::object N(uint64_t v) { return json::object{{"N", std::to_string(v)}}; }
+
+std::optional<std::string> GetS(const json::object& item, std::string_view name) {
+  const json::value* v = item.if_contains(name);
+  if (v == nullptr || !v->is_object()) return std::nullopt;
+  const json::value* s = v->as_object().if_contains("S");
+  if (s == nullptr || !s->is_string()) return std::nullopt;
+  return std::string(s->as_string());
+}
+
+std::optional<int64_t> GetN(const json::object& item, std::string_view name) {
+  return ParseN(item.if_contains(name));
+}
+
+Result<json::object> ParseObject(std::string_view body, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return Status(Code::kInternal, "DynamoDB " + std::string(what) + ": not a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+Result<std::optional<json::object>> ItemOf(std::string_view get_item_response) {
+  auto o = ParseObject(get_item_response, "GetItem response");
+  if (!o.ok()) return o.status();
+  json::value* item = o->if_contains("Item");
+  if (item == nullptr) return std::optional<json::object>();
+  if (!item->is_object()) return Corrupt("GetItem Item is not an object");
+  return std::optional<json::object>(std::move(item->as_object()));
+}
+
+json::object LedgerItem(const ProcessedVote& pv, uint32_t shards) {
+  const VoteEvent& v = pv.entry.vote;
+  return json::object{{"pk", S(LedgerHashKey(v.election_id, v.voter_id, shards))},
+                      {"voter", S(v.voter_id)},
+                      {"election", S(v.election_id)},
+                      {"vote_id", S(v.vote_id)},
+                      {"option", S(v.option_id)},
+                      {"cast_at", N(v.ingest_time_ms)},
+                      {"partition", N(uint64_t{pv.entry.partition})},
+                      {"offset", N(pv.entry.offset)}};
+}
+
+json::object ReceiptItem(const ProcessedVote& pv) {
+  const VoteEvent& v = pv.entry.vote;
+  // Empty strings are left out: older DynamoDB-compatible servers refuse them as values.
+  json::object o{{"vote_id", S(v.vote_id)},
+                 {"outcome", S(ToString(pv.outcome))},
+                 {"cast_at", N(v.ingest_time_ms)},
+                 {"partition", N(uint64_t{pv.entry.partition})},
+                 {"offset", N(pv.entry.offset)}};
+  if (!v.election_id.empty()) o["election"] = S(v.election_id);
+  if (!v.voter_id.empty()) o["voter"] = S(v.voter_id);
+  if (!v.option_id.empty()) o["option"] = S(v.option_id);
+  if (!pv.reason.empty()) o["reason"] = S(pv.reason);
+  if (!pv.counted_vote_id.empty()) o["counted_vote_id"] = S(pv.counted_vote_id);
+  return o;
+}
+
+Result<Receipt> ReceiptFromLedgerItem(const json::object& item) {
+  auto vote_id = GetS(item, "vote_id");
+  auto election = GetS(item, "election");
+  auto voter = GetS(item, "voter");
+  auto cast_at = GetN(item, "cast_at");
+  if (!vote_id || !election || !voter || !cast_at) return Corrupt("ledger item");
+  Receipt r;
+  r.vote_id = std::move(*vote_id);
+  r.election_id = std::move(*election);
+  r.voter_id = std::move(*voter);
+  r.option_id = GetS(item, "option").value_or("");
+  r.outcome = Outcome::kCounted;
+  r.ingest_time_ms = *cast_at;
+  return r;
+}
+
+Result<Receipt> ReceiptFromReceiptItem(const json::object& item) {
+  auto vote_id = GetS(item, "vote_id");
+  auto outcome = GetS(item, "outcome");
+  auto cast_at = GetN(item, "cast_at");
+  if (!vote_id || !outcome || !cast_at) return Corrupt("receipt item");
+  Receipt r;
+  r.vote_id = std::move(*vote_id);
+  r.election_id = GetS(item, "election").value_or("");
+  r.voter_id = GetS(item, "voter").value_or("");
+  r.option_id = GetS(item, "option").value_or("");
+  r.outcome = OutcomeFrom(*outcome);
+  r.reason = GetS(item, "reason").value_or("");
+  r.counted_vote_id = GetS(item, "counted_vote_id").value_or("");
+  r.ingest_time_ms = *cast_at;
+  return r;
+}
+
+std::optional<LogPosition> PositionOf(const json::object& item) {
+  auto p = GetN(item, "partition");
+  auto o = GetN(item, "offset");
+  if (!p || !o || *p < 0 || *o < 0) return std::nullopt;
+  return LogPosition{static_cast<uint32_t>(*p), static_cast<uint64_t>(*o)};
+}
+
+json::object CheckpointKey(std::string_view topic, uint32_t partition) {
+  return json::object{{"topic", S(topic)}, {"partition", N(uint64_t{partition})}};
+}
+
+json::object CheckpointItem(std::string_view topic, uint32_t partition, const Checkpoint& c) {
+  json::object tallies, changed, sealed;
+  for (const auto& [election, counts] : c.tallies) {
+    json::object options;
+    for (const auto& [option, n] : counts) options[option] = N(n);
+    tallies[election] = json::object{{"M", std::move(options)}};
+  }
+  for (const auto& [election, at] : c.changed) changed[election] = N(at);
+  for (const auto& [election, at] : c.sealed) sealed[election] = N(at);
+  json::object item = CheckpointKey(topic, partition);
+  item["next_offset"] = N(c.next_offset);
+  item["tallies"] = json::object{{"M", std::move(tallies)}};
+  item["changed"] = json::object{{"M", std::move(changed)}};
+  item["sealed"] = json::object{{"M", std::move(sealed)}};
+  return item;
+}
+
+Result<Checkpoint> CheckpointFromItem(const json::object& item) {
+  Checkpoint c;
+  auto next = GetN(item, "next_offset");
+  if (!next || *next < 0) return Corrupt("checkpoint without next_offset");
+  c.next_offset = static_cast<uint64_t>(*next);
+  if (const json::object* t = MapOf(item, "tallies")) {
+    for (const auto& [election, v] : *t) {
+      if (!v.is_object()) return Corrupt("checkpoint tally");
+      const json::value* m = v.as_object().if_contains("M");
+      if (m == nullptr || !m->is_object()) return Corrupt("checkpoint tally");
+      OptionCounts& counts = c.tallies[std::string(election)];
+      for (const auto& [option, n] : m->as_object()) {
+        auto count = ParseN(&n);
+        if (!count || *count < 0) return Corrupt("checkpoint count");
+        counts[std::string(option)] = static_cast<uint64_t>(*count);
+      }
+    }
+  }
+  if (const json::object* ch = MapOf(item, "changed")) {
+    for (const auto& [election, n] : *ch) {
+      auto at = ParseN(&n);
+      if (!at || *at < 0) return Corrupt("checkpoint changed");
+      c.changed[std::string(election)] = static_cast<uint64_t>(*at);
+    }
+  }
+  if (const json::object* s = MapOf(item, "sealed")) {
+    for (const auto& [election, n] : *s) {
+      auto at = ParseN(&n);
+      if (!at) return Corrupt("checkpoint seal");
+      c.sealed[std::string(election)] = *at;
+    }
+  }
+  return c;
+}
+
+}  // namespace urna::dynamodb::items

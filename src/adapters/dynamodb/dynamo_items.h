@@ -1,0 +1,65 @@
+// Internal to the processor state's adapters (dynamo_processor_state.cc, dynamo_ledger.cc,
+// dynamo_checkpoint_read_model.cc); include from .cc files only (it pulls in Boost.JSON).
+// DynamoDB items of the ledger, receipts and checkpoints tables, in the wire format
+// ({"S": "..."}, {"N": "..."}, {"M": {...}}), built from and read into urna's values.
+// Schemas: README.md ("Ledger, receipts, checkpoints"). Pure functions; any thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/tally.h"
+#include "ports/ledger.h"
+#include "ports/processor_state.h"
+
+namespace urna::dynamodb::items {
+
+namespace json = boost::json;
+
+json::object S(std::string_view v);
+json::object N(int64_t v);
+json::object N(uint64_t v);
+// An attribute of an item (nullopt when absent or of another type).
+std::optional<std::string> GetS(const json::object& item, std::string_view name);
+std::optional<int64_t> GetN(const json::object& item, std::string_view name);
+
+// A response body as a JSON object (kInternal naming `what` otherwise).
+Result<json::object> ParseObject(std::string_view body, std::string_view what);
+// A GetItem response's "Item" (nullopt when there is none).
+Result<std::optional<json::object>> ItemOf(std::string_view get_item_response);
+
+// A counted vote's ledger item (its receipt): key (pk, voter), the vote, and its place in the
+// log (partition, offset) so a replay can tell its own rows from prior votes.
+json::object LedgerItem(const ProcessedVote& vote, uint32_t shards);
+// A duplicate or rejected vote's receipt item, keyed by vote_id.
+json::object ReceiptItem(const ProcessedVote& vote);
+Result<Receipt> ReceiptFromLedgerItem(const json::object& item);
+Result<Receipt> ReceiptFromReceiptItem(const json::object& item);
+// The log position a ledger item records.
+struct LogPosition {
+  uint32_t partition = 0;
+  uint64_t offset = 0;
+};
+std::optional<LogPosition> PositionOf(const json::object& ledger_item);
+
+// A partition's checkpoint: its absolute tallies, the next offset of the batch that last changed
+// each election's counts (the read model's seq), the seals passed, and its next offset.
+struct Checkpoint {
+  uint64_t next_offset = 0;
+  std::map<std::string, OptionCounts, std::less<>> tallies;
+  std::map<std::string, uint64_t, std::less<>> changed;
+  std::map<std::string, int64_t, std::less<>> sealed;
+  bool operator==(const Checkpoint&) const = default;
+};
+json::object CheckpointItem(std::string_view topic, uint32_t partition, const Checkpoint& c);
+Result<Checkpoint> CheckpointFromItem(const json::object& item);
+// The key attributes of a partition's checkpoint item.
+json::object CheckpointKey(std::string_view topic, uint32_t partition);
+
+}  // namespace urna::dynamodb::items

@@ -1,0 +1,42 @@
+#include "adapters/dynamodb/dynamo_state_tables.h"
+
+#include "core/partition.h"
+
+namespace urna::dynamodb {
+namespace {
+
+// A PAY_PER_REQUEST table with a string hash key and an optional range key.
+TableSpec Spec(std::string name, std::string_view hash, std::string_view range,
+               std::string_view range_type) {
+  std::string attrs = R"({"AttributeName":")" + std::string(hash) + R"(","AttributeType":"S"})";
+  std::string keys = R"({"AttributeName":")" + std::string(hash) + R"(","KeyType":"HASH"})";
+  if (!range.empty()) {
+    attrs += R"(,{"AttributeName":")" + std::string(range) + R"(","AttributeType":")" +
+             std::string(range_type) + R"("})";
+    keys += R"(,{"AttributeName":")" + std::string(range) + R"(","KeyType":"RANGE"})";
+  }
+  std::string json = R"({"TableName":")" + name + R"(","AttributeDefinitions":[)" + attrs +
+                     R"(],"KeySchema":[)" + keys + R"(],"BillingMode":"PAY_PER_REQUEST"})";
+  return TableSpec{std::move(name), std::move(json)};
+}
+
+}  // namespace
+
+std::vector<TableSpec> StateTableSpecs(std::string_view prefix) {
+  StateTables t;
+  t.prefix = std::string(prefix);
+  return {Spec(t.ledger(), "pk", "voter", "S"), Spec(t.receipts(), "vote_id", "", ""),
+          Spec(t.checkpoints(), "topic", "partition", "N")};
+}
+
+std::string LedgerShardKey(std::string_view election_id, uint32_t shard) {
+  return std::string(election_id) + "#" + std::to_string(shard);
+}
+
+std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id,
+                          uint32_t shards) {
+  uint64_t h = VoterKeyHash(election_id, voter_id) >> 32;
+  return LedgerShardKey(election_id, static_cast<uint32_t>(h % (shards == 0 ? 1 : shards)));
+}
+
+}  // namespace urna::dynamodb
