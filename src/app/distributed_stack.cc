@@ -28,11 +28,9 @@ Result<std::unique_ptr<DistributedStack>> DistributedStack::Open(
                    "cannot load the elections: " + catalog.status().message());
   }
   s->catalog = std::move(*catalog);
-  dynamodb::StateTables tables;
-  tables.prefix = options.table_prefix;
-  tables.topic = options.topic;
-  s->state = std::make_unique<dynamodb::DynamoProcessorState>(*s->dynamo, tables);
-  s->ledger = std::make_unique<dynamodb::DynamoLedger>(*s->dynamo, tables);
+  s->tables.prefix = options.table_prefix;
+  s->tables.topic = options.topic;
+  s->state = std::make_unique<dynamodb::DynamoProcessorState>(*s->dynamo, s->tables);
   return s;
 }
 

@@ -1,6 +1,6 @@
 // DistributedStack: what every role of the distributed deployment opens from its configuration —
 // the Kafka settings (with the operator's properties file read and checked), the DynamoDB client
-// and the DynamoDB adapters (catalog, processor state, ledger) — built in one place for
+// and the DynamoDB adapters both roles use (catalog, processor state) — built in one place for
 // `urna ingest` and `urna process`; plus the list of every table `urna init` creates. Owned by the
 // role's main; members are thread-safe as documented on each class and are destroyed in reverse
 // order (the adapters before the client they call through).
@@ -12,8 +12,8 @@
 
 #include "adapters/dynamodb/dynamo_catalog.h"
 #include "adapters/dynamodb/dynamo_client.h"
-#include "adapters/dynamodb/dynamo_ledger.h"
 #include "adapters/dynamodb/dynamo_processor_state.h"
+#include "adapters/dynamodb/dynamo_state_tables.h"
 #include "adapters/kafka/kafka_config.h"
 #include "app/distributed_options.h"
 
@@ -33,10 +33,10 @@ struct DistributedStack {
   static Result<std::unique_ptr<DistributedStack>> Open(const DistributedOptions& options,
                                                         const DistributedConfig& config);
 
+  dynamodb::StateTables tables;  // names of the ledger, receipts and checkpoints tables
   std::unique_ptr<dynamodb::DynamoClient> dynamo;
   std::unique_ptr<dynamodb::DynamoCatalog> catalog;
   std::unique_ptr<dynamodb::DynamoProcessorState> state;
-  std::unique_ptr<dynamodb::DynamoLedger> ledger;
 };
 
 // Every DynamoDB table of a deployment with this prefix (elections, ledger, receipts,

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapters/dynamodb/dynamo_checkpoint_read_model.h"
+#include "adapters/dynamodb/dynamo_ledger.h"
 #include "adapters/dynamodb/dynamo_node_leases.h"
 #include "adapters/kafka/kafka_log_reader.h"
 #include "adapters/kafka/kafka_vote_log.h"
@@ -77,10 +78,10 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   SteadyClock steady;
   FencedLifecycle lifecycle(*st.catalog, **log, leases, clock, steady, o.node_id, o.fence);
   IngestService ingest(*st.catalog, lifecycle.vote_log(), clock, o.node_id, lifecycle);
-  dynamodb::StateTables tables;
-  tables.prefix = o.dist.table_prefix;
-  tables.topic = o.dist.topic;
-  dynamodb::CheckpointReadModel read_model(*st.dynamo, tables, (*log)->partitions());
+  auto& replay = **reader;
+  dynamodb::DynamoLedger ledger(*st.dynamo, st.tables, (*log)->partitions(),
+                                [&replay](uint32_t p) { return replay.EndOffset(p); });
+  dynamodb::CheckpointReadModel read_model(*st.dynamo, st.tables, clock);
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
@@ -98,7 +99,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     return "";
   };
   auto& kafka_log = **log;
-  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, **reader, *st.state, *st.ledger,
+  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, replay, *st.state, ledger,
                   read_model, hub, tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(kafka_log, lifecycle, server_ptr); }, false,
                   o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
@@ -109,12 +110,17 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   net::HttpServer server(http, api.handler());
   server_ptr = &server;
 
+  if (auto s = read_model.Start(); !s.ok()) {
+    spdlog::critical("cannot read the checkpoints: {}", s.message());
+    return 1;
+  }
   lifecycle.Start();
   hub.Start();
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.message());
     hub.Stop();
     lifecycle.Stop();
+    read_model.Stop();
     return 1;
   }
   std::string url = ServerUrl(listen.first, server.port());
@@ -128,6 +134,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   spdlog::info("signal {}: draining", sig);
   DrainFront(server, kafka_log, api, hub);
   lifecycle.Stop();  // gives up the lease: no close waits for this node
+  read_model.Stop();
   auto k = kafka_log.stats();
   spdlog::info("stopped: {} votes delivered to Kafka, {} failed, {} refused", k.delivered,
                k.failed, k.refused);
