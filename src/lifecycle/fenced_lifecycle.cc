@@ -1,0 +1,386 @@
+#include "lifecycle/fenced_lifecycle.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+#include <memory>
+#include <mutex>
+
+namespace urna {
+namespace {
+
+// Applies `transition` (a core rule) to the catalog entry of `election_id` at `now_ms`; writes
+// it back only when the status changed.
+Result<Election> Apply(Catalog& catalog, std::string_view election_id, int64_t now_ms,
+                       Status (*transition)(Election&, int64_t)) {
+  auto cur = catalog.Get(election_id);
+  if (!cur.ok()) return cur.status();
+  Election e = **cur;
+  if (auto s = transition(e, now_ms); !s.ok()) return s;
+  if (e.status != (*cur)->status) {
+    if (auto s = catalog.Update(e); !s.ok()) return s;
+  }
+  return e;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+Status FenceOptions::Validate() const {
+  if (poll_interval.count() <= 0) {
+    return Status(Code::kInvalidArgument, "lease poll interval must be positive");
+  }
+  if (!(renew_interval.count() > 0 && renew_interval < renew_deadline &&
+        renew_deadline < lease_ttl)) {
+    return Status(Code::kInvalidArgument,
+                  "lease times must satisfy 0 < renew interval < renew deadline < lease TTL");
+  }
+  return Status::Ok();
+}
+
+FencedLifecycle::FencedLifecycle(Catalog& catalog, VoteLog& log, NodeLeases& leases,
+                                 const Clock& clock, const Clock& steady, std::string node_id,
+                                 FenceOptions options)
+    : catalog_(catalog),
+      log_(log),
+      leases_(leases),
+      clock_(clock),
+      steady_(steady),
+      node_id_(std::move(node_id)),
+      options_(options) {}
+
+FencedLifecycle::~FencedLifecycle() { Stop(); }
+
+// --- admission -----------------------------------------------------------------------------
+
+Result<VoteAdmission::Ticket> FencedLifecycle::Enter(std::string_view election_id) {
+  gate_.lock_shared();  // released by Leave when the ticket goes
+  Ticket ticket(this);
+  {
+    MutexLock lock(lease_mu_);
+    if (stopped_) return Status(Code::kUnavailable, "this ingest node is shutting down");
+    if (steady_.NowMs() >= valid_until_ms_) {
+      return Status(Code::kUnavailable,
+                    "this ingest node holds no valid lease (starting, or its lease store is "
+                    "unreachable)");
+    }
+  }
+  // closing_ changes only under the exclusive gate, so the shared side reads it safely.
+  if (!closing_.empty() && closing_.contains(election_id)) {
+    return Status(Code::kNotOpen, "election " + std::string(election_id) + " is closing");
+  }
+  return ticket;
+}
+
+void FencedLifecycle::Leave() { gate_.unlock_shared(); }
+
+bool FencedLifecycle::HasLease() const {
+  MutexLock lock(lease_mu_);
+  return !stopped_ && steady_.NowMs() < valid_until_ms_;
+}
+
+bool FencedLifecycle::Holds(uint64_t generation) const {
+  MutexLock lock(lease_mu_);
+  return generation == generation_ && steady_.NowMs() < valid_until_ms_;
+}
+
+void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
+  FencedLifecycle& o = owner_;
+  uint64_t generation;
+  {
+    MutexLock lock(o.lease_mu_);
+    generation = o.generation_;
+    ++o.in_flight_[vote.election_id];
+    ++o.in_flight_total_;
+  }
+  std::string election_id = vote.election_id;
+  o.log_.Append(std::move(vote), [&o, generation, election_id = std::move(election_id),
+                                  done = std::move(done)](Status s) {
+    // Durable now: it is ahead of any seal only if this node's lease still held (a closer
+    // expires a lease only after it lapsed on this node's clock, and seals after that).
+    bool held = o.Holds(generation);
+    {
+      MutexLock lock(o.lease_mu_);
+      auto it = o.in_flight_.find(election_id);
+      if (--it->second == 0) o.in_flight_.erase(it);
+      if (--o.in_flight_total_ == 0) o.in_flight_cv_.NotifyAll();
+    }
+    if (s.ok() && !held) {
+      s = Status(Code::kUnavailable,
+                 "this ingest node's lease lapsed before the vote was durable, so it may be "
+                 "behind a close: its fate is unknown (look up its receipt)");
+    }
+    done(s);
+  });
+}
+
+// --- the lease thread ------------------------------------------------------------------------
+
+Status FencedLifecycle::Tick() {
+  MutexLock tick(tick_mu_);
+  // Renewals count from before any store call of the round: the lease was stored after this.
+  const int64_t start = steady_.NowMs();
+  bool renewed = false, registered = false;
+  if (!lease_) {
+    auto fresh = leases_.Register(node_id_);
+    if (!fresh.ok()) return fresh.status();
+    lease_ = *fresh;
+    acked_.clear();  // acknowledgements name the epoch: acknowledge again under this one
+    renewed = registered = true;
+  }
+  // A node registered anew admits only once it has read the marks; a node that cannot read
+  // them (or write its acknowledgements) does not renew, so its lease runs out and no close
+  // waits for it longer than the TTL.
+  auto marks = leases_.Closing();
+  if (!marks.ok()) return marks.status();
+  ApplyMarks(*marks);
+  if (auto s = SendAcks(); !s.ok()) return s;
+  if (!renewed && start - last_renewal_ms_ >= options_.renew_interval.count()) {
+    auto r = leases_.Renew(*lease_);
+    if (!r.ok()) {
+      if (r.status().code() == Code::kConflict) LoseLease();
+      return r.status();
+    }
+    lease_ = *r;
+    renewed = true;
+  }
+  if (renewed) {
+    last_renewal_ms_ = start;
+    MutexLock lock(lease_mu_);
+    if (registered) ++generation_;
+    valid_until_ms_ = start + options_.renew_deadline.count();
+  }
+  return Status::Ok();
+}
+
+void FencedLifecycle::ApplyMarks(const std::vector<std::string>& marks) {
+  std::vector<const std::string*> fresh;
+  for (const auto& m : marks) {
+    if (!closing_.contains(m)) fresh.push_back(&m);  // this thread is closing_'s only writer
+  }
+  if (!fresh.empty()) {
+    // Waits for the votes between their admission check and their append (queued and counted
+    // in in_flight_ by then); from here on their election is refused at the door.
+    std::unique_lock gate(gate_);
+    for (const auto* m : fresh) closing_.insert(*m);
+  }
+  // Read after the gate: at or after the cast_at of every vote admitted before it.
+  const int64_t stopped_at = clock_.NowMs();
+  for (const auto& m : marks) {
+    if (acked_.contains(m) || pending_acks_.contains(m)) continue;
+    auto e = catalog_.Get(m);
+    if (e.ok() && (*e)->status == ElectionStatus::kOpen) {
+      pending_acks_.emplace(m, stopped_at);
+    } else {
+      acked_.insert(m);  // closed already (or unknown here): no closer waits for it
+    }
+  }
+}
+
+Status FencedLifecycle::SendAcks() {
+  for (auto it = pending_acks_.begin(); it != pending_acks_.end();) {
+    {
+      MutexLock lock(lease_mu_);
+      if (in_flight_.contains(it->first)) {  // appends queued before the stop still run
+        ++it;
+        continue;
+      }
+    }
+    if (auto s = leases_.Acknowledge(it->first, {node_id_, lease_->epoch, it->second}); !s.ok()) {
+      return s;
+    }
+    acked_.insert(it->first);
+    it = pending_acks_.erase(it);
+  }
+  return Status::Ok();
+}
+
+void FencedLifecycle::LoseLease() {
+  lease_.reset();
+  acked_.clear();
+  MutexLock lock(lease_mu_);
+  ++generation_;  // appends of the lost lease that complete from now on are not answered 202
+  valid_until_ms_ = 0;
+}
+
+void FencedLifecycle::Run() {
+  pthread_setname_np(pthread_self(), "urna-lease");
+  bool failing = false;
+  for (;;) {
+    Status s = Tick();
+    if (!s.ok() && !failing) {
+      spdlog::warn("node {}: lease round failed: {}", node_id_, s.message());
+    } else if (s.ok() && failing) {
+      spdlog::info("node {}: lease round succeeded again", node_id_);
+    }
+    failing = !s.ok();
+    MutexLock lock(run_mu_);
+    auto next = std::chrono::steady_clock::now() + options_.poll_interval;
+    while (running_ && std::chrono::steady_clock::now() < next) run_cv_.WaitUntil(run_mu_, next);
+    if (!running_) return;
+  }
+}
+
+void FencedLifecycle::Start() {
+  {
+    MutexLock lock(run_mu_);
+    if (running_ || thread_.joinable()) return;
+    running_ = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void FencedLifecycle::Stop() {
+  {
+    std::unique_lock gate(gate_);  // no vote is between its admission check and its append
+    MutexLock lock(lease_mu_);
+    if (stopped_) return;
+    stopped_ = true;  // Enter refuses from here on
+  }
+  {
+    // The lease thread keeps renewing and acknowledging meanwhile, so closes go on.
+    MutexLock lock(lease_mu_);
+    auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+    while (in_flight_total_ > 0 && in_flight_cv_.WaitUntil(lease_mu_, deadline)) {
+    }
+  }
+  {
+    MutexLock lock(run_mu_);
+    running_ = false;
+    run_cv_.NotifyAll();
+  }
+  if (thread_.joinable()) thread_.join();
+  MutexLock tick(tick_mu_);
+  {
+    MutexLock lock(lease_mu_);
+    ++generation_;  // an append still in flight is not answered 202 once the lease is gone
+    valid_until_ms_ = 0;
+  }
+  if (lease_) {
+    if (auto s = leases_.Expire(*lease_); !s.ok()) {
+      spdlog::warn("node {}: could not release its lease: {}", node_id_, s.message());
+    }
+    lease_.reset();
+  }
+}
+
+// --- transitions ---------------------------------------------------------------------------
+
+Result<Election> FencedLifecycle::Open(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return Apply(catalog_, election_id, clock_.NowMs(), &OpenElection);
+}
+
+Result<Election> FencedLifecycle::Finalize(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return Apply(catalog_, election_id, clock_.NowMs(), &FinalizeElection);
+}
+
+Result<Election> FencedLifecycle::Close(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  auto cur = catalog_.Get(election_id);
+  if (!cur.ok()) return cur.status();
+  Election e = **cur;
+  {
+    Election probe = e;  // the core rule's answer for a draft
+    if (auto s = CloseElection(probe, clock_.NowMs()); !s.ok()) return s;
+  }
+  if (e.status == ElectionStatus::kFinal) return e;  // sealed and recounted long ago
+  if (e.status == ElectionStatus::kOpen) {
+    // From here the election never takes votes again: a close that does not complete is
+    // completed by closing again (the recount does), never undone.
+    if (auto s = leases_.MarkClosing(e.id); !s.ok()) return s;
+    auto stopped_at = AwaitFence(e.id);
+    if (!stopped_at.ok()) return stopped_at.status();
+    auto closed = WriteClosed(e.id, *stopped_at);
+    if (!closed.ok()) return closed.status();
+    e = *closed;
+    if (e.status == ElectionStatus::kFinal) return e;
+  }
+  // Every vote any node answered 202 is durable in the log already: the seal goes behind
+  // them. A closed election's seal is appended again (completes a close cut short).
+  auto sealed = std::make_shared<std::promise<Status>>();
+  std::future<Status> durable = sealed->get_future();
+  log_.AppendSeal({e.id, e.closed_at_ms}, [sealed](Status s) { sealed->set_value(s); });
+  if (auto s = durable.get(); !s.ok()) return s;  // durable before we say closed
+  return e;
+}
+
+Result<int64_t> FencedLifecycle::AwaitFence(std::string_view election_id) {
+  const int64_t deadline = steady_.NowMs() + options_.close_timeout.count();
+  // Each lease not yet acknowledged, as first seen unchanged, and when (on `steady`).
+  std::map<std::string, std::pair<NodeLease, int64_t>> seen;
+  std::vector<std::string> waiting;
+  std::string failure;
+  for (;;) {
+    auto e = catalog_.Get(election_id);
+    if (e.ok() && (*e)->status != ElectionStatus::kOpen) return 0;  // another closer finished
+    auto leases = leases_.Leases();
+    auto acks = leases_.Acks(election_id);
+    if (leases.ok() && acks.ok()) {
+      const int64_t now = steady_.NowMs();  // after the read: the leases are at least this old
+      int64_t latest = 0;
+      waiting.clear();
+      for (const auto& lease : *leases) {
+        auto ack = std::find_if(acks->begin(), acks->end(), [&](const CloseAck& a) {
+          return a.node_id == lease.node_id && a.epoch == lease.epoch;
+        });
+        if (ack != acks->end()) {
+          latest = std::max(latest, ack->stopped_at_ms);
+          continue;
+        }
+        auto it = seen.find(lease.node_id);
+        if (it == seen.end() || it->second.first != lease) {
+          seen[lease.node_id] = {lease, now};
+        } else if (now - it->second.second >= options_.lease_ttl.count()) {
+          // Unchanged for the TTL: the node stopped admitting at least TTL - deadline ago on
+          // its own clock. Expire fails if it renewed meanwhile.
+          Status s = leases_.Expire(lease);
+          if (s.ok()) {
+            spdlog::warn("close of {}: expired the lease of silent ingest node {}", election_id,
+                         lease.node_id);
+            continue;
+          }
+          if (s.code() == Code::kConflict) seen.erase(lease.node_id);
+        }
+        waiting.push_back(lease.node_id);
+      }
+      if (waiting.empty()) return latest;
+      failure = "ingest nodes " + Join(waiting) + " have not acknowledged";
+    } else {
+      failure = (leases.ok() ? acks.status() : leases.status()).message();
+    }
+    if (steady_.NowMs() >= deadline) {
+      return Status(Code::kUnavailable, "the close of " + std::string(election_id) +
+                                            " did not complete (" + failure +
+                                            "); it takes no more votes: close it again");
+    }
+    std::this_thread::sleep_for(options_.poll_interval);
+  }
+}
+
+Result<Election> FencedLifecycle::WriteClosed(std::string_view election_id, int64_t not_before_ms) {
+  // A conflict is another process's write of the same entry (the DynamoDB catalog's version
+  // condition): read again and decide again.
+  Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto cur = catalog_.Get(election_id);
+    if (!cur.ok()) return cur.status();
+    Election e = **cur;
+    if (e.status != ElectionStatus::kOpen) return e;  // another closer wrote it
+    if (auto s = CloseElection(e, std::max(clock_.NowMs(), not_before_ms)); !s.ok()) return s;
+    last = catalog_.Update(e);
+    if (last.ok()) return e;
+    if (last.code() != Code::kConflict) return last;
+  }
+  return last;
+}
+
+}  // namespace urna

@@ -1,0 +1,169 @@
+// FencedLifecycle: the election lifecycle of the distributed deployment (`urna ingest`), where
+// votes of one election pass through several ingest nodes and one node's AdmissionGate cannot
+// order another node's votes against a seal (docs/architecture.md §5, src/lifecycle/README.md).
+// One per ingest process; it is that node's VoteAdmission and the ElectionLifecycle its admin
+// routes and recount call. Across nodes it goes through NodeLeases (ports/node_leases.h):
+// - a lease thread (`urna-lease`) renews this node's lease every renew_interval and reads the
+//   closing marks every poll_interval; the node admits votes only until renew_deadline after the
+//   start of its last successful renewal, which is shorter than lease_ttl, the time another node
+//   must see the lease unchanged before it may expire it (so a node that cannot renew stops
+//   admitting before anyone may think it dead);
+// - on a closing mark the node stops admitting the election (its gate, as LocalLifecycle),
+//   waits for its queued appends of it to complete, and acknowledges;
+// - Close marks the election closing, waits until every stored lease has acknowledged or been
+//   expired (unchanged for lease_ttl), writes the catalog closed (closed_at at or after every
+//   acknowledging node's clock) and seals every partition.
+// A vote is answered 202 only if its append completed while its node's lease was still held
+// (vote_log() checks), so a node paused past its lease cannot acknowledge a vote behind a seal.
+// Owned by the app; thread-safe; Open/Close/Finalize block (store and catalog calls, a durable
+// seal); Enter waits only while a closing mark is applied (microseconds).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "lifecycle/admission_gate.h"
+#include "ports/catalog.h"
+#include "ports/clock.h"
+#include "ports/election_lifecycle.h"
+#include "ports/node_leases.h"
+#include "ports/vote_log.h"
+#include "sync/mutex.h"
+
+namespace urna {
+
+// std::chrono::steady_clock in ms: the clock lease times are measured on (it never steps; the
+// fence assumes only that nodes' steady clocks run at about the same rate, not that they agree).
+class SteadyClock final : public Clock {
+ public:
+  int64_t NowMs() const override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+};
+
+struct FenceOptions {
+  // Another node may expire this node's lease once it has seen it unchanged this long.
+  std::chrono::milliseconds lease_ttl{3000};
+  // How often the lease is renewed.
+  std::chrono::milliseconds renew_interval{1000};
+  // The node admits votes only this long after the start of its last successful renewal. Less
+  // than lease_ttl: the gap is the margin for the rates of the nodes' steady clocks and the
+  // time a completed vote's answer takes to be checked.
+  std::chrono::milliseconds renew_deadline{2000};
+  // How often the closing marks are read (and a closer re-reads leases and acknowledgements).
+  std::chrono::milliseconds poll_interval{200};
+  // How long Close waits for the nodes before answering kUnavailable (close again to finish).
+  std::chrono::milliseconds close_timeout{30000};
+  // How long Stop waits for this node's queued appends before releasing its lease.
+  std::chrono::milliseconds stop_timeout{10000};
+
+  // kInvalidArgument unless 0 < poll_interval, renew_interval < renew_deadline < lease_ttl.
+  Status Validate() const;
+};
+
+class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
+ public:
+  // `clock` stamps opened_at/closed_at/finalized_at (a MonotonicClock shared with the ingest,
+  // as in LocalLifecycle); `steady` measures leases (SteadyClock; tests inject one). `node_id`
+  // names this node's lease: unique per running ingest process. Options must Validate().
+  FencedLifecycle(Catalog& catalog, VoteLog& log, NodeLeases& leases, const Clock& clock,
+                  const Clock& steady, std::string node_id, FenceOptions options);
+  ~FencedLifecycle() override;  // Stop()
+
+  // The VoteLog the IngestService of this node must append through: it counts each election's
+  // appends in flight (a close waits for them) and turns an append that completes after this
+  // node's lease lapsed into kUnavailable (its place against a seal is unknown). Seals and
+  // Drain go straight to `log`.
+  VoteLog& vote_log() { return in_flight_log_; }
+
+  // Starts the lease thread; the node admits votes once it has registered and read the marks.
+  void Start();
+  // Stops admitting, waits up to stop_timeout for this node's appends in flight, removes its
+  // lease (so no close waits for it) and joins the lease thread. Idempotent.
+  void Stop();
+  // One round of the lease thread: register or renew, read the marks, stop admitting newly
+  // closing elections, acknowledge those drained. Tests drive it directly instead of Start().
+  // Ok when the round renewed (or did not need to) and wrote every due acknowledgement.
+  Status Tick();
+  // Whether this node admits votes now (its lease is held): for /healthz.
+  bool HasLease() const;
+
+  Result<Ticket> Enter(std::string_view election_id) override;
+  Result<Election> Open(std::string_view election_id) override;
+  Result<Election> Close(std::string_view election_id) override;
+  Result<Election> Finalize(std::string_view election_id) override;
+
+ private:
+  // The VoteLog decorator behind vote_log().
+  class InFlightLog final : public VoteLog {
+   public:
+    explicit InFlightLog(FencedLifecycle& owner) : owner_(owner) {}
+    uint32_t partitions() const override { return owner_.log_.partitions(); }
+    void Append(VoteEvent vote, AppendDone done) override;
+    void AppendSeal(SealMarker seal, AppendDone done) override {
+      owner_.log_.AppendSeal(std::move(seal), std::move(done));
+    }
+    void Drain() override { owner_.log_.Drain(); }
+
+   private:
+    FencedLifecycle& owner_;
+  };
+
+  void Leave() override;
+  // Whether lease generation `generation` is still held now.
+  bool Holds(uint64_t generation) const;
+  // Stops admitting every election in `marks` not yet refused (one pass of the exclusive gate)
+  // and queues acknowledgements for those the catalog still shows open.
+  void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
+  Status SendAcks() REQUIRES(tick_mu_);
+  void LoseLease() REQUIRES(tick_mu_);
+  // Waits until every stored lease has acknowledged the close of `election_id` or has been
+  // expired; the latest stopped_at_ms acknowledged. kUnavailable at close_timeout.
+  Result<int64_t> AwaitFence(std::string_view election_id);
+  Result<Election> WriteClosed(std::string_view election_id, int64_t not_before_ms);
+  void Run();
+
+  Catalog& catalog_;
+  VoteLog& log_;
+  NodeLeases& leases_;
+  const Clock& clock_;
+  const Clock& steady_;
+  const std::string node_id_;
+  const FenceOptions options_;
+  InFlightLog in_flight_log_{*this};
+
+  Mutex transitions_mu_;  // held by Open, Close (until the seal is durable) and Finalize
+  AdmissionGate gate_;
+  // Elections this node refuses (marked closing); grows only, under the exclusive gate, read
+  // under the shared side (not annotated: the gate is held across Enter/Leave).
+  std::set<std::string, std::less<>> closing_;
+
+  mutable Mutex lease_mu_;
+  uint64_t generation_ GUARDED_BY(lease_mu_) = 0;     // +1 per registration and per lost lease
+  int64_t valid_until_ms_ GUARDED_BY(lease_mu_) = 0;  // on `steady`; 0: no lease
+  bool stopped_ GUARDED_BY(lease_mu_) = false;
+  std::map<std::string, int64_t, std::less<>> in_flight_ GUARDED_BY(lease_mu_);  // by election
+  int64_t in_flight_total_ GUARDED_BY(lease_mu_) = 0;
+  CondVar in_flight_cv_;
+
+  Mutex tick_mu_;  // one round at a time
+  std::optional<NodeLease> lease_ GUARDED_BY(tick_mu_);
+  int64_t last_renewal_ms_ GUARDED_BY(tick_mu_) = 0;
+  // Elections stopped and waiting to be acknowledged under this lease: their stopped_at_ms.
+  std::map<std::string, int64_t> pending_acks_ GUARDED_BY(tick_mu_);
+  std::set<std::string> acked_ GUARDED_BY(tick_mu_);  // under this lease's epoch
+
+  Mutex run_mu_;
+  CondVar run_cv_;
+  bool running_ GUARDED_BY(run_mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace urna
