@@ -39,6 +39,9 @@ struct DynamoConfig {
   std::chrono::milliseconds base_backoff{25};  // doubles per retry, full jitter
   std::chrono::milliseconds max_backoff{2000};
   std::chrono::milliseconds request_timeout{5000};  // one attempt
+  // The largest response body read (kInternal, not retried, beyond): DynamoDB's largest answers
+  // (a 1 MB Scan or Query page, a 16 MB BatchGetItem) fit.
+  size_t max_response_bytes = 32 << 20;
 
   // kInvalidArgument naming the missing or malformed variable.
   static Result<DynamoConfig> FromEnvironment();

@@ -246,6 +246,24 @@ TEST_F(DynamoFaultTest, CallAllKeepsMaxInFlightOnTheWireAndAnswersInOrder) {
   EXPECT_LE(proxy_->Connections(), 4);  // kept alive, not one per request
 }
 
+TEST_F(DynamoFaultTest, ResponseLargerThanTheLimitFailsWithoutRetry) {
+  DynamoConfig c = testing::TestConfig(proxy_->endpoint());
+  c.max_response_bytes = 200;
+  auto client = MakeCurlClient(c);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Call({"PutItem", Put(table_, "big", std::string(300, 'x'), false)}).ok());
+  ASSERT_TRUE((*client)->Call({"PutItem", Put(table_, "small", "1", false)}).ok());
+  json::object get{{"TableName", table_}, {"Key", json::object{{"k", json::object{{"S", "big"}}}}}};
+  auto r = (*client)->Call({"GetItem", json::serialize(get)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInternal);
+  EXPECT_NE(r.status().message().find("larger than 200 bytes"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(proxy_->Forwarded(), 3);  // not retried
+  get["Key"] = json::object{{"k", json::object{{"S", "small"}}}};
+  EXPECT_TRUE((*client)->Call({"GetItem", json::serialize(get)}).ok());  // the client goes on
+}
+
 TEST_F(DynamoFaultTest, ConnectionsAreKeptAlive) {
   auto client = ProxyClient();
   for (int i = 0; i < 20; ++i) {
