@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,22 +20,33 @@
 
 namespace urna::dynamodb {
 
+// Looks up an environment variable: nullptr when unset.
+using EnvLookup = std::function<const char*(const char*)>;
+
 // Where and how to reach DynamoDB. FromEnvironment() reads the variables the AWS ecosystem
 // names: AWS_ENDPOINT_URL_DYNAMODB (else AWS_ENDPOINT_URL, else
-// https://dynamodb.<region>.amazonaws.com), AWS_REGION (else AWS_DEFAULT_REGION),
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+// https://dynamodb.<region>.amazonaws.com, which needs the region), AWS_REGION (else
+// AWS_DEFAULT_REGION; us-east-1 with an endpoint URL), AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY (both required), AWS_SESSION_TOKEN; and urna's tunables
+// URNA_DYNAMODB_MAX_IN_FLIGHT (1..1024), URNA_DYNAMODB_MAX_ATTEMPTS (1..100),
+// URNA_DYNAMODB_TIMEOUT_MS (100..600000, one attempt).
 struct DynamoConfig {
   std::string endpoint;  // "http://127.0.0.1:8000" or "https://dynamodb.eu-west-1.amazonaws.com"
   std::string region = "us-east-1";
   AwsCredentials credentials;
-  int max_in_flight = 64;                          // requests in flight at once (CallAll)
-  int max_attempts = 8;                            // per request, first try included
-  std::chrono::milliseconds base_backoff{25};      // doubles per retry, full jitter
+  int max_in_flight = 64;                      // requests in flight at once (CallAll)
+  int max_attempts = 8;                        // per request, first try included
+  std::chrono::milliseconds base_backoff{25};  // doubles per retry, full jitter
   std::chrono::milliseconds max_backoff{2000};
   std::chrono::milliseconds request_timeout{5000};  // one attempt
+  // The largest response body read (kInternal, not retried, beyond): DynamoDB's largest answers
+  // (a 1 MB Scan or Query page, a 16 MB BatchGetItem) fit.
+  size_t max_response_bytes = 32 << 20;
 
   // kInvalidArgument naming the missing or malformed variable.
   static Result<DynamoConfig> FromEnvironment();
+  // The same over `env` (tests).
+  static Result<DynamoConfig> FromEnvironment(const EnvLookup& env);
 };
 
 // One DynamoDB operation to run: "PutItem", "GetItem", "Query", "BatchWriteItem", ... and its
@@ -46,8 +58,10 @@ struct DynamoRequest {
 
 // Errors are mapped once, here, for every adapter:
 //   ConditionalCheckFailedException -> kConflict (not retried: the condition decided);
-//   ValidationException, SerializationException, other 4xx -> kInvalidArgument (a bug: logged);
+//   ResourceInUseException (CreateTable of a table that exists) -> kConflict;
 //   ResourceNotFoundException -> kNotFound ("table ... does not exist: run `urna init`");
+//   ValidationException, SerializationException, bad credentials, other 4xx -> kInternal (a bug
+//   or misconfiguration of this process, never the API caller's fault: core/status.h);
 //   throttling (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded), 5xx,
 //   connection errors and timeouts -> retried; kUnavailable once max_attempts are spent.
 // The Status message carries DynamoDB's own __type and message.
@@ -61,17 +75,19 @@ class DynamoClient {
   virtual std::vector<Result<std::string>> CallAll(const std::vector<DynamoRequest>& requests) = 0;
 };
 
-// The libcurl client (dynamo_curl_client.cc).
-std::unique_ptr<DynamoClient> MakeCurlClient(DynamoConfig config);
+// The libcurl client (dynamo_curl_client.cc); kInvalidArgument for a malformed endpoint.
+Result<std::unique_ptr<DynamoClient>> MakeCurlClient(DynamoConfig config);
 
 // A table as `urna init` creates it: each adapter declares its own (pay-per-request billing).
 struct TableSpec {
-  std::string name;                // prefix included: "urna-ledger"
-  std::string create_table_json;   // the CreateTable request body
+  std::string name;               // prefix included: "urna-ledger"
+  std::string create_table_json;  // the CreateTable request body
 };
 
 // Creates the table unless it exists (ResourceInUseException is success), then waits until it
-// is ACTIVE. Returns true if it created it, false if it was there already.
-Result<bool> EnsureTable(DynamoClient& client, const TableSpec& spec);
+// is ACTIVE (kUnavailable after `active_timeout`). Returns true if it created it, false if it
+// was there already. Does not compare an existing table's schema with the spec.
+Result<bool> EnsureTable(DynamoClient& client, const TableSpec& spec,
+                         std::chrono::milliseconds active_timeout = std::chrono::seconds(60));
 
 }  // namespace urna::dynamodb

@@ -1,0 +1,280 @@
+#include "adapters/dynamodb/dynamo_catalog.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "adapters/codec/proto_codec.h"
+#include "adapters/dynamodb/base64.h"
+
+namespace urna::dynamodb {
+namespace json = boost::json;
+namespace {
+
+json::object S(std::string_view s) { return {{"S", s}}; }
+json::object N(int64_t n) { return {{"N", std::to_string(n)}}; }
+
+// A string attribute of `item` ({"name": {"type": "..."}}), or nullptr.
+const json::string* Attr(const json::object& item, std::string_view name, std::string_view type) {
+  const auto* a = item.if_contains(name);
+  if (a == nullptr || !a->is_object()) return nullptr;
+  const auto* v = a->as_object().if_contains(type);
+  return v && v->is_string() ? &v->as_string() : nullptr;
+}
+
+}  // namespace
+
+// An item as read, before decoding.
+struct StoredElection {
+  std::string id;
+  std::string bytes;
+  int64_t version = 0;
+};
+
+namespace {
+
+Result<StoredElection> ParseItem(const json::object& item) {
+  const json::string* id = Attr(item, "id", "S");
+  const json::string* b = Attr(item, "election", "B");
+  const json::string* v = Attr(item, "version", "N");
+  std::string name = id ? std::string(*id) : "?";
+  if (!id || !b || !v) {
+    return Status(Code::kInternal, "elections item " + name + ": id, election or version missing");
+  }
+  StoredElection s;
+  s.id = std::string(*id);
+  auto bytes = Base64Decode(*b);
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), s.version);
+  if (!bytes || ec != std::errc() || end != v->data() + v->size()) {
+    return Status(Code::kInternal, "elections item " + name + ": malformed election or version");
+  }
+  s.bytes = std::move(*bytes);
+  return s;
+}
+
+}  // namespace
+
+TableSpec DynamoCatalog::Spec(std::string_view table_prefix) {
+  std::string name = std::string(table_prefix) + "elections";
+  json::object req{
+      {"TableName", name},
+      {"AttributeDefinitions",
+       json::array{json::object{{"AttributeName", "id"}, {"AttributeType", "S"}}}},
+      {"KeySchema", json::array{json::object{{"AttributeName", "id"}, {"KeyType", "HASH"}}}},
+      {"BillingMode", "PAY_PER_REQUEST"}};
+  return {name, json::serialize(req)};
+}
+
+DynamoCatalog::DynamoCatalog(DynamoClient& client, std::string table, DynamoCatalogOptions options)
+    : client_(client), table_(std::move(table)), options_(options) {}
+
+Result<std::unique_ptr<DynamoCatalog>> DynamoCatalog::Open(DynamoClient& client,
+                                                           std::string_view table_prefix,
+                                                           DynamoCatalogOptions options) {
+  if (options.refresh < std::chrono::milliseconds(1)) {
+    return Status(Code::kInvalidArgument, "catalog refresh interval must be at least 1 ms");
+  }
+  std::unique_ptr<DynamoCatalog> c(
+      new DynamoCatalog(client, std::string(table_prefix) + "elections", options));
+  if (auto s = c->Refresh(); !s.ok()) return s;
+  c->refresher_ = std::thread([p = c.get()] { p->RefreshLoop(); });
+  return c;
+}
+
+DynamoCatalog::~DynamoCatalog() {
+  {
+    MutexLock lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.NotifyAll();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+void DynamoCatalog::RefreshLoop() {
+  MutexLock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.WaitUntil(stop_mu_, std::chrono::steady_clock::now() + options_.refresh);
+    if (stopping_) break;
+    lock.Unlock();
+    Status s = Refresh();
+    lock.Lock();
+    if (!s.ok() && (refresh_error_.ok() || refresh_error_.message() != s.message())) {
+      spdlog::warn("catalog {}: refresh failed, serving the last view: {}", table_, s.message());
+    } else if (s.ok() && !refresh_error_.ok()) {
+      spdlog::info("catalog {}: refresh works again", table_);
+    }
+    refresh_error_ = s;
+  }
+}
+
+Status DynamoCatalog::last_refresh_error() {
+  MutexLock lock(stop_mu_);
+  return refresh_error_;
+}
+
+Status DynamoCatalog::Refresh() {
+  std::vector<StoredElection> found;
+  Status bad_item;
+  json::value start;  // LastEvaluatedKey of the previous page
+  // Pages are bounded by DynamoDB (1 MB each); the loop by the table's size, and to be safe:
+  for (int page = 0; page < 100000; ++page) {
+    json::object req{{"TableName", table_}, {"ConsistentRead", true}};
+    if (!start.is_null()) req["ExclusiveStartKey"] = start;
+    auto r = client_.Call({"Scan", json::serialize(req)});
+    if (!r.ok()) return r.status();
+    boost::system::error_code ec;
+    json::value v = json::parse(*r, ec);
+    if (ec || !v.is_object()) return Status(Code::kInternal, "Scan " + table_ + ": not JSON");
+    if (const auto* items = v.as_object().if_contains("Items"); items && items->is_array()) {
+      for (const auto& item : items->as_array()) {
+        if (!item.is_object()) continue;
+        auto s = ParseItem(item.as_object());
+        if (s.ok()) {
+          found.push_back(std::move(*s));
+        } else {
+          bad_item = s.status();
+        }
+      }
+    }
+    const auto* next = v.as_object().if_contains("LastEvaluatedKey");
+    if (next == nullptr || next->is_null()) break;
+    start = *next;
+  }
+  for (auto& s : found) {
+    {
+      ReaderLock lock(mu_);
+      auto it = cache_.find(s.id);
+      if (it != cache_.end() && it->second.version >= s.version) continue;  // nothing new
+    }
+    Entry e;
+    e.version = s.version;
+    auto election = codec::DecodeElection(s.bytes);
+    if (!election.ok()) {
+      bad_item =
+          Status(Code::kInternal, "elections item " + s.id + ": " + election.status().message());
+      continue;
+    }
+    e.election = std::make_shared<const Election>(std::move(*election));
+    e.bytes = std::move(s.bytes);
+    WriterLock lock(mu_);
+    Merge(s.id, std::move(e));
+  }
+  return bad_item;
+}
+
+void DynamoCatalog::Merge(const std::string& id, Entry e) {
+  auto it = cache_.find(id);
+  if (it == cache_.end()) {
+    cache_.emplace(id, std::move(e));
+  } else if (e.version > it->second.version) {
+    it->second = std::move(e);
+  }
+  // An older or equal version (a scan that began before this process's own write) is dropped;
+  // entries the scan did not see stay: the catalog never deletes.
+}
+
+Result<DynamoCatalog::Entry> DynamoCatalog::Read(std::string_view id) {
+  json::object req{
+      {"TableName", table_}, {"Key", json::object{{"id", S(id)}}}, {"ConsistentRead", true}};
+  auto r = client_.Call({"GetItem", json::serialize(req)});
+  if (!r.ok()) return r.status();
+  boost::system::error_code ec;
+  json::value v = json::parse(*r, ec);
+  if (ec || !v.is_object()) return Status(Code::kInternal, "GetItem " + table_ + ": not JSON");
+  const auto* item = v.as_object().if_contains("Item");
+  if (item == nullptr || !item->is_object()) {
+    return Status(Code::kNotFound, "no election " + std::string(id));
+  }
+  auto s = ParseItem(item->as_object());
+  if (!s.ok()) return s.status();
+  auto election = codec::DecodeElection(s->bytes);
+  if (!election.ok()) return election.status();
+  Entry e;
+  e.election = std::make_shared<const Election>(std::move(*election));
+  e.version = s->version;
+  e.bytes = std::move(s->bytes);
+  return e;
+}
+
+Status DynamoCatalog::Put(const Election& election, int64_t version, bool create) {
+  std::string bytes = codec::EncodeElection(election);
+  json::object req{{"TableName", table_},
+                   {"Item", json::object{{"id", S(election.id)},
+                                         {"election", json::object{{"B", Base64Encode(bytes)}}},
+                                         {"version", N(version)},
+                                         {"status", S(ToString(election.status))}}}};
+  if (create) {
+    req["ConditionExpression"] = "attribute_not_exists(id)";
+  } else {
+    req["ConditionExpression"] = "version = :v";
+    req["ExpressionAttributeValues"] = json::object{{":v", N(version - 1)}};
+  }
+  auto r = client_.Call({"PutItem", json::serialize(req)});
+  Entry mine{std::make_shared<const Election>(election), version, bytes};
+  if (r.ok()) {
+    WriterLock lock(mu_);
+    Merge(election.id, std::move(mine));
+    return Status::Ok();
+  }
+  if (r.status().code() != Code::kConflict) return r.status();
+  // The condition failed: someone else's change, or this very write applied by an attempt whose
+  // answer was lost (the client retried it). Only the stored item can tell.
+  auto stored = Read(election.id);
+  if (!stored.ok()) {
+    if (stored.status().code() == Code::kNotFound && !create) {
+      return Status(Code::kNotFound, "no election " + election.id);
+    }
+    return stored.status();
+  }
+  bool own = stored->version == version && stored->bytes == bytes;
+  WriterLock lock(mu_);
+  Merge(election.id, own ? std::move(mine) : std::move(*stored));
+  if (own) return Status::Ok();
+  if (create) return Status(Code::kConflict, "election " + election.id + " already exists");
+  return Status(Code::kConflict,
+                "election " + election.id + " was changed by another process meanwhile; try again");
+}
+
+Status DynamoCatalog::Create(const Election& election) {
+  MutexLock w(write_mu_);
+  {
+    ReaderLock lock(mu_);
+    if (cache_.contains(election.id)) {
+      return Status(Code::kConflict, "election " + election.id + " already exists");
+    }
+  }
+  return Put(election, 1, /*create=*/true);
+}
+
+Status DynamoCatalog::Update(const Election& election) {
+  MutexLock w(write_mu_);
+  int64_t version = 0;
+  {
+    ReaderLock lock(mu_);
+    if (auto it = cache_.find(election.id); it != cache_.end()) version = it->second.version;
+  }
+  if (version == 0) {  // created by another process since the last refresh, or absent
+    auto stored = Read(election.id);
+    if (!stored.ok()) return stored.status();
+    version = stored->version;
+  }
+  return Put(election, version + 1, /*create=*/false);
+}
+
+Result<std::shared_ptr<const Election>> DynamoCatalog::Get(std::string_view id) {
+  ReaderLock lock(mu_);
+  auto it = cache_.find(id);
+  if (it == cache_.end()) return Status(Code::kNotFound, "no election " + std::string(id));
+  return it->second.election;
+}
+
+std::vector<std::shared_ptr<const Election>> DynamoCatalog::List() {
+  ReaderLock lock(mu_);
+  std::vector<std::shared_ptr<const Election>> out;
+  out.reserve(cache_.size());
+  for (const auto& [id, e] : cache_) out.push_back(e.election);
+  return out;
+}
+
+}  // namespace urna::dynamodb

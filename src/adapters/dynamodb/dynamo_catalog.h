@@ -1,0 +1,85 @@
+// DynamoCatalog: the elections (ports/catalog.h) in the DynamoDB table `<prefix>elections`,
+// shared by every ingest and processor process of a distributed deployment.
+//
+// Item per election: `id` (S, the key), `election` (B: the election's protobuf, the embedded
+// catalog's bytes, adapters/codec), `version` (N: 1 at Create, +1 per Update) and `status` (S,
+// for people reading the table). Create is a conditional put (attribute_not_exists(id)); Update
+// a conditional put on the version this process last saw (optimistic: a concurrent change by
+// another process makes it fail with kConflict instead of being overwritten). A retried write
+// whose first attempt did apply (its response was lost) finds its own item and succeeds.
+//
+// Get and List never touch the network: they read an in-memory cache, filled at Open, updated
+// by this process's own writes at once and by a background thread that re-reads the table every
+// `refresh` (default 250 ms), so another process's change is seen within refresh + one Scan.
+// While DynamoDB is unreachable the cache keeps its last view (the error is logged and
+// `last_refresh_error()` says it). Thread-safe; owns its refresh thread (stopped by the
+// destructor). The DynamoClient must outlive it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "adapters/dynamodb/dynamo_client.h"
+#include "ports/catalog.h"
+#include "sync/mutex.h"
+
+namespace urna::dynamodb {
+
+struct DynamoCatalogOptions {
+  std::chrono::milliseconds refresh{250};  // how often the cache re-reads the table
+};
+
+class DynamoCatalog : public Catalog {
+ public:
+  // `<prefix>elections` as `urna init` creates it.
+  static TableSpec Spec(std::string_view table_prefix);
+
+  // Reads the table once (an error if that fails: kNotFound without the table) and starts the
+  // refresh thread.
+  static Result<std::unique_ptr<DynamoCatalog>> Open(DynamoClient& client,
+                                                     std::string_view table_prefix,
+                                                     DynamoCatalogOptions options = {});
+  ~DynamoCatalog() override;
+
+  Status Create(const Election& election) override;
+  Status Update(const Election& election) override;
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override;
+  std::vector<std::shared_ptr<const Election>> List() override;
+
+  // Re-reads the whole table into the cache now (the refresh thread calls it).
+  Status Refresh();
+  // The last refresh's error, ok once one succeeds again.
+  Status last_refresh_error();
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Election> election;
+    int64_t version = 0;
+    std::string bytes;  // as stored: recognizes this process's own write after a lost answer
+  };
+  DynamoCatalog(DynamoClient& client, std::string table, DynamoCatalogOptions options);
+  // Conditional put of `election` as `version`: absent before (create), else at version - 1.
+  Status Put(const Election& election, int64_t version, bool create);
+  // The stored item of `id` (consistent read); kNotFound when absent.
+  Result<Entry> Read(std::string_view id);
+  // Keeps `e` unless the cache has a newer version of it.
+  void Merge(const std::string& id, Entry e) REQUIRES(mu_);
+  void RefreshLoop();
+
+  DynamoClient& client_;
+  const std::string table_;
+  const DynamoCatalogOptions options_;
+  Mutex write_mu_;  // one Create/Update at a time in this process
+  SharedMutex mu_;
+  std::map<std::string, Entry, std::less<>> cache_ GUARDED_BY(mu_);
+  Mutex stop_mu_;
+  CondVar stop_cv_;
+  bool stopping_ GUARDED_BY(stop_mu_) = false;
+  Status refresh_error_ GUARDED_BY(stop_mu_);
+  std::thread refresher_;
+};
+
+}  // namespace urna::dynamodb
