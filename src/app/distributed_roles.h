@@ -41,7 +41,7 @@ int RunInit(const InitOptions& options);
 struct IngestOptions {
   DistributedOptions dist;
   std::string listen = "127.0.0.1:8080";
-  std::string node_id;  // "" = DefaultNodeId()
+  std::string node_id;           // "" = DefaultNodeId()
   kafka::KafkaLogOptions kafka;  // delivery timeout, appends in flight at most
   FenceOptions fence;            // node lease and close timings
 

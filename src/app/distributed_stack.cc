@@ -16,8 +16,8 @@ Result<DistributedConfig> DistributedConfig::Make(const DistributedOptions& opti
   return c;
 }
 
-Result<std::unique_ptr<DistributedStack>> DistributedStack::Open(
-    const DistributedOptions& options, const DistributedConfig& config) {
+Result<std::unique_ptr<DistributedStack>> DistributedStack::Open(const DistributedOptions& options,
+                                                                 const DistributedConfig& config) {
   auto s = std::make_unique<DistributedStack>();
   auto client = dynamodb::MakeCurlClient(config.dynamo);
   if (!client.ok()) return client.status();
@@ -25,7 +25,7 @@ Result<std::unique_ptr<DistributedStack>> DistributedStack::Open(
   auto catalog = dynamodb::DynamoCatalog::Open(*s->dynamo, options.table_prefix);
   if (!catalog.ok()) {
     return Status(catalog.status().code(),
-                   "cannot load the elections: " + catalog.status().message());
+                  "cannot load the elections: " + catalog.status().message());
   }
   s->catalog = std::move(*catalog);
   s->tables.prefix = options.table_prefix;

@@ -63,18 +63,19 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     spdlog::critical("{}", log.status().message());
     return 1;
   }
-  // The recount's replay of the topic: a reader outside the processors' consumer group.
+  // The recount's replay of the topic and the end offsets receipts need: a reader outside the
+  // processors' consumer group (it never subscribes, so its group id is never joined).
   kafka::KafkaReaderOptions replay_options;
-  replay_options.group_id = "";
+  replay_options.group_id = "urna-ingest-replay";
   replay_options.client_id = "urna-ingest-replay";
   auto reader = kafka::KafkaLogReader::Open(config->kafka, replay_options);
   if (!reader.ok()) {
     spdlog::critical("{}", reader.status().message());
     return 1;
   }
-  dynamodb::DynamoNodeLeases leases(*st.dynamo, o.dist.table_prefix);
   SystemClock system_clock;
   MonotonicClock clock{system_clock};
+  dynamodb::DynamoNodeLeases leases(*st.dynamo, o.dist.table_prefix, system_clock);
   SteadyClock steady;
   FencedLifecycle lifecycle(*st.catalog, **log, leases, clock, steady, o.node_id, o.fence);
   IngestService ingest(*st.catalog, lifecycle.vote_log(), clock, o.node_id, lifecycle);
@@ -99,8 +100,8 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     return "";
   };
   auto& kafka_log = **log;
-  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, replay, *st.state, ledger,
-                  read_model, hub, tokens, secrets.admin_token, secrets.audit_key, clock,
+  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, replay, *st.state, ledger, read_model,
+                  hub, tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(kafka_log, lifecycle, server_ptr); }, false,
                   o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
                   problem});
@@ -136,8 +137,8 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   lifecycle.Stop();  // gives up the lease: no close waits for this node
   read_model.Stop();
   auto k = kafka_log.stats();
-  spdlog::info("stopped: {} votes delivered to Kafka, {} failed, {} refused", k.delivered,
-               k.failed, k.refused);
+  spdlog::info("stopped: {} votes delivered to Kafka, {} failed, {} refused", k.delivered, k.failed,
+               k.refused);
   return 0;
 }
 

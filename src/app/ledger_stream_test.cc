@@ -42,9 +42,14 @@ class RowsLedger final : public Ledger {
       char id[48];
       std::snprintf(id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012llx",
                     static_cast<unsigned long long>(i));
-      Receipt r{id,  std::string(election_id), "voter-" + std::to_string(i),
-                "a", Outcome::kCounted,        "",
-                1000, ""};
+      Receipt r{id,
+                std::string(election_id),
+                "voter-" + std::to_string(i),
+                "a",
+                Outcome::kCounted,
+                "",
+                1000,
+                ""};
       scanned.fetch_add(1);
       if (give_up.load() || !fn(r)) break;
     }

@@ -77,11 +77,18 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
     VoteDedupe dedupe(/*cite_counted_vote=*/false);
     const VotePolicy policy = VotePolicyOf(&e);
     bool behind_seal = false;  // "before the close" is the seal's place in the partition
+    int empty_reads = 0;
     for (uint64_t from = 0; from < ends[p];) {
       auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
-                                     std::chrono::milliseconds(0));
+                                     std::chrono::milliseconds(empty_reads ? 500 : 0));
       if (!batch.ok()) return batch.status();
-      if (batch->empty()) return Status(Code::kInternal, "log partition ends early");
+      if (batch->empty()) {
+        // The entries below ends[p] are durable, but a reader may answer empty while it
+        // positions itself (Kafka: assigning the partition, seeking): give up after ~10 s.
+        if (++empty_reads > 20) return Status(Code::kInternal, "log partition ends early");
+        continue;
+      }
+      empty_reads = 0;
       if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
       for (const auto& entry : *batch) {
         if (entry.offset >= ends[p]) break;

@@ -47,9 +47,10 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
   AddDuration(ingest_, "--kafka-delivery-timeout-ms", k.delivery_timeout,
               "Longest a vote waits for Kafka's acknowledgement before it is answered 503")
       ->check(CLI::Range(100, 600000));
-  ingest_->add_option("--kafka-max-in-flight", k.max_in_flight,
-                      "Votes awaiting Kafka's acknowledgement at most; more are answered 503 at "
-                      "once (bounded memory)")
+  ingest_
+      ->add_option("--kafka-max-in-flight", k.max_in_flight,
+                   "Votes awaiting Kafka's acknowledgement at most; more are answered 503 at "
+                   "once (bounded memory)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   auto& f = ingest_options_.fence;

@@ -135,6 +135,7 @@ def check_exact(t, cluster, ballots, ports, voters_expected=None):
     the results of every ingest node equal the ledger's per-option counts; every accepted vote
     has a receipt that ends `counted` (exactly the ledger's vote) or `duplicate` (naming it)."""
     e = ballots.election
+    t0 = time.monotonic()
     voters = ballots.accepted_voters()
     if voters_expected is not None:
         t.check(len(voters) == voters_expected,
@@ -144,6 +145,7 @@ def check_exact(t, cluster, ballots, ports, voters_expected=None):
             wait_counted(port, e, len(voters))
     else:  # the total is not known in advance: wait until the results stop moving
         wait_settled(ports[0], e)
+    print(f"counted: {time.monotonic() - t0:.1f} s", flush=True)
     items = cluster.ledger_items(e)
     by_voter = {}
     for it in items:
@@ -186,7 +188,9 @@ def check_exact(t, cluster, ballots, ports, voters_expected=None):
         shown = {o["id"]: o["votes"] for o in r["options"] if o.get("votes")}
         t.check(shown == per_option, f"results on :{port} equal the ledger: {shown} vs "
                 f"{per_option}")
+    print(f"ledger checked: {time.monotonic() - t0:.1f} s", flush=True)
     rs = settled_receipts(ports, ballots)
+    print(f"receipts settled: {time.monotonic() - t0:.1f} s", flush=True)
     wrong = []
     for voter, _, vote_id, _ in ballots.accepted:
         b = rs[vote_id]

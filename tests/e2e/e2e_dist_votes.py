@@ -67,6 +67,8 @@ def main():
             s, body, _ = cl.vote(E, "late-voter", "a")
             t.check(s == 409 and body["error"]["code"] == "election_not_open",
                     f"a vote after the close gets 409 election_not_open: {s} {body}")
+        # Every node sees a status change within a second (its catalog cache).
+        wait_status(ports[1], E, "closed", timeout=5)
         job = b.recount(E)
         report = job.get("report", {})
         t.check(job["state"] == "done" and report.get("agree") is True,
