@@ -90,7 +90,8 @@ struct TableSpec {
 
 // Creates the table unless it exists (ResourceInUseException is success), then waits until it
 // is ACTIVE (kUnavailable after `active_timeout`). Returns true if it created it, false if it
-// was there already. Does not compare an existing table's schema with the spec.
+// was there already; kConflict if it was there with another key schema (attributes, indexes
+// and billing are not compared).
 Result<bool> EnsureTable(DynamoClient& client, const TableSpec& spec,
                          std::chrono::milliseconds active_timeout = std::chrono::seconds(60));
 

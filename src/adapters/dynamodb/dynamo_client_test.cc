@@ -87,6 +87,24 @@ TEST_F(DynamoClientTest, EnsureTableCreatesOnceAndWaitsForActive) {
   EXPECT_EQ(GetValue(*client_, spec.name, "a"), "1");  // the second call changed nothing
 }
 
+TEST_F(DynamoClientTest, EnsureTableRefusesAnExistingTableWithAnotherKey) {
+  TableSpec spec = KeyValueTable(testing::UniqueName("kv"));
+  ASSERT_TRUE(EnsureTable(*client_, spec).ok());
+  json::value other = json::parse(spec.create_table_json);
+  other.as_object()["AttributeDefinitions"] =
+      json::array{json::object{{"AttributeName", "pk"}, {"AttributeType", "S"}},
+                  json::object{{"AttributeName", "sk"}, {"AttributeType", "S"}}};
+  other.as_object()["KeySchema"] =
+      json::array{json::object{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
+                  json::object{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}};
+  auto r = EnsureTable(*client_, {spec.name, json::serialize(other)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_NE(r.status().message().find("exists with the key (k:HASH), not (pk:HASH, sk:RANGE)"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST_F(DynamoClientTest, PutGetAndConditionalFailureIsConflict) {
   TableSpec spec = KeyValueTable(testing::UniqueName("kv"));
   ASSERT_TRUE(EnsureTable(*client_, spec).ok());
