@@ -2,10 +2,14 @@
 // SigV4-signed) for the distributed deployment's adapters (ledger, checkpoints, catalog, node
 // leases). Requests and responses are JSON text in DynamoDB's wire format ({"S": ...}, {"N":
 // ...}); callers build and parse them with Boost.JSON in their .cc files, so this header stays
-// light. Implementation: libcurl (multi interface, keep-alive connections, many requests in
-// flight), retries with exponential backoff and full jitter on throttling, 5xx and connection
-// errors (docs/architecture.md §3). Thread-safe: any thread may call; calls block the caller
-// (never call from the network threads). Owned by the role that uses it (one per process).
+// light. Implementation: libcurl (multi interface driven by one worker thread per client,
+// keep-alive connections, up to max_in_flight requests on the wire), retries with exponential
+// backoff and full jitter on throttling, 5xx and connection errors (docs/architecture.md §3).
+// A retry re-sends the same request: a conditional write may then fail on its own earlier
+// success (its answer was lost): re-read and compare (dynamo_catalog.cc does).
+// Thread-safe: any thread may call; calls block the caller (never call from the network
+// threads). Owned by the role that uses it (one per process); destroy it only once no call is
+// in progress.
 #pragma once
 
 #include <chrono>
@@ -86,7 +90,8 @@ struct TableSpec {
 
 // Creates the table unless it exists (ResourceInUseException is success), then waits until it
 // is ACTIVE (kUnavailable after `active_timeout`). Returns true if it created it, false if it
-// was there already. Does not compare an existing table's schema with the spec.
+// was there already; kConflict if it was there with another key schema (attributes, indexes
+// and billing are not compared).
 Result<bool> EnsureTable(DynamoClient& client, const TableSpec& spec,
                          std::chrono::milliseconds active_timeout = std::chrono::seconds(60));
 

@@ -173,6 +173,12 @@ class CurlDynamoClient : public DynamoClient {
       job->easy = idle_.back();
       idle_.pop_back();
     }
+    if (job->easy == nullptr) {  // out of memory: this request fails, the others go on
+      MutexLock lock(mu_);
+      --in_flight_;
+      Answer(job, Status(Code::kInternal, "curl_easy_init failed"));
+      return;
+    }
     CURL* c = job->easy;
     const DynamoRequest& r = *job->request;
     for (const auto& [k, v] :

@@ -5,7 +5,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "adapters/dynamodb/dynamo_batch.h"
+#include "adapters/dynamodb/dynamo_batch_items.h"
 #include "adapters/dynamodb/dynamo_items.h"
 
 namespace urna::dynamodb {

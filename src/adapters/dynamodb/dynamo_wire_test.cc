@@ -94,8 +94,8 @@ TEST(ParseEndpoint, SplitsUrlAndHost) {
   for (const char* bad :
        {"", "127.0.0.1:8000", "ftp://h", "http://h/path", "http://h/?q=1", "http://user@h/"}) {
     auto r = ParseEndpoint(bad);
-    EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
   }
 }
 
