@@ -410,6 +410,13 @@ TEST_F(DynamoStateTest, AVoteFoundNowhereIsPendingUntilItsPartitionIsProcessedPa
   ASSERT_TRUE(gone.ok()) << gone.status().message();
   EXPECT_FALSE(gone->has_value()) << "processed past its end and not found: no such vote";
   EXPECT_FALSE(ledger.FindReceipt("e1", voters[1], cast)->has_value()) << "another voter's id";
+  // A fresh id is pending for the grace period even when the partition is processed past it.
+  std::string fresh = NewUuid7(SystemClock().NowMs());
+  EXPECT_EQ(Find(ledger, voters[0], fresh).outcome, Outcome::kPending);
+  DynamoLedger no_grace(
+      *client_, tables_, log.partitions(), [&log](uint32_t p) { return log.EndOffset(p); },
+      milliseconds(0));
+  EXPECT_FALSE(no_grace.FindReceipt("e1", voters[0], fresh)->has_value());
   // A new vote in the partition makes it pending again until processed.
   std::string later = NewUuid7(1'700'000'000'002);
   Vote(log, later, voters[1], "b");
