@@ -40,7 +40,10 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (n == 0) return size_t{0};
 
   auto commit = Decide(std::move(*entries));
-  if (!commit.ok()) return commit.status();
+  if (!commit.ok()) {
+    loaded_ = false;  // Decide may have counted part of the batch into tally_
+    return commit.status();
+  }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
   return n;

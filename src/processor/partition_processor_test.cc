@@ -180,8 +180,13 @@ TEST_F(ProcessorTest, ACatalogCacheBehindTheStoreDoesNotRejectVotesIngestAdmitte
 
 TEST_F(ProcessorTest, ACatalogThatCannotBeReadFreshHoldsTheBatchBack) {
   LaggingCatalog lagging(catalog);
+  lagging.stale.emplace("e1", **catalog.Get("e1"));
+  Election e2{"e2", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0};
+  ASSERT_TRUE(OpenElection(e2, 100).ok());
+  ASSERT_TRUE(catalog.Create(e2).ok());  // not in the lagging cache
   lagging.store_down = true;
-  Vote("v1", "alice", "a");
+  Vote("v1", "alice", "a");  // counted before the batch stops at v2
+  Vote("v2", "bob", "a", 150, "e2");
   PartitionProcessor p(0, log, state, lagging, rm);
   EXPECT_EQ(p.Step(std::chrono::milliseconds(0)).status().code(), Code::kUnavailable);
   EXPECT_TRUE(state.outcomes.empty()) << "not rejected for an election it could not read";
@@ -189,6 +194,9 @@ TEST_F(ProcessorTest, ACatalogThatCannotBeReadFreshHoldsTheBatchBack) {
   lagging.store_down = false;
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kCounted);
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u) << "the stopped batch's count is not kept";
+  EXPECT_EQ(state.Load(0)->tally.elections["e1"]["a"], 1u);
 }
 
 TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
