@@ -21,6 +21,11 @@ class Catalog {
   // kNotFound if absent.
   virtual Result<std::shared_ptr<const Election>> Get(std::string_view id) = 0;
   virtual std::vector<std::shared_ptr<const Election>> List() = 0;
+  // The election as stored now, for a reader whose cached view may lag another process's write:
+  // the processor asks when a vote in the log names an election its Get does not know or sees
+  // as a draft (ingest admitted the vote, so it was open somewhere). Blocking. The default is
+  // Get: an embedded catalog is never behind.
+  virtual Result<std::shared_ptr<const Election>> GetFresh(std::string_view id) { return Get(id); }
 };
 
 }  // namespace urna

@@ -40,7 +40,10 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (n == 0) return size_t{0};
 
   auto commit = Decide(std::move(*entries));
-  if (!commit.ok()) return commit.status();
+  if (!commit.ok()) {
+    loaded_ = false;  // Decide may have counted part of the batch into tally_
+    return commit.status();
+  }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
   return n;
@@ -73,6 +76,13 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
     auto el = elections.find(v.election_id);
     if (el == elections.end()) {
       auto got = catalog_.Get(v.election_id);
+      if (!got.ok() || !(*got)->WasOpened()) {
+        // A cache behind another process's create or open must not reject the vote: the
+        // decision is final once committed, and a replay must decide alike. Read it fresh; an
+        // error other than "no such election" retries the batch later.
+        got = catalog_.GetFresh(v.election_id);
+        if (!got.ok() && got.status().code() != Code::kNotFound) return got.status();
+      }
       el = elections.emplace(v.election_id, got.ok() ? *got : nullptr).first;
     }
     std::optional<PriorVotes> prior;

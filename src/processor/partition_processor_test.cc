@@ -132,6 +132,73 @@ TEST_F(ProcessorTest, EachBatchNamesTheCommittedOffsetItBuildsOn) {
   EXPECT_GT(rec.commits[2].second, second);
 }
 
+// A process's cached catalog that lags the store: Get answers from `stale` (an election absent
+// from it is unknown), GetFresh reads the store.
+class LaggingCatalog final : public Catalog {
+ public:
+  explicit LaggingCatalog(Catalog& store) : store_(store) {}
+  Status Create(const Election& e) override { return store_.Create(e); }
+  Status Update(const Election& e) override { return store_.Update(e); }
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
+    auto it = stale.find(std::string(id));
+    if (it == stale.end()) return Status(Code::kNotFound, "not in the cache yet");
+    return std::make_shared<const Election>(it->second);
+  }
+  std::vector<std::shared_ptr<const Election>> List() override { return {}; }
+  Result<std::shared_ptr<const Election>> GetFresh(std::string_view id) override {
+    ++fresh_reads;
+    if (store_down) return Status(Code::kUnavailable, "catalog store unreachable");
+    return store_.Get(id);
+  }
+  std::map<std::string, Election> stale;
+  bool store_down = false;
+  int fresh_reads = 0;
+
+ private:
+  Catalog& store_;
+};
+
+TEST_F(ProcessorTest, ACatalogCacheBehindTheStoreDoesNotRejectVotesIngestAdmitted) {
+  LaggingCatalog lagging(catalog);
+  Vote("v1", "alice", "a");  // e1 was created and opened by another process: not cached yet
+  PartitionProcessor p(0, log, state, lagging, rm);
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  // Cached as the draft it was before its open: read fresh too.
+  Election draft = **catalog.Get("e1");
+  draft.status = ElectionStatus::kDraft;
+  lagging.stale.emplace("e1", draft);
+  Vote("v2", "bob", "b");
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kCounted);
+  EXPECT_EQ(lagging.fresh_reads, 2) << "once per election and batch";
+  // An election nobody has: rejected, as before.
+  Vote("v3", "carol", "a", 150, "nope");
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ((*state.FindReceipt("v3"))->reason, kReasonUnknownElection);
+}
+
+TEST_F(ProcessorTest, ACatalogThatCannotBeReadFreshHoldsTheBatchBack) {
+  LaggingCatalog lagging(catalog);
+  lagging.stale.emplace("e1", **catalog.Get("e1"));
+  Election e2{"e2", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0};
+  ASSERT_TRUE(OpenElection(e2, 100).ok());
+  ASSERT_TRUE(catalog.Create(e2).ok());  // not in the lagging cache
+  lagging.store_down = true;
+  Vote("v1", "alice", "a");  // counted before the batch stops at v2
+  Vote("v2", "bob", "a", 150, "e2");
+  PartitionProcessor p(0, log, state, lagging, rm);
+  EXPECT_EQ(p.Step(std::chrono::milliseconds(0)).status().code(), Code::kUnavailable);
+  EXPECT_TRUE(state.outcomes.empty()) << "not rejected for an election it could not read";
+  EXPECT_EQ(*state.NextOffset(0), 0u);
+  lagging.store_down = false;
+  ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kCounted);
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u) << "the stopped batch's count is not kept";
+  EXPECT_EQ(state.Load(0)->tally.elections["e1"]["a"], 1u);
+}
+
 TEST_F(ProcessorTest, RestartResumesFromCommittedStateAndRepublishes) {
   Vote("v1", "alice", "a");
   {

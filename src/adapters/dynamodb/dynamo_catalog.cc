@@ -269,6 +269,14 @@ Result<std::shared_ptr<const Election>> DynamoCatalog::Get(std::string_view id) 
   return it->second.election;
 }
 
+Result<std::shared_ptr<const Election>> DynamoCatalog::GetFresh(std::string_view id) {
+  auto e = Read(id);
+  if (!e.ok()) return e.status();
+  WriterLock lock(mu_);
+  Merge(std::string(id), std::move(*e));
+  return cache_.find(id)->second.election;  // the newer of the read and the cached one
+}
+
 std::vector<std::shared_ptr<const Election>> DynamoCatalog::List() {
   ReaderLock lock(mu_);
   std::vector<std::shared_ptr<const Election>> out;

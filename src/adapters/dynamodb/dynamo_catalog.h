@@ -48,6 +48,8 @@ class DynamoCatalog : public Catalog {
   Status Update(const Election& election) override;
   Result<std::shared_ptr<const Election>> Get(std::string_view id) override;
   std::vector<std::shared_ptr<const Election>> List() override;
+  // A consistent read of the item (kNotFound when absent), merged into the cache.
+  Result<std::shared_ptr<const Election>> GetFresh(std::string_view id) override;
 
   // Re-reads the whole table into the cache now (the refresh thread calls it).
   Status Refresh();

@@ -226,5 +226,27 @@ TEST_F(DynamoCatalogTest, OpenWithoutTheTableSaysRunInit) {
   EXPECT_NE(c.status().message().find("urna init"), std::string::npos) << c.status().message();
 }
 
+// The processor reads an election fresh when its cache does not know it yet or still sees it as
+// a draft (partition_processor.cc): GetFresh reads the item now and keeps it in the cache.
+TEST_F(DynamoCatalogTest, GetFreshReadsWhatTheCacheHasNotSeenYet) {
+  auto ingest = Open(*client_);
+  auto processor = Open(*client_, std::chrono::hours(1));  // its refresh will not come
+  ASSERT_TRUE(ingest && processor);
+  Election e = MakeElection("e1");
+  ASSERT_TRUE(ingest->Create(e).ok());
+  EXPECT_EQ(processor->Get("e1").status().code(), Code::kNotFound);
+  auto fresh = processor->GetFresh("e1");
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ((*fresh)->status, ElectionStatus::kDraft);
+  ASSERT_TRUE(OpenElection(e, 20).ok());
+  ASSERT_TRUE(ingest->Update(e).ok());
+  EXPECT_EQ((*processor->Get("e1"))->status, ElectionStatus::kDraft) << "cached, behind";
+  fresh = processor->GetFresh("e1");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ((*fresh)->status, ElectionStatus::kOpen);
+  EXPECT_EQ((*processor->Get("e1"))->status, ElectionStatus::kOpen) << "the cache caught up";
+  EXPECT_EQ(processor->GetFresh("nope").status().code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace urna::dynamodb

@@ -6,6 +6,7 @@
 #include "adapters/dynamodb/dynamo_items.h"
 #include "core/partition.h"
 #include "core/uuid7.h"
+#include "ports/clock.h"
 
 namespace urna::dynamodb {
 namespace {
@@ -65,11 +66,12 @@ Status TakePage(ShardCursor& c, const Result<std::string>& res) {
 }  // namespace
 
 DynamoLedger::DynamoLedger(DynamoClient& client, StateTables tables, uint32_t partitions,
-                           EndOffsetFn end_offset)
+                           EndOffsetFn end_offset, std::chrono::milliseconds grace)
     : client_(client),
       tables_(std::move(tables)),
       partitions_(partitions == 0 ? 1 : partitions),
-      end_offset_(std::move(end_offset)) {}
+      end_offset_(std::move(end_offset)),
+      grace_(grace) {}
 
 Result<std::optional<Receipt>> DynamoLedger::FindProcessed(std::string_view election_id,
                                                            std::string_view voter_id,
@@ -125,7 +127,8 @@ Result<std::optional<Receipt>> DynamoLedger::FindReceipt(std::string_view electi
   if (!item.ok()) return item.status();
   int64_t next = 0;
   if (item->has_value()) next = items::GetN(**item, "next_offset").value_or(0);
-  if (next < 0 || static_cast<uint64_t>(next) < *end) {
+  const int64_t age_ms = SystemClock().NowMs() - Uuid7Millis(vote_id);
+  if (next < 0 || static_cast<uint64_t>(next) < *end || age_ms < grace_.count()) {
     Receipt pending;  // its option is in the log only: unknown here
     pending.vote_id = std::string(vote_id);
     pending.election_id = std::string(election_id);

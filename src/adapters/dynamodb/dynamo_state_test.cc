@@ -121,8 +121,8 @@ class DynamoStateTest : public ::testing::Test {
                [](Status) {});
   }
   // Appends votes of `n` distinct voters that all land in `partition` of `log`.
-  static std::vector<std::string> VotersOf(const memory::MemoryLog& log, uint32_t partition,
-                                           int n, const std::string& prefix = "voter") {
+  static std::vector<std::string> VotersOf(const memory::MemoryLog& log, uint32_t partition, int n,
+                                           const std::string& prefix = "voter") {
     std::vector<std::string> out;
     for (int i = 0; static_cast<int>(out.size()) < n && i < 10000; ++i) {
       std::string v = prefix + std::to_string(i);
@@ -170,10 +170,10 @@ TEST_F(DynamoStateTest, CommitThenLoadAndReceiptsOfEveryFate) {
   auto loaded = st.Load(0);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   EXPECT_EQ(loaded->tally.next_offset, 0u);
-  PartitionCommit c = Batch(0, 0,
-                            {Pv("v1", "alice", "a", Outcome::kCounted),
-                             Pv("v2", "alice", "b", Outcome::kDuplicate, "v1"),
-                             Pv("v3", "bob", "zz", Outcome::kRejected)});
+  PartitionCommit c = Batch(
+      0, 0,
+      {Pv("v1", "alice", "a", Outcome::kCounted), Pv("v2", "alice", "b", Outcome::kDuplicate, "v1"),
+       Pv("v3", "bob", "zz", Outcome::kRejected)});
   c.tally.elections["e1"] = {{"a", 1}};
   c.seals.push_back({"e0", 77});
   ASSERT_TRUE(st.Commit(c).ok());
@@ -243,7 +243,7 @@ TEST_F(DynamoStateTest, CrashBetweenLedgerAndCheckpointThenReplayCountsEachVoteO
   memory::MemoryLog log{1};
   Vote(log, "v1", "alice", "a");
   Vote(log, "v2", "bob", "b");
-  Vote(log, "v3", "alice", "b");  // duplicate of v1
+  Vote(log, "v3", "alice", "b");   // duplicate of v1
   Vote(log, "v4", "carol", "zz");  // rejected
   Vote(log, "v5", "dave", "a");
   {
@@ -367,9 +367,9 @@ TEST_F(DynamoStateTest, LostAnswersAreFoundAsTheirOwnWrites) {
   ASSERT_TRUE(st.Load(0).ok());
   // A batch whose only PutItem is its checkpoint: DynamoDB applies it, the answer is a 500, and
   // the client's retry finds the condition failed by that very write.
-  PartitionCommit c = Batch(0, 0,
-                            {Pv("v1", "alice", "zz", Outcome::kRejected),
-                             Pv("v2", "bob", "zz", Outcome::kRejected)});
+  PartitionCommit c = Batch(
+      0, 0,
+      {Pv("v1", "alice", "zz", Outcome::kRejected), Pv("v2", "bob", "zz", Outcome::kRejected)});
   ASSERT_TRUE(proxy_->Inject("internal", "PutItem", 1, 1, /*after=*/true).ok());
   Status s = st.Commit(c);
   EXPECT_TRUE(s.ok()) << s.message();
@@ -410,6 +410,13 @@ TEST_F(DynamoStateTest, AVoteFoundNowhereIsPendingUntilItsPartitionIsProcessedPa
   ASSERT_TRUE(gone.ok()) << gone.status().message();
   EXPECT_FALSE(gone->has_value()) << "processed past its end and not found: no such vote";
   EXPECT_FALSE(ledger.FindReceipt("e1", voters[1], cast)->has_value()) << "another voter's id";
+  // A fresh id is pending for the grace period even when the partition is processed past it.
+  std::string fresh = NewUuid7(SystemClock().NowMs());
+  EXPECT_EQ(Find(ledger, voters[0], fresh).outcome, Outcome::kPending);
+  DynamoLedger no_grace(
+      *client_, tables_, log.partitions(), [&log](uint32_t p) { return log.EndOffset(p); },
+      milliseconds(0));
+  EXPECT_FALSE(no_grace.FindReceipt("e1", voters[0], fresh)->has_value());
   // A new vote in the partition makes it pending again until processed.
   std::string later = NewUuid7(1'700'000'000'002);
   Vote(log, later, voters[1], "b");
@@ -465,19 +472,20 @@ TEST_F(DynamoStateTest, ResultsAreTheSumOfThePartitionsCheckpoints) {
   EXPECT_TRUE(results.Get("e1")->votes.empty());
 
   DynamoProcessorState st(*client_, tables_);
-  PartitionCommit p0 = Batch(0, 0,
-                             {Pv("v1", "alice", "a", Outcome::kCounted),
-                              Pv("v2", "bob", "b", Outcome::kCounted)});
+  PartitionCommit p0 = Batch(
+      0, 0, {Pv("v1", "alice", "a", Outcome::kCounted), Pv("v2", "bob", "b", Outcome::kCounted)});
   p0.tally.elections["e1"] = {{"a", 1}, {"b", 1}};
   ASSERT_TRUE(st.Commit(p0).ok());
-  PartitionCommit p1 = Batch(1, 0,
-                             {Pv("v3", "carol", "a", Outcome::kCounted),
-                              Pv("v4", "dave", "zz", Outcome::kRejected),
-                              Pv("v5", "erin", "a", Outcome::kCounted)});
+  PartitionCommit p1 =
+      Batch(1, 0,
+            {Pv("v3", "carol", "a", Outcome::kCounted), Pv("v4", "dave", "zz", Outcome::kRejected),
+             Pv("v5", "erin", "a", Outcome::kCounted)});
   p1.tally.elections["e1"] = {{"a", 2}};
   ASSERT_TRUE(st.Commit(p1).ok());
   // Seen by the background refresh.
-  ASSERT_TRUE(WaitFor([&] { return results.Get("e1")->votes == OptionCounts{{"a", 3}, {"b", 1}}; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return results.Get("e1")->votes == OptionCounts{{"a", 3}, {"b", 1}};
+  }));
   EXPECT_EQ(results.Get("e1")->seq, 2u + 3u);
   // A batch that counts nothing for e1 moves neither its counts nor its seq.
   PartitionCommit other = Batch(1, 3, {Pv("v6", "frank", "zz", Outcome::kRejected)});
