@@ -171,11 +171,15 @@ void FencedLifecycle::ApplyMarks(const std::vector<std::string>& marks) {
   const int64_t stopped_at = clock_.NowMs();
   for (const auto& m : marks) {
     if (acked_.contains(m) || pending_acks_.contains(m)) continue;
+    // A closed election's close is complete: no closer waits for this node. Anything else is
+    // acknowledged, even an election this node's catalog does not know yet (a cache behind
+    // another node's create): a closer may be waiting for it.
     auto e = catalog_.Get(m);
-    if (e.ok() && (*e)->status == ElectionStatus::kOpen) {
-      pending_acks_.emplace(m, stopped_at);
+    if (e.ok() &&
+        ((*e)->status == ElectionStatus::kClosed || (*e)->status == ElectionStatus::kFinal)) {
+      acked_.insert(m);
     } else {
-      acked_.insert(m);  // closed already (or unknown here): no closer waits for it
+      pending_acks_.emplace(m, stopped_at);
     }
   }
 }

@@ -118,7 +118,7 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
 
   void Leave() override;
   // Stops admitting every election in `marks` not yet refused (one pass of the exclusive gate)
-  // and queues acknowledgements for those the catalog still shows open.
+  // and queues acknowledgements for those this node's catalog does not show closed.
   void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
   Status SendAcks() REQUIRES(tick_mu_);
   void LoseLease() REQUIRES(tick_mu_);
