@@ -86,11 +86,6 @@ bool FencedLifecycle::HasLease() const {
   return !stopped_ && steady_.NowMs() < valid_until_ms_;
 }
 
-bool FencedLifecycle::Holds(uint64_t generation) const {
-  MutexLock lock(lease_mu_);
-  return generation == generation_ && steady_.NowMs() < valid_until_ms_;
-}
-
 void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
   FencedLifecycle& o = owner_;
   uint64_t generation;
@@ -105,9 +100,10 @@ void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
                                   done = std::move(done)](Status s) {
     // Durable now: it is ahead of any seal only if this node's lease still held (a closer
     // expires a lease only after it lapsed on this node's clock, and seals after that).
-    bool held = o.Holds(generation);
+    bool held;
     {
       MutexLock lock(o.lease_mu_);
+      held = generation == o.generation_ && o.steady_.NowMs() < o.valid_until_ms_;
       auto it = o.in_flight_.find(election_id);
       if (--it->second == 0) o.in_flight_.erase(it);
       if (--o.in_flight_total_ == 0) o.in_flight_cv_.NotifyAll();
@@ -175,11 +171,15 @@ void FencedLifecycle::ApplyMarks(const std::vector<std::string>& marks) {
   const int64_t stopped_at = clock_.NowMs();
   for (const auto& m : marks) {
     if (acked_.contains(m) || pending_acks_.contains(m)) continue;
+    // A closed election's close is complete: no closer waits for this node. Anything else is
+    // acknowledged, even an election this node's catalog does not know yet (a cache behind
+    // another node's create): a closer may be waiting for it.
     auto e = catalog_.Get(m);
-    if (e.ok() && (*e)->status == ElectionStatus::kOpen) {
-      pending_acks_.emplace(m, stopped_at);
+    if (e.ok() &&
+        ((*e)->status == ElectionStatus::kClosed || (*e)->status == ElectionStatus::kFinal)) {
+      acked_.insert(m);
     } else {
-      acked_.insert(m);  // closed already (or unknown here): no closer waits for it
+      pending_acks_.emplace(m, stopped_at);
     }
   }
 }

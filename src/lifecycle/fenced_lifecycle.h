@@ -117,10 +117,8 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   };
 
   void Leave() override;
-  // Whether lease generation `generation` is still held now.
-  bool Holds(uint64_t generation) const;
   // Stops admitting every election in `marks` not yet refused (one pass of the exclusive gate)
-  // and queues acknowledgements for those the catalog still shows open.
+  // and queues acknowledgements for those this node's catalog does not show closed.
   void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
   Status SendAcks() REQUIRES(tick_mu_);
   void LoseLease() REQUIRES(tick_mu_);

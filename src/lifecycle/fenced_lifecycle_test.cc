@@ -68,8 +68,8 @@ Result<std::string> Cast(IngestService& ingest, const std::string& voter) {
 
 // One ingest node as the tests build it: its lifecycle and the ingest appending through it.
 struct Node {
-  Node(Catalog& catalog, VoteLog& log, NodeLeases& leases, const Clock& clock,
-       const Clock& steady, std::string id, FenceOptions options = Quick())
+  Node(Catalog& catalog, VoteLog& log, NodeLeases& leases, const Clock& clock, const Clock& steady,
+       std::string id, FenceOptions options = Quick())
       : fence(catalog, log, leases, clock, steady, id, options),
         ingest(catalog, fence.vote_log(), clock, id, fence) {}
   FencedLifecycle fence;
@@ -224,7 +224,7 @@ TEST_F(FencedLifecycleTest, ADeadNodeDoesNotBlockACloseForever) {
   EXPECT_GE(std::chrono::steady_clock::now() - started, Quick().lease_ttl);  // it waited the TTL
   EXPECT_FALSE(Stored("b"));
   EXPECT_TRUE(Stored("a"));
-  EXPECT_FALSE(b.fence.HasLease());  // lapsed on its own clock before a expired it
+  EXPECT_FALSE(b.fence.HasLease());                   // lapsed on its own clock before a expired it
   EXPECT_EQ(b.fence.Tick().code(), Code::kConflict);  // its renewal finds the lease expired
   ASSERT_TRUE(b.fence.Tick().ok());                   // registers anew, reads the marks
   EXPECT_TRUE(b.fence.HasLease());
@@ -285,6 +285,52 @@ TEST_F(FencedLifecycleTest, ANodeThatCannotRenewStopsAdmittingBeforeItCanBeExpir
   ASSERT_TRUE(close.get().ok());
   EXPECT_TRUE(b_admitted_at_some_step);
   EXPECT_FALSE(Stored("b"));
+}
+
+// A node whose catalog does not know the election yet (its cache is behind another node's
+// create) still acknowledges the close, which would otherwise wait for it until it timed out.
+TEST_F(FencedLifecycleTest, ANodeWhoseCatalogIsBehindStillAcknowledges) {
+  memory::MemoryCatalog behind;  // node b's view: no election "e"
+  FenceOptions o = Quick();
+  o.close_timeout = 5s;
+  Node a(catalog, log, store, clock, steady, "a", o);
+  Node b(behind, log, store, clock, steady, "b", o);
+  a.fence.Start();
+  b.fence.Start();
+  ASSERT_TRUE(a.fence.Open("e").ok());
+  ASSERT_TRUE(WaitFor([&] { return a.fence.HasLease() && b.fence.HasLease(); }));
+  auto closed = a.fence.Close("e");
+  ASSERT_TRUE(closed.ok()) << closed.status().message();
+  EXPECT_EQ(store.Acks("e")->size(), 2u);
+}
+
+// A node that joins while a close waits refuses the election from its first round and
+// acknowledges; closes on two nodes at once agree on closed_at.
+TEST_F(FencedLifecycleTest, ANodeJoiningDuringACloseRefusesAndClosesAgree) {
+  HoldVotesLog log_b(log);
+  Node a(catalog, log, store, clock, steady, "a");
+  Node b(catalog, log_b, store, clock, steady, "b");
+  Node c(catalog, log, store, clock, steady, "c");
+  a.fence.Start();
+  b.fence.Start();
+  ASSERT_TRUE(a.fence.Open("e").ok());
+  ASSERT_TRUE(WaitFor([&] { return a.fence.HasLease() && b.fence.HasLease(); }));
+  log_b.Hold();  // b's vote in flight keeps the close waiting
+  std::promise<Status> answer;
+  b.ingest.CastVote("e", "bob", "a", [&](Result<std::string> r) { answer.set_value(r.status()); });
+  auto close_a = std::async(std::launch::async, [&] { return a.fence.Close("e"); });
+  auto close_b = std::async(std::launch::async, [&] { return b.fence.Close("e"); });
+  ASSERT_TRUE(WaitFor([&] { return !store.Closing()->empty(); }));
+  ASSERT_TRUE(c.fence.Tick().ok());  // c registers: it reads the marks before it admits
+  EXPECT_TRUE(c.fence.HasLease());
+  EXPECT_EQ(Cast(c.ingest, "carol").status().code(), Code::kNotOpen);
+  c.fence.Start();
+  log_b.Release();
+  EXPECT_TRUE(answer.get_future().get().ok());
+  auto ra = close_a.get(), rb = close_b.get();
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  EXPECT_EQ(ra->closed_at_ms, rb->closed_at_ms);
+  EXPECT_EQ(store.Acks("e")->size(), 3u);
 }
 
 // A node that stops cleanly releases its lease: a close does not wait for it.

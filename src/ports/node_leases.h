@@ -50,9 +50,10 @@ class NodeLeases {
   // expired or replaced (the node must register anew). A retry that finds its own renewal
   // stored is success.
   virtual Result<NodeLease> Renew(const NodeLease& lease) = 0;
-  // Removes the lease if it is still stored exactly as `lease` (also ok when it is gone):
-  // a closer that saw it unchanged for the TTL, or the node itself leaving. kConflict when it
-  // was renewed or replaced meanwhile (the node lives).
+  // Removes the lease if it is still stored exactly as `lease`: a closer that saw it unchanged
+  // for the TTL, or the node itself leaving. Ok also when the node has no lease stored (a retry
+  // that finds its own removal); kConflict when the stored lease is another one (renewed, or the
+  // node registered anew: it lives).
   virtual Status Expire(const NodeLease& lease) = 0;
   // Every stored lease.
   virtual Result<std::vector<NodeLease>> Leases() = 0;

@@ -29,18 +29,21 @@ class MemoryNodeLeases final : public NodeLeases {
     if (fail_all) return Down();
     MutexLock lock(mu_);
     auto it = leases_.find(lease.node_id);
+    NodeLease next = lease;
+    ++next.heartbeat;
+    if (it != leases_.end() && it->second == next) return next;  // a retry, as DynamoDB's finds
     if (it == leases_.end() || it->second != lease) {
       return Status(Code::kConflict, "lease of " + lease.node_id + " was expired or replaced");
     }
-    ++it->second.heartbeat;
-    return it->second;
+    it->second = next;
+    return next;
   }
   Status Expire(const NodeLease& lease) override {
     if (fail_all) return Down();
     MutexLock lock(mu_);
     auto it = leases_.find(lease.node_id);
-    if (it == leases_.end() || it->second.epoch != lease.epoch) return Status::Ok();
-    if (it->second != lease) return Status(Code::kConflict, "lease was renewed");
+    if (it == leases_.end()) return Status::Ok();
+    if (it->second != lease) return Status(Code::kConflict, "lease was renewed or replaced");
     leases_.erase(it);
     return Status::Ok();
   }
