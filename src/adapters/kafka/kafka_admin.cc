@@ -31,6 +31,11 @@ Result<TopicReport> EnsureTopic(const KafkaConfig& config, uint32_t partitions,
   auto rk = NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!rk.ok()) return rk.status();
 
+  // Already there (a second `urna init`): nothing to create.
+  auto existing =
+      Existing(rk->get(), config, partitions, timeout, "topic " + config.topic + " exists");
+  if (existing.ok() || existing.status().code() != Code::kNotFound) return existing;
+
   char err[512] = "";
   rd_kafka_NewTopic_t* topic =
       rd_kafka_NewTopic_new(config.topic.c_str(), static_cast<int>(partitions),
@@ -50,13 +55,11 @@ Result<TopicReport> EnsureTopic(const KafkaConfig& config, uint32_t partitions,
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_queue_destroy(queue);
 
-  Result<TopicReport> out = Status(Code::kUnavailable, "no answer from the Kafka cluster");
-  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  std::string topic_msg;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  std::string topic_msg = "no answer";
   if (ev) {
-    rd_kafka_resp_err_t ev_err = rd_kafka_event_error(ev);
-    if (ev_err) {
-      topic_err = ev_err;
+    if (rd_kafka_event_error(ev)) {
+      topic_err = rd_kafka_event_error(ev);
       topic_msg = rd_kafka_event_error_string(ev);
     } else if (const auto* res = rd_kafka_event_CreateTopics_result(ev)) {
       size_t n = 0;
@@ -68,41 +71,21 @@ Result<TopicReport> EnsureTopic(const KafkaConfig& config, uint32_t partitions,
       }
     }
     rd_kafka_event_destroy(ev);
-  } else {
-    topic_err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    topic_msg = "no answer";
   }
-
-  switch (topic_err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR:
-      out = TopicReport{config.topic, partitions, true,
-                        "created topic " + config.topic + " with " + std::to_string(partitions) +
-                            " partitions, replication " + std::to_string(replication)};
-      break;
-    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
-      out = Existing(rk->get(), config, partitions, timeout,
-                     "topic " + config.topic + " exists already");
-      break;
-    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
-    case RD_KAFKA_RESP_ERR_INVALID_REQUEST: {
-      // The cluster cannot create topics (librdkafka's mock): say what exists.
-      out = Existing(rk->get(), config, partitions, timeout,
-                     "the Kafka cluster cannot create topics (" + topic_msg + "); topic " +
-                         config.topic + " exists");
-      if (!out.ok() && out.status().code() == Code::kNotFound) {
-        out = Status(Code::kUnavailable, "the Kafka cluster cannot create topics (" + topic_msg +
-                                             ") and topic " + config.topic +
-                                             " does not exist: create it with the cluster's "
-                                             "own tools");
-      }
-      break;
-    }
-    default:
-      out = Status(Code::kUnavailable,
-                   "cannot create Kafka topic " + config.topic + ": " + topic_msg);
+  if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return TopicReport{config.topic, partitions, true,
+                       "created topic " + config.topic + " with " + std::to_string(partitions) +
+                           " partitions, replication " + std::to_string(replication)};
   }
-  return out;
+  if (topic_err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {  // made by another init meanwhile
+    return Existing(rk->get(), config, partitions, timeout,
+                    "topic " + config.topic + " exists already");
+  }
+  return Status(Code::kUnavailable,
+                "Kafka topic " + config.topic +
+                    " does not exist and cannot be created: " + topic_msg +
+                    " (a cluster without CreateTopics, such as librdkafka's mock, needs the "
+                    "topic made with its own tools)");
 }
 
 }  // namespace urna::kafka

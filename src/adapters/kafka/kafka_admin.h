@@ -18,11 +18,11 @@ struct TopicReport {
   std::string note;         // what happened, in a sentence for the operator
 };
 
-// Creates `config.topic` with `partitions` partitions and replication factor `replication`
-// (CreateTopics), or finds it already there (then its existing partition count is reported;
-// a different count than asked is said in the note, not changed). When the cluster cannot
-// create topics (librdkafka's mock cluster has no CreateTopics), reports the topic if it exists
-// and fails with kUnavailable if it does not. Waits at most `timeout`.
+// Finds `config.topic` already there (its existing partition count is reported; a different
+// count than asked is said in the note, never changed), or creates it with `partitions`
+// partitions and replication factor `replication` (CreateTopics). kUnavailable when it does
+// not exist and cannot be created (a cluster without CreateTopics, such as librdkafka's mock,
+// or no answer within `timeout`).
 Result<TopicReport> EnsureTopic(const KafkaConfig& config, uint32_t partitions,
                                 uint32_t replication,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -30,6 +30,9 @@ Result<Conf> NewConf(const KafkaConfig& config, const Properties& defaults,
                      const Properties& required) {
   Conf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), LogToSpdlog);
+  // Reconnect to a broker that came back within a second (librdkafka backs off up to 10 s):
+  // faults recover by themselves soon after their cause is gone.
+  if (auto s = Set(conf.get(), "reconnect.backoff.max.ms", "1000"); !s.ok()) return s;
   for (const auto* list : {&defaults, &config.properties, &required}) {
     for (const auto& [k, v] : *list) {
       if (auto s = Set(conf.get(), k, v); !s.ok()) return s;

@@ -130,8 +130,10 @@ struct KafkaLogReader::Impl {
 
   void Revoke(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* list, bool cooperative) {
     std::vector<uint32_t> ids = Ours(list);
-    SetState(ids, SlotState::kUnassigned);
+    // The processors finish their batches in hand (reading on if they need to), then the
+    // partitions stop being readable here.
     if (AssignmentListener* l = Listener()) l->OnRevoked(ids);
+    SetState(ids, SlotState::kUnassigned);
     Status s = cooperative ? Consume(rd_kafka_incremental_unassign(rk, list), "unassign")
                            : KafkaErrorOrOk("unassign", rd_kafka_assign(rk, nullptr));
     if (!s.ok()) spdlog::warn("kafka reader: {}", s.message());
@@ -408,11 +410,11 @@ void KafkaLogReader::Unsubscribe() {
   {
     MutexLock lock(i.mu);
     if (!i.subscribed || i.closed) return;
-    i.closed = true;  // the group's consumer cannot be reused once it left
   }
   i.stop = true;
   i.poller.join();  // the poll thread leaves the group, revoking on its way out
   MutexLock lock(i.mu);
+  i.closed = true;  // the group's consumer cannot be reused once it left
   i.listener = nullptr;
   for (auto& s : i.slots) s.state = SlotState::kUnassigned;
 }

@@ -1,5 +1,6 @@
-// KafkaLogReader against librdkafka's mock cluster: reading from any offset (seeking back), the
-// consumer group's rebalances between two readers, and starting where the listener says.
+// KafkaLogReader against librdkafka's mock cluster: reading from any offset (seeking back), and
+// starting an assigned partition where the listener says. Rebalances between two readers:
+// kafka_group_processor_test.cc.
 #include "adapters/kafka/kafka_log_reader.h"
 
 #include <gtest/gtest.h>
@@ -134,48 +135,6 @@ TEST_F(KafkaLogReaderTest, ReadsFromAnyOffsetSeekingBackAfterAFailedBatch) {
   EXPECT_EQ(again->front().vote.vote_id, first[1].vote.vote_id);
   EXPECT_EQ(r.stats().seeks, 1u);
   EXPECT_EQ(again->back().offset + 1, *end);
-}
-
-TEST_F(KafkaLogReaderTest, RebalanceSharesThePartitionsBetweenTwoReadersAndBack) {
-  Produce(20);
-  RecordingListener la, lb;  // outlive the readers' subscriptions
-  auto a = KafkaLogReader::Open(config_, {});
-  auto b = KafkaLogReader::Open(config_, {});
-  ASSERT_TRUE(a.ok() && b.ok());
-  la.starts = {{0, 0}, {1, 0}, {2, 0}, {3, 0}};
-  lb.starts = la.starts;
-  ASSERT_TRUE((*a)->Subscribe(la).ok());
-  ASSERT_TRUE(WaitFor([&] { return la.owned().size() == kPartitions; }, std::chrono::seconds(30)))
-      << "the only member gets every partition";
-  EXPECT_EQ((*a)->assigned().size(), kPartitions);
-
-  ASSERT_TRUE((*b)->Subscribe(lb).ok());
-  auto shared = [&] {
-    auto oa = la.owned(), ob = lb.owned();
-    if (oa.empty() || ob.empty() || oa.size() + ob.size() != kPartitions) return false;
-    for (uint32_t p : oa) {
-      if (ob.contains(p)) return false;
-    }
-    return true;
-  };
-  ASSERT_TRUE(WaitFor(shared, std::chrono::seconds(40)))
-      << "a second member takes some partitions: " << la.owned().size() << "+" << lb.owned().size();
-  // Each reads only its own partitions.
-  uint32_t of_b = *lb.owned().begin();
-  auto refused = (*a)->Read(of_b, 0, 10, milliseconds(0));
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
-  bool read_one = WaitFor(
-      [&] {
-        auto got = (*b)->Read(of_b, 0, 10, milliseconds(100));
-        return got.ok() && !got->empty() && got->front().offset == 0;
-      },
-      std::chrono::seconds(20));
-  EXPECT_TRUE(read_one);
-
-  (*b)->Unsubscribe();  // leaves the group: a takes everything back
-  EXPECT_TRUE(lb.owned().empty());
-  ASSERT_TRUE(WaitFor([&] { return la.owned().size() == kPartitions; }, std::chrono::seconds(40)));
 }
 
 TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSays) {
