@@ -12,7 +12,7 @@ import threading
 import time
 
 from dist_cluster import Cluster, attr
-from dist_votes import Ballots, check_exact, settled_receipts
+from dist_votes import Ballots, check_exact, settled_receipts, wait_status
 from harness import Checks, Client, wait_for
 
 E = "dist-close-race"
@@ -90,9 +90,11 @@ def main():
         late_r = [b for b in counted_receipts if iso_ms(b["cast_at"]) > closed_at]
         t.check(counted_receipts and not late_r,
                 f"receipts agree: counted cast_at <= closed_at: {late_r[:3]}")
+        wait_status(ports[1], E, "closed", timeout=5)  # node 2's catalog: within a second
         job = Client(ports[1]).recount(E)
         t.check(job["state"] == "done" and job["report"]["agree"] is True,
                 f"the recount agrees: {job}")
+        wait_status(ports[0], E, "final", timeout=5)
         res = Client(ports[0]).results(E)
         t.check(res["final"] is True, f"final: {res}")
         codes = c.stop()

@@ -12,7 +12,7 @@ import threading
 import time
 
 from dist_cluster import Cluster
-from dist_votes import Ballots, check_exact
+from dist_votes import Ballots, check_exact, wait_status
 from harness import Checks, wait_for
 
 E = "dist-crash"
@@ -101,6 +101,7 @@ def main():
         a = c.ingest[0].client()
         s, body, _ = a.admin("POST", f"/v1/elections/{E}/close")
         t.check(s == 200, f"close: {s} {body}")
+        wait_status(c.ingest[1].port, E, "closed", timeout=5)  # node 2's catalog: within 1 s
         job = c.ingest[1].client().recount(E)
         t.check(job["state"] == "done" and job["report"]["agree"] is True,
                 f"the recount agrees after the crashes: {job}")

@@ -9,7 +9,7 @@ the recount agrees."""
 import argparse
 
 from dist_cluster import Cluster
-from dist_votes import Ballots, cast_pairs, check_exact
+from dist_votes import Ballots, cast_pairs, check_exact, wait_status
 from dynamo_fault_proxy import DynamoFaultProxy
 from harness import Checks, wait_for
 
@@ -50,6 +50,7 @@ def main():
                 f"throttling and 5xx were injected, before and after: {injected}")
         s, body, _ = c.ingest[0].client().admin("POST", f"/v1/elections/{E}/close")
         t.check(s == 200, f"close: {s} {body}")
+        wait_status(c.ingest[1].port, E, "closed", timeout=5)  # node 2's catalog: within 1 s
         job = c.ingest[1].client().recount(E)
         t.check(job["state"] == "done" and job["report"]["agree"] is True,
                 f"the recount agrees: {job}")
