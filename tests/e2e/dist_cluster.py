@@ -332,6 +332,37 @@ http {{
         finally:
             db.close()
 
+    def end_offsets(self):
+        """{partition: the topic's end offset} read from Kafka with kcat (not through urna)."""
+        argv = ["kcat", "-Q", "-b", self.kafka.bootstrap]
+        for p in range(self.partitions):
+            argv += ["-t", f"{TOPIC}:{p}:-1"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout
+        ends = {int(m.group(1)): int(m.group(2))
+                for m in re.finditer(r"\[(\d+)\] offset (-?\d+)", out)}
+        if sorted(ends) != list(range(self.partitions)):
+            raise RoleError(f"kcat -Q: {out!r}")
+        return ends
+
+    def checkpoint_offsets(self):
+        """{partition: next_offset} of the processors' checkpoints in DynamoDB."""
+        return {attr(i, "partition"): attr(i, "next_offset") for i in self.scan("checkpoints")
+                if attr(i, "topic") == TOPIC}
+
+    def wait_caught_up(self, timeout=120):
+        """Waits until every partition's checkpoint is at the topic's end: everything in Kafka
+        now has been processed. Returns the end offsets."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ends, done = self.end_offsets(), self.checkpoint_offsets()
+            behind = {p: (done.get(p, 0), e) for p, e in ends.items() if done.get(p, 0) < e}
+            if not behind:
+                return ends
+            if time.monotonic() > deadline:
+                raise AssertionError(f"processors still behind after {timeout} s "
+                                     f"(partition: (checkpoint, end)): {behind}")
+            time.sleep(0.2)
+
     def ledger_items(self, election):
         """The ledger items of `election`: one per counted voter."""
         return [i for i in self.scan("ledger")
