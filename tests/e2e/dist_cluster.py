@@ -45,12 +45,14 @@ class Role:
     def __init__(self, name, argv, env, ready, log_dir=None):
         self.name, self.argv, self.env, self.ready = name, argv, env, ready
         self.proc, self.match, self.lines = None, None, []
+        self.owned = 0  # a processor's partitions, as its log says (kafka reader lines)
         self.log_path = os.path.join(log_dir, f"{name}.log") if log_dir else None
         self._lock = threading.Lock()
 
     def start(self, timeout=60):
         # A session of its own: a Ctrl-C meant for scripts/cluster reaches only the script,
         # which stops the roles in order.
+        self.owned = 0
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env,
                                      start_new_session=True)
@@ -80,6 +82,12 @@ class Role:
 
     def _keep(self, text):
         with self._lock:
+            m = re.search(r"kafka reader: assigned \d+ partitions \((\d+) in all\)", text)
+            if m:
+                self.owned = int(m.group(1))
+            m = re.search(r"kafka reader: revoked (\d+) partitions", text)
+            if m:
+                self.owned = max(0, self.owned - int(m.group(1)))
             self.lines.append(text)
             if len(self.lines) > 4000:
                 del self.lines[:2000]
@@ -176,6 +184,8 @@ class Cluster:
                 self.add_ingest(f"ingest-{i + 1}")
             for i in range(self.n_processors):
                 self.add_processor(f"processor-{i + 1}")
+            if self.processors:
+                self.wait_assigned()
             if self.nginx_port is not None:
                 self.start_nginx(self.nginx_port)
         except BaseException:
@@ -227,6 +237,21 @@ class Cluster:
                  self.env(dynamo_endpoint), r"urna process .* started", self.log_dir)
         self.processors.append(p.start())
         return p
+
+    def wait_assigned(self, timeout=60):
+        """Waits until the consumer group has shared every partition among the live processors,
+        each holding some (when there are no more processors than partitions)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            live = [p for p in self.processors if p.alive()]
+            owned = [p.owned for p in live]
+            if sum(owned) == self.partitions and \
+                    (len(live) > self.partitions or all(n > 0 for n in owned)):
+                return owned
+            if time.monotonic() > deadline:
+                raise RoleError(f"partitions not shared within {timeout} s: "
+                                f"{[(p.name, p.owned) for p in live]}")
+            time.sleep(0.1)
 
     def start_nginx(self, port):
         """nginx in front of the ingest nodes, on 127.0.0.1:`port` (0 = a free one): keep-alive

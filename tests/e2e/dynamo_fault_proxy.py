@@ -8,6 +8,8 @@ applied it, the client sees the error: the case where a retry must be idempotent
     proxy.inject("internal", operation="PutItem", count=1, after=True)
     ... point the client at proxy.endpoint ...
     proxy.injected   # {"throttle": 3, "internal": 1}
+    proxy.hold("PutItem", table="urna-checkpoints")   # matching requests wait, unforwarded,
+    proxy.held; proxy.release()                       # until release()
     proxy.stop()
 
 Rules apply in the order given; each injects into the next `count` matching requests (every
@@ -16,6 +18,7 @@ Rules apply in the order given; each injects into the next `count` matching requ
 import http.client
 import http.server
 import json
+import sys
 import threading
 import urllib.parse
 
@@ -63,6 +66,10 @@ class DynamoFaultProxy:
         self._rules = []
         self.injected = {}
         self.forwarded = 0
+        self.held = 0           # requests held back by hold() so far
+        self.held_answers = []  # DynamoDB's answers to them once released: (status, __type)
+        self._hold = None       # (operation, table) to hold, or None
+        self._released = threading.Event()
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -74,10 +81,13 @@ class DynamoFaultProxy:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+                was_held = proxy._maybe_hold(operation, body)
                 rule = proxy._match(operation)
                 if rule and not rule.after:
                     return self._fault(rule.kind)
                 status, headers, data = proxy._forward(self, body)
+                if was_held:
+                    proxy._held_answer(status, data)
                 if rule:
                     return self._fault(rule.kind)
                 self._reply(status, headers, data)
@@ -97,6 +107,13 @@ class DynamoFaultProxy:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        default_error = self._server.handle_error
+
+        def handle_error(request, client_address):
+            # A client that gave up on a held or slow request closed its connection: expected.
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                default_error(request, client_address)
+        self._server.handle_error = handle_error
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -106,6 +123,44 @@ class DynamoFaultProxy:
         after=True forwards them first, so dynalite applies them."""
         with self._lock:
             self._rules.append(_Rule(kind, operation, count, every, after))
+
+    def hold(self, operation=None, table=None):
+        """From now on, requests of `operation` on `table` (None: any) are held, not forwarded,
+        until release() (at most 120 s each); `held` counts them."""
+        with self._lock:
+            self._released.clear()
+            self._hold = (operation, table)
+
+    def release(self):
+        """Forwards the held requests (and stops holding)."""
+        with self._lock:
+            self._hold = None
+            self._released.set()
+
+    def _maybe_hold(self, operation, body):
+        """Holds a matching request until release(); True if it was held."""
+        with self._lock:
+            rule = self._hold
+            if rule is None or (rule[0] and rule[0] != operation):
+                return False
+            if rule[1]:
+                try:
+                    if json.loads(body).get("TableName") != rule[1]:
+                        return False
+                except ValueError:
+                    return False
+            self.held += 1
+            released = self._released
+        released.wait(120)
+        return True
+
+    def _held_answer(self, status, data):
+        try:
+            type_ = str(json.loads(data).get("__type", "")).rsplit("#", 1)[-1] if data else ""
+        except ValueError:
+            type_ = ""
+        with self._lock:
+            self.held_answers.append((status, type_))
 
     def _match(self, operation):
         with self._lock:

@@ -29,6 +29,7 @@ def main():
             DynamoFaultProxy(c.dynalite.endpoint) as proxy:
         for i in range(2):
             c.add_processor(f"processor-{i + 1}", dynamo_endpoint=proxy.endpoint)
+        c.wait_assigned()
         ports = [n.port for n in c.ingest]
         c.ingest[0].client().create_open(E, OPTIONS)
         wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
