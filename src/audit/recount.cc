@@ -80,11 +80,12 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
     int empty_reads = 0;
     for (uint64_t from = 0; from < ends[p];) {
       auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
-                                     std::chrono::milliseconds(empty_reads ? 500 : 0));
+                                     std::chrono::milliseconds(500));
       if (!batch.ok()) return batch.status();
       if (batch->empty()) {
         // The entries below ends[p] are durable, but a reader may answer empty while it
-        // positions itself (Kafka: assigning the partition, seeking): give up after ~10 s.
+        // positions itself (Kafka: assigning the partition, seeking; each Read returns as soon
+        // as entries are there): give up after ~10 s of empty reads.
         if (++empty_reads > 20) return Status(Code::kInternal, "log partition ends early");
         continue;
       }

@@ -273,21 +273,27 @@ http {{
   client_body_temp_path {ndir}/body;
   proxy_temp_path {ndir}/proxy;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
+  # A recount runs on the node that got its POST and that node keeps its progress and report:
+  # every .../recount and .../audit* request of one election goes to one node.
+  map $uri $urna_election {{ "~^/v1/elections/(?<e>[^/]+)/" $e; default ""; }}
   upstream urna_ingest {{
 {upstreams}    keepalive 64;
   }}
+  upstream urna_by_election {{
+    hash $urna_election consistent;
+{upstreams}    keepalive 16;
+  }}
+  proxy_http_version 1.1;
+  proxy_set_header Host $host;
+  proxy_set_header Upgrade $http_upgrade;
+  proxy_set_header Connection $connection_upgrade;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  proxy_buffering off;
+  proxy_read_timeout 1h;
   server {{
     listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://urna_ingest;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_buffering off;
-      proxy_read_timeout 1h;
-    }}
+    location / {{ proxy_pass http://urna_ingest; }}
+    location ~ ^/v1/elections/[^/]+/(recount|audit) {{ proxy_pass http://urna_by_election; }}
   }}
 }}
 """
