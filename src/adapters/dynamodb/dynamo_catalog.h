@@ -67,6 +67,8 @@ class DynamoCatalog : public Catalog {
   Result<Entry> Read(std::string_view id);
   // Keeps `e` unless the cache has a newer version of it.
   void Merge(const std::string& id, Entry e) REQUIRES(mu_);
+  // Refresh with at most `max_attempts` per Scan call (0: the client's).
+  Status Refresh(int max_attempts);
   void RefreshLoop();
 
   DynamoClient& client_;
