@@ -38,7 +38,6 @@ struct Job {
   size_t index = 0;
   int attempt = 0;  // attempts started
   Clock::time_point not_before;
-  Status last;  // the error of the last failed attempt
   // Per attempt, owned by the worker thread while the handle is in the multi.
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
@@ -241,7 +240,6 @@ class CurlDynamoClient : public DynamoClient {
     int attempts =
         job->request->max_attempts > 0 ? job->request->max_attempts : config_.max_attempts;
     if (o.verdict == Verdict::kRetry && job->attempt < attempts) {
-      job->last = o.status;
       job->not_before = Clock::now() + Backoff(config_, job->attempt, rng_);
       delayed_.push(job);
       return;
