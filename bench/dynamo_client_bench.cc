@@ -2,8 +2,8 @@
 // the ledger writes) sent one Call at a time, then as one CallAll at several max_in_flight.
 // dynalite (node, one thread) is the limit here, not the client; the figures show what
 // concurrency buys. Starts its own dynalite (adapters/dynamodb/test_servers.h):
-//   URNA_TEST_NODE=$(command -v node) URNA_TEST_DYNALITE=tests/servers/dynalite_server.js \
-//     build/release/bench/dynamo_client_bench [N]
+//   export URNA_TEST_NODE=$(command -v node) URNA_TEST_DYNALITE=tests/servers/dynalite_server.js
+//   build/release/bench/dynamo_client_bench [N]
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>

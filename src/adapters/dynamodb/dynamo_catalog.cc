@@ -97,7 +97,8 @@ void DynamoCatalog::RefreshLoop() {
     stop_cv_.WaitUntil(stop_mu_, std::chrono::steady_clock::now() + options_.refresh);
     if (stopping_) break;
     lock.Unlock();
-    Status s = Refresh();
+    // Two attempts: the refresh comes again at its next tick, and the destructor waits for it.
+    Status s = Refresh(/*max_attempts=*/2);
     lock.Lock();
     if (!s.ok() && (refresh_error_.ok() || refresh_error_.message() != s.message())) {
       spdlog::warn("catalog {}: refresh failed, serving the last view: {}", table_, s.message());
@@ -113,7 +114,9 @@ Status DynamoCatalog::last_refresh_error() {
   return refresh_error_;
 }
 
-Status DynamoCatalog::Refresh() {
+Status DynamoCatalog::Refresh() { return Refresh(/*max_attempts=*/0); }
+
+Status DynamoCatalog::Refresh(int max_attempts) {
   std::vector<StoredElection> found;
   Status bad_item;
   json::value start;  // LastEvaluatedKey of the previous page
@@ -121,7 +124,7 @@ Status DynamoCatalog::Refresh() {
   for (int page = 0; page < 100000; ++page) {
     json::object req{{"TableName", table_}, {"ConsistentRead", true}};
     if (!start.is_null()) req["ExclusiveStartKey"] = start;
-    auto r = client_.Call({"Scan", json::serialize(req)});
+    auto r = client_.Call({"Scan", json::serialize(req), max_attempts});
     if (!r.ok()) return r.status();
     boost::system::error_code ec;
     json::value v = json::parse(*r, ec);

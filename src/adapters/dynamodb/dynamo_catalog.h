@@ -12,8 +12,9 @@
 // by this process's own writes at once and by a background thread that re-reads the table every
 // `refresh` (default 250 ms), so another process's change is seen within refresh + one Scan.
 // While DynamoDB is unreachable the cache keeps its last view (the error is logged and
-// `last_refresh_error()` says it). Thread-safe; owns its refresh thread (stopped by the
-// destructor). The DynamoClient must outlive it.
+// `last_refresh_error()` says it; each background Scan makes 2 attempts, so the destructor
+// waits at most for those). Thread-safe; owns its refresh thread (stopped by the destructor).
+// The DynamoClient must outlive it.
 #pragma once
 
 #include <chrono>
@@ -69,6 +70,8 @@ class DynamoCatalog : public Catalog {
   Result<Entry> Read(std::string_view id);
   // Keeps `e` unless the cache has a newer version of it.
   void Merge(const std::string& id, Entry e) REQUIRES(mu_);
+  // Refresh with at most `max_attempts` per Scan call (0: the client's).
+  Status Refresh(int max_attempts);
   void RefreshLoop();
 
   DynamoClient& client_;

@@ -54,10 +54,14 @@ struct DynamoConfig {
 };
 
 // One DynamoDB operation to run: "PutItem", "GetItem", "Query", "BatchWriteItem", ... and its
-// JSON request body.
+// JSON request body. A request may bound itself tighter than the client's config (a lease
+// renewal that must give up before the lease runs out; a background refresh that simply tries
+// again at its next tick): 0 means the config's value.
 struct DynamoRequest {
   std::string operation;
   std::string body;
+  int max_attempts = 0;                  // first try included
+  std::chrono::milliseconds timeout{0};  // one attempt
 };
 
 // Errors are mapped once, here, for every adapter:

@@ -208,6 +208,14 @@ TEST_F(DynamoFaultTest, GivesUpAfterMaxAttemptsWithoutWriting) {
   EXPECT_EQ(GetValue(*client_, table_, "a"), "");
 }
 
+TEST_F(DynamoFaultTest, RequestMayBoundItsOwnAttempts) {
+  auto client = ProxyClient(/*max_attempts=*/8);
+  ASSERT_TRUE(proxy_->Inject("throttle", "PutItem", 10).ok());
+  auto put = client->Call({"PutItem", Put(table_, "a", "1", false), /*max_attempts=*/2});
+  EXPECT_EQ(put.status().code(), Code::kUnavailable);
+  EXPECT_EQ(proxy_->Injected("throttle"), 2);
+}
+
 TEST_F(DynamoFaultTest, ConditionalFailureIsNotRetried) {
   auto client = ProxyClient();
   ASSERT_TRUE(client->Call({"PutItem", Put(table_, "v", "first", true)}).ok());
@@ -381,11 +389,23 @@ TEST(DynamoClientTimeout, SilentServerIsUnavailableWithinTheBound) {
   auto start = std::chrono::steady_clock::now();
   auto r = (*client)->Call({"ListTables", "{}"});
   auto took = std::chrono::steady_clock::now() - start;
-  close(fd);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
   EXPECT_GE(took, std::chrono::milliseconds(400));
   EXPECT_LT(took, std::chrono::seconds(10));
+
+  // A request's own timeout and attempts: one attempt of 100 ms.
+  c.request_timeout = std::chrono::seconds(30);
+  c.max_attempts = 8;
+  auto patient = MakeCurlClient(c);
+  ASSERT_TRUE(patient.ok());
+  start = std::chrono::steady_clock::now();
+  r = (*patient)->Call({"ListTables", "{}", 1, std::chrono::milliseconds(100)});
+  took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
+  EXPECT_GE(took, std::chrono::milliseconds(100));
+  EXPECT_LT(took, std::chrono::seconds(10));
+  close(fd);
 }
 
 }  // namespace

@@ -38,7 +38,6 @@ struct Job {
   size_t index = 0;
   int attempt = 0;  // attempts started
   Clock::time_point not_before;
-  Status last;  // the error of the last failed attempt
   // Per attempt, owned by the worker thread while the handle is in the multi.
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
@@ -198,7 +197,8 @@ class CurlDynamoClient : public DynamoClient {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, job);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, job->error);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
+    auto timeout = r.timeout.count() > 0 ? r.timeout : config_.request_timeout;
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);  // notice a peer gone during long idle
     curl_easy_setopt(c, CURLOPT_PRIVATE, job);
@@ -237,8 +237,9 @@ class CurlDynamoClient : public DynamoClient {
     }
     MutexLock lock(mu_);
     --in_flight_;
-    if (o.verdict == Verdict::kRetry && job->attempt < config_.max_attempts) {
-      job->last = o.status;
+    int attempts =
+        job->request->max_attempts > 0 ? job->request->max_attempts : config_.max_attempts;
+    if (o.verdict == Verdict::kRetry && job->attempt < attempts) {
       job->not_before = Clock::now() + Backoff(config_, job->attempt, rng_);
       delayed_.push(job);
       return;
