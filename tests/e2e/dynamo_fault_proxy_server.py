@@ -9,12 +9,17 @@ endpoint (http://127.0.0.1:PORT) as the first line, then answers control lines o
     hold N       the next N requests wait until all N have arrived (at most 20 s) -> ok
     peak         the most requests being forwarded at once so far               -> ok N
     connections  client connections accepted so far                              -> ok N
+    unprocessed N  the next N BatchWriteItem requests apply only the first item of each
+                 table; the rest come back in UnprocessedItems, as a throttled DynamoDB does
+                                                                                  -> ok
+    cut          BatchWriteItem requests cut so far                                -> ok N
     reset        forget the rules and zero every count (one proxy serves many tests) -> ok
     (anything wrong)                                   -> error <why>
 
 and stops at EOF of stdin (so it never outlives the test that started it). `hold` shows that
 a client has N requests in flight at once (with fewer, the held ones wait out the 20 s and the
 test fails); `peak` that it never had more."""
+import json
 import os
 import sys
 import threading
@@ -25,7 +30,8 @@ from dynamo_fault_proxy import DynamoFaultProxy  # noqa: E402
 
 class Meter:
     """Counts requests being forwarded at once and client connections; holds requests back for
-    `hold`. Wraps the proxy's forwarding (thread-safe)."""
+    `hold`; cuts BatchWriteItem requests for `unprocessed`. Wraps the proxy's forwarding
+    (thread-safe)."""
 
     HOLD_TIMEOUT = 20
 
@@ -35,22 +41,20 @@ class Meter:
         self.hold_left = 0    # requests still to be held
         self.hold_group = 0   # size of the group being gathered
         self.arrived = 0
+        self.unprocessed_left = 0
+        self.unprocessed_done = 0
         forward = proxy._forward
 
         def metered(handler, body):
-            with self.cv:
-                self.active += 1
-                self.peak = max(self.peak, self.active)
-                if self.hold_left > 0:
-                    self.hold_left -= 1
-                    self.arrived += 1
-                    self.cv.notify_all()
-                    self.cv.wait_for(lambda: self.arrived >= self.hold_group, self.HOLD_TIMEOUT)
-            try:
-                return forward(handler, body)
-            finally:
+            if handler.headers.get("X-Amz-Target", "").endswith(".BatchWriteItem"):
                 with self.cv:
-                    self.active -= 1
+                    cut = self.unprocessed_left > 0
+                    if cut:
+                        self.unprocessed_left -= 1
+                        self.unprocessed_done += 1
+                if cut:
+                    return self._partial(forward, handler, body)
+            return self._metered(forward, handler, body)
 
         proxy._forward = metered
         handler_class = proxy._server.RequestHandlerClass
@@ -62,6 +66,36 @@ class Meter:
             setup(handler)
 
         handler_class.setup = counted_setup
+
+    def _partial(self, forward, handler, body):
+        """Forwards the first item of each table; answers the rest as unprocessed."""
+        request = json.loads(body)
+        left = {}
+        for table, items in request["RequestItems"].items():
+            request["RequestItems"][table] = items[:1]
+            if items[1:]:
+                left[table] = items[1:]
+        status, headers, data = self._metered(forward, handler, json.dumps(request).encode())
+        if status == 200:
+            answer = json.loads(data)
+            answer["UnprocessedItems"] = left
+            data = json.dumps(answer).encode()
+        return status, headers, data
+
+    def _metered(self, forward, handler, body):
+        with self.cv:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            if self.hold_left > 0:
+                self.hold_left -= 1
+                self.arrived += 1
+                self.cv.notify_all()
+                self.cv.wait_for(lambda: self.arrived >= self.hold_group, self.HOLD_TIMEOUT)
+        try:
+            return forward(handler, body)
+        finally:
+            with self.cv:
+                self.active -= 1
 
     def hold(self, n):
         with self.cv:
@@ -93,6 +127,14 @@ def answer(proxy, meter, words):
             meter.peak = meter.active
             meter.connections = 0
             meter.hold_left = 0
+            meter.unprocessed_left = meter.unprocessed_done = 0
+        return "ok"
+    if words == ["cut"]:
+        with meter.cv:
+            return f"ok {meter.unprocessed_done}"
+    if words[:1] == ["unprocessed"] and len(words) == 2:
+        with meter.cv:
+            meter.unprocessed_left = int(words[1])
         return "ok"
     if words == ["peak"]:
         with meter.cv:

@@ -1,117 +1,62 @@
 #include "adapters/dynamodb/dynamo_batch.h"
 
-#include <boost/json/serialize.hpp>
-#include <chrono>
+#include <boost/json.hpp>
+#include <random>
 #include <thread>
 
-#include "adapters/dynamodb/dynamo_items.h"
+#include "adapters/dynamodb/dynamo_wire.h"
 
 namespace urna::dynamodb {
-namespace {
-
 namespace json = boost::json;
 
-constexpr size_t kMaxGetKeys = 100;  // BatchGetItem's limit per request
-constexpr size_t kMaxPutItems = 25;  // BatchWriteItem's limit per request
-constexpr int kMaxRounds = 8;        // rounds for unprocessed keys/items before giving up
-
-// Backoff before round `round` (1..): 20 ms doubling, at most ~1.3 s, ~2.5 s in all.
-void Backoff(int round) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(20 << std::min(round - 1, 6)));
-}
-
-// The array `name` of `o[table]` (nullptr when absent).
-const json::array* ArrayIn(const json::object& o, std::string_view top, std::string_view table,
-                           std::string_view name) {
-  const json::value* t = o.if_contains(top);
-  if (t == nullptr || !t->is_object()) return nullptr;
-  const json::value* v = t->as_object().if_contains(table);
-  if (v == nullptr) return nullptr;
-  if (!name.empty()) {
-    if (!v->is_object()) return nullptr;
-    v = v->as_object().if_contains(name);
-  }
-  return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
-}
-
+namespace {
+constexpr size_t kBatchLimit = 25;  // BatchWriteItem's limit per request
 }  // namespace
 
-Result<std::vector<json::object>> BatchGet(DynamoClient& client, std::string_view table,
-                                           std::vector<json::object> keys,
-                                           std::string_view projection,
-                                           std::vector<std::pair<std::string, std::string>> names) {
-  std::vector<json::object> found;
-  for (int round = 0; !keys.empty(); ++round) {
-    if (round == kMaxRounds) {
-      return Status(Code::kUnavailable, "DynamoDB left " + std::to_string(keys.size()) +
-                                            " keys of " + std::string(table) + " unprocessed");
+Status BatchWriteAll(DynamoClient& client, const std::string& table,
+                     const std::vector<std::string>& write_requests, BatchOptions options) {
+  std::vector<json::value> pending;
+  pending.reserve(write_requests.size());
+  for (const auto& text : write_requests) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+      return Status(Code::kInternal, "BatchWriteAll: a write request is not a JSON object");
     }
-    if (round > 0) Backoff(round);
-    std::vector<DynamoRequest> requests;
-    for (size_t i = 0; i < keys.size(); i += kMaxGetKeys) {
-      json::array chunk;
-      for (size_t j = i; j < std::min(keys.size(), i + kMaxGetKeys); ++j) {
-        chunk.push_back(std::move(keys[j]));
-      }
-      json::object spec{{"Keys", std::move(chunk)}, {"ConsistentRead", true}};
-      if (!projection.empty()) spec["ProjectionExpression"] = projection;
-      if (!names.empty()) {
-        json::object n;
-        for (const auto& [k, v] : names) n[k] = v;
-        spec["ExpressionAttributeNames"] = std::move(n);
-      }
-      json::object req{{"RequestItems", json::object{{table, std::move(spec)}}}};
-      requests.push_back({"BatchGetItem", json::serialize(req)});
-    }
-    keys.clear();
-    for (auto& res : client.CallAll(requests)) {
-      if (!res.ok()) return res.status();
-      auto o = items::ParseObject(*res, "BatchGetItem response");
-      if (!o.ok()) return o.status();
-      if (const json::array* items = ArrayIn(*o, "Responses", table, "")) {
-        for (const auto& item : *items) {
-          if (item.is_object()) found.push_back(item.as_object());
-        }
-      }
-      if (const json::array* left = ArrayIn(*o, "UnprocessedKeys", table, "Keys")) {
-        for (const auto& k : *left) {
-          if (k.is_object()) keys.push_back(k.as_object());
-        }
-      }
-    }
+    pending.push_back(std::move(v));
   }
-  return found;
-}
-
-Status BatchPut(DynamoClient& client, std::string_view table, std::vector<json::object> items) {
-  std::vector<json::value> writes;  // {"PutRequest": {"Item": ...}}
-  writes.reserve(items.size());
-  for (auto& item : items) {
-    writes.emplace_back(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}});
-  }
-  for (int round = 0; !writes.empty(); ++round) {
-    if (round == kMaxRounds) {
-      return Status(Code::kUnavailable, "DynamoDB left " + std::to_string(writes.size()) +
-                                            " writes to " + std::string(table) + " unprocessed");
+  DynamoConfig backoff;
+  backoff.base_backoff = options.base_backoff;
+  backoff.max_backoff = options.max_backoff;
+  std::mt19937_64 rng(std::random_device{}());
+  for (int round = 1; !pending.empty(); ++round) {
+    if (round > options.max_rounds) {
+      return Status(Code::kUnavailable,
+                    "DynamoDB BatchWriteItem: " + std::to_string(pending.size()) +
+                        " items still unprocessed after " + std::to_string(options.max_rounds) +
+                        " rounds");
     }
-    if (round > 0) Backoff(round);
-    std::vector<DynamoRequest> requests;
-    for (size_t i = 0; i < writes.size(); i += kMaxPutItems) {
-      json::array chunk;
-      for (size_t j = i; j < std::min(writes.size(), i + kMaxPutItems); ++j) {
-        chunk.push_back(std::move(writes[j]));
+    if (round > 1) std::this_thread::sleep_for(Backoff(backoff, round - 1, rng));
+    std::vector<DynamoRequest> chunks;
+    for (size_t i = 0; i < pending.size(); i += kBatchLimit) {
+      json::array items;
+      for (size_t j = i; j < std::min(pending.size(), i + kBatchLimit); ++j) {
+        items.push_back(std::move(pending[j]));
       }
-      json::object req{{"RequestItems", json::object{{table, std::move(chunk)}}}};
-      requests.push_back({"BatchWriteItem", json::serialize(req)});
+      json::object req{{"RequestItems", json::object{{table, std::move(items)}}}};
+      chunks.push_back({"BatchWriteItem", json::serialize(req)});
     }
-    writes.clear();
-    for (auto& res : client.CallAll(requests)) {
-      if (!res.ok()) return res.status();
-      auto o = items::ParseObject(*res, "BatchWriteItem response");
-      if (!o.ok()) return o.status();
-      if (const json::array* left = ArrayIn(*o, "UnprocessedItems", table, "")) {
-        for (const auto& w : *left) writes.push_back(w);
-      }
+    pending.clear();
+    for (auto& r : client.CallAll(chunks)) {
+      if (!r.ok()) return r.status();
+      boost::system::error_code ec;
+      json::value v = json::parse(*r, ec);
+      if (ec || !v.is_object()) return Status(Code::kInternal, "BatchWriteItem: not JSON");
+      const auto* unprocessed = v.as_object().if_contains("UnprocessedItems");
+      if (unprocessed == nullptr || !unprocessed->is_object()) continue;
+      const auto* left = unprocessed->as_object().if_contains(table);
+      if (left == nullptr || !left->is_array()) continue;
+      for (const auto& item : left->as_array()) pending.push_back(item);
     }
   }
   return Status::Ok();

@@ -2,10 +2,14 @@
 // SigV4-signed) for the distributed deployment's adapters (ledger, checkpoints, catalog, node
 // leases). Requests and responses are JSON text in DynamoDB's wire format ({"S": ...}, {"N":
 // ...}); callers build and parse them with Boost.JSON in their .cc files, so this header stays
-// light. Implementation: libcurl (multi interface, keep-alive connections, many requests in
-// flight), retries with exponential backoff and full jitter on throttling, 5xx and connection
-// errors (docs/architecture.md §3). Thread-safe: any thread may call; calls block the caller
-// (never call from the network threads). Owned by the role that uses it (one per process).
+// light. Implementation: libcurl (multi interface driven by one worker thread per client,
+// keep-alive connections, up to max_in_flight requests on the wire), retries with exponential
+// backoff and full jitter on throttling, 5xx and connection errors (docs/architecture.md §3).
+// A retry re-sends the same request: a conditional write may then fail on its own earlier
+// success (its answer was lost): re-read and compare (dynamo_catalog.cc does).
+// Thread-safe: any thread may call; calls block the caller (never call from the network
+// threads). Owned by the role that uses it (one per process); destroy it only once no call is
+// in progress.
 #pragma once
 
 #include <chrono>
@@ -39,6 +43,9 @@ struct DynamoConfig {
   std::chrono::milliseconds base_backoff{25};  // doubles per retry, full jitter
   std::chrono::milliseconds max_backoff{2000};
   std::chrono::milliseconds request_timeout{5000};  // one attempt
+  // The largest response body read (kInternal, not retried, beyond): DynamoDB's largest answers
+  // (a 1 MB Scan or Query page, a 16 MB BatchGetItem) fit.
+  size_t max_response_bytes = 32 << 20;
 
   // kInvalidArgument naming the missing or malformed variable.
   static Result<DynamoConfig> FromEnvironment();

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "adapters/dynamodb/dynamo_batch.h"
 #include "adapters/dynamodb/dynamo_client.h"
 #include "adapters/dynamodb/test_servers.h"
 
@@ -246,6 +247,24 @@ TEST_F(DynamoFaultTest, CallAllKeepsMaxInFlightOnTheWireAndAnswersInOrder) {
   EXPECT_LE(proxy_->Connections(), 4);  // kept alive, not one per request
 }
 
+TEST_F(DynamoFaultTest, ResponseLargerThanTheLimitFailsWithoutRetry) {
+  DynamoConfig c = testing::TestConfig(proxy_->endpoint());
+  c.max_response_bytes = 200;
+  auto client = MakeCurlClient(c);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Call({"PutItem", Put(table_, "big", std::string(300, 'x'), false)}).ok());
+  ASSERT_TRUE((*client)->Call({"PutItem", Put(table_, "small", "1", false)}).ok());
+  json::object get{{"TableName", table_}, {"Key", json::object{{"k", json::object{{"S", "big"}}}}}};
+  auto r = (*client)->Call({"GetItem", json::serialize(get)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInternal);
+  EXPECT_NE(r.status().message().find("larger than 200 bytes"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(proxy_->Forwarded(), 3);  // not retried
+  get["Key"] = json::object{{"k", json::object{{"S", "small"}}}};
+  EXPECT_TRUE((*client)->Call({"GetItem", json::serialize(get)}).ok());  // the client goes on
+}
+
 TEST_F(DynamoFaultTest, ConnectionsAreKeptAlive) {
   auto client = ProxyClient();
   for (int i = 0; i < 20; ++i) {
@@ -272,6 +291,56 @@ TEST_F(DynamoFaultTest, ManyThreadsShareOneClient) {
   EXPECT_EQ(ok.load(), 90);
   EXPECT_EQ(proxy_->Injected("throttle"), 20);
   EXPECT_EQ(proxy_->Forwarded(), 90);
+}
+
+std::vector<std::string> PutRequests(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    json::object item{{"k", json::object{{"S", "b" + std::to_string(i)}}},
+                      {"v", json::object{{"S", std::to_string(i)}}}};
+    out.push_back(json::serialize(json::object{{"PutRequest", json::object{{"Item", item}}}}));
+  }
+  return out;
+}
+
+int64_t Count(DynamoClient& client, const std::string& table) {
+  auto scan = client.Call(
+      {"Scan", json::serialize(json::object{{"TableName", table}, {"ConsistentRead", true}})});
+  EXPECT_TRUE(scan.ok());
+  return scan.ok() ? json::parse(*scan).at("Count").as_int64() : -1;
+}
+
+// 60 writes = chunks of 25, 25, 10; the first three BatchWriteItem answers leave all but one
+// item unprocessed: they are sent again until every item is written.
+TEST_F(DynamoFaultTest, BatchWriteAllResendsUnprocessedItems) {
+  auto client = ProxyClient();
+  ASSERT_TRUE(proxy_->Unprocessed(3).ok());
+  Status s = BatchWriteAll(*client, table_, PutRequests(60),
+                           {8, std::chrono::milliseconds(1), std::chrono::milliseconds(20)});
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(proxy_->Cut(), 3);
+  EXPECT_EQ(Count(*client_, table_), 60);
+  EXPECT_EQ(GetValue(*client_, table_, "b59"), "59");
+}
+
+TEST_F(DynamoFaultTest, BatchWriteAllGivesUpAfterItsRounds) {
+  auto client = ProxyClient();
+  ASSERT_TRUE(proxy_->Unprocessed(1000).ok());
+  Status s = BatchWriteAll(*client, table_, PutRequests(4),
+                           {3, std::chrono::milliseconds(1), std::chrono::milliseconds(20)});
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.message();
+  EXPECT_NE(s.message().find("1 items still unprocessed after 3 rounds"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(Count(*client_, table_), 3);  // one item per round got through
+  // Throttling of whole requests is the client's retry, below the rounds.
+  ASSERT_TRUE(proxy_->Reset().ok());
+  ASSERT_TRUE(proxy_->Inject("throttle", "BatchWriteItem", 2).ok());
+  EXPECT_TRUE(BatchWriteAll(*client, table_, PutRequests(4)).ok());
+  EXPECT_EQ(Count(*client_, table_), 4);
+  EXPECT_EQ(proxy_->Injected("throttle"), 2);
+  // A malformed request is the caller's bug: kInternal, at once.
+  EXPECT_EQ(BatchWriteAll(*client, table_, {"not json"}).code(), Code::kInternal);
+  EXPECT_EQ(BatchWriteAll(*client, table_, {R"({"PutRequest":{}})"}).code(), Code::kInternal);
 }
 
 // A server that accepts the connection and never answers: each attempt ends at

@@ -23,11 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 // The requests of one Call/CallAll, answered in place; guarded by the client's mutex.
 struct Batch {
   explicit Batch(size_t n) : results(n, Status(Code::kInternal, "not run")), left(n) {}
@@ -48,8 +43,20 @@ struct Job {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   std::string response;
+  size_t max_response = 0;  // DynamoConfig::max_response_bytes
+  bool too_large = false;
   char error[CURL_ERROR_SIZE] = {0};
 };
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  Job* job = static_cast<Job*>(out);
+  if (job->response.size() + size * n > job->max_response) {
+    job->too_large = true;
+    return 0;  // curl ends the transfer with CURLE_WRITE_ERROR
+  }
+  job->response.append(data, size * n);
+  return size * n;
+}
 
 struct LaterFirst {
   bool operator()(const Job* a, const Job* b) const { return a->not_before > b->not_before; }
@@ -174,6 +181,8 @@ class CurlDynamoClient : public DynamoClient {
     }
     job->headers = curl_slist_append(job->headers, "Expect:");
     job->response.clear();
+    job->too_large = false;
+    job->max_response = config_.max_response_bytes;
     job->error[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, endpoint_.url.c_str());
     curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -181,10 +190,11 @@ class CurlDynamoClient : public DynamoClient {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, job->headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &job->response);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, job);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, job->error);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);  // notice a peer gone during long idle
     curl_easy_setopt(c, CURLOPT_PRIVATE, job);
     curl_multi_add_handle(multi_, c);
     on_wire_.insert(job);
@@ -213,6 +223,12 @@ class CurlDynamoClient : public DynamoClient {
     }
     Release(job);
     Outcome o = Classify(job->request->operation, http, job->response, transport_error);
+    if (job->too_large) {
+      o = {Verdict::kFail,
+           Status(Code::kInternal, "DynamoDB " + job->request->operation +
+                                       ": response larger than " +
+                                       std::to_string(config_.max_response_bytes) + " bytes")};
+    }
     MutexLock lock(mu_);
     --in_flight_;
     if (o.verdict == Verdict::kRetry && job->attempt < config_.max_attempts) {

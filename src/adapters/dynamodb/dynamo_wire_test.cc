@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include "adapters/dynamodb/base64.h"
+
 namespace urna::dynamodb {
 namespace {
 
@@ -184,6 +186,19 @@ TEST(FromEnvironment, NamesWhatIsMissingOrMalformed) {
     ASSERT_FALSE(r.ok()) << c.change << "=" << c.value;
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
     EXPECT_NE(r.status().message().find(c.named), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(Base64, RoundTripsAndRejectsMalformed) {
+  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"), std::string("foo"),
+                            std::string("foob"), std::string("\0\xff\x10", 3)}) {
+    auto back = Base64Decode(Base64Encode(bytes));
+    ASSERT_TRUE(back.has_value()) << bytes;
+    EXPECT_EQ(*back, bytes);
+  }
+  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
+  for (const char* bad : {"Zm9", "Zm=vYg==", "Zm9v!!==", "===="}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
   }
 }
 

@@ -179,6 +179,10 @@ int FaultProxy::Injected(const std::string& kind) { return Number("injected " + 
 int FaultProxy::Forwarded() { return Number("forwarded"); }
 int FaultProxy::Peak() { return Number("peak"); }
 int FaultProxy::Connections() { return Number("connections"); }
+int FaultProxy::Cut() { return Number("cut"); }
+Status FaultProxy::Unprocessed(int n) {
+  return Command("unprocessed " + std::to_string(n)).status();
+}
 Status FaultProxy::Reset() { return Command("reset").status(); }
 Status FaultProxy::Hold(int n) { return Command("hold " + std::to_string(n)).status(); }
 

@@ -70,6 +70,11 @@ class FaultProxy {
   int Peak();
   // Client connections accepted so far; -1 on a control error.
   int Connections();
+  // The next `n` BatchWriteItem requests apply only their first item per table and answer the
+  // rest in UnprocessedItems.
+  Status Unprocessed(int n);
+  // BatchWriteItem requests cut so far; -1 on a control error.
+  int Cut();
   // Drops the rules left and zeroes the counts, for the next test.
   Status Reset();
 
