@@ -12,7 +12,6 @@ namespace {
 namespace json = boost::json;
 
 constexpr size_t kMaxGetKeys = 100;  // BatchGetItem's limit per request
-constexpr size_t kMaxPutItems = 25;  // BatchWriteItem's limit per request
 constexpr int kMaxRounds = 8;        // rounds for unprocessed keys before giving up
 
 // Backoff before round `round` (1..): 20 ms doubling, at most ~1.3 s, ~2.5 s in all.
