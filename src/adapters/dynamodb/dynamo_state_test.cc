@@ -62,6 +62,40 @@ class TableFailingClient final : public DynamoClient {
   const std::string needle_;
 };
 
+// A client through which BatchGetItem answers as a throttled DynamoDB does while `rounds` > 0:
+// only the first key of each request is read, the others come back in UnprocessedKeys.
+class UnprocessingClient final : public DynamoClient {
+ public:
+  explicit UnprocessingClient(DynamoClient& inner) : inner_(inner) {}
+  Result<std::string> Call(const DynamoRequest& r) override {
+    if (r.operation != "BatchGetItem" || rounds <= 0) return inner_.Call(r);
+    --rounds;
+    namespace json = boost::json;
+    json::object req = json::parse(r.body).as_object();
+    json::object& items = req["RequestItems"].as_object();
+    const std::string table(items.begin()->key());
+    json::object& spec = items.begin()->value().as_object();
+    json::array keys = spec["Keys"].as_array();
+    json::object left = spec;
+    left["Keys"] = json::array(keys.begin() + 1, keys.end());
+    spec["Keys"] = json::array{keys[0]};
+    auto res = inner_.Call({r.operation, json::serialize(req)});
+    if (!res.ok()) return res;
+    json::object out = json::parse(*res).as_object();
+    if (keys.size() > 1) out["UnprocessedKeys"] = json::object{{table, left}};
+    return json::serialize(out);
+  }
+  std::vector<Result<std::string>> CallAll(const std::vector<DynamoRequest>& rs) override {
+    std::vector<Result<std::string>> out;
+    for (const auto& r : rs) out.push_back(Call(r));
+    return out;
+  }
+  std::atomic<int> rounds{0};
+
+ private:
+  DynamoClient& inner_;
+};
+
 class DynamoStateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -461,6 +495,31 @@ TEST_F(DynamoStateTest, ScanCountedMergesTheShardsInVoterOrder) {
   n = 0;
   ASSERT_TRUE(ledger.ScanCounted("e3", [&](const Receipt&) { return ++n > 0; }).ok());
   EXPECT_EQ(n, 0);
+}
+
+TEST_F(DynamoStateTest, KeysLeftUnprocessedAreAskedForAgainWithinABound) {
+  DynamoProcessorState writer(*client_, tables_);
+  ASSERT_TRUE(writer.Load(0).ok());
+  std::vector<ProcessedVote> votes;
+  std::vector<VoterKey> keys;
+  for (int i = 0; i < 150; ++i) {  // two BatchGetItem requests (100 keys at most each)
+    std::string voter = "v" + std::to_string(i);
+    votes.push_back(Pv("id-" + voter, voter, "a", Outcome::kCounted));
+    keys.push_back({"e1", voter});
+  }
+  PartitionCommit c = Batch(0, 0, std::move(votes));
+  c.tally.elections["e1"] = {{"a", 150}};
+  ASSERT_TRUE(writer.Commit(c).ok());
+
+  UnprocessingClient throttled(*client_);
+  DynamoProcessorState st(throttled, tables_);
+  throttled.rounds = 4;  // two rounds of two requests: the keys come in a few at a time
+  auto ids = st.CountedVoteIds(0, 150, keys);
+  ASSERT_TRUE(ids.ok()) << ids.status().message();
+  EXPECT_EQ(throttled.rounds, 0);
+  for (int i = 0; i < 150; ++i) EXPECT_EQ((*ids)[i], "id-v" + std::to_string(i));
+  throttled.rounds = 1000;  // never done: a bounded number of rounds, then unavailable
+  EXPECT_EQ(st.CountedVoteIds(0, 150, keys).status().code(), Code::kUnavailable);
 }
 
 TEST_F(DynamoStateTest, ResultsAreTheSumOfThePartitionsCheckpoints) {
