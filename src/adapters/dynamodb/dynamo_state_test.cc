@@ -352,6 +352,69 @@ TEST_F(DynamoStateTest, AZombieBehindTheCheckpointFailsAndChangesNothing) {
   EXPECT_EQ(*owner_state.NextOffset(0), 4u);
 }
 
+// Split brain: two processes both think they own the partition (a zombie that never stops) and
+// step through it at once with different batch sizes, each retrying after its conflicts. The
+// result is still exact: one ledger row per voter, holding the voter's first vote in log order,
+// and checkpoint totals equal to the ledger.
+TEST_F(DynamoStateTest, TwoOwnersOfOnePartitionRacingCountEachVoterOnce) {
+  memory::MemoryLog log{1};
+  const int kVoters = 120, kVotes = 240;
+  std::map<std::string, std::string> first;  // voter -> first vote id in log order
+  for (int i = 0; i < kVotes; ++i) {
+    std::string voter = "voter" + std::to_string((i * 7) % kVoters);
+    std::string id = "id" + std::to_string(i);
+    first.emplace(voter, id);
+    Vote(log, id, voter, i % 3 ? "a" : "b");
+  }
+  const uint64_t end = *log.EndOffset(0);
+  auto run = [&](size_t batch, std::atomic<int>* conflicts) {
+    DynamoProcessorState st(*client_, tables_);
+    memory::MemoryReadModel rm;
+    PartitionProcessor p(0, log, st, catalog_, rm, batch);
+    for (int i = 0; i < 2000 && *st.NextOffset(0) < end; ++i) {
+      auto n = p.Step(milliseconds(0));
+      if (!n.ok()) ++*conflicts;
+    }
+  };
+  std::atomic<int> conflicts{0};
+  std::thread a(run, 7, &conflicts);
+  std::thread b(run, 13, &conflicts);
+  a.join();
+  b.join();
+
+  DynamoProcessorState st(*client_, tables_);
+  auto loaded = st.Load(0);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->tally.next_offset, end);
+  EXPECT_EQ(Total(loaded->tally.elections["e1"]), static_cast<uint64_t>(kVoters));
+  DynamoLedger ledger = Ledger();
+  OptionCounts from_ledger;
+  int rows = 0;
+  ASSERT_TRUE(ledger
+                  .ScanCounted("e1",
+                               [&](const Receipt& r) {
+                                 ++rows;
+                                 ++from_ledger[r.option_id];
+                                 EXPECT_EQ(r.vote_id, first[r.voter_id]) << r.voter_id;
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(rows, kVoters);
+  EXPECT_EQ(from_ledger, loaded->tally.elections["e1"]);
+  for (int i = 0; i < kVotes; ++i) {
+    std::string voter = "voter" + std::to_string((i * 7) % kVoters);
+    std::string id = "id" + std::to_string(i);
+    Receipt r = Find(ledger, voter, id);
+    if (first[voter] == id) {
+      EXPECT_EQ(r.outcome, Outcome::kCounted) << id;
+    } else {
+      EXPECT_EQ(r.outcome, Outcome::kDuplicate) << id;
+      EXPECT_EQ(r.counted_vote_id, first[voter]) << id;
+    }
+  }
+  std::printf("conflicts seen by the two owners: %d\n", conflicts.load());
+}
+
 TEST_F(DynamoStateTest, AVotersSecondVoteInALaterBatchIsADuplicate) {
   memory::MemoryLog log{1};
   DynamoProcessorState st(*client_, tables_);
