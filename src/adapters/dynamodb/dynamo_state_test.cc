@@ -56,6 +56,18 @@ TEST_F(DynamoStateTest, CommitThenLoadAndReceiptsOfEveryFate) {
   EXPECT_FALSE(ledger.FindReceipt("e1", "alice", "v3")->has_value()) << "not alice's vote";
   EXPECT_EQ((*ledger.FindCountedReceipt("e1", "alice"))->vote_id, "v1");
   EXPECT_FALSE(ledger.FindCountedReceipt("e1", "bob")->has_value());
+
+  // A batch of a seal alone (a seal is an entry of every partition) moves the offset only.
+  PartitionCommit seal_only = Batch(0, 3, {});
+  seal_only.next_offset = seal_only.tally.next_offset = 4;
+  seal_only.seals.push_back({"e1", 99});
+  ASSERT_TRUE(other.Commit(seal_only).ok());
+  loaded = st.Load(0);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->tally.next_offset, 4u);
+  EXPECT_EQ(loaded->sealed.at("e1"), 99);
+  EXPECT_EQ(loaded->sealed.at("e0"), 77);
+  EXPECT_EQ(loaded->tally.elections["e1"]["a"], 1u);
 }
 
 TEST_F(DynamoStateTest, AReplayOfCommittedBatchesFailsAndChangesNothing) {
