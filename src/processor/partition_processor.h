@@ -2,9 +2,10 @@
 // Streams plays). Each Step reads a batch of the partition in order (Read), decides each vote's
 // fate with the dedupe rule (core/dedupe.h: the voter index looked up for the batch at once,
 // first vote wins, then DecideVote), commits ledger rows, receipts, tallies and the next offset
-// atomically (Commit), then publishes the partition's absolute tallies to the read model
-// (Publish). Exactly once: state and offset move together, so a replay after a crash starts
-// after the last committed batch.
+// (Commit: one atomic write embedded; in DynamoDB the offset moves last, conditional on the one
+// the batch was read from, ports/processor_state.h), then publishes the partition's absolute
+// tallies to the read model (Publish). Exactly once: a replay after a crash starts after the
+// last committed batch and decides what it re-reads as before.
 // Owned by the Processor; Step is called by one worker thread at a time.
 #pragma once
 

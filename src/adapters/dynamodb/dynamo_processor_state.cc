@@ -5,7 +5,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "adapters/dynamodb/dynamo_batch_items.h"
+#include "adapters/dynamodb/dynamo_batch.h"
+#include "adapters/dynamodb/dynamo_batch_get.h"
 #include "adapters/dynamodb/dynamo_items.h"
 
 namespace urna::dynamodb {
@@ -124,7 +125,13 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
       ledger_status = results[i].status();
     }
   }
-  Status receipts_status = BatchPut(client_, tables_.receipts(), std::move(receipts));
+  std::vector<std::string> writes;
+  writes.reserve(receipts.size());
+  for (auto& item : receipts) {
+    writes.push_back(
+        json::serialize(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}}));
+  }
+  Status receipts_status = BatchWriteAll(client_, tables_.receipts(), writes);
   if (!ledger_status.ok()) return ledger_status;
   return receipts_status;
 }

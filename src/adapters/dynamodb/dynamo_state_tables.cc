@@ -35,7 +35,14 @@ std::string LedgerShardKey(std::string_view election_id, uint32_t shard) {
 
 std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id,
                           uint32_t shards) {
-  uint64_t h = VoterKeyHash(election_id, voter_id) >> 32;
+  // FNV-1a's bits are poorly mixed (voter0..voter1999 fall into 4 of 64 shards by its high
+  // bits): MurmurHash3's 64-bit finalizer spreads every input bit over the whole word first.
+  uint64_t h = VoterKeyHash(election_id, voter_id);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
   return LedgerShardKey(election_id, static_cast<uint32_t>(h % (shards == 0 ? 1 : shards)));
 }
 

@@ -28,8 +28,8 @@ struct StateTables {
 // The three tables' specs, for EnsureTable (`urna init`).
 std::vector<TableSpec> StateTableSpecs(std::string_view prefix);
 
-// The ledger's hash key of a voter: "<election>#<shard>", shard = a hash of (election, voter)
-// modulo `shards` (the high half of VoterKeyHash, so shards do not follow log partitions).
+// The ledger's hash key of a voter: "<election>#<shard>", shard = VoterKeyHash(election, voter)
+// through MurmurHash3's 64-bit finalizer, modulo `shards` (so shards do not follow partitions).
 std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id, uint32_t shards);
 std::string LedgerShardKey(std::string_view election_id, uint32_t shard);
 

@@ -1,8 +1,8 @@
 // Internal to the DynamoDB adapters; include from .cc files only (it pulls in Boost.JSON).
-// BatchGetItem and BatchWriteItem over many items: split into DynamoDB's request limits, sent
-// all at once (DynamoClient::CallAll), and what DynamoDB leaves unprocessed (UnprocessedKeys,
-// UnprocessedItems: throttling of single items) sent again with backoff, a bounded number of
-// times. Blocking; any thread.
+// BatchGetItem over many keys: split into chunks of 100 (DynamoDB's limit), sent all at once
+// (DynamoClient::CallAll), and the keys DynamoDB leaves unprocessed (UnprocessedKeys:
+// throttling of single items) sent again with backoff, a bounded number of times. The write
+// side's counterpart is BatchWriteAll (dynamo_batch.h). Blocking; any thread.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -21,9 +21,5 @@ namespace urna::dynamodb {
 Result<std::vector<boost::json::object>> BatchGet(
     DynamoClient& client, std::string_view table, std::vector<boost::json::object> keys,
     std::string_view projection, std::vector<std::pair<std::string, std::string>> names);
-
-// Puts `items` into `table` unconditionally (items must have distinct keys).
-Status BatchPut(DynamoClient& client, std::string_view table,
-                std::vector<boost::json::object> items);
 
 }  // namespace urna::dynamodb

@@ -1,4 +1,4 @@
-#include "adapters/dynamodb/dynamo_batch_items.h"
+#include "adapters/dynamodb/dynamo_batch_get.h"
 
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -12,8 +12,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr size_t kMaxGetKeys = 100;  // BatchGetItem's limit per request
-constexpr size_t kMaxPutItems = 25;  // BatchWriteItem's limit per request
-constexpr int kMaxRounds = 8;        // rounds for unprocessed keys/items before giving up
+constexpr int kMaxRounds = 8;        // rounds for unprocessed keys before giving up
 
 // Backoff before round `round` (1..): 20 ms doubling, at most ~1.3 s, ~2.5 s in all.
 void Backoff(int round) {
@@ -81,40 +80,6 @@ Result<std::vector<json::object>> BatchGet(DynamoClient& client, std::string_vie
     }
   }
   return found;
-}
-
-Status BatchPut(DynamoClient& client, std::string_view table, std::vector<json::object> items) {
-  std::vector<json::value> writes;  // {"PutRequest": {"Item": ...}}
-  writes.reserve(items.size());
-  for (auto& item : items) {
-    writes.emplace_back(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}});
-  }
-  for (int round = 0; !writes.empty(); ++round) {
-    if (round == kMaxRounds) {
-      return Status(Code::kUnavailable, "DynamoDB left " + std::to_string(writes.size()) +
-                                            " writes to " + std::string(table) + " unprocessed");
-    }
-    if (round > 0) Backoff(round);
-    std::vector<DynamoRequest> requests;
-    for (size_t i = 0; i < writes.size(); i += kMaxPutItems) {
-      json::array chunk;
-      for (size_t j = i; j < std::min(writes.size(), i + kMaxPutItems); ++j) {
-        chunk.push_back(std::move(writes[j]));
-      }
-      json::object req{{"RequestItems", json::object{{table, std::move(chunk)}}}};
-      requests.push_back({"BatchWriteItem", json::serialize(req)});
-    }
-    writes.clear();
-    for (auto& res : client.CallAll(requests)) {
-      if (!res.ok()) return res.status();
-      auto o = items::ParseObject(*res, "BatchWriteItem response");
-      if (!o.ok()) return o.status();
-      if (const json::array* left = ArrayIn(*o, "UnprocessedItems", table, "")) {
-        for (const auto& w : *left) writes.push_back(w);
-      }
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace urna::dynamodb

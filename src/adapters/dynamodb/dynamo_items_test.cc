@@ -1,0 +1,120 @@
+// The processor state's DynamoDB items, without a server: what is written reads back as the
+// same values, and a malformed item is a clear error, never a silently wrong count or receipt.
+#include "adapters/dynamodb/dynamo_items.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+
+#include "adapters/dynamodb/dynamo_state_tables.h"
+
+namespace urna::dynamodb::items {
+namespace {
+
+ProcessedVote Vote(Outcome outcome) {
+  ProcessedVote pv;
+  pv.entry.partition = 3;
+  pv.entry.offset = 12345678901234ull;
+  pv.entry.vote = {"v1", "e1", "a", "alice", 1'700'000'000'123, "n1"};
+  pv.outcome = outcome;
+  return pv;
+}
+
+TEST(DynamoItemsTest, ALedgerItemIsTheCountedReceiptAndRecordsItsLogPosition) {
+  json::object item = LedgerItem(Vote(Outcome::kCounted), 64);
+  EXPECT_EQ(GetS(item, "pk"), LedgerHashKey("e1", "alice", 64));
+  auto r = ReceiptFromLedgerItem(item);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->vote_id, "v1");
+  EXPECT_EQ(r->election_id, "e1");
+  EXPECT_EQ(r->voter_id, "alice");
+  EXPECT_EQ(r->option_id, "a");
+  EXPECT_EQ(r->outcome, Outcome::kCounted);
+  EXPECT_EQ(r->ingest_time_ms, 1'700'000'000'123);
+  auto pos = PositionOf(item);
+  ASSERT_TRUE(pos);
+  EXPECT_EQ(pos->partition, 3u);
+  EXPECT_EQ(pos->offset, 12345678901234ull);
+}
+
+TEST(DynamoItemsTest, ReceiptItemsKeepDuplicateAndRejectedFates) {
+  ProcessedVote dup = Vote(Outcome::kDuplicate);
+  dup.counted_vote_id = "v0";
+  auto r = ReceiptFromReceiptItem(ReceiptItem(dup));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, Outcome::kDuplicate);
+  EXPECT_EQ(r->counted_vote_id, "v0");
+  EXPECT_EQ(r->reason, "");
+  ProcessedVote rej = Vote(Outcome::kRejected);
+  rej.reason = std::string(kReasonUnknownOption);
+  rej.entry.vote.option_id = "";  // empty values are left out, read back empty
+  json::object item = ReceiptItem(rej);
+  EXPECT_FALSE(item.contains("option"));
+  r = ReceiptFromReceiptItem(item);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, Outcome::kRejected);
+  EXPECT_EQ(r->reason, kReasonUnknownOption);
+  EXPECT_EQ(r->option_id, "");
+  EXPECT_EQ(r->voter_id, "alice");
+}
+
+TEST(DynamoItemsTest, ACheckpointReadsBackAsWritten) {
+  Checkpoint c;
+  c.next_offset = 42;
+  c.tallies["e1"] = {{"a", 3}, {"b", 0}};
+  c.tallies["e2"] = {{"x", 18446744073709551ull}};
+  c.changed["e1"] = 40;
+  c.changed["e2"] = 7;
+  c.sealed["e0"] = 1'700'000'000'000;
+  json::object item = CheckpointItem("urna.votes", 5, c);
+  EXPECT_EQ(GetS(item, "topic"), "urna.votes");
+  EXPECT_EQ(GetN(item, "partition"), 5);
+  auto back = CheckpointFromItem(item);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, c);
+  auto empty = CheckpointFromItem(CheckpointItem("t", 0, Checkpoint{}));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, Checkpoint{});
+}
+
+TEST(DynamoItemsTest, MalformedItemsAreErrorsNotValues) {
+  json::object no_offset = CheckpointItem("t", 0, Checkpoint{});
+  no_offset.erase("next_offset");
+  EXPECT_EQ(CheckpointFromItem(no_offset).status().code(), Code::kInternal);
+  Checkpoint c;
+  c.next_offset = 1;
+  c.tallies["e1"] = {{"a", 1}};
+  json::object bad_count = CheckpointItem("t", 0, c);
+  bad_count["tallies"].as_object()["M"].as_object()["e1"].as_object()["M"].as_object()["a"] =
+      json::object{{"N", "-1"}};
+  EXPECT_EQ(CheckpointFromItem(bad_count).status().code(), Code::kInternal);
+  json::object not_a_number = CheckpointItem("t", 0, c);
+  not_a_number["next_offset"] = json::object{{"N", "12x"}};
+  EXPECT_EQ(CheckpointFromItem(not_a_number).status().code(), Code::kInternal);
+  json::object ledger = LedgerItem(Vote(Outcome::kCounted), 8);
+  ledger.erase("vote_id");
+  EXPECT_EQ(ReceiptFromLedgerItem(ledger).status().code(), Code::kInternal);
+  json::object receipt = ReceiptItem(Vote(Outcome::kDuplicate));
+  receipt["outcome"] = json::object{{"N", "1"}};
+  EXPECT_EQ(ReceiptFromReceiptItem(receipt).status().code(), Code::kInternal);
+  EXPECT_EQ(ParseObject("[1]", "x").status().code(), Code::kInternal);
+  EXPECT_EQ(ItemOf("{\"Item\": 3}").status().code(), Code::kInternal);
+  EXPECT_FALSE(ItemOf("{}")->has_value());
+}
+
+TEST(DynamoItemsTest, LedgerKeysSpreadAnElectionOverItsShards) {
+  std::map<std::string, int> per_shard;
+  for (int i = 0; i < 6400; ++i) ++per_shard[LedgerHashKey("e1", "voter" + std::to_string(i), 64)];
+  ASSERT_EQ(per_shard.size(), 64u);
+  EXPECT_EQ(per_shard.begin()->first, "e1#0");
+  for (const auto& [key, n] : per_shard) {
+    EXPECT_GT(n, 50) << key;  // 100 expected each: no shard takes much more than its share
+    EXPECT_LT(n, 150) << key;
+  }
+  EXPECT_EQ(LedgerHashKey("e1", "alice", 64), LedgerHashKey("e1", "alice", 64));
+  EXPECT_EQ(LedgerHashKey("e1", "alice", 1), "e1#0");
+}
+
+}  // namespace
+}  // namespace urna::dynamodb::items
