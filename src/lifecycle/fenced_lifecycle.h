@@ -19,6 +19,8 @@
 // seal); Enter waits only while a closing mark is applied (microseconds).
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -38,13 +40,16 @@
 
 namespace urna {
 
-// std::chrono::steady_clock in ms: the clock lease times are measured on (it never steps; the
-// fence assumes only that nodes' steady clocks run at about the same rate, not that they agree).
+// The clock lease times are measured on, in ms: CLOCK_BOOTTIME, which never steps and, unlike
+// std::chrono::steady_clock (CLOCK_MONOTONIC), keeps counting while the machine is suspended, so
+// a node that slept through its lease sees it lapsed on waking. The fence assumes only that the
+// nodes' clocks of this kind run at about the same rate, not that they agree.
 class SteadyClock final : public Clock {
  public:
   int64_t NowMs() const override {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+    timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
   }
 };
 
