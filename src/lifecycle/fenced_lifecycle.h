@@ -99,6 +99,8 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Status Tick();
   // Whether this node admits votes now (its lease is held): for /healthz.
   bool HasLease() const;
+  // The last round's error (ok when it succeeded): why the node has no lease, for /healthz.
+  Status LastError() const;
 
   Result<Ticket> Enter(std::string_view election_id) override;
   Result<Election> Open(std::string_view election_id) override;
@@ -122,6 +124,7 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   };
 
   void Leave() override;
+  Status Round() REQUIRES(tick_mu_);  // Tick's body
   // Stops admitting every election in `marks` not yet refused (one pass of the exclusive gate)
   // and queues acknowledgements for those this node's catalog does not show closed.
   void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
@@ -154,6 +157,7 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   bool stopped_ GUARDED_BY(lease_mu_) = false;
   std::map<std::string, int64_t, std::less<>> in_flight_ GUARDED_BY(lease_mu_);  // by election
   int64_t in_flight_total_ GUARDED_BY(lease_mu_) = 0;
+  Status last_error_ GUARDED_BY(lease_mu_);
   CondVar in_flight_cv_;
 
   Mutex tick_mu_;  // one round at a time

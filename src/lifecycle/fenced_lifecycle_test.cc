@@ -140,8 +140,9 @@ TEST_F(FencedLifecycleTest, AnUnreachableStoreGivesUnavailableAndRecoversByItsel
   link.cut = true;
   ASSERT_TRUE(WaitFor([&] { return !a.fence.HasLease(); }));
   EXPECT_EQ(Cast(a.ingest, "v2").status().code(), Code::kUnavailable);
+  EXPECT_EQ(a.fence.LastError().message(), "cut off from the lease store");
   link.cut = false;
-  ASSERT_TRUE(WaitFor([&] { return a.fence.HasLease(); }));
+  ASSERT_TRUE(WaitFor([&] { return a.fence.HasLease() && a.fence.LastError().ok(); }));
   EXPECT_TRUE(Cast(a.ingest, "v3").ok());
 }
 
