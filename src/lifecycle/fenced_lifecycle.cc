@@ -121,6 +121,18 @@ void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
 
 Status FencedLifecycle::Tick() {
   MutexLock tick(tick_mu_);
+  Status s = Round();
+  MutexLock lock(lease_mu_);
+  last_error_ = s;
+  return s;
+}
+
+Status FencedLifecycle::LastError() const {
+  MutexLock lock(lease_mu_);
+  return last_error_;
+}
+
+Status FencedLifecycle::Round() {
   // Renewals count from before any store call of the round: the lease was stored after this.
   const int64_t start = steady_.NowMs();
   bool renewed = false, registered = false;

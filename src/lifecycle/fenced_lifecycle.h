@@ -19,6 +19,8 @@
 // seal); Enter waits only while a closing mark is applied (microseconds).
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -38,13 +40,16 @@
 
 namespace urna {
 
-// std::chrono::steady_clock in ms: the clock lease times are measured on (it never steps; the
-// fence assumes only that nodes' steady clocks run at about the same rate, not that they agree).
+// The clock lease times are measured on, in ms: CLOCK_BOOTTIME, which never steps and, unlike
+// std::chrono::steady_clock (CLOCK_MONOTONIC), keeps counting while the machine is suspended, so
+// a node that slept through its lease sees it lapsed on waking. The fence assumes only that the
+// nodes' clocks of this kind run at about the same rate, not that they agree.
 class SteadyClock final : public Clock {
  public:
   int64_t NowMs() const override {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+    timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
   }
 };
 
@@ -94,6 +99,8 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Status Tick();
   // Whether this node admits votes now (its lease is held): for /healthz.
   bool HasLease() const;
+  // The last round's error (ok when it succeeded): why the node has no lease, for /healthz.
+  Status LastError() const;
 
   Result<Ticket> Enter(std::string_view election_id) override;
   Result<Election> Open(std::string_view election_id) override;
@@ -117,6 +124,7 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   };
 
   void Leave() override;
+  Status Round() REQUIRES(tick_mu_);  // Tick's body
   // Stops admitting every election in `marks` not yet refused (one pass of the exclusive gate)
   // and queues acknowledgements for those this node's catalog does not show closed.
   void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
@@ -149,6 +157,7 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   bool stopped_ GUARDED_BY(lease_mu_) = false;
   std::map<std::string, int64_t, std::less<>> in_flight_ GUARDED_BY(lease_mu_);  // by election
   int64_t in_flight_total_ GUARDED_BY(lease_mu_) = 0;
+  Status last_error_ GUARDED_BY(lease_mu_);
   CondVar in_flight_cv_;
 
   Mutex tick_mu_;  // one round at a time
