@@ -164,14 +164,15 @@ Result<std::unique_ptr<KafkaVoteLog>> KafkaVoteLog::Open(const KafkaConfig& conf
       {{"client.id", options.client_id},
        {"linger.ms", std::to_string(options.linger.count())},
        // librdkafka's own queue never refuses before the in-flight bound does.
-       {"queue.buffering.max.messages", std::to_string(options.max_in_flight + 64)}},
+       {"queue.buffering.max.messages", std::to_string(options.max_in_flight + 64)},
+       // A request to a broker that hangs fails within the bound too, not only queued
+       // messages; a properties file may lower it so a lost answer is retried within the bound.
+       {"request.timeout.ms", timeout}},
       {{"enable.idempotence", "true"},
        // A topic is made by `urna init`, never by a vote to a mistyped topic name.
        {"allow.auto.create.topics", "false"},
        {"acks", "all"},
-       {"message.timeout.ms", timeout},
-       // A request to a broker that hangs fails within the bound too (not only queued ones).
-       {"request.timeout.ms", timeout}});
+       {"message.timeout.ms", timeout}});
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
   rd_kafka_conf_set_opaque(conf->get(), impl.get());
