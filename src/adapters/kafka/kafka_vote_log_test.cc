@@ -233,6 +233,34 @@ TEST_F(KafkaVoteLogTest, LeadersMovingAndBrokersDroppingUnderLoadDuplicateNothin
   }
 }
 
+TEST_F(KafkaVoteLogTest, AFatalProducerErrorIsAnsweredAndTheLogRecoversByItself) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log);
+  {
+    Completions before;
+    log->Append(Vote(0, 0), before.Slot(0));
+    ASSERT_TRUE(before.WaitFor(1));
+    ASSERT_TRUE(before.got()[0].first.ok());
+  }
+  // An idempotent producer cannot go on after a fatal error (librdkafka fails every append):
+  // the log replaces it with a new one.
+  log->InjectFatalErrorForTest();
+  bool recovered = false;
+  for (int attempt = 0; attempt < 200 && !recovered; ++attempt) {
+    Completions again;
+    log->Append(Vote(100 + attempt, 100 + attempt), again.Slot(0));
+    ASSERT_TRUE(again.WaitFor(1));
+    recovered = again.got()[0].first.ok();
+    if (!recovered) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(recovered) << "appends are acknowledged again without a restart";
+  EXPECT_EQ(log->stats().restarts, 1u);
+  Completions seal;
+  log->AppendSeal({"e1", 1}, seal.Slot(0));
+  ASSERT_TRUE(seal.WaitFor(1));
+  EXPECT_TRUE(seal.got()[0].first.ok()) << seal.got()[0].first.message();
+}
+
 TEST_F(KafkaVoteLogTest, InFlightBoundRefusesAtOnceAndMemoryStaysBounded) {
   KafkaLogOptions o;
   o.delivery_timeout = milliseconds(1500);
