@@ -198,13 +198,19 @@ struct KafkaVoteLog::Impl {
     if (!rk.ok()) return rk.status();
     auto p = std::make_shared<Producer>();
     p->rk = std::move(*rk);
-    p->rkt = rd_kafka_topic_new(p->rk.get(), config.topic.c_str(), nullptr);
-    if (!p->rkt) return KafkaError("topic " + config.topic, rd_kafka_last_error());
     p->poller = std::thread([raw = p.get()] {
       pthread_setname_np(pthread_self(), "urna-kafka-log");
       while (!raw->stop) rd_kafka_poll(raw->rk.get(), 100);
     });
     return p;
+  }
+
+  // Gives `p` its topic handle. Only once the topic is known to exist: librdkafka's producer
+  // asks the cluster about a topic it has a handle of, and a cluster that creates topics on
+  // demand (auto-create) would make it.
+  Status AttachTopic(Producer& p) {
+    p.rkt = rd_kafka_topic_new(p.rk.get(), config.topic.c_str(), nullptr);
+    return p.rkt ? Status::Ok() : KafkaError("topic " + config.topic, rd_kafka_last_error());
   }
 
   // Starts replacing the producer `which` (after its fatal error), once, off its threads.
@@ -224,10 +230,11 @@ struct KafkaVoteLog::Impl {
     std::shared_ptr<Producer> fresh;
     while (!fresh && !closing) {
       auto made = NewProducer();
-      if (made.ok()) {
+      Status attached = made.ok() ? AttachTopic(**made) : made.status();
+      if (attached.ok()) {
         fresh = std::move(*made);
       } else {
-        spdlog::error("kafka vote log: cannot make a new producer: {}", made.status().message());
+        spdlog::error("kafka vote log: cannot make a new producer: {}", attached.message());
         std::this_thread::sleep_for(std::chrono::seconds(1));
       }
     }
@@ -268,6 +275,7 @@ Result<std::unique_ptr<KafkaVoteLog>> KafkaVoteLog::Open(const KafkaConfig& conf
     return n.status();
   }
   impl->partitions = *n;
+  if (auto s = impl->AttachTopic(**producer); !s.ok()) return s;
   impl->producer.store(std::move(*producer));
   spdlog::info("kafka vote log: topic {} ({} partitions), delivery timeout {} ms, max {} in flight",
                config.topic, impl->partitions, options.delivery_timeout.count(),
