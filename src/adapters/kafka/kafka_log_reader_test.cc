@@ -137,6 +137,31 @@ TEST_F(KafkaLogReaderTest, ReadsFromAnyOffsetSeekingBackAfterAFailedBatch) {
   EXPECT_EQ(again->back().offset + 1, *end);
 }
 
+TEST_F(KafkaLogReaderTest, AnOffsetTheLogDoesNotHaveIsAnErrorNeverASilentJump) {
+  Produce(10);
+  auto reader = KafkaLogReader::Open(config_, {});
+  ASSERT_TRUE(reader.ok());
+  const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  auto end = (*reader)->EndOffset(p);
+  ASSERT_TRUE(end.ok());
+  // A checkpoint beyond the log's end (say, the topic was made again): reading there must not
+  // restart at some other offset and hand out entries as if they came next.
+  Status error;
+  bool answered = WaitFor(
+      [&] {
+        auto got = (*reader)->Read(p, *end + 100, 10, milliseconds(200));
+        if (got.ok()) {
+          EXPECT_TRUE(got->empty()) << "entries returned from offset " << got->front().offset;
+          return !got->empty();
+        }
+        error = got.status();
+        return true;
+      },
+      std::chrono::seconds(20));
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(error.code(), Code::kUnavailable) << error.message();
+}
+
 TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSays) {
   Produce(40);
   RecordingListener l;
