@@ -306,6 +306,17 @@ TEST_F(KafkaVoteLogTest, FlushWaitsForEarlierAppendsAndDrainRefusesNewOnes) {
   EXPECT_EQ(after.code(), Code::kUnavailable);
 }
 
+TEST_F(KafkaVoteLogTest, NoClusterAtStartIsAClearErrorWithinItsBound) {
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(mock_->Command("down " + std::to_string(b)));
+  KafkaLogOptions o;
+  o.metadata_timeout = milliseconds(1500);
+  const auto start = Clock::now();
+  auto log = KafkaVoteLog::Open(config_, o);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), Code::kUnavailable) << log.status().message();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+}
+
 TEST_F(KafkaVoteLogTest, MissingTopicIsAClearError) {
   KafkaConfig c = config_;
   c.topic = "no-such-topic";
