@@ -64,6 +64,14 @@ void GroupProcessor::Stop() {
 std::map<uint32_t, uint64_t> GroupProcessor::OnAssigned(const std::vector<uint32_t>& partitions) {
   std::map<uint32_t, uint64_t> starts;
   for (uint32_t p : partitions) {
+    {
+      // Assigned again without a revocation in between: keep the one processor it has.
+      MutexLock lock(mu_);
+      if (auto it = owned_.find(p); it != owned_.end() && !it->second->revoked) {
+        starts[p] = it->second->proc.stats().next_offset;
+        continue;
+      }
+    }
     auto o = std::make_shared<Owned>(p, log_, state_, catalog_, read_model_, opts_.max_batch);
     // The checkpoint says where to start; if it cannot be read now, the first Step loads it
     // and the log is read from wherever it says.

@@ -137,14 +137,54 @@ TEST_F(KafkaLogReaderTest, ReadsFromAnyOffsetSeekingBackAfterAFailedBatch) {
   EXPECT_EQ(again->back().offset + 1, *end);
 }
 
-TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSays) {
-  Produce(40);
-  RecordingListener l;
+TEST_F(KafkaLogReaderTest, AnOffsetTheLogDoesNotHaveIsAnErrorNeverASilentJump) {
+  Produce(10);
   auto reader = KafkaLogReader::Open(config_, {});
   ASSERT_TRUE(reader.ok());
   const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  auto end = (*reader)->EndOffset(p);
+  ASSERT_TRUE(end.ok());
+  // A checkpoint beyond the log's end (say, the topic was made again): reading there must not
+  // restart at some other offset and hand out entries as if they came next.
+  Status error;
+  bool answered = WaitFor(
+      [&] {
+        auto got = (*reader)->Read(p, *end + 100, 10, milliseconds(200));
+        if (got.ok()) {
+          EXPECT_TRUE(got->empty()) << "entries returned from offset " << got->front().offset;
+          return !got->empty();
+        }
+        error = got.status();
+        return true;
+      },
+      std::chrono::seconds(20));
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(error.code(), Code::kUnavailable) << error.message();
+}
+
+// A member takes every partition, commits `committed` for `p` to the group and leaves; the next
+// member is told by its listener to start `p` at `start`: reading starts there, without a seek,
+// whatever the group's committed offset says. Under `strategy` (cooperative or eager).
+void StartsWhereTheListenerSays(const KafkaConfig& base, const std::string& strategy) {
+  KafkaConfig config = base;
+  config.properties.emplace_back("partition.assignment.strategy", strategy);
+  const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  {
+    RecordingListener first;
+    auto reader = KafkaLogReader::Open(config, {});
+    ASSERT_TRUE(reader.ok());
+    ASSERT_TRUE((*reader)->Subscribe(first).ok());
+    ASSERT_TRUE(
+        WaitFor([&] { return first.owned().size() == kPartitions; }, std::chrono::seconds(30)));
+    (*reader)->CommitProgress(p, 5);                 // a previous owner's progress report
+    std::this_thread::sleep_for(milliseconds(500));  // (async; not what the check relies on)
+    (*reader)->Unsubscribe();
+    EXPECT_TRUE(first.owned().empty()) << "leaving revokes everything first";
+  }
+  RecordingListener l;
+  auto reader = KafkaLogReader::Open(config, {});
+  ASSERT_TRUE(reader.ok());
   l.starts = {{p, 2}};  // the checkpoint's next offset; the others start at the beginning
-  // The group's committed offset says 1: it must not be where reading starts.
   ASSERT_TRUE((*reader)->Subscribe(l).ok());
   ASSERT_TRUE(WaitFor([&] { return l.owned().size() == kPartitions; }, std::chrono::seconds(30)));
   std::vector<LogEntry> got;
@@ -157,9 +197,18 @@ TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSays) {
       std::chrono::seconds(20)));
   EXPECT_EQ(got.front().offset, 2u);
   EXPECT_EQ((*reader)->stats().seeks, 0u) << "started at the listener's offset, no seek needed";
-  (*reader)->CommitProgress(p, got.back().offset + 1);
   (*reader)->Unsubscribe();
-  EXPECT_TRUE(l.owned().empty()) << "leaving revokes everything first";
+  EXPECT_TRUE(l.owned().empty());
+}
+
+TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSays) {
+  Produce(40);
+  StartsWhereTheListenerSays(config_, "cooperative-sticky");
+}
+
+TEST_F(KafkaLogReaderTest, AnAssignedPartitionStartsWhereTheListenerSaysEagerProtocol) {
+  Produce(40);
+  StartsWhereTheListenerSays(config_, "range");
 }
 
 }  // namespace

@@ -55,13 +55,27 @@ std::string VoteKey(std::string_view election, std::string_view voter) {
   return key;
 }
 
+// One librdkafka producer and the thread that serves its delivery reports. Replaced whole after
+// a fatal error (an idempotent producer cannot go on after one).
+struct Producer {
+  Handle rk;
+  rd_kafka_topic_t* rkt = nullptr;
+  std::atomic<bool> stop{false};
+  std::thread poller;
+  ~Producer() {
+    stop = true;
+    if (poller.joinable()) poller.join();
+    if (rkt) rd_kafka_topic_destroy(rkt);
+  }
+};
+
 }  // namespace
 
 struct KafkaVoteLog::Impl {
+  KafkaConfig config;
   KafkaLogOptions opts;
-  Handle rk;
-  rd_kafka_topic_t* rkt = nullptr;
   uint32_t partitions = 0;
+  std::atomic<std::shared_ptr<Producer>> producer;
 
   Mutex mu;
   CondVar cv;
@@ -71,9 +85,11 @@ struct KafkaVoteLog::Impl {
   int waiters GUARDED_BY(mu) = 0;
   bool draining GUARDED_BY(mu) = false;
 
-  std::atomic<uint64_t> delivered{0}, failed{0}, refused{0};
-  std::atomic<bool> stop{false};
-  std::thread poller;
+  std::atomic<uint64_t> delivered{0}, failed{0}, refused{0}, restarts{0};
+  std::atomic<bool> closing{false};
+  Mutex replace_mu;
+  bool replacing GUARDED_BY(replace_mu) = false;
+  std::thread replacer GUARDED_BY(replace_mu);
 
   // Takes `n` in-flight slots; the epoch they belong to, or why not.
   Result<uint64_t> Admit(size_t n) {
@@ -114,13 +130,15 @@ struct KafkaVoteLog::Impl {
   }
 
   // Produces one message; on failure completes its slot and returns why.
-  Status Produce(uint32_t partition, const std::string& key, const std::string& value, Pending* p) {
-    if (rd_kafka_produce(rkt, static_cast<int32_t>(partition), RD_KAFKA_MSG_F_COPY,
+  Status Produce(Producer& prod, uint32_t partition, const std::string& key,
+                 const std::string& value, Pending* p) {
+    if (rd_kafka_produce(prod.rkt, static_cast<int32_t>(partition), RD_KAFKA_MSG_F_COPY,
                          const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
                          p) == 0) {
       return Status::Ok();
     }
     rd_kafka_resp_err_t err = rd_kafka_last_error();
+    if (err == RD_KAFKA_RESP_ERR__FATAL) Replace(prod.rk.get());
     Complete(p->epoch, 1);
     refused += 1;
     return KafkaError("Kafka did not take the vote", err);
@@ -144,9 +162,97 @@ struct KafkaVoteLog::Impl {
     self->Complete(p->epoch, 1);
   }
 
-  void Poll() {
-    pthread_setname_np(pthread_self(), "urna-kafka-log");
-    while (!stop) rd_kafka_poll(rk.get(), 100);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+      spdlog::warn("kafka vote log: {}", reason);  // librdkafka recovers by itself
+      return;
+    }
+    char why[512] = "";
+    rd_kafka_fatal_error(rk, why, sizeof why);
+    spdlog::error("kafka vote log: the producer failed for good ({}): replacing it", why);
+    static_cast<Impl*>(opaque)->Replace(rk);
+  }
+
+  // A producer with urna's settings, its poll thread running.
+  Result<std::shared_ptr<Producer>> NewProducer() {
+    const std::string timeout = std::to_string(opts.delivery_timeout.count());
+    auto conf =
+        NewConf(config,
+                {{"client.id", opts.client_id},
+                 {"linger.ms", std::to_string(opts.linger.count())},
+                 // librdkafka's own queue never refuses before the in-flight bound does.
+                 {"queue.buffering.max.messages", std::to_string(opts.max_in_flight + 64)},
+                 // A request to a broker that hangs fails within the bound too, not only queued
+                 // messages; a properties file may lower it so a lost answer is retried within it.
+                 {"request.timeout.ms", timeout}},
+                {{"enable.idempotence", "true"},
+                 // A topic is made by `urna init`, never by a vote to a mistyped topic name.
+                 {"allow.auto.create.topics", "false"},
+                 {"acks", "all"},
+                 {"message.timeout.ms", timeout}});
+    if (!conf.ok()) return conf.status();
+    rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
+    rd_kafka_conf_set_error_cb(conf->get(), &Impl::OnError);
+    rd_kafka_conf_set_opaque(conf->get(), this);
+    auto rk = NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
+    if (!rk.ok()) return rk.status();
+    auto p = std::make_shared<Producer>();
+    p->rk = std::move(*rk);
+    p->poller = std::thread([raw = p.get()] {
+      pthread_setname_np(pthread_self(), "urna-kafka-log");
+      while (!raw->stop) rd_kafka_poll(raw->rk.get(), 100);
+    });
+    return p;
+  }
+
+  // Gives `p` its topic handle. Only once the topic is known to exist: librdkafka's producer
+  // asks the cluster about a topic it has a handle of, and a cluster that creates topics on
+  // demand (auto-create) would make it.
+  Status AttachTopic(Producer& p) {
+    p.rkt = rd_kafka_topic_new(p.rk.get(), config.topic.c_str(), nullptr);
+    return p.rkt ? Status::Ok() : KafkaError("topic " + config.topic, rd_kafka_last_error());
+  }
+
+  // Starts replacing the producer `which` (after its fatal error), once, off its threads.
+  void Replace(rd_kafka_t* which) {
+    MutexLock lock(replace_mu);
+    std::shared_ptr<Producer> now = producer.load();
+    if (replacing || closing || !now || now->rk.get() != which) return;
+    replacing = true;
+    if (replacer.joinable()) replacer.join();  // the previous replacement, finished
+    replacer = std::thread([this] { RunReplacement(); });
+  }
+
+  // New appends go to a fresh producer; the old one's messages fail now (503) rather than at
+  // their timeout, and it goes once their reports are served.
+  void RunReplacement() {
+    std::shared_ptr<Producer> old = producer.load();
+    std::shared_ptr<Producer> fresh;
+    while (!fresh && !closing) {
+      auto made = NewProducer();
+      Status attached = made.ok() ? AttachTopic(**made) : made.status();
+      if (attached.ok()) {
+        fresh = std::move(*made);
+      } else {
+        spdlog::error("kafka vote log: cannot make a new producer: {}", attached.message());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+    if (fresh) {
+      producer.store(fresh);
+      restarts += 1;
+      spdlog::info("kafka vote log: a new producer takes the appends");
+    }
+    rd_kafka_purge(old->rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    const auto deadline =
+        std::chrono::steady_clock::now() + opts.delivery_timeout + std::chrono::seconds(5);
+    while ((rd_kafka_outq_len(old->rk.get()) > 0 || old.use_count() > 1) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    old.reset();
+    MutexLock lock(replace_mu);
+    replacing = false;
   }
 };
 
@@ -157,28 +263,11 @@ Result<std::unique_ptr<KafkaVoteLog>> KafkaVoteLog::Open(const KafkaConfig& conf
                   "the Kafka delivery timeout and the in-flight bound must be positive");
   }
   auto impl = std::make_unique<Impl>();
+  impl->config = config;
   impl->opts = options;
-  const std::string timeout = std::to_string(options.delivery_timeout.count());
-  auto conf = NewConf(
-      config,
-      {{"client.id", options.client_id},
-       {"linger.ms", std::to_string(options.linger.count())},
-       // librdkafka's own queue never refuses before the in-flight bound does.
-       {"queue.buffering.max.messages", std::to_string(options.max_in_flight + 64)}},
-      {{"enable.idempotence", "true"},
-       // A topic is made by `urna init`, never by a vote to a mistyped topic name.
-       {"allow.auto.create.topics", "false"},
-       {"acks", "all"},
-       {"message.timeout.ms", timeout},
-       // A request to a broker that hangs fails within the bound too (not only queued ones).
-       {"request.timeout.ms", timeout}});
-  if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
-  rd_kafka_conf_set_opaque(conf->get(), impl.get());
-  auto rk = NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
-  if (!rk.ok()) return rk.status();
-  impl->rk = std::move(*rk);
-  auto n = PartitionCount(impl->rk.get(), config.topic, options.metadata_timeout);
+  auto producer = impl->NewProducer();
+  if (!producer.ok()) return producer.status();
+  auto n = PartitionCount((*producer)->rk.get(), config.topic, options.metadata_timeout);
   if (!n.ok()) {
     if (n.status().code() == Code::kNotFound) {
       return Status(Code::kNotFound, n.status().message() + ": create it with `urna init`");
@@ -186,9 +275,8 @@ Result<std::unique_ptr<KafkaVoteLog>> KafkaVoteLog::Open(const KafkaConfig& conf
     return n.status();
   }
   impl->partitions = *n;
-  impl->rkt = rd_kafka_topic_new(impl->rk.get(), config.topic.c_str(), nullptr);
-  if (!impl->rkt) return KafkaError("topic " + config.topic, rd_kafka_last_error());
-  impl->poller = std::thread([p = impl.get()] { p->Poll(); });
+  if (auto s = impl->AttachTopic(**producer); !s.ok()) return s;
+  impl->producer.store(std::move(*producer));
   spdlog::info("kafka vote log: topic {} ({} partitions), delivery timeout {} ms, max {} in flight",
                config.topic, impl->partitions, options.delivery_timeout.count(),
                options.max_in_flight);
@@ -199,9 +287,15 @@ KafkaVoteLog::KafkaVoteLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 KafkaVoteLog::~KafkaVoteLog() {
   Drain();
-  impl_->stop = true;
-  impl_->poller.join();
-  rd_kafka_topic_destroy(impl_->rkt);
+  Impl& i = *impl_;
+  std::thread replacer;
+  {
+    MutexLock lock(i.replace_mu);
+    i.closing = true;
+    replacer = std::move(i.replacer);
+  }
+  if (replacer.joinable()) replacer.join();
+  i.producer.store(nullptr);  // stops its poll thread, then destroys the handle
 }
 
 uint32_t KafkaVoteLog::partitions() const { return impl_->partitions; }
@@ -216,7 +310,8 @@ void KafkaVoteLog::Append(VoteEvent vote, AppendDone done) {
   const std::string key = VoteKey(vote.election_id, vote.voter_id);
   const std::string value = codec::EncodeVoteRecord(vote);
   auto p = std::make_unique<Pending>(Pending{std::move(done), nullptr, *epoch});
-  if (auto s = impl_->Produce(partition, key, value, p.get()); !s.ok()) return p->done(s);
+  std::shared_ptr<Producer> prod = impl_->producer.load();
+  if (auto s = impl_->Produce(*prod, partition, key, value, p.get()); !s.ok()) return p->done(s);
   p.release();  // OnDelivery owns it now
 }
 
@@ -230,9 +325,10 @@ void KafkaVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
   const std::string key = VoteKey(seal.election_id, "");
   const std::string value = codec::EncodeSealRecord(seal);
   auto group = std::make_shared<SealGroup>(static_cast<int>(n), std::move(done));
+  std::shared_ptr<Producer> prod = impl_->producer.load();
   for (uint32_t p = 0; p < n; ++p) {
     auto pending = std::make_unique<Pending>(Pending{nullptr, group, *epoch});
-    if (auto s = impl_->Produce(p, key, value, pending.get()); !s.ok()) {
+    if (auto s = impl_->Produce(*prod, p, key, value, pending.get()); !s.ok()) {
       // The copies not produced count as failed; those produced still report.
       impl_->Complete(*epoch, n - p - 1);
       for (uint32_t rest = p; rest < n; ++rest) group->Report(s);
@@ -253,7 +349,7 @@ void KafkaVoteLog::Drain() {
   spdlog::error("kafka vote log: {} appends still unreported after the delivery timeout; purging",
                 i.in_flight);
   lock.Unlock();
-  rd_kafka_purge(i.rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_purge(i.producer.load()->rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   lock.Lock();
   i.WaitEpochs(UINT64_MAX, std::chrono::steady_clock::now() + std::chrono::seconds(5));
 }
@@ -270,9 +366,19 @@ KafkaLogStats KafkaVoteLog::stats() const {
   s.delivered = impl_->delivered;
   s.failed = impl_->failed;
   s.refused = impl_->refused;
+  s.restarts = impl_->restarts;
   MutexLock lock(impl_->mu);
   s.in_flight = impl_->in_flight;
   return s;
+}
+
+}  // namespace urna::kafka
+
+namespace urna::kafka {
+
+void KafkaVoteLog::InjectFatalErrorForTest() {
+  rd_kafka_test_fatal_error(impl_->producer.load()->rk.get(),
+                            RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "injected by a test");
 }
 
 }  // namespace urna::kafka

@@ -6,7 +6,9 @@
 // not take it within the delivery timeout, and at once when `max_in_flight` appends already
 // await their reports (backpressure: memory stays bounded, nothing queues without limit).
 // Completions run on the log's own poll thread (the one thread hop of an append). A seal goes to
-// every partition and completes once every copy is acknowledged.
+// every partition and completes once every copy is acknowledged. After a fatal error of the
+// idempotent producer (it cannot go on), the log replaces it with a new one by itself: the
+// appends in flight fail (503), later ones go to the new producer.
 // Owned by the app; Append/AppendSeal/Flush/stats are thread-safe. librdkafka stays out of this
 // header (pimpl): modules that include it do not compile rdkafka.h.
 #pragma once
@@ -40,6 +42,7 @@ struct KafkaLogStats {
   uint64_t failed = 0;     // delivery reports with an error (timeouts included)
   uint64_t refused = 0;    // appends refused at once: in-flight bound reached, or draining
   uint64_t in_flight = 0;  // awaiting their delivery report now
+  uint64_t restarts = 0;   // producers replaced after a fatal error
 };
 
 class KafkaVoteLog final : public VoteLog {
@@ -60,6 +63,10 @@ class KafkaVoteLog final : public VoteLog {
   // (false). New appends are still taken meanwhile.
   bool Flush(std::chrono::milliseconds timeout);
   KafkaLogStats stats() const;
+
+  // Tests only: makes the producer fail as after a fatal error of the idempotent producer
+  // (the log then replaces it).
+  void InjectFatalErrorForTest();
 
   struct Impl;
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "adapters/kafka/kafka_log_reader.h"
@@ -183,6 +184,83 @@ TEST_F(KafkaVoteLogTest, BrokersDownAppendsFailWithinTheDeliveryBoundNeverOkThen
   EXPECT_TRUE(recovered);
 }
 
+TEST_F(KafkaVoteLogTest, LeadersMovingAndBrokersDroppingUnderLoadDuplicateNothing) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log);
+  Completions done;
+  const int n = 3000;
+  std::atomic<bool> moving{true};
+  // Partition leaders hop between the brokers while votes go in, and now and then a broker
+  // drops its connections (requests in flight lose their answers: the producer retries them).
+  std::thread mover([&] {
+    for (int round = 0; moving && round < 200; ++round) {
+      for (uint32_t p = 0; p < kPartitions; ++p) {
+        mock_->Command("leader " + std::string(kTopic) + " " + std::to_string(p) + " " +
+                       std::to_string((p + round) % 3 + 1));
+      }
+      if (round % 5 == 4) {
+        const std::string b = std::to_string(round % 3 + 1);
+        mock_->Command("down " + b);
+        std::this_thread::sleep_for(milliseconds(30));
+        mock_->Command("up " + b);
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    log->Append(Vote(i, i), done.Slot(i));
+    if (i % 100 == 99) std::this_thread::sleep_for(milliseconds(5));
+  }
+  bool all = done.WaitFor(n);
+  moving = false;
+  mover.join();
+  ASSERT_TRUE(all);
+  std::set<std::string> acked;
+  for (const auto& [i, r] : done.got()) {
+    if (r.first.ok()) acked.insert("vote-" + std::to_string(i));
+  }
+  EXPECT_GT(acked.size(), static_cast<size_t>(n / 2)) << "most votes get through";
+
+  auto reader = KafkaLogReader::Open(config_, {});
+  ASSERT_TRUE(reader.ok());
+  std::map<std::string, int> seen;
+  for (uint32_t p = 0; p < kPartitions; ++p) {
+    for (const auto& e : ReadAll(**reader, p)) ++seen[e.vote.vote_id];
+  }
+  for (const auto& id : acked) EXPECT_EQ(seen[id], 1) << id << " acknowledged: once in the log";
+  for (const auto& [id, count] : seen) {
+    EXPECT_EQ(count, 1) << id << " written twice (the idempotent producer's retries)";
+  }
+}
+
+TEST_F(KafkaVoteLogTest, AFatalProducerErrorIsAnsweredAndTheLogRecoversByItself) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log);
+  {
+    Completions before;
+    log->Append(Vote(0, 0), before.Slot(0));
+    ASSERT_TRUE(before.WaitFor(1));
+    ASSERT_TRUE(before.got()[0].first.ok());
+  }
+  // An idempotent producer cannot go on after a fatal error (librdkafka fails every append):
+  // the log replaces it with a new one.
+  log->InjectFatalErrorForTest();
+  bool recovered = false;
+  for (int attempt = 0; attempt < 200 && !recovered; ++attempt) {
+    Completions again;
+    log->Append(Vote(100 + attempt, 100 + attempt), again.Slot(0));
+    ASSERT_TRUE(again.WaitFor(1));
+    recovered = again.got()[0].first.ok();
+    if (!recovered) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(recovered) << "appends are acknowledged again without a restart";
+  EXPECT_EQ(log->stats().restarts, 1u);
+  Completions seal;
+  log->AppendSeal({"e1", 1}, seal.Slot(0));
+  ASSERT_TRUE(seal.WaitFor(1));
+  EXPECT_TRUE(seal.got()[0].first.ok()) << seal.got()[0].first.message();
+}
+
 TEST_F(KafkaVoteLogTest, InFlightBoundRefusesAtOnceAndMemoryStaysBounded) {
   KafkaLogOptions o;
   o.delivery_timeout = milliseconds(1500);
@@ -226,6 +304,17 @@ TEST_F(KafkaVoteLogTest, FlushWaitsForEarlierAppendsAndDrainRefusesNewOnes) {
   Status after;
   log->Append(Vote(99, 99), [&](Status s) { after = s; });
   EXPECT_EQ(after.code(), Code::kUnavailable);
+}
+
+TEST_F(KafkaVoteLogTest, NoClusterAtStartIsAClearErrorWithinItsBound) {
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(mock_->Command("down " + std::to_string(b)));
+  KafkaLogOptions o;
+  o.metadata_timeout = milliseconds(1500);
+  const auto start = Clock::now();
+  auto log = KafkaVoteLog::Open(config_, o);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), Code::kUnavailable) << log.status().message();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(KafkaVoteLogTest, MissingTopicIsAClearError) {
