@@ -95,7 +95,11 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   hub_options.heartbeat = o.http.stream_keepalive;
   results::ResultsHub hub(*st.catalog, read_model, hub_options);
   auto problem = [&]() -> std::string {  // for /healthz
-    if (!lifecycle.HasLease()) return "this node holds no lease: it takes no votes (DynamoDB?)";
+    if (!lifecycle.HasLease()) {
+      auto why = lifecycle.LastError();
+      return "this node holds no lease, it takes no votes" +
+             (why.ok() ? std::string() : ": " + why.message());
+    }
     if (auto s = st.catalog->last_refresh_error(); !s.ok()) return "elections: " + s.message();
     return "";
   };

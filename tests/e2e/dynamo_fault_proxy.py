@@ -124,6 +124,11 @@ class DynamoFaultProxy:
         with self._lock:
             self._rules.append(_Rule(kind, operation, count, every, after))
 
+    def clear(self):
+        """Drops every fault rule not yet spent: requests pass again."""
+        with self._lock:
+            self._rules = []
+
     def hold(self, operation=None, table=None):
         """From now on, requests of `operation` on `table` (None: any) are held, not forwarded,
         until release() (at most 120 s each); `held` counts them."""

@@ -5,8 +5,12 @@ with throttling (ProvisionedThroughputExceeded, RequestLimitExceeded) or 5xx —
 dynalite sees the request, some after dynalite applied it (the answer is lost: the retry must be
 idempotent). Every fault is retried: the votes are counted exactly once, read straight from
 DynamoDB (one ledger item per voter, results equal to the ledger, every receipt settled), and
-the recount agrees."""
+the recount agrees. Then an ingest node whose DynamoDB is down altogether (every request
+answered 503) stops taking votes within its lease deadline — `503`, never `202`, and `/healthz`
+says why — and takes them again by itself once DynamoDB answers."""
 import argparse
+import json
+import time
 
 from dist_cluster import Cluster
 from dist_votes import Ballots, cast_pairs, check_exact, wait_status
@@ -16,6 +20,33 @@ from harness import Checks, wait_for
 E = "dist-dynamo-faults"
 OPTIONS = ["a", "b", "c"]
 VOTERS = 1000
+
+
+def dynamo_down(t, c):
+    with DynamoFaultProxy(c.dynalite.endpoint) as proxy:
+        node = c.add_ingest("ingest-3", dynamo_endpoint=proxy.endpoint)
+        cl = node.client()
+        wait_for(lambda: cl.vote(E, "down-probe", "a")[0] == 202, timeout=10, interval=0.1,
+                 what="node 3 to take votes")
+        proxy.inject("unavailable", count=1_000_000)
+        start = time.monotonic()
+        # The lease is renewed every second and admits votes for 2 s after the last renewal
+        # (the defaults): the node gives up its lease within about 3 s.
+        wait_for(lambda: "lease" in json.dumps(cl.request("GET", "/healthz")[1]), timeout=30,
+                 interval=0.1, what="node 3's /healthz to say it lost its lease")
+        took = time.monotonic() - start
+        s, body, _ = cl.request("GET", "/healthz")
+        print(f"DynamoDB down for node 3: no lease after {took:.1f} s: {body}", flush=True)
+        t.check(s == 503 and took < 6, f"/healthz says why within the lease deadline: {s} {body}")
+        statuses = {cl.vote(E, f"down-{i}", "b")[0] for i in range(20)}
+        t.check(statuses == {503}, f"without DynamoDB, node 3 answers votes 503: {statuses}")
+        proxy.clear()
+        wait_for(lambda: cl.request("GET", "/healthz")[0] == 200, timeout=30, interval=0.2,
+                 what="node 3 to recover by itself")
+        s, body = cl.vote(E, "up-again", "b")[:2]
+        t.check(s == 202, f"node 3 takes votes again once DynamoDB answers: {s} {body}")
+        c.ingest.remove(node)
+        t.check(node.stop() == 0, "node 3 stops cleanly")
 
 
 def main():
@@ -49,6 +80,7 @@ def main():
         print(f"faults injected: {injected}; requests forwarded: {proxy.forwarded}", flush=True)
         t.check(all(injected.get(k, 0) > 0 for k in ("throttle", "internal", "unavailable")),
                 f"throttling and 5xx were injected, before and after: {injected}")
+        dynamo_down(t, c)
         s, body, _ = c.ingest[0].client().admin("POST", f"/v1/elections/{E}/close")
         t.check(s == 200, f"close: {s} {body}")
         wait_status(c.ingest[1].port, E, "closed", timeout=5)  # node 2's catalog: within 1 s
