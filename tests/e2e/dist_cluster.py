@@ -158,8 +158,12 @@ class Cluster:
         self.urna, self.kafka_mock_path, self.node = urna, kafka_mock, node
         self.partitions = partitions
         self.n_ingest, self.n_processors = ingest, processors
-        self.ingest_args = list(ingest_args) + (GENEROUS_LIMITS if rate_limits is None
-                                                else list(rate_limits))
+        # Lease timings with room for a 2-core machine running the whole cluster and the test's
+        # clients at full load (renewals through a busy dynalite can take seconds); the
+        # defaults (1 s / 2 s / 3 s) are for DynamoDB.
+        self.ingest_args = (["--lease-deadline-ms", "5000", "--lease-ttl-ms", "8000"] +
+                            list(ingest_args) + (GENEROUS_LIMITS if rate_limits is None
+                                                 else list(rate_limits)))
         self.process_args = list(process_args)
         self.secrets = secrets or {"URNA_VOTER_SECRET": VOTER_SECRET,
                                    "URNA_ADMIN_TOKEN": ADMIN_TOKEN, "URNA_AUDIT_KEY": AUDIT_KEY}

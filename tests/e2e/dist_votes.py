@@ -43,6 +43,9 @@ class Ballots:
         with self._lock:
             if s == 202:
                 self.accepted.append((voter, option, b["vote_id"], port))
+            elif s == 503 and "fate is unknown" in str(b):
+                # The node's lease lapsed while the vote was on its way to Kafka: it may count.
+                self.unknown.append((voter, option, port))
             else:
                 code = b.get("error", {}).get("code") if isinstance(b, dict) else str(b)
                 self.refused.append((voter, option, s, code, port))
