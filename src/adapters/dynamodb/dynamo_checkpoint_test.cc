@@ -8,6 +8,8 @@
 #include "adapters/dynamodb/dynamo_state_test_fixture.h"
 #include "adapters/dynamodb/dynamo_tallies.h"
 
+#include <iostream>
+
 namespace urna::dynamodb {
 namespace {
 
@@ -90,6 +92,8 @@ TEST_F(DynamoStateTest, ThousandsOfElectionsDoNotGrowTheWriteOfABatch) {
   EXPECT_LE(last_batch, first_batch + 64)
       << "first " << first_batch << " bytes, last " << last_batch << " bytes";
   EXPECT_LT(last_batch, 2048u);
+  std::cout << "a one-vote batch writes " << first_batch << " bytes of requests, " << last_batch
+            << " after " << kElections << " elections\n";
 
   // Everything loads back, exactly.
   DynamoProcessorState fresh(*client_, tables_);
