@@ -1,7 +1,8 @@
 // The checkpoint and the tally items against dynalite: a partition that has counted thousands of
 // elections still writes a small checkpoint per batch (the per-election tallies live in their own
 // items, written only for the elections a batch changed) and loads back whole; a crash between
-// the checkpoint and its tally items is rolled forward by the next Load, once; a late roll
+// the checkpoint and its tally items is rolled forward by the next Load, once, and before the
+// next checkpoint replaces its record; a late roll
 // forward of an older checkpoint (a zombie's) changes nothing; a batch is cut before its
 // checkpoint could pass the size limit, and a commit that would pass it is refused; results stop
 // reading an election sealed in every partition.
@@ -160,6 +161,28 @@ TEST_F(DynamoStateTest, CrashBetweenTheCheckpointAndItsTalliesIsRolledForwardOnc
   EXPECT_EQ(Find(ledger, "dave", "v5").outcome, Outcome::kCounted);
   EXPECT_EQ(Find(ledger, "alice", "v4").outcome, Outcome::kDuplicate);
   EXPECT_EQ(rm_.Votes("e1"), (OptionCounts{{"a", 3}, {"b", 2}}));
+}
+
+TEST_F(DynamoStateTest, ACheckpointIsNeverReplacedBeforeItsTalliesAreApplied) {
+  TableFailingClient flaky(*client_, tables_.tallies());
+  flaky.fail = true;
+  DynamoProcessorState st(flaky, tables_);
+  PartitionCommit b1 = Batch(0, 0, {Pv("v1", "alice", "a", Outcome::kCounted)});
+  b1.tally.elections["e1"] = {{"a", 1}};
+  EXPECT_FALSE(st.Commit(b1).ok()) << "committed, tallies not applied";
+  flaky.fail = false;
+  // The next batch changes another election only, on the same object and without a reload: the
+  // stored checkpoint's record (e1) is applied before it is replaced.
+  PartitionCommit b2 = Batch(0, 1, {Pv("w1", "bob", "a", Outcome::kCounted)});
+  b2.votes[0].entry.vote.election_id = "e2";
+  b2.tally.elections["e2"] = {{"a", 1}};
+  Status s = st.Commit(b2);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto loaded = DynamoProcessorState(*client_, tables_).Load(0);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->tally.next_offset, 2u);
+  EXPECT_EQ(loaded->tally.elections["e1"], (OptionCounts{{"a", 1}}));
+  EXPECT_EQ(loaded->tally.elections["e2"], (OptionCounts{{"a", 1}}));
 }
 
 TEST_F(DynamoStateTest, ALateRollForwardOfAnOlderCheckpointChangesNothing) {
