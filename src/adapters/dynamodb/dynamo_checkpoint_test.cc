@@ -2,10 +2,9 @@
 // elections still writes a small checkpoint per batch (the per-election tallies live in their own
 // items, written only for the elections a batch changed) and loads back whole; a crash between
 // the checkpoint and its tally items is rolled forward by the next Load, once, and before the
-// next checkpoint replaces its record; a late roll
-// forward of an older checkpoint (a zombie's) changes nothing; a batch is cut before its
-// checkpoint could pass the size limit, and a commit that would pass it is refused; results stop
-// reading an election sealed in every partition.
+// next checkpoint replaces its record; a late roll forward of an older checkpoint (a zombie's)
+// changes nothing; a batch is cut before its checkpoint could pass the size limit, and a commit
+// that would pass it is refused; results stop reading an election sealed in every partition.
 #include "adapters/dynamodb/dynamo_state_test_fixture.h"
 #include "adapters/dynamodb/dynamo_tallies.h"
 
