@@ -8,6 +8,7 @@
 // Each partition is used by one processor thread; different partitions may run in parallel.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -70,6 +71,11 @@ class ProcessorState {
   // processor committed, or a ledger row holds another vote of a voter counted here): nothing
   // of the batch is committed, the processor reloads and decides again.
   virtual Status Commit(const PartitionCommit& commit) = 0;
+  // How many tally entries one commit may carry at most: each election the batch changes (its
+  // counts or its seal) is one, and each option with counts in such an election's partition
+  // tally is one more. The processor ends a batch early rather than pass it (a store whose
+  // commit record has a size limit: DynamoDB's checkpoint item). Unlimited by default.
+  virtual size_t MaxTallyEntriesPerBatch() const { return SIZE_MAX; }
 };
 
 }  // namespace urna

@@ -36,8 +36,7 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   }
   auto entries = log_.Read(partition_, tally_.next_offset, max_batch_, wait);
   if (!entries.ok()) return entries.status();
-  const size_t n = entries->size();
-  if (n == 0) return size_t{0};
+  if (entries->empty()) return size_t{0};
 
   auto commit = Decide(std::move(*entries));
   if (!commit.ok()) {
@@ -46,7 +45,7 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
-  return n;
+  return decided_;
 }
 
 Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries) {
@@ -60,15 +59,39 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   PartitionCommit commit;
   commit.partition = partition_;
   commit.from_offset = tally_.next_offset;
-  commit.next_offset = entries.back().offset + 1;
   commit.votes.reserve(entries.size());
   VoteDedupe dedupe;
   std::unordered_map<std::string, std::shared_ptr<const Election>> elections;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto& entry = entries[i];
+  // The commit's tally entries (ProcessorState::MaxTallyEntriesPerBatch): an election changed
+  // by the batch is 1 + its options with counts. The batch ends before an entry that could pass
+  // the limit (the rest is the next batch's); it always keeps its first entry.
+  const size_t max_tally_entries = state_.MaxTallyEntriesPerBatch();
+  size_t tally_entries = 0;
+  std::unordered_map<std::string_view, size_t> touched;  // election -> its entries so far
+  auto cost_of = [&](std::string_view election) -> size_t {
+    auto t = tally_.elections.find(election);
+    return 1 + (t == tally_.elections.end() ? 0 : t->second.size());
+  };
+  auto touch = [&](std::string_view election) {
+    const size_t now = cost_of(election);
+    auto [it, fresh] = touched.try_emplace(election, now);
+    tally_entries += fresh ? now : now - it->second;
+    it->second = now;
+  };
+  size_t n = 0;
+  for (; n < entries.size(); ++n) {
+    auto& entry = entries[n];
+    const std::string& eid = entry.seal ? entry.seal->election_id : entry.vote.election_id;
+    if (n > 0 && max_tally_entries != SIZE_MAX) {
+      auto t = touched.find(eid);
+      const size_t worst = (t == touched.end() ? cost_of(eid) : 0) + (entry.seal ? 0 : 1);
+      if (tally_entries + worst > max_tally_entries) break;
+    }
+    const size_t i = n;
     if (entry.seal) {
       if (sealed_.emplace(entry.seal->election_id, entry.seal->closed_at_ms).second) {
         commit.seals.push_back(*entry.seal);
+        touch(entry.seal->election_id);
       }
       continue;
     }
@@ -95,10 +118,13 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
     if (d.verdict.outcome == Outcome::kCounted) {
       ++tally_.elections[v.election_id][v.option_id];
       commit.tally.elections[v.election_id];  // mark touched
+      touch(commit.tally.elections.find(v.election_id)->first);
     }
     commit.votes.push_back({std::move(entry), d.verdict.outcome, std::string(d.verdict.reason),
                             std::string(d.counted_vote_id)});
   }
+  decided_ = n;
+  commit.next_offset = entries[n - 1].offset + 1;
   for (auto& [election, counts] : commit.tally.elections) counts = tally_.elections[election];
   commit.tally.partition = partition_;
   commit.tally.next_offset = commit.next_offset;

@@ -47,7 +47,9 @@ class PartitionProcessor {
 
  private:
   // The batch's fates, seals and tallies, ready to commit. Counts into tally_ as it goes (only
-  // Commit's success makes them the committed state) and records the seals it passes.
+  // Commit's success makes them the committed state) and records the seals it passes. Takes the
+  // entries from the first on, as many as ProcessorState::MaxTallyEntriesPerBatch allows
+  // (decided_ says how many).
   Result<PartitionCommit> Decide(std::vector<LogEntry> entries);
   // Commits the batch atomically; on failure marks the state for a reload.
   Status Commit(const PartitionCommit& commit);
@@ -62,6 +64,7 @@ class PartitionProcessor {
   const size_t max_batch_;
 
   bool loaded_ = false;
+  size_t decided_ = 0;    // entries the last Decide took
   PartitionTally tally_;  // absolute counts of this partition, as committed
   std::map<std::string, int64_t, std::less<>> sealed_;  // seals passed: election -> closed_at
   ProcessorStats stats_;

@@ -5,14 +5,21 @@
 #include <boost/json/serialize.hpp>
 
 #include "adapters/dynamodb/dynamo_items.h"
+#include "adapters/dynamodb/dynamo_tallies.h"
 
 namespace urna::dynamodb {
 
 namespace json = boost::json;
 
 CheckpointReadModel::CheckpointReadModel(DynamoClient& client, StateTables tables,
-                                         const Clock& clock, std::chrono::milliseconds refresh)
-    : client_(client), tables_(std::move(tables)), clock_(clock), refresh_(refresh) {}
+                                         const Clock& clock, Catalog& catalog, uint32_t partitions,
+                                         std::chrono::milliseconds refresh)
+    : client_(client),
+      tables_(std::move(tables)),
+      clock_(clock),
+      catalog_(catalog),
+      partitions_(partitions),
+      refresh_(refresh) {}
 
 CheckpointReadModel::~CheckpointReadModel() { Stop(); }
 
@@ -47,35 +54,27 @@ void CheckpointReadModel::Run() {
 }
 
 Status CheckpointReadModel::Refresh() {
-  std::map<std::string, ElectionTally, std::less<>> next;
-  std::optional<json::object> start;
-  for (int page = 0; page < 10000; ++page) {  // a bound far above any partition count
-    json::object req{{"TableName", tables_.checkpoints()},
-                     {"KeyConditionExpression", "#t = :t"},
-                     {"ExpressionAttributeNames", json::object{{"#t", "topic"}}},
-                     {"ExpressionAttributeValues", json::object{{":t", items::S(tables_.topic)}}},
-                     {"ConsistentRead", true}};
-    if (start) req["ExclusiveStartKey"] = *start;
-    auto res = client_.Call({"Query", json::serialize(req)});
-    if (!res.ok()) return res.status();
-    auto o = items::ParseObject(*res, "Query response");
-    if (!o.ok()) return o.status();
-    if (const json::value* its = o->if_contains("Items"); its != nullptr && its->is_array()) {
-      for (const auto& item : its->as_array()) {
-        if (!item.is_object()) return Status(Code::kInternal, "corrupt checkpoint Query");
-        auto c = items::CheckpointFromItem(item.as_object());
-        if (!c.ok()) return c.status();
-        for (const auto& [election, counts] : c->tallies) {
-          ElectionTally& t = next[election];
-          for (const auto& [option, n] : counts) t.votes[option] += n;
-          auto ch = c->changed.find(election);
-          t.seq += ch == c->changed.end() ? c->next_offset : ch->second;
-        }
-      }
+  std::vector<std::string> ids;
+  {
+    auto listed = catalog_.List();
+    MutexLock lock(mu_);
+    for (const auto& e : listed) {
+      // A draft has nothing counted; a settled election's counts are final and already here.
+      if (e->WasOpened() && !settled_.contains(e->id)) ids.push_back(e->id);
     }
-    const json::value* last = o->if_contains("LastEvaluatedKey");
-    if (last == nullptr || !last->is_object()) break;
-    start = last->as_object();
+  }
+  auto rows = ReadElectionTallies(client_, tables_, partitions_, ids);
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, ElectionTally, std::less<>> next;
+  std::map<std::string, uint32_t, std::less<>> sealed;  // election -> partitions past its seal
+  for (const auto& id : ids) next[id];
+  for (const auto& t : *rows) {
+    ElectionTally& tally = next[t.election];
+    if (t.cell.counts) {
+      for (const auto& [option, n] : *t.cell.counts) tally.votes[option] += n;
+      tally.seq += t.cell.changed;
+    }
+    if (t.cell.sealed) ++sealed[t.election];
   }
   const int64_t now = clock_.NowMs();
   MutexLock lock(mu_);
@@ -83,8 +82,10 @@ Status CheckpointReadModel::Refresh() {
     auto old = tallies_.find(election);
     t.updated_at_ms =
         old != tallies_.end() && old->second.seq == t.seq ? old->second.updated_at_ms : now;
+    auto s = sealed.find(election);
+    if (s != sealed.end() && s->second >= partitions_) settled_.insert(election);
+    tallies_[election] = std::move(t);
   }
-  tallies_ = std::move(next);
   loaded_ = true;
   return Status::Ok();
 }

@@ -145,20 +145,66 @@ json::object CheckpointKey(std::string_view topic, uint32_t partition) {
   return json::object{{"topic", S(topic)}, {"partition", N(uint64_t{partition})}};
 }
 
-json::object CheckpointItem(std::string_view topic, uint32_t partition, const Checkpoint& c) {
-  json::object tallies, changed, sealed;
-  for (const auto& [election, counts] : c.tallies) {
-    json::object options;
-    for (const auto& [option, n] : counts) options[option] = N(n);
-    tallies[election] = json::object{{"M", std::move(options)}};
+namespace {
+
+json::object CountsMap(const OptionCounts& counts) {
+  json::object options;
+  for (const auto& [option, n] : counts) options[option] = N(n);
+  return json::object{{"M", std::move(options)}};
+}
+
+Result<OptionCounts> CountsFrom(const json::value& v) {
+  const json::value* m = v.is_object() ? v.as_object().if_contains("M") : nullptr;
+  if (m == nullptr || !m->is_object()) return Corrupt("tally counts");
+  OptionCounts counts;
+  for (const auto& [option, n] : m->as_object()) {
+    auto count = ParseN(&n);
+    if (!count || *count < 0) return Corrupt("tally count");
+    counts[std::string(option)] = static_cast<uint64_t>(*count);
   }
-  for (const auto& [election, at] : c.changed) changed[election] = N(at);
-  for (const auto& [election, at] : c.sealed) sealed[election] = N(at);
+  return counts;
+}
+
+// A cell's attributes (counts, changed, sealed) in `o`, and back.
+void PutCell(json::object& o, const ElectionCell& cell) {
+  if (cell.counts) {
+    o["counts"] = CountsMap(*cell.counts);
+    o["changed"] = N(cell.changed);
+  }
+  if (cell.sealed) o["sealed"] = N(*cell.sealed);
+}
+
+Result<ElectionCell> CellFrom(const json::object& o) {
+  ElectionCell cell;
+  if (const json::value* c = o.if_contains("counts")) {
+    auto counts = CountsFrom(*c);
+    if (!counts.ok()) return counts.status();
+    cell.counts = std::move(*counts);
+    auto changed = GetN(o, "changed");
+    if (!changed || *changed < 0) return Corrupt("tally without its changed offset");
+    cell.changed = static_cast<uint64_t>(*changed);
+  }
+  if (o.contains("sealed")) {
+    auto at = GetN(o, "sealed");
+    if (!at) return Corrupt("tally seal");
+    cell.sealed = *at;
+  }
+  return cell;
+}
+
+}  // namespace
+
+json::object CheckpointItem(std::string_view topic, uint32_t partition, const Checkpoint& c) {
+  json::object batch;
+  for (const auto& [election, cell] : c.batch) {
+    json::object m;
+    PutCell(m, cell);
+    batch[election] = json::object{{"M", std::move(m)}};
+  }
   json::object item = CheckpointKey(topic, partition);
   item["next_offset"] = N(c.next_offset);
-  item["tallies"] = json::object{{"M", std::move(tallies)}};
-  item["changed"] = json::object{{"M", std::move(changed)}};
-  item["sealed"] = json::object{{"M", std::move(sealed)}};
+  item["from_offset"] = N(c.from_offset);
+  item["batch"] = json::object{{"M", std::move(batch)}};
   return item;
 }
 
@@ -167,34 +213,58 @@ Result<Checkpoint> CheckpointFromItem(const json::object& item) {
   auto next = GetN(item, "next_offset");
   if (!next || *next < 0) return Corrupt("checkpoint without next_offset");
   c.next_offset = static_cast<uint64_t>(*next);
-  if (const json::object* t = MapOf(item, "tallies")) {
-    for (const auto& [election, v] : *t) {
-      if (!v.is_object()) return Corrupt("checkpoint tally");
-      const json::value* m = v.as_object().if_contains("M");
-      if (m == nullptr || !m->is_object()) return Corrupt("checkpoint tally");
-      OptionCounts& counts = c.tallies[std::string(election)];
-      for (const auto& [option, n] : m->as_object()) {
-        auto count = ParseN(&n);
-        if (!count || *count < 0) return Corrupt("checkpoint count");
-        counts[std::string(option)] = static_cast<uint64_t>(*count);
-      }
-    }
-  }
-  if (const json::object* ch = MapOf(item, "changed")) {
-    for (const auto& [election, n] : *ch) {
-      auto at = ParseN(&n);
-      if (!at || *at < 0) return Corrupt("checkpoint changed");
-      c.changed[std::string(election)] = static_cast<uint64_t>(*at);
-    }
-  }
-  if (const json::object* s = MapOf(item, "sealed")) {
-    for (const auto& [election, n] : *s) {
-      auto at = ParseN(&n);
-      if (!at) return Corrupt("checkpoint seal");
-      c.sealed[std::string(election)] = *at;
+  auto from = GetN(item, "from_offset");
+  if (!from || *from < 0 || *from > *next) return Corrupt("checkpoint without from_offset");
+  c.from_offset = static_cast<uint64_t>(*from);
+  if (const json::object* b = MapOf(item, "batch")) {
+    for (const auto& [election, v] : *b) {
+      const json::value* m = v.is_object() ? v.as_object().if_contains("M") : nullptr;
+      if (m == nullptr || !m->is_object()) return Corrupt("checkpoint batch");
+      auto cell = CellFrom(m->as_object());
+      if (!cell.ok()) return cell.status();
+      c.batch[std::string(election)] = std::move(*cell);
     }
   }
   return c;
+}
+
+json::object TallyUpdate(const std::string& table, std::string_view topic, uint32_t partition,
+                         std::string_view election, const ElectionCell& cell, uint64_t offset) {
+  std::string set = "SET #o = :n";
+  json::object names{{"#o", "offset"}};
+  json::object values{{":n", N(offset)}};
+  if (cell.counts) {
+    set += ", #c = :c, #ch = :ch";
+    names["#c"] = "counts";
+    names["#ch"] = "changed";
+    values[":c"] = CountsMap(*cell.counts);
+    values[":ch"] = N(cell.changed);
+  }
+  if (cell.sealed) {
+    set += ", #s = :s";
+    names["#s"] = "sealed";
+    values[":s"] = N(*cell.sealed);
+  }
+  return json::object{
+      {"TableName", table},
+      {"Key", json::object{{"pk", S(TallyHashKey(topic, partition))}, {"election", S(election)}}},
+      {"UpdateExpression", set},
+      {"ConditionExpression", "attribute_not_exists(pk) OR #o < :n"},
+      {"ExpressionAttributeNames", std::move(names)},
+      {"ExpressionAttributeValues", std::move(values)}};
+}
+
+Result<TallyItem> TallyFromItem(const json::object& item) {
+  TallyItem t;
+  auto election = GetS(item, "election");
+  auto offset = GetN(item, "offset");
+  if (!election || !offset || *offset < 0) return Corrupt("tally item");
+  t.election = std::move(*election);
+  t.offset = static_cast<uint64_t>(*offset);
+  auto cell = CellFrom(item);
+  if (!cell.ok()) return cell.status();
+  t.cell = std::move(*cell);
+  return t;
 }
 
 }  // namespace urna::dynamodb::items

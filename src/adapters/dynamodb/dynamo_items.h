@@ -48,18 +48,43 @@ struct LogPosition {
 };
 std::optional<LogPosition> PositionOf(const json::object& ledger_item);
 
-// A partition's checkpoint: its absolute tallies, the next offset of the batch that last changed
-// each election's counts (the read model's seq), the seals passed, and its next offset.
+// One election's state in one partition, as a batch left it: its absolute counts (when the batch
+// changed them, with `changed` = that batch's next offset, the read model's seq) and its seal
+// (when the batch passed it). A field a batch did not change is left out (nullopt).
+struct ElectionCell {
+  std::optional<OptionCounts> counts;
+  uint64_t changed = 0;
+  std::optional<int64_t> sealed;  // closed_at_ms
+  bool operator==(const ElectionCell&) const = default;
+};
+
+// A partition's checkpoint: its next offset and the batch that moved it there ([from_offset,
+// next_offset)) with the cells of the elections that batch changed (its redo record: the tally
+// items are brought up to it after the checkpoint is stored). Its size follows one batch, never
+// the number of elections the partition has counted.
 struct Checkpoint {
   uint64_t next_offset = 0;
-  std::map<std::string, OptionCounts, std::less<>> tallies;
-  std::map<std::string, uint64_t, std::less<>> changed;
-  std::map<std::string, int64_t, std::less<>> sealed;
+  uint64_t from_offset = 0;
+  std::map<std::string, ElectionCell, std::less<>> batch;
   bool operator==(const Checkpoint&) const = default;
 };
 json::object CheckpointItem(std::string_view topic, uint32_t partition, const Checkpoint& c);
 Result<Checkpoint> CheckpointFromItem(const json::object& item);
 // The key attributes of a partition's checkpoint item.
 json::object CheckpointKey(std::string_view topic, uint32_t partition);
+
+// A tally item of the tallies table (key: TallyHashKey(topic, partition), election): the cell as
+// of `offset`, the next offset of the checkpoint whose batch last wrote it.
+struct TallyItem {
+  std::string election;
+  ElectionCell cell;  // counts/sealed absent when never set
+  uint64_t offset = 0;
+};
+// The UpdateItem that brings (partition, election)'s tally item to `cell` as of checkpoint offset
+// `offset`: sets only the fields the cell has, on the condition that the item is absent or
+// older (`offset < :n`; a failed condition means the item already holds this or a later state).
+json::object TallyUpdate(const std::string& table, std::string_view topic, uint32_t partition,
+                         std::string_view election, const ElectionCell& cell, uint64_t offset);
+Result<TallyItem> TallyFromItem(const json::object& item);
 
 }  // namespace urna::dynamodb::items

@@ -62,11 +62,13 @@ TEST(DynamoItemsTest, ReceiptItemsKeepDuplicateAndRejectedFates) {
 TEST(DynamoItemsTest, ACheckpointReadsBackAsWritten) {
   Checkpoint c;
   c.next_offset = 42;
-  c.tallies["e1"] = {{"a", 3}, {"b", 0}};
-  c.tallies["e2"] = {{"x", 18446744073709551ull}};
-  c.changed["e1"] = 40;
-  c.changed["e2"] = 7;
-  c.sealed["e0"] = 1'700'000'000'000;
+  c.from_offset = 40;
+  c.batch["e1"].counts = OptionCounts{{"a", 3}, {"b", 0}};
+  c.batch["e1"].changed = 42;
+  c.batch["e2"].counts = OptionCounts{{"x", 18446744073709551ull}};
+  c.batch["e2"].changed = 42;
+  c.batch["e2"].sealed = 1'700'000'000'100;
+  c.batch["e0"].sealed = 1'700'000'000'000;
   json::object item = CheckpointItem("urna.votes", 5, c);
   EXPECT_EQ(GetS(item, "topic"), "urna.votes");
   EXPECT_EQ(GetN(item, "partition"), 5);
@@ -78,16 +80,47 @@ TEST(DynamoItemsTest, ACheckpointReadsBackAsWritten) {
   EXPECT_EQ(*empty, Checkpoint{});
 }
 
+TEST(DynamoItemsTest, ATallyUpdateSetsOnlyTheCellsFieldsBehindItsFence) {
+  ElectionCell sealed_only;
+  sealed_only.sealed = 7;
+  json::object u = TallyUpdate("t-tallies", "votes", 3, "e1", sealed_only, 12);
+  EXPECT_EQ(u["UpdateExpression"].as_string(), "SET #o = :n, #s = :s");
+  EXPECT_EQ(u["ConditionExpression"].as_string(), "attribute_not_exists(pk) OR #o < :n");
+  EXPECT_EQ(GetS(u["Key"].as_object(), "pk"), "votes#3");
+  EXPECT_EQ(GetN(u["ExpressionAttributeValues"].as_object(), ":n"), 12);
+  // The item as DynamoDB would store it reads back as the cell.
+  json::object item{{"pk", S("votes#3")},
+                    {"election", S("e1")},
+                    {"offset", N(uint64_t{12})},
+                    {"counts", json::object{{"M", json::object{{"a", N(uint64_t{2})}}}}},
+                    {"changed", N(uint64_t{9})},
+                    {"sealed", N(int64_t{7})}};
+  auto t = TallyFromItem(item);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->election, "e1");
+  EXPECT_EQ(t->offset, 12u);
+  EXPECT_EQ(t->cell.counts, (OptionCounts{{"a", 2}}));
+  EXPECT_EQ(t->cell.changed, 9u);
+  EXPECT_EQ(t->cell.sealed, 7);
+  item.erase("changed");
+  EXPECT_EQ(TallyFromItem(item).status().code(), Code::kInternal);
+}
+
 TEST(DynamoItemsTest, MalformedItemsAreErrorsNotValues) {
   json::object no_offset = CheckpointItem("t", 0, Checkpoint{});
   no_offset.erase("next_offset");
   EXPECT_EQ(CheckpointFromItem(no_offset).status().code(), Code::kInternal);
   Checkpoint c;
   c.next_offset = 1;
-  c.tallies["e1"] = {{"a", 1}};
+  c.batch["e1"].counts = OptionCounts{{"a", 1}};
   json::object bad_count = CheckpointItem("t", 0, c);
-  bad_count["tallies"].as_object()["M"].as_object()["e1"].as_object()["M"].as_object()["a"] =
-      json::object{{"N", "-1"}};
+  bad_count["batch"]
+      .as_object()["M"]
+      .as_object()["e1"]
+      .as_object()["M"]
+      .as_object()["counts"]
+      .as_object()["M"]
+      .as_object()["a"] = json::object{{"N", "-1"}};
   EXPECT_EQ(CheckpointFromItem(bad_count).status().code(), Code::kInternal);
   json::object not_a_number = CheckpointItem("t", 0, c);
   not_a_number["next_offset"] = json::object{{"N", "12x"}};

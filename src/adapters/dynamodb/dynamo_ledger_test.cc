@@ -85,7 +85,7 @@ TEST_F(DynamoStateTest, ScanCountedMergesTheShardsInVoterOrder) {
 
 TEST_F(DynamoStateTest, ResultsAreTheSumOfThePartitionsCheckpoints) {
   SystemClock clock;
-  CheckpointReadModel results(*client_, tables_, clock, milliseconds(20));
+  CheckpointReadModel results(*client_, tables_, clock, catalog_, 2, milliseconds(20));
   EXPECT_EQ(results.Get("e1").status().code(), Code::kUnavailable) << "not loaded yet";
   ASSERT_TRUE(results.Start().ok());
   EXPECT_EQ(results.Get("e1")->seq, 0u);

@@ -1,18 +1,31 @@
 #include "adapters/dynamodb/dynamo_processor_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
-#include <chrono>
-#include <thread>
+#include <future>
 #include <unordered_map>
 
 #include "adapters/dynamodb/dynamo_batch.h"
 #include "adapters/dynamodb/dynamo_batch_get.h"
 #include "adapters/dynamodb/dynamo_items.h"
+#include "adapters/dynamodb/dynamo_tallies.h"
 
 namespace urna::dynamodb {
 
 namespace json = boost::json;
 using items::Checkpoint;
+
+namespace {
+
+// Upper bounds of one batch record entry's bytes in the checkpoint item's JSON: an option (id of
+// up to 64 characters and a 20-digit count) and an election (id of up to 64, its cell's names,
+// `changed` and `sealed`). The processor cuts a batch before its record could pass the limit.
+constexpr size_t kOptionEntryBytes = 100;
+constexpr size_t kElectionEntryBytes = 160;
+constexpr size_t kCheckpointKeyBytes = 1024;  // topic, partition, offsets, attribute names
+
+}  // namespace
 
 DynamoProcessorState::DynamoProcessorState(DynamoClient& client, StateTables tables)
     : client_(client), tables_(std::move(tables)) {}
@@ -38,16 +51,40 @@ Result<uint64_t> DynamoProcessorState::NextOffset(uint32_t partition) {
 }
 
 Result<PartitionState> DynamoProcessorState::Load(uint32_t partition) {
-  auto c = ReadCheckpoint(partition);
-  if (!c.ok()) return c.status();
-  PartitionState st;
-  st.tally.partition = partition;
-  st.tally.next_offset = c->next_offset;
-  st.tally.elections = c->tallies;
-  st.sealed = c->sealed;
-  MutexLock lock(mu_);
-  checkpoints_[partition] = std::make_shared<const Checkpoint>(std::move(*c));
-  return st;
+  // The checkpoint, its batch's tallies rolled forward (a crash may have stopped its writer
+  // between the two), then every tally item. Items are never ahead of the checkpoint unless it
+  // moved meanwhile (another processor committing): then read again; a state that mixes two
+  // checkpoints could not commit anyway (its next_offset is stale), but the recount reads it.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto c = ReadCheckpoint(partition);
+    if (!c.ok()) return c.status();
+    if (auto s = ApplyBatch(client_, tables_, partition, *c); !s.ok()) return s;
+    auto tallies = ReadPartitionTallies(client_, tables_, partition);
+    if (!tallies.ok()) return tallies.status();
+    PartitionState st;
+    st.tally.partition = partition;
+    st.tally.next_offset = c->next_offset;
+    bool ahead = false;
+    for (auto& t : *tallies) {
+      ahead = ahead || t.offset > c->next_offset;
+      if (t.cell.counts && !t.cell.counts->empty()) {
+        st.tally.elections[t.election] = std::move(*t.cell.counts);
+      }
+      if (t.cell.sealed) st.sealed[t.election] = *t.cell.sealed;
+    }
+    if (ahead) continue;
+    MutexLock lock(mu_);
+    applied_[partition] = c->next_offset;
+    return st;
+  }
+  return Status(Code::kConflict, "partition " + std::to_string(partition) +
+                                     " kept moving while it was loaded (another processor?)");
+}
+
+size_t DynamoProcessorState::MaxTallyEntriesPerBatch() const {
+  const size_t limit = tables_.max_checkpoint_bytes;
+  if (limit <= kCheckpointKeyBytes + kElectionEntryBytes + kOptionEntryBytes) return 1;
+  return (limit - kCheckpointKeyBytes) / std::max(kOptionEntryBytes, kElectionEntryBytes);
 }
 
 Result<std::vector<std::optional<std::string>>> DynamoProcessorState::CountedVoteIds(
@@ -110,7 +147,22 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
       }
     }
   }
-  // The ledger puts all in flight at once, then the receipts' batches.
+  std::vector<std::string> writes;
+  writes.reserve(receipts.size());
+  for (auto& item : receipts) {
+    writes.push_back(
+        json::serialize(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}}));
+  }
+  // The receipts' batches on a second thread while the ledger puts are in flight: both are
+  // written whatever the other's fate (a receipt item left by a refused attempt is rewritten
+  // alike by the retry, and FindReceipt reads the ledger first), and both end before the
+  // checkpoint.
+  std::future<Status> receipts_done;
+  if (!writes.empty()) {
+    receipts_done = std::async(std::launch::async, [this, &writes] {
+      return BatchWriteAll(client_, tables_.receipts(), writes);
+    });
+  }
   auto results = client_.CallAll(puts);
   Status ledger_status = Status::Ok();
   for (size_t i = 0; i < results.size(); ++i) {
@@ -125,76 +177,95 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
       ledger_status = results[i].status();
     }
   }
-  std::vector<std::string> writes;
-  writes.reserve(receipts.size());
-  for (auto& item : receipts) {
-    writes.push_back(
-        json::serialize(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}}));
-  }
-  Status receipts_status = BatchWriteAll(client_, tables_.receipts(), writes);
+  Status receipts_status = receipts_done.valid() ? receipts_done.get() : Status::Ok();
   if (!ledger_status.ok()) return ledger_status;
   return receipts_status;
 }
 
+Status DynamoProcessorState::Oversized(const PartitionCommit& c, size_t bytes) {
+  oversized_.fetch_add(1);
+  Status s(Code::kInternal,
+           "the checkpoint of partition " + std::to_string(c.partition) + " for the batch [" +
+               std::to_string(c.from_offset) + ", " + std::to_string(c.next_offset) +
+               ") would be " + std::to_string(bytes) + " bytes, over its limit of " +
+               std::to_string(tables_.max_checkpoint_bytes) +
+               " (DynamoDB refuses items over 400 KB): " +
+               std::to_string(c.tally.elections.size()) + " elections changed in one batch; " +
+               "the processor cuts batches at MaxTallyEntriesPerBatch");
+  spdlog::error("{}", s.message());
+  return s;
+}
+
 Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c) {
-  std::shared_ptr<const Checkpoint> base;
+  std::optional<uint64_t> applied;
   {
     MutexLock lock(mu_);
-    auto it = checkpoints_.find(c.partition);
-    if (it != checkpoints_.end()) base = it->second;
+    if (auto it = applied_.find(c.partition); it != applied_.end()) applied = it->second;
   }
-  if (base == nullptr || base->next_offset != c.from_offset) {
+  if (applied != c.from_offset) {
+    // A base this object has not rolled forward: read it and bring its tallies up first, so no
+    // checkpoint replaces a batch record whose tallies are not applied.
     auto stored = ReadCheckpoint(c.partition);
     if (!stored.ok()) return stored.status();
-    base = std::make_shared<const Checkpoint>(std::move(*stored));
-    MutexLock lock(mu_);
-    checkpoints_[c.partition] = base;
+    if (stored->next_offset != c.from_offset) {
+      return Status(Code::kConflict,
+                    "partition " + std::to_string(c.partition) + " is checkpointed at " +
+                        std::to_string(stored->next_offset) + ", the batch was read from " +
+                        std::to_string(c.from_offset));
+    }
+    if (auto s = ApplyBatch(client_, tables_, c.partition, *stored); !s.ok()) return s;
   }
-  if (base->next_offset != c.from_offset) {
-    return Status(Code::kConflict, "partition " + std::to_string(c.partition) +
-                                       " is checkpointed at " + std::to_string(base->next_offset) +
-                                       ", the batch was read from " +
-                                       std::to_string(c.from_offset));
-  }
-  auto next = std::make_shared<Checkpoint>(*base);
-  next->next_offset = c.next_offset;
+  Checkpoint next;
+  next.next_offset = c.next_offset;
+  next.from_offset = c.from_offset;
   for (const auto& [election, counts] : c.tally.elections) {
-    next->tallies[election] = counts;
-    next->changed[election] = c.next_offset;
+    next.batch[election].counts = counts;
+    next.batch[election].changed = c.next_offset;
   }
-  for (const auto& seal : c.seals) next->sealed.emplace(seal.election_id, seal.closed_at_ms);
+  for (const auto& seal : c.seals) next.batch[seal.election_id].sealed = seal.closed_at_ms;
 
   json::object req{{"TableName", tables_.checkpoints()},
-                   {"Item", items::CheckpointItem(tables_.topic, c.partition, *next)},
+                   {"Item", items::CheckpointItem(tables_.topic, c.partition, next)},
                    {"ConditionExpression",
                     c.from_offset == 0 ? "attribute_not_exists(#t) OR #n = :from" : "#n = :from"},
                    {"ExpressionAttributeValues", json::object{{":from", items::N(c.from_offset)}}}};
   json::object names{{"#n", "next_offset"}};
   if (c.from_offset == 0) names["#t"] = "topic";
   req["ExpressionAttributeNames"] = std::move(names);
-  auto res = client_.Call({"PutItem", json::serialize(req)});
-  if (res.ok()) {
-    MutexLock lock(mu_);
-    checkpoints_[c.partition] = std::move(next);
-    return Status::Ok();
+  const size_t bytes = json::serialize(req["Item"]).size();
+  if (bytes > tables_.max_checkpoint_bytes) return Oversized(c, bytes);
+  for (uint64_t seen = largest_.load();
+       bytes > seen && !largest_.compare_exchange_weak(seen, bytes);) {
   }
   {
     MutexLock lock(mu_);
-    checkpoints_.erase(c.partition);  // what is stored is unknown now
+    applied_.erase(c.partition);  // what is stored is unknown until the answer
   }
-  if (res.status().code() != Code::kConflict) return res.status();
-  // The condition failed: either another processor moved the checkpoint (a zombie's or a stale
-  // replay's end), or an earlier attempt of this very put succeeded and its answer was lost.
-  auto stored = ReadCheckpoint(c.partition);
-  if (!stored.ok()) return stored.status();
-  const bool mine = *stored == *next;
+  auto res = client_.Call({"PutItem", json::serialize(req)});
+  if (!res.ok()) {
+    if (res.status().code() != Code::kConflict) return res.status();
+    // The condition failed: either another processor moved the checkpoint (a zombie's or a
+    // stale replay's end), or an earlier attempt of this very put succeeded and its answer was
+    // lost.
+    auto stored = ReadCheckpoint(c.partition);
+    if (!stored.ok()) return stored.status();
+    if (*stored != next) {
+      return Status(Code::kConflict, "partition " + std::to_string(c.partition) +
+                                         " was checkpointed by another processor (now at " +
+                                         std::to_string(stored->next_offset) + "); reload");
+    }
+  }
+  // Committed. Step (3): the batch's tally items. If they fail, the checkpoint stands and the
+  // reload that follows rolls them forward before anything else.
+  if (auto s = ApplyBatch(client_, tables_, c.partition, next); !s.ok()) {
+    return Status(s.code(),
+                  "the batch is committed, its tallies are not applied yet (the next "
+                  "Load applies them): " +
+                      s.message());
+  }
   MutexLock lock(mu_);
-  checkpoints_[c.partition] = std::make_shared<const Checkpoint>(std::move(*stored));
-  if (mine) return Status::Ok();
-  return Status(Code::kConflict, "partition " + std::to_string(c.partition) +
-                                     " was checkpointed by another processor (now at " +
-                                     std::to_string(checkpoints_[c.partition]->next_offset) +
-                                     "); reload");
+  applied_[c.partition] = c.next_offset;
+  return Status::Ok();
 }
 
 Status DynamoProcessorState::Commit(const PartitionCommit& c) {

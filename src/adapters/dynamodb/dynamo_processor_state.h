@@ -1,22 +1,29 @@
 // DynamoProcessorState: the processor's state in DynamoDB (issue 9), exactly-once without
-// transactions. A batch commits in two steps: (1) its counted votes' ledger items, each a
+// transactions. A batch commits in three steps: (1) its counted votes' ledger items, each a
 // conditional put (`attribute_not_exists(pk) OR vote_id = :v`: the first vote wins, a replay of
-// the same vote passes), and its duplicate/rejected votes' receipt items (BatchWriteItem, the same
-// bytes on a replay); then (2) the partition's checkpoint item (all its absolute tallies, seals,
-// next offset), a conditional put on the stored next offset being the batch's from_offset.
+// the same vote passes), and, at the same time, its duplicate/rejected votes' receipt items
+// (BatchWriteItem, the same bytes on a replay); then (2) the partition's checkpoint item (next
+// offset and the batch's record: the absolute counts and seals of the elections the batch changed,
+// nothing else), a conditional put on the stored next offset being the batch's from_offset; then
+// (3) the roll forward: those elections' tally items (dynamo_tallies.h) brought up to the
+// checkpoint, fenced by its offset. The checkpoint is the commit point; (3) is redone by whoever
+// finds a checkpoint whose tallies it has not applied itself (Load, or a commit on a base it did
+// not write), and always before the next checkpoint can be written, so items are never ahead of
+// and never more than one batch behind their checkpoint.
 // A crash between (1) and (2) leaves ledger items of a batch not checkpointed: the replay finds
 // them and must count those votes again, so CountedVoteIds reports a ledger item written for the
 // same partition at an offset >= the batch's start as "nothing counted before" (the items carry
 // their partition and offset). A zombie (or a replay behind the stored offset) writes only items
 // identical to those already there, then fails its checkpoint (kConflict: reload, never
-// overwrite). A checkpoint put retried after a lost response finds its own write: success.
+// overwrite); its late roll forward of an old checkpoint is refused by the items' fence. A
+// checkpoint put retried after a lost response finds its own write: success.
 // The checkpoint's correctness needs decisions to be deterministic for the same log and catalog
 // (core/dedupe.h), as the recount's does. Tables: StateTables (dynamo_state_tables.h).
 // Owned by `urna process`; thread-safe (one processor thread per partition); blocking.
 #pragma once
 
+#include <atomic>
 #include <map>
-#include <memory>
 
 #include "adapters/dynamodb/dynamo_client.h"
 #include "adapters/dynamodb/dynamo_state_tables.h"
@@ -40,20 +47,30 @@ class DynamoProcessorState final : public ProcessorState {
   Result<std::vector<std::optional<std::string>>> CountedVoteIds(
       uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
+  size_t MaxTallyEntriesPerBatch() const override;
+
+  // Commits refused because their checkpoint item would have been over
+  // StateTables::max_checkpoint_bytes, and the largest checkpoint item written (bytes of JSON).
+  uint64_t oversized_checkpoints() const { return oversized_.load(); }
+  uint64_t largest_checkpoint_bytes() const { return largest_.load(); }
 
  private:
   // The stored checkpoint (consistent read); a partition never checkpointed has next_offset 0.
   Result<items::Checkpoint> ReadCheckpoint(uint32_t partition);
   // Step (1): ledger puts and receipt batches, all in flight at once.
   Status WriteVotes(const PartitionCommit& commit);
-  // Step (2).
+  // Steps (2) and (3).
   Status WriteCheckpoint(const PartitionCommit& commit);
+  Status Oversized(const PartitionCommit& commit, size_t bytes);
 
   DynamoClient& client_;
   const StateTables tables_;
   Mutex mu_;
-  // The last checkpoint loaded or written per partition: a commit builds the next one from it.
-  std::map<uint32_t, std::shared_ptr<const items::Checkpoint>> checkpoints_ GUARDED_BY(mu_);
+  // Per partition, the next offset of the last checkpoint this object knows is stored with its
+  // tallies applied (loaded and rolled forward, or written and rolled forward by this object).
+  std::map<uint32_t, uint64_t> applied_ GUARDED_BY(mu_);
+  std::atomic<uint64_t> oversized_{0};
+  std::atomic<uint64_t> largest_{0};
 };
 
 }  // namespace urna::dynamodb

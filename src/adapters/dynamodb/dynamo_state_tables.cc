@@ -26,11 +26,16 @@ std::vector<TableSpec> StateTableSpecs(std::string_view prefix) {
   StateTables t;
   t.prefix = std::string(prefix);
   return {Spec(t.ledger(), "pk", "voter", "S"), Spec(t.receipts(), "vote_id", "", ""),
-          Spec(t.checkpoints(), "topic", "partition", "N")};
+          Spec(t.checkpoints(), "topic", "partition", "N"),
+          Spec(t.tallies(), "pk", "election", "S")};
 }
 
 std::string LedgerShardKey(std::string_view election_id, uint32_t shard) {
   return std::string(election_id) + "#" + std::to_string(shard);
+}
+
+std::string TallyHashKey(std::string_view topic, uint32_t partition) {
+  return std::string(topic) + "#" + std::to_string(partition);
 }
 
 std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id,

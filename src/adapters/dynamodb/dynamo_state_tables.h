@@ -1,5 +1,5 @@
-// The processor state's DynamoDB tables (ledger, receipts, checkpoints): their names, their
-// CreateTable requests for `urna init`, and the ledger's sharded key. Schemas:
+// The processor state's DynamoDB tables (ledger, receipts, checkpoints, tallies): their names,
+// their CreateTable requests for `urna init`, and the ledger's and tallies' keys. Schemas:
 // src/adapters/dynamodb/README.md ("Ledger, receipts, checkpoints"). Plain values; any thread.
 #pragma once
 
@@ -19,18 +19,24 @@ struct StateTables {
   std::string prefix = "urna-";      // --table-prefix
   std::string topic = "urna.votes";  // checkpoints are per (topic, partition)
   uint32_t ledger_shards = 64;       // one election's ledger spreads over this many hash keys
+  // A checkpoint item larger than this is refused before it is sent (DynamoDB refuses items over
+  // 400 KB; measured as the item's JSON text, which is longer than DynamoDB counts it).
+  size_t max_checkpoint_bytes = 380'000;
 
   std::string ledger() const { return prefix + "ledger"; }
   std::string receipts() const { return prefix + "receipts"; }
   std::string checkpoints() const { return prefix + "checkpoints"; }
+  std::string tallies() const { return prefix + "tallies"; }
 };
 
-// The three tables' specs, for EnsureTable (`urna init`).
+// The four tables' specs, for EnsureTable (`urna init`).
 std::vector<TableSpec> StateTableSpecs(std::string_view prefix);
 
 // The ledger's hash key of a voter: "<election>#<shard>", shard = VoterKeyHash(election, voter)
 // through MurmurHash3's 64-bit finalizer, modulo `shards` (so shards do not follow partitions).
 std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id, uint32_t shards);
 std::string LedgerShardKey(std::string_view election_id, uint32_t shard);
+// The tallies table's hash key of a partition: "<topic>#<partition>" (its sort key: the election).
+std::string TallyHashKey(std::string_view topic, uint32_t partition);
 
 }  // namespace urna::dynamodb
