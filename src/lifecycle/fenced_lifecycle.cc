@@ -88,12 +88,22 @@ bool FencedLifecycle::HasLease() const {
 
 void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
   FencedLifecycle& o = owner_;
-  uint64_t generation;
+  uint64_t generation = 0;
+  bool valid;
   {
     MutexLock lock(o.lease_mu_);
-    generation = o.generation_;
-    ++o.in_flight_[vote.election_id];
-    ++o.in_flight_total_;
+    // A vote admitted under a lease that is gone by now (lapsed, or lost and not yet replaced
+    // by a valid one) may be behind a seal already: it is not queued.
+    valid = o.steady_.NowMs() < o.valid_until_ms_;
+    if (valid) {
+      generation = o.generation_;
+      ++o.in_flight_[vote.election_id];
+      ++o.in_flight_total_;
+    }
+  }
+  if (!valid) {
+    return done(Status(Code::kUnavailable,
+                       "this ingest node's lease lapsed before the vote was appended; try again"));
   }
   std::string election_id = vote.election_id;
   o.log_.Append(std::move(vote), [&o, generation, election_id = std::move(election_id),
@@ -135,13 +145,17 @@ Status FencedLifecycle::LastError() const {
 Status FencedLifecycle::Round() {
   // Renewals count from before any store call of the round: the lease was stored after this.
   const int64_t start = steady_.NowMs();
-  bool renewed = false, registered = false;
+  bool renewed = false;
   if (!lease_) {
     auto fresh = leases_.Register(node_id_);
     if (!fresh.ok()) return fresh.status();
     lease_ = *fresh;
     acked_.clear();  // acknowledgements name the epoch: acknowledge again under this one
-    renewed = registered = true;
+    renewed = true;
+    // Appends made since the last lease was lost must not be answered under this one, even if
+    // this round fails below and a later round (a renewal) makes the lease valid.
+    MutexLock lock(lease_mu_);
+    bump_on_valid_ = true;
   }
   // A node registered anew admits only once it has read the marks; a node that cannot read
   // them (or write its acknowledgements) does not renew, so its lease runs out and no close
@@ -162,7 +176,8 @@ Status FencedLifecycle::Round() {
   if (renewed) {
     last_renewal_ms_ = start;
     MutexLock lock(lease_mu_);
-    if (registered) ++generation_;
+    if (bump_on_valid_) ++generation_;
+    bump_on_valid_ = false;
     valid_until_ms_ = start + options_.renew_deadline.count();
   }
   return Status::Ok();

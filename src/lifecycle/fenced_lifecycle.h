@@ -154,6 +154,9 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   mutable Mutex lease_mu_;
   uint64_t generation_ GUARDED_BY(lease_mu_) = 0;     // +1 per registration and per lost lease
   int64_t valid_until_ms_ GUARDED_BY(lease_mu_) = 0;  // on `steady`; 0: no lease
+  // Set by a registration, cleared when a lease first becomes valid after it, with a generation
+  // bump then: appends made while no lease was valid never complete as the new lease's.
+  bool bump_on_valid_ GUARDED_BY(lease_mu_) = false;
   bool stopped_ GUARDED_BY(lease_mu_) = false;
   std::map<std::string, int64_t, std::less<>> in_flight_ GUARDED_BY(lease_mu_);  // by election
   int64_t in_flight_total_ GUARDED_BY(lease_mu_) = 0;
