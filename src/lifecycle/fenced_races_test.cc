@@ -75,5 +75,42 @@ TEST_F(FencedRacesTest, AVoteAdmittedUnderALostLeaseIsNotAcknowledged) {
   EXPECT_EQ(Cast(b.ingest, "carol").status().code(), Code::kNotOpen);
 }
 
+// Two processes run with one node id (a misconfiguration, or a restart after kill -9 while the
+// old lease is stored): the second never replaces the first's live lease, so the two never
+// admit at once; once the first is silent for the TTL the second expires its lease and
+// registers, and the first, resumed, cannot take the id back.
+TEST_F(FencedRacesTest, TwoProcessesWithOneNodeIdNeverAdmitTogether) {
+  FakeClock steady_fake;
+  Node first(catalog, log, store, clock, steady_fake, "a");
+  Node second(catalog, log, store, clock, steady_fake, "a");
+  ASSERT_TRUE(first.fence.Tick().ok());
+  for (int step = 0; step < 100; ++step) {  // 5 s: longer than the TTL
+    (void)first.fence.Tick();
+    EXPECT_EQ(second.fence.Tick().code(), Code::kUnavailable);
+    ASSERT_TRUE(first.fence.HasLease()) << step;
+    ASSERT_FALSE(second.fence.HasLease()) << step;
+    steady_fake.now += 50;
+  }
+  EXPECT_NE(second.fence.LastError().message().find("another"), std::string::npos)
+      << second.fence.LastError().message();
+  const int64_t died = steady_fake.now;  // the first stops renewing; its lease stays stored
+  int64_t registered_at = 0;
+  for (int step = 0; step < 200 && !second.fence.HasLease(); ++step) {
+    Status s = second.fence.Tick();
+    ASSERT_FALSE(first.fence.HasLease() && second.fence.HasLease()) << step;
+    if (second.fence.HasLease()) registered_at = steady_fake.now;
+    if (!second.fence.HasLease()) EXPECT_EQ(s.code(), Code::kUnavailable);
+    steady_fake.now += 50;
+  }
+  ASSERT_TRUE(second.fence.HasLease());
+  // The TTL after the first's last renewal (at most a renew interval before it died).
+  EXPECT_GE(registered_at - died, (Quick().lease_ttl - Quick().renew_interval).count());
+  EXPECT_EQ(first.fence.Tick().code(), Code::kConflict);     // resumed: its lease was expired
+  EXPECT_EQ(first.fence.Tick().code(), Code::kUnavailable);  // and the id is held
+  EXPECT_FALSE(first.fence.HasLease());
+  EXPECT_TRUE(second.fence.HasLease());
+  EXPECT_TRUE(Stored("a"));
+}
+
 }  // namespace
 }  // namespace urna
