@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -141,12 +142,26 @@ class CutLeases final : public NodeLeases {
  public:
   explicit CutLeases(NodeLeases& inner) : inner_(inner) {}
   std::atomic<bool> cut{false};
+  // While set, Renew waits (up to 30 s) before it reaches the store, as a renewal stuck in the
+  // client's retries does; `renew_waiting` says one waits.
+  std::atomic<bool> hold_renew{false};
+  std::atomic<bool> renew_waiting{false};
+  // The next this many Closing() reads fail.
+  std::atomic<int> fail_closing{0};
 
   Result<NodeLease> Register(std::string_view node_id) override {
     if (cut) return Down();
     return inner_.Register(node_id);
   }
   Result<NodeLease> Renew(const NodeLease& lease) override {
+    if (hold_renew) {
+      renew_waiting = true;
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (hold_renew && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      renew_waiting = false;
+    }
     if (cut) return Down();
     return inner_.Renew(lease);
   }
@@ -164,6 +179,7 @@ class CutLeases final : public NodeLeases {
   }
   Result<std::vector<std::string>> Closing() override {
     if (cut) return Down();
+    if (fail_closing > 0 && fail_closing-- > 0) return Down();
     return inner_.Closing();
   }
   Status Acknowledge(std::string_view election_id, const CloseAck& ack) override {

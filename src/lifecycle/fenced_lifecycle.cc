@@ -88,12 +88,22 @@ bool FencedLifecycle::HasLease() const {
 
 void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
   FencedLifecycle& o = owner_;
-  uint64_t generation;
+  uint64_t generation = 0;
+  bool valid;
   {
     MutexLock lock(o.lease_mu_);
-    generation = o.generation_;
-    ++o.in_flight_[vote.election_id];
-    ++o.in_flight_total_;
+    // A vote admitted under a lease that is gone by now (lapsed, or lost and not yet replaced
+    // by a valid one) may be behind a seal already: it is not queued.
+    valid = o.steady_.NowMs() < o.valid_until_ms_;
+    if (valid) {
+      generation = o.generation_;
+      ++o.in_flight_[vote.election_id];
+      ++o.in_flight_total_;
+    }
+  }
+  if (!valid) {
+    return done(Status(Code::kUnavailable,
+                       "this ingest node's lease lapsed before the vote was appended; try again"));
   }
   std::string election_id = vote.election_id;
   o.log_.Append(std::move(vote), [&o, generation, election_id = std::move(election_id),
@@ -135,13 +145,22 @@ Status FencedLifecycle::LastError() const {
 Status FencedLifecycle::Round() {
   // Renewals count from before any store call of the round: the lease was stored after this.
   const int64_t start = steady_.NowMs();
-  bool renewed = false, registered = false;
+  bool renewed = false;
   if (!lease_) {
     auto fresh = leases_.Register(node_id_);
+    if (!fresh.ok() && fresh.status().code() == Code::kConflict) {
+      if (auto s = ClaimId(); !s.ok()) return s;
+      fresh = leases_.Register(node_id_);
+    }
     if (!fresh.ok()) return fresh.status();
+    rival_.reset();
     lease_ = *fresh;
     acked_.clear();  // acknowledgements name the epoch: acknowledge again under this one
-    renewed = registered = true;
+    renewed = true;
+    // Appends made since the last lease was lost must not be answered under this one, even if
+    // this round fails below and a later round (a renewal) makes the lease valid.
+    MutexLock lock(lease_mu_);
+    bump_on_valid_ = true;
   }
   // A node registered anew admits only once it has read the marks; a node that cannot read
   // them (or write its acknowledgements) does not renew, so its lease runs out and no close
@@ -162,7 +181,8 @@ Status FencedLifecycle::Round() {
   if (renewed) {
     last_renewal_ms_ = start;
     MutexLock lock(lease_mu_);
-    if (registered) ++generation_;
+    if (bump_on_valid_) ++generation_;
+    bump_on_valid_ = false;
     valid_until_ms_ = start + options_.renew_deadline.count();
   }
   return Status::Ok();
@@ -220,6 +240,55 @@ void FencedLifecycle::LoseLease() {
   MutexLock lock(lease_mu_);
   ++generation_;  // appends of the lost lease that complete from now on are not answered 202
   valid_until_ms_ = 0;
+}
+
+Status FencedLifecycle::ClaimId() {
+  auto leases = leases_.Leases();
+  if (!leases.ok()) return leases.status();
+  const int64_t now = steady_.NowMs();  // after the read: the lease is at least this old
+  auto it = std::find_if(leases->begin(), leases->end(),
+                         [&](const NodeLease& l) { return l.node_id == node_id_; });
+  if (it == leases->end()) {  // removed meanwhile
+    rival_.reset();
+    return Status::Ok();
+  }
+  const Status held(Code::kUnavailable,
+                    "node id " + node_id_ +
+                        " is held by another lease (another process runs with this node id, or "
+                        "this node restarted within the lease TTL): admitting no votes until "
+                        "it has been silent for " +
+                        std::to_string(options_.lease_ttl.count()) + " ms");
+  if (!rival_ || rival_->lease.epoch != it->epoch) {
+    spdlog::error(
+        "node {}: another lease of this node id is stored (epoch {}): if another ingest process "
+        "runs with the same node id, give each its own; this node takes the id over only once "
+        "that lease stays unchanged for {} ms",
+        node_id_, it->epoch, options_.lease_ttl.count());
+    rival_ = Rival{*it, now, false};
+    return held;
+  }
+  if (rival_->lease != *it) {  // renewed: a live process holds this node id
+    if (!rival_->seen_alive) {
+      spdlog::error(
+          "node {}: ANOTHER LIVE PROCESS holds this node id (it renews epoch {}); "
+          "this node admits no votes while it does",
+          node_id_, it->epoch);
+    }
+    rival_ = Rival{*it, now, true};
+    return held;
+  }
+  if (now - rival_->since_ms < options_.lease_ttl.count()) return held;
+  // Unchanged for the TTL: its holder stopped admitting at least TTL - deadline ago on its own
+  // clock. Expire fails if it renewed meanwhile.
+  Status s = leases_.Expire(*it);
+  if (!s.ok()) {
+    if (s.code() == Code::kConflict) rival_.reset();
+    return s.code() == Code::kConflict ? held : s;
+  }
+  spdlog::warn("node {}: expired the silent lease (epoch {}) stored under its node id", node_id_,
+               it->epoch);
+  rival_.reset();
+  return Status::Ok();
 }
 
 void FencedLifecycle::Run() {

@@ -130,6 +130,10 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   void ApplyMarks(const std::vector<std::string>& marks) REQUIRES(tick_mu_);
   Status SendAcks() REQUIRES(tick_mu_);
   void LoseLease() REQUIRES(tick_mu_);
+  // Register found another lease stored under this node's id (another process runs with the
+  // same id, or this node's previous run left it): expires it once it has stayed unchanged for
+  // lease_ttl, as a closer would. Ok when the id is free to register now.
+  Status ClaimId() REQUIRES(tick_mu_);
   // Waits until every stored lease has acknowledged the close of `election_id` or has been
   // expired; the latest stopped_at_ms acknowledged. kUnavailable at close_timeout.
   Result<int64_t> AwaitFence(std::string_view election_id);
@@ -154,6 +158,9 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   mutable Mutex lease_mu_;
   uint64_t generation_ GUARDED_BY(lease_mu_) = 0;     // +1 per registration and per lost lease
   int64_t valid_until_ms_ GUARDED_BY(lease_mu_) = 0;  // on `steady`; 0: no lease
+  // Set by a registration, cleared when a lease first becomes valid after it, with a generation
+  // bump then: appends made while no lease was valid never complete as the new lease's.
+  bool bump_on_valid_ GUARDED_BY(lease_mu_) = false;
   bool stopped_ GUARDED_BY(lease_mu_) = false;
   std::map<std::string, int64_t, std::less<>> in_flight_ GUARDED_BY(lease_mu_);  // by election
   int64_t in_flight_total_ GUARDED_BY(lease_mu_) = 0;
@@ -163,6 +170,14 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Mutex tick_mu_;  // one round at a time
   std::optional<NodeLease> lease_ GUARDED_BY(tick_mu_);
   int64_t last_renewal_ms_ GUARDED_BY(tick_mu_) = 0;
+  // Another lease stored under node_id_ (ClaimId): as first seen unchanged, and when (on
+  // `steady`); whether it was seen renewed (logged once per epoch).
+  struct Rival {
+    NodeLease lease;
+    int64_t since_ms = 0;
+    bool seen_alive = false;
+  };
+  std::optional<Rival> rival_ GUARDED_BY(tick_mu_);
   // Elections stopped and waiting to be acknowledged under this lease: their stopped_at_ms.
   std::map<std::string, int64_t> pending_acks_ GUARDED_BY(tick_mu_);
   std::set<std::string> acked_ GUARDED_BY(tick_mu_);  // under this lease's epoch

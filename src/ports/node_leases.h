@@ -43,8 +43,10 @@ class NodeLeases {
  public:
   virtual ~NodeLeases() = default;
 
-  // Stores a fresh lease for `node_id` (a new epoch, heartbeat 0), replacing any lease of that
-  // node (an older epoch can then neither renew nor acknowledge).
+  // Stores a fresh lease for `node_id` (a new epoch, heartbeat 0) if none is stored; kConflict
+  // when another lease of that node id is stored (another process with the same id, or this
+  // node's previous run: the caller expires it as a closer would, once it has stayed unchanged
+  // for the TTL). A retry that finds its own registration stored is success.
   virtual Result<NodeLease> Register(std::string_view node_id) = 0;
   // Stores heartbeat + 1 if the stored lease is still exactly `lease`; kConflict when it was
   // expired or replaced (the node must register anew). A retry that finds its own renewal

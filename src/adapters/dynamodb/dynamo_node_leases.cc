@@ -121,11 +121,19 @@ Result<NodeLease> DynamoNodeLeases::Register(std::string_view node_id) {
   json::object item = Key(kLease, node_id);
   item["epoch"] = S(lease.epoch);
   item["heartbeat"] = N(0);
-  json::object req{{"TableName", table_}, {"Item", std::move(item)}};
-  // Unconditional: replaces an older epoch of this node; a retry writes the same item again.
+  // Only where no lease of this node id is stored: another process holding the id (or this
+  // node's previous run) must be expired first, never replaced while it may still admit votes.
+  json::object req{{"TableName", table_},
+                   {"Item", std::move(item)},
+                   {"ConditionExpression", "attribute_not_exists(pk)"}};
   auto r = client_.Call({"PutItem", json::serialize(req)});
-  if (!r.ok()) return r.status();
-  return lease;
+  if (r.ok()) return lease;
+  if (r.status().code() != Code::kConflict) return r.status();
+  // Another lease is stored, or this very put applied on an attempt whose answer was lost.
+  auto stored = Read(node_id);
+  if (stored.ok() && stored->epoch == lease.epoch) return lease;
+  if (!stored.ok() && stored.status().code() != Code::kNotFound) return stored.status();
+  return Status(Code::kConflict, "another lease of node " + std::string(node_id) + " is stored");
 }
 
 Result<NodeLease> DynamoNodeLeases::Read(std::string_view node_id) {

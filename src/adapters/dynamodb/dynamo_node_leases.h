@@ -4,8 +4,9 @@
 //   pk "lease",        sk node id      -> `epoch` (S, random per registration), `heartbeat` (N)
 //   pk "closing",      sk election id  -> `marked_at` (N, Unix ms, for people reading the table)
 //   pk "ack#<election>", sk node id    -> `epoch` (S), `stopped_at` (N, the node's clock, ms)
-// Renew is an UpdateItem conditioned on the stored (epoch, heartbeat), Expire a DeleteItem
-// conditioned the same way, MarkClosing a put-if-absent; reads are consistent Queries. A retried
+// Register is a put-if-absent, Renew an UpdateItem conditioned on the stored (epoch, heartbeat),
+// Expire a DeleteItem conditioned the same way, MarkClosing a put-if-absent; reads are
+// consistent Queries. A retried
 // conditional write that finds its own earlier success (a lost answer) is success.
 // Thread-safe (the client is); calls block. The DynamoClient must outlive it.
 #pragma once

@@ -94,17 +94,24 @@ TEST_F(DynamoNodeLeasesTest, ALeaseRenewsOnlyAsStoredAndExpiresOnlyUnchanged) {
   EXPECT_NE(again->epoch, a->epoch);
 }
 
-TEST_F(DynamoNodeLeasesTest, ARegistrationReplacesTheOlderEpoch) {
+// A second registration of a node id never replaces the stored lease (another process with the
+// same id, or a restart within the TTL, must expire it first): kConflict, and the first lives.
+TEST_F(DynamoNodeLeasesTest, ARegistrationNeverReplacesAStoredLease) {
   DynamoNodeLeases leases(*client_, prefix_, wall_);
   auto first = leases.Register("a");
+  ASSERT_TRUE(first.ok()) << first.status().message();
   auto second = leases.Register("a");
-  ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_EQ(leases.Renew(*first).status().code(), Code::kConflict);
-  EXPECT_EQ(leases.Expire(*first).code(), Code::kConflict);  // the node lives
+  EXPECT_EQ(second.status().code(), Code::kConflict) << second.status().message();
   auto listed = leases.Leases();
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ((*listed)[0].epoch, second->epoch);
+  EXPECT_EQ((*listed)[0], *first);
+  auto renewed = leases.Renew(*first);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().message();
+  ASSERT_TRUE(leases.Expire(*renewed).ok());
+  auto third = leases.Register("a");
+  ASSERT_TRUE(third.ok()) << third.status().message();
+  EXPECT_NE(third->epoch, first->epoch);
 }
 
 TEST_F(DynamoNodeLeasesTest, MarksAreKeptOnceAndAcknowledgementsPerNode) {
@@ -133,18 +140,21 @@ TEST_F(DynamoNodeLeasesTest, MarksAreKeptOnceAndAcknowledgementsPerNode) {
 // client retries: the retry fails the condition, and the store recognizes its own write.
 TEST_F(DynamoNodeLeasesTest, ALostAnswerOfAnAppliedWriteIsSuccess) {
   DynamoNodeLeases leases(*proxied_, prefix_, wall_);
+  ASSERT_TRUE(proxy_->Inject("internal", "PutItem", 1, 1, /*after=*/true).ok());
   auto a = leases.Register("a");
-  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(proxy_->Injected("internal"), 1);
+  EXPECT_EQ((*leases.Leases())[0], *a);
   ASSERT_TRUE(proxy_->Inject("internal", "UpdateItem", 1, 1, /*after=*/true).ok());
   auto renewed = leases.Renew(*a);
   ASSERT_TRUE(renewed.ok()) << renewed.status().message();
   EXPECT_EQ(renewed->heartbeat, 1u);
-  EXPECT_EQ(proxy_->Injected("internal"), 1);
+  EXPECT_EQ(proxy_->Injected("internal"), 2);
   ASSERT_TRUE(proxy_->Inject("internal", "DeleteItem", 1, 1, /*after=*/true).ok());
   EXPECT_TRUE(leases.Expire(*renewed).ok());
   ASSERT_TRUE(proxy_->Inject("internal", "PutItem", 1, 1, /*after=*/true).ok());
   EXPECT_TRUE(leases.MarkClosing("e").ok());
-  EXPECT_EQ(proxy_->Injected("internal"), 3);
+  EXPECT_EQ(proxy_->Injected("internal"), 4);
   EXPECT_TRUE(leases.Leases()->empty());
   EXPECT_EQ(leases.Closing()->size(), 1u);
 }

@@ -21,6 +21,10 @@ class MemoryNodeLeases final : public NodeLeases {
   Result<NodeLease> Register(std::string_view node_id) override {
     if (fail_all) return Down();
     MutexLock lock(mu_);
+    if (leases_.contains(std::string(node_id))) {
+      return Status(Code::kConflict,
+                    "another lease of node " + std::string(node_id) + " is stored");
+    }
     NodeLease lease{std::string(node_id), "e" + std::to_string(++epochs_), 0};
     leases_[lease.node_id] = lease;
     return lease;
