@@ -54,14 +54,14 @@ Result<Handle> NewHandle(rd_kafka_type_t type, Conf conf) {
   return Handle(rk);
 }
 
-Result<uint32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
-                                std::chrono::milliseconds timeout) {
+Result<TopicShape> DescribeTopic(rd_kafka_t* rk, const std::string& topic,
+                                 std::chrono::milliseconds timeout) {
   // All topics: a request naming the topic could have the cluster create it (auto-create).
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err =
       rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(timeout.count()));
   if (err) return KafkaError("Kafka metadata for topic " + topic, err);
-  Result<uint32_t> out = Status(Code::kNotFound, "Kafka topic " + topic + " does not exist");
+  Result<TopicShape> out = Status(Code::kNotFound, "Kafka topic " + topic + " does not exist");
   for (int i = 0; i < md->topic_cnt; ++i) {
     const auto& t = md->topics[i];
     if (topic != t.topic) continue;
@@ -69,11 +69,23 @@ Result<uint32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
     if (t.err) {
       out = KafkaError("Kafka topic " + topic, t.err);
     } else {
-      out = static_cast<uint32_t>(t.partition_cnt);
+      TopicShape shape{static_cast<uint32_t>(t.partition_cnt), 0};
+      for (int p = 0; p < t.partition_cnt; ++p) {
+        auto replicas = static_cast<uint32_t>(t.partitions[p].replica_cnt);
+        if (p == 0 || replicas < shape.replication) shape.replication = replicas;
+      }
+      out = shape;
     }
   }
   rd_kafka_metadata_destroy(md);
   return out;
+}
+
+Result<uint32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
+                                std::chrono::milliseconds timeout) {
+  auto shape = DescribeTopic(rk, topic, timeout);
+  if (!shape.ok()) return shape.status();
+  return shape->partitions;
 }
 
 Status KafkaError(const std::string& what, rd_kafka_resp_err_t err) {

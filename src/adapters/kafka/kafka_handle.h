@@ -36,8 +36,17 @@ Result<Conf> NewConf(const KafkaConfig& config, const Properties& defaults,
 // A client handle of `type` on `conf` (which it takes).
 Result<Handle> NewHandle(rd_kafka_type_t type, Conf conf);
 
-// The partition count of `topic` from the cluster's metadata; kNotFound when the topic does not
-// exist, kUnavailable when the cluster does not answer within `timeout`.
+struct TopicShape {
+  uint32_t partitions = 0;
+  uint32_t replication = 0;  // the fewest replicas any partition has
+};
+
+// `topic` as the cluster's metadata describes it; kNotFound when the topic does not exist,
+// kUnavailable when the cluster does not answer within `timeout`.
+Result<TopicShape> DescribeTopic(rd_kafka_t* rk, const std::string& topic,
+                                 std::chrono::milliseconds timeout);
+
+// DescribeTopic's partition count.
 Result<uint32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
                                 std::chrono::milliseconds timeout);
 

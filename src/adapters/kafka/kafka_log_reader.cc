@@ -22,7 +22,11 @@ enum class SlotState { kUnassigned, kAssigning, kAssigned };
 struct Slot {
   rd_kafka_queue_t* queue = nullptr;  // the partition's own fetch queue (not forwarded)
   SlotState state = SlotState::kUnassigned;
-  int64_t position = -1;    // offset the queue delivers next; -1: unknown (Read seeks)
+  int64_t position = -1;  // offset the queue delivers next; -1: unknown (Read seeks)
+  // [quiet_from, position) holds no urna record (records that did not decode, or offset gaps):
+  // a Read from there starts at `position` without a seek, so the reader passes such a
+  // record once instead of going back to it at every idle Read. -1: none.
+  int64_t quiet_from = -1;
   uint64_t generation = 0;  // bumped at each (re)assignment
 };
 
@@ -60,6 +64,11 @@ struct KafkaLogReader::Impl {
   mutable Mutex mu;
   CondVar cv;  // a slot left kAssigning
   std::vector<Slot> slots GUARDED_BY(mu);
+  // One per partition, held by Read from the position check through the consume, so
+  // concurrent Reads of one partition (recount jobs sharing the reader) never move its queue
+  // under each other; never contended on the processor's path (one thread per partition).
+  // Taken before `mu`.
+  std::unique_ptr<Mutex[]> reading;
   AssignmentListener* listener GUARDED_BY(mu) = nullptr;
   bool subscribed GUARDED_BY(mu) = false;
   bool closed GUARDED_BY(mu) = false;
@@ -89,7 +98,10 @@ struct KafkaLogReader::Impl {
     MutexLock lock(mu);
     for (uint32_t p : ids) {
       slots[p].state = state;
-      if (state != SlotState::kAssigned) slots[p].position = -1;
+      if (state != SlotState::kAssigned) {
+        slots[p].position = -1;
+        slots[p].quiet_from = -1;
+      }
       if (state == SlotState::kAssigning) ++slots[p].generation;
     }
     cv.NotifyAll();
@@ -123,6 +135,7 @@ struct KafkaLogReader::Impl {
       slots[p].state = SlotState::kAssigned;
       auto it = starts.find(p);
       slots[p].position = it == starts.end() ? -1 : static_cast<int64_t>(it->second);
+      slots[p].quiet_from = -1;
     }
     cv.NotifyAll();
     spdlog::info("kafka reader: assigned {} partitions ({} in all)", ids.size(), CountAssigned());
@@ -226,6 +239,7 @@ Result<std::unique_ptr<KafkaLogReader>> KafkaLogReader::Open(const KafkaConfig& 
     return n.status();
   }
   impl->partitions = *n;
+  impl->reading = std::make_unique<Mutex[]>(*n);
   {
     MutexLock lock(impl->mu);
     impl->slots.resize(*n);
@@ -267,6 +281,7 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
   }
   if (max == 0) return std::vector<LogEntry>{};
   const auto deadline = std::chrono::steady_clock::now() + wait;
+  MutexLock reading(i.reading[partition]);  // this partition's queue is ours until we return
   bool seek;
   uint64_t generation;
   rd_kafka_queue_t* queue;
@@ -283,6 +298,7 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
       }
       s.state = SlotState::kAssigned;
       s.position = static_cast<int64_t>(from);
+      s.quiet_from = -1;
       ++s.generation;
     }
     while (s.state == SlotState::kAssigning && i.cv.WaitUntil(i.mu, deadline)) {
@@ -292,7 +308,10 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
       return Status(Code::kUnavailable, "partition " + std::to_string(partition) +
                                             " is not assigned to this processor");
     }
-    seek = s.position != static_cast<int64_t>(from);
+    const auto at = static_cast<int64_t>(from);
+    // No seek when the queue stands at `from`, or past records from `from` on that hold no
+    // urna record (what it delivers next is what a Read from `from` returns first).
+    seek = s.position != at && !(s.quiet_from >= 0 && s.quiet_from <= at && at < s.position);
     generation = s.generation;
     queue = s.queue;
   }
@@ -307,6 +326,7 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
     MutexLock lock(i.mu);
     if (i.slots[partition].generation == generation) {
       i.slots[partition].position = static_cast<int64_t>(from);
+      i.slots[partition].quiet_from = -1;
     }
   }
 
@@ -314,6 +334,18 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
   std::vector<rd_kafka_message_t*> msgs(std::min<size_t>(max, 8192));
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
+  if (seek) {
+    // After a seek the first fetch at `from` may wait for the one in flight before it (a
+    // long poll at the partition's end, fetch.wait.max.ms): when the partition is known to
+    // have entries at `from`, wait for them (within the seek's bound) rather than answer empty
+    // and have the next Read, maybe another replay's, seek again.
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(i.rk.get(), i.topic.c_str(), static_cast<int32_t>(partition),
+                                       &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        static_cast<int64_t>(from) < high) {
+      left = std::max(left, i.opts.metadata_timeout);
+    }
+  }
   ssize_t got = 0;
   if (rd_kafka_message_t* first = rd_kafka_consume_queue(queue, std::max<int>(0, left.count()))) {
     msgs[0] = first;
@@ -358,9 +390,14 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
     Slot& s = i.slots[partition];
     if (s.generation == generation) {
       if (next >= 0) {
+        // The queue passed every record below `next`; those after the last entry returned
+        // (all of them when none was) are not urna records: the next Read goes on from `next`.
         s.position = next;
+        s.quiet_from =
+            out.empty() ? static_cast<int64_t>(from) : static_cast<int64_t>(out.back().offset) + 1;
       } else if (!error.ok()) {
         s.position = -1;  // seek on the next Read
+        s.quiet_from = -1;
       }
     }
   }

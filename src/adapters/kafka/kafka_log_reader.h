@@ -7,10 +7,14 @@
 // Without Subscribe (a replay), Read assigns the partition it is asked for by itself.
 // Each partition is read from its own queue, so several processor threads read different
 // partitions in parallel without a thread hop; a poll thread serves the group's events
-// (rebalance callbacks run on it). Records that do not decode as a LogRecord are skipped
-// with an error logged (not a vote urna wrote). Kafka offsets may have gaps: Read returns the
-// entries' own offsets.
-// Owned by the app; Read may be called by one thread per partition; the rest is thread-safe.
+// (rebalance callbacks run on it). Records that do not decode as a LogRecord are passed once,
+// logged and counted (`skipped`): not a vote urna wrote, and the position moves past them.
+// Kafka offsets may have gaps: Read returns the entries' own offsets.
+// Owned by the app. Thread-safe: Reads of one partition are serialized (a per-partition mutex
+// held from the position check through the consume, so concurrent replays of one partition,
+// e.g. two recount jobs sharing the reader, never move the queue under each other: each
+// waits for the other's Read, seeks for its own); Reads of different partitions run in
+// parallel (the processor's path: one thread per partition, the mutex never contended).
 // librdkafka stays out of this header (pimpl).
 #pragma once
 
@@ -31,7 +35,8 @@ struct KafkaReaderOptions {
   // fail / do nothing).
   std::string group_id = "urna-processor";
   std::string client_id = "urna-process";
-  // How long Open waits for the topic's metadata, and a seek for its answer.
+  // How long Open waits for the topic's metadata, a seek for its answer, and a Read after a
+  // seek for the entries the partition is known to have at its offset.
   std::chrono::milliseconds metadata_timeout{10000};
 };
 

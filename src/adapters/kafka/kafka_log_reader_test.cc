@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "adapters/kafka/kafka_handle.h"
 #include "adapters/kafka/kafka_mock_process.h"
 #include "adapters/kafka/kafka_vote_log.h"
 #include "core/partition.h"
@@ -98,6 +99,40 @@ class KafkaLogReaderTest : public ::testing::Test {
     ASSERT_EQ(ok, n);
   }
 
+  // Produces `value` as it is (not a urna record) to `partition`, and waits for it.
+  void ProduceRaw(uint32_t partition, const std::string& value) {
+    auto conf = NewConf(config_, {}, {});
+    ASSERT_TRUE(conf.ok());
+    auto rk = NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
+    ASSERT_TRUE(rk.ok());
+    ASSERT_EQ(rd_kafka_producev(rk->get(), RD_KAFKA_V_TOPIC(kTopic),
+                                RD_KAFKA_V_PARTITION(static_cast<int32_t>(partition)),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_flush(rk->get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  // The offsets of `p` from `from` to `end`, read by Reads of at most `max` entries waiting
+  // `wait`; stops at the first error or after `bound`. `before_read(k)` runs before Read k.
+  static std::vector<uint64_t> Offsets(
+      KafkaLogReader& r, uint32_t p, uint64_t from, uint64_t end, size_t max,
+      std::chrono::seconds bound, Status* error, milliseconds wait = milliseconds(500),
+      const std::function<void(int)>& before_read = [](int) {}) {
+    std::vector<uint64_t> out;
+    const auto deadline = Clock::now() + bound;
+    for (int k = 0; from < end && Clock::now() < deadline; ++k) {
+      before_read(k);
+      auto got = r.Read(p, from, max, wait);
+      if (!got.ok()) {
+        *error = got.status();
+        break;
+      }
+      for (const auto& e : *got) out.push_back(e.offset);
+      if (!got->empty()) from = got->back().offset + 1;
+    }
+    return out;
+  }
+
   std::unique_ptr<testing::KafkaMockProcess> mock_;
   KafkaConfig config_;
 };
@@ -160,6 +195,145 @@ TEST_F(KafkaLogReaderTest, AnOffsetTheLogDoesNotHaveIsAnErrorNeverASilentJump) {
       std::chrono::seconds(20));
   ASSERT_TRUE(answered);
   EXPECT_EQ(error.code(), Code::kUnavailable) << error.message();
+}
+
+// The app gives one reader to every recount job: two elections recounted at once replay the
+// same partitions from different offsets at the same time. Each replay reads every entry in
+// order, none skipped because the other moved the partition's fetch position.
+TEST_F(KafkaLogReaderTest, ConcurrentReplaysOfOnePartitionEachReadEveryOffsetInOrder) {
+  Produce(1600);
+  // After a seek, the fetch at the new offset waits for the one in flight, a long poll at the
+  // partition's end: 100 ms instead of 500 keeps this test's many seeks fast.
+  config_.properties.emplace_back("fetch.wait.max.ms", "100");
+  const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  auto reader = KafkaLogReader::Open(config_, {});
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  KafkaLogReader& r = **reader;
+  auto end = r.EndOffset(p);
+  ASSERT_TRUE(end.ok());
+  ASSERT_GE(*end, 200u);
+  Status error;
+  // The partition's offsets (they may have gaps), read alone.
+  const std::vector<uint64_t> all =
+      Offsets(r, p, 0, *end, 100000, std::chrono::seconds(30), &error);
+  ASSERT_TRUE(error.ok()) << error.message();
+  ASSERT_EQ(all.back() + 1, *end);
+  const size_t mid = all.size() / 3;
+
+  // The replays run side by side and take turns: neither starts its Read k+1 before the other
+  // has finished its Read k (or its replay), so their Reads overlap and alternate.
+  Mutex mu;
+  CondVar cv;
+  int reads[2] = {0, 0};
+  bool finished[2] = {false, false};
+  auto replay = [&](int me, uint64_t from, std::vector<uint64_t>* got, Status* error) {
+    *got =
+        Offsets(r, p, from, *end, 8, std::chrono::seconds(40), error, milliseconds(20), [&](int k) {
+          MutexLock lock(mu);
+          if (k > 0) ++reads[me];
+          cv.NotifyAll();
+          const auto deadline = Clock::now() + std::chrono::seconds(10);
+          while (reads[1 - me] < k && !finished[1 - me] && cv.WaitUntil(mu, deadline)) {
+          }
+        });
+    MutexLock lock(mu);
+    finished[me] = true;
+    cv.NotifyAll();
+  };
+  std::vector<uint64_t> a, b;
+  Status error_a, error_b;
+  std::thread ta(replay, 0, 0, &a, &error_a);
+  std::thread tb(replay, 1, all[mid], &b, &error_b);
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(error_a.ok()) << error_a.message();
+  ASSERT_TRUE(error_b.ok()) << error_b.message();
+  EXPECT_EQ(a, all) << "the replay from 0 missed or reordered entries";
+  EXPECT_EQ(b, std::vector<uint64_t>(all.begin() + static_cast<ptrdiff_t>(mid), all.end()))
+      << "the replay from " << all[mid] << " missed or reordered entries";
+  EXPECT_GT(r.stats().seeks, 20u) << "the two replays took turns on the partition";
+}
+
+// A replay whose position another replay moved seeks back; its Read then waits for the entries
+// the partition is known to have at its offset, even when asked not to wait (the fetch after a
+// seek waits for the long poll in flight at the partition's end): an empty answer would read
+// as "nothing there" and have the next Read, maybe the other replay's, seek again.
+TEST_F(KafkaLogReaderTest, AReadAfterASeekWaitsForTheEntriesThePartitionHas) {
+  Produce(40);
+  const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  auto reader = KafkaLogReader::Open(config_, {});
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  KafkaLogReader& r = **reader;
+  auto end = r.EndOffset(p);
+  ASSERT_TRUE(end.ok());
+  Status error;
+  std::vector<uint64_t> all = Offsets(r, p, 0, *end, 1000, std::chrono::seconds(20), &error);
+  ASSERT_TRUE(error.ok()) << error.message();
+  ASSERT_EQ(all.back() + 1, *end);
+  ASSERT_EQ(r.stats().seeks, 0u);
+  auto again = r.Read(p, 0, 1000, milliseconds(0));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(r.stats().seeks, 1u);
+  ASSERT_FALSE(again->empty()) << "a Read after a seek answered empty";
+  EXPECT_EQ(again->front().offset, 0u);
+}
+
+// A record that is not a urna LogRecord at a partition's tail is passed once (logged, counted):
+// the reader's position moves past it, so idle reads do not go back to it again and again,
+// and the next vote behind it is read.
+TEST_F(KafkaLogReaderTest, AnUndecodableRecordAtTheTailIsPassedOnce) {
+  Produce(10);
+  const uint32_t p = PartitionFor("e1", "voter-0", kPartitions);
+  ProduceRaw(p, "\xff\xff\xff not a urna record");
+  auto reader = KafkaLogReader::Open(config_, {});
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  KafkaLogReader& r = **reader;
+  auto end = r.EndOffset(p);
+  ASSERT_TRUE(end.ok());
+  const uint64_t garbage = *end - 1;
+  Status error;
+  std::vector<uint64_t> votes = Offsets(r, p, 0, garbage, 1000, std::chrono::seconds(20), &error);
+  ASSERT_TRUE(error.ok()) << error.message();
+  ASSERT_FALSE(votes.empty());
+  ASSERT_EQ(votes.back() + 1, garbage);
+  const uint64_t seeks = r.stats().seeks;
+
+  // The processor's idle steps: Read from the record's offset, again and again.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto got = r.Read(p, garbage, 100, milliseconds(100));
+        EXPECT_TRUE(got.ok() && got->empty());
+        return r.stats().skipped > 0;
+      },
+      std::chrono::seconds(20)));
+  for (int k = 0; k < 5; ++k) {
+    auto got = r.Read(p, garbage, 100, milliseconds(100));
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_TRUE(got->empty());
+  }
+  EXPECT_EQ(r.stats().skipped, 1u) << "the record was read again";
+  EXPECT_EQ(r.stats().seeks, seeks) << "the reader went back to the record";
+
+  // The next vote of the partition comes next.
+  int voter = 0;
+  while (PartitionFor("e1", "late-" + std::to_string(voter), kPartitions) != p) ++voter;
+  {
+    auto log = KafkaVoteLog::Open(config_, {});
+    ASSERT_TRUE(log.ok());
+    (*log)->Append({"late", "e1", "a", "late-" + std::to_string(voter), 1, "n"}, [](Status) {});
+    (*log)->Drain();
+  }
+  std::vector<LogEntry> late;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto got = r.Read(p, garbage, 100, milliseconds(200));
+        if (got.ok()) late = std::move(*got);
+        return !late.empty();
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(late.front().offset, garbage + 1);
+  EXPECT_EQ(late.front().vote.vote_id, "late");
+  EXPECT_EQ(r.stats().skipped, 1u);
 }
 
 // A member takes every partition, commits `committed` for `p` to the group and leaves; the next
