@@ -80,9 +80,11 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   FencedLifecycle lifecycle(*st.catalog, **log, leases, clock, steady, o.node_id, o.fence);
   IngestService ingest(*st.catalog, lifecycle.vote_log(), clock, o.node_id, lifecycle);
   auto& replay = **reader;
+  const uint32_t kafka_log_partitions = (*log)->partitions();
   dynamodb::DynamoLedger ledger(*st.dynamo, st.tables, (*log)->partitions(),
                                 [&replay](uint32_t p) { return replay.EndOffset(p); });
-  dynamodb::CheckpointReadModel read_model(*st.dynamo, st.tables, clock);
+  dynamodb::CheckpointReadModel read_model(*st.dynamo, st.tables, clock, *st.catalog,
+                                           kafka_log_partitions);
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
