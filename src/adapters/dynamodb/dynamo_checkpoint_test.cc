@@ -246,14 +246,18 @@ TEST_F(DynamoStateTest, BatchesAreCutBeforeTheCheckpointPassesItsLimit) {
     EXPECT_EQ(counts, (OptionCounts{{"a", 1}, {"b", 1}})) << id;
   }
 
-  // A commit that would pass the limit anyway (not cut) is refused before it is sent: a clear
-  // error, counted, and nothing of it is checkpointed.
+  // A commit that would pass the limit anyway (not cut) is refused before anything is sent: a
+  // clear error, counted, and nothing of it is written.
   PartitionCommit big = ElectionsBatch(0, 2 * kElections, 1000, 50);
   Status s = st.Commit(big);
   EXPECT_EQ(s.code(), Code::kInternal);
   EXPECT_NE(s.message().find("over its limit of 4000"), std::string::npos) << s.message();
   EXPECT_EQ(st.oversized_checkpoints(), 1u);
   EXPECT_EQ(*st.NextOffset(0), uint64_t{2 * kElections});
+  DynamoLedger ledger = Ledger();
+  auto row = ledger.FindCountedReceipt("election-1000", "voter");
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->has_value()) << "no ledger item of the refused batch";
 }
 
 TEST_F(DynamoStateTest, ResultsStopReadingAnElectionSealedInEveryPartition) {

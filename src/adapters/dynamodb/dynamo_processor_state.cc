@@ -196,7 +196,7 @@ Status DynamoProcessorState::Oversized(const PartitionCommit& c, size_t bytes) {
   return s;
 }
 
-Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c) {
+Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c, const Checkpoint& next) {
   std::optional<uint64_t> applied;
   {
     MutexLock lock(mu_);
@@ -215,15 +215,6 @@ Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c) {
     }
     if (auto s = ApplyBatch(client_, tables_, c.partition, *stored); !s.ok()) return s;
   }
-  Checkpoint next;
-  next.next_offset = c.next_offset;
-  next.from_offset = c.from_offset;
-  for (const auto& [election, counts] : c.tally.elections) {
-    next.batch[election].counts = counts;
-    next.batch[election].changed = c.next_offset;
-  }
-  for (const auto& seal : c.seals) next.batch[seal.election_id].sealed = seal.closed_at_ms;
-
   json::object req{{"TableName", tables_.checkpoints()},
                    {"Item", items::CheckpointItem(tables_.topic, c.partition, next)},
                    {"ConditionExpression",
@@ -232,11 +223,6 @@ Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c) {
   json::object names{{"#n", "next_offset"}};
   if (c.from_offset == 0) names["#t"] = "topic";
   req["ExpressionAttributeNames"] = std::move(names);
-  const size_t bytes = json::serialize(req["Item"]).size();
-  if (bytes > tables_.max_checkpoint_bytes) return Oversized(c, bytes);
-  for (uint64_t seen = largest_.load();
-       bytes > seen && !largest_.compare_exchange_weak(seen, bytes);) {
-  }
   {
     MutexLock lock(mu_);
     applied_.erase(c.partition);  // what is stored is unknown until the answer
@@ -269,8 +255,23 @@ Status DynamoProcessorState::WriteCheckpoint(const PartitionCommit& c) {
 }
 
 Status DynamoProcessorState::Commit(const PartitionCommit& c) {
+  Checkpoint next;
+  next.next_offset = c.next_offset;
+  next.from_offset = c.from_offset;
+  for (const auto& [election, counts] : c.tally.elections) {
+    next.batch[election].counts = counts;
+    next.batch[election].changed = c.next_offset;
+  }
+  for (const auto& seal : c.seals) next.batch[seal.election_id].sealed = seal.closed_at_ms;
+  // The size guard before anything is written: a refused batch leaves nothing behind.
+  const size_t bytes =
+      json::serialize(items::CheckpointItem(tables_.topic, c.partition, next)).size();
+  if (bytes > tables_.max_checkpoint_bytes) return Oversized(c, bytes);
+  for (uint64_t seen = largest_.load();
+       bytes > seen && !largest_.compare_exchange_weak(seen, bytes);) {
+  }
   if (auto s = WriteVotes(c); !s.ok()) return s;
-  return WriteCheckpoint(c);
+  return WriteCheckpoint(c, next);
 }
 
 }  // namespace urna::dynamodb

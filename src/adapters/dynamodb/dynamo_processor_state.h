@@ -59,8 +59,8 @@ class DynamoProcessorState final : public ProcessorState {
   Result<items::Checkpoint> ReadCheckpoint(uint32_t partition);
   // Step (1): ledger puts and receipt batches, all in flight at once.
   Status WriteVotes(const PartitionCommit& commit);
-  // Steps (2) and (3).
-  Status WriteCheckpoint(const PartitionCommit& commit);
+  // Steps (2) and (3): `next` is the checkpoint the commit stores.
+  Status WriteCheckpoint(const PartitionCommit& commit, const items::Checkpoint& next);
   Status Oversized(const PartitionCommit& commit, size_t bytes);
 
   DynamoClient& client_;
