@@ -56,6 +56,9 @@ struct Election {
   BotProtection bot_protection = BotProtection::kNone;
   uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
+  // Not part of the election: which stored version of the entry this copy was read from, set by
+  // a Catalog that checks it (ports/catalog.h: Update is a compare-and-set on it), 0 otherwise.
+  uint64_t catalog_version = 0;
 
   const Option* FindOption(std::string_view option_id) const;
   // Whether ingest admits votes now: the election is open. Decided by the status alone, never by

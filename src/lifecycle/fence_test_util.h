@@ -7,11 +7,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/node_leases.h"
 #include "ports/vote_log.h"
@@ -135,6 +138,39 @@ class HoldVotesLog final : public VoteLog {
   std::mutex mu_;
   bool holding_ = false;
   std::vector<std::pair<VoteEvent, AppendDone>> held_;
+};
+
+// One node's view of a shared catalog that lags behind it, as a DynamoCatalog's cache does
+// between refreshes: Get answers the copy taken by Freeze(id) until this view writes that
+// election (a write, applied or refused, brings the stored state in, as DynamoCatalog's does).
+class LaggingCatalog final : public Catalog {
+ public:
+  explicit LaggingCatalog(Catalog& inner) : inner_(inner) {}
+  void Freeze(std::string_view id) {
+    auto e = inner_.Get(id);
+    std::lock_guard lock(mu_);
+    if (e.ok()) frozen_[std::string(id)] = *e;
+  }
+  Status Create(const Election& e) override { return inner_.Create(e); }
+  Status Update(const Election& e) override {
+    Status s = inner_.Update(e);
+    std::lock_guard lock(mu_);
+    frozen_.erase(e.id);
+    return s;
+  }
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = frozen_.find(std::string(id)); it != frozen_.end()) return it->second;
+    }
+    return inner_.Get(id);
+  }
+  std::vector<std::shared_ptr<const Election>> List() override { return inner_.List(); }
+
+ private:
+  Catalog& inner_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Election>> frozen_;
 };
 
 // One node's connection to a shared lease store, which the test can cut (kUnavailable).

@@ -11,18 +11,26 @@
 namespace urna {
 namespace {
 
+// Attempts of a transition whose catalog write conflicts (another process changed the entry
+// since this one read it): each reads the stored state again and decides on it.
+constexpr int kWriteAttempts = 5;
+
 // Applies `transition` (a core rule) to the catalog entry of `election_id` at `now_ms`; writes
-// it back only when the status changed.
+// it back only when the status changed, on the version read (Catalog::Update).
 Result<Election> Apply(Catalog& catalog, std::string_view election_id, int64_t now_ms,
                        Status (*transition)(Election&, int64_t)) {
-  auto cur = catalog.Get(election_id);
-  if (!cur.ok()) return cur.status();
-  Election e = **cur;
-  if (auto s = transition(e, now_ms); !s.ok()) return s;
-  if (e.status != (*cur)->status) {
-    if (auto s = catalog.Update(e); !s.ok()) return s;
+  Status last;
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    auto cur = catalog.Get(election_id);
+    if (!cur.ok()) return cur.status();
+    Election e = **cur;
+    if (auto s = transition(e, now_ms); !s.ok()) return s;
+    if (e.status == (*cur)->status) return e;
+    last = catalog.Update(e);
+    if (last.ok()) return e;
+    if (last.code() != Code::kConflict) return last;
   }
-  return e;
+  return last;
 }
 
 std::string Join(const std::vector<std::string>& names) {
@@ -448,10 +456,11 @@ Result<int64_t> FencedLifecycle::AwaitFence(std::string_view election_id) {
 }
 
 Result<Election> FencedLifecycle::WriteClosed(std::string_view election_id, int64_t not_before_ms) {
-  // A conflict is another process's write of the same entry (the DynamoDB catalog's version
-  // condition): read again and decide again.
+  // A conflict is another process's write of the same entry since this one read it (the
+  // catalog's version condition): read again and decide on the stored state (another closer's
+  // closed_at, which it sealed with).
   Status last;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     auto cur = catalog_.Get(election_id);
     if (!cur.ok()) return cur.status();
     Election e = **cur;

@@ -112,5 +112,51 @@ TEST_F(FencedRacesTest, TwoProcessesWithOneNodeIdNeverAdmitTogether) {
   EXPECT_TRUE(Stored("a"));
 }
 
+// Node b's catalog still shows the election open when node a has closed it (b's cache is
+// behind): b's close, based on that stale read, must not overwrite a's closed_at (b's clock
+// runs ahead), nor seal with another time. Both closes answer the stored closed_at.
+TEST_F(FencedRacesTest, ACloseBasedOnAStaleReadAgreesOnTheStoredCloseTime) {
+  FakeClock wall_b;  // b's wall clock, 5 s ahead of a's, moved by the test
+  wall_b.now = wall.NowMs() + 5000;
+  MonotonicClock clock_b(wall_b);
+  LaggingCatalog view_b(catalog);
+  Node a(catalog, log, store, clock, steady, "a");
+  Node b(view_b, log, store, clock_b, steady, "b");
+  a.fence.Start();
+  b.fence.Start();
+  ASSERT_TRUE(a.fence.Open("e").ok());
+  ASSERT_TRUE(WaitFor([&] { return a.fence.HasLease() && b.fence.HasLease(); }));
+  view_b.Freeze("e");  // b's view: open
+  auto first = a.fence.Close("e");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  wall_b.now += 1000;  // b closes later by its clock
+  auto second = b.fence.Close("e");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->closed_at_ms, first->closed_at_ms);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kClosed);
+  EXPECT_EQ((*catalog.Get("e"))->closed_at_ms, first->closed_at_ms);
+  size_t seals = 0;
+  for (uint32_t p = 0; p < log.partitions(); ++p) {
+    auto entries = log.Read(p, 0, SIZE_MAX, {});
+    ASSERT_TRUE(entries.ok());
+    for (const auto& entry : *entries) {
+      if (!entry.seal) continue;
+      ++seals;
+      EXPECT_EQ(entry.seal->closed_at_ms, first->closed_at_ms);
+    }
+  }
+  EXPECT_EQ(seals, 2 * log.partitions());
+  // Finalizes on both nodes, b's based on a read from before a's: b's write conflicts, and it
+  // reads again and answers the stored result instead of writing its own.
+  view_b.Freeze("e");  // b's view: closed
+  auto final_a = a.fence.Finalize("e");
+  wall_b.now += 1000;
+  ASSERT_TRUE(final_a.ok()) << final_a.status().message();
+  auto final_b = b.fence.Finalize("e");
+  ASSERT_TRUE(final_b.ok()) << final_b.status().message();
+  EXPECT_EQ(final_b->finalized_at_ms, final_a->finalized_at_ms);
+  EXPECT_EQ((*catalog.Get("e"))->finalized_at_ms, final_a->finalized_at_ms);
+}
+
 }  // namespace
 }  // namespace urna

@@ -16,7 +16,12 @@ class Catalog {
   virtual ~Catalog() = default;
   // kConflict if an election with this id exists.
   virtual Status Create(const Election& election) = 0;
-  // Replaces an existing election (status changes). kNotFound if absent.
+  // Replaces an existing election (status changes). kNotFound if absent. A catalog shared by
+  // several processes (DynamoDB) writes only if the stored entry is still the version the
+  // caller read (`election.catalog_version`, as Get/List returned it), else kConflict: the
+  // caller reads again and decides on the stored state. The embedded catalog (one process,
+  // its writes serialized by the lifecycle) and the memory fake with catalog_version 0 do not
+  // check it.
   virtual Status Update(const Election& election) = 0;
   // kNotFound if absent.
   virtual Result<std::shared_ptr<const Election>> Get(std::string_view id) = 0;

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdint>
 
 #include "adapters/codec/proto_codec.h"
 #include "adapters/dynamodb/base64.h"
@@ -21,6 +22,13 @@ const json::string* Attr(const json::object& item, std::string_view name, std::s
   if (a == nullptr || !a->is_object()) return nullptr;
   const auto* v = a->as_object().if_contains(type);
   return v && v->is_string() ? &v->as_string() : nullptr;
+}
+
+// The election as stored at `version`: the copy Get/List hand out, carrying the version its
+// Update is conditioned on.
+std::shared_ptr<const Election> AtVersion(Election e, int64_t version) {
+  e.catalog_version = static_cast<uint64_t>(version);
+  return std::make_shared<const Election>(std::move(e));
 }
 
 }  // namespace
@@ -158,7 +166,7 @@ Status DynamoCatalog::Refresh(int max_attempts) {
           Status(Code::kInternal, "elections item " + s.id + ": " + election.status().message());
       continue;
     }
-    e.election = std::make_shared<const Election>(std::move(*election));
+    e.election = AtVersion(std::move(*election), s.version);
     e.bytes = std::move(s.bytes);
     WriterLock lock(mu_);
     Merge(s.id, std::move(e));
@@ -194,7 +202,7 @@ Result<DynamoCatalog::Entry> DynamoCatalog::Read(std::string_view id) {
   auto election = codec::DecodeElection(s->bytes);
   if (!election.ok()) return election.status();
   Entry e;
-  e.election = std::make_shared<const Election>(std::move(*election));
+  e.election = AtVersion(std::move(*election), s->version);
   e.version = s->version;
   e.bytes = std::move(s->bytes);
   return e;
@@ -214,7 +222,7 @@ Status DynamoCatalog::Put(const Election& election, int64_t version, bool create
     req["ExpressionAttributeValues"] = json::object{{":v", N(version - 1)}};
   }
   auto r = client_.Call({"PutItem", json::serialize(req)});
-  Entry mine{std::make_shared<const Election>(election), version, bytes};
+  Entry mine{AtVersion(election, version), version, bytes};
   if (r.ok()) {
     WriterLock lock(mu_);
     Merge(election.id, std::move(mine));
@@ -251,18 +259,15 @@ Status DynamoCatalog::Create(const Election& election) {
 }
 
 Status DynamoCatalog::Update(const Election& election) {
+  // On the version the caller read, never the cache's latest: a refresh between the caller's
+  // Get and this Update must not let a change decided on old content overwrite a newer one.
+  if (election.catalog_version == 0 ||
+      election.catalog_version >= static_cast<uint64_t>(INT64_MAX)) {
+    return Status(Code::kInvalidArgument, "update of election " + election.id +
+                                              " without the catalog_version it was read at");
+  }
   MutexLock w(write_mu_);
-  int64_t version = 0;
-  {
-    ReaderLock lock(mu_);
-    if (auto it = cache_.find(election.id); it != cache_.end()) version = it->second.version;
-  }
-  if (version == 0) {  // created by another process since the last refresh, or absent
-    auto stored = Read(election.id);
-    if (!stored.ok()) return stored.status();
-    version = stored->version;
-  }
-  return Put(election, version + 1, /*create=*/false);
+  return Put(election, static_cast<int64_t>(election.catalog_version) + 1, /*create=*/false);
 }
 
 Result<std::shared_ptr<const Election>> DynamoCatalog::Get(std::string_view id) {

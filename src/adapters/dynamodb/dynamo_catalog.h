@@ -4,9 +4,11 @@
 // Item per election: `id` (S, the key), `election` (B: the election's protobuf, the embedded
 // catalog's bytes, adapters/codec), `version` (N: 1 at Create, +1 per Update) and `status` (S,
 // for people reading the table). Create is a conditional put (attribute_not_exists(id)); Update
-// a conditional put on the version this process last saw (optimistic: a concurrent change by
-// another process makes it fail with kConflict instead of being overwritten). A retried write
-// whose first attempt did apply (its response was lost) finds its own item and succeeds.
+// a conditional put on the version the caller read (`Election::catalog_version`, which Get and
+// List fill; optimistic: a change by another process since that read, even one this cache has
+// refreshed since, makes it fail with kConflict instead of being overwritten; 0 is
+// kInvalidArgument). A retried write whose first attempt did apply (its response was lost)
+// finds its own item and succeeds.
 //
 // Get and List never touch the network: they read an in-memory cache, filled at Open, updated
 // by this process's own writes at once and by a background thread that re-reads the table every

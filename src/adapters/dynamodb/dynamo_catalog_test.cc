@@ -101,9 +101,16 @@ TEST_F(DynamoCatalogTest, CreateUpdateGetListAndReopen) {
   Election e = MakeElection("e1");
   ASSERT_TRUE(cat->Create(e).ok());
   EXPECT_EQ(cat->Create(e).code(), Code::kConflict);
+  e = **cat->Get("e1");
+  EXPECT_EQ(e.catalog_version, 1u);
   ASSERT_TRUE(OpenElection(e, 20).ok());
   ASSERT_TRUE(cat->Update(e).ok());
-  EXPECT_EQ(cat->Update(MakeElection("e2")).code(), Code::kNotFound);
+  EXPECT_EQ((*cat->Get("e1"))->catalog_version, 2u);
+  Election absent = MakeElection("e2");
+  absent.catalog_version = 1;
+  EXPECT_EQ(cat->Update(absent).code(), Code::kNotFound);
+  // An update must say which version it read.
+  EXPECT_EQ(cat->Update(MakeElection("e1")).code(), Code::kInvalidArgument);
   EXPECT_EQ(StoredVersion("e1"), 2);
   EXPECT_EQ(StoredVersion("e2"), 0);  // the failed update wrote nothing
   auto got = cat->Get("e1");
@@ -132,6 +139,7 @@ TEST_F(DynamoCatalogTest, TwoCatalogsSeeEachOthersChanges) {
   ASSERT_TRUE(WaitFor([&] { return b->Get("shared").ok(); }));
   auto seen_after = std::chrono::steady_clock::now() - start;
 
+  e = **a->Get("shared");
   ASSERT_TRUE(OpenElection(e, 30).ok());
   ASSERT_TRUE(a->Update(e).ok());
   ASSERT_TRUE(WaitFor([&] { return StatusIn(*b, "shared") == ElectionStatus::kOpen; }));
@@ -156,7 +164,7 @@ TEST_F(DynamoCatalogTest, StaleUpdateConflictsInsteadOfOverwriting) {
   ASSERT_TRUE(a->Create(e).ok());
   auto b = Open(*client_, std::chrono::hours(1));
   ASSERT_TRUE(b);
-  Election opened = e;
+  Election opened = **a->Get("race");
   ASSERT_TRUE(OpenElection(opened, 50).ok());
   ASSERT_TRUE(a->Update(opened).ok());
 
@@ -180,6 +188,36 @@ TEST_F(DynamoCatalogTest, StaleUpdateConflictsInsteadOfOverwriting) {
   EXPECT_EQ((*c->Get("late"))->title, "A's");
 }
 
+// b reads the election, a changes it, then b's cache refreshes (it now holds a's version): b's
+// update, decided on what it read before, still conflicts instead of overwriting a's change
+// with a fresh version; b decides again on the stored state.
+TEST_F(DynamoCatalogTest, AnUpdateOnAStaleReadConflictsEvenAfterARefresh) {
+  auto a = Open(*client_);
+  auto b = Open(*client_, std::chrono::hours(1));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->Create(MakeElection("r")).ok());
+  ASSERT_TRUE(b->Refresh().ok());
+  Election read_by_b = **b->Get("r");  // draft, version 1
+  Election opened = **a->Get("r");
+  ASSERT_TRUE(OpenElection(opened, 50).ok());
+  ASSERT_TRUE(a->Update(opened).ok());
+  ASSERT_TRUE(b->Refresh().ok());  // b's cache: a's version 2
+  EXPECT_EQ(StatusIn(*b, "r"), ElectionStatus::kOpen);
+  read_by_b.title = "Stale";
+  Status s = b->Update(read_by_b);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.message();
+  EXPECT_EQ(StoredVersion("r"), 2);
+  auto stored = a->Get("r");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(a->Refresh().ok());
+  EXPECT_EQ((*a->Get("r"))->title, "Title");
+  EXPECT_EQ((*b->Get("r"))->title, "Title");
+  Election again = **b->Get("r");
+  again.title = "Renamed";
+  ASSERT_TRUE(b->Update(again).ok());
+  EXPECT_EQ(StoredVersion("r"), 3);
+}
+
 // The answers to an applied Create and an applied Update are lost (500 after dynalite wrote):
 // the client retries, the condition fails on the catalog's own item, and the catalog says ok.
 TEST_F(DynamoCatalogTest, LostAnswerOfAppliedWriteIsSuccess) {
@@ -192,6 +230,7 @@ TEST_F(DynamoCatalogTest, LostAnswerOfAppliedWriteIsSuccess) {
   EXPECT_EQ(proxy_->Injected("internal"), 1);
   EXPECT_EQ(StoredVersion("lost"), 1);
 
+  e = **cat->Get("lost");
   ASSERT_TRUE(OpenElection(e, 60).ok());
   ASSERT_TRUE(proxy_->Inject("internal", "PutItem", 1, 1, /*after=*/true).ok());
   Status updated = cat->Update(e);

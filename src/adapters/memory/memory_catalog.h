@@ -1,7 +1,10 @@
-// MemoryCatalog: an in-memory Catalog fake for unit tests. Thread-safe.
+// MemoryCatalog: an in-memory Catalog fake for unit tests; versions entries as DynamoCatalog
+// does (catalog_version). Thread-safe.
 #pragma once
 
 #include <map>
+#include <memory>
+#include <utility>
 
 #include "ports/catalog.h"
 #include "sync/mutex.h"
@@ -13,13 +16,20 @@ class MemoryCatalog final : public Catalog {
   Status Create(const Election& e) override {
     MutexLock lock(mu_);
     if (m_.contains(e.id)) return Status(Code::kConflict, "exists");
-    m_[e.id] = std::make_shared<const Election>(e);
+    m_[e.id] = Versioned(e, 1);
     return Status::Ok();
   }
+  // As DynamoCatalog: a compare-and-set on the catalog_version read (unchecked when 0, for tests
+  // that write elections they made themselves).
   Status Update(const Election& e) override {
     MutexLock lock(mu_);
-    if (!m_.contains(e.id)) return Status(Code::kNotFound, "absent");
-    m_[e.id] = std::make_shared<const Election>(e);
+    auto it = m_.find(e.id);
+    if (it == m_.end()) return Status(Code::kNotFound, "absent");
+    const uint64_t stored = it->second->catalog_version;
+    if (e.catalog_version != 0 && e.catalog_version != stored) {
+      return Status(Code::kConflict, "changed since it was read");
+    }
+    it->second = Versioned(e, stored + 1);
     return Status::Ok();
   }
   Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
@@ -36,6 +46,11 @@ class MemoryCatalog final : public Catalog {
   }
 
  private:
+  static std::shared_ptr<const Election> Versioned(Election e, uint64_t version) {
+    e.catalog_version = version;
+    return std::make_shared<const Election>(std::move(e));
+  }
+
   Mutex mu_;
   std::map<std::string, std::shared_ptr<const Election>> m_ GUARDED_BY(mu_);
 };
