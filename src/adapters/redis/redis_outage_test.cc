@@ -75,9 +75,10 @@ TEST(RedisOutageTest, KillNineAndRestartEmpty) {
   // result server keeps its last snapshot (Get falls back to it), seq never going back.
   auto slowest = std::chrono::nanoseconds(0);
   uint64_t last_seq = before->seq;
+  // The last partition changes no more: only the refill can bring its counts back.
   for (int i = 0; i < 400; ++i) {
     auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(rm.Apply(w.Next(i % kPartitions, 1 + i % 3)).ok());
+    ASSERT_TRUE(rm.Apply(w.Next(i % (kPartitions - 1), 1 + i % 3)).ok());
     slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
     if (i % 50 == 0) {
       auto t = rm.Get("e1");
