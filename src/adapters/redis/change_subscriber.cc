@@ -62,7 +62,8 @@ void ChangeSubscriber::Run() {
       }
     }
     if (!s.ok()) {
-      if (!warned) spdlog::warn("redis subscriber: {}: {} (retrying)", url_.Redacted(), s.message());
+      if (!warned)
+        spdlog::warn("redis subscriber: {}: {} (retrying)", url_.Redacted(), s.message());
       warned = true;
       WaitFor(backoff.Next());
       continue;
@@ -122,9 +123,9 @@ bool ChangeSubscriber::Listen(RedisConnection& conn) {
         std::string_view(reply->element[0]->str, reply->element[0]->len) == "pong") {
       ping_outstanding = false;
     } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-        reply->element[0]->type == REDIS_REPLY_STRING &&
-        std::string_view(reply->element[0]->str, reply->element[0]->len) == "message" &&
-        reply->element[2]->type == REDIS_REPLY_STRING) {
+               reply->element[0]->type == REDIS_REPLY_STRING &&
+               std::string_view(reply->element[0]->str, reply->element[0]->len) == "message" &&
+               reply->element[2]->type == REDIS_REPLY_STRING) {
       on_change_(std::string_view(reply->element[2]->str, reply->element[2]->len));
     }
   }

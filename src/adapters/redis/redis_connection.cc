@@ -39,8 +39,8 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisUrl& u
   if (ctx == nullptr) return Status(Code::kUnavailable, "redis: out of memory");
   std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx));
   if (ctx->err) {
-    return Status(Code::kUnavailable, "redis " + url.host + ":" + std::to_string(url.port) +
-                                          ": " + std::string(ctx->errstr));
+    return Status(Code::kUnavailable, "redis " + url.host + ":" + std::to_string(url.port) + ": " +
+                                          std::string(ctx->errstr));
   }
   if (redisSetTimeout(ctx, ToTimeval(options.io_timeout)) != REDIS_OK) return conn->IoError();
   redisEnableKeepAlive(ctx);

@@ -59,7 +59,8 @@ TEST(RedisOutageTest, KillNineAndRestartEmpty) {
   SubscriberOptions so;
   so.backoff_min = std::chrono::milliseconds(10);
   so.backoff_max = std::chrono::milliseconds(200);
-  ChangeSubscriber sub(*url, so, [&](std::string_view) { ++changes; }, [] {});
+  ChangeSubscriber sub(
+      *url, so, [&](std::string_view) { ++changes; }, [] {});
   sub.Start();
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }));
 

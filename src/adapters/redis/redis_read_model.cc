@@ -11,7 +11,8 @@ RedisReadModel::RedisReadModel(RedisUrl url, const Clock& clock, RedisReadModelO
       clock_(clock),
       opts_(std::move(options)),
       publisher_(url_, opts_.publisher),
-      backoff_(std::make_unique<Backoff>(opts_.publisher.backoff_min, opts_.publisher.backoff_max)) {
+      backoff_(
+          std::make_unique<Backoff>(opts_.publisher.backoff_min, opts_.publisher.backoff_max)) {
   publisher_.Start();
 }
 
@@ -27,13 +28,15 @@ Result<ElectionTally> RedisReadModel::Get(std::string_view election_id) {
     if (std::chrono::steady_clock::now() < retry_at_) {
       return Fallback(election_id, Status(Code::kUnavailable, "redis: reconnecting"));
     }
-    auto conn = RedisConnection::Open(
-        url_, {opts_.publisher.connect_timeout, opts_.publisher.io_timeout});
+    auto conn =
+        RedisConnection::Open(url_, {opts_.publisher.connect_timeout, opts_.publisher.io_timeout});
     std::string sha;
     if (conn.ok()) {
       auto loaded = (*conn)->LoadScript(kReadScript);
-      if (loaded.ok()) sha = *loaded;
-      else conn = loaded.status();
+      if (loaded.ok())
+        sha = *loaded;
+      else
+        conn = loaded.status();
     }
     if (!conn.ok()) {
       retry_at_ = std::chrono::steady_clock::now() + backoff_->Next();

@@ -55,15 +55,15 @@ RedisTestServer::RedisTestServer(std::string password) : password_(std::move(pas
 RedisTestServer::~RedisTestServer() { Kill9(); }
 
 std::string RedisTestServer::url() const {
-  return "redis://" + (password_.empty() ? "" : ":" + password_ + "@") + "127.0.0.1:" +
-         std::to_string(port_) + "/0";
+  return "redis://" + (password_.empty() ? "" : ":" + password_ + "@") +
+         "127.0.0.1:" + std::to_string(port_) + "/0";
 }
 
 bool RedisTestServer::Launch() {
   std::string port = std::to_string(port_);
-  std::vector<std::string> args{ServerBinary(), "--port",       port, "--bind",
-                                "127.0.0.1",    "--save",       "",   "--appendonly",
-                                "no",           "--loglevel",   "warning"};
+  std::vector<std::string> args{ServerBinary(), "--port",     port,     "--bind",
+                                "127.0.0.1",    "--save",     "",       "--appendonly",
+                                "no",           "--loglevel", "warning"};
   if (!password_.empty()) {
     args.push_back("--requirepass");
     args.push_back(password_);
@@ -89,8 +89,8 @@ bool RedisTestServer::WaitReady() const {
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) return false;  // exited (port taken?)
-    auto conn = RedisConnection::Open(*url, {std::chrono::milliseconds(200),
-                                             std::chrono::milliseconds(500)});
+    auto conn = RedisConnection::Open(
+        *url, {std::chrono::milliseconds(200), std::chrono::milliseconds(500)});
     if (conn.ok()) {
       auto r = (*conn)->Command({"PING"});
       if (r.ok() && !IsErrorReply(r->get())) return true;

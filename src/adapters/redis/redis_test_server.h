@@ -23,8 +23,8 @@ class RedisTestServer {
   pid_t pid() const { return pid_; }
   std::string url() const;  // redis://[:password@]127.0.0.1:PORT/0
 
-  void Kill9();     // SIGKILL, reaped
-  bool Restart();   // on the same port, empty; true once it answers PING
+  void Kill9();    // SIGKILL, reaped
+  bool Restart();  // on the same port, empty; true once it answers PING
   // Runs a command through redis-cli and returns its output (for checks from the outside).
   std::string Cli(const std::string& args) const;
 

@@ -7,8 +7,9 @@ namespace {
 
 // The URL itself is left out of the message: it may hold a password.
 Status Bad(std::string_view why) {
-  return Status(Code::kInvalidArgument, "bad Redis URL: " + std::string(why) +
-                                            " (expected redis://[[user]:password@]host[:port][/db])");
+  return Status(Code::kInvalidArgument,
+                "bad Redis URL: " + std::string(why) +
+                    " (expected redis://[[user]:password@]host[:port][/db])");
 }
 
 int HexDigit(char c) {

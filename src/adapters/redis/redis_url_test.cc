@@ -72,11 +72,26 @@ TEST(RedisUrlTest, TlsIsAClearConfigurationError) {
 }
 
 TEST(RedisUrlTest, BadUrlsAreRefusedWithoutEchoingThePassword) {
-  for (const char* bad : {"", "http://db:6379", "redis://", "redis://:6379", "redis://db:",
-                          "redis://db:0", "redis://db:65536", "redis://db:63x9", "redis://db/x",
-                          "redis://db/-1", "redis://db:6379/0?timeout=1", "redis://db#x",
-                          "redis://user@db", "redis://u:@db", "redis://[::1", "redis://[::1]x",
-                          "redis://d b", "redis://:p%4@db", "redis://:p%zz@db", "redis:/db"}) {
+  for (const char* bad : {"",
+                          "http://db:6379",
+                          "redis://",
+                          "redis://:6379",
+                          "redis://db:",
+                          "redis://db:0",
+                          "redis://db:65536",
+                          "redis://db:63x9",
+                          "redis://db/x",
+                          "redis://db/-1",
+                          "redis://db:6379/0?timeout=1",
+                          "redis://db#x",
+                          "redis://user@db",
+                          "redis://u:@db",
+                          "redis://[::1",
+                          "redis://[::1]x",
+                          "redis://d b",
+                          "redis://:p%4@db",
+                          "redis://:p%zz@db",
+                          "redis:/db"}) {
     auto u = ParseRedisUrl(bad);
     EXPECT_FALSE(u.ok()) << bad;
     if (!u.ok()) {

@@ -79,9 +79,9 @@ Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms
   }
   cv_.NotifyOne();
   if (dropped) {
-    return Status(Code::kUnavailable, "redis read model: more than " +
-                                          std::to_string(opts_.max_entries) +
-                                          " (partition, election) pairs undelivered; update dropped");
+    return Status(Code::kUnavailable,
+                  "redis read model: more than " + std::to_string(opts_.max_entries) +
+                      " (partition, election) pairs undelivered; update dropped");
   }
   return Status::Ok();
 }
@@ -89,7 +89,8 @@ Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms
 bool TallyPublisher::EvictOne() {
   auto victim = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (!it->second.dirty && (victim == entries_.end() || it->second.version < victim->second.version)) {
+    if (!it->second.dirty &&
+        (victim == entries_.end() || it->second.version < victim->second.version)) {
       victim = it;
     }
   }
@@ -157,18 +158,18 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
                                                 const std::vector<Item>& items) {
   for (const auto& item : items) {
     const std::string& election = item.key.second;
-    std::vector<std::string> args{"EVALSHA",
-                                  sha_,
-                                  "3",
-                                  OffsetsKey(opts_.key_prefix, election),
-                                  CountsKeyPrefix(opts_.key_prefix, election) +
-                                      std::to_string(item.key.first),
-                                  UpdatedAtKey(opts_.key_prefix, election),
-                                  std::to_string(item.key.first),
-                                  std::to_string(item.entry.offset),
-                                  std::to_string(item.entry.updated_at_ms),
-                                  channel_,
-                                  election};
+    std::vector<std::string> args{
+        "EVALSHA",
+        sha_,
+        "3",
+        OffsetsKey(opts_.key_prefix, election),
+        CountsKeyPrefix(opts_.key_prefix, election) + std::to_string(item.key.first),
+        UpdatedAtKey(opts_.key_prefix, election),
+        std::to_string(item.key.first),
+        std::to_string(item.entry.offset),
+        std::to_string(item.entry.updated_at_ms),
+        channel_,
+        election};
     args.reserve(args.size() + 2 * item.entry.counts->size());
     for (const auto& [option, n] : *item.entry.counts) {
       args.push_back(option);
@@ -224,7 +225,8 @@ void TallyPublisher::Run() {
       backoff.Reset();
       MarkerPresent(*conn);
       MutexLock lock(mu_);
-      if (stats_.failures > 0) spdlog::info("redis read model: publishing to {} again", url_.Redacted());
+      if (stats_.failures > 0)
+        spdlog::info("redis read model: publishing to {} again", url_.Redacted());
       stats_.connected = true;
       ++stats_.connects;
       MarkAllDirty();  // Redis may have restarted empty: re-send the latest of everything
@@ -249,8 +251,7 @@ void TallyPublisher::Run() {
         continue;
       }
       if (!present) {
-        spdlog::warn("redis read model: {} lost its data; re-sending every tally",
-                     url_.Redacted());
+        spdlog::warn("redis read model: {} lost its data; re-sending every tally", url_.Redacted());
         MutexLock lock(mu_);
         MarkAllDirty();
       }

@@ -43,14 +43,14 @@ struct PublisherOptions {
 
 struct PublisherStats {
   bool connected = false;
-  uint64_t connects = 0;    // successful (re)connections
-  uint64_t failures = 0;    // failed connects and broken connections
-  uint64_t applied = 0;     // script runs that changed Redis
-  uint64_t fenced = 0;      // script runs refused by the offset (replays, re-sends)
-  uint64_t resends = 0;     // full re-sends (after a reconnect or a vanished marker)
-  uint64_t dropped = 0;     // updates dropped by the memory bound
-  size_t entries = 0;       // (partition, election) pairs kept
-  size_t pending = 0;       // of which not yet delivered
+  uint64_t connects = 0;  // successful (re)connections
+  uint64_t failures = 0;  // failed connects and broken connections
+  uint64_t applied = 0;   // script runs that changed Redis
+  uint64_t fenced = 0;    // script runs refused by the offset (replays, re-sends)
+  uint64_t resends = 0;   // full re-sends (after a reconnect or a vanished marker)
+  uint64_t dropped = 0;   // updates dropped by the memory bound
+  size_t entries = 0;     // (partition, election) pairs kept
+  size_t pending = 0;     // of which not yet delivered
 };
 
 class TallyPublisher {
