@@ -72,6 +72,10 @@ TEST(RedisOutageTest, KillNineAndRestartEmpty) {
   EXPECT_EQ(before->seq, w.Expected().seq);
 
   server.Kill9();
+  // A reader that never saw the election has nothing to fall back on: a clear kUnavailable.
+  auto none = FreshGet(*url, "e1");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Code::kUnavailable);
   // Processors go on: every Apply returns at once (it only stores the latest in memory), and a
   // result server keeps its last snapshot (Get falls back to it), seq never going back.
   auto slowest = std::chrono::nanoseconds(0);

@@ -12,9 +12,7 @@ RedisReadModel::RedisReadModel(RedisUrl url, const Clock& clock, RedisReadModelO
       opts_(std::move(options)),
       publisher_(url_, opts_.publisher),
       backoff_(
-          std::make_unique<Backoff>(opts_.publisher.backoff_min, opts_.publisher.backoff_max)) {
-  publisher_.Start();
-}
+          std::make_unique<Backoff>(opts_.publisher.backoff_min, opts_.publisher.backoff_max)) {}
 
 RedisReadModel::~RedisReadModel() { publisher_.Stop(); }
 

@@ -37,13 +37,16 @@ struct RedisReadModelOptions {
 
 class RedisReadModel final : public ReadModel {
  public:
-  // Starts the publisher thread. Connects lazily: a Redis that is down is not an error here.
+  // Connects lazily (a Redis that is down is not an error here); the publisher's thread starts
+  // with the first Apply, the reader's connection with the first Get.
   RedisReadModel(RedisUrl url, const Clock& clock, RedisReadModelOptions options = {});
   ~RedisReadModel() override;
 
   Status Apply(const PartitionTally& update) override;
   Result<ElectionTally> Get(std::string_view election_id) override;
 
+  // A processor that lost `partition` to another stops re-sending it (TallyPublisher).
+  void ForgetPartition(uint32_t partition) { publisher_.ForgetPartition(partition); }
   PublisherStats publisher_stats() const { return publisher_.stats(); }
   // When Get last read Redis successfully (Unix ms by the clock; 0 never).
   int64_t last_read_ok_ms() const { return last_read_ok_ms_.load(); }

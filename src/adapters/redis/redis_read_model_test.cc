@@ -162,5 +162,49 @@ TEST(RedisReadModelTest, PasswordAndDatabaseFromTheUrl) {
   EXPECT_FALSE(bad.publisher_stats().connected);
 }
 
+// What the publisher keeps is bounded: a partition given up is forgotten, and past max_entries
+// delivered pairs make room and undelivered ones are never dropped for a new one.
+TEST(RedisReadModelTest, PublisherMemoryIsBounded) {
+  auto url = ParseRedisUrl("redis://127.0.0.1:1/0");  // nothing listens: nothing is delivered
+  ManualClock clock;
+  auto options = FastOptions();
+  options.publisher.max_entries = 3;
+  RedisReadModel rm(*url, clock, options);
+  PartitionTally two = Update(0, 5, "e1", {{"a", 1}});
+  two.elections["e2"] = {{"a", 2}};
+  ASSERT_TRUE(rm.Apply(two).ok());
+  ASSERT_TRUE(rm.Apply(Update(1, 3, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 3u);
+  auto full = rm.Apply(Update(2, 3, "e1", {{"a", 1}}));
+  EXPECT_EQ(full.code(), Code::kUnavailable);  // all three undelivered: the new pair is dropped
+  EXPECT_EQ(rm.publisher_stats().dropped, 1u);
+  EXPECT_EQ(rm.publisher_stats().entries, 3u);
+  ASSERT_TRUE(rm.Apply(Update(1, 4, "e1", {{"a", 2}})).ok());  // a kept pair still updates
+  rm.ForgetPartition(0);
+  EXPECT_EQ(rm.publisher_stats().entries, 1u);
+  EXPECT_EQ(rm.publisher_stats().pending, 1u);
+  ASSERT_TRUE(rm.Apply(Update(2, 3, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 2u);
+}
+
+// Delivered pairs are evicted (oldest change first) to make room, against a real Redis.
+TEST(RedisReadModelTest, PublisherEvictsDeliveredPairsWhenFull) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  auto options = FastOptions();
+  options.publisher.max_entries = 2;
+  RedisReadModel rm(*url, clock, options);
+  ASSERT_TRUE(rm.Apply(Update(0, 1, "e1", {{"a", 1}})).ok());
+  ASSERT_TRUE(rm.Apply(Update(1, 1, "e1", {{"a", 1}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  ASSERT_TRUE(rm.Apply(Update(2, 1, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 2u);
+  EXPECT_EQ(rm.publisher_stats().dropped, 0u);
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  EXPECT_EQ(FreshGet(*url, "e1")->votes, (OptionCounts{{"a", 3}}));
+}
+
 }  // namespace
 }  // namespace urna::redis

@@ -36,10 +36,21 @@ TallyPublisher::TallyPublisher(RedisUrl url, PublisherOptions options)
 TallyPublisher::~TallyPublisher() { Stop(); }
 
 void TallyPublisher::Start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "urna-redis-pub");
-    Run();
+  std::call_once(started_, [this] {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "urna-redis-pub");
+      Run();
+    });
   });
+}
+
+void TallyPublisher::ForgetPartition(uint32_t partition) {
+  MutexLock lock(mu_);
+  auto it = entries_.lower_bound(Key{partition, ""});
+  while (it != entries_.end() && it->first.first == partition) {
+    if (it->second.dirty) --dirty_;
+    it = entries_.erase(it);
+  }
 }
 
 void TallyPublisher::Stop() {
@@ -52,6 +63,7 @@ void TallyPublisher::Stop() {
 }
 
 Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms) {
+  Start();
   bool dropped = false;
   {
     MutexLock lock(mu_);

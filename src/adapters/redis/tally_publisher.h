@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -58,6 +59,8 @@ class TallyPublisher {
   TallyPublisher(RedisUrl url, PublisherOptions options);
   ~TallyPublisher();  // Stop()
 
+  // Starts the sending thread; Offer calls it on first use (a result server, which never
+  // applies, has no publisher thread and no connection for it).
   void Start();
   // Makes one last bounded attempt to deliver what is pending, then stops the thread.
   void Stop();
@@ -66,6 +69,10 @@ class TallyPublisher {
   // offset is already kept for that (partition, election). Never touches the network.
   // kUnavailable when the memory bound dropped an election of the update.
   Status Offer(const PartitionTally& update, int64_t updated_at_ms);
+
+  // Forgets what is kept for `partition` (this processor no longer owns it): not re-sent any
+  // more, and its memory freed. What Redis holds is untouched (its new owner publishes).
+  void ForgetPartition(uint32_t partition);
 
   PublisherStats stats() const;
 
@@ -105,6 +112,7 @@ class TallyPublisher {
   bool stopping_ GUARDED_BY(mu_) = false;
   PublisherStats stats_ GUARDED_BY(mu_);
   std::string sha_;  // the apply script's SHA-1 (sending thread only)
+  std::once_flag started_;
   std::thread thread_;
 };
 
