@@ -20,7 +20,8 @@ Status RedisReadModel::Apply(const PartitionTally& update) {
   return publisher_.Offer(update, clock_.NowMs());
 }
 
-Result<ElectionTally> RedisReadModel::Get(std::string_view election_id) {
+Result<ElectionTally> RedisReadModel::Get(std::string_view election_id, bool* from_redis) {
+  if (from_redis != nullptr) *from_redis = false;
   MutexLock lock(read_mu_);
   if (!reader_) {
     if (std::chrono::steady_clock::now() < retry_at_) {
@@ -53,6 +54,7 @@ Result<ElectionTally> RedisReadModel::Get(std::string_view election_id) {
     return Fallback(election_id, got.status());
   }
   last_read_ok_ms_ = clock_.NowMs();
+  if (from_redis != nullptr) *from_redis = true;
   auto it = last_.find(election_id);
   if (it != last_.end()) {
     if (got->seq < it->second.seq) return it->second;  // Redis is behind (being refilled)

@@ -43,7 +43,11 @@ class RedisReadModel final : public ReadModel {
   ~RedisReadModel() override;
 
   Status Apply(const PartitionTally& update) override;
-  Result<ElectionTally> Get(std::string_view election_id) override;
+  Result<ElectionTally> Get(std::string_view election_id) override {
+    return Get(election_id, nullptr);
+  }
+  // As Get; `*from_redis` says whether Redis answered (false: the last tally, Redis is down).
+  Result<ElectionTally> Get(std::string_view election_id, bool* from_redis);
 
   // A processor that lost `partition` to another stops re-sending it (TallyPublisher).
   void ForgetPartition(uint32_t partition) { publisher_.ForgetPartition(partition); }
