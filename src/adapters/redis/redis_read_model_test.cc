@@ -162,6 +162,43 @@ TEST(RedisReadModelTest, PasswordAndDatabaseFromTheUrl) {
   EXPECT_FALSE(bad.publisher_stats().connected);
 }
 
+// A Redis restarted empty is refilled partition by partition: meanwhile it holds a lower sum
+// than before. Get never answers a seq lower than one it answered.
+TEST(RedisReadModelTest, GetNeverGoesBackWhileRedisIsRefilled) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  {
+    RedisReadModel processor(*url, clock, FastOptions());
+    ASSERT_TRUE(processor.Apply(Update(0, 3, "e1", {{"a", 3}})).ok());
+    ASSERT_TRUE(processor.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(processor); }));
+  }  // gone: nothing refills behind the test's back
+  RedisReadModel reader(*url, clock, FastOptions());
+  auto t = reader.Get("e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->seq, 5u);
+  auto conn = RedisConnection::Open(*url, {});
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Command({"FLUSHALL"}).ok());
+  bool from_redis = false;
+  t = reader.Get("e1", &from_redis);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(from_redis);
+  EXPECT_EQ(t->seq, 5u);  // Redis says 0
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 3}, {"b", 2}}));
+  RedisReadModel refill(*url, clock, FastOptions());
+  ASSERT_TRUE(refill.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());  // partition 1 not yet back
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  EXPECT_EQ(reader.Get("e1")->seq, 5u);  // Redis says 4
+  ASSERT_TRUE(refill.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  t = reader.Get("e1");
+  EXPECT_EQ(t->seq, 6u);
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 4}, {"b", 2}}));
+}
+
 // What the publisher keeps is bounded: a partition given up is forgotten, and past max_entries
 // delivered pairs make room and undelivered ones are never dropped for a new one.
 TEST(RedisReadModelTest, PublisherMemoryIsBounded) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/redis/redis_connection.h"
+#include "adapters/redis/redis_schema.h"
 #include "adapters/redis/redis_test_server.h"
 #include "adapters/redis/redis_test_util.h"
 
@@ -81,6 +83,29 @@ TEST(RedisTallyCacheTest, KeepsTheLastSnapshotWhileRedisIsDown) {
     return Shows(cache, 9, {{"a", 7}, {"b", 2}}) && !cache.stale();
   }));
   EXPECT_TRUE(monotone);
+}
+
+// A change whose message was lost (here: published on another channel) is picked up by the
+// periodic re-read, the safety net.
+TEST(RedisTallyCacheTest, PeriodicRefreshCatchesALostMessage) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  RedisTallyCache cache(*url, clock, CacheOptions(std::chrono::milliseconds(200)));
+  cache.Start();
+  cache.Get("e1");
+  ASSERT_TRUE(WaitUntil([&] { return Shows(cache, 0, {}); }));
+  auto conn = RedisConnection::Open(*url, {});
+  ASSERT_TRUE(conn.ok());
+  auto sha = (*conn)->LoadScript(kApplyScript);
+  ASSERT_TRUE(sha.ok());
+  auto r = (*conn)->Command({"EVALSHA", *sha, "3", OffsetsKey("urna", "e1"),
+                             CountsKeyPrefix("urna", "e1") + "0", UpdatedAtKey("urna", "e1"), "0",
+                             "3", "1", "elsewhere", "e1", "a", "3"});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ((*r)->integer, 1);
+  EXPECT_TRUE(WaitUntil([&] { return Shows(cache, 3, {{"a", 3}}); }));
 }
 
 }  // namespace
