@@ -135,11 +135,12 @@ void TallyPublisher::WaitFor(std::chrono::milliseconds d) {
 std::unique_ptr<RedisConnection> TallyPublisher::Connect() {
   auto conn = RedisConnection::Open(url_, {opts_.connect_timeout, opts_.io_timeout});
   if (!conn.ok()) {
-    MutexLock lock(mu_);
-    if (stats_.connected || stats_.failures == 0) {
+    if (!down_logged_) {
       spdlog::warn("redis read model: cannot publish to {}: {} (retrying)", url_.Redacted(),
                    conn.status().message());
     }
+    down_logged_ = true;
+    MutexLock lock(mu_);
     stats_.connected = false;
     ++stats_.failures;
     return nullptr;
@@ -191,6 +192,7 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
   }
   uint64_t applied = 0, fenced = 0;
   bool noscript = false;
+  std::string error;
   std::vector<bool> done(items.size(), false);
   for (size_t i = 0; i < items.size(); ++i) {
     auto r = conn.ReadReply();
@@ -200,8 +202,8 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
     } else if ((*r)->type == REDIS_REPLY_INTEGER) {
       ((*r)->integer == 1 ? applied : fenced) += 1;
       done[i] = true;
-    } else {
-      spdlog::warn("redis read model: apply script: {}", ReplyText(r->get()));
+    } else if (error.empty()) {
+      error = ReplyText(r->get());  // OOM (maxmemory), READONLY (a replica now), ...
     }
   }
   MutexLock lock(mu_);
@@ -215,7 +217,23 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
       --dirty_;
     }
   }
+  if (!error.empty()) {
+    if (!refusing_) {  // once per streak
+      spdlog::warn("redis read model: {} refused an update: {} (retrying)", url_.Redacted(), error);
+    }
+    refusing_ = true;
+    return SendResult::kRefused;
+  }
+  if (refusing_) spdlog::info("redis read model: {} takes updates again", url_.Redacted());
+  refusing_ = false;
   return noscript ? SendResult::kNoScript : SendResult::kDone;
+}
+
+void TallyPublisher::Lost(std::unique_ptr<RedisConnection>& conn) {
+  conn.reset();
+  MutexLock lock(mu_);
+  stats_.connected = false;
+  ++stats_.failures;
 }
 
 void TallyPublisher::Run() {
@@ -234,11 +252,10 @@ void TallyPublisher::Run() {
         WaitFor(backoff.Next());
         continue;
       }
-      backoff.Reset();
       MarkerPresent(*conn);
+      if (down_logged_) spdlog::info("redis read model: publishing to {} again", url_.Redacted());
+      down_logged_ = false;
       MutexLock lock(mu_);
-      if (stats_.failures > 0)
-        spdlog::info("redis read model: publishing to {} again", url_.Redacted());
       stats_.connected = true;
       ++stats_.connects;
       MarkAllDirty();  // Redis may have restarted empty: re-send the latest of everything
@@ -259,7 +276,8 @@ void TallyPublisher::Run() {
       next_check = std::chrono::steady_clock::now() + opts_.marker_check;
       bool present = MarkerPresent(*conn);
       if (conn->broken()) {
-        conn.reset();
+        Lost(conn);
+        WaitFor(backoff.Next());
         continue;
       }
       if (!present) {
@@ -278,7 +296,8 @@ void TallyPublisher::Run() {
     if (items.empty()) continue;
     switch (Send(*conn, items)) {
       case SendResult::kDone:
-        break;
+        backoff.Reset();           // only now: a Redis that takes connections but refuses writes
+        break;                     // (maxmemory) is retried at the backoff's pace, not in a loop
       case SendResult::kNoScript:  // SCRIPT FLUSH, or a restarted Redis behind a proxy
         if (auto sha = conn->LoadScript(kApplyScript); sha.ok()) {
           sha_ = *sha;
@@ -286,14 +305,14 @@ void TallyPublisher::Run() {
           conn.reset();
         }
         break;
-      case SendResult::kBroken: {
-        conn.reset();
-        MutexLock lock(mu_);
-        spdlog::warn("redis read model: lost {} (retrying)", url_.Redacted());
-        stats_.connected = false;
-        ++stats_.failures;
+      case SendResult::kBroken:
+        if (!down_logged_) spdlog::warn("redis read model: lost {} (retrying)", url_.Redacted());
+        down_logged_ = true;
+        Lost(conn);
         break;
-      }
+      case SendResult::kRefused:  // a new connection may find the new primary; never spin
+        Lost(conn);
+        break;
     }
     if (!conn && !last_pass) WaitFor(backoff.Next());
     if (!conn && last_pass) return;

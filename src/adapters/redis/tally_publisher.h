@@ -89,11 +89,12 @@ class TallyPublisher {
     Key key;
     Entry entry;
   };
-  enum class SendResult { kDone, kNoScript, kBroken };
+  enum class SendResult { kDone, kNoScript, kBroken, kRefused };
 
   void Run();
   std::unique_ptr<RedisConnection> Connect();
   bool MarkerPresent(RedisConnection& conn);
+  void Lost(std::unique_ptr<RedisConnection>& conn);  // drops it, counts a failure
   SendResult Send(RedisConnection& conn, const std::vector<Item>& items);
   void MarkAllDirty() REQUIRES(mu_);
   bool EvictOne() REQUIRES(mu_);
@@ -111,7 +112,9 @@ class TallyPublisher {
   uint64_t version_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   PublisherStats stats_ GUARDED_BY(mu_);
-  std::string sha_;  // the apply script's SHA-1 (sending thread only)
+  std::string sha_;           // the apply script's SHA-1 (sending thread only)
+  bool down_logged_ = false;  // an outage was logged, its end will be (sending thread only)
+  bool refusing_ = false;     // Redis refuses updates (logged once) (sending thread only)
   std::once_flag started_;
   std::thread thread_;
 };
