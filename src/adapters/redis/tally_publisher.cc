@@ -209,6 +209,7 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
   MutexLock lock(mu_);
   stats_.applied += applied;
   stats_.fenced += fenced;
+  stats_.refusals += error.empty() ? 0 : 1;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!done[i]) continue;
     auto it = entries_.find(items[i].key);

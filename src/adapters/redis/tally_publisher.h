@@ -48,6 +48,7 @@ struct PublisherStats {
   uint64_t failures = 0;  // failed connects and broken connections
   uint64_t applied = 0;   // script runs that changed Redis
   uint64_t fenced = 0;    // script runs refused by the offset (replays, re-sends)
+  uint64_t refusals = 0;  // round trips in which Redis refused an update (OOM, READONLY)
   uint64_t resends = 0;   // full re-sends (after a reconnect or a vanished marker)
   uint64_t dropped = 0;   // updates dropped by the memory bound
   size_t entries = 0;     // (partition, election) pairs kept
