@@ -14,7 +14,7 @@ set(URNA_LAYERS
     "core"
     "ports"
     "adapters/codec"
-    "adapters/embedded adapters/memory adapters/dynamodb adapters/kafka ingest processor results audit lifecycle auth"
+    "adapters/embedded adapters/memory adapters/dynamodb adapters/kafka adapters/redis ingest processor results audit lifecycle auth"
     "net"
     "app"
     "cmd")

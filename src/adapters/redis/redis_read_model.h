@@ -1,0 +1,76 @@
+// RedisReadModel: the distributed deployment's read model (docs/architecture.md §3), over Redis.
+// Apply (a processor, after each checkpoint) hands the partition's absolute counts to a
+// TallyPublisher and returns at once, whether Redis is up or not (G6); the publisher's thread
+// stores them through the offset-fenced Lua script and PUBLISHes the change. Get (a result
+// server) reads an election's merged tally (the sum over partitions, seq = the sum of their
+// next offsets, as LocalReadModel) in one atomic script call on its own connection, with timeouts.
+// Get never returns a seq lower than one it returned before for the election (a Redis refilled
+// after a restart passes through partial states): it keeps the last tally it returned, and
+// returns that one while Redis is down or behind (see `last_read_ok_ms` to mark it stale);
+// without one, kUnavailable. While Redis is unreachable, reconnection is tried at most once per
+// backoff step, so Get does not wait for a connect timeout on every call.
+// Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on Redis (at most
+// the connect and I/O timeouts): not on a network thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "adapters/redis/redis_url.h"
+#include "adapters/redis/tally_publisher.h"
+#include "ports/clock.h"
+#include "ports/read_model.h"
+#include "sync/mutex.h"
+
+namespace urna::redis {
+
+class RedisConnection;
+class Backoff;
+
+struct RedisReadModelOptions {
+  PublisherOptions publisher;  // key_prefix, timeouts and backoff are the reader's too
+  size_t max_cached_elections = 10'000;
+};
+
+class RedisReadModel final : public ReadModel {
+ public:
+  // Connects lazily (a Redis that is down is not an error here); the publisher's thread starts
+  // with the first Apply, the reader's connection with the first Get.
+  RedisReadModel(RedisUrl url, const Clock& clock, RedisReadModelOptions options = {});
+  ~RedisReadModel() override;
+
+  Status Apply(const PartitionTally& update) override;
+  Result<ElectionTally> Get(std::string_view election_id) override {
+    return Get(election_id, nullptr);
+  }
+  // As Get; `*from_redis` says whether Redis answered (false: the last tally, Redis is down).
+  Result<ElectionTally> Get(std::string_view election_id, bool* from_redis);
+
+  // A processor that lost `partition` to another stops re-sending it (TallyPublisher).
+  void ForgetPartition(uint32_t partition) { publisher_.ForgetPartition(partition); }
+  PublisherStats publisher_stats() const { return publisher_.stats(); }
+  // When Get last read Redis successfully (Unix ms by the clock; 0 never).
+  int64_t last_read_ok_ms() const { return last_read_ok_ms_.load(); }
+
+ private:
+  Result<ElectionTally> Read(std::string_view election_id) REQUIRES(read_mu_);
+  Result<ElectionTally> Fallback(std::string_view election_id, Status why) REQUIRES(read_mu_);
+
+  const RedisUrl url_;
+  const Clock& clock_;
+  const RedisReadModelOptions opts_;
+  TallyPublisher publisher_;
+
+  Mutex read_mu_;
+  std::unique_ptr<RedisConnection> reader_ GUARDED_BY(read_mu_);
+  std::string read_sha_ GUARDED_BY(read_mu_);
+  std::unique_ptr<Backoff> backoff_ GUARDED_BY(read_mu_);
+  std::chrono::steady_clock::time_point retry_at_ GUARDED_BY(read_mu_);
+  std::map<std::string, ElectionTally, std::less<>> last_ GUARDED_BY(read_mu_);
+  std::atomic<int64_t> last_read_ok_ms_{0};
+};
+
+}  // namespace urna::redis

@@ -1,0 +1,247 @@
+// RedisReadModel and ChangeSubscriber against a real redis-server (redis_test_server.h).
+#include "adapters/redis/redis_read_model.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "adapters/redis/change_subscriber.h"
+#include "adapters/redis/redis_connection.h"
+#include "adapters/redis/redis_schema.h"
+#include "adapters/redis/redis_test_server.h"
+#include "adapters/redis/redis_test_util.h"
+#include "sync/mutex.h"
+
+namespace urna::redis {
+namespace {
+
+using testing::FastOptions;
+using testing::FreshGet;
+using testing::ManualClock;
+using testing::Update;
+using testing::WaitUntil;
+
+bool Delivered(const RedisReadModel& rm) { return rm.publisher_stats().pending == 0; }
+
+TEST(RedisReadModelTest, SumsPartitionsAndFencesOlderAndEqualOffsets) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  RedisReadModel rm(*url, clock, FastOptions());
+  EXPECT_EQ(rm.Get("e1")->seq, 0u);  // nothing counted yet
+  ASSERT_TRUE(rm.Apply(Update(0, 10, "e1", {{"a", 3}, {"b", 1}})).ok());
+  clock.now = 1'000'500;
+  ASSERT_TRUE(rm.Apply(Update(1, 5, "e1", {{"a", 2}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  auto t = FreshGet(*url, "e1");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 5}, {"b", 1}}));
+  EXPECT_EQ(t->seq, 15u);  // the sum of the partitions' next offsets, as LocalReadModel
+  EXPECT_EQ(t->updated_at_ms, 1'000'500);
+
+  // A zombie processor (its own publisher, so its own memory does not fence it) publishes an
+  // older offset of partition 0, then the same offset with other counts: Redis keeps the tally.
+  ManualClock zombie_clock;
+  zombie_clock.now = 2'000'000;
+  RedisReadModel zombie(*url, zombie_clock, FastOptions());
+  ASSERT_TRUE(zombie.Apply(Update(0, 8, "e1", {{"a", 1}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(zombie); }));
+  ASSERT_TRUE(zombie.Apply(Update(0, 10, "e1", {{"a", 100}, {"b", 7}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(zombie); }));
+  EXPECT_EQ(zombie.publisher_stats().fenced, 2u);
+  EXPECT_EQ(zombie.publisher_stats().applied, 0u);
+  t = FreshGet(*url, "e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 5}, {"b", 1}}));
+  EXPECT_EQ(t->seq, 15u);
+  EXPECT_EQ(t->updated_at_ms, 1'000'500);  // a fenced update changes nothing, not even the time
+
+  // A newer one replaces the partition's counts (absolute, not added) and seq grows.
+  ASSERT_TRUE(rm.Apply(Update(0, 12, "e1", {{"a", 4}, {"b", 1}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  t = rm.Get("e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 6}, {"b", 1}}));
+  EXPECT_EQ(t->seq, 17u);
+  // Other elections are apart.
+  EXPECT_EQ(FreshGet(*url, "e2")->seq, 0u);
+  EXPECT_TRUE(FreshGet(*url, "e2")->votes.empty());
+}
+
+// The script itself: offsets compare exactly as decimals, also past 2^53 and across lengths.
+TEST(RedisReadModelTest, ApplyScriptComparesOffsetsExactly) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto conn = RedisConnection::Open(*ParseRedisUrl(server.url()), {});
+  ASSERT_TRUE(conn.ok());
+  auto sha = (*conn)->LoadScript(kApplyScript);
+  ASSERT_TRUE(sha.ok());
+  auto apply = [&](const std::string& offset, const std::string& votes) {
+    auto r = (*conn)->Command({"EVALSHA", *sha, "3", "t:{e}:off", "t:{e}:p:0", "t:{e}:at", "0",
+                               offset, "1", "t:changed", "e", "a", votes});
+    EXPECT_TRUE(r.ok());
+    return r.ok() && (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : -1;
+  };
+  auto votes = [&] { return ReplyText((*conn)->Command({"HGET", "t:{e}:p:0", "a"})->get()); };
+  EXPECT_EQ(apply("9", "1"), 1);
+  EXPECT_EQ(apply("10", "2"), 1);  // longer is newer ("10" < "9" as plain strings)
+  EXPECT_EQ(apply("9", "3"), 0);
+  EXPECT_EQ(apply("10", "4"), 0);  // equal: a no-op
+  EXPECT_EQ(votes(), "2");
+  EXPECT_EQ(apply("9007199254740992", "5"), 1);  // 2^53
+  EXPECT_EQ(apply("9007199254740993", "6"), 1);  // 2^53 + 1: equal to 2^53 as a double
+  EXPECT_EQ(apply("9007199254740992", "7"), 0);
+  EXPECT_EQ(apply("18446744073709551615", "8"), 1);  // the largest uint64
+  EXPECT_EQ(apply("18446744073709551614", "9"), 0);
+  EXPECT_EQ(votes(), "8");
+}
+
+TEST(RedisReadModelTest, SubscriberHearsAppliedChangesOnly) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  Mutex mu;
+  std::multiset<std::string> heard;
+  std::atomic<int> refreshes{0};
+  ChangeSubscriber sub(
+      *url, {},
+      [&](std::string_view e) {
+        MutexLock lock(mu);
+        heard.emplace(e);
+      },
+      [&] { ++refreshes; });
+  sub.Start();
+  ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }));
+  EXPECT_GE(refreshes.load(), 1);  // a (re)subscription asks the owner to re-read everything
+  auto count = [&](const char* e) {
+    MutexLock lock(mu);
+    return heard.count(e);
+  };
+  ManualClock clock;
+  RedisReadModel rm(*url, clock, FastOptions());
+  ASSERT_TRUE(rm.Apply(Update(0, 3, "e1", {{"a", 3}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return count("e1") == 1; }));
+  // A fenced update publishes nothing: replay partition 0 at its offset, then change e2. Redis
+  // runs scripts one at a time and delivers messages in order, so once e2's message is here,
+  // a message for the replay would have been too.
+  RedisReadModel replay(*url, clock, FastOptions());
+  ASSERT_TRUE(replay.Apply(Update(0, 3, "e1", {{"a", 3}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(replay); }));
+  ASSERT_TRUE(rm.Apply(Update(1, 4, "e2", {{"x", 1}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return count("e2") == 1; }));
+  EXPECT_EQ(count("e1"), 1u);
+  sub.Stop();
+  EXPECT_FALSE(sub.connected());
+}
+
+TEST(RedisReadModelTest, PasswordAndDatabaseFromTheUrl) {
+  RedisTestServer server("s3cret");
+  ASSERT_TRUE(server.running());
+  ManualClock clock;
+  auto url = ParseRedisUrl("redis://:s3cret@127.0.0.1:" + std::to_string(server.port()) + "/3");
+  ASSERT_TRUE(url.ok());
+  {
+    RedisReadModel rm(*url, clock, FastOptions());
+    ASSERT_TRUE(rm.Apply(Update(0, 2, "e1", {{"a", 2}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+    EXPECT_EQ(rm.Get("e1")->votes, (OptionCounts{{"a", 2}}));
+  }
+  // Stored in db 3, not db 0.
+  EXPECT_EQ(FreshGet(*url, "e1")->seq, 2u);
+  url->db = 0;
+  EXPECT_EQ(FreshGet(*url, "e1")->seq, 0u);
+  // A wrong password: refused, never applied, and Get says why.
+  url->password = "wrong";
+  RedisReadModel bad(*url, clock, FastOptions());
+  ASSERT_TRUE(bad.Apply(Update(0, 9, "e1", {{"a", 9}})).ok());  // kept for later: G6
+  auto got = bad.Get("e1");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(got.status().message().find("AUTH"), std::string::npos);
+  EXPECT_FALSE(bad.publisher_stats().connected);
+}
+
+// A Redis restarted empty is refilled partition by partition: meanwhile it holds a lower sum
+// than before. Get never answers a seq lower than one it answered.
+TEST(RedisReadModelTest, GetNeverGoesBackWhileRedisIsRefilled) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  {
+    RedisReadModel processor(*url, clock, FastOptions());
+    ASSERT_TRUE(processor.Apply(Update(0, 3, "e1", {{"a", 3}})).ok());
+    ASSERT_TRUE(processor.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(processor); }));
+  }  // gone: nothing refills behind the test's back
+  RedisReadModel reader(*url, clock, FastOptions());
+  auto t = reader.Get("e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->seq, 5u);
+  auto conn = RedisConnection::Open(*url, {});
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Command({"FLUSHALL"}).ok());
+  bool from_redis = false;
+  t = reader.Get("e1", &from_redis);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(from_redis);
+  EXPECT_EQ(t->seq, 5u);  // Redis says 0
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 3}, {"b", 2}}));
+  RedisReadModel refill(*url, clock, FastOptions());
+  ASSERT_TRUE(refill.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());  // partition 1 not yet back
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  EXPECT_EQ(reader.Get("e1")->seq, 5u);  // Redis says 4
+  ASSERT_TRUE(refill.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  t = reader.Get("e1");
+  EXPECT_EQ(t->seq, 6u);
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 4}, {"b", 2}}));
+}
+
+// What the publisher keeps is bounded: a partition given up is forgotten, and past max_entries
+// delivered pairs make room and undelivered ones are never dropped for a new one.
+TEST(RedisReadModelTest, PublisherMemoryIsBounded) {
+  auto url = ParseRedisUrl("redis://127.0.0.1:1/0");  // nothing listens: nothing is delivered
+  ManualClock clock;
+  auto options = FastOptions();
+  options.publisher.max_entries = 3;
+  RedisReadModel rm(*url, clock, options);
+  PartitionTally two = Update(0, 5, "e1", {{"a", 1}});
+  two.elections["e2"] = {{"a", 2}};
+  ASSERT_TRUE(rm.Apply(two).ok());
+  ASSERT_TRUE(rm.Apply(Update(1, 3, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 3u);
+  auto full = rm.Apply(Update(2, 3, "e1", {{"a", 1}}));
+  EXPECT_EQ(full.code(), Code::kUnavailable);  // all three undelivered: the new pair is dropped
+  EXPECT_EQ(rm.publisher_stats().dropped, 1u);
+  EXPECT_EQ(rm.publisher_stats().entries, 3u);
+  ASSERT_TRUE(rm.Apply(Update(1, 4, "e1", {{"a", 2}})).ok());  // a kept pair still updates
+  rm.ForgetPartition(0);
+  EXPECT_EQ(rm.publisher_stats().entries, 1u);
+  EXPECT_EQ(rm.publisher_stats().pending, 1u);
+  ASSERT_TRUE(rm.Apply(Update(2, 3, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 2u);
+}
+
+// Delivered pairs are evicted (oldest change first) to make room, against a real Redis.
+TEST(RedisReadModelTest, PublisherEvictsDeliveredPairsWhenFull) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  auto options = FastOptions();
+  options.publisher.max_entries = 2;
+  RedisReadModel rm(*url, clock, options);
+  ASSERT_TRUE(rm.Apply(Update(0, 1, "e1", {{"a", 1}})).ok());
+  ASSERT_TRUE(rm.Apply(Update(1, 1, "e1", {{"a", 1}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  ASSERT_TRUE(rm.Apply(Update(2, 1, "e1", {{"a", 1}})).ok());
+  EXPECT_EQ(rm.publisher_stats().entries, 2u);
+  EXPECT_EQ(rm.publisher_stats().dropped, 0u);
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(rm); }));
+  EXPECT_EQ(FreshGet(*url, "e1")->votes, (OptionCounts{{"a", 3}}));
+}
+
+}  // namespace
+}  // namespace urna::redis

@@ -1,0 +1,107 @@
+#include "adapters/redis/redis_tally_cache.h"
+
+#include <pthread.h>
+
+#include <vector>
+
+namespace urna::redis {
+
+RedisTallyCache::RedisTallyCache(RedisUrl url, const Clock& clock, TallyCacheOptions options)
+    : opts_(std::move(options)),
+      reader_(url, clock, opts_.reader),
+      subscriber_(
+          url, opts_.subscriber, [this](std::string_view e) { Wanted(e); },
+          [this] { RefreshAll(); }) {}
+
+RedisTallyCache::~RedisTallyCache() { Stop(); }
+
+void RedisTallyCache::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "urna-redis-read");
+    Run();
+  });
+  subscriber_.Start();
+}
+
+void RedisTallyCache::Stop() {
+  subscriber_.Stop();
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.NotifyAll();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status RedisTallyCache::Apply(const PartitionTally&) {
+  return Status(Code::kInternal, "a result server's read model is read-only");
+}
+
+Result<ElectionTally> RedisTallyCache::Get(std::string_view election_id) {
+  MutexLock lock(mu_);
+  auto it = held_.find(election_id);
+  if (it == held_.end()) {
+    if (held_.size() >= opts_.max_elections) {
+      auto victim = held_.begin();
+      for (auto i = held_.begin(); i != held_.end(); ++i) {
+        if (i->second.last_asked < victim->second.last_asked) victim = i;
+      }
+      to_read_.erase(victim->first);
+      held_.erase(victim);
+    }
+    it = held_.emplace(std::string(election_id), Held{}).first;
+    to_read_.insert(it->first);
+    cv_.NotifyOne();
+  }
+  it->second.last_asked = ++asks_;
+  if (!it->second.loaded) return Status(Code::kUnavailable, "results loading, retry");
+  return it->second.tally;
+}
+
+bool RedisTallyCache::stale() const {
+  MutexLock lock(mu_);
+  return read_failed_ || !subscriber_.connected();
+}
+
+void RedisTallyCache::Wanted(std::string_view election) {
+  MutexLock lock(mu_);
+  if (!held_.contains(election)) return;  // nobody here asked for it
+  to_read_.emplace(election);
+  cv_.NotifyOne();
+}
+
+void RedisTallyCache::RefreshAll() {
+  MutexLock lock(mu_);
+  for (const auto& [id, h] : held_) to_read_.insert(id);
+  cv_.NotifyOne();
+}
+
+void RedisTallyCache::Run() {
+  for (;;) {
+    std::vector<std::string> batch;
+    {
+      MutexLock lock(mu_);
+      while (!stopping_ && to_read_.empty()) cv_.Wait(mu_);
+      if (stopping_) return;
+      batch.assign(to_read_.begin(), to_read_.end());
+      to_read_.clear();
+    }
+    bool failed = false;
+    for (const auto& id : batch) {
+      bool fresh = false;
+      auto t = reader_.Get(id, &fresh);  // falls back to its last tally while Redis is down
+      MutexLock lock(mu_);
+      auto it = held_.find(id);
+      if (it == held_.end()) continue;
+      if (t.ok()) {
+        it->second.tally = std::move(*t);
+        it->second.loaded = true;
+      }
+      if (!t.ok() || !fresh) failed = true;
+    }
+    MutexLock lock(mu_);
+    read_failed_ = failed;
+  }
+}
+
+}  // namespace urna::redis

@@ -1,0 +1,75 @@
+// RedisTallyCache: the read model of a result server (`urna results`, issue 10). Get answers
+// from memory at once and never touches Redis, so the hub and the network threads may call it.
+// Its thread (`urna-redis-read`) fills the memory: an election is read from Redis (through a
+// RedisReadModel: atomic sum over partitions, seq never going back) the first time Get asks for
+// it, again whenever the ChangeSubscriber hears that it changed, and every election held is
+// re-read after each (re)subscription and every `refresh_every` (the safety net: pub/sub loses
+// messages sent while disconnected). While Redis is down, Get keeps answering the last tally
+// and stale() says so. At most `max_elections` are held (the least recently asked for goes).
+// Apply is refused: a result server never counts. Owned by the results role; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "adapters/redis/change_subscriber.h"
+#include "adapters/redis/redis_read_model.h"
+#include "adapters/redis/redis_url.h"
+#include "ports/clock.h"
+#include "ports/read_model.h"
+#include "sync/mutex.h"
+
+namespace urna::redis {
+
+struct TallyCacheOptions {
+  RedisReadModelOptions reader;
+  SubscriberOptions subscriber;  // refresh_every: the full re-read period
+  size_t max_elections = 10'000;
+};
+
+class RedisTallyCache final : public ReadModel {
+ public:
+  RedisTallyCache(RedisUrl url, const Clock& clock, TallyCacheOptions options = {});
+  ~RedisTallyCache() override;  // Stop()
+
+  void Start();
+  void Stop();
+
+  Status Apply(const PartitionTally& update) override;
+  // The last tally read from Redis. An election not read yet: kUnavailable ("loading"), and it
+  // is read at once (the hub's next tick, or the client's retry, finds it).
+  Result<ElectionTally> Get(std::string_view election_id) override;
+
+  // True while the subscription is down or the last read from Redis failed: what Get answers
+  // may be old (`updated_at` says how old).
+  bool stale() const;
+
+ private:
+  struct Held {
+    ElectionTally tally;
+    bool loaded = false;
+    uint64_t last_asked = 0;  // Get's counter, for eviction
+  };
+  void Run();
+  void Wanted(std::string_view election);  // from the subscriber's thread
+  void RefreshAll();
+
+  const TallyCacheOptions opts_;
+  RedisReadModel reader_;  // used by the cache's thread only
+  ChangeSubscriber subscriber_;
+
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::map<std::string, Held, std::less<>> held_ GUARDED_BY(mu_);
+  std::set<std::string> to_read_ GUARDED_BY(mu_);
+  uint64_t asks_ GUARDED_BY(mu_) = 0;
+  bool read_failed_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace urna::redis
