@@ -277,8 +277,11 @@ TEST_F(DynamoCatalogTest, GetFreshReadsWhatTheCacheHasNotSeenYet) {
   auto fresh = processor->GetFresh("e1");
   ASSERT_TRUE(fresh.ok()) << fresh.status().message();
   EXPECT_EQ((*fresh)->status, ElectionStatus::kDraft);
-  ASSERT_TRUE(OpenElection(e, 20).ok());
-  ASSERT_TRUE(ingest->Update(e).ok());
+  auto read = ingest->Get("e1");  // Update is a compare-and-set on the version read
+  ASSERT_TRUE(read.ok());
+  Election opened = **read;
+  ASSERT_TRUE(OpenElection(opened, 20).ok());
+  ASSERT_TRUE(ingest->Update(opened).ok());
   EXPECT_EQ((*processor->Get("e1"))->status, ElectionStatus::kDraft) << "cached, behind";
   fresh = processor->GetFresh("e1");
   ASSERT_TRUE(fresh.ok());
