@@ -114,8 +114,9 @@ void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
                        "this ingest node's lease lapsed before the vote was appended; try again"));
   }
   std::string election_id = vote.election_id;
+  std::string vote_id = vote.vote_id;
   o.log_.Append(std::move(vote), [&o, generation, election_id = std::move(election_id),
-                                  done = std::move(done)](Status s) {
+                                  vote_id = std::move(vote_id), done = std::move(done)](Status s) {
     // Durable now: it is ahead of any seal only if this node's lease still held (a closer
     // expires a lease only after it lapsed on this node's clock, and seals after that).
     bool held;
@@ -129,7 +130,8 @@ void FencedLifecycle::InFlightLog::Append(VoteEvent vote, AppendDone done) {
     if (s.ok() && !held) {
       s = Status(Code::kUnavailable,
                  "this ingest node's lease lapsed before the vote was durable, so it may be "
-                 "behind a close: its fate is unknown (look up its receipt)");
+                 "behind a close: its fate is unknown; look up the receipt of vote " +
+                     vote_id);
     }
     done(s);
   });

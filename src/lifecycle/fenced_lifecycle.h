@@ -55,13 +55,15 @@ class SteadyClock final : public Clock {
 
 struct FenceOptions {
   // Another node may expire this node's lease once it has seen it unchanged this long.
-  std::chrono::milliseconds lease_ttl{3000};
+  std::chrono::milliseconds lease_ttl{8000};
   // How often the lease is renewed.
   std::chrono::milliseconds renew_interval{1000};
   // The node admits votes only this long after the start of its last successful renewal. Less
   // than lease_ttl: the gap is the margin for the rates of the nodes' steady clocks and the
-  // time a completed vote's answer takes to be checked.
-  std::chrono::milliseconds renew_deadline{2000};
+  // time a completed vote's answer takes to be checked. 5 s of 8 s: a renewal may take seconds
+  // on a loaded machine (measured: 2 s lapsed under full load on the 2-core test machine,
+  // answering 503s), while a dead node still holds a close for 8 s at most.
+  std::chrono::milliseconds renew_deadline{5000};
   // How often the closing marks are read (and a closer re-reads leases and acknowledgements).
   std::chrono::milliseconds poll_interval{200};
   // How long Close waits for the nodes before answering kUnavailable (close again to finish).
