@@ -40,13 +40,12 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
   auto counted = GetReceipt(db_.ledger(), VoterKeyBytes(vote->election_id, vote->voter_id));
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
-  return std::optional<Receipt>(Receipt{vote->vote_id,
-                                        vote->election_id,
-                                        vote->voter_id,
-                                        vote->option_id,
-                                        Outcome::kPending,
-                                        {},
-                                        vote->ingest_time_ms});
+  return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
+                                        .election_id = vote->election_id,
+                                        .voter_id = vote->voter_id,
+                                        .option_id = vote->option_id,
+                                        .outcome = Outcome::kPending,
+                                        .ingest_time_ms = vote->ingest_time_ms});
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view election_id,
