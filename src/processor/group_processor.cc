@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "processor/round_pacer.h"
+
 namespace urna {
 
 struct GroupProcessor::Owned {
@@ -134,7 +136,7 @@ void GroupProcessor::MaybeCommit(Owned& o, bool force) {
 }
 
 void GroupProcessor::Work(int worker) {
-  int failures = 0;
+  RoundPacer pacer(opts_.idle_poll, opts_.linger, opts_.max_batch);
   std::vector<std::shared_ptr<Owned>> mine;
   while (!stop_) {
     mine.clear();
@@ -163,17 +165,7 @@ void GroupProcessor::Work(int worker) {
       }
     }
     mine.clear();  // a revoked partition's processor goes with its last reference
-    if (failed) {
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
-      continue;
-    }
-    failures = 0;
-    if (most == 0) {
-      std::this_thread::sleep_for(opts_.idle_poll);
-    } else if (most < opts_.max_batch) {
-      std::this_thread::sleep_for(opts_.linger);
-    }
+    pacer.After(failed, most);
   }
 }
 
