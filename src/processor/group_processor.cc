@@ -112,12 +112,8 @@ void GroupProcessor::OnRevoked(const std::vector<uint32_t>& partitions) {
           "fail if another processor has moved on",
           o->partition);
     }
-    const auto& s = o->proc.stats();
     MutexLock lock(mu_);
-    retired_.counted += s.counted;
-    retired_.duplicate += s.duplicate;
-    retired_.rejected += s.rejected;
-    retired_.batches += s.batches;
+    retired_.AddCounts(o->proc.stats());
     owned_.erase(o->partition);
   }
   spdlog::info("processor: partitions revoked: {}", gone.size());
@@ -173,12 +169,8 @@ ProcessorTotals GroupProcessor::totals() const {
   MutexLock lock(mu_);
   ProcessorTotals t = retired_;
   for (const auto& [p, o] : owned_) {
-    const auto& s = o->proc.stats();
-    t.counted += s.counted;
-    t.duplicate += s.duplicate;
-    t.rejected += s.rejected;
-    t.batches += s.batches;
-    t.processed_offsets += s.next_offset;
+    t.AddCounts(o->proc.stats());
+    t.processed_offsets += o->proc.stats().next_offset;
   }
   return t;
 }

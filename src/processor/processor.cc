@@ -65,12 +65,8 @@ void Processor::Work(int worker) {
 ProcessorTotals Processor::totals() const {
   ProcessorTotals t;
   for (const auto& p : parts_) {
-    const auto& s = p->stats();
-    t.counted += s.counted;
-    t.duplicate += s.duplicate;
-    t.rejected += s.rejected;
-    t.batches += s.batches;
-    t.processed_offsets += s.next_offset;
+    t.AddCounts(p->stats());
+    t.processed_offsets += p->stats().next_offset;
   }
   return t;
 }
