@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "processor/round_pacer.h"
+
 namespace urna {
 
 struct GroupProcessor::Owned {
@@ -110,12 +112,8 @@ void GroupProcessor::OnRevoked(const std::vector<uint32_t>& partitions) {
           "fail if another processor has moved on",
           o->partition);
     }
-    const auto& s = o->proc.stats();
     MutexLock lock(mu_);
-    retired_.counted += s.counted;
-    retired_.duplicate += s.duplicate;
-    retired_.rejected += s.rejected;
-    retired_.batches += s.batches;
+    retired_.AddCounts(o->proc.stats());
     owned_.erase(o->partition);
   }
   spdlog::info("processor: partitions revoked: {}", gone.size());
@@ -134,7 +132,7 @@ void GroupProcessor::MaybeCommit(Owned& o, bool force) {
 }
 
 void GroupProcessor::Work(int worker) {
-  int failures = 0;
+  RoundPacer pacer(opts_.idle_poll, opts_.linger, opts_.max_batch);
   std::vector<std::shared_ptr<Owned>> mine;
   while (!stop_) {
     mine.clear();
@@ -163,17 +161,7 @@ void GroupProcessor::Work(int worker) {
       }
     }
     mine.clear();  // a revoked partition's processor goes with its last reference
-    if (failed) {
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
-      continue;
-    }
-    failures = 0;
-    if (most == 0) {
-      std::this_thread::sleep_for(opts_.idle_poll);
-    } else if (most < opts_.max_batch) {
-      std::this_thread::sleep_for(opts_.linger);
-    }
+    pacer.After(failed, most);
   }
 }
 
@@ -181,12 +169,8 @@ ProcessorTotals GroupProcessor::totals() const {
   MutexLock lock(mu_);
   ProcessorTotals t = retired_;
   for (const auto& [p, o] : owned_) {
-    const auto& s = o->proc.stats();
-    t.counted += s.counted;
-    t.duplicate += s.duplicate;
-    t.rejected += s.rejected;
-    t.batches += s.batches;
-    t.processed_offsets += s.next_offset;
+    t.AddCounts(o->proc.stats());
+    t.processed_offsets += o->proc.stats().next_offset;
   }
   return t;
 }

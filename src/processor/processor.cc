@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "processor/round_pacer.h"
+
 namespace urna {
 
 namespace {
@@ -43,7 +45,7 @@ void Processor::Stop() {
 }
 
 void Processor::Work(int worker) {
-  int failures = 0;
+  RoundPacer pacer(opts_.idle_poll, opts_.linger, kBatch);
   while (!stop_) {
     size_t most = 0;
     bool failed = false;
@@ -56,30 +58,15 @@ void Processor::Work(int worker) {
         spdlog::error("partition {}: processing failed, will retry: {}", p, n.status().message());
       }
     }
-    if (failed) {
-      // Capped backoff; the failed partitions reload their committed state on the next Step.
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 4))));
-      continue;
-    }
-    failures = 0;
-    if (most == 0) {
-      std::this_thread::sleep_for(opts_.idle_poll);
-    } else if (most < kBatch) {
-      std::this_thread::sleep_for(opts_.linger);
-    }
+    pacer.After(failed, most);
   }
 }
 
 ProcessorTotals Processor::totals() const {
   ProcessorTotals t;
   for (const auto& p : parts_) {
-    const auto& s = p->stats();
-    t.counted += s.counted;
-    t.duplicate += s.duplicate;
-    t.rejected += s.rejected;
-    t.batches += s.batches;
-    t.processed_offsets += s.next_offset;
+    t.AddCounts(p->stats());
+    t.processed_offsets += p->stats().next_offset;
   }
   return t;
 }

@@ -16,6 +16,15 @@ namespace urna {
 
 struct ProcessorTotals {
   uint64_t counted = 0, duplicate = 0, rejected = 0, batches = 0, processed_offsets = 0;
+
+  // Adds a partition's votes and batches (its offset is the caller's: a revoked partition's is
+  // no longer this processor's).
+  void AddCounts(const ProcessorStats& s) {
+    counted += s.counted;
+    duplicate += s.duplicate;
+    rejected += s.rejected;
+    batches += s.batches;
+  }
 };
 
 struct ProcessorOptions {

@@ -11,6 +11,7 @@ protocols), optionally nginx in front of the ingest nodes as the load balancer.
 Every process listens on free loopback ports; every wait is bounded; stop() stops everything it
 started (also on an exception in the middle of start()). Owned by one test thread.
 """
+import argparse
 import os
 import re
 import select
@@ -23,7 +24,7 @@ import time
 
 from dist_servers import Dynalite, KafkaMock
 from dynamo_http import DynamoHttp
-from harness import ADMIN_TOKEN, AUDIT_KEY, GENEROUS_LIMITS, VOTER_SECRET, Client
+from harness import ADMIN_TOKEN, AUDIT_KEY, GENEROUS_LIMITS, VOTER_SECRET, Client, wait_for
 
 TOPIC = "urna.votes"
 PREFIX = "urna-"
@@ -412,3 +413,22 @@ def attr(item, name):
     if "N" in v:
         return int(v["N"])
     return None
+
+
+def cluster_from_args(**options):
+    """The Cluster of a distributed e2e test, from the command line tests/CMakeLists.txt gives
+    it (--urna, --kafka-mock, --node); `options` go to Cluster (ingest=, processors=, ...)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--urna", required=True)
+    ap.add_argument("--kafka-mock", required=True)
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+    return Cluster(args.urna, args.kafka_mock, args.node, **options)
+
+
+def create_open_on_both(c, election, options):
+    """Creates and opens `election` through ingest node 1 and waits until node 2 sees it open
+    (its catalog cache)."""
+    c.ingest[0].client().create_open(election, options)
+    wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{election}")[1]
+             .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")

@@ -206,5 +206,27 @@ def wait_status(port, election, status, timeout=10):
                     what=f"{election} {status} on :{port}")
 
 
-__all__ = ["Ballots", "cast_pairs", "check_exact", "receipts", "settled_receipts",
-           "wait_counted", "wait_status", "token"]
+def check_recount(t, client, election, what="the recount agrees"):
+    """Runs the recount of `election` through `client` and checks that it is done and agrees."""
+    job = client.recount(election)
+    t.check(job["state"] == "done" and job["report"]["agree"] is True, f"{what}: {job}")
+    return job
+
+
+def check_close_and_recount(t, c, election, what="the recount agrees"):
+    """Closes `election` through ingest node 1 and checks the recount through node 2 once node 2
+    sees the close (its catalog cache: within a second)."""
+    s, body, _ = c.ingest[0].client().admin("POST", f"/v1/elections/{election}/close")
+    t.check(s == 200, f"close: {s} {body}")
+    wait_status(c.ingest[1].port, election, "closed", timeout=5)
+    return check_recount(t, c.ingest[1].client(), election, what)
+
+
+def check_clean_stop(t, c):
+    """Stops every role of cluster `c` with SIGTERM and checks that each exits 0."""
+    codes = c.stop()
+    t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+
+
+__all__ = ["Ballots", "cast_pairs", "check_clean_stop", "check_close_and_recount", "check_exact",
+           "check_recount", "receipts", "settled_receipts", "wait_counted", "wait_status", "token"]

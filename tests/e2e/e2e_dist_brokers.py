@@ -5,12 +5,11 @@ each vote is answered 503 (never 202) within the ingest node's delivery bound
 partitions it leads get 503 and the others 202. Once the brokers are back, votes get 202 again,
 and every vote ever answered 202 is counted exactly once (ledger in DynamoDB, results, receipts);
 the voters refused with 503 vote again and count."""
-import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from dist_cluster import Cluster
-from dist_votes import Ballots, check_exact
+from dist_cluster import cluster_from_args, create_open_on_both
+from dist_votes import Ballots, check_clean_stop, check_exact
 from harness import Checks, wait_for
 
 E = "dist-brokers"
@@ -20,18 +19,11 @@ MARGIN_S = 3.0  # the answer's way back, a busy 2-core machine
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_brokers")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=1,
-                 ingest_args=["--kafka-delivery-timeout-ms", str(DELIVERY_TIMEOUT_MS)]) as c:
+    delivery = ["--kafka-delivery-timeout-ms", str(DELIVERY_TIMEOUT_MS)]
+    with cluster_from_args(ingest=2, processors=1, ingest_args=delivery) as c:
         ports = [n.port for n in c.ingest]
-        c.ingest[0].client().create_open(E, OPTIONS)
-        wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
-                 .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+        create_open_on_both(c, E, OPTIONS)
         ballots = Ballots(E)
 
         def cast_timed(args_):
@@ -87,8 +79,7 @@ def main():
                     voters_expected=300 + 60 + 120 + 1)
         t.check(all(v in ballots.accepted_voters() for v in refused_only),
                 "every refused voter counts once they voted again")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_clean_stop(t, c)
     t.finish()
 
 

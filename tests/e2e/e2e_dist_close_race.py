@@ -6,13 +6,13 @@ stream into both nodes while an admin closes the election on node 1. Then
   - every vote sent after the close answered gets 409 `election_not_open`, on both nodes;
   - votes in the close's window got 202 or a refusal (409 or 503), never a 202 that does not count;
   - the recount agrees and the result is final."""
-import argparse
 import datetime
 import threading
 import time
 
-from dist_cluster import Cluster, attr
-from dist_votes import Ballots, check_exact, settled_receipts, wait_status
+from dist_cluster import attr, cluster_from_args, create_open_on_both
+from dist_votes import (Ballots, check_clean_stop, check_exact, check_recount, settled_receipts,
+                        wait_status)
 from harness import Checks, Client, wait_for
 
 E = "dist-close-race"
@@ -24,17 +24,10 @@ def iso_ms(s):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_close_race")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=2) as c:
+    with cluster_from_args(ingest=2, processors=2) as c:
         ports = [n.port for n in c.ingest]
-        c.ingest[0].client().create_open(E, OPTIONS)
-        wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
-                 .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+        create_open_on_both(c, E, OPTIONS)
         ballots = Ballots(E)
         closed = threading.Event()
         after = []  # (status, code) of votes sent once the close was answered
@@ -91,14 +84,11 @@ def main():
         t.check(counted_receipts and not late_r,
                 f"receipts agree: counted cast_at <= closed_at: {late_r[:3]}")
         wait_status(ports[1], E, "closed", timeout=5)  # node 2's catalog: within a second
-        job = Client(ports[1]).recount(E)
-        t.check(job["state"] == "done" and job["report"]["agree"] is True,
-                f"the recount agrees: {job}")
+        check_recount(t, Client(ports[1]), E)
         wait_status(ports[0], E, "final", timeout=5)
         res = Client(ports[0]).results(E)
         t.check(res["final"] is True, f"final: {res}")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_clean_stop(t, c)
     t.finish()
 
 

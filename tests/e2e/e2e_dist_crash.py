@@ -7,12 +7,11 @@ Afterwards the result is exact, read straight from DynamoDB: no vote answered 20
 is counted twice (one ledger item per voter), the results equal the ledger and every 202 has a
 receipt that ends counted or duplicate; votes that got no answer from the killed node count at
 most once. The recount agrees."""
-import argparse
 import threading
 import time
 
-from dist_cluster import Cluster
-from dist_votes import Ballots, check_exact, wait_status
+from dist_cluster import cluster_from_args, create_open_on_both
+from dist_votes import Ballots, check_clean_stop, check_close_and_recount, check_exact
 from harness import Checks, wait_for
 
 E = "dist-crash"
@@ -58,17 +57,10 @@ class Load:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_crash")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=2) as c:
+    with cluster_from_args(ingest=2, processors=2) as c:
         ports = [n.port for n in c.ingest]
-        c.ingest[0].client().create_open(E, OPTIONS)
-        wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
-                 .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+        create_open_on_both(c, E, OPTIONS)
         ballots = Ballots(E)
         load = Load(ballots, ports, [f"v{i:05d}" for i in range(VOTERS)]).start()
 
@@ -98,15 +90,8 @@ def main():
         t.check(len(ballots.accepted) > VOTERS, f"most votes accepted: {len(ballots.accepted)}")
 
         check_exact(t, c, ballots, [n.port for n in c.ingest])
-        a = c.ingest[0].client()
-        s, body, _ = a.admin("POST", f"/v1/elections/{E}/close")
-        t.check(s == 200, f"close: {s} {body}")
-        wait_status(c.ingest[1].port, E, "closed", timeout=5)  # node 2's catalog: within 1 s
-        job = c.ingest[1].client().recount(E)
-        t.check(job["state"] == "done" and job["report"]["agree"] is True,
-                f"the recount agrees after the crashes: {job}")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_close_and_recount(t, c, E, "the recount agrees after the crashes")
+        check_clean_stop(t, c)
     t.finish()
 
 

@@ -8,12 +8,12 @@ DynamoDB (one ledger item per voter, results equal to the ledger, every receipt 
 the recount agrees. Then an ingest node whose DynamoDB is down altogether (every request
 answered 503) stops taking votes within its lease deadline — `503`, never `202`, and `/healthz`
 says why — and takes them again by itself once DynamoDB answers."""
-import argparse
 import json
 import time
 
-from dist_cluster import Cluster
-from dist_votes import Ballots, cast_pairs, check_exact, wait_status
+from dist_cluster import cluster_from_args, create_open_on_both
+from dist_votes import (Ballots, cast_pairs, check_clean_stop, check_close_and_recount,
+                        check_exact)
 from dynamo_fault_proxy import DynamoFaultProxy
 from harness import Checks, wait_for
 
@@ -50,21 +50,14 @@ def dynamo_down(t, c):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_dynamo_faults")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=0) as c, \
+    with cluster_from_args(ingest=2, processors=0) as c, \
             DynamoFaultProxy(c.dynalite.endpoint) as proxy:
         for i in range(2):
             c.add_processor(f"processor-{i + 1}", dynamo_endpoint=proxy.endpoint)
         c.wait_assigned()
         ports = [n.port for n in c.ingest]
-        c.ingest[0].client().create_open(E, OPTIONS)
-        wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{E}")[1]
-                 .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+        create_open_on_both(c, E, OPTIONS)
         # Faults on every kind of write and read the processors make: one request in 5 gets
         # one, for the whole run.
         proxy.inject("throttle", count=10000, every=5)
@@ -81,14 +74,8 @@ def main():
         t.check(all(injected.get(k, 0) > 0 for k in ("throttle", "internal", "unavailable")),
                 f"throttling and 5xx were injected, before and after: {injected}")
         dynamo_down(t, c)
-        s, body, _ = c.ingest[0].client().admin("POST", f"/v1/elections/{E}/close")
-        t.check(s == 200, f"close: {s} {body}")
-        wait_status(c.ingest[1].port, E, "closed", timeout=5)  # node 2's catalog: within 1 s
-        job = c.ingest[1].client().recount(E)
-        t.check(job["state"] == "done" and job["report"]["agree"] is True,
-                f"the recount agrees: {job}")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_close_and_recount(t, c, E)
+        check_clean_stop(t, c)
     t.finish()
 
 

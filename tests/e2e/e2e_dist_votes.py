@@ -7,11 +7,10 @@ both ingest nodes equal the ledger; every 202 has a receipt that ends counted or
 A status change made on one node is seen on the other; after the close both nodes answer 409;
 the recount (ledger vs checkpoints vs a replay of the topic) agrees and makes the result final.
 `urna init` run again changes nothing."""
-import argparse
 import time
 
-from dist_cluster import Cluster
-from dist_votes import Ballots, cast_pairs, check_exact, wait_status
+from dist_cluster import cluster_from_args
+from dist_votes import Ballots, cast_pairs, check_clean_stop, check_exact, wait_status
 from harness import Checks
 
 E = "dist-final"
@@ -20,13 +19,8 @@ VOTERS = 5000
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_votes")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=2) as c:
+    with cluster_from_args(ingest=2, processors=2) as c:
         out = c.init_output
         for table in ("ledger", "receipts", "checkpoints", "elections", "nodes"):
             t.check(f"urna-{table}" in out, f"urna init names table urna-{table}: {out}")
@@ -83,8 +77,7 @@ def main():
         wait_status(ports[0], E, "final", timeout=5)
         res = a.results(E)
         t.check(res["status"] == "final" and res["final"] is True, f"final on node 1: {res}")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_clean_stop(t, c)
     t.finish()
 
 

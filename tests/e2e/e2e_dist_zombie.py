@@ -7,10 +7,10 @@ held checkpoint is let through and processor 1 resumed with SIGCONT: its stale c
 the condition on the stored next offset (the processor reloads, it never overwrites), its ledger
 writes were identical, and the result stays exact (read straight from DynamoDB); the votes cast
 afterwards are shared by both processors again and counted exactly once as well."""
-import argparse
 
-from dist_cluster import Cluster, PREFIX
-from dist_votes import Ballots, cast_pairs, check_exact, wait_status
+from dist_cluster import PREFIX, cluster_from_args
+from dist_votes import (Ballots, cast_pairs, check_clean_stop, check_exact, check_recount,
+                        wait_status)
 from dynamo_fault_proxy import DynamoFaultProxy
 from harness import Checks, wait_for
 
@@ -19,13 +19,8 @@ OPTIONS = ["a", "b"]
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--urna", required=True)
-    ap.add_argument("--kafka-mock", required=True)
-    ap.add_argument("--node", default="node")
-    args = ap.parse_args()
     t = Checks("e2e_dist_zombie")
-    with Cluster(args.urna, args.kafka_mock, args.node, ingest=2, processors=0) as c, \
+    with cluster_from_args(ingest=2, processors=0) as c, \
             DynamoFaultProxy(c.dynalite.endpoint) as proxy:
         zombie = c.add_processor("processor-1", ["--workers", "1"],
                                  dynamo_endpoint=proxy.endpoint)
@@ -81,11 +76,8 @@ def main():
         a = c.ingest[0].client()
         s, body, _ = a.admin("POST", f"/v1/elections/{E}/close")
         t.check(s == 200, f"close: {s} {body}")
-        rep = a.recount(E)
-        t.check(rep["state"] == "done" and rep["report"]["agree"] is True,
-                f"the recount agrees: {rep}")
-        codes = c.stop()
-        t.check(all(code == 0 for code in codes.values()), f"SIGTERM: every role exits 0: {codes}")
+        check_recount(t, a, E)
+        check_clean_stop(t, c)
     t.finish()
 
 

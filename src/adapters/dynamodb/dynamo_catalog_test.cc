@@ -9,7 +9,7 @@
 #include <functional>
 #include <thread>
 
-#include "adapters/dynamodb/test_servers.h"
+#include "adapters/dynamodb/dynalite_test_fixture.h"
 
 namespace urna::dynamodb {
 namespace {
@@ -36,37 +36,15 @@ ElectionStatus StatusIn(Catalog& c, const std::string& id) {
   return e.ok() ? (*e)->status : ElectionStatus::kFinal;  // kFinal: "not there" in these tests
 }
 
-class DynamoCatalogTest : public ::testing::Test {
+class DynamoCatalogTest : public testing::DynaliteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto d = testing::Dynalite::Start();
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    dynalite_ = std::move(*d).release();
-    auto p = testing::FaultProxy::Start(dynalite_->endpoint());
-    ASSERT_TRUE(p.ok()) << p.status().message();
-    proxy_ = std::move(*p).release();
-  }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    proxy_ = nullptr;
-    delete dynalite_;
-    dynalite_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(proxy_, nullptr);
-    ASSERT_TRUE(proxy_->Reset().ok());
+    ASSERT_NO_FATAL_FAILURE(DynaliteTest::SetUp());
     client_ = Client(dynalite_->endpoint());
     proxied_ = Client(proxy_->endpoint());
     prefix_ = testing::UniqueName("p") + "-";
     auto made = EnsureTable(*client_, DynamoCatalog::Spec(prefix_));
     ASSERT_TRUE(made.ok()) << made.status().message();
-  }
-  static std::unique_ptr<DynamoClient> Client(const std::string& endpoint) {
-    DynamoConfig c = testing::TestConfig(endpoint);
-    c.max_attempts = 3;
-    auto client = MakeCurlClient(c);
-    EXPECT_TRUE(client.ok());
-    return std::move(*client);
   }
   std::unique_ptr<DynamoCatalog> Open(DynamoClient& client,
                                       milliseconds refresh = milliseconds(250)) {
@@ -87,13 +65,9 @@ class DynamoCatalogTest : public ::testing::Test {
     return item ? std::stoll(std::string(item->at("version").at("N").as_string())) : 0;
   }
 
-  static testing::Dynalite* dynalite_;
-  static testing::FaultProxy* proxy_;
   std::unique_ptr<DynamoClient> client_, proxied_;
   std::string prefix_;
 };
-testing::Dynalite* DynamoCatalogTest::dynalite_ = nullptr;
-testing::FaultProxy* DynamoCatalogTest::proxy_ = nullptr;
 
 TEST_F(DynamoCatalogTest, CreateUpdateGetListAndReopen) {
   auto cat = Open(*client_);

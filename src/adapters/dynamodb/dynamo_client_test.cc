@@ -10,9 +10,9 @@
 #include <chrono>
 #include <thread>
 
+#include "adapters/dynamodb/dynalite_test_fixture.h"
 #include "adapters/dynamodb/dynamo_batch.h"
 #include "adapters/dynamodb/dynamo_client.h"
-#include "adapters/dynamodb/test_servers.h"
 
 namespace urna::dynamodb {
 namespace {
@@ -51,27 +51,17 @@ std::string GetValue(DynamoClient& client, const std::string& table, const std::
   return std::string(item->at("v").at("S").as_string());
 }
 
-class DynamoClientTest : public ::testing::Test {
+// The fault proxy of DynaliteTest serves DynamoFaultTest; the others use dynalite directly.
+class DynamoClientTest : public testing::DynaliteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto d = testing::Dynalite::Start();
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    dynalite_ = std::move(*d).release();
-  }
-  static void TearDownTestSuite() {
-    delete dynalite_;
-    dynalite_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(dynalite_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(DynaliteTest::SetUp());
     auto c = MakeCurlClient(testing::TestConfig(dynalite_->endpoint()));
     ASSERT_TRUE(c.ok()) << c.status().message();
     client_ = std::move(*c);
   }
-  static testing::Dynalite* dynalite_;
   std::unique_ptr<DynamoClient> client_;
 };
-testing::Dynalite* DynamoClientTest::dynalite_ = nullptr;
 
 TEST_F(DynamoClientTest, EnsureTableCreatesOnceAndWaitsForActive) {
   TableSpec spec = KeyValueTable(testing::UniqueName("kv"));
@@ -143,22 +133,8 @@ TEST_F(DynamoClientTest, UnreachableEndpointIsUnavailableAfterItsAttempts) {
 // Through the fault proxy: what dynalite never does by itself.
 class DynamoFaultTest : public DynamoClientTest {
  protected:
-  static void SetUpTestSuite() {
-    DynamoClientTest::SetUpTestSuite();
-    ASSERT_NE(dynalite_, nullptr);
-    auto p = testing::FaultProxy::Start(dynalite_->endpoint());
-    ASSERT_TRUE(p.ok()) << p.status().message();
-    proxy_ = std::move(*p).release();
-  }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    proxy_ = nullptr;
-    DynamoClientTest::TearDownTestSuite();
-  }
   void SetUp() override {
-    DynamoClientTest::SetUp();
-    ASSERT_NE(proxy_, nullptr);
-    ASSERT_TRUE(proxy_->Reset().ok());
+    ASSERT_NO_FATAL_FAILURE(DynamoClientTest::SetUp());
     table_ = KeyValueTable(testing::UniqueName("kv")).name;
     ASSERT_TRUE(EnsureTable(*client_, KeyValueTable(table_)).ok());
   }
@@ -170,10 +146,8 @@ class DynamoFaultTest : public DynamoClientTest {
     EXPECT_TRUE(client.ok());
     return client.ok() ? std::move(*client) : nullptr;
   }
-  static testing::FaultProxy* proxy_;
   std::string table_;
 };
-testing::FaultProxy* DynamoFaultTest::proxy_ = nullptr;
 
 TEST_F(DynamoFaultTest, ThrottlingAndServerErrorsAreRetried) {
   auto client = ProxyClient();

@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-#include "adapters/dynamodb/test_servers.h"
+#include "adapters/dynamodb/dynalite_test_fixture.h"
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_vote_log.h"
 #include "ingest/ingest_service.h"
@@ -19,25 +19,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class DynamoNodeLeasesTest : public ::testing::Test {
+class DynamoNodeLeasesTest : public testing::DynaliteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto d = testing::Dynalite::Start();
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    dynalite_ = std::move(*d).release();
-    auto p = testing::FaultProxy::Start(dynalite_->endpoint());
-    ASSERT_TRUE(p.ok()) << p.status().message();
-    proxy_ = std::move(*p).release();
-  }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    proxy_ = nullptr;
-    delete dynalite_;
-    dynalite_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(proxy_, nullptr);
-    ASSERT_TRUE(proxy_->Reset().ok());
+    ASSERT_NO_FATAL_FAILURE(DynaliteTest::SetUp());
     client_ = Client(dynalite_->endpoint());
     proxied_ = Client(proxy_->endpoint());
     prefix_ = testing::UniqueName("n") + "-";
@@ -48,22 +33,11 @@ class DynamoNodeLeasesTest : public ::testing::Test {
     ASSERT_TRUE(again.ok());
     EXPECT_FALSE(*again);  // idempotent, as `urna init` needs
   }
-  static std::unique_ptr<DynamoClient> Client(const std::string& endpoint) {
-    DynamoConfig c = testing::TestConfig(endpoint);
-    c.max_attempts = 3;
-    auto client = MakeCurlClient(c);
-    EXPECT_TRUE(client.ok());
-    return std::move(*client);
-  }
 
-  static testing::Dynalite* dynalite_;
-  static testing::FaultProxy* proxy_;
   std::unique_ptr<DynamoClient> client_, proxied_;
   std::string prefix_;
   SystemClock wall_;
 };
-testing::Dynalite* DynamoNodeLeasesTest::dynalite_ = nullptr;
-testing::FaultProxy* DynamoNodeLeasesTest::proxy_ = nullptr;
 
 TEST_F(DynamoNodeLeasesTest, ALeaseRenewsOnlyAsStoredAndExpiresOnlyUnchanged) {
   DynamoNodeLeases leases(*client_, prefix_, wall_);

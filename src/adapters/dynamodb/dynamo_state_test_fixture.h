@@ -10,10 +10,10 @@
 #include <functional>
 #include <thread>
 
+#include "adapters/dynamodb/dynalite_test_fixture.h"
 #include "adapters/dynamodb/dynamo_checkpoint_read_model.h"
 #include "adapters/dynamodb/dynamo_ledger.h"
 #include "adapters/dynamodb/dynamo_processor_state.h"
-#include "adapters/dynamodb/test_servers.h"
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_vote_log.h"
@@ -92,25 +92,10 @@ class UnprocessingClient final : public DynamoClient {
   DynamoClient& inner_;
 };
 
-class DynamoStateTest : public ::testing::Test {
+class DynamoStateTest : public testing::DynaliteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto d = testing::Dynalite::Start();
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    dynalite_ = std::move(*d).release();
-    auto p = testing::FaultProxy::Start(dynalite_->endpoint());
-    ASSERT_TRUE(p.ok()) << p.status().message();
-    proxy_ = std::move(*p).release();
-  }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    proxy_ = nullptr;
-    delete dynalite_;
-    dynalite_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(dynalite_, nullptr);
-    ASSERT_TRUE(proxy_->Reset().ok());
+    ASSERT_NO_FATAL_FAILURE(DynaliteTest::SetUp());
     client_ = Client(dynalite_->endpoint());
     tables_.prefix = testing::UniqueName("s") + "-";
     tables_.topic = "votes";
@@ -122,13 +107,6 @@ class DynamoStateTest : public ::testing::Test {
     Election e{"e1", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kDraft, 0, 0, 0};
     ASSERT_TRUE(OpenElection(e, 100).ok());
     ASSERT_TRUE(catalog_.Create(e).ok());
-  }
-  static std::unique_ptr<DynamoClient> Client(const std::string& endpoint) {
-    DynamoConfig c = testing::TestConfig(endpoint);
-    c.max_attempts = 3;
-    auto client = MakeCurlClient(c);
-    EXPECT_TRUE(client.ok());
-    return std::move(*client);
   }
   DynamoLedger Ledger(memory::MemoryLog* log = nullptr) {
     return DynamoLedger(*client_, tables_, log != nullptr ? log->partitions() : 1,
@@ -187,8 +165,6 @@ class DynamoStateTest : public ::testing::Test {
     return pv;
   }
 
-  static inline testing::Dynalite* dynalite_ = nullptr;
-  static inline testing::FaultProxy* proxy_ = nullptr;
   std::unique_ptr<DynamoClient> client_;
   StateTables tables_;
   memory::MemoryCatalog catalog_;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_log_reader.h"
-#include "adapters/kafka/kafka_mock_process.h"
+#include "adapters/kafka/kafka_mock_test_fixture.h"
 #include "adapters/kafka/kafka_vote_log.h"
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_processor_state.h"
@@ -48,16 +48,11 @@ struct Process {
   std::unique_ptr<GroupProcessor> gp;  // stops (and leaves the group) before the reader goes
 };
 
-class KafkaGroupProcessorTest : public ::testing::Test {
+class KafkaGroupProcessorTest : public testing::KafkaMockTest {
  protected:
   void SetUp() override {
-    std::string error;
-    mock_ = testing::KafkaMockProcess::Start(3, {{kTopic, kPartitions}}, &error);
-    ASSERT_TRUE(mock_) << error;
-    auto c = KafkaConfig::Make(mock_->bootstrap(), kTopic, "");
-    ASSERT_TRUE(c.ok());
-    config_ = *c;
-    config_.properties = {{"heartbeat.interval.ms", "200"}, {"session.timeout.ms", "4000"}};
+    ASSERT_NO_FATAL_FAILURE(StartMock(kTopic, kPartitions));
+    FastRebalances();
     auto log = KafkaVoteLog::Open(config_, {});
     ASSERT_TRUE(log.ok()) << log.status().message();
     log_ = std::move(*log);
@@ -91,8 +86,6 @@ class KafkaGroupProcessorTest : public ::testing::Test {
     return true;
   }
 
-  std::unique_ptr<testing::KafkaMockProcess> mock_;
-  KafkaConfig config_;
   std::unique_ptr<KafkaVoteLog> log_;
   memory::MemoryProcessorState state_;
   memory::MemoryCatalog catalog_;

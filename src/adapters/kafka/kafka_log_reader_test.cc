@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_handle.h"
-#include "adapters/kafka/kafka_mock_process.h"
+#include "adapters/kafka/kafka_mock_test_fixture.h"
 #include "adapters/kafka/kafka_vote_log.h"
 #include "core/partition.h"
 #include "sync/mutex.h"
@@ -64,20 +64,12 @@ class RecordingListener : public AssignmentListener {
   int revocations_ GUARDED_BY(mu_) = 0;
 };
 
-class KafkaLogReaderTest : public ::testing::Test {
+class KafkaLogReaderTest : public testing::KafkaMockTest {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
-    std::string error;
-    mock_ = testing::KafkaMockProcess::Start(3, {{kTopic, kPartitions}}, &error);
-    ASSERT_TRUE(mock_) << error;
-    auto c = KafkaConfig::Make(mock_->bootstrap(), kTopic, "");
-    ASSERT_TRUE(c.ok());
-    config_ = *c;
-    // Rebalances in seconds, not the defaults' tens of seconds.
-    // (the mock waits session.timeout.ms - 1 s for members to rejoin; below ~4 s its first
-    // join, which waits 3 s, outlives the session and never completes).
-    config_.properties = {{"heartbeat.interval.ms", "200"}, {"session.timeout.ms", "4000"}};
+    ASSERT_NO_FATAL_FAILURE(StartMock(kTopic, kPartitions));
+    FastRebalances();
   }
   // Appends `n` votes of distinct voters and waits for their acknowledgements.
   void Produce(int n) {
@@ -132,9 +124,6 @@ class KafkaLogReaderTest : public ::testing::Test {
     }
     return out;
   }
-
-  std::unique_ptr<testing::KafkaMockProcess> mock_;
-  KafkaConfig config_;
 };
 
 TEST_F(KafkaLogReaderTest, ReadsFromAnyOffsetSeekingBackAfterAFailedBatch) {

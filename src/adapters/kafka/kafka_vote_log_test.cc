@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_log_reader.h"
-#include "adapters/kafka/kafka_mock_process.h"
+#include "adapters/kafka/kafka_mock_test_fixture.h"
 #include "core/partition.h"
 #include "sync/mutex.h"
 
@@ -58,16 +58,9 @@ VoteEvent Vote(int i, int voter) {
           "voter-" + std::to_string(voter), 1000 + i, "node-1"};
 }
 
-class KafkaVoteLogTest : public ::testing::Test {
+class KafkaVoteLogTest : public testing::KafkaMockTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    mock_ = testing::KafkaMockProcess::Start(3, {{kTopic, kPartitions}}, &error);
-    ASSERT_TRUE(mock_) << error;
-    auto c = KafkaConfig::Make(mock_->bootstrap(), kTopic, "");
-    ASSERT_TRUE(c.ok());
-    config_ = *c;
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartMock(kTopic, kPartitions)); }
   std::unique_ptr<KafkaVoteLog> OpenLog(KafkaLogOptions o = {}) {
     auto log = KafkaVoteLog::Open(config_, o);
     EXPECT_TRUE(log.ok()) << log.status().message();
@@ -91,9 +84,6 @@ class KafkaVoteLogTest : public ::testing::Test {
     }
     return out;
   }
-
-  std::unique_ptr<testing::KafkaMockProcess> mock_;
-  KafkaConfig config_;
 };
 
 TEST_F(KafkaVoteLogTest, AcknowledgedVotesAreReadBackInOrderInTheirPartition) {

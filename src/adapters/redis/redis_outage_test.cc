@@ -49,31 +49,37 @@ bool Holds(const RedisUrl& url, const ElectionTally& want) {
   return got.ok() && got->seq == want.seq && got->votes == want.votes;
 }
 
-TEST(RedisOutageTest, KillNineAndRestartEmpty) {
-  RedisTestServer server;
-  ASSERT_TRUE(server.running());
-  auto url = ParseRedisUrl(server.url());
-  ManualClock clock;
-  RedisReadModel rm(*url, clock, FastOptions());
+// Each test's own redis-server, and a read model publishing to it what `w_` writes.
+class RedisOutageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.running()); }
+
+  RedisTestServer server_;
+  RedisUrl url_ = *ParseRedisUrl(server_.url());
+  ManualClock clock_;
+  RedisReadModel rm_{url_, clock_, FastOptions()};
+  Writer w_;
+};
+
+TEST_F(RedisOutageTest, KillNineAndRestartEmpty) {
   std::atomic<int> changes{0};
   SubscriberOptions so;
   so.backoff_min = std::chrono::milliseconds(10);
   so.backoff_max = std::chrono::milliseconds(200);
   ChangeSubscriber sub(
-      *url, so, [&](std::string_view) { ++changes; }, [] {});
+      url_, so, [&](std::string_view) { ++changes; }, [] {});
   sub.Start();
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }));
 
-  Writer w;
-  for (uint32_t p = 0; p < kPartitions; ++p) ASSERT_TRUE(rm.Apply(w.Next(p, 5)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
-  auto before = rm.Get("e1");
+  for (uint32_t p = 0; p < kPartitions; ++p) ASSERT_TRUE(rm_.Apply(w_.Next(p, 5)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
+  auto before = rm_.Get("e1");
   ASSERT_TRUE(before.ok());
-  EXPECT_EQ(before->seq, w.Expected().seq);
+  EXPECT_EQ(before->seq, w_.Expected().seq);
 
-  server.Kill9();
+  server_.Kill9();
   // A reader that never saw the election has nothing to fall back on: a clear kUnavailable.
-  auto none = FreshGet(*url, "e1");
+  auto none = FreshGet(url_, "e1");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), Code::kUnavailable);
   // Processors go on: every Apply returns at once (it only stores the latest in memory), and a
@@ -83,10 +89,10 @@ TEST(RedisOutageTest, KillNineAndRestartEmpty) {
   // The last partition changes no more: only the refill can bring its counts back.
   for (int i = 0; i < 400; ++i) {
     auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(rm.Apply(w.Next(i % (kPartitions - 1), 1 + i % 3)).ok());
+    ASSERT_TRUE(rm_.Apply(w_.Next(i % (kPartitions - 1), 1 + i % 3)).ok());
     slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
     if (i % 50 == 0) {
-      auto t = rm.Get("e1");
+      auto t = rm_.Get("e1");
       ASSERT_TRUE(t.ok()) << t.status().message();
       EXPECT_GE(t->seq, last_seq);
       last_seq = t->seq;
@@ -96,114 +102,96 @@ TEST(RedisOutageTest, KillNineAndRestartEmpty) {
   // inside Apply would show.
   EXPECT_LT(slowest, std::chrono::milliseconds(100));
   ASSERT_TRUE(WaitUntil([&] {
-    auto s = rm.publisher_stats();
+    auto s = rm_.publisher_stats();
     return !s.connected && s.pending > 0;
   }));
   ASSERT_TRUE(WaitUntil([&] { return !sub.connected(); }));
   uint64_t subscriptions = sub.subscriptions();
 
-  ASSERT_TRUE(server.Restart());  // empty: no persistence
+  ASSERT_TRUE(server_.Restart());  // empty: no persistence
   // Nobody re-sends anything: the publisher reconnects and re-sends the latest of every partition.
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }))
-      << "redis holds seq " << FreshGet(*url, "e1")->seq << ", want " << w.Expected().seq;
-  auto after = rm.Get("e1");
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }))
+      << "redis holds seq " << FreshGet(url_, "e1")->seq << ", want " << w_.Expected().seq;
+  auto after = rm_.Get("e1");
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->seq, w.Expected().seq);
-  EXPECT_EQ(after->votes, w.Expected().votes);
+  EXPECT_EQ(after->seq, w_.Expected().seq);
+  EXPECT_EQ(after->votes, w_.Expected().votes);
   // The subscriber came back by itself and hears new changes.
   ASSERT_TRUE(WaitUntil([&] { return sub.connected() && sub.subscriptions() > subscriptions; }));
   int heard = changes.load();
-  ASSERT_TRUE(rm.Apply(w.Next(0, 1)).ok());
+  ASSERT_TRUE(rm_.Apply(w_.Next(0, 1)).ok());
   ASSERT_TRUE(WaitUntil([&] { return changes.load() > heard; }));
-  EXPECT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
+  EXPECT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
 }
 
 // FLUSHALL with the connection kept (or a failover to an empty replica behind a proxy): the
 // publisher's marker key is gone, so it re-sends everything without any new Apply.
-TEST(RedisOutageTest, FlushedRedisIsRefilled) {
-  RedisTestServer server;
-  ASSERT_TRUE(server.running());
-  auto url = ParseRedisUrl(server.url());
-  ManualClock clock;
-  RedisReadModel rm(*url, clock, FastOptions());
-  Writer w;
-  for (uint32_t p = 0; p < kPartitions; ++p) ASSERT_TRUE(rm.Apply(w.Next(p, 3)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
-  uint64_t connects = rm.publisher_stats().connects;
-  auto conn = RedisConnection::Open(*url, {});
+TEST_F(RedisOutageTest, FlushedRedisIsRefilled) {
+  for (uint32_t p = 0; p < kPartitions; ++p) ASSERT_TRUE(rm_.Apply(w_.Next(p, 3)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
+  uint64_t connects = rm_.publisher_stats().connects;
+  auto conn = RedisConnection::Open(url_, {});
   ASSERT_TRUE(conn.ok());
   ASSERT_TRUE((*conn)->Command({"FLUSHALL"}).ok());
   ASSERT_TRUE((*conn)->Command({"SCRIPT", "FLUSH"}).ok());  // and the scripts: NOSCRIPT reloads
-  EXPECT_EQ(FreshGet(*url, "e1")->seq, 0u);
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
-  EXPECT_EQ(rm.publisher_stats().connects, connects);  // refilled on the same connection
+  EXPECT_EQ(FreshGet(url_, "e1")->seq, 0u);
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
+  EXPECT_EQ(rm_.publisher_stats().connects, connects);  // refilled on the same connection
   // And the read script reloads itself too.
   ASSERT_TRUE((*conn)->Command({"SCRIPT", "FLUSH"}).ok());
-  ASSERT_TRUE(rm.Apply(w.Next(1, 2)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return rm.publisher_stats().pending == 0; }));
+  ASSERT_TRUE(rm_.Apply(w_.Next(1, 2)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return rm_.publisher_stats().pending == 0; }));
   EXPECT_TRUE(WaitUntil([&] {
-    auto t = rm.Get("e1");
-    return t.ok() && t->seq == w.Expected().seq;
+    auto t = rm_.Get("e1");
+    return t.ok() && t->seq == w_.Expected().seq;
   }));
 }
 
 // A Redis that hangs (SIGSTOP: the connection stays open, nothing answers) does not hold
 // processors either; once it wakes, the publisher catches up.
-TEST(RedisOutageTest, HungRedisDoesNotBlockApply) {
-  RedisTestServer server;
-  ASSERT_TRUE(server.running());
-  auto url = ParseRedisUrl(server.url());
-  ManualClock clock;
-  RedisReadModel rm(*url, clock, FastOptions());
-  Writer w;
-  ASSERT_TRUE(rm.Apply(w.Next(0, 1)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
-  ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
+TEST_F(RedisOutageTest, HungRedisDoesNotBlockApply) {
+  ASSERT_TRUE(rm_.Apply(w_.Next(0, 1)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
+  ASSERT_EQ(kill(server_.pid(), SIGSTOP), 0);
   // Applies spread over 300 ms, while the publisher waits on the frozen Redis (1 s I/O timeout).
   auto slowest = std::chrono::nanoseconds(0);
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
   int applies = 0;
   for (; applies < 1000 && std::chrono::steady_clock::now() < end; ++applies) {
     auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(rm.Apply(w.Next(applies % kPartitions, 1)).ok());
+    ASSERT_TRUE(rm_.Apply(w_.Next(applies % kPartitions, 1)).ok());
     slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_GT(applies, 10);
   EXPECT_LT(slowest, std::chrono::milliseconds(100));
-  ASSERT_EQ(kill(server.pid(), SIGCONT), 0);
-  EXPECT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
+  ASSERT_EQ(kill(server_.pid(), SIGCONT), 0);
+  EXPECT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
 }
 
 // A Redis that answers but refuses writes (maxmemory reached with noeviction; a primary turned
 // replica answers READONLY the same way) is retried at the backoff's pace, never in a loop, and
 // gets the update once it takes writes again.
-TEST(RedisOutageTest, RefusedWritesAreRetriedWithBackoff) {
-  RedisTestServer server;
-  ASSERT_TRUE(server.running());
-  auto url = ParseRedisUrl(server.url());
-  auto admin = RedisConnection::Open(*url, {});
+TEST_F(RedisOutageTest, RefusedWritesAreRetriedWithBackoff) {
+  auto admin = RedisConnection::Open(url_, {});  // rm_ retries after 10 ms .. 200 ms
   ASSERT_TRUE(admin.ok());
-  ManualClock clock;
-  RedisReadModel rm(*url, clock, FastOptions());  // backoff 10 ms .. 200 ms
-  Writer w;
-  ASSERT_TRUE(rm.Apply(w.Next(0, 1)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
+  ASSERT_TRUE(rm_.Apply(w_.Next(0, 1)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
   ASSERT_TRUE((*admin)->Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}).ok());
   ASSERT_TRUE((*admin)->Command({"CONFIG", "SET", "maxmemory", "1"}).ok());
-  ASSERT_TRUE(rm.Apply(w.Next(1, 2)).ok());
-  ASSERT_TRUE(WaitUntil([&] { return rm.publisher_stats().refusals >= 5; }));
+  ASSERT_TRUE(rm_.Apply(w_.Next(1, 2)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return rm_.publisher_stats().refusals >= 5; }));
   auto start = std::chrono::steady_clock::now();
-  uint64_t at_start = rm.publisher_stats().refusals;
+  uint64_t at_start = rm_.publisher_stats().refusals;
   std::this_thread::sleep_for(std::chrono::seconds(1));  // a window to count retries in
   auto elapsed = std::chrono::steady_clock::now() - start;
   // At most one retry per 100 ms (the delays have reached 100..200 ms), however slow the machine.
   uint64_t allowed =
       2 + std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() / 100;
-  EXPECT_LE(rm.publisher_stats().refusals - at_start, allowed);
-  EXPECT_GT(rm.publisher_stats().pending, 0u);
+  EXPECT_LE(rm_.publisher_stats().refusals - at_start, allowed);
+  EXPECT_GT(rm_.publisher_stats().pending, 0u);
   ASSERT_TRUE((*admin)->Command({"CONFIG", "SET", "maxmemory", "0"}).ok());
-  EXPECT_TRUE(WaitUntil([&] { return Holds(*url, w.Expected()); }));
+  EXPECT_TRUE(WaitUntil([&] { return Holds(url_, w_.Expected()); }));
 }
 
 }  // namespace
