@@ -159,9 +159,10 @@ class Cluster:
         self.urna, self.kafka_mock_path, self.node = urna, kafka_mock, node
         self.partitions = partitions
         self.n_ingest, self.n_processors = ingest, processors
-        # Lease timings with room for a 2-core machine running the whole cluster and the test's
-        # clients at full load (renewals through a busy dynalite can take seconds); the
-        # defaults (1 s / 2 s / 3 s) are for DynamoDB.
+        # Lease timings: the defaults (deadline 5 s, TTL 8 s), which leave room for a 2-core
+        # machine running the whole cluster and the test's clients at full load (renewals
+        # through a busy dynalite take seconds), spelled out because e2e_dist_dynamo_faults
+        # waits for a lease loss by them.
         self.ingest_args = (["--lease-deadline-ms", "5000", "--lease-ttl-ms", "8000"] +
                             list(ingest_args) + (GENEROUS_LIMITS if rate_limits is None
                                                  else list(rate_limits)))
