@@ -33,11 +33,25 @@ from harness import VOTER_SECRET, Client, Server  # noqa: E402
 NO_LIMITS = ["--no-rate-limits"]
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far, in seconds."""
+def _stat(pid):
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time so far, in seconds, of a process and its children (nginx's
+    workers are children of its master)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = _stat(entry)
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(port, conns, seconds, tokens, election):
