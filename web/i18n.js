@@ -51,10 +51,11 @@ export function translatePage(root = document) {
 // Calls `fn` after every switch of language (the page re-renders what it built from strings).
 export function onLanguageChange(fn) { listeners.push(fn); }
 
-export function setLanguage(lang) {
+// Switches to `lang`; `persist` keeps the choice for the next pages of this browser.
+export function setLanguage(lang, persist = true) {
   if (!catalogs[lang]) return;
   current = lang;
-  localStorage.setItem(storageKey, lang);
+  if (persist) localStorage.setItem(storageKey, lang);
   translatePage();
   listeners.forEach((fn) => fn());
 }

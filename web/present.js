@@ -1,6 +1,7 @@
 // The presenter screen (/e/{id}/present): full-screen live results for a studio screen or an OBS
 // browser source, with a QR code and the short join link, and the winner revealed at the final
-// result. Query options: ?transparent (no background, for overlays), ?qr=0 (no QR code nor link),
+// result (the QR code and link go at the close). Query options: ?transparent (no background, for
+// overlays), ?qr=0 (no QR code nor link),
 // ?join=URL (the public voting link to show, when the screen's own address is not the audience's;
 // http(s) only), ?lang=en|pt-BR (else the language the server chose from Accept-Language).
 import qrcode from "/static/qrcode.js";
@@ -15,7 +16,7 @@ let election = null;
 let snapshot = null;
 let live = false;
 
-if (params.has("lang") && params.get("lang") !== language()) setLanguage(params.get("lang"));
+if (params.has("lang") && params.get("lang") !== language()) setLanguage(params.get("lang"), false);
 if (params.has("transparent") && params.get("transparent") !== "0") document.body.classList.add("transparent");
 
 // The link the audience opens: ?join when it is an http(s) URL, else this server's /e/{id}.
@@ -31,10 +32,7 @@ function joinUrl() {
 }
 
 function renderJoin() {
-  if (params.get("qr") === "0") {
-    $("join").hidden = true;
-    return;
-  }
+  if (params.get("qr") === "0") return;
   const url = joinUrl();
   const qr = qrcode(0, "M");  // the smallest version that holds the link, 15% error correction
   qr.addData(url);
@@ -52,7 +50,8 @@ function render() {
   $("live").hidden = !open;
   $("live-dot").classList.toggle("on", live);
   $("live-text").textContent = t(live ? "live.on" : "live.off");
-  $("join").classList.toggle("closed", !open && status !== "draft");
+  // The join link only while voting is ahead or on: after the close it would invite to nothing.
+  $("join").hidden = params.get("qr") === "0" || (!open && status !== "draft");
   if (!snapshot) return;
   renderResults(snapshot, { bars: $("bars"), total: $("total"), winnerLine: $("winner-line"),
                             stale: $("stale") });

@@ -73,7 +73,8 @@ await runBrowserTest("browser_present", async ({ url, browser, check, http, shot
 
   // Close and recount: the winner is revealed, the live indicator goes.
   await http("POST", "/v1/elections/show/close", undefined, adminToken);
-  check(await waitIn(screen, () => document.querySelector("#live").hidden), "no live indicator once closed");
+  check(await waitIn(screen, () => document.querySelector("#live").hidden && document.querySelector("#join").hidden),
+        "no live indicator nor join link once closed");
   await http("POST", "/v1/elections/show/recount", undefined, adminToken);
   check(await waitIn(screen, () => document.querySelector("#winner-line").textContent === "Winner: Bia" &&
                                    document.body.classList.contains("revealed"), null, 30000),
