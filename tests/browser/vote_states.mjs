@@ -92,6 +92,8 @@ await runBrowserTest("browser_vote_states", async ({ url, browser, check, http, 
   await second.goto(`${url}/e/song`);
   await second.fill("#voter-name", "José da Silva Araújo");
   await second.press("#voter-name", "Enter");
+  await second.waitForSelector("#vote-form:not([hidden])");
+  await shot(second, "vote-page-ballot-desktop");
   await second.check("#options input[value=c]");
   await second.click("#vote-button");
   await second.click("#confirm-button");
@@ -160,6 +162,18 @@ await runBrowserTest("browser_vote_states", async ({ url, browser, check, http, 
         (await tie.textContent(".bar[data-option=q] .badge")) === "Tied",
         `the tie is said in words: ${await tie.textContent("#winner-line")}`);
   await shot(tie, "vote-page-tie-phone");
+
+  // A draft: its state instead of the sign-in; the page opens the sign-in when the election opens.
+  r = await http("POST", "/v1/elections", { id: "later", title: "Not yet", options: [{ id: "m", label: "Mar" }] }, adminToken);
+  check(r.status === 201, `create a draft: ${r.status}`);
+  const draft = await (await browser.newContext(phone)).newPage();
+  await draft.goto(`${url}/e/later`);
+  check(await waitIn(draft, () => /not opened yet/.test(document.querySelector("#state-message").textContent)),
+        "a draft says voting has not opened yet");
+  check(await draft.isHidden("#signin") && await draft.isHidden("#live"), "... without sign-in nor live indicator");
+  await http("POST", "/v1/elections/later/open", undefined, adminToken);
+  check(await waitIn(draft, () => !document.querySelector("#signin").hidden && document.querySelector("#state-message").hidden),
+        "when it opens, the page offers the sign-in by itself");
 
   // An unknown election: a 404 not-found page.
   r = await http("GET", "/e/no-such-vote");
