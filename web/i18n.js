@@ -24,6 +24,9 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? "" : String(vars[k])));
 }
 
+// Whether the current language (or English) has a string `key`.
+export function has(key) { return key in catalogs[current] || key in en; }
+
 export function formatNumber(n) { return Number(n).toLocaleString(current); }
 
 export function formatPercent(fraction) {

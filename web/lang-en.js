@@ -73,6 +73,12 @@ export default {
   "winner.and": " and ",
   "winner.none": "No votes were cast.",
 
+  "error.election_not_open": "Voting is not open for this election.",
+  "error.rate_limited": "Too many attempts right now; wait a moment and try again.",
+  "error.challenge_invalid": "The anti-bot check failed; please try again.",
+  "error.too_many_viewers": "Too many people are watching right now; the results will come back by themselves.",
+  "error.network": "No connection to the server; check your network and try again.",
+
   "notfound.title": "Election not found",
   "notfound.text": "There is no election “{id}” here. Check the link, or pick one from the list.",
   "notfound.link": "See all elections",

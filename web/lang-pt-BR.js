@@ -73,6 +73,12 @@ export default {
   "winner.and": " e ",
   "winner.none": "Nenhum voto foi registrado.",
 
+  "error.election_not_open": "A votação não está aberta.",
+  "error.rate_limited": "Muitas tentativas agora; espere um pouco e tente de novo.",
+  "error.challenge_invalid": "A verificação anti-robô falhou; tente de novo.",
+  "error.too_many_viewers": "Muita gente assistindo agora; os resultados voltam sozinhos.",
+  "error.network": "Sem conexão com o servidor; verifique sua rede e tente de novo.",
+
   "notfound.title": "Votação não encontrada",
   "notfound.text": "Não existe a votação “{id}” aqui. Confira o link ou escolha uma na lista.",
   "notfound.link": "Ver todas as votações",

@@ -3,7 +3,7 @@
 // (urna.token.<id>, urna.name.<id>) until Sign out, and each voter's vote (urna.vote.<id>.<voter>),
 // so that after a reload the page shows the receipt and its fate instead of an open ballot.
 import { api, esc, statusBadge } from "/static/common.js";
-import { t, translatePage, onLanguageChange, mountLanguageSwitch } from "/static/i18n.js";
+import { has, t, translatePage, onLanguageChange, mountLanguageSwitch } from "/static/i18n.js";
 import { showNotFound } from "/static/notfound.js";
 import { renderResults } from "/static/results.js";
 
@@ -31,7 +31,16 @@ function claims(token) {
   } catch { return {}; }
 }
 
-function showError(el, e) { $(el).textContent = e ? e.message || String(e) : ""; }
+// An error in the page's language when its code has a string (error.<code>), else the server's
+// message; a fetch that never reached the server is a network error.
+function showError(el, e) {
+  const code = e?.data?.error?.code;
+  let text = "";
+  if (e && code && has(`error.${code}`)) text = t(`error.${code}`);
+  else if (e instanceof TypeError) text = t("error.network");
+  else if (e) text = e.message || String(e);
+  $(el).textContent = text;
+}
 
 // --- sign-in, per election ---------------------------------------------------------------
 

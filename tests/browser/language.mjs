@@ -37,6 +37,14 @@ await runBrowserTest("browser_language", async ({ url, browser, check, http, sho
   await page.check("#options input[value=a]");
   await page.click("#vote-button");
   check((await page.textContent("#confirm-text")).startsWith("Você está votando em Ana"), "the confirmation in Portuguese");
+  // An API error with a known code is said in the page's language (the first try is answered
+  // 429 by the test, as the server's rate limit would), and the voter can try again.
+  await page.route("**/v1/elections/paredao/votes", (route) => route.fulfill({
+    status: 429, contentType: "application/json", headers: { "Retry-After": "1" },
+    body: JSON.stringify({ error: { code: "rate_limited", message: "too many requests" } }) }), { times: 1 });
+  await page.click("#confirm-button");
+  check(await waitIn(page, () => document.querySelector("#vote-error").textContent.startsWith("Muitas tentativas")),
+        `a rate-limit error in Portuguese: ${await page.textContent("#vote-error")}`);
   await page.click("#confirm-button");
   check(await waitIn(page, () => document.querySelector("#receipt-status").textContent === "contado"),
         "the receipt's fate in Portuguese");
