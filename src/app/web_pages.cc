@@ -11,15 +11,6 @@
 namespace urna::app {
 namespace {
 
-std::string_view ContentType(std::string_view name) {
-  if (name.ends_with(".html")) return "text/html; charset=utf-8";
-  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
-  if (name.ends_with(".css")) return "text/css; charset=utf-8";
-  if (name.ends_with(".svg")) return "image/svg+xml";
-  if (name.ends_with(".txt")) return "text/plain; charset=utf-8";
-  return "application/octet-stream";
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -116,17 +107,9 @@ std::string_view PageLanguage(std::string_view accept_language) {
   return best;
 }
 
-net::HttpResponse AssetResponse(std::string_view name) {
-  auto it = WebAssets().find(name);
-  if (it == WebAssets().end()) return net::ErrorResponse(404, "not_found", "no such file");
-  auto r = net::Response(200, std::string(ContentType(name)), std::string(it->second));
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  return r;
-}
-
 net::HttpResponse PageResponse(std::string_view file, std::string_view accept_language,
                                unsigned status) {
-  auto r = AssetResponse(file);
+  auto r = WebAssetResponse(file);
   if (r.status != 200) return r;
   r.status = status;
   std::string_view language = PageLanguage(accept_language);
@@ -138,6 +121,12 @@ net::HttpResponse PageResponse(std::string_view file, std::string_view accept_la
   r.headers.emplace_back("Content-Language", std::string(language));
   r.headers.emplace_back("Vary", "Accept-Language");
   return r;
+}
+
+net::HttpResponse ElectionPageResponse(Catalog& catalog, std::string_view id, std::string_view file,
+                                       std::string_view accept_language) {
+  bool known = catalog.Get(id).ok();
+  return PageResponse(known ? file : "notfound.html", accept_language, known ? 200 : 404);
 }
 
 Result<std::string> DemoVoterId(std::string_view name) {

@@ -1,6 +1,7 @@
 // The server side of the web pages (web/, embedded by cmake/embed_web.cmake): the language a page
 // is served in, page and asset responses, and the demo sign-in's voter ids. Pure functions, any
-// thread; used by Api's page routes (web_routes.cc) and by any role that serves the pages.
+// thread; used by Api's page routes (web_routes.cc) and by any role that serves the pages. A file
+// as it is: WebAssetResponse (app/web_assets.h).
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "core/status.h"
 #include "net/http_types.h"
+#include "ports/catalog.h"
 
 namespace urna::app {
 
@@ -24,8 +26,10 @@ std::string_view PageLanguage(std::string_view accept_language);
 net::HttpResponse PageResponse(std::string_view file, std::string_view accept_language,
                                unsigned status = 200);
 
-// A file of web/ as it is (GET /static/{file}), 404 for a name that is not one.
-net::HttpResponse AssetResponse(std::string_view name);
+// The page `file` of election `id` (vote.html, present.html), or the not-found page with 404
+// when `catalog` has no such election. Reads the catalog's memory only (Catalog::Get).
+net::HttpResponse ElectionPageResponse(Catalog& catalog, std::string_view id, std::string_view file,
+                                       std::string_view accept_language);
 
 // The voter id of a demo sign-in by name (any script: spaces, accents, non-Latin letters): an
 // ASCII slug of the name (Latin letters folded to a-z, anything else a '-', at most 40 characters,

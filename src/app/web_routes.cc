@@ -4,10 +4,31 @@
 
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/web_assets.h"
 #include "app/web_pages.h"
 
 namespace urna::app {
 namespace json = boost::json;
+namespace {
+
+std::string_view ContentType(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".svg")) return "image/svg+xml";
+  if (name.ends_with(".txt")) return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+net::HttpResponse WebAssetResponse(std::string_view name) {
+  auto it = WebAssets().find(name);
+  if (it == WebAssets().end()) return net::ErrorResponse(404, "not_found", "no such file");
+  auto r = net::Response(200, std::string(ContentType(name)), std::string(it->second));
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
 
 void Api::GetIndexPage(Request& req, Params&, Responder respond) {
   respond(PageResponse("index.html", req.accept_language));
@@ -15,8 +36,7 @@ void Api::GetIndexPage(Request& req, Params&, Responder respond) {
 
 // An election's page, or the not-found page (404) when there is no such election.
 void Api::ElectionPage(Request& req, Params& p, Responder respond, std::string_view file) {
-  bool known = deps_.catalog.Get(p[0]).ok();
-  respond(PageResponse(known ? file : "notfound.html", req.accept_language, known ? 200 : 404));
+  respond(ElectionPageResponse(deps_.catalog, p[0], file, req.accept_language));
 }
 
 void Api::GetVotePage(Request& req, Params& p, Responder respond) {
@@ -31,10 +51,10 @@ void Api::GetAdminPage(Request& req, Params&, Responder respond) {
   respond(PageResponse("admin.html", req.accept_language));
 }
 
-void Api::GetStatic(Request&, Params& p, Responder respond) { respond(AssetResponse(p[0])); }
+void Api::GetStatic(Request&, Params& p, Responder respond) { respond(WebAssetResponse(p[0])); }
 
 void Api::GetFavicon(Request&, Params&, Responder respond) {
-  respond(AssetResponse("favicon.svg"));
+  respond(WebAssetResponse("favicon.svg"));
 }
 
 void Api::GetInfo(Request&, Params&, Responder respond) {
