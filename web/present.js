@@ -6,6 +6,7 @@
 // http(s) only), ?lang=en|pt-BR (else the language the server chose from Accept-Language).
 import qrcode from "/static/qrcode.js";
 import { t, translatePage, onLanguageChange, setLanguage, language } from "/static/i18n.js";
+import { followResults } from "/static/live.js";
 import { renderResults, winners } from "/static/results.js";
 
 const electionId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -14,7 +15,7 @@ const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 let election = null;
 let snapshot = null;
-let live = false;
+let live = "offline";  // "live" (stream), "polling" or "offline"
 
 if (params.has("lang") && params.get("lang") !== language()) setLanguage(params.get("lang"), false);
 if (params.has("transparent") && params.get("transparent") !== "0") document.body.classList.add("transparent");
@@ -48,8 +49,9 @@ function render() {
   const status = snapshot ? snapshot.status : election.status;
   const open = status === "open";
   $("live").hidden = !open;
-  $("live-dot").classList.toggle("on", live);
-  $("live-text").textContent = t(live ? "live.on" : "live.off");
+  $("live-dot").classList.toggle("on", live === "live");
+  $("live-dot").classList.toggle("polling", live === "polling");
+  $("live-text").textContent = t(`live.${live}`);
   // The join link only while voting is ahead or on: after the close it would invite to nothing.
   $("join").hidden = params.get("qr") === "0" || (!open && status !== "draft");
   if (!snapshot) return;
@@ -64,16 +66,9 @@ async function main() {
   renderJoin();
   render();
   onLanguageChange(() => { renderJoin(); render(); });
-  let lastSeq = -1;
-  const es = new EventSource(`${electionPath}/results/stream`);
-  es.addEventListener("open", () => { live = true; render(); });
-  es.addEventListener("error", () => { live = false; render(); });
-  es.addEventListener("results", (ev) => {
-    const s = JSON.parse(ev.data);
-    if (s.seq < lastSeq) return;
-    lastSeq = s.seq;
-    snapshot = s;
-    render();
+  followResults(electionPath, {
+    onState: (state) => { live = state; render(); },
+    onSnapshot: (s) => { snapshot = s; render(); },
   });
 }
 

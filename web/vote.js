@@ -5,6 +5,7 @@
 import { api, esc, statusBadge } from "/static/common.js";
 import { has, t, translatePage, onLanguageChange, mountLanguageSwitch } from "/static/i18n.js";
 import { showNotFound } from "/static/notfound.js";
+import { followResults } from "/static/live.js";
 import { renderResults } from "/static/results.js";
 
 const electionId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -19,7 +20,7 @@ let snapshot = null;  // the newest results snapshot
 let session = null;   // {token, voter, name} while signed in
 let vote = null;      // {vote_id, option, already} of the signed-in voter, once cast
 let receipt = null;   // the newest receipt of `vote`
-let live = false;     // the results stream is connected
+let live = "offline";  // how results arrive: "live" (stream), "polling" or "offline"
 let followGeneration = 0;  // bumped to stop a receipt being followed
 
 const status = () => (snapshot ? snapshot.status : election ? election.status : "");
@@ -269,8 +270,9 @@ function renderPanels() {
   renderReceipt();
   $("results-title").textContent = t(s === "final" ? "results.final" : open ? "results.live" : "results.closed");
   $("live").hidden = !open;  // closed and final results no longer move
-  $("live-dot").classList.toggle("on", live);
-  $("live-text").textContent = t(live ? "live.on" : "live.off");
+  $("live-dot").classList.toggle("on", live === "live");
+  $("live-dot").classList.toggle("polling", live === "polling");
+  $("live-text").textContent = t(`live.${live}`);
 }
 
 function renderAll() {
@@ -314,20 +316,14 @@ async function load() {
 }
 
 function watch() {
-  // EventSource reconnects by itself; every connection starts with the current full snapshot.
-  let lastSeq = -1;
-  const es = new EventSource(`${electionPath}/results/stream`);
-  const setLive = (on) => { live = on; renderPanels(); };
-  es.addEventListener("open", () => setLive(true));
-  es.addEventListener("error", () => setLive(false));
-  es.addEventListener("results", (ev) => {
-    const s = JSON.parse(ev.data);
-    if (s.seq < lastSeq) return;
-    lastSeq = s.seq;
-    const changed = !snapshot || snapshot.status !== s.status;
-    snapshot = s;
-    if (changed) renderPanels();
-    renderResults(s, resultEls);
+  followResults(electionPath, {
+    onState: (state) => { live = state; renderPanels(); },
+    onSnapshot: (s) => {
+      const changed = !snapshot || snapshot.status !== s.status;
+      snapshot = s;
+      if (changed) renderPanels();
+      renderResults(s, resultEls);
+    },
   });
 }
 

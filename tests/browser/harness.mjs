@@ -13,9 +13,10 @@ export const desktop = { viewport: { width: 1280, height: 800 } };
 
 const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
 
-// Runs `body({url, browser, check, http, shot})` against a fresh server; exits 0 when every check
-// passed. `shot(page, name)` writes a full-page screenshot into the build directory.
-export async function runBrowserTest(name, body) {
+// Runs `body({url, browser, check, http, shot})` against a fresh server (`urna serve --demo` and
+// `serverArgs`); exits 0 when every check passed. `shot(page, name)` writes a full-page screenshot
+// into the build directory.
+export async function runBrowserTest(name, body, { serverArgs = [] } = {}) {
   const shots = arg("--screenshot-dir");
   mkdirSync(shots, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), "urna-browser-"));
@@ -23,7 +24,7 @@ export async function runBrowserTest(name, body) {
   const check = (cond, what) => {
     if (cond) passed++; else { failed++; console.log(`FAIL: ${what}`); }
   };
-  const server = spawn(arg("--urna"), ["serve", "--demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"],
+  const server = spawn(arg("--urna"), ["serve", "--demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...serverArgs],
                        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, URNA_ADMIN_TOKEN: adminToken } });
   const exited = new Promise((ok) => server.on("exit", ok));
   let browser = null;

@@ -1,7 +1,9 @@
 // Browser test of the presenter screen /e/{id}/present (issue 12, item 7): live results that
 // update without a reload, a QR code that a reader decodes to the join link (this server's, or
 // the one given with ?join), a transparent background with ?transparent, the winner revealed at
-// the final result; an unknown election gets the 404 page. Screenshots at 1920x1080.
+// the final result; an unknown election gets the 404 page. The server takes one live viewer
+// (--max-viewers 1): a screen refused the stream (503) follows the results by polling, and says
+// so. Screenshots at 1920x1080.
 // Usage: node present.mjs --urna PATH --screenshot-dir DIR
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +44,14 @@ await runBrowserTest("browser_present", async ({ url, browser, check, http, shot
   check((await screen.textContent("#join-link")) === `${new URL(url).host}/e/show`,
         `the short join link is shown: ${await screen.textContent("#join-link")}`);
 
+  // A second screen over --max-viewers: refused the stream, it polls, and says so in words.
+  const over = await (await browser.newContext(studio)).newPage();
+  await over.goto(`${url}/e/show/present?qr=0`);
+  check(await waitIn(over, () => document.querySelector("#live-text").textContent === "Updated every few seconds" &&
+                                 document.querySelector("#total-count")?.textContent === "0"),
+        `a screen over --max-viewers shows the results by polling: ${await over.textContent("#live-text")}`);
+  check(await over.isHidden("#join"), "?qr=0 shows no QR code nor link");
+
   // Votes arrive: the screen follows without a reload.
   const votes = [["v1", "ana"], ["v2", "bia"], ["v3", "bia"], ["v4", "caio"], ["v5", "bia"]];
   for (const [who, option] of votes) {
@@ -51,6 +61,10 @@ await runBrowserTest("browser_present", async ({ url, browser, check, http, shot
   }
   check(await waitIn(screen, () => document.querySelector("#total-count")?.textContent === "5"),
         "the presenter screen updates live");
+  check(await waitIn(over, () => document.querySelector("#total-count")?.textContent === "5"),
+        "the polling screen follows the votes too");
+  check((await screen.textContent("#live-text")) === "Live", "the first screen kept its stream");
+  await over.close();
   check((await screen.textContent(".bar[data-option=bia] .votes")) === "3" &&
         (await screen.textContent(".bar[data-option=bia] .pct")) === "60.0%", "with each option's votes and share");
   check(await screen.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1 &&
@@ -91,4 +105,4 @@ await runBrowserTest("browser_present", async ({ url, browser, check, http, shot
         "?lang=pt-BR shows the screen in Portuguese");
   const r = await http("GET", "/e/nothing-here/present");
   check(r.status === 404, `an unknown election's presenter screen is a 404 page: ${r.status}`);
-});
+}, { serverArgs: ["--max-viewers", "1"] });
