@@ -163,6 +163,16 @@ await runBrowserTest("browser_vote_states", async ({ url, browser, check, http, 
         `the tie is said in words: ${await tie.textContent("#winner-line")}`);
   await shot(tie, "vote-page-tie-phone");
 
+  // Results hidden until the final count: said in words, no bars.
+  await openElection(http, "secret", "Hidden until final", [["s", "Sol"], ["l", "Lua"]],
+                     { results_visibility: "hidden_until_closed" });
+  const hidden = await (await browser.newContext(phone)).newPage();
+  await hidden.goto(`${url}/e/secret`);
+  check(await waitIn(hidden, () => document.querySelector("#results-hidden")?.textContent === "Results are hidden until the final count." &&
+                                   /Turnout is hidden/.test(document.querySelector("#total").textContent)),
+        "hidden results and turnout are said in words");
+  check(await hidden.evaluate(() => document.querySelectorAll(".bar").length === 0), "... with no bars");
+
   // A draft: its state instead of the sign-in; the page opens the sign-in when the election opens.
   r = await http("POST", "/v1/elections", { id: "later", title: "Not yet", options: [{ id: "m", label: "Mar" }] }, adminToken);
   check(r.status === 201, `create a draft: ${r.status}`);
