@@ -5,7 +5,8 @@
 #include <openssl/params.h>
 
 #include <atomic>
-#include <mutex>
+
+#include "sync/mutex.h"
 
 namespace urna::jwt {
 namespace {
@@ -24,7 +25,7 @@ constexpr std::array<int8_t, 256> DecodeTable() {
 constexpr std::array<int8_t, 256> kDecode = DecodeTable();
 
 std::atomic<uint64_t> next_key_id{1};
-std::mutex dup_mu;  // EVP_MAC_CTX_dup reads the template: one thread at a time, rarely
+Mutex dup_mu;  // EVP_MAC_CTX_dup reads the template: one thread at a time, rarely
 
 // Each thread's MAC context for the last key it used (one entry: a process verifies with one
 // voter secret; tests that switch keys only pay a duplication).
@@ -105,7 +106,7 @@ bool Hs256Key::Mac(std::string_view data, std::array<unsigned char, 32>& mac) co
   } else {
     EVP_MAC_CTX* fresh;
     {
-      std::lock_guard lock(dup_mu);
+      MutexLock lock(dup_mu);
       fresh = EVP_MAC_CTX_dup(template_);
     }
     if (fresh == nullptr) return false;
