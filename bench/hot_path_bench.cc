@@ -31,6 +31,7 @@
 #include "core/partition.h"
 #include "core/uuid7.h"
 #include "ingest/ingest_service.h"
+#include "net/router.h"
 #include "processor/partition_processor.h"
 
 namespace {
@@ -119,6 +120,47 @@ void BM_ParseVoteBody(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(urna::app::ParseObject(body));
 }
 BENCHMARK(BM_ParseVoteBody);
+
+// Routing a vote's request among the API's routes (the patterns of app/api.cc) to its handler.
+void BM_RouteVote(benchmark::State& state) {
+  urna::net::Router router;
+  int hits = 0;
+  auto route = [&hits](urna::net::HttpRequest&, urna::net::PathParams& p, urna::net::Responder) {
+    hits += static_cast<int>(p.size());
+  };
+  for (const char* pattern : {"/v1/elections",
+                              "/v1/elections/{id}",
+                              "/v1/elections/{id}/open",
+                              "/v1/elections/{id}/close",
+                              "/v1/elections/{id}/votes/{vote_id}",
+                              "/v1/elections/{id}/challenge",
+                              "/v1/elections/{id}/recount",
+                              "/v1/elections/{id}/audit",
+                              "/v1/elections/{id}/audit/report.html",
+                              "/v1/elections/{id}/audit/ledger.csv",
+                              "/v1/elections/{id}/results",
+                              "/v1/elections/{id}/results/stream",
+                              "/v1/elections/{id}/results/ws",
+                              "/",
+                              "/e/{id}",
+                              "/admin",
+                              "/static/{file}",
+                              "/v1/info",
+                              "/v1/demo/token",
+                              "/healthz",
+                              "/metrics"}) {
+    router.Add("GET", pattern, route);
+  }
+  router.Add("POST", "/v1/elections/{id}/votes", route);
+  for (auto _ : state) {
+    urna::net::HttpRequest req;
+    req.method = "POST";
+    req.path = "/v1/elections/bench/votes";
+    router.Handle(std::move(req), [](urna::net::HttpResponse) {});
+  }
+  if (hits != static_cast<int>(state.iterations())) state.SkipWithError("vote route not taken");
+}
+BENCHMARK(BM_RouteVote);
 
 // The ingest's work per vote before the log's thread: catalog check, admission, vote_id,
 // append call (into the in-memory log fake, which stores the vote: no encoding, no fsync).
