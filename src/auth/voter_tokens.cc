@@ -3,19 +3,20 @@
 #include <jwt.h>
 #include <openssl/crypto.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <memory>
 
+#include "auth/jwt_hs256.h"
+#include "auth/jwt_json.h"
 #include "core/election.h"
 
 namespace urna {
 namespace {
 
-namespace json = boost::json;
+using jwt::JsonField;
+using jwt::JsonKind;
 
 struct JwtFree {
   void operator()(jwt_t* j) const { jwt_free(j); }
@@ -26,63 +27,108 @@ struct MallocFree {
   void operator()(char* p) const { free(p); }  // NOLINT: allocated by libjwt with malloc
 };
 
+constexpr size_t kMaxTokenBytes = 4096;
+constexpr std::string_view kBadToken = "invalid token signature or format";
+
 Status Unauthenticated(std::string message) {
   return Status(Code::kUnauthenticated, std::move(message));
 }
 
-// A NumericDate claim: absent (ok, *present false) or a JSON number (integer or fraction).
-Status ReadDate(const json::object& claims, std::string_view name, double* value, bool* present) {
+// A NumericDate claim: absent (ok, *present false) or a finite JSON number (integer or
+// fraction).
+Status ReadDate(const JsonField& f, std::string_view name, double* value, bool* present) {
   *present = false;
-  const json::value* v = claims.if_contains(name);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_number()) {
+  if (f.kind == JsonKind::kAbsent) return Status::Ok();
+  if (f.kind != JsonKind::kNumber) {
     return Unauthenticated("token claim " + std::string(name) +
                            " must be a NumericDate (a number)");
   }
-  *value = v->to_number<double>();
+  *value = f.number;
   *present = true;
   return Status::Ok();
 }
 
-bool AudienceMatches(const json::value& aud, std::string_view want) {
-  if (aud.is_string()) return aud.get_string() == want;
-  if (!aud.is_array()) return false;
-  for (const auto& a : aud.get_array()) {
-    if (a.is_string() && a.get_string() == want) return true;
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
   }
-  return false;
+  return true;
 }
+
+// The header and claims members Verify reads, in the order of their JsonField arrays.
+constexpr std::string_view kHeaderNames[] = {"alg", "typ", "crit"};
+enum { kAlg, kTyp, kCrit, kHeaderCount };
+constexpr std::string_view kClaimNames[] = {"exp", "nbf", "iat", "aud", "iss", "sub"};
+enum { kExp, kNbf, kIat, kAud, kIss, kSub, kClaimCount };
 
 }  // namespace
 
+VoterTokens::VoterTokens(std::string secret, TokenPolicy policy)
+    : secret_(std::move(secret)),
+      policy_(std::move(policy)),
+      key_(std::make_shared<const jwt::Hs256Key>(secret_)) {}
+
 Result<std::string> VoterTokens::Verify(std::string_view token, int64_t now_s) const {
-  if (token.empty() || token.size() > 4096) {
+  if (token.empty() || token.size() > kMaxTokenBytes) {
     return Unauthenticated("missing or oversized bearer token");
   }
-  std::string tok(token);
-  jwt_t* raw = nullptr;
-  int rc = jwt_decode(&raw, tok.c_str(), reinterpret_cast<const unsigned char*>(secret_.data()),
-                      static_cast<int>(secret_.size()));
-  JwtPtr jwt(raw);
-  if (rc != 0 || !jwt) return Unauthenticated("invalid token signature or format");
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
+  // Compact JWS: header.claims.signature, each unpadded base64url.
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = dot1 == token.npos ? token.npos : token.find('.', dot1 + 1);
+  if (dot2 == token.npos) return Unauthenticated(std::string(kBadToken));
+  const std::string_view signing_input = token.substr(0, dot2);
+  std::array<unsigned char, kMaxTokenBytes / 4 * 3> buf;  // any decoded part fits
+
+  int n = jwt::DecodeBase64Url(token.substr(0, dot1), buf.data(), buf.size());
+  std::array<JsonField, kHeaderCount> head;
+  if (n < 0 ||
+      jwt::ReadTopLevelFields({reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n)},
+                              kHeaderNames, head) != jwt::JsonRead::kOk) {
+    return Unauthenticated(std::string(kBadToken));
+  }
+  if (head[kAlg].kind != JsonKind::kString || head[kAlg].text != "HS256") {
     return Unauthenticated("token must be signed with HS256");
   }
-  // libjwt reads integer claims only (a fractional `exp` looked absent), so the claims are
-  // read from its JSON with Boost.JSON, which keeps each claim's type.
-  std::unique_ptr<char, MallocFree> grants(jwt_get_grants_json(jwt.get(), nullptr));
-  if (!grants) return Unauthenticated("token has no claims");
-  boost::system::error_code ec;
-  json::value parsed = json::parse(grants.get(), ec);
-  if (ec || !parsed.is_object()) return Unauthenticated("token claims are not a JSON object");
-  const json::object& claims = parsed.get_object();
+  if (head[kTyp].kind != JsonKind::kAbsent &&
+      (head[kTyp].kind != JsonKind::kString || !EqualsIgnoreCase(head[kTyp].text, "JWT"))) {
+    return Unauthenticated("token type (typ) must be JWT");
+  }
+  if (head[kCrit].kind != JsonKind::kAbsent) {  // RFC 7515 4.1.11: we understand no extension
+    return Unauthenticated("token names critical header extensions (crit) urna does not know");
+  }
+
+  std::array<unsigned char, 32> mac;
+  std::array<unsigned char, 33> sig;  // one spare byte: a longer signature fails to decode
+  if (jwt::DecodeBase64Url(token.substr(dot2 + 1), sig.data(), sig.size()) != 32 ||
+      !key_->Mac(signing_input, mac) || CRYPTO_memcmp(mac.data(), sig.data(), mac.size()) != 0) {
+    return Unauthenticated(std::string(kBadToken));
+  }
+
+  // Only now, signed by the voter secret, are the claims read.
+  n = jwt::DecodeBase64Url(token.substr(dot1 + 1, dot2 - dot1 - 1), buf.data(), buf.size());
+  if (n < 0) return Unauthenticated(std::string(kBadToken));
+  std::array<JsonField, kClaimCount> claims;
+  switch (
+      jwt::ReadTopLevelFields({reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n)},
+                              kClaimNames, claims, policy_.audience)) {
+    case jwt::JsonRead::kOk:
+      break;
+    case jwt::JsonRead::kDuplicate:
+      return Unauthenticated("token claims name one claim twice");
+    case jwt::JsonRead::kMalformed:
+      return Unauthenticated("token claims are not a JSON object");
+  }
 
   const double now = static_cast<double>(now_s);
   double exp = 0, nbf = 0, iat = 0;
   bool has_exp = false, has_nbf = false, has_iat = false;
-  if (auto s = ReadDate(claims, "exp", &exp, &has_exp); !s.ok()) return s;
-  if (auto s = ReadDate(claims, "nbf", &nbf, &has_nbf); !s.ok()) return s;
-  if (auto s = ReadDate(claims, "iat", &iat, &has_iat); !s.ok()) return s;
+  if (auto s = ReadDate(claims[kExp], "exp", &exp, &has_exp); !s.ok()) return s;
+  if (auto s = ReadDate(claims[kNbf], "nbf", &nbf, &has_nbf); !s.ok()) return s;
+  if (auto s = ReadDate(claims[kIat], "iat", &iat, &has_iat); !s.ok()) return s;
   const auto max_life = policy_.max_lifetime.count();
   if (!has_exp && max_life > 0) return Unauthenticated("token has no exp");
   if (has_exp && exp <= now) return Unauthenticated("token has expired");
@@ -92,25 +138,25 @@ Result<std::string> VoterTokens::Verify(std::string_view token, int64_t now_s) c
   }
   if (has_nbf && nbf > now) return Unauthenticated("token is not valid yet");
 
-  const json::value* aud = claims.if_contains("aud");
+  const JsonField& aud = claims[kAud];
   if (!policy_.audience.empty()) {
-    if (aud == nullptr || !AudienceMatches(*aud, policy_.audience)) {
-      return Unauthenticated("token audience (aud) is not " + policy_.audience);
-    }
-  } else if (aud != nullptr) {
+    const bool match = (aud.kind == JsonKind::kString && aud.text == policy_.audience) ||
+                       (aud.kind == JsonKind::kArray && aud.has_wanted);
+    if (!match) return Unauthenticated("token audience (aud) is not " + policy_.audience);
+  } else if (aud.kind != JsonKind::kAbsent) {
     return Unauthenticated("token has an audience (aud) but this server has none configured");
   }
   if (!policy_.issuer.empty()) {
-    const json::value* iss = claims.if_contains("iss");
-    if (iss == nullptr || !iss->is_string() || iss->get_string() != policy_.issuer) {
+    const JsonField& iss = claims[kIss];
+    if (iss.kind != JsonKind::kString || iss.text != policy_.issuer) {
       return Unauthenticated("token issuer (iss) is not " + policy_.issuer);
     }
   }
-  const json::value* sub = claims.if_contains("sub");
-  if (sub == nullptr || !sub->is_string() || !IsValidId(sub->get_string(), 128)) {
+  JsonField& sub = claims[kSub];
+  if (sub.kind != JsonKind::kString || !IsValidId(sub.text, 128)) {
     return Unauthenticated("token has no valid sub (voter id)");
   }
-  return std::string(sub->get_string());
+  return std::move(sub.text);
 }
 
 Result<std::string> VoterTokens::Mint(std::string_view voter_id, std::chrono::seconds ttl,

@@ -1,18 +1,25 @@
 // VoterTokens: verifies and mints voter bearer tokens: JWTs signed HS256 with the voter secret,
 // `sub` = voter id. Time claims (`exp`, `nbf`, `iat`) are RFC 7519 NumericDates (any JSON
 // number, fractions included); `exp` is bounded by a maximum lifetime; `aud` / `iss` are
-// required when the policy names them. Uses libjwt (Debian) for parsing and signatures and
-// Boost.JSON to read the claims. Immutable after construction; thread-safe.
+// required when the policy names them. Verifying is on every vote's path: one reused OpenSSL
+// HMAC over the token's signing input, a constant-time compare, and Boost.JSON's SAX parser for
+// the few header fields and claims urna checks (auth/jwt_hs256.h, auth/jwt_json.h: no JSON DOM
+// and no libjwt per call). Minting uses libjwt (Debian). Immutable after construction;
+// thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
 
 namespace urna {
+namespace jwt {
+class Hs256Key;
+}
 
 // What a valid token must carry besides its signature and `sub`.
 struct TokenPolicy {
@@ -25,11 +32,12 @@ struct TokenPolicy {
 
 class VoterTokens {
  public:
-  explicit VoterTokens(std::string secret, TokenPolicy policy = {})
-      : secret_(std::move(secret)), policy_(std::move(policy)) {}
+  explicit VoterTokens(std::string secret, TokenPolicy policy = {});
 
-  // The voter id of a valid token. kUnauthenticated for any other algorithm (`none`
-  // included), a bad signature, a time claim that is not a number, a token past its `exp`,
+  // The voter id of a valid token. kUnauthenticated for a token that is not three unpadded
+  // base64url parts of a JSON header and claims objects, any algorithm but HS256 (`none`
+  // included), a `typ` other than JWT, a `crit` header, a bad signature, a claim urna reads
+  // that appears twice, a time claim that is not a finite number, a token past its `exp`,
   // before its `nbf` or whose `exp` is more than max_lifetime away, a missing or wrong
   // `aud` / `iss` (an `aud` is refused when no audience is configured: RFC 7519 4.1.3), or no
   // valid `sub`. `now_s` is the server's time in seconds.
@@ -45,6 +53,7 @@ class VoterTokens {
  private:
   std::string secret_;
   TokenPolicy policy_;
+  std::shared_ptr<const jwt::Hs256Key> key_;  // shared by copies: immutable
 };
 
 // Admin calls: `Authorization: Bearer <admin token>`, compared in constant time.

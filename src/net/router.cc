@@ -1,12 +1,16 @@
 #include "net/router.h"
 
+#include <array>
+#include <cstdlib>
+
 #include "core/hex.h"
 
 namespace urna::net {
 namespace {
 
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> out;
+// Calls emit(segment) for each non-empty '/'-separated segment of `path`, in order.
+template <typename Emit>
+void ForEachSegment(std::string_view path, Emit&& emit) {
   size_t i = 0;
   while (i < path.size()) {
     if (path[i] == '/') {
@@ -15,11 +19,14 @@ std::vector<std::string_view> Split(std::string_view path) {
     }
     size_t j = path.find('/', i);
     if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
+    emit(path.substr(i, j - i));
     i = j;
   }
-  return out;
 }
+
+// More segments than any route has: such a path is not found without looking further. Handle
+// splits into a fixed array (no allocation per request).
+constexpr size_t kMaxSegments = 16;
 
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
@@ -51,7 +58,10 @@ HttpResponse ErrorResponse(unsigned status, std::string_view code, std::string_v
 
 void Router::Add(std::string method, std::string_view pattern, Route route) {
   std::vector<std::string> segs;
-  for (auto s : Split(pattern)) segs.emplace_back(s.starts_with('{') ? "{}" : std::string(s));
+  ForEachSegment(pattern, [&segs](std::string_view s) {
+    segs.emplace_back(s.starts_with('{') ? "{}" : std::string(s));
+  });
+  if (segs.size() > kMaxSegments) std::abort();  // a programming error: no request could match
   for (auto& e : entries_) {
     if (e.segments == segs) {
       e.by_method[std::move(method)] = std::move(route);
@@ -64,19 +74,28 @@ void Router::Add(std::string method, std::string_view pattern, Route route) {
 }
 
 void Router::Handle(HttpRequest request, Responder respond) {
-  auto parts = Split(request.path);
+  std::array<std::string_view, kMaxSegments> parts;
+  size_t n = 0;
+  bool too_long = false;
+  ForEachSegment(request.path, [&](std::string_view s) {
+    if (n < parts.size()) {
+      parts[n++] = s;
+    } else {
+      too_long = true;
+    }
+  });
   for (auto& e : entries_) {
-    if (e.segments.size() != parts.size()) continue;
-    PathParams params;
+    if (too_long || e.segments.size() != n) continue;
     bool match = true;
-    for (size_t i = 0; i < parts.size() && match; ++i) {
-      if (e.segments[i] == "{}") {
-        params.emplace_back(parts[i]);
-      } else {
-        match = e.segments[i] == parts[i];
-      }
+    for (size_t i = 0; i < n && match; ++i) {
+      match = e.segments[i] == "{}" || e.segments[i] == parts[i];
     }
     if (!match) continue;
+    // Only the matching route's parameters are copied out.
+    PathParams params;
+    for (size_t i = 0; i < n; ++i) {
+      if (e.segments[i] == "{}") params.emplace_back(parts[i]);
+    }
     auto it = e.by_method.find(request.method);
     if (it == e.by_method.end()) {
       auto r = ErrorResponse(405, "method_not_allowed",

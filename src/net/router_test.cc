@@ -32,6 +32,22 @@ TEST(RouterTest, MatchesParamsAndReportsMissingRoutes) {
   EXPECT_EQ(na.headers.at(0).second, "GET");
 }
 
+TEST(RouterTest, FirstAddedPatternWinsAndDeepPathsAreNotFound) {
+  Router r;
+  r.Add("GET", "/v1/elections/{id}/results", [](HttpRequest&, PathParams& p, Responder done) {
+    done(Response(200, "text/plain", "results " + p[0]));
+  });
+  r.Add("GET", "/v1/elections/{id}/{what}", [](HttpRequest&, PathParams& p, Responder done) {
+    done(Response(200, "text/plain", p[0] + " " + p[1]));
+  });
+  EXPECT_EQ(Call(r, "GET", "/v1/elections/e1/results").body, "results e1");
+  EXPECT_EQ(Call(r, "GET", "//v1/elections//e1/audit/").body, "e1 audit");  // empty segments
+  std::string deep = "/v1/elections/e1/results";
+  for (int i = 0; i < 20; ++i) deep += "/x";
+  EXPECT_EQ(Call(r, "GET", deep).status, 404u);
+  EXPECT_EQ(Call(r, "GET", "/v1/elections/e1").status, 404u);
+}
+
 TEST(RouterTest, ErrorMessagesAreEscaped) {
   auto r = ErrorResponse(400, "invalid_request", "bad \"quote\"\n");
   EXPECT_EQ(r.body, R"({"error":{"code":"invalid_request","message":"bad \"quote\"\u000a"}})");

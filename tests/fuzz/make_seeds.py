@@ -113,8 +113,16 @@ def jwt(claims, alg="HS256", key=VOTER_SECRET, header=None):
     return f"{h}.{p}.{b64u(hmac.new(key, signing, digest).digest())}"
 
 
+def jwt_raw(header, claims, key=VOTER_SECRET):
+    """An HS256 token over exactly these JSON texts (duplicates, escapes json.dumps won't write)."""
+    signing = f"{b64u(header.encode())}.{b64u(claims.encode())}"
+    return f"{signing}.{b64u(hmac.new(key, signing.encode(), hashlib.sha256).digest())}"
+
+
 def token_seeds():
     ok = {"sub": "voter-1", "iat": NOW - 10, "exp": NOW + 3600}
+    head = '{"alg":"HS256","typ":"JWT"}'
+    exp = f'"exp":{NOW + 3600}'
     seeds = {
         "valid": jwt(ok),
         "valid_nbf": jwt(dict(ok, nbf=NOW - 5)),
@@ -130,6 +138,12 @@ def token_seeds():
         "string_exp": jwt(dict(ok, exp=str(NOW + 3600))),
         "aud_iss": jwt(dict(ok, aud="urna", iss="issuer")),
         "sub_number": jwt(dict(ok, sub=42)),
+        "typ_other": jwt(ok, header={"alg": "HS256", "typ": "at+jwt"}),
+        "crit": jwt(ok, header={"alg": "HS256", "crit": ["exp"]}),
+        "aud_array": jwt(dict(ok, aud=["x", "urna"])),
+        "nested_claims": jwt(dict(ok, ctx={"sub": "other", "aud": [["a"], {"b": None}]})),
+        "dup_sub": jwt_raw(head, '{"sub":"voter-1","sub":"voter-2",' + exp + "}"),
+        "escaped_key": jwt_raw(head, '{"\\u0073ub":"voter\\u002d1",' + exp + "}"),
     }
     for name, s in seeds.items():
         write("voter_token", name, s)

@@ -1,8 +1,8 @@
-// Fuzzes voter token verification (src/auth/voter_tokens.cc VoterTokens::Verify, over libjwt)
-// with a fixed secret and a fixed clock, the input being the bearer token. An accepted token
-// must name a valid voter id, and a token minted for that voter must verify to the same id.
-// libjwt itself is a system library without coverage instrumentation: the fuzzer is guided by
-// urna's code only, while ASan still sees libjwt's heap use.
+// Fuzzes voter token verification (src/auth/voter_tokens.cc VoterTokens::Verify: urna's own
+// base64url and HS256 check, Boost.JSON's SAX parser for the header and claims) with a fixed
+// secret and a fixed clock, the input being the bearer token. An accepted token must name a
+// valid voter id, and a token minted for that voter (libjwt) must verify to the same id.
+// Boost.JSON is compiled into urna (instrumented); OpenSSL and libjwt are not.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
