@@ -6,9 +6,10 @@ that both result servers took some of them. 1,500 voters vote twice at once thro
 ingest nodes; every viewer, on either result server, converges to exactly the ledger's
 per-option counts read straight from DynamoDB, and no viewer ever sees `seq` go back. The
 snapshot on the shared port equals the ledger too, with its ETag (304); a vote or an
-administration request sent to a result server is refused with a clear 404; every role stops
-cleanly on SIGTERM."""
-import threading
+administration request sent to a result server is refused with a clear 404. Exit codes: 2 for
+a missing or bad --redis, 1 for a third result server on the port without --reuse-port. Every
+role stops cleanly on SIGTERM."""
+import subprocess
 import time
 
 from dist_cluster import attr, cluster_from_args, create_open_on_both
@@ -34,6 +35,46 @@ def shown(snapshot):
     return {o["id"]: o["votes"] for o in snapshot["options"] if o.get("votes")}
 
 
+def check_exit_codes(t, c):
+    """Bad configuration exits 2 with a message naming the setting; a port already taken (no
+    --reuse-port) exits 1 and says how to share it."""
+    def run(args, **env):
+        e = c.env(**env)
+        p = subprocess.run([c.urna, "results", *args], env=e, capture_output=True, text=True,
+                           timeout=60)
+        return p.returncode, p.stdout + p.stderr
+    code, out = run(["--listen", "127.0.0.1:0"], URNA_REDIS_URL="")
+    t.check(code == 2 and "--redis" in out, f"no Redis: exit 2 naming --redis: {code} {out}")
+    code, out = run(["--listen", "127.0.0.1:0", "--redis", "redis://:secret@h:99999"])
+    t.check(code == 2 and "--redis" in out and "secret" not in out,
+            f"a bad Redis URL: exit 2, password not echoed: {code} {out}")
+    code, out = run(["--listen", f"127.0.0.1:{c.results_port}"])
+    t.check(code == 1 and "--reuse-port" in out,
+            f"the shared port without --reuse-port: exit 1 naming the flag: {code} {out[-300:]}")
+
+
+def check_first_viewers(t, c, port):
+    """The first viewers of an election a result server has not read from Redis yet get its
+    snapshot at once, like any other (the server waits for the read, then answers)."""
+    e2 = E + "-2"
+    create_open_on_both(c, e2, OPTIONS)
+    c.ingest[0].client().vote(e2, "first", "b")
+    streak = {"n": 0}
+
+    def known():  # the elections (not the tallies) on both servers' catalogs
+        s, _, _ = Client(port).request("GET", f"/v1/elections/{e2}")
+        streak["n"] = streak["n"] + 1 if s == 200 else 0
+        return streak["n"] >= 20
+    wait_for(known, timeout=20, interval=0.02, what="the second election on both servers")
+    viewers = Viewers(port, e2, sse=4, ws=4).start()
+    try:
+        ok = viewers.wait(lambda v: v.last is not None, timeout=20)
+        t.check(ok and not viewers.errors(), f"the first viewers of an election get its snapshot "
+                f"at once on every result server: {viewers.summary()} {viewers.errors()}")
+    finally:
+        viewers.stop()
+
+
 def main():
     t = Checks("e2e_dist_results")
     with cluster_from_args(ingest=2, processors=2, results=2) as c:
@@ -43,6 +84,7 @@ def main():
         for p in c.processors:
             t.check("publishing results to redis://127.0.0.1:" in p.output(),
                     f"{p.name} says it publishes to Redis: {p.output()[-300:]}")
+        check_exit_codes(t, c)
         create_open_on_both(c, E, OPTIONS)
         # Each result server sees the election within its catalog refresh: ask on fresh
         # connections (spread over both) until 20 in a row find it.
@@ -84,6 +126,7 @@ def main():
         finally:
             viewers.stop()
 
+        check_first_viewers(t, c, port)
         cl = Client(port)
         s, body, resp = cl.request("GET", f"/v1/elections/{E}/results")
         t.check(s == 200 and shown(body) == want, f"the snapshot equals the ledger: {s} {body}")
