@@ -328,8 +328,12 @@ class Cluster:
         upstreams = "".join(f"    server 127.0.0.1:{n.port};\n" for n in self.ingest)
         # The result servers share one port: one upstream server, the kernel spreads nginx's
         # connections over them (SO_REUSEPORT).
-        results = (f"    location ~ ^/v1/elections/[^/]+/results {{ proxy_pass "
-                   f"http://127.0.0.1:{self.results_port}; }}\n" if self.results else "")
+        results_upstream = results = ""
+        if self.results:
+            results_upstream = (f"  upstream urna_results {{\n    server 127.0.0.1:"
+                                f"{self.results_port};\n    keepalive 64;\n  }}\n")
+            results = ("    location ~ ^/v1/elections/[^/]+/results "
+                       "{ proxy_pass http://urna_results; }\n")
         conf = f"""worker_processes 1;
 error_log {ndir}/logs/error.log warn;
 pid {ndir}/nginx.pid;
@@ -349,7 +353,7 @@ http {{
     hash $urna_election consistent;
 {upstreams}    keepalive 16;
   }}
-  proxy_http_version 1.1;
+{results_upstream}  proxy_http_version 1.1;
   proxy_set_header Host $host;
   proxy_set_header Upgrade $http_upgrade;
   proxy_set_header Connection $connection_upgrade;

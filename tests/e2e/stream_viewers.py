@@ -5,7 +5,8 @@ benchmarks whose main thread does other work meanwhile (votes, kills):
     viewers.wait(lambda v: v.last and v.last["total"] == 100, timeout=30)
     viewers.stop()
 
-Each viewer's snapshots carry their arrival time (`times`, time.monotonic()). Every wait is
+Each viewer's snapshots carry their arrival time (`times`, time.monotonic(); `walls`,
+time.time()). Every wait is
 bounded; stop() ends every stream (WebSockets with a close handshake) within a few seconds.
 """
 import asyncio
@@ -18,11 +19,12 @@ import stream_clients
 class TimedViewer(stream_clients.Viewer):
     def __init__(self, kind):
         super().__init__()
-        self.kind, self.times = kind, []
+        self.kind, self.times, self.walls = kind, [], []
 
     def got(self, data):
         super().got(data)
         self.times.append(time.monotonic())
+        self.walls.append(time.time())
 
 
 class Viewers:
