@@ -14,7 +14,10 @@ write to the socket. Optionally a background load votes in another election mean
 
 The mock and dynalite are test servers on the same 2 cores as everything else: the figures show
 the read side's own delays (tick, notification, re-read) and their order of magnitude, not a
-production deployment's.
+production deployment's. The write/read split is at the snapshot's updated_at (the latest
+publish it includes, so the read side's share is a lower bound). Every viewer is parsed by one
+Python asyncio loop: keep viewers x frames per second (at most 1000 / tick-ms per viewer) under
+~1,000/s, or the figures measure this client (100 viewers at --tick-ms 50 do).
 
 Usage: bench/dist_results_latency.py --urna build/release/src/urna
     --kafka-mock build/release/tests/servers/kafka_mock [--votes 300] [--rate 20]

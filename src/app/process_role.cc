@@ -8,9 +8,12 @@
 // processors).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "adapters/kafka/kafka_log_reader.h"
 #include "adapters/redis/redis_read_model.h"
@@ -80,7 +83,22 @@ int RunProcessor(const ProcessOptions& o) {
               (*reader)->partitions(), publish.c_str());
   std::fflush(stdout);
 
-  int sig = WaitStopSignal(stop_signals);
+  int sig = 0;
+  if (!redis_model) {
+    sig = WaitStopSignal(stop_signals);
+  } else {
+    // Once a second: a partition the group moved to another processor is no longer re-sent to
+    // Redis by this one (its new owner publishes it; TallyPublisher::ForgetPartition).
+    std::vector<uint32_t> owned = processor.owned();
+    const timespec second{1, 0};
+    while ((sig = sigtimedwait(&stop_signals, nullptr, &second)) < 0) {
+      std::vector<uint32_t> now = processor.owned();
+      for (uint32_t p : owned) {
+        if (!std::binary_search(now.begin(), now.end(), p)) redis_model->ForgetPartition(p);
+      }
+      owned = std::move(now);
+    }
+  }
   spdlog::info("signal {}: leaving the group", sig);
   processor.Stop();
   auto t = processor.totals();
