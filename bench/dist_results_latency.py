@@ -34,8 +34,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 
-from dist_cluster import TEST_KAFKA_PROPERTIES, Cluster, create_open_on_both  # noqa: E402
-from harness import Client, wait_for  # noqa: E402
+from dist_cluster import (TEST_KAFKA_PROPERTIES, Cluster, create_open_on_both,  # noqa: E402
+                          wait_on_result_servers)
+from harness import Client  # noqa: E402
 from stream_viewers import Viewers  # noqa: E402
 
 E, BG = "latency", "latency-background"
@@ -89,8 +90,7 @@ def main():
         ports = [n.port for n in c.ingest]
         create_open_on_both(c, E, ["a", "b"])
         create_open_on_both(c, BG, ["a", "b"])
-        wait_for(lambda: Client(c.results_port).request("GET", f"/v1/elections/{E}/results")[0]
-                 == 200, timeout=20, interval=0.05, what="the election on the result servers")
+        wait_on_result_servers(c, E)
         viewers = Viewers(c.results_port, E, sse=args.viewers // 2,
                           ws=args.viewers - args.viewers // 2).start()
         stop = threading.Event()

@@ -497,3 +497,17 @@ def create_open_on_both(c, election, options):
     c.ingest[0].client().create_open(election, options)
     wait_for(lambda: c.ingest[1].client().request("GET", f"/v1/elections/{election}")[1]
              .get("status") == "open", timeout=5, interval=0.05, what="open on node 2")
+
+
+def wait_on_result_servers(c, election, timeout=20):
+    """Waits until every result server of `c` knows `election` (each one's catalog cache is
+    refreshed every 250 ms): asks on fresh connections to the shared port, which the kernel
+    spreads over the servers, until 20 in a row find it. Reads only the election, not its
+    tallies."""
+    streak = {"n": 0}
+
+    def known():
+        s, _, _ = Client(c.results_port).request("GET", f"/v1/elections/{election}")
+        streak["n"] = streak["n"] + 1 if s == 200 else 0
+        return streak["n"] >= 20
+    wait_for(known, timeout=timeout, interval=0.02, what=f"{election} on every result server")

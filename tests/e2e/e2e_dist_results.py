@@ -12,9 +12,9 @@ role stops cleanly on SIGTERM."""
 import subprocess
 import time
 
-from dist_cluster import attr, cluster_from_args, create_open_on_both
+from dist_cluster import attr, cluster_from_args, create_open_on_both, wait_on_result_servers
 from dist_votes import Ballots, cast_pairs, check_clean_stop
-from harness import ADMIN_TOKEN, Checks, Client, token, wait_for
+from harness import ADMIN_TOKEN, Checks, Client, token
 from stream_viewers import Viewers
 
 E = "dist-results"
@@ -59,13 +59,7 @@ def check_first_viewers(t, c, port):
     e2 = E + "-2"
     create_open_on_both(c, e2, OPTIONS)
     c.ingest[0].client().vote(e2, "first", "b")
-    streak = {"n": 0}
-
-    def known():  # the elections (not the tallies) on both servers' catalogs
-        s, _, _ = Client(port).request("GET", f"/v1/elections/{e2}")
-        streak["n"] = streak["n"] + 1 if s == 200 else 0
-        return streak["n"] >= 20
-    wait_for(known, timeout=20, interval=0.02, what="the second election on both servers")
+    wait_on_result_servers(c, e2)  # the election, not its tallies: those are read on demand
     viewers = Viewers(port, e2, sse=4, ws=4).start()
     try:
         ok = viewers.wait(lambda v: v.last is not None, timeout=20)
@@ -86,15 +80,7 @@ def main():
                     f"{p.name} says it publishes to Redis: {p.output()[-300:]}")
         check_exit_codes(t, c)
         create_open_on_both(c, E, OPTIONS)
-        # Each result server sees the election within its catalog refresh: ask on fresh
-        # connections (spread over both) until 20 in a row find it.
-        streak = {"n": 0}
-
-        def seen():
-            s, _, _ = Client(port).request("GET", f"/v1/elections/{E}/results")
-            streak["n"] = streak["n"] + 1 if s == 200 else 0
-            return streak["n"] >= 20
-        wait_for(seen, timeout=20, interval=0.02, what="the election on both result servers")
+        wait_on_result_servers(c, E)
 
         viewers = Viewers(port, E, sse=VIEWERS, ws=VIEWERS).start()
         try:

@@ -11,7 +11,7 @@ the ledger's per-option counts, `seq` never going back."""
 import threading
 import time
 
-from dist_cluster import attr, cluster_from_args, create_open_on_both
+from dist_cluster import attr, cluster_from_args, create_open_on_both, wait_on_result_servers
 from dist_votes import Ballots, check_clean_stop
 from harness import Checks, Client, wait_for
 from stream_viewers import Viewers
@@ -88,8 +88,7 @@ def main():
         print(f"{time.monotonic() - T0:.1f} s: cluster up", flush=True)
         port = c.results_port
         create_open_on_both(c, E, OPTIONS)
-        wait_for(lambda: Client(port).request("GET", f"/v1/elections/{E}/results")[0] == 200,
-                 timeout=20, interval=0.05, what="the election on the result servers")
+        wait_on_result_servers(c, E)
         viewers = Viewers(port, E, sse=8, ws=8).start()
         ballots = Ballots(E)
         load = Load(ballots, [n.port for n in c.ingest])
