@@ -292,11 +292,15 @@ class Cluster:
         return p
 
     def add_results(self, node_id, extra_args=(), dynamo_endpoint=None):
-        """One more `urna results` on the cluster's shared results port."""
+        """One more `urna results` on the cluster's shared results port. Its environment has
+        no secret and no Kafka setting: a result server needs neither."""
+        env = self.env(dynamo_endpoint)
+        for name in list(self.secrets) + ["URNA_KAFKA_BROKERS", "URNA_KAFKA_CONFIG"]:
+            env.pop(name, None)
         r = ResultNode(node_id, [self.urna, "results", "--listen",
                                  f"127.0.0.1:{self.results_port}", "--reuse-port", "--node-id",
                                  node_id, *self.results_args, *extra_args],
-                       self.env(dynamo_endpoint), ResultNode.READY, self.log_dir)
+                       env, ResultNode.READY, self.log_dir)
         self.results.append(r.start())
         return r
 

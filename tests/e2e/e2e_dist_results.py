@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Result servers end to end (issue 10): mock Kafka + dynalite + a real redis-server + 2
-`urna ingest` + 2 `urna process --redis` + 2 `urna results` on ONE port (--reuse-port).
+`urna ingest` + 2 `urna process --redis` + 2 `urna results` on ONE port (--reuse-port), the
+result servers started without any secret or Kafka setting in their environment.
 SSE and WebSocket viewers connect to that port; the kernel's own socket table (/proc) shows
 that both result servers took some of them. 1,500 voters vote twice at once through the two
 ingest nodes; every viewer, on either result server, converges to exactly the ledger's
@@ -129,6 +130,9 @@ def main():
         s, body, _ = cl.request("GET", "/healthz")
         t.check(s == 200 and body.get("status") == "ok" and body.get("role") == "results",
                 f"/healthz of a result server: {s} {body}")
+        s, body, _ = cl.request("GET", "/metrics")
+        t.check(s == 200 and b"urna_results_stale 0" in body and b"urna_results_viewers" in body,
+                f"/metrics of a result server: {s} {body[:300]!r}")
         s, body, _ = cl.request("GET", f"/e/{E}")
         t.check(s == 200 and b"<html" in bytes(body).lower(),
                 f"the voting page (live results) is served: {s}")
