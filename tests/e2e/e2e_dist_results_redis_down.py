@@ -20,7 +20,7 @@ E = "dist-redis-down"
 OPTIONS = ["a", "b", "c"]
 THREADS = 4
 MAX_VOTES = 20000  # bound on the load, whatever happens
-PACE = 0.01  # s between two votes of a thread: a load, not a flood (the test's own scans stay quick)
+PACE = 0.01  # s between two votes of a thread: a load, not a flood (the scans stay quick)
 
 
 def ledger_counts(c, election):
