@@ -18,6 +18,7 @@ export function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-export function statusBadge(status) {
-  return `<span class="status ${esc(status)}">${esc(status)}</span>`;
+// The election's status as a badge; `label` is its text in the page's language.
+export function statusBadge(status, label = status) {
+  return `<span class="status ${esc(status)}">${esc(label)}</span>`;
 }

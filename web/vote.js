@@ -1,54 +1,112 @@
 // The voting page (/e/{id}): sign in, pick, confirm, follow the receipt, watch live results.
+// What it keeps in localStorage, per election: the voter token and the name shown
+// (urna.token.<id>, urna.name.<id>) until Sign out, and each voter's vote (urna.vote.<id>.<voter>),
+// so that after a reload the page shows the receipt and its fate instead of an open ballot.
 import { api, esc, statusBadge } from "/static/common.js";
+import { has, t, translatePage, onLanguageChange, mountLanguageSwitch } from "/static/i18n.js";
+import { showNotFound } from "/static/notfound.js";
+import { followResults } from "/static/live.js";
+import { renderResults } from "/static/results.js";
 
-const electionId = decodeURIComponent(location.pathname.split("/").pop());
+const electionId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const $ = (id) => document.getElementById(id);
-const tokenKey = `urna.token`;
-let election = null;
-let token = localStorage.getItem(tokenKey);
+const electionPath = `/v1/elections/${encodeURIComponent(electionId)}`;
+const tokenKey = `urna.token.${electionId}`;
+const nameKey = `urna.name.${electionId}`;
+const voteKey = (voter) => `urna.vote.${electionId}.${voter}`;
 
-function showError(el, e) { $(el).textContent = e ? e.message || String(e) : ""; }
+let election = null;  // GET /v1/elections/{id}
+let snapshot = null;  // the newest results snapshot
+let session = null;   // {token, voter, name} while signed in
+let vote = null;      // {vote_id, option, already} of the signed-in voter, once cast
+let receipt = null;   // the newest receipt of `vote`
+let live = "offline";  // how results arrive: "live" (stream), "polling" or "offline"
+let followGeneration = 0;  // bumped to stop a receipt being followed
 
-async function load() {
-  election = await api(`/v1/elections/${encodeURIComponent(electionId)}`);
-  $("title").textContent = election.title;
-  $("status").innerHTML = statusBadge(election.status);
-  document.title = `urna: ${election.title}`;
-  $("options").innerHTML = election.options.map((o) =>
-    `<label class="option"><input type="radio" name="option" value="${esc(o.id)}"> ${esc(o.label)}</label>`).join("");
-  $("options").addEventListener("change", () => { $("vote-button").disabled = confirming !== null; });
-  if (election.bot_protection === "pow") await setupProofOfWork();
-  const info = await api("/v1/info");
-  $(info.demo ? "demo-signin" : "token-signin").hidden = false;
-  if (token) signedIn();
-}
+const status = () => (snapshot ? snapshot.status : election ? election.status : "");
+const optionLabel = (id) => election?.options.find((o) => o.id === id)?.label ?? id ?? "";
 
-function voterOf(t) {
-  try { return JSON.parse(atob(t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub; } catch { return "?"; }
-}
-
-function signedIn() {
-  $("signin").hidden = true;
-  $("ballot").hidden = false;
-  $("who").textContent = `(signed in as ${voterOf(token)})`;
-}
-
-$("demo-button").addEventListener("click", async () => {
-  showError("signin-error");
+function claims(token) {
   try {
-    const r = await api("/v1/demo/token", { method: "POST", body: { voter: $("voter-name").value.trim() } });
-    token = r.token;
-    localStorage.setItem(tokenKey, token);
-    signedIn();
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  } catch { return {}; }
+}
+
+// An error in the page's language when its code has a string (error.<code>), else the server's
+// message; a fetch that never reached the server is a network error.
+function showError(el, e) {
+  const code = e?.data?.error?.code;
+  let text = "";
+  if (e && code && has(`error.${code}`)) text = t(`error.${code}`);
+  else if (e instanceof TypeError) text = t("error.network");
+  else if (e) text = e.message || String(e);
+  $(el).textContent = text;
+}
+
+// --- sign-in, per election ---------------------------------------------------------------
+
+function restoreSession() {
+  const token = localStorage.getItem(tokenKey);
+  if (!token) return;
+  const c = claims(token);
+  if (!c.sub || (c.exp && c.exp * 1000 <= Date.now())) {
+    signOut(t("signin.expired"));
+    return;
+  }
+  signIn(token, localStorage.getItem(nameKey) || c.sub, c.sub);
+}
+
+function signIn(token, name, voter) {
+  localStorage.setItem(tokenKey, token);
+  localStorage.setItem(nameKey, name);
+  session = { token, voter, name };
+  const saved = localStorage.getItem(voteKey(voter));
+  vote = saved ? JSON.parse(saved) : null;
+  receipt = null;
+  renderPanels();
+  if (vote) followReceipt();
+}
+
+function signOut(message) {
+  followGeneration++;
+  localStorage.removeItem(tokenKey);
+  localStorage.removeItem(nameKey);
+  session = vote = receipt = null;
+  cancelConfirm();
+  $("voter-name").value = "";
+  $("token-input").value = "";
+  showError("vote-error");
+  renderPanels();
+  $("signin-error").textContent = message || "";
+}
+
+function rememberVote(v) {
+  vote = v;
+  localStorage.setItem(voteKey(session.voter), JSON.stringify(v));
+}
+
+$("demo-signin").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  showError("signin-error");
+  const name = $("voter-name").value.trim().normalize("NFC");
+  if (!name) return showError("signin-error", t("signin.nameMissing"));
+  try {
+    const r = await api("/v1/demo/token", { method: "POST", body: { name } });
+    signIn(r.token, name, r.voter);
   } catch (e) { showError("signin-error", e); }
 });
 
-$("token-button").addEventListener("click", () => {
-  token = $("token-input").value.trim();
-  if (!token) return;
-  localStorage.setItem(tokenKey, token);
-  signedIn();
+$("token-signin").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const token = $("token-input").value.trim();
+  const voter = claims(token).sub;
+  if (!voter) return;
+  signIn(token, voter, voter);
 });
+
+$("signout-button").addEventListener("click", () => signOut());
+
+// --- ballot --------------------------------------------------------------------------------
 
 // Bot defence (bot_protection "pow"): each vote carries a solved ALTCHA challenge. The widget
 // (web/package.json, served as /static/altcha.js, loaded only for such elections) fetches a
@@ -61,7 +119,7 @@ let powSolution = null;  // Promise of the widget's verify() result, started by 
 async function setupProofOfWork() {
   await import("/static/altcha.js");
   const w = document.createElement("altcha-widget");
-  w.setAttribute("challenge", `/v1/elections/${encodeURIComponent(electionId)}/challenge`);
+  w.setAttribute("challenge", `${electionPath}/challenge`);
   w.setAttribute("auto", "off");
   // No interaction data is collected or sent: the proof of work alone is the check.
   w.setAttribute("configuration", JSON.stringify({ humanInteractionSignature: false }));
@@ -78,9 +136,7 @@ async function solvedChallenge() {
   const pending = powSolution || powWidget.verify();
   powSolution = null;  // used (or failed) once: the next vote solves a new one
   const r = await pending;
-  if (!r || !r.payload) {
-    throw new Error("The anti-bot check did not finish. It needs a secure (https) page; try again.");
-  }
+  if (!r || !r.payload) throw new Error(t("pow.failed"));
   return r.payload;
 }
 
@@ -97,91 +153,181 @@ function lockOptions(locked) {
   $("options").querySelectorAll("input").forEach((i) => { i.disabled = locked; });
 }
 
-$("vote-button").addEventListener("click", (ev) => {
-  ev.preventDefault();
-  const o = chosen();
-  if (!o) return;
-  confirming = o;
-  lockOptions(true);
-  $("confirm-label").textContent = o.label;
-  $("confirm").hidden = false;
-  if (powWidget && !powSolution) powSolution = powWidget.verify();
-  $("vote-button").disabled = true;
-});
-
-$("cancel-button").addEventListener("click", () => {
+function cancelConfirm() {
   confirming = null;
   lockOptions(false);
   $("confirm").hidden = true;
   $("vote-button").disabled = !chosen();
+}
+
+$("options").addEventListener("change", () => { $("vote-button").disabled = confirming !== null; });
+
+$("vote-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const o = chosen();
+  if (!o || confirming) return;
+  confirming = o;
+  lockOptions(true);
+  $("confirm-text").textContent = t("confirm.text", { option: o.label });
+  $("confirm").hidden = false;
+  if (powWidget && !powSolution) powSolution = powWidget.verify();
+  $("vote-button").disabled = true;
+  $("confirm-button").focus();
 });
 
+$("cancel-button").addEventListener("click", cancelConfirm);
+
 $("confirm-button").addEventListener("click", async () => {
-  if (!confirming) return;
+  if (!confirming || !session) return;
   const option = confirming;
   showError("vote-error");
   $("confirm-button").disabled = true;
   $("cancel-button").disabled = true;
   try {
     const altcha = await solvedChallenge();
-    const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes`,
-                        { method: "POST", body: { option: option.id, altcha }, token });
+    const r = await api(`${electionPath}/votes`,
+                        { method: "POST", body: { option: option.id, altcha }, token: session.token });
+    confirming = null;
     $("confirm").hidden = true;
-    lockOptions(true);
-    $("receipt").hidden = false;
-    $("receipt-id").textContent = r.vote_id;
-    followReceipt(r.vote_id);
+    rememberVote({ vote_id: r.vote_id, option: option.id });
+    receipt = null;
+    renderPanels();
+    followReceipt();
   } catch (e) {
+    if (e.status === 401) return signOut(t("signin.expired"));
     showError("vote-error", e);
-    if (e.status === 401) { localStorage.removeItem(tokenKey); }
+    if (e.data?.error?.code === "election_not_open") refreshElection();
   } finally {
     $("confirm-button").disabled = false;
     $("cancel-button").disabled = false;
   }
 });
 
-async function followReceipt(voteId) {
-  for (let delay = 300; ; delay = Math.min(delay * 1.5, 3000)) {
+// Follows the remembered vote's receipt until it leaves `pending`. A `duplicate` (this device
+// did not know of an earlier vote) is replaced by the vote that counts.
+async function followReceipt() {
+  const generation = ++followGeneration;
+  for (let delay = 300; generation === followGeneration; delay = Math.min(delay * 1.5, 3000)) {
     try {
-      const r = await api(`/v1/elections/${encodeURIComponent(electionId)}/votes/${voteId}`, { token });
-      $("receipt-status").textContent = r.status;
-      $("receipt-status").className = `pill ${r.status}`;
-      $("receipt-reason").textContent = r.reason ? `(${r.reason})` : "";
+      const r = await api(`${electionPath}/votes/${encodeURIComponent(vote.vote_id)}`,
+                          { token: session.token });
+      if (generation !== followGeneration) return;
+      if (r.status === "duplicate" && r.counted_vote_id && r.counted_vote_id !== vote.vote_id) {
+        rememberVote({ vote_id: r.counted_vote_id, option: undefined, already: true });
+        continue;
+      }
+      receipt = r;
+      if (r.option && vote.option !== r.option) rememberVote({ ...vote, option: r.option });
+      renderReceipt();
       if (r.status !== "pending") return;
-    } catch (e) { showError("vote-error", e); }
+    } catch (e) {
+      if (generation !== followGeneration) return;
+      if (e.status === 401) return signOut(t("signin.expired"));
+      if (e.status === 404) {  // not this voter's vote (another server's data): forget it
+        localStorage.removeItem(voteKey(session.voter));
+        vote = receipt = null;
+        return renderPanels();
+      }
+      showError("vote-error", e);
+    }
     await new Promise((ok) => setTimeout(ok, delay));
   }
 }
 
-function render(s) {
-  const hidden = s.options.some((o) => o.votes === undefined);
-  $("bars").innerHTML = hidden
-    ? `<p class="muted">Results are hidden until the final count.</p>`
-    : s.options.map((o) => {
-        const pct = s.total ? (100 * o.votes) / s.total : 0;
-        return `<div class="bar" data-option="${esc(o.id)}"><div class="label"><span>${esc(o.label)}</span>
-          <span><b class="votes">${o.votes}</b> · <span class="pct">${pct.toFixed(1)}%</span></span></div>
-          <div class="track"><div class="fill" style="width:${pct}%"></div></div></div>`;
-      }).join("");
-  $("total").innerHTML = s.total === undefined ? "Turnout is hidden until the final count."  // turnout_visibility: hidden
-    : `Total: <b id="total-count">${s.total}</b> votes${s.final ? " · <b>final result</b>" : ""}`;
-  $("status").innerHTML = statusBadge(s.status);
+// --- rendering -----------------------------------------------------------------------------
+
+function renderReceipt() {
+  $("receipt").hidden = !vote;
+  if (!vote) return;
+  const fate = receipt ? receipt.status : "pending";
+  $("receipt-option").textContent = optionLabel(vote.option);
+  $("receipt-id").textContent = vote.vote_id;
+  $("receipt-status").textContent = t(`fate.${fate}`);
+  $("receipt-status").dataset.status = fate;
+  $("receipt-status").className = `pill ${fate}`;
+  $("receipt-reason").textContent = receipt?.reason ? `(${receipt.reason})` : "";
+  let explain = t(`explain.${fate}`, { reason: receipt?.reason ?? "" });
+  if (fate === "rejected" && receipt?.reason === "election_closed") {
+    explain = t("explain.rejected.election_closed");
+  }
+  if (vote.already && fate !== "rejected") explain = t("explain.already");
+  $("receipt-explain").textContent = explain;
+}
+
+// Which cards show, from the election's state, the sign-in and the remembered vote.
+function renderPanels() {
+  if (!election) return;
+  const s = status();
+  const open = s === "open";
+  $("status").innerHTML = statusBadge(s, t(`status.${s}`));
+  $("state-message").hidden = open;
+  $("state-message").textContent = open ? "" : t(`state.${s}`);
+  $("signin").hidden = !open || session !== null;
+  $("ballot").hidden = session === null || (!open && !vote);
+  $("vote-form").hidden = !open || vote !== null;
+  if (!open || vote) cancelConfirm();
+  $("who").textContent = session ? t("ballot.who", { name: session.name }) : "";
+  renderReceipt();
+  $("results-title").textContent = t(s === "final" ? "results.final" : open ? "results.live" : "results.closed");
+  $("live").hidden = !open;  // closed and final results no longer move
+  $("live-dot").classList.toggle("on", live === "live");
+  $("live-dot").classList.toggle("polling", live === "polling");
+  $("live-text").textContent = t(`live.${live}`);
+}
+
+function renderAll() {
+  if (!election) return;
+  document.title = `${election.title} · ${t("title.suffix")}`;
+  if (confirming) $("confirm-text").textContent = t("confirm.text", { option: confirming.label });
+  renderPanels();
+  if (snapshot) renderResults(snapshot, resultEls);
+}
+
+const resultEls = { bars: $("bars"), total: $("total"), winnerLine: $("winner-line"), stale: $("stale") };
+
+async function refreshElection() {
+  try {
+    election = await api(electionPath);
+    renderPanels();
+  } catch { /* the stream keeps the status current */ }
+}
+
+async function load() {
+  try {
+    election = await api(electionPath);
+  } catch (e) {
+    if (e.status === 404) {
+      showNotFound(document.querySelector("main"), electionId);
+      return false;
+    }
+    throw e;
+  }
+  $("title").removeAttribute("data-i18n");
+  $("title").textContent = election.title;
+  $("options").innerHTML = election.options.map((o, i) =>
+    `<div class="option"><input type="radio" name="option" id="option-${i}" value="${esc(o.id)}">
+     <label for="option-${i}">${esc(o.label)}</label></div>`).join("");
+  const info = await api("/v1/info");
+  $(info.demo ? "demo-signin" : "token-signin").hidden = false;
+  restoreSession();
+  renderAll();
+  if (election.bot_protection === "pow") await setupProofOfWork();
+  return true;
 }
 
 function watch() {
-  // EventSource reconnects by itself and sends Last-Event-ID; the server does not read it and
-  // starts every connection with the current full snapshot.
-  let lastSeq = -1;
-  const es = new EventSource(`/v1/elections/${encodeURIComponent(electionId)}/results/stream`);
-  es.addEventListener("open", () => $("live-dot").classList.add("on"));
-  es.addEventListener("error", () => $("live-dot").classList.remove("on"));
-  es.addEventListener("results", (ev) => {
-    const s = JSON.parse(ev.data);
-    if (s.seq < lastSeq) return;
-    lastSeq = s.seq;
-    render(s);
+  followResults(electionPath, {
+    onState: (state) => { live = state; renderPanels(); },
+    onSnapshot: (s) => {
+      const changed = !snapshot || snapshot.status !== s.status;
+      snapshot = s;
+      if (changed) renderPanels();
+      renderResults(s, resultEls);
+    },
   });
 }
 
-load().catch((e) => showError("signin-error", e));
-watch();
+mountLanguageSwitch($("lang-slot"));
+translatePage();
+onLanguageChange(renderAll);
+load().then((found) => found && watch(), (e) => showError("signin-error", e));

@@ -63,8 +63,10 @@ void Api::AddRoutes() {
 
   add("GET", "/", &Api::GetIndexPage);
   add("GET", "/e/{id}", &Api::GetVotePage);
+  add("GET", "/e/{id}/present", &Api::GetPresentPage);
   add("GET", "/admin", &Api::GetAdminPage);
   add("GET", "/static/{file}", &Api::GetStatic);
+  add("GET", "/favicon.ico", &Api::GetFavicon);
   add("GET", "/v1/info", &Api::GetInfo);
   add("POST", "/v1/demo/token", &Api::PostDemoToken);
 

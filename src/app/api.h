@@ -92,8 +92,11 @@ class Api {
   // web_routes.cc
   void GetIndexPage(Request& req, Params& p, Responder respond);
   void GetVotePage(Request& req, Params& p, Responder respond);
+  void GetPresentPage(Request& req, Params& p, Responder respond);
+  void ElectionPage(Request& req, Params& p, Responder respond, std::string_view file);
   void GetAdminPage(Request& req, Params& p, Responder respond);
   void GetStatic(Request& req, Params& p, Responder respond);
+  void GetFavicon(Request& req, Params& p, Responder respond);
   void GetInfo(Request& req, Params& p, Responder respond);
   void PostDemoToken(Request& req, Params& p, Responder respond);
   // api.cc

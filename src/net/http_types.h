@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string authorization;  // the Authorization header, may be empty
   std::string content_type;
   std::string if_none_match;
+  std::string accept_language;  // the pages' language (app/web_pages.h)
   // For the rate limits: every X-Forwarded-For header, joined by commas in order, and the
   // connection's remote address ("192.0.2.1", "2001:db8::1").
   std::string x_forwarded_for;

@@ -27,6 +27,7 @@ inline HttpRequest ToHttpRequest(boost::beast::http::request<boost::beast::http:
   r.authorization = std::string(req[http::field::authorization]);
   r.content_type = std::string(req[http::field::content_type]);
   r.if_none_match = std::string(req[http::field::if_none_match]);
+  r.accept_language = std::string(req[http::field::accept_language]);
   for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
     if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
     r.x_forwarded_for += it->value();

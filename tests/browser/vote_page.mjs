@@ -54,7 +54,7 @@ try {
   await voter.check("input[name=option][value=aurora]");
   await voter.click("#vote-button");
   await voter.waitForSelector("#confirm:not([hidden])");
-  check((await voter.textContent("#confirm-label")).includes("Aurora"), "the confirmation names the choice");
+  check((await voter.textContent("#confirm-text")).includes("Aurora"), "the confirmation names the choice");
   await voter.click("#confirm-button");
   await voter.waitForSelector("#receipt:not([hidden])");
   const voteId = await voter.textContent("#receipt-id");
@@ -67,7 +67,7 @@ try {
   check(shownCounted, `the receipt becomes counted: ${await voter.textContent("#receipt-status")}`);
   const aliceReceipt = await voter.evaluate(async (id) => {
     const r = await fetch(`/v1/elections/demo/votes/${id}`,
-                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token")}` } });
+                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token.demo")}` } });
     return r.json();
   }, voteId);
   check(aliceReceipt.status === "counted" && aliceReceipt.option === "aurora",
@@ -95,7 +95,7 @@ try {
   await bob.check("input[name=option][value=basalt]");
   await bob.click("#vote-button");
   await bob.waitForSelector("#confirm:not([hidden])");
-  check((await bob.textContent("#confirm-label")).includes("Basalt"), "the confirmation names the new choice");
+  check((await bob.textContent("#confirm-text")).includes("Basalt"), "the confirmation names the new choice");
   check(await bob.isDisabled("input[name=option][value=cirrus]"), "the options are locked while confirming");
   await bob.evaluate(() => {
     const c = document.querySelector("input[name=option][value=cirrus]");
@@ -108,7 +108,7 @@ try {
   const bobVote = await bob.textContent("#receipt-id");
   const bobReceipt = await bob.evaluate(async (id) => {
     const r = await fetch(`/v1/elections/demo/votes/${id}`,
-                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token")}` } });
+                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token.demo")}` } });
     return r.json();
   }, bobVote);
   check(bobReceipt.option === "basalt", `the vote went to the confirmed option (basalt): ${bobReceipt.option}`);
@@ -167,7 +167,7 @@ try {
                               null, { timeout: 15000 });
   const carolReceipt = await carol.evaluate(async (id) => {
     const r = await fetch(`/v1/elections/pow/votes/${id}`,
-                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token")}` } });
+                          { headers: { Authorization: `Bearer ${localStorage.getItem("urna.token.pow")}` } });
     return r.json();
   }, carolVote);
   check(carolReceipt.status === "counted" && carolReceipt.option === "no",
