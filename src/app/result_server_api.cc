@@ -8,10 +8,12 @@
 #include <boost/json/object.hpp>
 
 #include <thread>
+#include <utility>
 
 #include "app/json_util.h"
 #include "app/result_routes.h"
 #include "app/web_assets.h"
+#include "app/web_pages.h"
 
 namespace urna::app {
 namespace asio = boost::asio;
@@ -92,15 +94,22 @@ void ResultServerApi::AddRoutes() {
     auto e = deps_.catalog.Get(p[0]);
     respond(e.ok() ? JsonResponse(200, ElectionJson(**e)) : StatusResponse(e.status()));
   });
-  // The web pages.
-  auto page = [this](const char* pattern, const char* file) {
-    router_.Add("GET", pattern,
-                [file](Request&, Params&, Responder respond) { respond(WebAssetResponse(file)); });
-  };
-  page("/", "index.html");
-  page("/e/{id}", "vote.html");  // the admin page is not here: its calls would all be refused
+  // The web pages, as `urna serve` serves them (app/web_pages.h: in the request's language).
+  router_.Add("GET", "/", [](Request& req, Params&, Responder respond) {
+    respond(PageResponse("index.html", req.accept_language));
+  });
+  for (auto [pattern, file] :
+       {std::pair{"/e/{id}", "vote.html"}, std::pair{"/e/{id}/present", "present.html"}}) {
+    router_.Add("GET", pattern, [this, file](Request& req, Params& p, Responder respond) {
+      respond(ElectionPageResponse(deps_.catalog, p[0], file, req.accept_language));
+    });
+  }
+  // The admin page is not here: its calls would all be refused.
   router_.Add("GET", "/static/{file}",
               [](Request&, Params& p, Responder respond) { respond(WebAssetResponse(p[0])); });
+  router_.Add("GET", "/favicon.ico", [](Request&, Params&, Responder respond) {
+    respond(WebAssetResponse("favicon.svg"));
+  });
   router_.Add("GET", "/v1/info", [](Request&, Params&, Responder respond) {
     respond(JsonResponse(200, json::object{{"demo", false}}));
   });
