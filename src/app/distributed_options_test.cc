@@ -37,6 +37,24 @@ TEST(DistributedOptions, EnvironmentReplacesDefaults) {
   EXPECT_TRUE(o.Validate().ok()) << o.Validate().message();
 }
 
+TEST(DistributedOptions, RedisUrlFromEnvironment) {
+  EXPECT_EQ(DistributedOptions::FromEnvironment(FakeEnv({})).redis_url, "");
+  auto o = DistributedOptions::FromEnvironment(
+      FakeEnv({{"URNA_REDIS_URL", "redis://:pw@redis:6379/2"}}));
+  EXPECT_EQ(o.redis_url, "redis://:pw@redis:6379/2");
+}
+
+// `urna results` reads DynamoDB but not Kafka: the table prefix is checked alone.
+TEST(DistributedOptions, TablePrefixIsCheckedWithoutKafka) {
+  DistributedOptions o;  // no brokers
+  EXPECT_FALSE(o.Validate().ok());
+  EXPECT_TRUE(o.ValidateTablePrefix().ok()) << o.ValidateTablePrefix().message();
+  o.table_prefix = "bad/prefix";
+  auto s = o.ValidateTablePrefix();
+  ASSERT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("--table-prefix"), std::string::npos) << s.message();
+}
+
 TEST(DistributedOptions, EmptyVariableKeepsDefault) {
   auto o = DistributedOptions::FromEnvironment(FakeEnv({{"URNA_TOPIC", ""}}));
   EXPECT_EQ(o.topic, "urna.votes");
