@@ -50,6 +50,7 @@ DistributedOptions DistributedOptions::FromEnvironment(const EnvLookup& env) {
   take("URNA_KAFKA_CONFIG", o.kafka_config);
   take("URNA_TOPIC", o.topic);
   take("URNA_TABLE_PREFIX", o.table_prefix);
+  take("URNA_REDIS_URL", o.redis_url);
   return o;
 }
 
@@ -76,6 +77,11 @@ Status DistributedOptions::Validate() const {
     return bad("--topic / URNA_TOPIC: \"" + topic +
                "\" is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
   }
+  return ValidateTablePrefix();
+}
+
+Status DistributedOptions::ValidateTablePrefix() const {
+  auto bad = [](std::string message) { return Status(Code::kInvalidArgument, message); };
   // DynamoDB's rule for table names: 3..255 of [a-zA-Z0-9._-]; the prefix may be empty.
   if (!AllOf(table_prefix, "._-") || table_prefix.size() + kLongestTableSuffix > 255) {
     return bad("--table-prefix / URNA_TABLE_PREFIX: \"" + table_prefix +

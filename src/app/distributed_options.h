@@ -1,5 +1,6 @@
 // DistributedOptions: the settings every role of the distributed deployment (`urna init`,
-// `urna ingest`, `urna process`) shares — where Kafka is, which topic, which DynamoDB tables —
+// `urna ingest`, `urna process`, `urna results`) shares — where Kafka is, which topic, which
+// DynamoDB tables, where the Redis read model is —
 // read from the environment as their ecosystems name it, then overridden by flags
 // (src/cmd/main.cc, docs/operations.md "Distributed mode"). DynamoDB's endpoint, region and
 // credentials are DynamoConfig::FromEnvironment's (AWS_*), not repeated here. Plain values:
@@ -23,6 +24,9 @@ struct DistributedOptions {
   std::string kafka_config;            // --kafka-config / URNA_KAFKA_CONFIG: a properties file
   std::string topic = "urna.votes";    // --topic / URNA_TOPIC
   std::string table_prefix = "urna-";  // --table-prefix / URNA_TABLE_PREFIX
+  // --redis / URNA_REDIS_URL: redis://[[user]:password@]host[:port][/db] (adapters/redis). Empty:
+  // `urna process` publishes no results; `urna results` requires it.
+  std::string redis_url;
 
   // The defaults above, with each variable that is set (and not empty) taking their place.
   static DistributedOptions FromEnvironment(const EnvLookup& env);
@@ -32,6 +36,8 @@ struct DistributedOptions {
   // without a port, a topic or table prefix with characters Kafka or DynamoDB refuse. The
   // properties file is read (and checked) by the Kafka adapter.
   Status Validate() const;
+  // The table prefix alone (`urna results` reads DynamoDB but not Kafka).
+  Status ValidateTablePrefix() const;
 };
 
 // The secrets an ingest node needs, from URNA_VOTER_SECRET, URNA_ADMIN_TOKEN and URNA_AUDIT_KEY.

@@ -2,12 +2,16 @@
 // a subcommand of the same binary: `urna init` creates the Kafka topic and the DynamoDB tables;
 // `urna ingest` serves the same HTTP API as `urna serve` (src/app/api.h) over the distributed
 // adapters (Kafka vote log, DynamoDB catalog, ledger and checkpoints, the fenced close);
-// `urna process` runs the stream processor for the partitions the consumer group assigns it.
+// `urna process` runs the stream processor for the partitions the consumer group assigns it and
+// publishes its tallies to Redis (--redis); `urna results` serves the results (snapshot, SSE,
+// WebSocket, the web pages) from Redis, any number of them, several on one port (--reuse-port).
 // Each Run* blocks on the main thread until done (init) or until SIGTERM/SIGINT (ingest,
-// process) and returns the process exit code: 0, 1 (could not start: Kafka or DynamoDB
-// unreachable, a table missing), 2 (bad configuration: the message says which setting).
+// process, results) and returns the process exit code: 0, 1 (could not start: Kafka or
+// DynamoDB unreachable, a table missing, the port taken), 2 (bad configuration: the message
+// says which setting).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -56,11 +60,27 @@ struct IngestOptions {
 int RunIngestServer(const IngestOptions& options, const Secrets& secrets);
 
 struct ProcessOptions {
-  DistributedOptions dist;
-  std::string node_id;  // "" = DefaultNodeId(); names this member in logs
+  DistributedOptions dist;  // dist.redis_url: where to publish the tallies ("" = nowhere)
+  std::string node_id;      // "" = DefaultNodeId(); names this member in logs
   GroupProcessorOptions processor;
 };
 
 int RunProcessor(const ProcessOptions& options);
+
+// What `urna results` runs with: the HTTP front's network and stream settings (the same field
+// names as ServeOptions, so src/cmd/flags.h sets all three), the table prefix and Redis.
+struct ResultsOptions {
+  DistributedOptions dist;  // table_prefix and redis_url (required); Kafka is not used
+  std::string listen = "127.0.0.1:8081";
+  std::string node_id;          // "" = DefaultNodeId(); in /healthz and logs
+  net::HttpServerOptions http;  // http.reuse_port: --reuse-port
+  results::HubOptions hub;
+  // How long a request for an election not read from Redis yet waits for it.
+  std::chrono::milliseconds load_wait{3000};
+  // The Redis cache's full re-read period (the safety net under pub/sub).
+  std::chrono::milliseconds redis_refresh{5000};
+};
+
+int RunResultServer(const ResultsOptions& options);
 
 }  // namespace urna::app

@@ -1,13 +1,20 @@
 // `urna process`: the stream processor of the distributed deployment. Joins the processors'
 // consumer group on the topic and runs a PartitionProcessor for each partition the group assigns
 // to this process, with the ledger and checkpoints in DynamoDB (exactly-once effects:
-// processor/group_processor.h). Runs until SIGTERM/SIGINT, then leaves the group (its partitions'
-// batches in hand finish and move to the other processors).
+// processor/group_processor.h). With --redis it publishes each partition's tallies to Redis after
+// every checkpoint (redis::RedisReadModel: fenced by offset, retried in the background while
+// Redis is down, never slowing the counting), for `urna results`. Runs until SIGTERM/SIGINT,
+// then leaves the group (its partitions' batches in hand finish and move to the other
+// processors).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 #include "adapters/kafka/kafka_log_reader.h"
+#include "adapters/redis/redis_read_model.h"
+#include "adapters/redis/redis_url.h"
 #include "app/distributed_roles.h"
 #include "app/distributed_stack.h"
 #include "app/serve_loop.h"
@@ -16,9 +23,8 @@
 namespace urna::app {
 namespace {
 
-// The processor publishes each partition's tallies to a read model; in this deployment the
-// results are read from the checkpoints in DynamoDB (by the ingest nodes) until the Redis read
-// model (issue 10), so there is nothing to publish to yet.
+// Without --redis there is nothing to publish to: the ingest nodes still serve results read
+// from the checkpoints in DynamoDB, and no result server can follow this processor.
 class NoReadModel final : public ReadModel {
  public:
   Status Apply(const PartitionTally&) override { return Status::Ok(); }
@@ -32,6 +38,16 @@ int RunProcessor(const ProcessOptions& o) {
   if (!config.ok()) {
     std::fprintf(stderr, "urna process: %s\n", config.status().message().c_str());
     return 2;
+  }
+  std::optional<redis::RedisUrl> redis_url;
+  if (!o.dist.redis_url.empty()) {
+    auto u = redis::ParseRedisUrl(o.dist.redis_url);
+    if (!u.ok()) {
+      std::fprintf(stderr, "urna process: --redis / URNA_REDIS_URL: %s\n",
+                   u.status().message().c_str());
+      return 2;
+    }
+    redis_url = std::move(*u);
   }
   sigset_t stop_signals = BlockStopSignals();
   auto stack = DistributedStack::Open(o.dist, *config);
@@ -47,15 +63,21 @@ int RunProcessor(const ProcessOptions& o) {
     spdlog::critical("{}", reader.status().message());
     return 1;
   }
-  NoReadModel read_model;
+  SystemClock clock;
+  NoReadModel no_read_model;
+  std::unique_ptr<redis::RedisReadModel> redis_model;
+  if (redis_url) redis_model = std::make_unique<redis::RedisReadModel>(*redis_url, clock);
+  ReadModel& read_model = redis_model ? static_cast<ReadModel&>(*redis_model) : no_read_model;
   GroupProcessor processor(**reader, **reader, *st.state, *st.catalog, read_model, o.processor);
   if (auto s = processor.Start(); !s.ok()) {
     spdlog::critical("cannot join the consumer group: {}", s.message());
     return 1;
   }
-  std::printf("urna process %s started: consumer group %s on topic %s (%u partitions)\n",
+  std::string publish = redis_url ? "publishing results to " + redis_url->Redacted()
+                                  : "publishing no results (no --redis)";
+  std::printf("urna process %s started: consumer group %s on topic %s (%u partitions), %s\n",
               o.node_id.c_str(), reader_options.group_id.c_str(), o.dist.topic.c_str(),
-              (*reader)->partitions());
+              (*reader)->partitions(), publish.c_str());
   std::fflush(stdout);
 
   int sig = WaitStopSignal(stop_signals);
@@ -64,6 +86,11 @@ int RunProcessor(const ProcessOptions& o) {
   auto t = processor.totals();
   spdlog::info("stopped: {} counted, {} duplicate, {} rejected in {} batches", t.counted,
                t.duplicate, t.rejected, t.batches);
+  if (redis_model) {
+    auto p = redis_model->publisher_stats();
+    spdlog::info("redis: {} updates applied, {} fenced, {} full re-sends, {} still pending",
+                 p.applied, p.fenced, p.resends, p.pending);
+  }
   return 0;
 }
 

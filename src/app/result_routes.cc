@@ -1,5 +1,7 @@
 // Result routes (docs/api.md): the snapshot (cacheable, ETag), and the live streams over SSE
 // and WebSocket, all fed by the ResultsHub with the same bytes.
+#include "app/result_routes.h"
+
 #include "app/api.h"
 #include "app/json_util.h"
 
@@ -27,9 +29,10 @@ class StreamSubscriber final : public results::Subscriber {
 
 }  // namespace
 
-void Api::GetResults(Request& req, Params& p, Responder respond) {
-  auto frame = deps_.hub.Current(p[0]);
-  if (!frame.ok()) return respond(StatusResponse(frame.status()));
+net::HttpResponse ResultsResponse(results::ResultsHub& hub, const net::HttpRequest& req,
+                                  const std::string& election_id) {
+  auto frame = hub.Current(election_id);
+  if (!frame.ok()) return StatusResponse(frame.status());
   const auto& f = **frame;
   net::HttpResponse r;
   if (req.if_none_match == f.etag) {
@@ -39,7 +42,32 @@ void Api::GetResults(Request& req, Params& p, Responder respond) {
   }
   r.headers.emplace_back("ETag", f.etag);
   r.headers.emplace_back("Cache-Control", "public, max-age=1");
-  respond(std::move(r));
+  return r;
+}
+
+// Upgrades the connection to a push stream subscribed to the election's snapshots.
+net::HttpResponse StreamResponse(results::ResultsHub& hub, Catalog& catalog,
+                                 const net::HttpRequest& req, const std::string& election_id,
+                                 bool websocket) {
+  if (websocket && !req.websocket) {
+    return StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"});
+  }
+  if (auto e = catalog.Get(election_id); !e.ok()) return StatusResponse(e.status());
+  net::HttpResponse r;
+  net::StreamUpgrade up;
+  up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
+  up.on_open = [&hub, websocket, id = election_id](std::shared_ptr<net::PushStream> s) {
+    // The current snapshot at once, then changes. Last-Event-ID is not read: a reconnect
+    // starts from the full snapshot too (docs/api.md).
+    // Refused only once the hub is stopped (a drain): the server's stop then closes the stream.
+    (void)hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
+  };
+  r.upgrade = std::move(up);
+  return r;
+}
+
+void Api::GetResults(Request& req, Params& p, Responder respond) {
+  respond(ResultsResponse(deps_.hub, req, p[0]));
 }
 
 void Api::GetResultStream(Request& req, Params& p, Responder respond) {
@@ -50,24 +78,8 @@ void Api::GetResultWebSocket(Request& req, Params& p, Responder respond) {
   Subscribe(req, p, std::move(respond), /*websocket=*/true);
 }
 
-// Upgrades the connection to a push stream subscribed to the election's snapshots.
 void Api::Subscribe(Request& req, Params& p, Responder respond, bool websocket) {
-  if (websocket && !req.websocket) {
-    return respond(
-        StatusResponse({Code::kInvalidArgument, "this resource needs a WebSocket upgrade"}));
-  }
-  if (auto e = deps_.catalog.Get(p[0]); !e.ok()) return respond(StatusResponse(e.status()));
-  net::HttpResponse r;
-  net::StreamUpgrade up;
-  up.kind = websocket ? net::StreamUpgrade::kWebSocket : net::StreamUpgrade::kSse;
-  up.on_open = [this, websocket, id = p[0]](std::shared_ptr<net::PushStream> s) {
-    // The current snapshot at once, then changes. Last-Event-ID is not read: a reconnect
-    // starts from the full snapshot too (docs/api.md).
-    // Refused only once the hub is stopped (a drain): the server's stop then closes the stream.
-    (void)deps_.hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
-  };
-  r.upgrade = std::move(up);
-  respond(std::move(r));
+  respond(StreamResponse(deps_.hub, deps_.catalog, req, p[0], websocket));
 }
 
 }  // namespace urna::app

@@ -29,6 +29,8 @@ net::HttpResponse Asset(std::string_view name) {
 
 }  // namespace
 
+net::HttpResponse WebAssetResponse(std::string_view name) { return Asset(name); }
+
 void Api::GetIndexPage(Request&, Params&, Responder respond) { respond(Asset("index.html")); }
 
 void Api::GetVotePage(Request&, Params&, Responder respond) { respond(Asset("vote.html")); }

@@ -84,6 +84,54 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
   process_->add_option("--max-batch", p.max_batch, "Log entries per partition batch at most")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  AddRedis(process_, process_options_.dist,
+           "Redis to publish the tallies to, for `urna results`: "
+           "redis://[[user]:password@]host[:port][/db] (env URNA_REDIS_URL; unset: no "
+           "result server can follow this processor)");
+  AddResults(cli);
+}
+
+void DistributedCommands::AddResults(CLI::App& cli) {
+  results_ = cli.add_subcommand(
+      "results",
+      "Distributed mode: a result server; live results (snapshot, SSE, WebSocket) and the web "
+      "pages from Redis and the DynamoDB elections table; any number, several on one port "
+      "with --reuse-port; takes no votes and needs no secret");
+  auto& o = results_options_;
+  o.dist = app::DistributedOptions::FromEnvironment(app::ProcessEnvironment());
+  o.listen = EnvOr("URNA_LISTEN", o.listen);
+  o.node_id = EnvOr("URNA_NODE_ID", "");
+  o.http.reuse_port = EnvOr("URNA_REUSE_PORT", "0") == "1";
+  results_
+      ->add_option("--listen", o.listen, "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
+      ->capture_default_str();
+  AddRedis(results_, o.dist,
+           "Redis the processors publish to: redis://[[user]:password@]host[:port][/db] "
+           "(env URNA_REDIS_URL; required)");
+  results_
+      ->add_option("--table-prefix", o.dist.table_prefix,
+                   "Prefix of the DynamoDB table names (env URNA_TABLE_PREFIX)")
+      ->capture_default_str();
+  results_->add_flag("--reuse-port", o.http.reuse_port,
+                     "Share the --listen port with the other result servers started with it on "
+                     "this host (SO_REUSEPORT: the kernel spreads new connections over them; env "
+                     "URNA_REUSE_PORT=1)");
+  results_->add_option("--node-id", o.node_id,
+                       "Name of this result server in /healthz and logs (env URNA_NODE_ID; "
+                       "default HOSTNAME-PID)");
+  AddDuration(results_, "--load-wait-ms", o.load_wait,
+              "Longest a request for an election not yet read from Redis waits for it before "
+              "503")
+      ->check(CLI::Range(0, 60000));
+  AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
+              "Every election served is re-read from Redis this often, besides the change "
+              "notifications (the safety net for a lost notification)")
+      ->check(CLI::Range(100, 3'600'000));
+  AddHttpFlags(results_, o);
+}
+
+void DistributedCommands::AddRedis(CLI::App* app, app::DistributedOptions& dist, const char* help) {
+  app->add_option("--redis", dist.redis_url, help);
 }
 
 void DistributedCommands::AddCommon(CLI::App* app, app::DistributedOptions& dist) {
@@ -100,7 +148,7 @@ void DistributedCommands::AddCommon(CLI::App* app, app::DistributedOptions& dist
 }
 
 bool DistributedCommands::parsed() const {
-  return init_->parsed() || ingest_->parsed() || process_->parsed();
+  return init_->parsed() || ingest_->parsed() || process_->parsed() || results_->parsed();
 }
 
 int DistributedCommands::Run() {
@@ -118,6 +166,12 @@ int DistributedCommands::Run() {
     if (auto s = o.fence.Validate(); !s.ok()) return ConfigError("ingest", s);
     front_.Finish(o);  // throws std::invalid_argument on a bad rate or ttl (main: exit 2)
     return app::RunIngestServer(o, *secrets);
+  }
+  if (results_->parsed()) {
+    auto& o = results_options_;
+    if (o.node_id.empty()) o.node_id = app::DefaultNodeId();
+    if (auto s = app::ValidateNodeId(o.node_id); !s.ok()) return ConfigError("results", s);
+    return app::RunResultServer(o);  // checks --redis and --table-prefix itself
   }
   auto& o = process_options_;
   if (auto s = o.dist.Validate(); !s.ok()) return ConfigError("process", s);

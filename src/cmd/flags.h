@@ -72,8 +72,54 @@ struct RateFlags {
   RequestLimitOptions Options() const;  // throws std::invalid_argument
 };
 
-// The HTTP front of `urna serve` and `urna ingest`: network and read-side threads, connection
-// caps and timeouts, the results tick, exports, proof of work, voter tokens and rate limits.
+// The network and live-stream flags of every HTTP role (`urna serve`, `urna ingest`,
+// `urna results`): threads, connection caps and timeouts, the results tick, the read-side
+// threads. `O` has `http` (net::HttpServerOptions) and `hub` (results::HubOptions).
+template <typename O>
+void AddHttpFlags(CLI::App* s, O& o) {
+  s->add_option("--http-threads", o.http.threads, "Network threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  AddDuration(s, "--tick-ms", o.hub.tick, "Live results push tick (ms)")
+      ->check(CLI::Range(10, 10000));
+  // Connection limits (docs/operations.md, "Connections").
+  s->add_option("--max-connections", o.http.max_connections,
+                "Open client connections at most, viewers included; 0 = the descriptor limit "
+                "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
+      ->envname("URNA_MAX_CONNECTIONS")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));  // "-5" parses as 2^64 - 5
+  s->add_option("--max-viewers", o.http.max_push_streams,
+                "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
+  AddDuration(s, "--idle-timeout", o.http.idle_timeout,
+              "Seconds a keep-alive connection may wait for its next request")
+      ->check(CLI::Range(1, 3600));
+  AddDuration(s, "--busy-idle-timeout", o.http.busy_idle_timeout,
+              "The same, above " + std::to_string(static_cast<int>(o.http.busy_fraction * 100)) +
+                  "% of --max-connections")
+      ->check(CLI::Range(1, 3600));
+  // Live result streams (docs/operations.md, "Live result streams").
+  s->add_option("--stream-threads", o.http.stream_threads,
+                "Read-side threads that write live result streams, apart from the network "
+                "threads that take votes; 0 = on the network threads (env URNA_STREAM_THREADS)")
+      ->envname("URNA_STREAM_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  s->add_option("--stream-nice", o.http.stream_nice,
+                "Niceness added to the read-side threads, so votes are served first when the "
+                "CPU is full; 0 = same priority")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 19));
+  AddDuration(s, "--stream-write-timeout", o.http.stream_write_timeout,
+              "Seconds a live result stream (SSE or WebSocket) may take to write one message "
+              "before it is closed")
+      ->check(CLI::Range(1, 3600));
+}
+
+// The HTTP front of `urna serve` and `urna ingest`: the flags of AddHttpFlags, then exports,
+// proof of work, voter tokens and rate limits.
 // `O` is ServeOptions or IngestOptions (the same field names). Call Finish() after parsing.
 template <typename O>
 struct FrontFlags {
@@ -81,45 +127,7 @@ struct FrontFlags {
   RateFlags rates;
 
   void Add(CLI::App* s, O& o) {
-    s->add_option("--http-threads", o.http.threads, "Network threads")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 64));
-    AddDuration(s, "--tick-ms", o.hub.tick, "Live results push tick (ms)")
-        ->check(CLI::Range(10, 10000));
-    // Connection limits (docs/operations.md, "Connections").
-    s->add_option("--max-connections", o.http.max_connections,
-                  "Open client connections at most, viewers included; 0 = the descriptor limit "
-                  "minus a reserve for storage (env URNA_MAX_CONNECTIONS)")
-        ->envname("URNA_MAX_CONNECTIONS")
-        ->capture_default_str()
-        ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));  // "-5" parses as 2^64 - 5
-    s->add_option("--max-viewers", o.http.max_push_streams,
-                  "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
-        ->capture_default_str()
-        ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
-    AddDuration(s, "--idle-timeout", o.http.idle_timeout,
-                "Seconds a keep-alive connection may wait for its next request")
-        ->check(CLI::Range(1, 3600));
-    AddDuration(s, "--busy-idle-timeout", o.http.busy_idle_timeout,
-                "The same, above " + std::to_string(static_cast<int>(o.http.busy_fraction * 100)) +
-                    "% of --max-connections")
-        ->check(CLI::Range(1, 3600));
-    // Live result streams (docs/operations.md, "Live result streams").
-    s->add_option("--stream-threads", o.http.stream_threads,
-                  "Read-side threads that write live result streams, apart from the network "
-                  "threads that take votes; 0 = on the network threads (env URNA_STREAM_THREADS)")
-        ->envname("URNA_STREAM_THREADS")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 64));
-    s->add_option("--stream-nice", o.http.stream_nice,
-                  "Niceness added to the read-side threads, so votes are served first when the "
-                  "CPU is full; 0 = same priority")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 19));
-    AddDuration(s, "--stream-write-timeout", o.http.stream_write_timeout,
-                "Seconds a live result stream (SSE or WebSocket) may take to write one message "
-                "before it is closed")
-        ->check(CLI::Range(1, 3600));
+    AddHttpFlags(s, o);
     s->add_option("--export-buffer-rows", o.export_buffer_rows,
                   "Rows a ledger export holds in memory before spilling to temporary files")
         ->capture_default_str()

@@ -28,6 +28,10 @@ namespace urna::net {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port
+  // SO_REUSEPORT before bind: several processes (each with this set, as the same user) listen on
+  // one port and the kernel spreads new connections over them (`urna results --reuse-port`,
+  // docs/operations.md). Off: a second process on the port fails to start.
+  bool reuse_port = false;
   int threads = 2;
   size_t max_body_bytes = 16 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 8 * 1024;

@@ -297,5 +297,43 @@ TEST_F(HttpServerTest, BusySweepClosesIdleConnectionsButSparesAStartedRequest) {
   EXPECT_EQ(r.body, "helloworld");
 }
 
+// --reuse-port: two servers listen on one port and the kernel gives each some of the new
+// connections; without it the second cannot bind the port.
+TEST(HttpServerReusePort, TwoServersShareOnePortAndBothTakeConnections) {
+  Router router;
+  router.Add("POST", "/echo", [](HttpRequest& req, PathParams&, Responder done) {
+    done(Response(200, "text/plain", req.body));
+  });
+  HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.threads = 1;
+  o.reuse_port = true;
+  HttpServer first(o, router);
+  ASSERT_TRUE(first.Start().ok());
+  o.port = first.port();
+  HttpServer second(o, router);
+  ASSERT_TRUE(second.Start().ok()) << "a second listener on the same port";
+  HttpServerOptions plain = o;
+  plain.reuse_port = false;
+  HttpServer third(plain, router);
+  EXPECT_FALSE(third.Start().ok()) << "without SO_REUSEPORT the port is taken";
+
+  // Connections from distinct source ports hash over both listeners: keep some open until
+  // each server holds at least one (bounded: 200 connections).
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 200 && (first.stats().open == 0 || second.stats().open == 0); ++i) {
+    clients.push_back(std::make_unique<Client>(o.port));
+    ASSERT_TRUE(clients.back()->connected());
+    clients.back()->Send(Post("hi"));
+    ASSERT_EQ(clients.back()->Read().status, 200);
+  }
+  EXPECT_GE(first.stats().open, 1u);
+  EXPECT_GE(second.stats().open, 1u);
+  EXPECT_EQ(first.stats().open + second.stats().open, clients.size());
+  first.Stop(std::chrono::milliseconds(0));
+  second.Stop(std::chrono::milliseconds(0));
+}
+
 }  // namespace
 }  // namespace urna::net

@@ -1,11 +1,15 @@
 """A whole distributed deployment of urna on this machine, for the distributed end-to-end tests
 and scripts/cluster: librdkafka's mock Kafka cluster (3 brokers), dynalite as DynamoDB,
 `urna init`, N `urna ingest` nodes and M `urna process` processors (real processes, real
-protocols), optionally nginx in front of the ingest nodes as the load balancer.
+protocols), optionally a real redis-server with K `urna results` servers sharing one port
+(--reuse-port; the processors then publish to Redis), and nginx in front as the load balancer
+(results to the result servers when there are any, everything else to the ingest nodes).
 
-    with Cluster(urna, kafka_mock, ingest=2, processors=2) as c:
+    with Cluster(urna, kafka_mock, ingest=2, processors=2, results=2) as c:
         c.ingest[0].client().create_open("e1", ["a", "b"])
+        c.results_port            # the port the result servers share
         c.processors[1].kill9(); c.processors[1].start()
+        c.redis.kill9(); c.redis.start()   # Redis restarted empty
         c.ledger_items("e1")      # the ledger table read straight from DynamoDB
 
 Every process listens on free loopback ports; every wait is bounded; stop() stops everything it
@@ -25,6 +29,7 @@ import time
 from dist_servers import Dynalite, KafkaMock
 from dynamo_http import DynamoHttp
 from harness import ADMIN_TOKEN, AUDIT_KEY, GENEROUS_LIMITS, VOTER_SECRET, Client, wait_for
+from redis_server import RedisServer, free_port
 
 TOPIC = "urna.votes"
 PREFIX = "urna-"
@@ -150,12 +155,42 @@ class IngestNode(Role):
         return Client(self.port)
 
 
+class ResultNode(IngestNode):
+    """`urna results`: `port` is the port it listens on (shared with the other result servers
+    of the cluster: --reuse-port)."""
+
+    READY = r"urna results listening on http://127\.0\.0\.1:(\d+)"
+
+    def connections(self):
+        """Established TCP connections this process holds on its listening port, read from
+        /proc (the kernel's view, not the server's): which result server took which clients."""
+        inodes = set()
+        fd_dir = f"/proc/{self.proc.pid}/fd"
+        for fd in os.listdir(fd_dir):
+            try:
+                link = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+        n = 0
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                local_port = int(cols[1].split(":")[1], 16)
+                if local_port == self.port and cols[3] == "01" and cols[9] in inodes:
+                    n += 1
+        return n
+
+
 class Cluster:
     """Kafka mock + dynalite + `urna init` + ingest nodes + processors (+ nginx)."""
 
     def __init__(self, urna, kafka_mock, node="node", ingest=2, processors=2, partitions=12,
                  ingest_args=(), process_args=(), kafka_properties=TEST_KAFKA_PROPERTIES,
-                 secrets=None, nginx_port=None, log_dir=None, rate_limits=None):
+                 secrets=None, nginx_port=None, log_dir=None, rate_limits=None, redis=None,
+                 results=0, results_args=()):
         self.urna, self.kafka_mock_path, self.node = urna, kafka_mock, node
         self.partitions = partitions
         self.n_ingest, self.n_processors = ingest, processors
@@ -177,6 +212,10 @@ class Cluster:
         self.ingest, self.processors = [], []
         self.nginx = None
         self.init_output = ""
+        # Redis (the read model) comes with result servers, or alone with redis=True.
+        self.want_redis = bool(results) if redis is None else redis
+        self.n_results, self.results_args = results, list(results_args)
+        self.redis, self.results, self.results_port = None, [], None
 
     # --- start and stop
 
@@ -185,6 +224,8 @@ class Cluster:
             self.kafka = KafkaMock(self.kafka_mock_path, brokers=3,
                                    topics={TOPIC: self.partitions})
             self.dynalite = Dynalite(self.node)
+            if self.want_redis:
+                self.redis = RedisServer(log_dir=self.log_dir)
             self.run_init()
             for i in range(self.n_ingest):
                 self.add_ingest(f"ingest-{i + 1}")
@@ -192,6 +233,10 @@ class Cluster:
                 self.add_processor(f"processor-{i + 1}")
             if self.processors:
                 self.wait_assigned()
+            if self.n_results:
+                self.results_port = free_port()
+            for i in range(self.n_results):
+                self.add_results(f"results-{i + 1}")
             if self.nginx_port is not None:
                 self.start_nginx(self.nginx_port)
         except BaseException:
@@ -218,6 +263,8 @@ class Cluster:
             "AWS_SECRET_ACCESS_KEY": "urna-local"})
         if self.kafka_properties:
             env["URNA_KAFKA_CONFIG"] = props
+        if self.redis:  # the processors publish to it, the result servers read it
+            env["URNA_REDIS_URL"] = self.redis.url
         env.update(extra)
         return env
 
@@ -243,6 +290,15 @@ class Cluster:
                  self.env(dynamo_endpoint), r"urna process .* started", self.log_dir)
         self.processors.append(p.start())
         return p
+
+    def add_results(self, node_id, extra_args=(), dynamo_endpoint=None):
+        """One more `urna results` on the cluster's shared results port."""
+        r = ResultNode(node_id, [self.urna, "results", "--listen",
+                                 f"127.0.0.1:{self.results_port}", "--reuse-port", "--node-id",
+                                 node_id, *self.results_args, *extra_args],
+                       self.env(dynamo_endpoint), ResultNode.READY, self.log_dir)
+        self.results.append(r.start())
+        return r
 
     def wait_assigned(self, timeout=60):
         """Waits until the consumer group has shared every partition among the live processors,
@@ -270,6 +326,10 @@ class Cluster:
         ndir = os.path.join(self.dir, "nginx")
         os.makedirs(os.path.join(ndir, "logs"), exist_ok=True)
         upstreams = "".join(f"    server 127.0.0.1:{n.port};\n" for n in self.ingest)
+        # The result servers share one port: one upstream server, the kernel spreads nginx's
+        # connections over them (SO_REUSEPORT).
+        results = (f"    location ~ ^/v1/elections/[^/]+/results {{ proxy_pass "
+                   f"http://127.0.0.1:{self.results_port}; }}\n" if self.results else "")
         conf = f"""worker_processes 1;
 error_log {ndir}/logs/error.log warn;
 pid {ndir}/nginx.pid;
@@ -300,7 +360,7 @@ http {{
     listen 127.0.0.1:{port};
     location / {{ proxy_pass http://urna_ingest; }}
     location ~ ^/v1/elections/[^/]+/(recount|audit) {{ proxy_pass http://urna_by_election; }}
-  }}
+{results}  }}
 }}
 """
         with open(os.path.join(ndir, "nginx.conf"), "w") as f:
@@ -334,9 +394,9 @@ http {{
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
                 self.nginx.wait()
-        for r in self.ingest + self.processors:
+        for r in self.results + self.ingest + self.processors:
             codes[r.name] = r.stop()
-        for server in (self.kafka, self.dynalite):
+        for server in (self.kafka, self.dynalite, self.redis):
             if server:
                 server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
