@@ -68,7 +68,7 @@ bool PushStreamBase::Write(Message message, bool control) {
   if (closed()) return false;
   writing_ = std::move(message);
   writing_since_ = std::chrono::steady_clock::now();
-  if (!control) queue_.CountWrite();
+  queue_.CountWrite();
   switch (control ? SendRaw(writing_) : Send(writing_)) {
     case Sent::kDone:
       Written();
@@ -90,7 +90,7 @@ void PushStreamBase::SendFirst(Message message) {
     std::lock_guard lock(mu_);
     scheduled_ = true;  // pushes wait for this write: its end takes them
   }
-  if (Write(std::move(message), false)) WriteNext();
+  if (Write(std::move(message), /*control=*/true)) WriteNext();  // as it is (SendRaw)
 }
 
 void PushStreamBase::OnSent(bool ok) {

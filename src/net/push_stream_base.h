@@ -52,7 +52,8 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
 
   // Once the stream is open: joins its queue's list (the write-timeout sweep, the close at stop).
   void Register();
-  // Starts writing `message` at once, ahead of anything pushed (the SSE response head).
+  // Starts writing `message` as it is (SendRaw) at once, ahead of anything pushed (the SSE
+  // response head, the WebSocket handshake's answer).
   void SendFirst(Message message);
   // On the queue's thread: writes `frame` (SendRaw) after the write in flight and ahead of any
   // pending message. A newer control frame replaces one still waiting, except a closing one;

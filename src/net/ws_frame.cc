@@ -1,8 +1,57 @@
 #include "net/ws_frame.h"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include <algorithm>
 
 namespace urna::net {
+
+namespace http = boost::beast::http;
+
+namespace {
+std::string HttpError(unsigned status, std::string_view reason, std::string_view extra,
+                      std::string_view message) {
+  std::string body = std::string(R"({"error":{"code":"invalid_request","message":")") +
+                     std::string(message) + "\"}}";
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+         "\r\nServer: urna\r\nConnection: close\r\n" + std::string(extra) +
+         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+}
+}  // namespace
+
+std::string WsHandshakeAnswer(const http::request<http::string_body>& req, std::string& error) {
+  if (!boost::beast::websocket::is_upgrade(req)) {
+    error = HttpError(400, "Bad Request", "", "not a WebSocket upgrade request");
+    return "";
+  }
+  if (req[http::field::sec_websocket_version] != "13") {
+    error = HttpError(426, "Upgrade Required", "Sec-WebSocket-Version: 13\r\n",
+                      "this server speaks WebSocket version 13");
+    return "";
+  }
+  // The key is 16 random bytes in base64: 24 characters.
+  auto key = req[http::field::sec_websocket_key];
+  unsigned char raw[18];
+  if (key.size() != 24 ||
+      EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(key.data()), 24) != 18 ||
+      key.substr(22) != "==") {
+    error = HttpError(400, "Bad Request", "", "missing or malformed Sec-WebSocket-Key");
+    return "";
+  }
+  std::string joined = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), digest);
+  unsigned char accept[29];  // 28 characters and a NUL
+  EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
+  return "HTTP/1.1 101 Switching Protocols\r\nServer: urna\r\nUpgrade: websocket\r\n"
+         "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+         std::string(reinterpret_cast<const char*>(accept), 28) + "\r\n\r\n";
+}
 
 size_t WsFrameHeader(WsOpcode opcode, uint64_t payload_size, std::array<uint8_t, 10>& out) {
   out[0] = 0x80 | static_cast<uint8_t>(opcode);  // FIN, no extension bits

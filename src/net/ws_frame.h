@@ -1,10 +1,11 @@
-// WebSocket framing for a push-only server (RFC 6455 §5), private to src/net: the header of a
-// server frame, and a reader of what a viewer sends. Beast's websocket::stream does both, but it
-// cannot write one framed message shared by every viewer, and it keeps ~3 KiB of state per
-// connection (buffers, timers); a results stream only ever sends unmasked text frames and pings,
-// and from the viewer needs nothing but pings (answered), pongs and the close (answered), so
-// WsStream speaks the steady state itself with these two pieces and keeps Beast for the
-// handshake. WsFrameReader: one per connection, on its stream's thread; plain data, no I/O.
+// WebSocket for a push-only server (RFC 6455), private to src/net: the handshake's answer, the
+// header of a server frame, and a reader of what a viewer sends. Beast's websocket::stream does
+// both, but it cannot write one framed message shared by every viewer, and it keeps ~3 KiB of state
+// per connection (buffers, timers) plus as much again while it shakes hands; a results stream only
+// ever sends unmasked text frames and pings, and from the viewer needs nothing but pings
+// (answered), pongs and the close (answered), so WsStream speaks it itself with these pieces
+// (SHA-1 and base64 for the handshake from OpenSSL). WsFrameReader: one per connection, on its
+// stream's thread; plain data, no I/O.
 #pragma once
 
 #include <array>
@@ -13,7 +14,19 @@
 #include <string>
 #include <string_view>
 
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
 namespace urna::net {
+
+// The server's answer to a WebSocket upgrade request (RFC 6455 §4.2): "101 Switching Protocols"
+// with Sec-WebSocket-Accept, as the head of the stream. A request the server cannot accept sets
+// `error` to a whole HTTP answer instead (426 with "Sec-WebSocket-Version: 13" for another
+// version, 400 for a missing or malformed Sec-WebSocket-Key or a request that is no upgrade)
+// and returns "".
+std::string WsHandshakeAnswer(
+    const boost::beast::http::request<boost::beast::http::string_body>& request,
+    std::string& error);
 
 enum class WsOpcode : uint8_t {
   kCont = 0,

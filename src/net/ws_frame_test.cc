@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/field.hpp>
+
 #include <string>
 #include <vector>
 
@@ -114,6 +116,49 @@ TEST(WsFrame, ReaderBoundsAMessageAcrossItsFragments) {
               512);
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].first, Event::kTooBig) << "the fragments of one message add up";
+}
+
+namespace http = boost::beast::http;
+
+http::request<http::string_body> Upgrade(std::string_view key, std::string_view version = "13") {
+  http::request<http::string_body> req(http::verb::get, "/v1/elections/e/results/ws", 11);
+  req.set(http::field::host, "x");
+  req.set(http::field::upgrade, "websocket");
+  req.set(http::field::connection, "Upgrade");
+  if (!key.empty()) req.set(http::field::sec_websocket_key, key);
+  req.set(http::field::sec_websocket_version, version);
+  return req;
+}
+
+// The example of RFC 6455 §1.3: key "dGhlIHNhbXBsZSBub25jZQ==" is accepted with
+// "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
+TEST(WsFrame, HandshakeAnswersWithTheAcceptKeyOfRfc6455) {
+  std::string error;
+  std::string answer = WsHandshakeAnswer(Upgrade("dGhlIHNhbXBsZSBub25jZQ=="), error);
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+            std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("\r\nUpgrade: websocket\r\n"), std::string::npos);
+  EXPECT_EQ(answer.substr(answer.size() - 4), "\r\n\r\n");
+}
+
+TEST(WsFrame, HandshakeRefusesWhatItCannotAccept) {
+  std::string error;
+  EXPECT_EQ(WsHandshakeAnswer(Upgrade("dGhlIHNhbXBsZSBub25jZQ==", "8"), error), "");
+  EXPECT_EQ(error.rfind("HTTP/1.1 426 ", 0), 0u) << error;
+  EXPECT_NE(error.find("\r\nSec-WebSocket-Version: 13\r\n"), std::string::npos) << error;
+  for (std::string_view key : {"", "short", "dGhlIHNhbXBsZSBub25jZQ=!", "dGhlIHNhbXBsZSBub25jZQ"}) {
+    error.clear();
+    EXPECT_EQ(WsHandshakeAnswer(Upgrade(key), error), "") << key;
+    EXPECT_EQ(error.rfind("HTTP/1.1 400 ", 0), 0u) << key << ": " << error;
+  }
+  auto plain = Upgrade("dGhlIHNhbXBsZSBub25jZQ==");
+  plain.erase(http::field::upgrade);
+  error.clear();
+  EXPECT_EQ(WsHandshakeAnswer(plain, error), "");
+  EXPECT_EQ(error.rfind("HTTP/1.1 400 ", 0), 0u) << error;
 }
 
 }  // namespace

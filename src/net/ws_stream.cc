@@ -1,14 +1,11 @@
 #include "net/ws_stream.h"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/websocket.hpp>
 
 namespace urna::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 
 namespace {
 const PushStreamBase::Message& PingFrame() {
@@ -24,38 +21,24 @@ std::shared_ptr<const std::string> Frame(std::string s) {
 WsStream::WsStream(Socket socket, PushQueue& queue, ConnectionSlot slot)
     : PushStreamBase(queue, std::move(slot)), socket_(std::move(socket)) {}
 
-WsStream::~WsStream() = default;
-
 void WsStream::Start(beast::http::request<beast::http::string_body> upgrade,
                      std::chrono::seconds keepalive,
                      std::function<void(std::shared_ptr<PushStream>)> on_open) {
   keepalive_ = keepalive;
-  handshake_ = std::make_unique<websocket::stream<Socket&>>(socket_);
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = std::chrono::seconds(30);
-  t.idle_timeout = websocket::stream_base::none();  // once open, OnSweep keeps the time
-  t.keep_alive_pings = false;
-  handshake_->set_option(t);
-  handshake_->set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "urna"); }));
-  auto req = std::make_shared<beast::http::request<beast::http::string_body>>(std::move(upgrade));
-  // Listed before the handshake, so a server stop (CloseAll) also reaches a stream still
-  // shaking hands: none opens (and subscribes) after the stop.
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  // Listed first, so a server stop (CloseAll) also reaches a stream whose answer is still being
+  // written: none opens (and subscribes) after the stop.
   Register();
-  handshake_->async_accept(
-      *req, [self = shared_from_this(), req, on_open = std::move(on_open)](beast::error_code ec) {
-        auto& s = static_cast<WsStream&>(*self);
-        if (ec || s.closed()) return s.Close();
-        // Beast's state is done with; it goes once its own completion has returned.
-        asio::post(s.socket_.get_executor(),
-                   [self] { static_cast<WsStream&>(*self).handshake_.reset(); });
-        beast::error_code ignored;
-        s.socket_.non_blocking(true, ignored);
-        s.open_ = true;
-        s.heard_ = std::chrono::steady_clock::now();
-        on_open(self);
-        s.Read();
-      });
+  std::string error;
+  std::string answer = WsHandshakeAnswer(upgrade, error);
+  if (!error.empty()) return SendControl(Frame(std::move(error)), /*then_close=*/true);
+  SendFirst(Frame(std::move(answer)));
+  if (closed()) return;
+  open_ = true;
+  heard_ = std::chrono::steady_clock::now();
+  on_open(shared_from_this());
+  Read();
 }
 
 PushStreamBase::Sent WsStream::Send(const Message& message) {

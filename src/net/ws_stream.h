@@ -1,8 +1,8 @@
 // WsStream: a connection upgraded to a WebSocket (RFC 6455) that pushes text messages
 // latest-wins like SseStream (PushStreamBase: the same write timeout, the same bounded buffer).
-// Beast (websocket::stream, over a reference to the socket) validates the upgrade and answers
-// the handshake, then is destroyed; the steady state is written here with ws_frame.h (see there
-// why): each message is the shared snapshot bytes behind a 2-4 byte header, sent like SSE as one
+// The handshake is answered here (WsHandshakeAnswer, written like the SSE response head) and the
+// steady state is written with ws_frame.h (see there why Beast's websocket::stream is not used):
+// each message is the shared snapshot bytes behind a 2-4 byte header, sent like SSE as one
 // non-blocking gather write (nothing copied, no asynchronous operation unless the socket is
 // full). The viewer's frames are read and dropped; pings are answered, a close is answered and
 // ends the stream, a malformed or oversized frame closes it with 1002 / 1009. Keep-alive: a ping
@@ -13,7 +13,6 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include <array>
 #include <chrono>
@@ -30,7 +29,6 @@ namespace urna::net {
 class WsStream final : public PushStreamBase {
  public:
   WsStream(Socket socket, PushQueue& queue, ConnectionSlot slot);
-  ~WsStream() override;
   // On the queue's thread.
   void Start(boost::beast::http::request<boost::beast::http::string_body> upgrade,
              std::chrono::seconds keepalive,
@@ -48,13 +46,11 @@ class WsStream final : public PushStreamBase {
   Sent WriteGather(size_t head_size, const Message& keep);
 
   Socket socket_;
-  // Only while shaking hands (Beast's state is ~3 KiB; none of it stays once open).
-  std::unique_ptr<boost::beast::websocket::stream<Socket&>> handshake_;
   WsFrameReader reader_{4096};  // viewers have nothing to say: 4 KiB per message at most
   std::chrono::seconds keepalive_{15};
   std::chrono::steady_clock::time_point heard_;  // the viewer's last bytes (or the open)
   bool pinged_ = false;                          // a keep-alive ping since heard_
-  bool open_ = false;                            // the handshake is done
+  bool open_ = false;                            // the handshake is answered
   std::array<uint8_t, 10> head_;                 // the header of the data frame being written
   std::array<uint8_t, 64> in_;                   // what viewers send is read here
 };
