@@ -74,7 +74,7 @@ def start_loaders(a, port, sse_path, ws_path, work, tag):
              "--ws", str(per - per // 2), "--sources", ",".join(srcs),
              "--connect-rate", str(a.connect_rate), "--out", os.path.join(work, f"{tag}.{i}.arr")],
             stdout=log, stderr=subprocess.STDOUT), log))
-    deadline = time.monotonic() + 60 + 3 * per / max(1, a.connect_rate)
+    deadline = time.monotonic() + a.connect_wait
     while time.monotonic() < deadline:
         if all(connected(work, tag, i) is not None for i in range(a.loaders)):
             break
@@ -167,6 +167,8 @@ def run_urna(a, work):
         time.sleep(3)
         rss1 = {p: rss_kib(p) for p in pids}
         per_server = [r.connections() for r in c.results]
+        if held < a.subscribers:  # a load process still connecting: count what the servers hold
+            held = sum(per_server)
         grow = sum(rss1[p] - rss0[p] for p in pids)
         print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
               f"{t_conn:.0f} s; per server {per_server}; RSS growth {grow / 1024:.0f} MiB = "
@@ -175,7 +177,7 @@ def run_urna(a, work):
         gen0 = sum(cpu_s(p.pid) for p, _ in procs)
         t0 = time.monotonic()
         for i in range(a.votes):
-            s = ingest.vote(E, f"big-{i}", "abc"[i % 3])[0]
+            s = Client(c.ingest[0].port).vote(E, f"big-{i}", "abc"[i % 3])[0]
             if s != 202:
                 print(f"vote {i}: {s}", flush=True)
             time.sleep(a.interval)
@@ -261,6 +263,8 @@ def main():
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between broadcasts")
     ap.add_argument("--connect-rate", type=int, default=1500,
                     help="new connections a second per load process")
+    ap.add_argument("--connect-wait", type=float, default=300,
+                    help="seconds to wait for the subscribers to connect")
     ap.add_argument("--no-nchan", action="store_true")
     ap.add_argument("--only-nchan", action="store_true")
     ap.add_argument("--message-bytes", type=int, default=230, help="Nchan's message size")
