@@ -7,7 +7,8 @@
 // to --out (updated_at: the snapshot's own time, 0 when the message has none).
 //
 // fanout_load --port P --sse-path PATH --ws-path PATH --sse N --ws N [--host 127.0.0.1]
-//             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] --out FILE
+//             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] [--connect-rate N] --out FILE
+// --connect-rate: about N new connections a second (default: 500 every 50 ms of its loop).
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -142,7 +143,7 @@ class Ws : public std::enable_shared_from_this<Ws> {
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", sse_path, ws_path, out, sources_arg;
-  int port = 0, n_sse = 0, n_ws = 0, seconds = 600;
+  int port = 0, n_sse = 0, n_ws = 0, seconds = 600, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--host") host = v;
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
     else if (k == "--sources") sources_arg = v;
     else if (k == "--seconds") seconds = std::stoi(v);
     else if (k == "--out") out = v;
+    else if (k == "--connect-rate") rate = std::stoi(v);
   }
   std::vector<std::string> sources;
   for (size_t p = 0; !sources_arg.empty() && p != std::string::npos;) {
@@ -178,7 +180,11 @@ int main(int argc, char** argv) {
         std::make_shared<Ws>(std::move(sock), host, ws_path)->Start(ep);
       }
     });
-    if (i % 500 == 499) io.run_for(std::chrono::milliseconds(50));
+    if (rate > 0 && i % 100 == 99) {
+      io.run_for(std::chrono::milliseconds(100'000 / rate));  // 100 connects per step
+    } else if (rate <= 0 && i % 500 == 499) {
+      io.run_for(std::chrono::milliseconds(50));
+    }
   }
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](auto, int) { io.stop(); });

@@ -42,6 +42,7 @@ void PushQueue::SweepStuck(std::chrono::steady_clock::time_point now,
     auto s = w.lock();
     if (!s || s->closed()) return true;
     s->CloseIfStuck(now - timeout);
+    if (!s->closed()) s->OnSweep(now);
     return s->closed();
   });
 }

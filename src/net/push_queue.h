@@ -41,7 +41,8 @@ class PushQueue {
   // The queue's thread: a new stream of this queue.
   void Add(const std::shared_ptr<PushStreamBase>& stream);
   // The queue's thread: closes the streams whose write has been in flight longer than
-  // `timeout`, and forgets the streams that are gone.
+  // `timeout`, gives the others their periodic look (OnSweep: the WebSocket keep-alive), and
+  // forgets the streams that are gone.
   void SweepStuck(std::chrono::steady_clock::time_point now, std::chrono::seconds timeout);
   // The queue's thread: closes every stream (server stop).
   void CloseAll();

@@ -42,20 +42,37 @@ void PushStreamBase::Flush() {
 
 void PushStreamBase::WriteNext() {
   while (!closed()) {
+    if (control_) {
+      writing_closes_ = control_closes_;
+      if (!Write(std::move(control_), true)) return;
+      continue;
+    }
     Message m = TakePending();
-    if (!m || !Write(std::move(m))) return;
+    if (!m || !Write(std::move(m), false)) return;
   }
 }
 
-bool PushStreamBase::Write(Message message) {
+void PushStreamBase::SendControl(Message frame, bool then_close) {
+  if (closed() || (control_ && control_closes_) || writing_closes_) return;
+  control_ = std::move(frame);
+  control_closes_ = then_close;
+  if (!writing_) WriteNext();
+}
+
+void PushStreamBase::Written() {
+  writing_.reset();
+  if (writing_closes_) Close();
+}
+
+bool PushStreamBase::Write(Message message, bool control) {
   if (closed()) return false;
   writing_ = std::move(message);
   writing_since_ = std::chrono::steady_clock::now();
   queue_.CountWrite();
-  switch (Send(writing_)) {
+  switch (control ? SendRaw(writing_) : Send(writing_)) {
     case Sent::kDone:
-      writing_.reset();
-      return true;
+      Written();
+      return !closed();
     case Sent::kPending:
       return false;
     case Sent::kFailed:
@@ -73,12 +90,15 @@ void PushStreamBase::SendFirst(Message message) {
     std::lock_guard lock(mu_);
     scheduled_ = true;  // pushes wait for this write: its end takes them
   }
-  if (Write(std::move(message))) WriteNext();
+  if (Write(std::move(message), /*control=*/true)) WriteNext();  // as it is (SendRaw)
 }
 
 void PushStreamBase::OnSent(bool ok) {
-  writing_.reset();
-  if (!ok) return Close();  // includes a write cancelled by the write-timeout sweep
+  if (!ok) {
+    writing_.reset();
+    return Close();  // includes a write cancelled by the write-timeout sweep
+  }
+  Written();
   WriteNext();
 }
 
@@ -92,6 +112,7 @@ void PushStreamBase::Close() {
     std::lock_guard lock(mu_);
     pending_.reset();
   }
+  control_.reset();
   CloseTransport();
 }
 

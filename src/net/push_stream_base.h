@@ -38,18 +38,27 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   void CloseIfStuck(std::chrono::steady_clock::time_point deadline);
   // On the queue's thread: closes the stream and drops what is pending.
   void Close();
+  // On the queue's thread, about once a second (PushQueue::SweepStuck) while the stream is open.
+  virtual void OnSweep(std::chrono::steady_clock::time_point /*now*/) {}
 
  protected:
   enum class Sent { kDone, kPending, kFailed };
   // Writes `message`. kDone: written whole, now. kPending: an asynchronous write holds it and
   // calls OnSent when it ends. kFailed: the connection is broken (the caller closes it).
   virtual Sent Send(const Message& message) = 0;
+  // Writes `frame` as it is (a control frame in wire form, see SendControl). Same contract.
+  virtual Sent SendRaw(const Message& frame) { return Send(frame); }
   virtual void CloseTransport() = 0;
 
   // Once the stream is open: joins its queue's list (the write-timeout sweep, the close at stop).
   void Register();
-  // Starts writing `message` at once, ahead of anything pushed (the SSE response head).
+  // Starts writing `message` as it is (SendRaw) at once, ahead of anything pushed (the SSE
+  // response head, the WebSocket handshake's answer).
   void SendFirst(Message message);
+  // On the queue's thread: writes `frame` (SendRaw) after the write in flight and ahead of any
+  // pending message. A newer control frame replaces one still waiting, except a closing one;
+  // with `then_close` the stream closes once the frame is written (and nothing follows it).
+  void SendControl(Message frame, bool then_close);
   // The end of a kPending write, on the queue's thread.
   void OnSent(bool ok);
   PushQueue& queue() { return queue_; }
@@ -58,7 +67,8 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   void Offer(Message message, bool keepalive);
   Message TakePending();
   void WriteNext();
-  bool Write(Message message);  // false: stopped (in flight, or closed)
+  bool Write(Message message, bool control);  // false: stopped (in flight, or closed)
+  void Written();                             // a write ended well
 
   PushQueue& queue_;
   std::mutex mu_;
@@ -68,7 +78,10 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   // The queue's thread only.
   Message writing_;
   std::chrono::steady_clock::time_point writing_since_;
-  ConnectionSlot slot_;  // released when the stream is destroyed
+  Message control_;              // a control frame waiting (SendControl)
+  bool control_closes_ = false;  // control_ ends the stream
+  bool writing_closes_ = false;  // the write in flight ends the stream
+  ConnectionSlot slot_;          // released when the stream is destroyed
 };
 
 }  // namespace urna::net

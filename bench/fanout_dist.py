@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Many subscribers on the distributed read side (issue 10): several `urna results` sharing one
+port (--reuse-port) behind a small real cluster (mock Kafka, dynalite, redis-server, 1 ingest,
+1 processor publishing to Redis: tests/e2e/dist_cluster.py), the subscribers held by several
+bench/fanout_load processes over several 127.0.0.x source addresses (each process may hold at
+most 20,000 open files here, and so may each server; each source address gives ~28,000 ports).
+Then the same subscribers on Nchan (nginx + libnginx-mod-nchan, as many workers as result
+servers) for as many as it holds.
+
+Each phase: the subscribers connect (half SSE, half WebSocket), memory is read (the servers'
+RSS growth summed over their processes, divided by the subscribers held), then `--votes` votes
+go in one every `--interval` s, so each is one broadcast to every subscriber (Nchan: the same
+number of messages of the same size). Per broadcast: the time from its first arrival at any
+subscriber until 95% / 100% had it; for urna also from the snapshot's `updated_at` (the vote's
+commit; it includes the processor -> Redis -> pub/sub -> 250 ms tick path) until 95% had it.
+Printed with the load average and each process group's CPU.
+
+    bench/fanout_dist.py --build build/release [--subscribers 100000] [--results 7]
+                         [--loaders 6] [--sources 8] [--votes 12] [--interval 2]
+                         [--connect-rate 1500] [--no-nchan] [--only-nchan]
+"""
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+from dist_cluster import Cluster  # noqa: E402
+from harness import Client  # noqa: E402
+from redis_server import free_port  # noqa: E402
+
+E = "big"
+TCK = os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TCK
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def start_loaders(a, port, sse_path, ws_path, work, tag):
+    """fanout_load processes sharing the subscribers and the source addresses; returns them
+    once each has said "connected" (or after a bounded wait)."""
+    per = a.subscribers // a.loaders
+    procs = []
+    for i in range(a.loaders):
+        srcs = [f"127.0.0.{2 + (i * 2 + k) % a.sources}" for k in range(2)]
+        log = open(os.path.join(work, f"{tag}.{i}.log"), "w")
+        procs.append((subprocess.Popen(
+            [os.path.join(a.build, "bench", "fanout_load"), "--port", str(port),
+             "--sse-path", sse_path, "--ws-path", ws_path, "--sse", str(per // 2),
+             "--ws", str(per - per // 2), "--sources", ",".join(srcs),
+             "--connect-rate", str(a.connect_rate), "--out", os.path.join(work, f"{tag}.{i}.arr")],
+            stdout=log, stderr=subprocess.STDOUT), log))
+    deadline = time.monotonic() + a.connect_wait
+    while time.monotonic() < deadline:
+        if all(connected(work, tag, i) is not None for i in range(a.loaders)):
+            break
+        time.sleep(0.5)
+    held = sum((connected(work, tag, i) or (0, 0))[0] for i in range(a.loaders))
+    failed = sum((connected(work, tag, i) or (0, 0))[1] for i in range(a.loaders))
+    return procs, held, failed
+
+
+def connected(work, tag, i):
+    with open(os.path.join(work, f"{tag}.{i}.log")) as f:
+        for line in f:
+            if line.startswith("connected"):
+                w = line.split()
+                return int(w[1]), int(w[3])
+    return None
+
+
+def stop_loaders(procs):
+    for p, _ in procs:
+        p.send_signal(signal.SIGTERM)
+    for p, log in procs:
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+
+
+def report(held, files, with_updated_at):
+    per = defaultdict(list)
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                seq, us, upd = (int(x) for x in line.split())
+                per[seq].append((us, upd))
+    first = min(per) if per else 0
+    n95 = int(0.95 * held)
+    t95, t100, age95, ok, total = [], [], [], 0, 0
+    for seq, arr in sorted(per.items()):
+        if seq == first:
+            continue  # the snapshot sent on connect
+        total += 1
+        arr.sort()
+        if len(arr) < n95 or n95 == 0:
+            continue
+        t0 = arr[0][0]
+        t95.append((arr[n95 - 1][0] - t0) / 1000)
+        if len(arr) >= held:
+            t100.append((arr[held - 1][0] - t0) / 1000)
+        if with_updated_at and arr[n95 - 1][1]:
+            age = arr[n95 - 1][0] / 1000 - arr[n95 - 1][1]
+            age95.append(age)
+        ok += t95[-1] <= 500
+    out = {"broadcasts": total, "reached95": len(t95), "within500_first": ok}
+    if t95:
+        out["t95_first_ms"] = (statistics.median(t95), max(t95))
+    if t100:
+        out["t100_first_ms"] = (statistics.median(t100), max(t100), len(t100))
+    if age95:
+        out["t95_updated_ms"] = (statistics.median(age95), max(age95),
+                                 sum(1 for x in age95 if x <= 500))
+    return out
+
+
+def run_urna(a, work):
+    urna = os.path.join(a.build, "src", "urna")
+    mock = os.path.join(a.build, "tests", "servers", "kafka_mock")
+    limits = ["--max-connections", "19800", "--max-viewers", "19700"]
+    with Cluster(urna, mock, ingest=1, processors=1, partitions=2, results=a.results,
+                 results_args=limits, log_dir=work) as c:
+        ingest = c.ingest[0].client()
+        ingest.create_open(E, ["a", "b", "c"])
+        viewer = Client(c.results_port)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if viewer.request("GET", f"/v1/elections/{E}/results")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        pids = [r.proc.pid for r in c.results]
+        rss0 = {p: rss_kib(p) for p in pids}
+        t_conn = time.monotonic()
+        procs, held, failed = start_loaders(a, c.results_port, f"/v1/elections/{E}/results/stream",
+                                            f"/v1/elections/{E}/results/ws", work, "urna")
+        t_conn = time.monotonic() - t_conn
+        time.sleep(3)
+        rss1 = {p: rss_kib(p) for p in pids}
+        per_server = [r.connections() for r in c.results]
+        if held < a.subscribers:  # a load process still connecting: count what the servers hold
+            held = sum(per_server)
+        grow = sum(rss1[p] - rss0[p] for p in pids)
+        print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
+              f"{t_conn:.0f} s; per server {per_server}; RSS growth {grow / 1024:.0f} MiB = "
+              f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
+        cpu0 = {p: cpu_s(p) for p in pids}
+        gen0 = sum(cpu_s(p.pid) for p, _ in procs)
+        t0 = time.monotonic()
+        for i in range(a.votes):
+            s = Client(c.ingest[0].port).vote(E, f"big-{i}", "abc"[i % 3])[0]
+            if s != 202:
+                print(f"vote {i}: {s}", flush=True)
+            time.sleep(a.interval)
+        time.sleep(2)
+        dt = time.monotonic() - t0
+        srv = sum(cpu_s(p) - cpu0[p] for p in pids) / dt
+        gen = (sum(cpu_s(p.pid) for p, _ in procs) - gen0) / dt
+        la = loadavg()
+        stop_loaders(procs)
+        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True)
+        print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
+              f"load {la}", flush=True)
+        return held, grow / max(1, held)
+
+
+def run_nchan(a, work, size):
+    port = free_port()
+    nd = os.path.join(work, "nginx")
+    os.makedirs(os.path.join(nd, "logs"), exist_ok=True)
+    workers = a.results
+    with open(os.path.join(nd, "nginx.conf"), "w") as f:
+        f.write(f"""load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+worker_processes {workers};
+worker_rlimit_nofile 20000;
+error_log {nd}/logs/error.log;
+pid {nd}/nginx.pid;
+events {{ worker_connections 20000; }}
+http {{
+  access_log off;
+  client_body_temp_path {nd}/body;
+  nchan_shared_memory_size 256M;
+  server {{
+    listen 127.0.0.1:{port} backlog=4096 reuseport;
+    location = /pub {{ nchan_publisher; nchan_channel_id fan; nchan_message_buffer_length 1; }}
+    location = /sub {{ nchan_subscriber; nchan_channel_id fan; }}
+  }}
+}}
+""")
+    ng = subprocess.Popen(["nginx", "-p", nd, "-c", os.path.join(nd, "nginx.conf"), "-g",
+                           "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1)
+        out = subprocess.run(["pgrep", "-P", str(ng.pid)], capture_output=True, text=True).stdout
+        pids = [int(x) for x in out.split()]
+        rss0 = {p: rss_kib(p) for p in pids}
+        procs, held, failed = start_loaders(a, port, "/sub", "/sub", work, "nchan")
+        time.sleep(3)
+        grow = sum(rss_kib(p) - rss0[p] for p in pids)
+        print(f"nchan: {workers} workers; held {held} failed {failed}; RSS growth "
+              f"{grow / 1024:.0f} MiB = {grow / max(1, held):.2f} KiB/subscriber (workers' RSS; "
+              f"the shared memory zone is counted in each worker that touched it); load "
+              f"{loadavg()}", flush=True)
+        import http.client
+        import json
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        cpu0 = {p: cpu_s(p) for p in pids}
+        t0 = time.monotonic()
+        for seq in range(2, 2 + a.votes):
+            body = json.dumps({"seq": seq, "pad": ""})
+            body = json.dumps({"seq": seq, "pad": "x" * max(0, size - len(body))})
+            c.request("POST", "/pub", body=body, headers={"Content-Type": "application/json"})
+            c.getresponse().read()
+            time.sleep(a.interval)
+        time.sleep(2)
+        srv = sum(cpu_s(p) - cpu0[p] for p in pids) / (time.monotonic() - t0)
+        la = loadavg()
+        stop_loaders(procs)
+        r = report(held, [os.path.join(work, f"nchan.{i}.arr") for i in range(a.loaders)], False)
+        print(f"nchan: {r}; workers {srv:.2f} cores; load {la}", flush=True)
+    finally:
+        ng.terminate()
+        ng.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--subscribers", type=int, default=100000)
+    ap.add_argument("--results", type=int, default=7, help="urna results processes on one port")
+    ap.add_argument("--loaders", type=int, default=6, help="fanout_load processes")
+    ap.add_argument("--sources", type=int, default=8, help="127.0.0.2 .. source addresses")
+    ap.add_argument("--votes", type=int, default=12, help="broadcasts")
+    ap.add_argument("--interval", type=float, default=2.0, help="seconds between broadcasts")
+    ap.add_argument("--connect-rate", type=int, default=1500,
+                    help="new connections a second per load process")
+    ap.add_argument("--connect-wait", type=float, default=300,
+                    help="seconds to wait for the subscribers to connect")
+    ap.add_argument("--no-nchan", action="store_true")
+    ap.add_argument("--only-nchan", action="store_true")
+    ap.add_argument("--message-bytes", type=int, default=230, help="Nchan's message size")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="urna-fanout-dist-")
+    print(f"{a.subscribers} subscribers (half SSE, half WebSocket), {a.loaders} load processes "
+          f"over {a.sources} source addresses, {a.votes} broadcasts every {a.interval} s; "
+          f"{os.cpu_count()} cores; load {loadavg()}; work dir {work}", flush=True)
+    if not a.only_nchan:
+        run_urna(a, work)
+    if not a.no_nchan:
+        run_nchan(a, work, a.message_bytes)
+
+
+if __name__ == "__main__":
+    main()
