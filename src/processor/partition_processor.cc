@@ -17,7 +17,15 @@ PartitionProcessor::PartitionProcessor(uint32_t partition, LogReader& log, Proce
       state_(state),
       catalog_(catalog),
       read_model_(read_model),
-      max_batch_(max_batch) {}
+      max_batch_(max_batch) {
+  stats_.caught_up_ms = SteadyNowMs();
+}
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 Status PartitionProcessor::Load() {
   auto st = state_.Load(partition_);
@@ -34,9 +42,16 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (!loaded_) {
     if (auto s = Load(); !s.ok()) return s;
   }
+  // A read that returns less than a full batch reached the partition's end: once what it
+  // returned is committed and published, every entry durable before the read began is counted.
+  const int64_t read_at = SteadyNowMs();
   auto entries = log_.Read(partition_, tally_.next_offset, max_batch_, wait);
   if (!entries.ok()) return entries.status();
-  if (entries->empty()) return size_t{0};
+  if (entries->empty()) {
+    stats_.caught_up_ms = read_at;
+    return size_t{0};
+  }
+  const size_t read = entries->size();
 
   auto commit = Decide(std::move(*entries));
   if (!commit.ok()) {
@@ -45,6 +60,7 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
+  if (read < max_batch_ && decided_ == read) stats_.caught_up_ms = read_at;
   return decided_;
 }
 

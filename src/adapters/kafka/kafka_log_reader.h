@@ -55,7 +55,7 @@ class KafkaLogReader final : public LogReader, public PartitionAssignment {
                                                       KafkaReaderOptions options = {});
   ~KafkaLogReader() override;  // Unsubscribes first
 
-  uint32_t partitions() const;
+  uint32_t partitions() const override;
 
   // LogReader. Read answers kUnavailable for a partition the group has not assigned to this
   // process (and an empty batch while its assignment is being set up).
