@@ -30,6 +30,10 @@ struct ElectionTally {
   bool stale = false;
 };
 
+// The default bound past which a read model marks its tallies stale: the processor's lag in
+// `urna serve` (--stale-after-ms), the write side's in a result server (TallyCacheOptions).
+inline constexpr int64_t kDefaultStaleAfterMs = 5000;
+
 uint64_t Total(const OptionCounts& counts);
 // The count of one option, 0 when it has none (an option nobody voted for has no entry).
 uint64_t CountOf(const OptionCounts& counts, std::string_view option_id);
