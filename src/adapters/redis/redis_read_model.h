@@ -8,10 +8,10 @@
 // after a restart passes through partial states): it keeps the last tally it returned, and
 // returns that one while Redis is down or behind (see `last_read_ok_ms` to mark it stale);
 // without one, kUnavailable. ReadWriteSide reads the processors' heartbeats for a result server's
-// `stale`; SetLagSource hands the processor's lag to the publisher. While Redis is unreachable, reconnection is tried at most once per
-// backoff step, so Get does not wait for a connect timeout on every call.
-// Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on Redis (at most
-// the connect and I/O timeouts): not on a network thread.
+// `stale`; SetLagSource hands the processor's lag to the publisher. While Redis is unreachable,
+// reconnection is tried at most once per backoff step, so Get does not wait for a connect timeout
+// on every call. Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on
+// Redis (at most the connect and I/O timeouts): not on a network thread.
 #pragma once
 
 #include <atomic>

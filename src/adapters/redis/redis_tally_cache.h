@@ -6,8 +6,9 @@
 // re-read after each (re)subscription and every `refresh_every` (the safety net: pub/sub loses
 // messages sent while disconnected). While Redis is down, Get keeps answering the last tally
 // and stale() says so; also while the processors' heartbeats (TallyPublisher) say the write side
-// is down or lagging past `stale_after`, read every `write_side_every`. At most `max_elections` are held (the least recently asked for goes).
-// Apply is refused: a result server never counts. Owned by the results role; thread-safe.
+// is down or lagging past `stale_after`, read every `write_side_every`. At most `max_elections` are
+// held (the least recently asked for goes). Apply is refused: a result server never counts. Owned
+// by the results role; thread-safe.
 #pragma once
 
 #include <chrono>

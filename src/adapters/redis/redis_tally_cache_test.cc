@@ -73,7 +73,7 @@ TEST(RedisTallyCacheTest, KeepsTheLastSnapshotWhileRedisIsDown) {
   server.Kill9();
   ASSERT_TRUE(WaitUntil([&] { return cache.stale(); }));
   EXPECT_TRUE(Shows(cache, 5, {{"a", 3}, {"b", 2}}));
-  EXPECT_TRUE(cache.Get("e1")->stale);  // what the snapshot says
+  EXPECT_TRUE(cache.Get("e1")->stale);                                // what the snapshot says
   ASSERT_TRUE(processor.Apply(Update(0, 7, "e1", {{"a", 7}})).ok());  // counted meanwhile
 
   ASSERT_TRUE(server.Restart());

@@ -76,8 +76,8 @@ bool TallyPublisher::Heartbeat(RedisConnection& conn) {
   const std::string ttl = std::to_string(std::max<int64_t>(1, opts_.heartbeat_ttl.count()));
   size_t sent = 0;
   if (lag.partitions > 0) {
-    conn.Append({"SET", LivePartitionsKey(opts_.key_prefix), std::to_string(lag.partitions), "PX",
-                 ttl});
+    conn.Append(
+        {"SET", LivePartitionsKey(opts_.key_prefix), std::to_string(lag.partitions), "PX", ttl});
     ++sent;
   }
   const std::string prefix = LiveKeyPrefix(opts_.key_prefix);
@@ -93,7 +93,7 @@ bool TallyPublisher::Heartbeat(RedisConnection& conn) {
   }
   if (took && sent > 0) {
     MutexLock lock(mu_);
-    ++stats_.heartbeats;
+    ++stats_.beats;
   }
   return true;
 }

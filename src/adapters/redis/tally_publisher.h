@@ -61,7 +61,7 @@ struct PublisherStats {
   uint64_t refusals = 0;  // round trips in which Redis refused an update (OOM, READONLY)
   uint64_t resends = 0;   // full re-sends (after a reconnect or a vanished marker)
   uint64_t dropped = 0;   // updates dropped by the memory bound
-  uint64_t heartbeats = 0;  // heartbeats Redis took
+  uint64_t beats = 0;     // heartbeats Redis took
   size_t entries = 0;     // (partition, election) pairs kept
   size_t pending = 0;     // of which not yet delivered
 };
@@ -134,7 +134,7 @@ class TallyPublisher {
   std::string sha_;           // the apply script's SHA-1 (sending thread only)
   bool down_logged_ = false;  // an outage was logged, its end will be (sending thread only)
   bool refusing_ = false;     // Redis refuses updates (logged once) (sending thread only)
-  Mutex lag_mu_;  // held while the source runs, so that SetLagSource can wait for it
+  Mutex lag_mu_;              // held while the source runs, so that SetLagSource can wait for it
   std::function<WriteSideLag()> lag_source_ GUARDED_BY(lag_mu_);
   std::atomic<bool> has_lag_source_{false};
   std::once_flag started_;
