@@ -183,7 +183,9 @@ WriteSideLag GroupProcessor::Lag() const {
   const int64_t now = SteadyNowMs();
   MutexLock lock(mu_);
   for (const auto& [p, o] : owned_) {
-    if (!o->revoked) out.lag_ms[p] = o->proc.lag_ms(now);
+    if (o->revoked) continue;
+    auto end = log_.KnownEndOffset(p);  // Kafka's cached high watermark: nothing waits, no lag
+    out.lag_ms[p] = end && *end <= o->proc.stats().next_offset ? 0 : o->proc.lag_ms(now);
   }
   return out;
 }

@@ -42,13 +42,15 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (!loaded_) {
     if (auto s = Load(); !s.ok()) return s;
   }
-  // A read that returns less than a full batch reached the partition's end: once what it
-  // returned is committed and published, every entry durable before the read began is counted.
+  // Caught up: once what this read returns is committed and published, the processor has
+  // counted every entry the log held when the read began (its end as known then, or, from a log
+  // that knows none, a read that returned less than a full batch).
   const int64_t read_at = SteadyNowMs();
+  const std::optional<uint64_t> end_before = log_.KnownEndOffset(partition_);
   auto entries = log_.Read(partition_, tally_.next_offset, max_batch_, wait);
   if (!entries.ok()) return entries.status();
   if (entries->empty()) {
-    stats_.caught_up_ms = read_at;
+    if (!end_before || tally_.next_offset >= *end_before) stats_.caught_up_ms = read_at;
     return size_t{0};
   }
   const size_t read = entries->size();
@@ -60,7 +62,9 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
-  if (read < max_batch_ && decided_ == read) stats_.caught_up_ms = read_at;
+  if (end_before ? tally_.next_offset >= *end_before : read < max_batch_ && decided_ == read) {
+    stats_.caught_up_ms = read_at;
+  }
   return decided_;
 }
 

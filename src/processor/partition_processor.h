@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,9 @@ namespace urna {
 struct ProcessorStats {
   std::atomic<uint64_t> counted{0}, duplicate{0}, rejected{0}, batches{0};
   std::atomic<uint64_t> next_offset{0};
-  // Steady-clock ms (SteadyNowMs) when the last read that reached the end of the partition
-  // started, once all it read was committed and published: every entry durable before that is
+  // Steady-clock ms (SteadyNowMs) when the last read began after which the processor had counted
+  // (committed and published) everything the log held at that moment (LogReader::KnownEndOffset;
+  // without one, a read that returned less than a full batch): every entry durable before it is
   // in the results. Starts at the processor's construction (it knows nothing older).
   std::atomic<int64_t> caught_up_ms{0};
 };

@@ -69,9 +69,9 @@ int64_t Processor::LagMs() const {
     // The offset first: an entry that becomes durable after this read makes the partition look
     // behind, never the reverse, and its age is below lag_ms anyway.
     const uint64_t next = parts_[p]->stats().next_offset.load();
-    auto end = log_.EndOffset(p);
-    if (end.ok() && *end <= next) continue;
-    lag = std::max(lag, parts_[p]->lag_ms(now));  // an unreadable end counts as behind
+    auto end = log_.KnownEndOffset(p);
+    if (end && *end <= next) continue;
+    lag = std::max(lag, parts_[p]->lag_ms(now));  // an unknown end counts as behind
   }
   return lag;
 }

@@ -62,6 +62,8 @@ class KafkaLogReader final : public LogReader, public PartitionAssignment {
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                      std::chrono::milliseconds wait) override;
   Result<uint64_t> EndOffset(uint32_t partition) override;
+  // The high watermark librdkafka cached from its last fetch of the partition (no round trip).
+  std::optional<uint64_t> KnownEndOffset(uint32_t partition) override;
 
   // PartitionAssignment.
   Status Subscribe(AssignmentListener& listener) override;
