@@ -17,6 +17,7 @@
 #include "lifecycle/local_lifecycle.h"
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
+#include "results/lag_bound_read_model.h"
 
 namespace urna::app {
 
@@ -47,6 +48,7 @@ std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& proce
   AddMetric(m, "urna_votes_rejected_total", "counter", t.rejected);
   AddMetric(m, "urna_processor_batches_total", "counter", t.batches);
   AddMetric(m, "urna_processor_offsets", "gauge", t.processed_offsets);
+  AddMetric(m, "urna_processor_lag_ms", "gauge", static_cast<uint64_t>(processor.LagMs()));
   auto h = storage.view();
   AddMetric(m, "urna_storage_healthy", "gauge", h.healthy ? 1 : 0);
   AddMetric(m, "urna_storage_errors_total", "counter", h.failures);
@@ -90,13 +92,16 @@ int RunEmbeddedServer(const ServeOptions& o) {
   // One keep-alive interval for every stream: SSE comments (the hub) and WebSocket pings (net).
   results::HubOptions hub_options = o.hub;
   hub_options.heartbeat = o.http.stream_keepalive;
-  results::ResultsHub hub(catalog, *st.read_model, hub_options);
+  // What the read side reads: the live tallies, stale while the processor lags past the bound.
+  results::LagBoundReadModel read_model(
+      *st.read_model, [&processor] { return processor.LagMs(); }, o.stale_after);
+  results::ResultsHub hub(catalog, read_model, hub_options);
   auto storage_problem = [&st]() -> std::string {  // for /healthz
     auto h = st.db->health().view();
     if (h.healthy) return "";
     return h.problem.empty() ? "storage is failing" : h.problem;
   };
-  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, *st.read_model, hub,
+  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, read_model, hub,
                   tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
                   o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,

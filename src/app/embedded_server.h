@@ -5,6 +5,7 @@
 // has read (202 if durable, 503 otherwise, with Connection: close), exits.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,6 +15,7 @@
 #include "auth/altcha.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
+#include "core/tally.h"
 #include "net/http_server.h"
 #include "results/hub.h"
 
@@ -27,6 +29,8 @@ struct ServeOptions {
   bool demo = false;
   uint32_t partitions = 8;  // only used when the data dir is new
   std::string node_id = "node-1";
+  // Results are marked `stale` while the processor lags by more than this (Processor::LagMs).
+  std::chrono::milliseconds stale_after{kDefaultStaleAfterMs};
 
   net::HttpServerOptions http;  // network and read-side threads, caps, timeouts
   results::HubOptions hub;      // results push tick

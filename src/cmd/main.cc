@@ -54,6 +54,12 @@ int main(int argc, char** argv) {
   AddMebibytes(s, "--write-buffer-mb", serve.storage.write_buffer_bytes,
                "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
+  urna::cmd::AddDuration(
+      s, "--stale-after-ms", serve.stale_after,
+      "Results are marked stale while a durable vote may have waited longer than this "
+      "(ms) to be counted (env URNA_STALE_AFTER_MS)")
+      ->envname("URNA_STALE_AFTER_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   urna::cmd::FrontFlags<urna::app::ServeOptions> serve_front;
   serve_front.Add(s, serve);
 

@@ -8,6 +8,7 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
   s.status = election.status;
   s.seq = tally.seq;
   s.updated_at_ms = tally.updated_at_ms;
+  s.stale = tally.stale;
   s.final = election.status == ElectionStatus::kFinal;
   s.hidden = election.results_visibility == ResultsVisibility::kHiddenUntilClosed && !s.final;
   s.options.reserve(election.options.size());
@@ -21,6 +22,7 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
     s.total = 0;
     s.seq = 0;
     s.updated_at_ms = 0;
+    s.stale = false;
   }
   return s;
 }

@@ -23,8 +23,11 @@ TEST(SnapshotTest, OptionsInElectionOrderWithTotals) {
   EXPECT_EQ(s.total, 8u);
   EXPECT_EQ(s.seq, 42u);
   EXPECT_FALSE(s.final);
+  EXPECT_FALSE(s.stale);
   e.status = ElectionStatus::kFinal;
   EXPECT_TRUE(BuildSnapshot(e, t).final);
+  t.stale = true;
+  EXPECT_TRUE(BuildSnapshot(e, t).stale);
 }
 
 TEST(SnapshotTest, HiddenUntilFinalShowsOnlyTheTotal) {
@@ -56,7 +59,9 @@ TEST(SnapshotTest, HiddenTurnoutShowsNothingThatMovesWithVotes) {
   t.votes = {{"a", 3}};
   t.seq = 17;
   t.updated_at_ms = 99;
+  t.stale = true;  // a lagging processor would tell that votes are arriving
   auto s = BuildSnapshot(e, t);
+  EXPECT_FALSE(s.stale);
   EXPECT_TRUE(s.hidden);
   EXPECT_TRUE(s.turnout_hidden);
   EXPECT_EQ(s.total, 0u);
@@ -69,6 +74,7 @@ TEST(SnapshotTest, HiddenTurnoutShowsNothingThatMovesWithVotes) {
   EXPECT_EQ(s.total, 3u);
   EXPECT_EQ(s.seq, 17u);
   EXPECT_EQ(s.options[0].votes, 3u);
+  EXPECT_TRUE(s.stale);
 }
 
 }  // namespace

@@ -37,6 +37,8 @@ class PartitionAssignment {
   // Reports that `partition` is processed up to `next_offset` (after its checkpoint), for lag
   // monitoring; asynchronous, best effort.
   virtual void CommitProgress(uint32_t partition, uint64_t next_offset) = 0;
+  // The log's partition count, 0 if unknown (for WriteSideLag: a partition nobody processes).
+  virtual uint32_t partitions() const { return 0; }
 };
 
 }  // namespace urna

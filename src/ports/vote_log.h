@@ -46,6 +46,13 @@ class LogReader {
                                              std::chrono::milliseconds wait) = 0;
   // The first offset of `partition` not yet durable (its length).
   virtual Result<uint64_t> EndOffset(uint32_t partition) = 0;
+  // The partition's end as this reader knows it without asking anyone (the embedded log keeps
+  // it in memory; a Kafka consumer learns the high watermark with each fetch), or nullopt. Cheap
+  // enough to call before every read: the processor's lag rests on it (PartitionProcessor).
+  virtual std::optional<uint64_t> KnownEndOffset(uint32_t partition) {
+    (void)partition;
+    return std::nullopt;
+  }
 };
 
 }  // namespace urna

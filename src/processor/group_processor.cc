@@ -51,12 +51,14 @@ Status GroupProcessor::Start() {
     Stop();
     return s;
   }
+  read_model_.SetLagSource([this] { return Lag(); });
   return Status::Ok();
 }
 
 void GroupProcessor::Stop() {
   if (!started_) return;
-  assignment_.Unsubscribe();  // revokes every partition: the batches in hand finish first
+  read_model_.SetLagSource(nullptr);  // returns once no call of Lag runs
+  assignment_.Unsubscribe();          // revokes every partition: the batches in hand finish first
   stop_ = true;
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -173,6 +175,19 @@ ProcessorTotals GroupProcessor::totals() const {
     t.processed_offsets += o->proc.stats().next_offset;
   }
   return t;
+}
+
+WriteSideLag GroupProcessor::Lag() const {
+  WriteSideLag out;
+  out.partitions = assignment_.partitions();
+  const int64_t now = SteadyNowMs();
+  MutexLock lock(mu_);
+  for (const auto& [p, o] : owned_) {
+    if (o->revoked) continue;
+    auto end = log_.KnownEndOffset(p);  // Kafka's cached high watermark: nothing waits, no lag
+    out.lag_ms[p] = end && *end <= o->proc.stats().next_offset ? 0 : o->proc.lag_ms(now);
+  }
+  return out;
 }
 
 std::vector<uint32_t> GroupProcessor::owned() const {

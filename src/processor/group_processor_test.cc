@@ -74,6 +74,7 @@ class TestAssignment final : public PartitionAssignment {
     MutexLock lock(mu_);
     return committed_;
   }
+  uint32_t partitions() const override { return 4; }
 
  private:
   Mutex mu_;
@@ -304,6 +305,51 @@ TEST_F(GroupProcessorTest, PartitionsMovingBetweenTwoProcessesCountEachVoteOnce)
   EXPECT_EQ(state.outcomes.size(), 820u);
   EXPECT_EQ(rm.Votes("e1")["a"] + rm.Votes("e1")["b"], 700u);
   EXPECT_EQ(a.totals().counted + b.totals().counted, 700u);
+}
+
+// A read model that records the lag source the processor gives it (the Redis read model passes
+// it on to result servers as heartbeats).
+class LagRecordingReadModel : public memory::MemoryReadModel {
+ public:
+  void SetLagSource(std::function<WriteSideLag()> source) override {
+    MutexLock lock(mu_);
+    source_ = std::move(source);
+  }
+  std::optional<WriteSideLag> Ask() {
+    MutexLock lock(mu_);
+    if (!source_) return std::nullopt;
+    return source_();
+  }
+
+ private:
+  Mutex mu_;
+  std::function<WriteSideLag()> source_ GUARDED_BY(mu_);
+};
+
+// While started, the processor tells its read model its lag per owned partition, with the log's
+// partition count (so a reader can tell a partition nobody processes); not after Stop.
+TEST_F(GroupProcessorTest, GivesItsReadModelItsLagPerOwnedPartition) {
+  LagRecordingReadModel lrm;
+  TestAssignment group;
+  GroupProcessor gp(group, watched, state, catalog, lrm, Fast());
+  EXPECT_FALSE(lrm.Ask().has_value());
+  ASSERT_TRUE(gp.Start().ok());
+  group.Assign({1, 3});
+  auto lag = lrm.Ask();
+  ASSERT_TRUE(lag.has_value());
+  EXPECT_EQ(lag->partitions, 4u);
+  ASSERT_EQ(lag->lag_ms.size(), 2u);
+  EXPECT_TRUE(lag->lag_ms.contains(1) && lag->lag_ms.contains(3));
+  // Caught up (idle reads): small lags; a revoked partition is no longer reported.
+  Votes(0, 40);
+  ASSERT_TRUE(WaitFor([&] { return Processed(1) && Processed(3); }));
+  group.Revoke({3});
+  lag = lrm.Ask();
+  ASSERT_TRUE(lag.has_value());
+  EXPECT_EQ(lag->lag_ms.size(), 1u);
+  EXPECT_GE(lag->lag_ms.at(1), 0);
+  gp.Stop();
+  EXPECT_FALSE(lrm.Ask().has_value());
 }
 
 }  // namespace

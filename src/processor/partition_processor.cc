@@ -17,7 +17,15 @@ PartitionProcessor::PartitionProcessor(uint32_t partition, LogReader& log, Proce
       state_(state),
       catalog_(catalog),
       read_model_(read_model),
-      max_batch_(max_batch) {}
+      max_batch_(max_batch) {
+  stats_.caught_up_ms = SteadyNowMs();
+}
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 Status PartitionProcessor::Load() {
   auto st = state_.Load(partition_);
@@ -34,9 +42,18 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   if (!loaded_) {
     if (auto s = Load(); !s.ok()) return s;
   }
+  // Caught up: once what this read returns is committed and published, the processor has
+  // counted every entry the log held when the read began (its end as known then, or, from a log
+  // that knows none, a read that returned less than a full batch).
+  const int64_t read_at = SteadyNowMs();
+  const std::optional<uint64_t> end_before = log_.KnownEndOffset(partition_);
   auto entries = log_.Read(partition_, tally_.next_offset, max_batch_, wait);
   if (!entries.ok()) return entries.status();
-  if (entries->empty()) return size_t{0};
+  if (entries->empty()) {
+    if (!end_before || tally_.next_offset >= *end_before) stats_.caught_up_ms = read_at;
+    return size_t{0};
+  }
+  const size_t read = entries->size();
 
   auto commit = Decide(std::move(*entries));
   if (!commit.ok()) {
@@ -45,6 +62,9 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
   }
   if (auto s = Commit(*commit); !s.ok()) return s;
   if (!commit->tally.elections.empty()) Publish(commit->tally);
+  if (end_before ? tally_.next_offset >= *end_before : read < max_batch_ && decided_ == read) {
+    stats_.caught_up_ms = read_at;
+  }
   return decided_;
 }
 

@@ -9,10 +9,12 @@
 // Owned by the Processor; Step is called by one worker thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,15 @@ namespace urna {
 struct ProcessorStats {
   std::atomic<uint64_t> counted{0}, duplicate{0}, rejected{0}, batches{0};
   std::atomic<uint64_t> next_offset{0};
+  // Steady-clock ms (SteadyNowMs) when the last read began after which the processor had counted
+  // (committed and published) everything the log held at that moment (LogReader::KnownEndOffset;
+  // without one, a read that returned less than a full batch): every entry durable before it is
+  // in the results. Starts at the processor's construction (it knows nothing older).
+  std::atomic<int64_t> caught_up_ms{0};
 };
+
+// Steady-clock milliseconds, the time base of ProcessorStats::caught_up_ms.
+int64_t SteadyNowMs();
 
 class PartitionProcessor {
  public:
@@ -44,6 +54,11 @@ class PartitionProcessor {
   Result<size_t> Step(std::chrono::milliseconds wait);
 
   const ProcessorStats& stats() const { return stats_; }
+  // How long a durable entry of the partition may have waited uncounted, at most: now minus
+  // caught_up_ms (docs/architecture.md §4, "stale"). The caller knows whether anything waits.
+  int64_t lag_ms(int64_t now_ms = SteadyNowMs()) const {
+    return std::max<int64_t>(0, now_ms - stats_.caught_up_ms.load(std::memory_order_relaxed));
+  }
 
  private:
   // The batch's fates, seals and tallies, ready to commit. Counts into tally_ as it goes (only

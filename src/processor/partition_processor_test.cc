@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_processor_state.h"
 #include "adapters/memory/memory_read_model.h"
@@ -289,6 +291,42 @@ TEST_F(ProcessorTest, ReadModelFailureDoesNotStopCounting) {
   ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
   EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
   EXPECT_EQ(*state.NextOffset(0), 1u);
+}
+
+// A log that hands out one entry per read, as a Kafka consumer returns what one fetch brought
+// while more is durable behind it.
+class DribbleLog final : public LogReader {
+ public:
+  explicit DribbleLog(memory::MemoryLog& log) : log_(log) {}
+  Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t,
+                                     std::chrono::milliseconds wait) override {
+    return log_.Read(partition, from, 1, wait);
+  }
+  Result<uint64_t> EndOffset(uint32_t partition) override { return log_.EndOffset(partition); }
+  std::optional<uint64_t> KnownEndOffset(uint32_t partition) override {
+    return log_.KnownEndOffset(partition);
+  }
+
+ private:
+  memory::MemoryLog& log_;
+};
+
+// The lag (docs/architecture.md §4, "stale") counts from the last read after which everything
+// the log held when it began was counted: a short read with a backlog behind it is no catch-up.
+TEST_F(ProcessorTest, AShortReadWithABacklogBehindItIsNoCatchUp) {
+  Vote("v1", "alice", "a");
+  Vote("v2", "bob", "a");
+  Vote("v3", "carol", "b");
+  DribbleLog dribble(log);
+  PartitionProcessor p(0, dribble, state, catalog, rm);
+  const int64_t built = SteadyNowMs();
+  while (SteadyNowMs() < built + 60) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(*p.Step(std::chrono::milliseconds(0)), 1u);  // 1 of 3: still behind
+  ASSERT_EQ(*p.Step(std::chrono::milliseconds(0)), 1u);
+  EXPECT_GE(p.lag_ms(), 60) << "a backlog remains: the lag still counts from the start";
+  ASSERT_EQ(*p.Step(std::chrono::milliseconds(0)), 1u);  // the last one: caught up
+  EXPECT_LT(p.lag_ms(), SteadyNowMs() - built) << "caught up at the last read's start";
+  EXPECT_EQ(p.stats().counted, 3u);
 }
 
 }  // namespace

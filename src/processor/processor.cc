@@ -14,7 +14,7 @@ constexpr size_t kBatch = 4096;
 
 Processor::Processor(uint32_t partitions, LogReader& log, ProcessorState& state, Catalog& catalog,
                      ReadModel& read_model, ProcessorOptions options)
-    : opts_(options) {
+    : log_(log), opts_(options) {
   opts_.workers = std::clamp<int>(opts_.workers, 1, static_cast<int>(partitions));
   for (uint32_t p = 0; p < partitions; ++p) {
     parts_.push_back(
@@ -60,6 +60,20 @@ void Processor::Work(int worker) {
     }
     pacer.After(failed, most);
   }
+}
+
+int64_t Processor::LagMs() const {
+  const int64_t now = SteadyNowMs();
+  int64_t lag = 0;
+  for (uint32_t p = 0; p < parts_.size(); ++p) {
+    // The offset first: an entry that becomes durable after this read makes the partition look
+    // behind, never the reverse, and its age is below lag_ms anyway.
+    const uint64_t next = parts_[p]->stats().next_offset.load();
+    auto end = log_.KnownEndOffset(p);
+    if (end && *end <= next) continue;
+    lag = std::max(lag, parts_[p]->lag_ms(now));  // an unknown end counts as behind
+  }
+  return lag;
 }
 
 ProcessorTotals Processor::totals() const {

@@ -45,10 +45,16 @@ class Processor {
   void Stop();
   // Counts since start, summed over partitions; processed_offsets = sum of next offsets.
   ProcessorTotals totals() const;
+  // The processor's lag (docs/architecture.md §4, "stale"): the largest, over the partitions
+  // whose log end (LogReader::KnownEndOffset, in memory for the embedded log) is past the
+  // processor's next offset, of PartitionProcessor::lag_ms; 0 when every durable entry is
+  // counted. Any thread.
+  int64_t LagMs() const;
 
  private:
   void Work(int worker);
 
+  LogReader& log_;
   ProcessorOptions opts_;
   std::vector<std::unique_ptr<PartitionProcessor>> parts_;
   std::atomic<bool> stop_{false};

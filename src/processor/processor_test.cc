@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "adapters/memory/memory_catalog.h"
-#include "adapters/memory/memory_vote_log.h"
-#include "adapters/memory/memory_read_model.h"
 #include "adapters/memory/memory_processor_state.h"
+#include "adapters/memory/memory_read_model.h"
+#include "adapters/memory/memory_vote_log.h"
 
 namespace urna {
 namespace {
@@ -119,6 +119,44 @@ TEST_F(ProcessorRunTest, FailingCommitsAreRetriedUntilTheStoreRecovers) {
   EXPECT_EQ(p.totals().counted, 20u);
   EXPECT_TRUE(WaitFor([&] { return Total(rm.Votes("e1")) == 20; }));
   EXPECT_EQ(Total(rm.Votes("e1")), 20u);
+}
+
+// The lag that marks results stale (docs/architecture.md §4): 0 while every durable entry is
+// counted (even with no worker running), growing while entries wait, 0 again once counted.
+TEST_F(ProcessorRunTest, LagGrowsWhileDurableVotesWaitAndEndsOnceCounted) {
+  Processor p(kPartitions, log, state, catalog, rm, Fast(1));
+  EXPECT_EQ(p.LagMs(), 0);
+  Votes(0, 20);
+  ASSERT_TRUE(WaitFor([&] { return p.LagMs() >= 50; })) << p.LagMs();  // no worker yet
+  p.Start();
+  ASSERT_TRUE(WaitFor([&] { return p.LagMs() == 0; })) << p.LagMs();
+  EXPECT_EQ(p.totals().processed_offsets, 20u);
+  // Failing commits: the new votes wait, the lag grows, and ends when the store is back.
+  state.fail_commits = true;
+  Votes(20, 8);
+  ASSERT_TRUE(WaitFor([&] { return p.LagMs() >= 50; })) << p.LagMs();
+  state.fail_commits = false;
+  ASSERT_TRUE(WaitFor([&] { return p.LagMs() == 0; })) << p.LagMs();
+  EXPECT_EQ(p.totals().processed_offsets, 28u);
+}
+
+// The lag is measured from the last read that reached the partition's end, not from the start:
+// a processor that kept up while idle shows a small lag for a vote that arrives now.
+TEST_F(ProcessorRunTest, IdlePollsKeepTheLagFromTheLastCatchUp) {
+  const int64_t built = SteadyNowMs();
+  Processor p(kPartitions, log, state, catalog, rm, Fast(1));
+  p.Start();
+  Votes(0, 4);
+  ASSERT_TRUE(WaitFor([&] { return p.totals().processed_offsets == 4; }));
+  while (SteadyNowMs() < built + 200) std::this_thread::sleep_for(milliseconds(10));
+  state.fail_commits = true;  // the next vote waits
+  Votes(4, 1);
+  // Idle reads after the start moved the catch-up time past `built` (without them the lag
+  // would be counted from the start, at least 200 ms).
+  EXPECT_TRUE(WaitFor([&] { return p.LagMs() > 0 && p.LagMs() < SteadyNowMs() - built - 100; }))
+      << p.LagMs();
+  state.fail_commits = false;
+  ASSERT_TRUE(WaitFor([&] { return p.LagMs() == 0; }));
 }
 
 }  // namespace

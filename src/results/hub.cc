@@ -36,10 +36,13 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   if (!election.ok()) return election.status();
   auto tally = read_model_.Get(election_id);
   if (!tally.ok()) return tally.status();
-  // A hidden turnout shows seq 0: then neither the ETag nor a pushed frame moves with the votes.
-  uint64_t seq = (*election)->HidesTurnout() ? 0 : tally->seq;
-  std::string etag =
-      "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) + "\"";
+  // A hidden turnout shows seq 0 and never stale: then neither the ETag nor a pushed frame moves
+  // with the votes. Staleness is a visible change: `stale` turning on or off makes a new frame
+  // (and a new ETag) even when seq stays.
+  const bool hides = (*election)->HidesTurnout();
+  uint64_t seq = hides ? 0 : tally->seq;
+  std::string etag = "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) +
+                     (tally->stale && !hides ? "-stale" : "") + "\"";
   {
     MutexLock lock(mu_);
     auto it = frames_.find(election_id);

@@ -23,7 +23,7 @@ namespace urna::results {
 // One snapshot, serialized once for every viewer.
 struct ResultFrame {
   uint64_t seq = 0;
-  std::string etag;                         // quoted, changes with any visible change
+  std::string etag;  // quoted, changes with any visible change: "<seq>-<status>[-stale]"
   std::shared_ptr<const std::string> json;  // the snapshot JSON
   std::shared_ptr<const std::string> sse;   // "id: <seq>\nevent: results\ndata: <json>\n\n"
 };
@@ -39,7 +39,8 @@ class Subscriber {
 
 struct HubOptions {
   std::chrono::milliseconds tick{250};
-  std::chrono::seconds heartbeat{15};  // `urna serve` sets it to HttpServerOptions::stream_keepalive
+  std::chrono::seconds heartbeat{
+      15};  // `urna serve` sets it to HttpServerOptions::stream_keepalive
 };
 
 class ResultsHub {

@@ -107,6 +107,34 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   hub.Stop();
 }
 
+// Staleness is a visible change: with the same seq, `stale` turning on and off makes new frames
+// with new ETags, pushed to subscribers; a hidden turnout never shows it (nor moves with it).
+TEST_F(HubTest, StaleChangeIsPushedWithANewEtag) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  auto a = std::make_shared<Recorder>(), q = std::make_shared<Recorder>();
+  rm.Set(3, 2);
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  ASSERT_TRUE(hub.Subscribe("quiet", q).ok());
+  auto fresh = *hub.Current("e1");
+  auto quiet = *hub.Current("quiet");
+  EXPECT_NE(fresh->json->find("\"stale\":false"), std::string::npos);
+  hub.Start();
+  for (const char* e : {"e1", "quiet"}) rm.MemoryReadModel::Set(e, {{{"a", 2}}, 3, 0, true});
+  ASSERT_TRUE(WaitUntil([&] { return a->Frames().size() >= 2; }));
+  auto stale = a->Frames().back();
+  EXPECT_EQ(stale->seq, 3u);
+  EXPECT_NE(stale->etag, fresh->etag);
+  EXPECT_NE(stale->json->find("\"stale\":true"), std::string::npos) << *stale->json;
+  EXPECT_EQ(hub.Current("quiet").value()->etag, quiet->etag);
+  EXPECT_NE(hub.Current("quiet").value()->json->find("\"stale\":false"), std::string::npos);
+  rm.Set(3, 2);  // fresh again, same seq
+  ASSERT_TRUE(WaitUntil([&] { return a->Frames().size() >= 3; }));
+  EXPECT_EQ(a->Frames().back()->etag, fresh->etag);
+  EXPECT_NE(a->Frames().back()->json->find("\"stale\":false"), std::string::npos);
+  hub.Stop();
+  EXPECT_EQ(q->Frames().size(), 1u);  // hidden turnout: nothing pushed for staleness
+}
+
 // A stream that opens after the hub stopped (its read-side thread ran late during a drain) is
 // refused rather than kept by a hub that will never tick again, and outlive the server.
 TEST_F(HubTest, SubscribeAfterStopIsRefused) {

@@ -40,6 +40,7 @@ std::string SnapshotJson(const Snapshot& s) {
   if (!s.turnout_hidden) out["total"] = s.total;
   out["options"] = std::move(options);
   out["updated_at"] = std::move(updated);
+  out["stale"] = s.stale;
   out["final"] = s.final;
   if (s.hidden) out["results_visibility"] = "hidden_until_closed";
   if (s.turnout_hidden) out["turnout_visibility"] = "hidden";

@@ -1,6 +1,7 @@
 // The JSON form of a snapshot, as every read path sends it (GET results, SSE, WebSocket).
 // When results are hidden, option entries carry no `votes` field at all; when the turnout is
-// hidden too, there is no `total` either (and seq is 0, updated_at null). Pure; any thread.
+// hidden too, there is no `total` either (and seq is 0, updated_at null). `stale` is always
+// there (true: the counts may be behind, `updated_at` says since when). Pure; any thread.
 #pragma once
 
 #include <string>

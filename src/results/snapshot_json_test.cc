@@ -25,5 +25,21 @@ TEST(FormatTimeTest, YearsBefore1000HaveFourDigits) {
   EXPECT_EQ(FormatTime(-30'636'384'832'992), "0999-03-04T05:06:07.008Z");
 }
 
+// `stale` is always present (docs/api.md): false by default, true when the tally says so.
+TEST(SnapshotJsonTest, StaleIsAlwaysPresent) {
+  Snapshot s;
+  s.election_id = "e1";
+  s.updated_at_ms = 1'764'447'302'113;
+  std::string fresh = SnapshotJson(s);
+  EXPECT_NE(fresh.find("\"updated_at\":\"2025-11-29T20:15:02.113Z\",\"stale\":false"),
+            std::string::npos)
+      << fresh;
+  s.stale = true;
+  EXPECT_NE(SnapshotJson(s).find("\"stale\":true"), std::string::npos);
+  s.turnout_hidden = true;  // BuildSnapshot clears stale then; the field is still there
+  s.stale = false;
+  EXPECT_NE(SnapshotJson(s).find("\"stale\":false"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace urna::results

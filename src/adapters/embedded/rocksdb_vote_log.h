@@ -37,6 +37,9 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
                                      std::chrono::milliseconds wait) override;
 
   Result<uint64_t> EndOffset(uint32_t partition) override { return end_offset(partition); }
+  std::optional<uint64_t> KnownEndOffset(uint32_t partition) override {
+    return end_offset(partition);
+  }
 
   GroupCommitStats stats() const;
   // First offset not yet durable in `partition`.
@@ -66,7 +69,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   CondVar idle_cv_;
   std::vector<Pending> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  bool busy_ GUARDED_BY(mu_) = false;  // the appender is writing a batch taken off queue_: Drain waits for it
+  bool busy_ GUARDED_BY(mu_) =
+      false;  // the appender is writing a batch taken off queue_: Drain waits for it
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from

@@ -407,6 +407,17 @@ Result<std::vector<LogEntry>> KafkaLogReader::Read(uint32_t partition, uint64_t 
   return out;
 }
 
+std::optional<uint64_t> KafkaLogReader::KnownEndOffset(uint32_t partition) {
+  int64_t low = 0, high = 0;
+  if (rd_kafka_get_watermark_offsets(impl_->rk.get(), impl_->topic.c_str(),
+                                     static_cast<int32_t>(partition), &low,
+                                     &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;  // not fetched yet (RD_KAFKA_OFFSET_INVALID)
+  }
+  return static_cast<uint64_t>(high);
+}
+
 Result<uint64_t> KafkaLogReader::EndOffset(uint32_t partition) {
   int64_t low = 0, high = 0;
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(

@@ -55,13 +55,15 @@ class KafkaLogReader final : public LogReader, public PartitionAssignment {
                                                       KafkaReaderOptions options = {});
   ~KafkaLogReader() override;  // Unsubscribes first
 
-  uint32_t partitions() const;
+  uint32_t partitions() const override;
 
   // LogReader. Read answers kUnavailable for a partition the group has not assigned to this
   // process (and an empty batch while its assignment is being set up).
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                      std::chrono::milliseconds wait) override;
   Result<uint64_t> EndOffset(uint32_t partition) override;
+  // The high watermark librdkafka cached from its last fetch of the partition (no round trip).
+  std::optional<uint64_t> KnownEndOffset(uint32_t partition) override;
 
   // PartitionAssignment.
   Status Subscribe(AssignmentListener& listener) override;

@@ -72,6 +72,10 @@ class MemoryLog final : public VoteLog, public LogReader {
     MutexLock lock(mu_);
     return uint64_t{parts_[partition].size()};
   }
+  std::optional<uint64_t> KnownEndOffset(uint32_t partition) override {
+    MutexLock lock(mu_);
+    return uint64_t{parts_[partition].size()};
+  }
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
                                      std::chrono::milliseconds) override {
     MutexLock lock(mu_);

@@ -20,37 +20,86 @@ Status RedisReadModel::Apply(const PartitionTally& update) {
   return publisher_.Offer(update, clock_.NowMs());
 }
 
+Status RedisReadModel::Connected() {
+  if (reader_) return Status::Ok();
+  if (std::chrono::steady_clock::now() < retry_at_) {
+    return Status(Code::kUnavailable, "redis: reconnecting");
+  }
+  auto conn =
+      RedisConnection::Open(url_, {opts_.publisher.connect_timeout, opts_.publisher.io_timeout});
+  std::string sha;
+  if (conn.ok()) {
+    auto loaded = (*conn)->LoadScript(kReadScript);
+    if (loaded.ok())
+      sha = *loaded;
+    else
+      conn = loaded.status();
+  }
+  if (!conn.ok()) {
+    retry_at_ = std::chrono::steady_clock::now() + backoff_->Next();
+    return conn.status();
+  }
+  backoff_->Reset();
+  reader_ = std::move(*conn);
+  read_sha_ = std::move(sha);
+  write_side_sha_.clear();
+  return Status::Ok();
+}
+
+void RedisReadModel::DropIfBroken() {
+  if (reader_ && reader_->broken()) {
+    reader_.reset();
+    retry_at_ = std::chrono::steady_clock::now() + backoff_->Next();
+  }
+}
+
+Result<RedisReadModel::WriteSide> RedisReadModel::ReadWriteSide() {
+  MutexLock lock(read_mu_);
+  if (auto s = Connected(); !s.ok()) return s;
+  // EVALSHA, loading the script on first use and again after NOSCRIPT (SCRIPT FLUSH, restart).
+  Result<Reply> r = Status(Code::kUnavailable, "redis: not read");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (write_side_sha_.empty()) {
+      auto sha = reader_->LoadScript(kWriteSideScript);
+      if (!sha.ok()) {
+        DropIfBroken();
+        return sha.status();
+      }
+      write_side_sha_ = *sha;
+    }
+    r = reader_->Command({"EVALSHA", write_side_sha_, "1",
+                          LivePartitionsKey(opts_.publisher.key_prefix),
+                          LiveKeyPrefix(opts_.publisher.key_prefix)});
+    if (!r.ok() || !IsErrorReply(r->get(), "NOSCRIPT")) break;
+    write_side_sha_.clear();
+  }
+  if (!r.ok()) {
+    DropIfBroken();
+    return r.status();
+  }
+  const redisReply* reply = r->get();
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+    return Status(Code::kInternal, "redis write-side script: " + ReplyText(reply));
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+      return Status(Code::kInternal, "redis write-side script: unexpected reply");
+    }
+  }
+  WriteSide w;
+  w.partitions = static_cast<uint32_t>(reply->element[0]->integer);
+  w.silent = static_cast<uint32_t>(reply->element[1]->integer);
+  w.max_lag_ms = reply->element[2]->integer;
+  return w;
+}
+
 Result<ElectionTally> RedisReadModel::Get(std::string_view election_id, bool* from_redis) {
   if (from_redis != nullptr) *from_redis = false;
   MutexLock lock(read_mu_);
-  if (!reader_) {
-    if (std::chrono::steady_clock::now() < retry_at_) {
-      return Fallback(election_id, Status(Code::kUnavailable, "redis: reconnecting"));
-    }
-    auto conn =
-        RedisConnection::Open(url_, {opts_.publisher.connect_timeout, opts_.publisher.io_timeout});
-    std::string sha;
-    if (conn.ok()) {
-      auto loaded = (*conn)->LoadScript(kReadScript);
-      if (loaded.ok())
-        sha = *loaded;
-      else
-        conn = loaded.status();
-    }
-    if (!conn.ok()) {
-      retry_at_ = std::chrono::steady_clock::now() + backoff_->Next();
-      return Fallback(election_id, conn.status());
-    }
-    backoff_->Reset();
-    reader_ = std::move(*conn);
-    read_sha_ = std::move(sha);
-  }
+  if (auto s = Connected(); !s.ok()) return Fallback(election_id, s);
   auto got = Read(election_id);
   if (!got.ok()) {
-    if (reader_->broken()) {
-      reader_.reset();
-      retry_at_ = std::chrono::steady_clock::now() + backoff_->Next();
-    }
+    DropIfBroken();
     return Fallback(election_id, got.status());
   }
   last_read_ok_ms_ = clock_.NowMs();

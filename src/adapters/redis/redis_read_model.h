@@ -7,10 +7,11 @@
 // Get never returns a seq lower than one it returned before for the election (a Redis refilled
 // after a restart passes through partial states): it keeps the last tally it returned, and
 // returns that one while Redis is down or behind (see `last_read_ok_ms` to mark it stale);
-// without one, kUnavailable. While Redis is unreachable, reconnection is tried at most once per
-// backoff step, so Get does not wait for a connect timeout on every call.
-// Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on Redis (at most
-// the connect and I/O timeouts): not on a network thread.
+// without one, kUnavailable. ReadWriteSide reads the processors' heartbeats for a result server's
+// `stale`; SetLagSource hands the processor's lag to the publisher. While Redis is unreachable,
+// reconnection is tried at most once per backoff step, so Get does not wait for a connect timeout
+// on every call. Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on
+// Redis (at most the connect and I/O timeouts): not on a network thread.
 #pragma once
 
 #include <atomic>
@@ -49,6 +50,19 @@ class RedisReadModel final : public ReadModel {
   // As Get; `*from_redis` says whether Redis answered (false: the last tally, Redis is down).
   Result<ElectionTally> Get(std::string_view election_id, bool* from_redis);
 
+  // The processor's lag, sent as the write side's heartbeat (TallyPublisher::SetLagSource).
+  void SetLagSource(std::function<WriteSideLag()> source) override {
+    publisher_.SetLagSource(std::move(source));
+  }
+  // What the write side's heartbeats say now (redis_schema.h, kWriteSideScript), on the
+  // reader's connection: kUnavailable while Redis cannot be read.
+  struct WriteSide {
+    uint32_t partitions = 0;  // the log's partition count; 0: no processor reported one
+    uint32_t silent = 0;      // partitions no processor reported within the heartbeat TTL
+    int64_t max_lag_ms = 0;   // the largest lag reported
+  };
+  Result<WriteSide> ReadWriteSide();
+
   // A processor that lost `partition` to another stops re-sending it (TallyPublisher).
   void ForgetPartition(uint32_t partition) { publisher_.ForgetPartition(partition); }
   PublisherStats publisher_stats() const { return publisher_.stats(); }
@@ -56,6 +70,10 @@ class RedisReadModel final : public ReadModel {
   int64_t last_read_ok_ms() const { return last_read_ok_ms_.load(); }
 
  private:
+  // The reader's connection, (re)opened if needed and the backoff allows; false if none.
+  Status Connected() REQUIRES(read_mu_);
+  // A broken reader's connection is dropped, and the next connect waits a backoff step.
+  void DropIfBroken() REQUIRES(read_mu_);
   Result<ElectionTally> Read(std::string_view election_id) REQUIRES(read_mu_);
   Result<ElectionTally> Fallback(std::string_view election_id, Status why) REQUIRES(read_mu_);
 
@@ -67,6 +85,7 @@ class RedisReadModel final : public ReadModel {
   Mutex read_mu_;
   std::unique_ptr<RedisConnection> reader_ GUARDED_BY(read_mu_);
   std::string read_sha_ GUARDED_BY(read_mu_);
+  std::string write_side_sha_ GUARDED_BY(read_mu_);
   std::unique_ptr<Backoff> backoff_ GUARDED_BY(read_mu_);
   std::chrono::steady_clock::time_point retry_at_ GUARDED_BY(read_mu_);
   std::map<std::string, ElectionTally, std::less<>> last_ GUARDED_BY(read_mu_);

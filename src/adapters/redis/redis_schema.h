@@ -7,6 +7,10 @@
 //   <prefix>:{E}:p:<P>    hash  option -> votes counted in partition P (absolute)
 //   <prefix>:{E}:at       string  updated_at, Unix ms (the latest of the applied updates)
 //   <prefix>:changed      pub/sub channel: the message is E, after each applied update
+// The write side's heartbeat (docs/architecture.md §4, "stale"), written by each processor's
+// publisher every `heartbeat_every` with a TTL, for result servers:
+//   <prefix>:{live}:n     string  the log's partition count
+//   <prefix>:{live}:<P>   string  lag of partition P in ms, as its processor last reported it
 #pragma once
 
 #include <cstdint>
@@ -26,6 +30,12 @@ inline std::string UpdatedAtKey(std::string_view prefix, std::string_view electi
 }
 inline std::string ChangeChannel(std::string_view prefix) {
   return std::string(prefix) + ":changed";
+}
+inline std::string LiveKeyPrefix(std::string_view prefix) {
+  return std::string(prefix) + ":{live}:";
+}
+inline std::string LivePartitionsKey(std::string_view prefix) {
+  return LiveKeyPrefix(prefix) + "n";
 }
 
 // Fenced apply of one partition's absolute counts for one election: a no-op (returns 0) unless
@@ -75,6 +85,26 @@ for _, n in ipairs(names) do
   out[#out + 1] = sums[n]
 end
 return out
+)lua";
+
+// The write side as the heartbeats tell it: {partitions, silent, worst lag ms}, `silent` being
+// the partitions without a live heartbeat (no processor reported them within the TTL); {0, 0, 0}
+// when no partition count is live (no processor at all). KEYS: the partition count key.
+// ARGV: the heartbeat keys' prefix (the partition is appended).
+inline constexpr std::string_view kWriteSideScript = R"lua(
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+local silent = 0
+local worst = 0
+for p = 0, n - 1 do
+  local v = redis.call('GET', ARGV[1] .. p)
+  if v then
+    local lag = tonumber(v) or 0
+    if lag > worst then worst = lag end
+  else
+    silent = silent + 1
+  end
+end
+return {n, silent, worst}
 )lua";
 
 }  // namespace urna::redis

@@ -1,6 +1,7 @@
 #include "adapters/redis/redis_tally_cache.h"
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <vector>
 
@@ -55,12 +56,49 @@ Result<ElectionTally> RedisTallyCache::Get(std::string_view election_id) {
   }
   it->second.last_asked = ++asks_;
   if (!it->second.loaded) return Status(Code::kUnavailable, "results loading, retry");
-  return it->second.tally;
+  ElectionTally t = it->second.tally;
+  t.stale = StaleLocked();
+  return t;
+}
+
+bool RedisTallyCache::StaleLocked() const {
+  return read_failed_ || !subscriber_.connected() || !write_side_problem_.empty();
 }
 
 bool RedisTallyCache::stale() const {
   MutexLock lock(mu_);
-  return read_failed_ || !subscriber_.connected();
+  return StaleLocked();
+}
+
+std::string RedisTallyCache::stale_reason() const {
+  MutexLock lock(mu_);
+  if (!subscriber_.connected()) return "not subscribed to redis";
+  if (read_failed_) return "cannot read redis";
+  return write_side_problem_;
+}
+
+void RedisTallyCache::CheckWriteSide() {
+  auto w = reader_.ReadWriteSide();
+  std::string problem;
+  if (!w.ok()) {
+    problem = "cannot read the write side's heartbeats: " + w.status().message();
+  } else if (w->partitions == 0) {
+    problem = "no processor reports to redis";
+  } else if (w->silent > 0) {
+    problem = std::to_string(w->silent) + " of " + std::to_string(w->partitions) +
+              " partitions have no live processor";
+  } else if (w->max_lag_ms > opts_.stale_after.count()) {
+    problem = "the processors lag by " + std::to_string(w->max_lag_ms) + " ms";
+  }
+  MutexLock lock(mu_);
+  // Logged when it starts and ends, not at every change of its reason.
+  const bool was_fine = write_side_problem_.empty(), first = write_side_problem_ == "not read yet";
+  if (problem.empty() && !was_fine && !first) {
+    spdlog::info("results: the write side keeps up again");
+  } else if (!problem.empty() && (was_fine || first)) {
+    spdlog::warn("results: marked stale: {}", problem);
+  }
+  write_side_problem_ = std::move(problem);
 }
 
 void RedisTallyCache::Wanted(std::string_view election) {
@@ -77,15 +115,23 @@ void RedisTallyCache::RefreshAll() {
 }
 
 void RedisTallyCache::Run() {
+  auto next_check = std::chrono::steady_clock::now();
   for (;;) {
+    if (std::chrono::steady_clock::now() >= next_check) {
+      CheckWriteSide();
+      next_check = std::chrono::steady_clock::now() + opts_.write_side_every;
+    }
     std::vector<std::string> batch;
     {
       MutexLock lock(mu_);
-      while (!stopping_ && to_read_.empty()) cv_.Wait(mu_);
+      while (!stopping_ && to_read_.empty() && std::chrono::steady_clock::now() < next_check) {
+        cv_.WaitUntil(mu_, next_check);
+      }
       if (stopping_) return;
       batch.assign(to_read_.begin(), to_read_.end());
       to_read_.clear();
     }
+    if (batch.empty()) continue;
     bool failed = false;
     for (const auto& id : batch) {
       bool fresh = false;

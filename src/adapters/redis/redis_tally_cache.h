@@ -5,8 +5,10 @@
 // it, again whenever the ChangeSubscriber hears that it changed, and every election held is
 // re-read after each (re)subscription and every `refresh_every` (the safety net: pub/sub loses
 // messages sent while disconnected). While Redis is down, Get keeps answering the last tally
-// and stale() says so. At most `max_elections` are held (the least recently asked for goes).
-// Apply is refused: a result server never counts. Owned by the results role; thread-safe.
+// and stale() says so; also while the processors' heartbeats (TallyPublisher) say the write side
+// is down or lagging past `stale_after`, read every `write_side_every`. At most `max_elections` are
+// held (the least recently asked for goes). Apply is refused: a result server never counts. Owned
+// by the results role; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "adapters/redis/change_subscriber.h"
@@ -29,6 +32,11 @@ struct TallyCacheOptions {
   RedisReadModelOptions reader;
   SubscriberOptions subscriber;  // refresh_every: the full re-read period
   size_t max_elections = 10'000;
+  // The write side's bound (docs/architecture.md §4, "stale"): tallies are marked stale while
+  // a partition's processor reports a lag above it, or no processor reports the partition (its
+  // heartbeat's TTL ended: down, or cut off from Redis). Read every `write_side_every`.
+  std::chrono::milliseconds stale_after{kDefaultStaleAfterMs};
+  std::chrono::milliseconds write_side_every{1000};
 };
 
 class RedisTallyCache final : public ReadModel {
@@ -44,9 +52,12 @@ class RedisTallyCache final : public ReadModel {
   // is read at once (the hub's next tick, or the client's retry, finds it).
   Result<ElectionTally> Get(std::string_view election_id) override;
 
-  // True while the subscription is down or the last read from Redis failed: what Get answers
-  // may be old (`updated_at` says how old).
+  // True while the subscription is down, the last read from Redis failed, or the write side is
+  // down or lagging past `stale_after` (its heartbeats): what Get answers may be old
+  // (`updated_at` says how old). Get's tallies carry it (ElectionTally::stale).
   bool stale() const;
+  // Why stale() is true, for logs ("" when it is not).
+  std::string stale_reason() const;
 
  private:
   struct Held {
@@ -57,6 +68,8 @@ class RedisTallyCache final : public ReadModel {
   void Run();
   void Wanted(std::string_view election);  // from the subscriber's thread
   void RefreshAll();
+  void CheckWriteSide();  // the cache's thread
+  bool StaleLocked() const REQUIRES(mu_);
 
   const TallyCacheOptions opts_;
   RedisReadModel reader_;  // used by the cache's thread only
@@ -68,6 +81,7 @@ class RedisTallyCache final : public ReadModel {
   std::set<std::string> to_read_ GUARDED_BY(mu_);
   uint64_t asks_ GUARDED_BY(mu_) = 0;
   bool read_failed_ GUARDED_BY(mu_) = false;
+  std::string write_side_problem_ GUARDED_BY(mu_) = "not read yet";  // "" when it keeps up
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -12,6 +12,7 @@ namespace urna::redis {
 namespace {
 
 using testing::FastOptions;
+using testing::Keeping;
 using testing::ManualClock;
 using testing::Update;
 using testing::WaitUntil;
@@ -22,6 +23,7 @@ TallyCacheOptions CacheOptions(std::chrono::milliseconds refresh) {
   o.subscriber.backoff_min = std::chrono::milliseconds(10);
   o.subscriber.backoff_max = std::chrono::milliseconds(200);
   o.subscriber.refresh_every = refresh;
+  o.write_side_every = std::chrono::milliseconds(50);
   return o;
 }
 
@@ -36,6 +38,7 @@ TEST(RedisTallyCacheTest, FollowsChangesThroughPubSub) {
   auto url = ParseRedisUrl(server.url());
   ManualClock clock;
   RedisReadModel processor(*url, clock, FastOptions());
+  processor.SetLagSource(Keeping(2));  // a write side that keeps up
   ASSERT_TRUE(processor.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());
   ASSERT_TRUE(WaitUntil([&] { return processor.publisher_stats().pending == 0; }));
   // A refresh period longer than the test: only pub/sub can bring the later changes.
@@ -59,6 +62,7 @@ TEST(RedisTallyCacheTest, KeepsTheLastSnapshotWhileRedisIsDown) {
   auto url = ParseRedisUrl(server.url());
   ManualClock clock;
   RedisReadModel processor(*url, clock, FastOptions());
+  processor.SetLagSource(Keeping(2));
   RedisTallyCache cache(*url, clock, CacheOptions(std::chrono::milliseconds(300)));
   cache.Start();
   ASSERT_TRUE(processor.Apply(Update(0, 3, "e1", {{"a", 3}})).ok());
@@ -69,6 +73,7 @@ TEST(RedisTallyCacheTest, KeepsTheLastSnapshotWhileRedisIsDown) {
   server.Kill9();
   ASSERT_TRUE(WaitUntil([&] { return cache.stale(); }));
   EXPECT_TRUE(Shows(cache, 5, {{"a", 3}, {"b", 2}}));
+  EXPECT_TRUE(cache.Get("e1")->stale);                                // what the snapshot says
   ASSERT_TRUE(processor.Apply(Update(0, 7, "e1", {{"a", 7}})).ok());  // counted meanwhile
 
   ASSERT_TRUE(server.Restart());
@@ -106,6 +111,57 @@ TEST(RedisTallyCacheTest, PeriodicRefreshCatchesALostMessage) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ((*r)->integer, 1);
   EXPECT_TRUE(WaitUntil([&] { return Shows(cache, 3, {{"a", 3}}); }));
+}
+
+// The write side's heartbeats (TallyPublisher) decide `stale` while Redis is fine: no
+// processor at all, a lag above the bound, a partition no live processor reports (its TTL
+// ended), each mark the tallies stale; a write side keeping up clears it.
+TEST(RedisTallyCacheTest, WriteSideHeartbeatsDecideStaleness) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  RedisReadModel processor(*url, clock, FastOptions());
+  ASSERT_TRUE(processor.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());
+  auto options = CacheOptions(std::chrono::minutes(5));
+  options.stale_after = std::chrono::milliseconds(1000);
+  RedisTallyCache cache(*url, clock, options);
+  cache.Start();
+  cache.Get("e1");
+  ASSERT_TRUE(WaitUntil([&] { return Shows(cache, 4, {{"a", 4}}); }));
+  auto stale_for = [&](std::string_view why) {
+    auto t = cache.Get("e1");
+    return t.ok() && t->stale && cache.stale_reason().find(why) != std::string::npos;
+  };
+  auto fresh = [&] {
+    auto t = cache.Get("e1");
+    return t.ok() && !t->stale && !cache.stale() && cache.stale_reason().empty();
+  };
+  EXPECT_TRUE(WaitUntil([&] { return stale_for("no processor"); })) << cache.stale_reason();
+
+  std::atomic<uint32_t> reported{2};
+  std::atomic<int64_t> lag{0};
+  processor.SetLagSource([&] {
+    WriteSideLag w;
+    w.partitions = 2;
+    for (uint32_t p = 0; p < reported; ++p) w.lag_ms[p] = lag;
+    return w;
+  });
+  EXPECT_TRUE(WaitUntil(fresh)) << cache.stale_reason();
+  lag = 1500;  // above the bound
+  EXPECT_TRUE(WaitUntil([&] { return stale_for("lag by 1500 ms"); })) << cache.stale_reason();
+  lag = 900;  // below it
+  EXPECT_TRUE(WaitUntil(fresh)) << cache.stale_reason();
+  reported = 1;  // partition 1's processor is gone: its heartbeat expires
+  EXPECT_TRUE(WaitUntil([&] { return stale_for("1 of 2 partitions"); })) << cache.stale_reason();
+  // Another processor takes partition 1 (its own publisher): the two together cover the log.
+  RedisReadModel second(*url, clock, FastOptions());
+  second.SetLagSource([] { return WriteSideLag{2, {{1, 0}}}; });
+  EXPECT_TRUE(WaitUntil(fresh)) << cache.stale_reason();
+  second.SetLagSource(nullptr);  // it stops
+  processor.SetLagSource(nullptr);
+  EXPECT_TRUE(WaitUntil([&] { return stale_for("no processor"); })) << cache.stale_reason();
+  EXPECT_TRUE(Shows(cache, 4, {{"a", 4}}));  // the last tally all along
 }
 
 }  // namespace

@@ -43,7 +43,20 @@ inline RedisReadModelOptions FastOptions() {
   o.publisher.backoff_min = std::chrono::milliseconds(10);
   o.publisher.backoff_max = std::chrono::milliseconds(200);
   o.publisher.marker_check = std::chrono::milliseconds(100);
+  o.publisher.heartbeat_every = std::chrono::milliseconds(50);
+  o.publisher.heartbeat_ttl = std::chrono::milliseconds(500);
   return o;
+}
+
+// A processor's lag source for `partitions` partitions, each at `lag_ms` (a write side that
+// keeps up: 0).
+inline std::function<WriteSideLag()> Keeping(uint32_t partitions, int64_t lag_ms = 0) {
+  return [partitions, lag_ms] {
+    WriteSideLag w;
+    w.partitions = partitions;
+    for (uint32_t p = 0; p < partitions; ++p) w.lag_ms[p] = lag_ms;
+    return w;
+  };
 }
 
 // What Redis holds now, read by a new model (no cache of earlier reads to fall back on).

@@ -53,6 +53,51 @@ void TallyPublisher::ForgetPartition(uint32_t partition) {
   }
 }
 
+void TallyPublisher::SetLagSource(std::function<WriteSideLag()> source) {
+  {
+    MutexLock lock(lag_mu_);
+    lag_source_ = std::move(source);
+    has_lag_source_ = static_cast<bool>(lag_source_);
+  }
+  if (has_lag_source_) {
+    Start();
+    { MutexLock lock(mu_); }  // the thread is waiting or has yet to look: either way it sees it
+    cv_.NotifyAll();          // a first heartbeat at once
+  }
+}
+
+bool TallyPublisher::Heartbeat(RedisConnection& conn) {
+  WriteSideLag lag;
+  {
+    MutexLock lock(lag_mu_);
+    if (!lag_source_) return true;
+    lag = lag_source_();
+  }
+  const std::string ttl = std::to_string(std::max<int64_t>(1, opts_.heartbeat_ttl.count()));
+  size_t sent = 0;
+  if (lag.partitions > 0) {
+    conn.Append(
+        {"SET", LivePartitionsKey(opts_.key_prefix), std::to_string(lag.partitions), "PX", ttl});
+    ++sent;
+  }
+  const std::string prefix = LiveKeyPrefix(opts_.key_prefix);
+  for (const auto& [partition, ms] : lag.lag_ms) {
+    conn.Append({"SET", prefix + std::to_string(partition), std::to_string(ms), "PX", ttl});
+    ++sent;
+  }
+  bool took = true;
+  for (size_t i = 0; i < sent; ++i) {
+    auto r = conn.ReadReply();
+    if (!r.ok()) return false;
+    took = took && !IsErrorReply(r->get());  // refused (OOM, READONLY): the keys expire
+  }
+  if (took && sent > 0) {
+    MutexLock lock(mu_);
+    ++stats_.beats;
+  }
+  return true;
+}
+
 void TallyPublisher::Stop() {
   {
     MutexLock lock(mu_);
@@ -241,7 +286,9 @@ void TallyPublisher::Run() {
   Backoff backoff(opts_.backoff_min, opts_.backoff_max);
   std::unique_ptr<RedisConnection> conn;
   auto next_check = std::chrono::steady_clock::now();
+  auto next_beat = next_check;
   bool last_pass = false;
+  bool beating = false;  // a lag source is set (as last seen)
   for (;;) {
     if (!conn) {
       {
@@ -265,8 +312,13 @@ void TallyPublisher::Run() {
     std::vector<Item> items;
     {
       MutexLock lock(mu_);
-      while (!stopping_ && dirty_ == 0 && std::chrono::steady_clock::now() < next_check) {
-        cv_.WaitUntil(mu_, next_check);
+      // A new lag source asks for a heartbeat at once (SetLagSource notifies).
+      if (has_lag_source_ && !beating) next_beat = std::chrono::steady_clock::now();
+      beating = has_lag_source_;
+      auto wake = beating ? std::min(next_check, next_beat) : next_check;
+      while (!stopping_ && dirty_ == 0 && std::chrono::steady_clock::now() < wake) {
+        cv_.WaitUntil(mu_, wake);
+        if (has_lag_source_ && !beating) break;
       }
       if (stopping_) {
         if (last_pass || dirty_ == 0) return;
@@ -285,6 +337,16 @@ void TallyPublisher::Run() {
         spdlog::warn("redis read model: {} lost its data; re-sending every tally", url_.Redacted());
         MutexLock lock(mu_);
         MarkAllDirty();
+      }
+    }
+    if (beating && std::chrono::steady_clock::now() >= next_beat && !last_pass) {
+      next_beat = std::chrono::steady_clock::now() + opts_.heartbeat_every;
+      if (!Heartbeat(*conn)) {
+        if (!down_logged_) spdlog::warn("redis read model: lost {} (retrying)", url_.Redacted());
+        down_logged_ = true;
+        Lost(conn);
+        WaitFor(backoff.Next());
+        continue;
       }
     }
     {

@@ -9,11 +9,17 @@
 // Memory is bounded by `max_entries` (partition, election) pairs: past it, a new pair evicts the
 // least recently changed pair already delivered (which is then not re-sent after a flush until it
 // changes), or, if every pair is still undelivered, is dropped (Offer says so).
+// Heartbeat: while the processor has given a lag source, every `heartbeat_every` the publisher
+// sets `<prefix>:{live}:<P>` to the lag of each partition it processes and `<prefix>:{live}:n`
+// to the partition count, with a TTL of `heartbeat_ttl`, so result servers can tell a write side
+// that is down or behind from one with nothing new (docs/architecture.md §4, "stale").
 // Owned by RedisReadModel; Offer and stats are thread-safe; one sending thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +31,7 @@
 #include "adapters/redis/redis_url.h"
 #include "core/status.h"
 #include "core/tally.h"
+#include "ports/read_model.h"
 #include "sync/mutex.h"
 
 namespace urna::redis {
@@ -40,6 +47,9 @@ struct PublisherOptions {
   std::chrono::milliseconds marker_check{1000};  // how often a flushed Redis is looked for
   size_t max_entries = 100'000;                  // (partition, election) pairs kept
   size_t batch = 256;                            // scripts per pipelined round trip
+  // The write side's heartbeat (redis_schema.h, `{live}`), sent while a lag source is set.
+  std::chrono::milliseconds heartbeat_every{1000};
+  std::chrono::milliseconds heartbeat_ttl{5000};  // a processor silent this long counts as down
 };
 
 struct PublisherStats {
@@ -51,6 +61,7 @@ struct PublisherStats {
   uint64_t refusals = 0;  // round trips in which Redis refused an update (OOM, READONLY)
   uint64_t resends = 0;   // full re-sends (after a reconnect or a vanished marker)
   uint64_t dropped = 0;   // updates dropped by the memory bound
+  uint64_t beats = 0;     // heartbeats Redis took
   size_t entries = 0;     // (partition, election) pairs kept
   size_t pending = 0;     // of which not yet delivered
 };
@@ -75,6 +86,11 @@ class TallyPublisher {
   // more, and its memory freed. What Redis holds is untouched (its new owner publishes).
   void ForgetPartition(uint32_t partition);
 
+  // Where the heartbeat's lags come from (the processor, ReadModel::SetLagSource); empty: no
+  // heartbeat any more (result servers see the partitions go silent when the TTL ends). Returns
+  // once no call of the previous source runs. Starts the sending thread.
+  void SetLagSource(std::function<WriteSideLag()> source);
+
   PublisherStats stats() const;
 
  private:
@@ -95,6 +111,8 @@ class TallyPublisher {
   void Run();
   std::unique_ptr<RedisConnection> Connect();
   bool MarkerPresent(RedisConnection& conn);
+  // Sends the heartbeat if a lag source is set; false if the connection broke.
+  bool Heartbeat(RedisConnection& conn);
   void Lost(std::unique_ptr<RedisConnection>& conn);  // drops it, counts a failure
   SendResult Send(RedisConnection& conn, const std::vector<Item>& items);
   void MarkAllDirty() REQUIRES(mu_);
@@ -116,6 +134,9 @@ class TallyPublisher {
   std::string sha_;           // the apply script's SHA-1 (sending thread only)
   bool down_logged_ = false;  // an outage was logged, its end will be (sending thread only)
   bool refusing_ = false;     // Redis refuses updates (logged once) (sending thread only)
+  Mutex lag_mu_;              // held while the source runs, so that SetLagSource can wait for it
+  std::function<WriteSideLag()> lag_source_ GUARDED_BY(lag_mu_);
+  std::atomic<bool> has_lag_source_{false};
   std::once_flag started_;
   std::thread thread_;
 };
