@@ -1,11 +1,15 @@
 // WebSocket for a push-only server (RFC 6455), private to src/net: the handshake's answer, the
-// header of a server frame, and a reader of what a viewer sends. Beast's websocket::stream does
-// both, but it cannot write one framed message shared by every viewer, and it keeps ~3 KiB of state
-// per connection (buffers, timers) plus as much again while it shakes hands; a results stream only
-// ever sends unmasked text frames and pings, and from the viewer needs nothing but pings
-// (answered), pongs and the close (answered), so WsStream speaks it itself with these pieces
-// (SHA-1 and base64 for the handshake from OpenSSL). WsFrameReader: one per connection, on its
-// stream's thread; plain data, no I/O.
+// header of a server frame, and a reader of what a viewer sends. Written here because no library
+// fits a server that sends one framed message to many viewers and keeps almost nothing per
+// viewer: Beast's websocket::stream cannot write one framed message shared by every viewer and
+// keeps ~3 KiB of state per connection (buffers, timers), plus as much again while it shakes
+// hands; the Debian alternatives are no better: libwslay-dev keeps a 4 KiB input buffer per
+// connection, libwebsocketpp-dev heavier per-connection state than Beast, and libwebsockets-dev
+// wants its own event loop (the server's is Asio's). A results stream only ever sends unmasked
+// text frames and pings, and from the viewer needs nothing but pings (answered), pongs and the
+// close (answered), so WsStream speaks it itself with these pieces (SHA-1 and base64 for the
+// handshake from OpenSSL). WsFrameReader: one per connection, on its stream's thread; plain
+// data, no I/O.
 #pragma once
 
 #include <array>
