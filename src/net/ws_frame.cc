@@ -83,6 +83,13 @@ std::string WsCloseFrame(uint16_t code) {
   return WsControlFrame(WsOpcode::kClose, std::string_view(body, 2));
 }
 
+bool WsValidCloseCode(uint16_t code) {
+  // 1004 is reserved; 1005, 1006 and 1015 must never be on the wire (RFC 6455 §7.4.1); 1012-1014
+  // are registered with IANA; 3000-3999 are for libraries, 4000-4999 private.
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
 WsFrameReader::Event WsFrameReader::Feed(const uint8_t* data, size_t size, size_t& used) {
   used = 0;
   while (used < size) {
@@ -170,7 +177,12 @@ WsFrameReader::Event WsFrameReader::EndOfFrame() {
     case WsOpcode::kPong:
       return Event::kPong;
     case WsOpcode::kClose:
-      return control_.size() == 1 ? Event::kProtocolError : Event::kClose;
+      if (control_.empty()) return Event::kClose;  // no status code: allowed
+      if (control_.size() == 1) return Event::kProtocolError;
+      return WsValidCloseCode(
+                 static_cast<uint16_t>((uint8_t(control_[0]) << 8) | uint8_t(control_[1])))
+                 ? Event::kClose
+                 : Event::kProtocolError;
     default:
       return Event::kNone;  // data: dropped
   }

@@ -1,11 +1,15 @@
 // WebSocket for a push-only server (RFC 6455), private to src/net: the handshake's answer, the
-// header of a server frame, and a reader of what a viewer sends. Beast's websocket::stream does
-// both, but it cannot write one framed message shared by every viewer, and it keeps ~3 KiB of state
-// per connection (buffers, timers) plus as much again while it shakes hands; a results stream only
-// ever sends unmasked text frames and pings, and from the viewer needs nothing but pings
-// (answered), pongs and the close (answered), so WsStream speaks it itself with these pieces
-// (SHA-1 and base64 for the handshake from OpenSSL). WsFrameReader: one per connection, on its
-// stream's thread; plain data, no I/O.
+// header of a server frame, and a reader of what a viewer sends. Written here because no library
+// fits a server that sends one framed message to many viewers and keeps almost nothing per
+// viewer: Beast's websocket::stream cannot write one framed message shared by every viewer and
+// keeps ~3 KiB of state per connection (buffers, timers), plus as much again while it shakes
+// hands; the Debian alternatives are no better: libwslay-dev keeps a 4 KiB input buffer per
+// connection, libwebsocketpp-dev heavier per-connection state than Beast, and libwebsockets-dev
+// wants its own event loop (the server's is Asio's). A results stream only ever sends unmasked
+// text frames and pings, and from the viewer needs nothing but pings (answered), pongs and the
+// close (answered), so WsStream speaks it itself with these pieces (SHA-1 and base64 for the
+// handshake from OpenSSL). WsFrameReader: one per connection, on its stream's thread; plain
+// data, no I/O.
 #pragma once
 
 #include <array>
@@ -37,9 +41,21 @@ enum class WsOpcode : uint8_t {
   kPong = 10
 };
 
+// The largest message a viewer may send (bytes, the fragments of one message together): a
+// viewer has nothing to say but pings, pongs and the close, so a larger message is refused
+// with 1009 and the connection closed (docs/api.md).
+inline constexpr uint32_t kWsMaxViewerMessage = 4096;
+// After the server's close frame (or handshake refusal) is written, how long it keeps reading
+// and dropping what the viewer still sends, waiting for the viewer to close first (ws_stream.h).
+inline constexpr int kWsCloseLingerSeconds = 5;
+
 // Close status codes this server sends (RFC 6455 §7.4.1).
 inline constexpr uint16_t kWsCloseProtocolError = 1002;
 inline constexpr uint16_t kWsCloseTooBig = 1009;
+
+// Whether a viewer may send `code` in a close frame: 1000-1003, 1007-1014, 3000-4999; any other
+// (0, 999, 1004-1006, 1015, 5000, ...) is a protocol error.
+bool WsValidCloseCode(uint16_t code);
 
 // Writes the header of an unmasked, final (FIN) frame carrying `payload_size` bytes into `out`;
 // returns its length (2, 4 or 10 bytes).
@@ -58,8 +74,8 @@ class WsFrameReader {
     kNone,           // all the bytes given were consumed, nothing to report
     kPing,           // payload(): the ping's data, to echo in a pong
     kPong,           //
-    kClose,          // payload(): the close frame's data (status code and reason)
-    kProtocolError,  // a malformed or unmasked frame: close with 1002
+    kClose,          // payload(): the close frame's data (a valid status code and reason)
+    kProtocolError,  // a malformed or unmasked frame, an invalid close code: close with 1002
     kTooBig,         // a data message over max_message: close with 1009
   };
 

@@ -103,6 +103,42 @@ TEST(WsFrame, ReaderRefusesWhatTheProtocolForbids) {
   }
 }
 
+// A close code the viewer may send is echoed; one that must never be on the wire (or is not
+// assigned) is a protocol error (RFC 6455 §7.4).
+TEST(WsFrame, ReaderChecksCloseCodes) {
+  auto close = [](int code) {
+    const char body[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    return ClientFrame(0x88, std::string_view(body, 2));
+  };
+  for (int code : {1000, 1001, 1002, 1003, 1007, 1011, 1014, 3000, 4000, 4999}) {
+    WsFrameReader r(kWsMaxViewerMessage);
+    auto e = FeedAll(r, close(code), 3);
+    ASSERT_EQ(e.size(), 1u) << code;
+    EXPECT_EQ(e[0].first, Event::kClose) << code;
+  }
+  for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    WsFrameReader r(kWsMaxViewerMessage);
+    auto e = FeedAll(r, close(code), 3);
+    ASSERT_EQ(e.size(), 1u) << code;
+    EXPECT_EQ(e[0].first, Event::kProtocolError) << code;
+  }
+  WsFrameReader empty(kWsMaxViewerMessage);
+  auto e = FeedAll(empty, ClientFrame(0x88, ""), 3);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].first, Event::kClose) << "a close without a status code is allowed";
+}
+
+// A 64-bit payload length must have its top bit clear (RFC 6455 §5.2).
+TEST(WsFrame, ReaderRefusesALengthWithTheTopBitSet) {
+  std::string f = "\x81\xFF";  // FIN text, masked, 64-bit length
+  f += std::string("\x80\x00\x00\x00\x00\x00\x00\x05", 8);
+  f += std::string("\x11\x22\x33\x44hello", 9);
+  WsFrameReader r(1u << 31);  // a bound the length would pass if read as unsigned
+  auto e = FeedAll(r, f, 1);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].first, Event::kProtocolError);
+}
+
 TEST(WsFrame, ReaderBoundsAMessageAcrossItsFragments) {
   WsFrameReader ok(4096);
   EXPECT_TRUE(FeedAll(ok, ClientFrame(0x81, std::string(4096, 'a')), 1000).empty());

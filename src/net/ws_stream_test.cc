@@ -5,12 +5,17 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "net/http_server.h"
@@ -23,8 +28,10 @@ constexpr int kDeadlineSeconds = 30;  // generous: a loaded CI machine
 
 class WsClient {
  public:
-  explicit WsClient(uint16_t port) {
+  // rcvbuf > 0: a small receive buffer (a viewer that falls behind fills it soon).
+  explicit WsClient(uint16_t port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     timeval tv{kDeadlineSeconds, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in a{};
@@ -34,12 +41,12 @@ class WsClient {
     EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   }
   ~WsClient() { ::close(fd_); }
-  void Send(const std::string& d) { ::send(fd_, d.data(), d.size(), MSG_NOSIGNAL); }
+  ssize_t Send(const std::string& d) { return ::send(fd_, d.data(), d.size(), MSG_NOSIGNAL); }
   // The upgrade; returns the answer's head.
-  std::string Upgrade() {
-    Send(
-        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string Upgrade(std::string_view connection = "Upgrade") {
+    Send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: " +
+         std::string(connection) +
+         "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     while (buf_.find("\r\n\r\n") == std::string::npos) {
       if (!Fill()) return "";
     }
@@ -60,6 +67,11 @@ class WsClient {
       if (!Need(4)) return f;
       len = (static_cast<uint8_t>(buf_[2]) << 8) | static_cast<uint8_t>(buf_[3]);
       at = 4;
+    } else if (len == 127) {
+      if (!Need(10)) return f;
+      len = 0;
+      for (int i = 2; i < 10; ++i) len = (len << 8) | static_cast<uint8_t>(buf_[i]);
+      at = 10;
     }
     if (!Need(at + len)) return f;
     f.opcode = static_cast<uint8_t>(buf_[0]) & 0x0F;
@@ -67,10 +79,42 @@ class WsClient {
     buf_.erase(0, at + len);
     return f;
   }
-  // A masked client frame.
+  // Waits until the server has finished sending (its FIN, or a reset), without reading: what
+  // it sent must then still be readable, whole.
+  bool WaitServerDone() {
+    pollfd p{fd_, POLLRDHUP, 0};
+    return ::poll(&p, 1, kDeadlineSeconds * 1000) == 1;
+  }
+  // Everything left until the connection ends; `reset` says whether it ended with a reset.
+  std::string Rest() {
+    while (Fill()) {
+    }
+    return std::exchange(buf_, "");
+  }
+  bool reset() const { return reset_; }
+  // Waits (up to `ms`) for an error on the connection, then returns it (0: none, e.g. no reset).
+  int PendingError(int ms) {
+    pollfd p{fd_, 0, 0};  // POLLERR is always reported
+    ::poll(&p, 1, ms);
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    return err;
+  }
+  // A masked client frame (any length).
   static std::string Masked(uint8_t first, const std::string& payload, bool mask = true) {
     std::string f(1, static_cast<char>(first));
-    f += static_cast<char>((mask ? 0x80 : 0) | payload.size());
+    uint8_t m = mask ? 0x80 : 0;
+    if (payload.size() < 126) {
+      f += static_cast<char>(m | payload.size());
+    } else if (payload.size() <= 0xFFFF) {
+      f += static_cast<char>(m | 126);
+      f += static_cast<char>(payload.size() >> 8);
+      f += static_cast<char>(payload.size() & 0xFF);
+    } else {
+      f += static_cast<char>(m | 127);
+      for (int i = 7; i >= 0; --i) f += static_cast<char>((payload.size() >> (8 * i)) & 0xFF);
+    }
     const char key[4] = {1, 2, 3, 4};
     if (mask) f.append(key, 4);
     for (size_t i = 0; i < payload.size(); ++i) f += mask ? payload[i] ^ key[i % 4] : payload[i];
@@ -87,18 +131,21 @@ class WsClient {
   bool Fill() {
     char chunk[4096];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == ECONNRESET) reset_ = true;
     if (n <= 0) return false;
     buf_.append(chunk, static_cast<size_t>(n));
     return true;
   }
   int fd_;
   std::string buf_;
+  bool reset_ = false;
 };
 
 class WsStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
     HttpServerOptions o;
+    o.stream_write_timeout = write_timeout_;
     o.host = "127.0.0.1";
     o.port = 0;
     o.threads = 1;
@@ -116,7 +163,12 @@ class WsStreamTest : public ::testing::Test {
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override { server_->Stop(std::chrono::milliseconds(0)); }
+  std::shared_ptr<PushStream> Stream(size_t i) {
+    std::lock_guard lock(mu_);
+    return i < streams_.size() ? streams_[i] : nullptr;
+  }
 
+  std::chrono::seconds write_timeout_{10};
   Router router_;
   std::unique_ptr<HttpServer> server_;
   std::mutex mu_;
@@ -188,6 +240,156 @@ TEST_F(WsStreamTest, KeepAliveSparesAViewerThatAnswers) {
     ASSERT_EQ(f.opcode, 9) << "ping " << pings;
     answering.Send(WsClient::Masked(0x8A, f.payload));
   }
+}
+
+}  // namespace
+}  // namespace urna::net
+
+namespace urna::net {
+namespace {
+
+// The server's closing frame must reach a viewer that is still sending: the server reads and
+// drops the rest until the viewer closes, so its close never turns into a reset (which would
+// destroy the frame in the viewer's socket before it is read).
+TEST_F(WsStreamTest, AViewerStillSendingGetsTheCloseFrameBeforeTheEnd) {
+  struct Case {
+    std::string what, frame, code;
+  };
+  const std::vector<Case> cases = {
+      {"a 70 KB text message: 1009", WsClient::Masked(0x81, std::string(70000, 'a')),
+       std::string("\x03\xf1", 2)},
+      {"an unmasked frame: 1002", WsClient::Masked(0x81, std::string(60000, 'a'), false),
+       std::string("\x03\xea", 2)},
+  };
+  for (const auto& c : cases) {
+    WsClient viewer(server_->port());
+    viewer.Upgrade();
+    ASSERT_EQ(viewer.Next().opcode, 1) << c.what;
+    viewer.Send(c.frame);
+    ASSERT_TRUE(viewer.WaitServerDone()) << c.what;
+    auto f = viewer.Next();
+    EXPECT_EQ(f.opcode, 8) << c.what;
+    EXPECT_EQ(f.payload, c.code) << c.what;
+    // The viewer answers the close (as browsers do) while the server still drains: no reset,
+    // which a browser would report as an unclean close (1006).
+    EXPECT_EQ(viewer.Send(WsClient::Masked(0x88, c.code)), 8) << c.what;
+    EXPECT_EQ(viewer.Rest(), "") << c.what;
+    EXPECT_FALSE(viewer.reset()) << c.what << ": ended with a FIN, not a reset";
+    EXPECT_EQ(viewer.PendingError(500), 0) << c.what << ": the viewer's answer was not refused";
+  }
+}
+
+// A viewer whose window is full when the server closes: the close frame still waits in the
+// server's socket behind the data, and must not be discarded by the end of the connection.
+TEST_F(WsStreamTest, TheCloseFrameWaitingBehindDataReachesASlowViewer) {
+  WsClient c(server_->port(), /*rcvbuf=*/4096);
+  c.Upgrade();
+  ASSERT_EQ(c.Next().opcode, 1);
+  auto s = Stream(0);
+  ASSERT_NE(s, nullptr);
+  std::string data(20000, 'd');  // fits in the server's send buffer, not in the viewer's window
+  s->Push(std::make_shared<const std::string>(data));
+  c.Send(WsClient::Masked(0x81, std::string(70000, 'a')));  // 1009
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kDeadlineSeconds);
+  while (!s->closed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(s->closed());  // the close frame is written (into the server's socket)
+  auto f = c.Next();
+  EXPECT_EQ(f.opcode, 1);
+  EXPECT_TRUE(f.payload == data) << "the data frame, whole (" << f.payload.size() << " bytes)";
+  f = c.Next();
+  EXPECT_EQ(f.opcode, 8);
+  EXPECT_EQ(f.payload, std::string("\x03\xf1", 2));
+  EXPECT_FALSE(c.reset());
+}
+
+// The same for a refused handshake (426 without Sec-WebSocket-Version, 400 for a bad key): the
+// whole answer arrives although the client had sent more.
+TEST_F(WsStreamTest, ARefusedHandshakeArrivesWholeAlthoughTheClientSentMore) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "HTTP/1.1 426 "},
+      {"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n", "HTTP/1.1 400 "},
+  };
+  for (const auto& [headers, status] : cases) {
+    WsClient c(server_->port());
+    c.Send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+           headers + "\r\n");
+    c.Send(WsClient::Masked(0x81, std::string(70000, 'a')));  // a client that did not wait
+    ASSERT_TRUE(c.WaitServerDone()) << status;
+    std::string answer = c.Rest();
+    EXPECT_EQ(answer.rfind(status, 0), 0u) << answer;
+    EXPECT_NE(answer.find(R"({"error":{"code":"invalid_request")"), std::string::npos) << answer;
+    EXPECT_FALSE(c.reset()) << status;
+    // A client still sending after it read the answer is not reset.
+    EXPECT_EQ(c.Send("more"), 4) << status << ": " << std::strerror(errno);
+    EXPECT_EQ(c.PendingError(500), 0) << status;
+    if (status == "HTTP/1.1 426 ") {
+      EXPECT_NE(answer.find("\r\nSec-WebSocket-Version: 13\r\n"), std::string::npos) << answer;
+    }
+  }
+}
+
+// Firefox sends "Connection: keep-alive, Upgrade".
+TEST_F(WsStreamTest, TheHandshakeAcceptsAConnectionHeaderWithSeveralTokens) {
+  WsClient c(server_->port());
+  std::string head = c.Upgrade("keep-alive, Upgrade");
+  EXPECT_EQ(head.rfind("HTTP/1.1 101 ", 0), 0u) << head;
+  auto f = c.Next();
+  EXPECT_EQ(f.opcode, 1);
+  EXPECT_EQ(f.payload, "hello viewer");
+}
+
+class WsStreamShortWriteTimeoutTest : public WsStreamTest {
+ protected:
+  WsStreamShortWriteTimeoutTest() { write_timeout_ = std::chrono::seconds(1); }
+};
+
+// A viewer that stops reading while it keeps sending pings (so it is never silent) is dropped
+// by the write timeout (1 s here).
+TEST_F(WsStreamShortWriteTimeoutTest, AViewerThatStopsReadingIsDroppedByTheWriteTimeout) {
+  WsClient c(server_->port(), /*rcvbuf=*/4096);
+  c.Upgrade();
+  ASSERT_EQ(c.Next().opcode, 1);
+  auto s = Stream(0);
+  ASSERT_NE(s, nullptr);
+  s->Push(std::make_shared<const std::string>(std::string(4 << 20, 'm')));  // more than fits
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kDeadlineSeconds);
+  while (!s->closed() && std::chrono::steady_clock::now() < deadline) {
+    c.Send(WsClient::Masked(0x89, "still here"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(s->closed());
+}
+
+// A viewer that falls behind while sending pings, then reads again before the write timeout:
+// every frame parses (a pong waits for the data frame in flight, never lands inside it; a newer
+// pong may replace one still waiting, so the last one always comes).
+TEST_F(WsStreamTest, AViewerThatFallsBehindThenReadsSeesWholeFrames) {
+  WsClient c(server_->port(), /*rcvbuf=*/4096);
+  c.Upgrade();
+  ASSERT_EQ(c.Next().opcode, 1);
+  auto s = Stream(0);
+  ASSERT_NE(s, nullptr);
+  std::string big(1 << 20, 'b');
+  s->Push(std::make_shared<const std::string>(big));  // more than the socket takes at once
+  for (int i = 0; i < 5; ++i) c.Send(WsClient::Masked(0x89, "p" + std::to_string(i)));
+  bool got_big = false, got_last_pong = false;
+  for (int frames = 0; frames < 20 && !(got_big && got_last_pong); ++frames) {
+    auto f = c.Next();
+    ASSERT_TRUE(f.opcode == 1 || f.opcode == 9 || f.opcode == 10) << "frame " << f.opcode;
+    if (f.opcode == 1) {
+      EXPECT_EQ(f.payload.size(), big.size());
+      EXPECT_TRUE(f.payload == big) << "the data frame, whole and unmixed";
+      got_big = true;
+    } else if (f.opcode == 10) {
+      EXPECT_TRUE(f.payload.size() == 2 && f.payload[0] == 'p') << f.payload;
+      got_last_pong = f.payload == "p4";
+    }
+  }
+  EXPECT_TRUE(got_big);
+  EXPECT_TRUE(got_last_pong);
+  EXPECT_FALSE(s->closed());
 }
 
 }  // namespace
