@@ -1,10 +1,11 @@
 // PushQueue: the push streams living on one io_context (private to src/net). The results hub
 // (any thread) puts a stream on the ready list when it has a new message for an idle stream;
 // one task per burst, not one per stream, then writes them all on the queue's thread. A stream
-// is on the list at most once, whatever the number of ticks it missed (PushStreamBase keeps only
-// the newest message), so a read side that falls behind sheds to latest-wins instead of
-// queueing. Also keeps the list of its streams, for the write-timeout sweep and the close at stop.
-// Owned by a Shard (server_internal.h); Schedule from any thread, the rest on the queue's thread.
+// is on the list once, whatever the number of ticks it missed (PushStreamBase keeps only the
+// newest message; the rare stale entry a control frame leaves is described there), so a read
+// side that falls behind sheds to latest-wins instead of queueing. Also keeps the list of its
+// streams, for the write-timeout sweep and the close at stop. Owned by a Shard (server_internal.h);
+// Schedule from any thread, the rest on the queue's thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -1,11 +1,22 @@
 // PushStreamBase: what SSE and WebSocket streams share, in one place (private to src/net):
 // latest-wins delivery, the write timeout and closing. Push may be called from any thread (the
 // results hub's); it keeps only the newest message and, when the stream is idle, puts the
-// stream once on its PushQueue's ready list. The queue's thread then writes: one message in
-// flight and at most one pending, so a slow viewer costs two shared messages at most and never
-// more than one entry in any queue. A write in flight longer than the write timeout closes the
-// stream (PushQueue::SweepStuck). Owned by shared_ptrs (its operations, the hub's subscriber and
-// the ready list); everything but Push/closed runs on the thread of its PushQueue.
+// stream on its PushQueue's ready list. The queue's thread then writes.
+//
+// Invariant (what a slow viewer can cost): at most one write in flight (`writing_`), one
+// pending message (`pending_`, the newest; a keep-alive never replaces data) and one control
+// frame waiting (`control_`; a newer one replaces it unless it closes the stream). Order: the
+// write in flight, then the control frame, then the pending message; nothing after a closing
+// frame, and the stream closes once that frame is written. `scheduled_` is true while the
+// stream is on the ready list or a write is in flight (whose end looks again), so a push to a
+// busy stream adds nothing to any queue. A stream is on the ready list once per push that found
+// it idle: normally once per drain; a control frame written before the drain also writes the
+// pending message and leaves that entry stale, so a push meanwhile adds a second entry (one
+// more per such control frame, a WebSocket ping about once a second); a stale entry's Flush
+// finds nothing and writes nothing. So a slow viewer costs two shared messages and one control
+// frame at most. A write in flight longer than the write timeout closes the stream
+// (PushQueue::SweepStuck). Owned by shared_ptrs (its operations, the hub's subscriber and the
+// ready list); everything but Push/PushKeepAlive/closed runs on the thread of its PushQueue.
 #pragma once
 
 #include <atomic>

@@ -19,6 +19,9 @@ class FakeStream final : public PushStreamBase {
   void Open() { Register(); }
   void Finish(bool ok = true) { OnSent(ok); }
   void First(std::string m) { SendFirst(std::make_shared<const std::string>(std::move(m))); }
+  void Control(std::string m, bool then_close = false) {
+    SendControl(std::make_shared<const std::string>(std::move(m)), then_close);
+  }
   std::vector<std::string> written;
   int transport_closed = 0;
 
@@ -158,6 +161,86 @@ TEST_F(PushFixture, ConcurrentPushesEndOnTheLastMessage) {
   }
   EXPECT_GT(counters.read_side.load(), 0u);
   EXPECT_EQ(counters.network.load(), 0u);
+}
+
+// A control frame (a WebSocket ping, close) goes after the write in flight and before the
+// pending data; a newer one replaces one still waiting.
+TEST_F(PushFixture, ControlFrameGoesAfterTheWriteInFlightAndBeforePendingData) {
+  auto s = std::make_shared<FakeStream>(queue, /*async=*/true);
+  s->Open();
+  s->Push(Msg("a"));
+  ctx.poll();
+  s->Push(Msg("b"));
+  s->Control("ping1");
+  s->Control("ping2");
+  EXPECT_EQ(s->written, std::vector<std::string>{"a"}) << "the write in flight is not cut";
+  s->Finish();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"a", "ping2"}))
+      << "the newer control frame replaced the waiting one and goes before the pending data";
+  s->Finish();
+  s->Finish();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"a", "ping2", "b"}));
+  s->Control("ping3");  // idle: written at once
+  EXPECT_EQ(s->written.back(), "ping3");
+  EXPECT_FALSE(s->closed());
+}
+
+// A closing control frame is not replaced by a newer one, nothing is written after it (the
+// pending data is dropped), and the stream closes once it is written, not before.
+TEST_F(PushFixture, ClosingFrameIsLastAndClosesOnceWritten) {
+  auto s = std::make_shared<FakeStream>(queue, /*async=*/true);
+  s->Open();
+  s->Push(Msg("a"));
+  ctx.poll();
+  s->Push(Msg("b"));
+  s->Control("close", /*then_close=*/true);
+  s->Control("ping");
+  s->Finish();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"a", "close"}));
+  EXPECT_FALSE(s->closed()) << "the closing frame is still being written";
+  s->Push(Msg("c"));
+  s->Control("ping");
+  s->Control("close again", /*then_close=*/true);
+  EXPECT_EQ(s->transport_closed, 0);
+  s->Finish();
+  EXPECT_TRUE(s->closed());
+  EXPECT_EQ(s->transport_closed, 1);
+  s->Push(Msg("d"));
+  ctx.restart();
+  ctx.poll();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"a", "close"})) << "nothing after the close";
+}
+
+// The same when every write completes at once: the closing frame is the last write and the
+// stream is closed by the time SendControl returns.
+TEST_F(PushFixture, ClosingFrameOnAnIdleStreamClosesAtOnce) {
+  auto s = std::make_shared<FakeStream>(queue, /*async=*/false);
+  s->Open();
+  s->Push(Msg("a"));
+  s->Control("close", /*then_close=*/true);
+  EXPECT_EQ(s->written, (std::vector<std::string>{"close"}))
+      << "a control frame goes before the pending data, and a closing one drops it";
+  EXPECT_TRUE(s->closed());
+  ctx.poll();  // the stream's entry on the ready list finds it closed
+  EXPECT_EQ(s->written, std::vector<std::string>{"close"});
+}
+
+// A control frame written while the stream waits on the ready list also writes the pending
+// data (WriteNext), which leaves a stale entry on the list: a push meanwhile schedules the
+// stream again. Both Flushes run; nothing is lost or written twice.
+TEST_F(PushFixture, ControlFrameAheadOfTheDrainLosesNothing) {
+  auto s = std::make_shared<FakeStream>(queue, /*async=*/false);
+  s->Open();
+  s->Push(Msg("a"));  // on the ready list
+  s->Control("ping");
+  EXPECT_EQ(s->written, (std::vector<std::string>{"ping", "a"}));
+  s->Push(Msg("b"));  // idle again: scheduled again, the first entry not yet drained
+  ctx.poll();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"ping", "a", "b"}));
+  s->Push(Msg("c"));
+  ctx.restart();
+  ctx.poll();
+  EXPECT_EQ(s->written, (std::vector<std::string>{"ping", "a", "b", "c"}));
 }
 
 }  // namespace
