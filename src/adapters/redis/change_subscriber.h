@@ -25,6 +25,9 @@ struct SubscriberOptions {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
   std::chrono::milliseconds refresh_every{5000};
+  // A PING this often (capped at 5 s), answered before the next one, or the connection is
+  // dropped: a Redis gone silent without closing the connection is noticed whatever the refresh.
+  std::chrono::milliseconds ping_every{5000};
 };
 
 class ChangeSubscriber {
