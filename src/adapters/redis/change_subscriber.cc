@@ -6,11 +6,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "adapters/redis/backoff.h"
 #include "adapters/redis/redis_connection.h"
 #include "adapters/redis/redis_schema.h"
 
 namespace urna::redis {
+namespace {
+constexpr std::chrono::milliseconds kMaxPingEvery{5000};
+}  // namespace
 
 ChangeSubscriber::ChangeSubscriber(RedisUrl url, SubscriberOptions options,
                                    std::function<void(std::string_view)> on_change,
@@ -86,19 +91,26 @@ void ChangeSubscriber::Run() {
 bool ChangeSubscriber::Listen(RedisConnection& conn) {
   redisContext* c = conn.raw();
   auto next_refresh = std::chrono::steady_clock::now() + opts_.refresh_every;
-  // A PING each refresh period, whose answer must come before the next one: a Redis that went
-  // away without closing the connection (a partition, a frozen host) is noticed too.
+  // A PING every `ping_every` (at most 5 s, whatever the refresh period), whose answer must come
+  // before the next one: a Redis that went away without closing the connection (a partition, a
+  // frozen host) is noticed too.
+  const auto ping_every = std::clamp<std::chrono::milliseconds>(
+      opts_.ping_every, std::chrono::milliseconds(1), kMaxPingEvery);
+  auto next_ping = std::chrono::steady_clock::now() + ping_every;
   bool ping_outstanding = false;
   for (;;) {
-    // Replies already buffered first; then wait for the socket, Stop, or the next refresh.
+    // Replies already buffered first; then wait for the socket, Stop, the next refresh or PING.
     void* raw = nullptr;
     if (redisGetReplyFromReader(c, &raw) != REDIS_OK) return true;
     if (raw == nullptr) {
       auto now = std::chrono::steady_clock::now();
       if (now >= next_refresh) {
-        if (ping_outstanding) return true;
         next_refresh = now + opts_.refresh_every;
         on_refresh_();
+      }
+      if (now >= next_ping) {
+        if (ping_outstanding) return true;
+        next_ping = now + ping_every;
         conn.Append({"PING"});
         int done = 0;
         while (!done) {
@@ -107,7 +119,8 @@ bool ChangeSubscriber::Listen(RedisConnection& conn) {
         ping_outstanding = true;
       }
       if (stopping_) return false;
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_refresh - now);
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::min(next_refresh, next_ping) - now);
       pollfd p[2] = {{c->fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       int n = poll(p, 2, static_cast<int>(std::max<int64_t>(wait.count(), 1)));
       if (stopping_) return false;

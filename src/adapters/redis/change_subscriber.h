@@ -3,9 +3,10 @@
 // `on_change(election)` for each message the publishers' script sends. Pub/sub is fire and
 // forget (a message sent while the connection is down is lost), so `on_refresh()` is the safety
 // net: called after every (re)subscription and every `refresh_every`, it lets the owner re-read
-// every election it serves. When Redis goes away it reconnects by itself, with backoff and
-// jitter. Callbacks run on the subscriber's thread and must not block for long.
-// Owned by the results role; Start/Stop/connected are thread-safe.
+// every election it serves. A PING every `ping_every` (at most 5 s, whatever the refresh period)
+// must be answered before the next one, or the connection is made again. When Redis goes away it
+// reconnects by itself, with backoff and jitter. Callbacks run on the subscriber's thread and must
+// not block for long. Owned by the results role; Start/Stop/connected are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -25,6 +26,9 @@ struct SubscriberOptions {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
   std::chrono::milliseconds refresh_every{5000};
+  // A PING this often (capped at 5 s), answered before the next one, or the connection is
+  // dropped: a Redis gone silent without closing the connection is noticed whatever the refresh.
+  std::chrono::milliseconds ping_every{5000};
 };
 
 class ChangeSubscriber {

@@ -1,5 +1,9 @@
 #include "adapters/redis/redis_read_model.h"
 
+#include <algorithm>
+#include <charconv>
+#include <climits>
+
 #include "adapters/redis/backoff.h"
 #include "adapters/redis/redis_connection.h"
 #include "adapters/redis/redis_schema.h"
@@ -105,23 +109,45 @@ Result<ElectionTally> RedisReadModel::Get(std::string_view election_id, bool* fr
   last_read_ok_ms_ = clock_.NowMs();
   if (from_redis != nullptr) *from_redis = true;
   auto it = last_.find(election_id);
-  if (it != last_.end()) {
-    if (got->seq < it->second.seq) return it->second;  // Redis is behind (being refilled)
-    it->second = *got;
-    return got;
+  if (it == last_.end()) {
+    if (last_.size() >= opts_.max_cached_elections) last_.erase(last_.begin());
+    it = last_.emplace(std::string(election_id), Known{}).first;
   }
-  if (last_.size() >= opts_.max_cached_elections) last_.erase(last_.begin());
-  last_.emplace(std::string(election_id), *got);
-  return got;
+  Merge(it->second, std::move(*got));
+  return it->second.tally;
+}
+
+void RedisReadModel::Merge(Known& known, RedisState now) {
+  bool behind = false;  // a partition seen before is missing from Redis, or older there
+  for (const auto& [p, part] : known.parts) {
+    auto n = now.parts.find(p);
+    if (n == now.parts.end() || n->second.offset < part.offset) behind = true;
+  }
+  for (auto& [p, part] : now.parts) {
+    auto k = known.parts.find(p);
+    if (k == known.parts.end()) {
+      known.parts.emplace(p, std::move(part));
+    } else if (part.offset > k->second.offset) {
+      k->second = std::move(part);
+    }
+  }
+  ElectionTally t;
+  for (const auto& [p, part] : known.parts) {
+    t.seq += part.offset;
+    for (const auto& [option, n] : part.counts) t.votes[option] += n;
+  }
+  t.updated_at_ms = std::max(known.tally.updated_at_ms, now.updated_at_ms);
+  t.stale = behind;
+  known.tally = std::move(t);
 }
 
 Result<ElectionTally> RedisReadModel::Fallback(std::string_view election_id, Status why) {
   auto it = last_.find(election_id);
-  if (it != last_.end()) return it->second;
+  if (it != last_.end()) return it->second.tally;
   return why;
 }
 
-Result<ElectionTally> RedisReadModel::Read(std::string_view election_id) {
+Result<RedisReadModel::RedisState> RedisReadModel::Read(std::string_view election_id) {
   std::vector<std::string> args{"EVALSHA",
                                 read_sha_,
                                 "2",
@@ -138,23 +164,42 @@ Result<ElectionTally> RedisReadModel::Read(std::string_view election_id) {
   }
   if (!r.ok()) return r.status();
   const redisReply* reply = r->get();
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->elements % 2 != 0) {
-    return Status(Code::kInternal, "redis read script: " + ReplyText(reply));
+  const Status bad(Code::kInternal, "redis read script: " + ReplyText(reply));
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_INTEGER) {
+    return bad;
   }
-  for (size_t i = 0; i < reply->elements; ++i) {
-    int want = (i >= 2 && i % 2 == 0) ? REDIS_REPLY_STRING : REDIS_REPLY_INTEGER;
-    if (reply->element[i]->type != want) {
-      return Status(Code::kInternal, "redis read script: unexpected reply");
+  auto text = [&](size_t i, std::string_view* out) {
+    if (i >= reply->elements || reply->element[i]->type != REDIS_REPLY_STRING) return false;
+    *out = std::string_view(reply->element[i]->str, reply->element[i]->len);
+    return true;
+  };
+  auto number = [&](size_t i, uint64_t* out) {
+    std::string_view v;
+    if (!text(i, &v)) return false;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+    return ec == std::errc() && end == v.data() + v.size();
+  };
+  RedisState state;
+  state.updated_at_ms = reply->element[0]->integer;
+  for (size_t i = 1; i < reply->elements;) {
+    uint64_t partition = 0;
+    PartitionState part;
+    if (!number(i, &partition) || partition > UINT32_MAX || !number(i + 1, &part.offset) ||
+        i + 2 >= reply->elements || reply->element[i + 2]->type != REDIS_REPLY_INTEGER) {
+      return bad;
     }
+    const auto n = static_cast<size_t>(reply->element[i + 2]->integer);
+    i += 3;
+    for (size_t j = 0; j < n; ++j, i += 2) {
+      std::string_view option;
+      uint64_t votes = 0;
+      if (!text(i, &option) || !number(i + 1, &votes)) return bad;
+      part.counts[std::string(option)] = votes;
+    }
+    state.parts[static_cast<uint32_t>(partition)] = std::move(part);
   }
-  ElectionTally t;
-  t.seq = static_cast<uint64_t>(reply->element[0]->integer);
-  t.updated_at_ms = reply->element[1]->integer;
-  for (size_t i = 2; i < reply->elements; i += 2) {
-    t.votes[std::string(reply->element[i]->str, reply->element[i]->len)] =
-        static_cast<uint64_t>(reply->element[i + 1]->integer);
-  }
-  return t;
+  return state;
 }
 
 }  // namespace urna::redis

@@ -4,14 +4,17 @@
 // stores them through the offset-fenced Lua script and PUBLISHes the change. Get (a result
 // server) reads an election's merged tally (the sum over partitions, seq = the sum of their
 // next offsets, as LocalReadModel) in one atomic script call on its own connection, with timeouts.
-// Get never returns a seq lower than one it returned before for the election (a Redis refilled
-// after a restart passes through partial states): it keeps the last tally it returned, and
-// returns that one while Redis is down or behind (see `last_read_ok_ms` to mark it stale);
-// without one, kUnavailable. ReadWriteSide reads the processors' heartbeats for a result server's
-// `stale`; SetLagSource hands the processor's lag to the publisher. While Redis is unreachable,
-// reconnection is tried at most once per backoff step, so Get does not wait for a connect timeout
-// on every call. Owned by the role that wires it; Apply and Get are thread-safe. Get blocks on
-// Redis (at most the connect and I/O timeouts): not on a network thread.
+// Get never moves a tally back (a Redis refilled after a restart passes through partial states):
+// it keeps each partition's last (offset, counts) per election and merges what Redis says
+// partition by partition, the higher offset winning; tally and seq are computed from the merged
+// state, and the tally is marked stale while a partition seen before is missing from Redis or
+// behind. While Redis is down it returns the last tally (see `last_read_ok_ms`); without one,
+// kUnavailable. Memory: at most `max_cached_elections` elections' partition states. ReadWriteSide
+// reads the processors' heartbeats for a result server's `stale`; SetLagSource hands the
+// processor's lag to the publisher. While Redis is unreachable, reconnection is tried at most once
+// per backoff step, so Get does not wait for a connect timeout on every call. Owned by the role
+// that wires it; Apply and Get are thread-safe. Get blocks on Redis (at most the connect and I/O
+// timeouts): not on a network thread.
 #pragma once
 
 #include <atomic>
@@ -74,7 +77,22 @@ class RedisReadModel final : public ReadModel {
   Status Connected() REQUIRES(read_mu_);
   // A broken reader's connection is dropped, and the next connect waits a backoff step.
   void DropIfBroken() REQUIRES(read_mu_);
-  Result<ElectionTally> Read(std::string_view election_id) REQUIRES(read_mu_);
+  // One partition's counts as last read, and what Get knows of an election.
+  struct PartitionState {
+    uint64_t offset = 0;
+    OptionCounts counts;
+  };
+  struct Known {
+    std::map<uint32_t, PartitionState> parts;
+    ElectionTally tally;  // computed from `parts`, the last returned
+  };
+  struct RedisState {
+    int64_t updated_at_ms = 0;
+    std::map<uint32_t, PartitionState> parts;
+  };
+  Result<RedisState> Read(std::string_view election_id) REQUIRES(read_mu_);
+  // Merges `now` into `known` (per partition, the higher offset wins) and recomputes its tally.
+  static void Merge(Known& known, RedisState now);
   Result<ElectionTally> Fallback(std::string_view election_id, Status why) REQUIRES(read_mu_);
 
   const RedisUrl url_;
@@ -88,7 +106,7 @@ class RedisReadModel final : public ReadModel {
   std::string write_side_sha_ GUARDED_BY(read_mu_);
   std::unique_ptr<Backoff> backoff_ GUARDED_BY(read_mu_);
   std::chrono::steady_clock::time_point retry_at_ GUARDED_BY(read_mu_);
-  std::map<std::string, ElectionTally, std::less<>> last_ GUARDED_BY(read_mu_);
+  std::map<std::string, Known, std::less<>> last_ GUARDED_BY(read_mu_);
   std::atomic<int64_t> last_read_ok_ms_{0};
 };
 

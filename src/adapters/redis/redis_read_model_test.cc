@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <set>
 
 #include "adapters/redis/change_subscriber.h"
@@ -162,6 +164,103 @@ TEST(RedisReadModelTest, PasswordAndDatabaseFromTheUrl) {
   EXPECT_FALSE(bad.publisher_stats().connected);
 }
 
+// A partial refill whose offsets are larger than the whole sum seen before (a busy election
+// sharing the partitions moved them on while Redis was down): the partitions Redis still lacks
+// keep their last counts, so the tally never goes back, and it is marked stale until they are
+// back (the reviewer's scenario: seq alone let half the counts through as fresh).
+TEST(RedisReadModelTest, PartialRefillIsMergedPerPartitionAndMarkedStale) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  {
+    RedisReadModel processor(*url, clock, FastOptions());
+    for (uint32_t p = 0; p < 4; ++p) {
+      ASSERT_TRUE(processor.Apply(Update(p, 100, "e1", {{"a", 5}})).ok());
+    }
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(processor); }));
+  }
+  RedisReadModel reader(*url, clock, FastOptions());
+  auto t = reader.Get("e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->seq, 400u);
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 20}}));
+  EXPECT_FALSE(t->stale);
+  auto conn = RedisConnection::Open(*url, {});
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Command({"FLUSHALL"}).ok());
+  // Processor A re-sends its two partitions first, at offsets far past the old ones.
+  RedisReadModel refill(*url, clock, FastOptions());
+  ASSERT_TRUE(refill.Apply(Update(0, 250, "e1", {{"a", 6}})).ok());
+  ASSERT_TRUE(refill.Apply(Update(1, 250, "e1", {{"a", 6}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  bool from_redis = false;
+  t = reader.Get("e1", &from_redis);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(from_redis);
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 22}}));  // Redis alone says 12
+  EXPECT_EQ(t->seq, 700u);
+  EXPECT_TRUE(t->stale);  // partitions 2 and 3 are not back yet
+  ASSERT_TRUE(refill.Apply(Update(2, 250, "e1", {{"a", 6}})).ok());
+  ASSERT_TRUE(refill.Apply(Update(3, 250, "e1", {{"a", 6}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
+  t = reader.Get("e1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 24}}));
+  EXPECT_EQ(t->seq, 1000u);
+  EXPECT_FALSE(t->stale);
+}
+
+// Two processors reporting the same partition (a zombie that lost it keeps writing until its
+// session times out) never flap: the largest lag of the live reports counts, whoever wrote last,
+// and a report older than its TTL no longer counts.
+TEST(RedisReadModelTest, HeartbeatsOfTwoProcessorsForOnePartitionDoNotFlap) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  auto slow_options = FastOptions();
+  slow_options.publisher.heartbeat_ttl = std::chrono::milliseconds(1500);
+  RedisReadModel lagging(*url, clock, slow_options);
+  RedisReadModel keeping(*url, clock, FastOptions());
+  RedisReadModel reader(*url, clock, FastOptions());
+  lagging.SetLagSource(testing::Keeping(1, 7000));
+  ASSERT_TRUE(WaitUntil([&] { return lagging.publisher_stats().beats > 0; }));
+  lagging.SetLagSource(nullptr);  // its last report stays live for its TTL
+  const uint64_t before = keeping.publisher_stats().beats;
+  keeping.SetLagSource(testing::Keeping(1, 0));
+  ASSERT_TRUE(WaitUntil([&] { return keeping.publisher_stats().beats > before; }));
+  auto w = reader.ReadWriteSide();  // the keeping processor wrote last
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->partitions, 1u);
+  EXPECT_EQ(w->silent, 0u);
+  EXPECT_EQ(w->max_lag_ms, 7000);
+  // Once the lagging report is older than its TTL, only the live one counts.
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = reader.ReadWriteSide();
+    return r.ok() && r->max_lag_ms == 0 && r->silent == 0;
+  }));
+}
+
+// The subscriber PINGs every `ping_every` whatever the refresh period, so a Redis gone silent
+// (SIGSTOP: the connection stays open) is noticed promptly even with an hour between refreshes.
+TEST(RedisReadModelTest, SubscriberPingDoesNotWaitForTheRefresh) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  SubscriberOptions options;
+  options.refresh_every = std::chrono::hours(1);
+  options.ping_every = std::chrono::milliseconds(100);
+  ChangeSubscriber sub(
+      *ParseRedisUrl(server.url()), options, [](std::string_view) {}, [] {});
+  sub.Start();
+  ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }));
+  ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
+  EXPECT_TRUE(WaitUntil([&] { return !sub.connected(); }, std::chrono::seconds(10)));
+  ASSERT_EQ(kill(server.pid(), SIGCONT), 0);
+  EXPECT_TRUE(WaitUntil([&] { return sub.connected(); }));
+  sub.Stop();
+}
+
 // A Redis restarted empty is refilled partition by partition: meanwhile it holds a lower sum
 // than before. Get never answers a seq lower than one it answered.
 TEST(RedisReadModelTest, GetNeverGoesBackWhileRedisIsRefilled) {
@@ -188,15 +287,20 @@ TEST(RedisReadModelTest, GetNeverGoesBackWhileRedisIsRefilled) {
   EXPECT_TRUE(from_redis);
   EXPECT_EQ(t->seq, 5u);  // Redis says 0
   EXPECT_EQ(t->votes, (OptionCounts{{"a", 3}, {"b", 2}}));
+  EXPECT_TRUE(t->stale);
   RedisReadModel refill(*url, clock, FastOptions());
   ASSERT_TRUE(refill.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());  // partition 1 not yet back
   ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
-  EXPECT_EQ(reader.Get("e1")->seq, 5u);  // Redis says 4
+  t = reader.Get("e1");  // Redis says 4: partition 0 is newer, partition 1 as last seen
+  EXPECT_EQ(t->seq, 6u);
+  EXPECT_EQ(t->votes, (OptionCounts{{"a", 4}, {"b", 2}}));
+  EXPECT_TRUE(t->stale);
   ASSERT_TRUE(refill.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
   ASSERT_TRUE(WaitUntil([&] { return Delivered(refill); }));
   t = reader.Get("e1");
   EXPECT_EQ(t->seq, 6u);
   EXPECT_EQ(t->votes, (OptionCounts{{"a", 4}, {"b", 2}}));
+  EXPECT_FALSE(t->stale);
 }
 
 // What the publisher keeps is bounded: a partition given up is forgotten, and past max_entries

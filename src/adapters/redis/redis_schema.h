@@ -10,7 +10,12 @@
 // The write side's heartbeat (docs/architecture.md §4, "stale"), written by each processor's
 // publisher every `heartbeat_every` with a TTL, for result servers:
 //   <prefix>:{live}:n     string  the log's partition count
-//   <prefix>:{live}:<P>   string  lag of partition P in ms, as its processor last reported it
+//   <prefix>:{live}:<P>   hash    publisher id -> "<lag ms>:<expires at, Unix ms by Redis TIME>",
+//                                 one entry per processor reporting partition P
+// One entry per processor, not one key that the last writer owns: two processors reporting the
+// same partition (a zombie that lost it, until its session times out) cannot make `stale` flap;
+// the reader takes the largest lag of the entries not expired (by Redis's clock, so the hosts'
+// clocks do not matter).
 #pragma once
 
 #include <cstdint>
@@ -60,49 +65,66 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 )lua";
 
-// An election's merged tally, read atomically: {seq, updated_at, option, votes, ...}, seq being
-// the sum of the partitions' next offsets (as LocalReadModel's), each number an integer reply.
-// KEYS: offsets hash, updated_at. ARGV: the counts keys' prefix (the partition is appended).
+// An election's state per partition, read atomically: {updated_at, then per partition:
+// partition, next offset, n, then n option, votes strings}. The numbers of a partition are
+// returned as Redis stores them (decimal strings, exact for every uint64); the reader merges
+// them with what it read before, per partition (RedisReadModel), so a partly refilled Redis
+// never moves a tally back. KEYS: offsets hash, updated_at. ARGV: the counts keys' prefix.
 inline constexpr std::string_view kReadScript = R"lua(
 local offs = redis.call('HGETALL', KEYS[1])
-local seq = 0
-local sums = {}
-local names = {}
+local out = {tonumber(redis.call('GET', KEYS[2]) or '0')}
 for i = 1, #offs, 2 do
-  seq = seq + tonumber(offs[i + 1])
   local c = redis.call('HGETALL', ARGV[1] .. offs[i])
-  for j = 1, #c, 2 do
-    if not sums[c[j]] then
-      sums[c[j]] = 0
-      names[#names + 1] = c[j]
-    end
-    sums[c[j]] = sums[c[j]] + tonumber(c[j + 1])
-  end
-end
-local out = {seq, tonumber(redis.call('GET', KEYS[2]) or '0')}
-for _, n in ipairs(names) do
-  out[#out + 1] = n
-  out[#out + 1] = sums[n]
+  out[#out + 1] = offs[i]
+  out[#out + 1] = offs[i + 1]
+  out[#out + 1] = #c / 2
+  for j = 1, #c do out[#out + 1] = c[j] end
 end
 return out
 )lua";
 
+// One processor's heartbeat: sets the partition count, and its own entry in each partition's
+// hash (lag, expiry = Redis TIME + ttl), dropping the expired entries of others, and keeps each
+// hash alive at least ttl. KEYS: the partition count key, then one hash per partition reported.
+// ARGV: publisher id, ttl ms, partition count (0: not set), then the lag ms of each partition.
+inline constexpr std::string_view kHeartbeatScript = R"lua(
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl) end
+for i = 2, #KEYS do
+  local h = redis.call('HGETALL', KEYS[i])
+  for j = 1, #h, 2 do
+    local at = tonumber(string.match(h[j + 1], ':(%d+)$') or '0')
+    if at <= now and h[j] ~= ARGV[1] then redis.call('HDEL', KEYS[i], h[j]) end
+  end
+  redis.call('HSET', KEYS[i], ARGV[1], ARGV[i + 2] .. ':' .. (now + ttl))
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+)lua";
+
 // The write side as the heartbeats tell it: {partitions, silent, worst lag ms}, `silent` being
-// the partitions without a live heartbeat (no processor reported them within the TTL); {0, 0, 0}
-// when no partition count is live (no processor at all). KEYS: the partition count key.
-// ARGV: the heartbeat keys' prefix (the partition is appended).
+// the partitions without a live entry (no processor reported them within its TTL, by Redis
+// TIME), the worst lag the largest of the live entries; {0, 0, 0} when no partition count is
+// live (no processor at all). KEYS: the partition count key. ARGV: the hashes' prefix.
 inline constexpr std::string_view kWriteSideScript = R"lua(
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local silent = 0
 local worst = 0
 for p = 0, n - 1 do
-  local v = redis.call('GET', ARGV[1] .. p)
-  if v then
-    local lag = tonumber(v) or 0
-    if lag > worst then worst = lag end
-  else
-    silent = silent + 1
+  local live = false
+  for _, v in ipairs(redis.call('HVALS', ARGV[1] .. p)) do
+    local lag, at = string.match(v, '^(-?%d+):(%d+)$')
+    if lag and tonumber(at) > now then
+      live = true
+      if tonumber(lag) > worst then worst = tonumber(lag) end
+    end
   end
+  if not live then silent = silent + 1 end
 end
 return {n, silent, worst}
 )lua";

@@ -3,7 +3,10 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
+
+#include "adapters/redis/backoff.h"
 
 namespace urna::redis {
 
@@ -48,6 +51,7 @@ Result<ElectionTally> RedisTallyCache::Get(std::string_view election_id) {
         if (i->second.last_asked < victim->second.last_asked) victim = i;
       }
       to_read_.erase(victim->first);
+      failing_.erase(victim->first);
       held_.erase(victim);
     }
     it = held_.emplace(std::string(election_id), Held{}).first;
@@ -57,12 +61,12 @@ Result<ElectionTally> RedisTallyCache::Get(std::string_view election_id) {
   it->second.last_asked = ++asks_;
   if (!it->second.loaded) return Status(Code::kUnavailable, "results loading, retry");
   ElectionTally t = it->second.tally;
-  t.stale = StaleLocked();
+  t.stale = t.stale || StaleLocked();  // the reader marks a tally Redis holds only in part
   return t;
 }
 
 bool RedisTallyCache::StaleLocked() const {
-  return read_failed_ || !subscriber_.connected() || !write_side_problem_.empty();
+  return !failing_.empty() || !subscriber_.connected() || !write_side_problem_.empty();
 }
 
 bool RedisTallyCache::stale() const {
@@ -73,7 +77,7 @@ bool RedisTallyCache::stale() const {
 std::string RedisTallyCache::stale_reason() const {
   MutexLock lock(mu_);
   if (!subscriber_.connected()) return "not subscribed to redis";
-  if (read_failed_) return "cannot read redis";
+  if (!failing_.empty()) return "cannot read redis";
   return write_side_problem_;
 }
 
@@ -91,6 +95,11 @@ void RedisTallyCache::CheckWriteSide() {
     problem = "the processors lag by " + std::to_string(w->max_lag_ms) + " ms";
   }
   MutexLock lock(mu_);
+  // Redis answers again after it could not be read: the failed reads are retried now and
+  // everything held is re-read (not at each check: one election that keeps failing waits for
+  // its backoff).
+  if (w.ok() && !write_side_read_ok_ && !failing_.empty()) RefreshAllLocked();
+  write_side_read_ok_ = w.ok();
   // Logged when it starts and ends, not at every change of its reason.
   const bool was_fine = write_side_problem_.empty(), first = write_side_problem_ == "not read yet";
   if (problem.empty() && !was_fine && !first) {
@@ -110,11 +119,17 @@ void RedisTallyCache::Wanted(std::string_view election) {
 
 void RedisTallyCache::RefreshAll() {
   MutexLock lock(mu_);
+  RefreshAllLocked();
+}
+
+void RedisTallyCache::RefreshAllLocked() {
   for (const auto& [id, h] : held_) to_read_.insert(id);
+  to_read_.insert(failing_.begin(), failing_.end());
   cv_.NotifyOne();
 }
 
 void RedisTallyCache::Run() {
+  Backoff backoff(opts_.reader.publisher.backoff_min, opts_.reader.publisher.backoff_max);
   auto next_check = std::chrono::steady_clock::now();
   for (;;) {
     if (std::chrono::steady_clock::now() >= next_check) {
@@ -124,10 +139,15 @@ void RedisTallyCache::Run() {
     std::vector<std::string> batch;
     {
       MutexLock lock(mu_);
-      while (!stopping_ && to_read_.empty() && std::chrono::steady_clock::now() < next_check) {
-        cv_.WaitUntil(mu_, next_check);
+      auto wake = [&] { return failing_.empty() ? next_check : std::min(next_check, retry_at_); };
+      while (!stopping_ && to_read_.empty() && std::chrono::steady_clock::now() < wake()) {
+        cv_.WaitUntil(mu_, wake());
       }
       if (stopping_) return;
+      if (!failing_.empty() && std::chrono::steady_clock::now() >= retry_at_) {
+        to_read_.insert(failing_.begin(), failing_.end());  // a retry, not a new streak
+        retry_at_ = std::chrono::steady_clock::now() + std::chrono::hours(24);
+      }
       batch.assign(to_read_.begin(), to_read_.end());
       to_read_.clear();
     }
@@ -138,15 +158,29 @@ void RedisTallyCache::Run() {
       auto t = reader_.Get(id, &fresh);  // falls back to its last tally while Redis is down
       MutexLock lock(mu_);
       auto it = held_.find(id);
-      if (it == held_.end()) continue;
+      if (it == held_.end()) {
+        failing_.erase(id);
+        continue;
+      }
       if (t.ok()) {
         it->second.tally = std::move(*t);
         it->second.loaded = true;
       }
-      if (!t.ok() || !fresh) failed = true;
+      if (!t.ok() || !fresh) {
+        if (failing_.empty()) spdlog::warn("results: cannot read {} from redis (retrying)", id);
+        failing_.insert(id);
+        failed = true;
+      } else if (failing_.erase(id) > 0 && failing_.empty()) {
+        // The streak is over: what changed meanwhile may have been missed, re-read it all.
+        spdlog::info("results: reading redis again");
+        backoff.Reset();
+        RefreshAllLocked();
+      }
     }
-    MutexLock lock(mu_);
-    read_failed_ = failed;
+    if (failed) {
+      MutexLock lock(mu_);
+      retry_at_ = std::chrono::steady_clock::now() + backoff.Next();
+    }
   }
 }
 

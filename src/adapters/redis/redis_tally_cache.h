@@ -4,11 +4,12 @@
 // RedisReadModel: atomic sum over partitions, seq never going back) the first time Get asks for
 // it, again whenever the ChangeSubscriber hears that it changed, and every election held is
 // re-read after each (re)subscription and every `refresh_every` (the safety net: pub/sub loses
-// messages sent while disconnected). While Redis is down, Get keeps answering the last tally
-// and stale() says so; also while the processors' heartbeats (TallyPublisher) say the write side
-// is down or lagging past `stale_after`, read every `write_side_every`. At most `max_elections` are
-// held (the least recently asked for goes). Apply is refused: a result server never counts. Owned
-// by the results role; thread-safe.
+// messages sent while disconnected). A failed read is retried by itself, with backoff, and the
+// end of a failure streak re-reads everything held. While Redis is down, Get keeps answering the
+// last tally and stale() says so; also while the processors' heartbeats (TallyPublisher) say the
+// write side is down or lagging past `stale_after`, read every `write_side_every`. At most
+// `max_elections` are held (the least recently asked for goes). Apply is refused: a result server
+// never counts. Owned by the results role; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -68,6 +69,7 @@ class RedisTallyCache final : public ReadModel {
   void Run();
   void Wanted(std::string_view election);  // from the subscriber's thread
   void RefreshAll();
+  void RefreshAllLocked() REQUIRES(mu_);
   void CheckWriteSide();  // the cache's thread
   bool StaleLocked() const REQUIRES(mu_);
 
@@ -79,8 +81,12 @@ class RedisTallyCache final : public ReadModel {
   CondVar cv_;
   std::map<std::string, Held, std::less<>> held_ GUARDED_BY(mu_);
   std::set<std::string> to_read_ GUARDED_BY(mu_);
+  // Elections whose last read failed: read again at `retry_at_` (backoff, the cache's thread),
+  // sooner once the write-side check reads Redis again. Non-empty: stale ("cannot read redis").
+  std::set<std::string> failing_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point retry_at_ GUARDED_BY(mu_);
+  bool write_side_read_ok_ GUARDED_BY(mu_) = true;  // the last write-side check read Redis
   uint64_t asks_ GUARDED_BY(mu_) = 0;
-  bool read_failed_ GUARDED_BY(mu_) = false;
   std::string write_side_problem_ GUARDED_BY(mu_) = "not read yet";  // "" when it keeps up
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;

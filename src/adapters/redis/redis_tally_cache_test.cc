@@ -164,5 +164,76 @@ TEST(RedisTallyCacheTest, WriteSideHeartbeatsDecideStaleness) {
   EXPECT_TRUE(Shows(cache, 4, {{"a", 4}}));  // the last tally all along
 }
 
+// Updates stuck in the publisher (Redis refuses them: here an ACL lets the processor write its
+// heartbeats but not the tallies) count in the lag it reports: the result server marks its
+// tallies stale although the processor itself keeps up.
+TEST(RedisTallyCacheTest, UndeliveredUpdatesCountInTheReportedLag) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  ASSERT_EQ(server.Cli("ACL SETUSER pub on '>pw' +@all '~urna:{live}:*' '~urna:pub:*' '&*'"),
+            "OK\n");
+  auto url = ParseRedisUrl(server.url());
+  auto pub_url = ParseRedisUrl("redis://pub:pw@127.0.0.1:" + std::to_string(server.port()) + "/0");
+  ASSERT_TRUE(pub_url.ok());
+  ManualClock clock;
+  RedisReadModel processor(*pub_url, clock, FastOptions());
+  processor.SetLagSource(Keeping(1));  // the processor keeps up
+  ASSERT_TRUE(processor.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());
+  auto options = CacheOptions(std::chrono::minutes(5));
+  options.stale_after = std::chrono::milliseconds(500);
+  RedisTallyCache cache(*url, clock, options);
+  cache.Start();
+  cache.Get("e1");
+  ASSERT_TRUE(WaitUntil([&] { return Shows(cache, 0, {}); }));
+  EXPECT_TRUE(WaitUntil([&] { return processor.publisher_stats().refusals > 0; }));
+  EXPECT_TRUE(WaitUntil([&] {
+    auto t = cache.Get("e1");
+    return t.ok() && t->stale && cache.stale_reason().find("lag by") != std::string::npos;
+  })) << cache.stale_reason();
+  // Let it through: the update lands, the backlog is gone, the tallies are fresh again.
+  ASSERT_EQ(server.Cli("ACL SETUSER pub allkeys"), "OK\n");
+  EXPECT_TRUE(WaitUntil([&] {
+    auto t = cache.Get("e1");
+    return Shows(cache, 4, {{"a", 4}}) && t.ok() && !t->stale;
+  })) << cache.stale_reason();
+}
+
+// A failed read (here the election's offsets key holds the wrong type) is retried by itself,
+// with backoff: once Redis answers again, the tally is fresh without waiting for a change
+// message or the periodic refresh.
+TEST(RedisTallyCacheTest, FailedReadIsRetriedWithoutWaitingForTheRefresh) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  RedisReadModel processor(*url, clock, FastOptions());
+  processor.SetLagSource(Keeping(1));
+  ASSERT_TRUE(processor.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return processor.publisher_stats().pending == 0; }));
+  RedisTallyCache cache(*url, clock, CacheOptions(std::chrono::hours(1)));
+  cache.Start();
+  cache.Get("e1");
+  auto fresh = [&] {
+    auto t = cache.Get("e1");
+    return t.ok() && !t->stale && t->seq == 4;
+  };
+  ASSERT_TRUE(WaitUntil(fresh)) << cache.stale_reason();
+  // Break the key, and tell the cache (as a change message does): the read fails.
+  ASSERT_EQ(server.Cli("DEL 'urna:{e1}:off'"), "1\n");
+  ASSERT_EQ(server.Cli("SET 'urna:{e1}:off' broken"), "OK\n");
+  server.Cli("PUBLISH urna:changed e1");
+  ASSERT_TRUE(WaitUntil([&] { return cache.stale_reason() == "cannot read redis"; }))
+      << cache.stale_reason();
+  EXPECT_TRUE(Shows(cache, 4, {{"a", 4}}));  // the last tally meanwhile
+  // Repaired behind its back at once (RENAME replaces the key atomically), with no message: the
+  // retry finds it.
+  ASSERT_EQ(server.Cli("HSET 'urna:{e1}:new' 0 5"), "1\n");
+  ASSERT_EQ(server.Cli("RENAME 'urna:{e1}:new' 'urna:{e1}:off'"), "OK\n");
+  EXPECT_TRUE(WaitUntil([&] {
+    auto t = cache.Get("e1");
+    return t.ok() && !t->stale && t->seq == 5;
+  })) << cache.stale_reason();
+}
+
 }  // namespace
 }  // namespace urna::redis

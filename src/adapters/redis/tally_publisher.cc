@@ -51,6 +51,8 @@ void TallyPublisher::ForgetPartition(uint32_t partition) {
     if (it->second.dirty) --dirty_;
     it = entries_.erase(it);
   }
+  auto d = dropped_.lower_bound(Key{partition, ""});
+  while (d != dropped_.end() && d->first.first == partition) d = dropped_.erase(d);
 }
 
 void TallyPublisher::SetLagSource(std::function<WriteSideLag()> source) {
@@ -73,29 +75,55 @@ bool TallyPublisher::Heartbeat(RedisConnection& conn) {
     if (!lag_source_) return true;
     lag = lag_source_();
   }
-  const std::string ttl = std::to_string(std::max<int64_t>(1, opts_.heartbeat_ttl.count()));
-  size_t sent = 0;
-  if (lag.partitions > 0) {
-    conn.Append(
-        {"SET", LivePartitionsKey(opts_.key_prefix), std::to_string(lag.partitions), "PX", ttl});
-    ++sent;
+  if (lag.partitions == 0 && lag.lag_ms.empty()) return true;
+  {
+    MutexLock lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [partition, since] : Backlog()) {
+      auto it = lag.lag_ms.find(partition);
+      if (it == lag.lag_ms.end()) continue;  // not this processor's any more
+      const int64_t age =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count();
+      it->second = std::max(it->second, age);
+    }
   }
   const std::string prefix = LiveKeyPrefix(opts_.key_prefix);
-  for (const auto& [partition, ms] : lag.lag_ms) {
-    conn.Append({"SET", prefix + std::to_string(partition), std::to_string(ms), "PX", ttl});
-    ++sent;
+  std::vector<std::string> args{"EVALSHA", beat_sha_, std::to_string(1 + lag.lag_ms.size()),
+                                LivePartitionsKey(opts_.key_prefix)};
+  for (const auto& [partition, ms] : lag.lag_ms) args.push_back(prefix + std::to_string(partition));
+  args.push_back(marker_key_);
+  args.push_back(std::to_string(std::max<int64_t>(1, opts_.heartbeat_ttl.count())));
+  args.push_back(std::to_string(lag.partitions));
+  for (const auto& [partition, ms] : lag.lag_ms) args.push_back(std::to_string(ms));
+  auto r = conn.Command(args);
+  if (r.ok() && IsErrorReply(r->get(), "NOSCRIPT")) {
+    auto sha = conn.LoadScript(kHeartbeatScript);
+    if (!sha.ok()) return !conn.broken();
+    beat_sha_ = *sha;
+    args[1] = beat_sha_;
+    r = conn.Command(args);
   }
-  bool took = true;
-  for (size_t i = 0; i < sent; ++i) {
-    auto r = conn.ReadReply();
-    if (!r.ok()) return false;
-    took = took && !IsErrorReply(r->get());  // refused (OOM, READONLY): the keys expire
-  }
-  if (took && sent > 0) {
+  if (!r.ok()) return false;
+  if (!IsErrorReply(r->get())) {  // refused (OOM, READONLY): the entries expire
     MutexLock lock(mu_);
     ++stats_.beats;
   }
   return true;
+}
+
+std::map<uint32_t, std::chrono::steady_clock::time_point> TallyPublisher::Backlog() const {
+  std::map<uint32_t, std::chrono::steady_clock::time_point> oldest;
+  auto note = [&](uint32_t partition, std::chrono::steady_clock::time_point since) {
+    auto [it, added] = oldest.emplace(partition, since);
+    if (!added) it->second = std::min(it->second, since);
+  };
+  if (dirty_ > 0) {
+    for (const auto& [key, e] : entries_) {
+      if (e.dirty) note(key.first, e.dirty_since);
+    }
+  }
+  for (const auto& [key, since] : dropped_) note(key.first, since);
+  return oldest;
 }
 
 void TallyPublisher::Stop() {
@@ -110,6 +138,7 @@ void TallyPublisher::Stop() {
 Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms) {
   Start();
   bool dropped = false;
+  const auto now = std::chrono::steady_clock::now();
   {
     MutexLock lock(mu_);
     for (const auto& [election, counts] : update.elections) {
@@ -119,8 +148,10 @@ Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms
         if (entries_.size() >= opts_.max_entries && !EvictOne()) {
           ++stats_.dropped;
           dropped = true;
+          if (dropped_.size() < opts_.max_entries) dropped_.emplace(std::move(key), now);
           continue;
         }
+        dropped_.erase(key);
         it = entries_.emplace(std::move(key), Entry{}).first;
       } else if (it->second.offset >= update.next_offset) {
         continue;  // older or the same: Redis would fence it off anyway
@@ -130,7 +161,10 @@ Status TallyPublisher::Offer(const PartitionTally& update, int64_t updated_at_ms
       e.updated_at_ms = updated_at_ms;
       e.counts = std::make_shared<const OptionCounts>(counts);
       e.version = ++version_;
-      if (!e.dirty) ++dirty_;
+      if (!e.dirty) {
+        ++dirty_;
+        e.dirty_since = now;
+      }
       e.dirty = true;
     }
   }
@@ -156,8 +190,11 @@ bool TallyPublisher::EvictOne() {
   return true;
 }
 
-void TallyPublisher::MarkAllDirty() {
-  for (auto& [key, e] : entries_) e.dirty = true;
+void TallyPublisher::MarkAllDirty(std::chrono::steady_clock::time_point since) {
+  for (auto& [key, e] : entries_) {
+    if (!e.dirty) e.dirty_since = since;
+    e.dirty = true;
+  }
   dirty_ = entries_.size();
   ++stats_.resends;
 }
@@ -198,6 +235,14 @@ std::unique_ptr<RedisConnection> TallyPublisher::Connect() {
     return nullptr;
   }
   sha_ = *sha;
+  auto beat = (*conn)->LoadScript(kHeartbeatScript);
+  if (!beat.ok()) {
+    MutexLock lock(mu_);
+    stats_.connected = false;
+    ++stats_.failures;
+    return nullptr;
+  }
+  beat_sha_ = *beat;
   return std::move(*conn);
 }
 
@@ -207,7 +252,10 @@ bool TallyPublisher::MarkerPresent(RedisConnection& conn) {
   auto ttl = std::max<std::chrono::seconds>(
       kMarkerTtlMin, std::chrono::duration_cast<std::chrono::seconds>(opts_.marker_check * 10));
   auto r = conn.Command({"EXPIRE", marker_key_, std::to_string(ttl.count())});
-  if (r.ok() && (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 1) return true;
+  if (r.ok() && (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 1) {
+    marker_seen_at_ = std::chrono::steady_clock::now();
+    return true;
+  }
   conn.Command({"SET", marker_key_, "1", "EX", std::to_string(ttl.count())});
   return false;
 }
@@ -277,6 +325,7 @@ TallyPublisher::SendResult TallyPublisher::Send(RedisConnection& conn,
 
 void TallyPublisher::Lost(std::unique_ptr<RedisConnection>& conn) {
   conn.reset();
+  lost_at_ = std::chrono::steady_clock::now();
   MutexLock lock(mu_);
   stats_.connected = false;
   ++stats_.failures;
@@ -287,6 +336,7 @@ void TallyPublisher::Run() {
   std::unique_ptr<RedisConnection> conn;
   auto next_check = std::chrono::steady_clock::now();
   auto next_beat = next_check;
+  lost_at_ = marker_seen_at_ = next_check;
   bool last_pass = false;
   bool beating = false;  // a lag source is set (as last seen)
   for (;;) {
@@ -306,7 +356,8 @@ void TallyPublisher::Run() {
       MutexLock lock(mu_);
       stats_.connected = true;
       ++stats_.connects;
-      MarkAllDirty();  // Redis may have restarted empty: re-send the latest of everything
+      // Redis may have restarted empty: re-send the latest of everything, missing since the loss
+      MarkAllDirty(lost_at_);
       next_check = std::chrono::steady_clock::now() + opts_.marker_check;
     }
     std::vector<Item> items;
@@ -336,7 +387,7 @@ void TallyPublisher::Run() {
       if (!present) {
         spdlog::warn("redis read model: {} lost its data; re-sending every tally", url_.Redacted());
         MutexLock lock(mu_);
-        MarkAllDirty();
+        MarkAllDirty(marker_seen_at_);
       }
     }
     if (beating && std::chrono::steady_clock::now() >= next_beat && !last_pass) {
@@ -366,6 +417,7 @@ void TallyPublisher::Run() {
           sha_ = *sha;
         } else {
           conn.reset();
+          lost_at_ = std::chrono::steady_clock::now();
         }
         break;
       case SendResult::kBroken:

@@ -10,9 +10,13 @@
 // least recently changed pair already delivered (which is then not re-sent after a flush until it
 // changes), or, if every pair is still undelivered, is dropped (Offer says so).
 // Heartbeat: while the processor has given a lag source, every `heartbeat_every` the publisher
-// sets `<prefix>:{live}:<P>` to the lag of each partition it processes and `<prefix>:{live}:n`
-// to the partition count, with a TTL of `heartbeat_ttl`, so result servers can tell a write side
-// that is down or behind from one with nothing new (docs/architecture.md §4, "stale").
+// sets its own entry (its random id) in `<prefix>:{live}:<P>` to the lag of each partition it
+// processes and `<prefix>:{live}:n` to the partition count, with a TTL of `heartbeat_ttl`
+// (kHeartbeatScript), so result servers can tell a write side that is down or behind from one
+// with nothing new (docs/architecture.md §4, "stale"). The lag reported for a partition is the
+// larger of the processor's and the age of the publisher's own oldest undelivered update of it
+// (stuck pending, dropped by the memory bound, or to be re-sent to a Redis that lost it): a
+// Redis not yet refilled is not reported as keeping up.
 // Owned by RedisReadModel; Offer and stats are thread-safe; one sending thread.
 #pragma once
 
@@ -100,6 +104,8 @@ class TallyPublisher {
     std::shared_ptr<const OptionCounts> counts;
     uint64_t version = 0;  // Offer's change counter when last changed
     bool dirty = false;
+    // Since when Redis lacks this entry's counts (set when it turns dirty): the backlog's age.
+    std::chrono::steady_clock::time_point dirty_since;
   };
   using Key = std::pair<uint32_t, std::string>;  // (partition, election)
   struct Item {
@@ -115,7 +121,10 @@ class TallyPublisher {
   bool Heartbeat(RedisConnection& conn);
   void Lost(std::unique_ptr<RedisConnection>& conn);  // drops it, counts a failure
   SendResult Send(RedisConnection& conn, const std::vector<Item>& items);
-  void MarkAllDirty() REQUIRES(mu_);
+  // Every entry to be re-sent; Redis has lacked them since `since` at the latest.
+  void MarkAllDirty(std::chrono::steady_clock::time_point since) REQUIRES(mu_);
+  // Per partition, since when its oldest undelivered update waits (dirty or dropped).
+  std::map<uint32_t, std::chrono::steady_clock::time_point> Backlog() const REQUIRES(mu_);
   bool EvictOne() REQUIRES(mu_);
   void WaitFor(std::chrono::milliseconds d);
 
@@ -127,11 +136,17 @@ class TallyPublisher {
   mutable Mutex mu_;
   CondVar cv_;
   std::map<Key, Entry> entries_ GUARDED_BY(mu_);
+  // Pairs whose update the memory bound dropped (at most max_entries), and since when: counted
+  // in the heartbeat's lag until an update of the pair is kept again.
+  std::map<Key, std::chrono::steady_clock::time_point> dropped_ GUARDED_BY(mu_);
   size_t dirty_ GUARDED_BY(mu_) = 0;
   uint64_t version_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   PublisherStats stats_ GUARDED_BY(mu_);
-  std::string sha_;           // the apply script's SHA-1 (sending thread only)
+  std::string sha_;       // the apply script's SHA-1 (sending thread only)
+  std::string beat_sha_;  // the heartbeat script's (sending thread only)
+  // Since when Redis may lack what was delivered: the connection's loss, the last marker seen.
+  std::chrono::steady_clock::time_point lost_at_, marker_seen_at_;  // (sending thread only)
   bool down_logged_ = false;  // an outage was logged, its end will be (sending thread only)
   bool refusing_ = false;     // Redis refuses updates (logged once) (sending thread only)
   Mutex lag_mu_;              // held while the source runs, so that SetLagSource can wait for it
