@@ -12,6 +12,7 @@
 #include "app/api.h"
 #include "app/demo.h"
 #include "app/embedded_stack.h"
+#include "adapters/embedded/rocksdb_gateway_store.h"
 #include "app/serve_loop.h"
 #include "auth/secrets.h"
 #include "lifecycle/local_lifecycle.h"
@@ -96,12 +97,21 @@ int RunEmbeddedServer(const ServeOptions& o) {
     if (h.healthy) return "";
     return h.problem.empty() ? "storage is failing" : h.problem;
   };
+  embedded::EmbeddedGatewayStore gateways(*st.db);
+  GatewayRegistry gateway_registry;
+  if (auto all = gateways.List(); all.ok()) {
+    gateway_registry.Replace(*all);
+  } else {
+    spdlog::critical("cannot read the gateways: {}", all.status().message());
+    return 1;
+  }
   Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, *st.read_model, hub,
                   tokens, secrets.admin_token, secrets.audit_key, clock,
                   [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
                   o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
-                  storage_problem});
+                  storage_problem, &gateways, &gateway_registry, o.batch});
   net::HttpServerOptions http = o.http;
+  http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());

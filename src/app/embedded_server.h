@@ -14,6 +14,7 @@
 #include "auth/altcha.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
+#include "ingest/ingest_service.h"
 #include "net/http_server.h"
 #include "results/hub.h"
 
@@ -35,6 +36,7 @@ struct ServeOptions {
   size_t export_buffer_rows = LedgerExport::kDefaultBufferRows;  // ledger export, in memory
   TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
   RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
+  BatchLimits batch;           // trusted gateway batches: votes and body size
 };
 
 // Blocks until a stop signal; returns the process exit code.

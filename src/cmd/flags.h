@@ -133,6 +133,14 @@ struct FrontFlags {
                   "votes needing one get 503 until some expire")
         ->capture_default_str()
         ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+    s->add_option("--batch-max-votes", o.batch.max_votes,
+                  "Votes a trusted gateway may send in one votes:batch request (more: 413)")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{100000}));
+    s->add_option("--batch-max-body", o.batch.max_body_bytes,
+                  "Bytes of a votes:batch request body at most (more: 413)")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
     tokens.Add(s);
     rates.Add(s);
   }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <unordered_map>
 
 #include "adapters/codec/proto_codec.h"
 #include "core/partition.h"
@@ -58,6 +59,41 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
            codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)});
 }
 
+// The completions of one group: a slot per vote, answered once the last is done.
+struct EmbeddedVoteLog::Group {
+  std::vector<Result<std::string>> results;
+  size_t left = 0;  // the appender thread only
+  GroupDone done;
+};
+
+namespace {
+constexpr std::string_view kRefPrefix = "gwref/";
+}  // namespace
+
+void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {
+  if (votes.empty()) return done({});
+  auto group = std::make_shared<Group>();
+  group->results.assign(votes.size(), Status(Code::kUnavailable, "not appended"));
+  group->left = votes.size();
+  group->done = std::move(done);
+  std::vector<Pending> ps;
+  ps.reserve(votes.size());
+  for (size_t i = 0; i < votes.size(); ++i) {
+    VoteEvent& v = votes[i].vote;
+    ps.push_back({PartitionFor(v.election_id, v.voter_id, db_.partitions()),
+                  codec::EncodeVoteRecord(v), std::move(v.vote_id), nullptr, group, i,
+                  std::move(votes[i].key)});
+  }
+  EnqueueAll(std::move(ps));
+}
+
+void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& vote_id) {
+  if (!p.group) return p.done(s);
+  Group& g = *p.group;
+  g.results[p.index] = s.ok() ? Result<std::string>(vote_id) : Result<std::string>(s);
+  if (--g.left == 0) g.done(std::move(g.results));
+}
+
 void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
   Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done)});
 }
@@ -71,7 +107,21 @@ void EmbeddedVoteLog::Enqueue(Pending p) {
       return;
     }
   }
-  p.done(Status(Code::kUnavailable, "server is shutting down"));
+  Complete(p, Status(Code::kUnavailable, "server is shutting down"), p.vote_id);
+}
+
+void EmbeddedVoteLog::EnqueueAll(std::vector<Pending> ps) {
+  {
+    MutexLock lock(mu_);
+    if (!stopping_) {
+      const bool was_empty = queue_.empty();
+      for (auto& p : ps) queue_.push_back(std::move(p));
+      if (was_empty) work_cv_.NotifyOne();
+      return;
+    }
+  }
+  Status s(Code::kUnavailable, "server is shutting down");
+  for (auto& p : ps) Complete(p, s, p.vote_id);
 }
 
 void EmbeddedVoteLog::Drain() {
@@ -114,9 +164,16 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     return;
   }
   if (lease.generation() != generation_) FindEnds(lease.generation());
+  if (auto s = ResolveKeys(batch); !s.ok()) {
+    Fail(batch, s.message());
+    return;
+  }
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
+  size_t appended = 0;
   for (auto& p : batch) {
+    if (p.partition == kResolved) continue;
+    ++appended;
     if (p.partition == kAllPartitions) {
       for (uint32_t part = 0; part < db_.partitions(); ++part) {
         wb.Put(db_.log(), LogKey(part, next_[part]++), p.record);
@@ -126,14 +183,20 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     std::string key = LogKey(p.partition, next_[p.partition]++);
     wb.Put(db_.log(), key, p.record);
     wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
+    if (!p.key.empty()) {
+      wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key, p.vote_id);
+    }
   }
   rocksdb::WriteOptions w;
   w.sync = true;  // G1: acknowledged only once fsync'd
-  auto s = db_.db()->Write(w, &wb);
+  rocksdb::Status s;  // ok
+  if (appended > 0) s = db_.db()->Write(w, &wb);
   Status result = Status::Ok();
-  if (s.ok()) {
+  if (appended == 0) {
+    // Every vote was in the log already: nothing to write.
+  } else if (s.ok()) {
     batches_.fetch_add(1, std::memory_order_relaxed);
-    votes_.fetch_add(batch.size(), std::memory_order_relaxed);
+    votes_.fetch_add(appended, std::memory_order_relaxed);
     {
       MutexLock lock(end_mu_);
       durable_end_ = next_;
@@ -145,7 +208,44 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     Fail(batch, s.ToString());
     return;
   }
-  for (auto& p : batch) p.done(result);
+  for (auto& p : batch) Complete(p, result, p.vote_id);
+}
+
+Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
+  std::vector<std::string> keys;
+  std::vector<size_t> at;  // batch index of each key
+  std::unordered_map<std::string_view, size_t> first;  // key -> batch index of its first vote
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    if (p.key.empty()) continue;
+    auto [it, fresh] = first.try_emplace(p.key, i);
+    if (!fresh) {  // the same key earlier in this write: the same vote
+      p.partition = kResolved;
+      p.vote_id = batch[it->second].vote_id;
+      continue;
+    }
+    keys.push_back(std::string(kRefPrefix) + p.key);
+    at.push_back(i);
+  }
+  if (keys.empty()) return Status::Ok();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), db_.db()->DefaultColumnFamily());
+  std::vector<std::string> values;
+  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    Pending& p = batch[at[k]];
+    if (got[k].IsNotFound()) continue;
+    if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
+    p.partition = kResolved;  // appended by an earlier write: answer with that vote
+    p.vote_id = std::move(values[k]);
+  }
+  // A repeat resolved to a first vote that was itself found takes the stored id.
+  for (auto& p : batch) {
+    if (p.partition != kResolved || p.key.empty()) continue;
+    auto it = first.find(p.key);
+    if (it != first.end()) p.vote_id = batch[it->second].vote_id;
+  }
+  return Status::Ok();
 }
 
 void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) {
@@ -157,7 +257,7 @@ void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) 
   }
   // The details (file names, errno) are for the log and /healthz, not for every voter.
   Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");
-  for (auto& p : batch) p.done(result);
+  for (auto& p : batch) Complete(p, result, p.vote_id);
 }
 
 Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t from, size_t max,

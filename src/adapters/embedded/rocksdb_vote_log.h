@@ -2,11 +2,15 @@
 // one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
 // pending receipts that point at them) with one fsync, then completes every vote of the batch.
 // While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
+// A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
+// votes are looked up by the appender (the one writer) before the write and their keys written
+// with them ("gwref/" keys of the default column family, db.h), so a key is appended once.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -31,6 +35,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
 
   uint32_t partitions() const override { return db_.partitions(); }
   void Append(VoteEvent vote, AppendDone done) override;
+  void AppendGroup(std::vector<KeyedVote> votes, GroupDone done) override;
   void AppendSeal(SealMarker seal, AppendDone done) override;
   void Drain() override;
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
@@ -44,13 +49,26 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
 
  private:
   static constexpr uint32_t kAllPartitions = UINT32_MAX;  // a seal: one entry in each
+  static constexpr uint32_t kResolved = UINT32_MAX - 1;   // a keyed vote already in the log
+  struct Group;
   struct Pending {
     uint32_t partition;
     std::string record;  // encoded LogRecord
     std::string vote_id;
-    AppendDone done;
+    AppendDone done;  // unless `group` is set
+    // A vote of a group: its index there, and its idempotency key ("" = none).
+    std::shared_ptr<Group> group;
+    size_t index = 0;
+    std::string key;
   };
+  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok.
+  static void Complete(Pending& p, const Status& s, const std::string& vote_id);
   void Enqueue(Pending p);
+  void EnqueueAll(std::vector<Pending> ps);
+  // The appender's look-up of the batch's keyed votes: each found one is completed with the
+  // stored vote_id and marked (partition = kResolved); a key repeated in the batch resolves to
+  // its first vote. Ok, or the storage error that fails the whole batch.
+  Status ResolveKeys(std::vector<Pending>& batch);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
   // Answers every vote of `batch` with a 503 that says `why`.
