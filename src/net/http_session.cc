@@ -105,13 +105,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // The head is read: a path ending in ":batch" keeps the batch limit, any other gets
   // max_body_bytes (Beast checks a Content-Length against the limit at the head only).
   void OnHeader(beast::error_code ec) {
-    if (ec) return OnRead(ec);
+    // The head is parsed even when its Content-Length was over the batch limit (body_limit).
     auto t = parser_->get().target();
     std::string_view target(t.data(), t.size());
     std::string_view path = target.substr(0, target.find('?'));
-    if (path.ends_with(":batch")) {
-      body_limit_ = server_.opts.batch_body_bytes;
-    } else {
+    const bool batch = path.ends_with(":batch");
+    if (batch) body_limit_ = server_.opts.batch_body_bytes;
+    if (ec) return OnRead(ec);
+    if (!batch) {
       if (auto len = parser_->content_length(); len && *len > body_limit_) {
         return OnRead(http::error::body_limit);
       }
