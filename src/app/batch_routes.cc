@@ -35,16 +35,16 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
   }
   auto token = BearerToken(req.authorization);
   if (token.empty()) {
-    return respond(StatusResponse(
-        {Code::kUnauthenticated, "send Authorization: Bearer <gateway secret>"}));
+    return respond(
+        StatusResponse({Code::kUnauthenticated, "send Authorization: Bearer <gateway secret>"}));
   }
   auto gateway = deps_.gateway_registry->Authenticate(token);
   if (!gateway.ok()) return respond(StatusResponse(gateway.status()));
   const std::string election = p[0];
   if (!(*gateway)->MayVoteIn(election)) {
-    return respond(StatusResponse({Code::kPermissionDenied, "gateway " + (*gateway)->id +
-                                                                " may not vote in election " +
-                                                                election}));
+    return respond(
+        StatusResponse({Code::kPermissionDenied,
+                        "gateway " + (*gateway)->id + " may not vote in election " + election}));
   }
   auto e = deps_.catalog.Get(election);
   if (!e.ok()) return respond(StatusResponse(e.status()));
@@ -59,10 +59,10 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
   }
   const json::array& items = votes->as_array();
   if (items.size() > deps_.batch.max_votes) {
-    return respond(net::ErrorResponse(
-        413, "payload_too_large",
-        "a batch holds at most " + std::to_string(deps_.batch.max_votes) + " votes, this one " +
-            std::to_string(items.size()) + ": split it"));
+    return respond(
+        net::ErrorResponse(413, "payload_too_large",
+                           "a batch holds at most " + std::to_string(deps_.batch.max_votes) +
+                               " votes, this one " + std::to_string(items.size()) + ": split it"));
   }
 
   // Each vote: an error of its own now, or a place among those handed to ingest.
@@ -99,13 +99,12 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
       continue;
     }
     cast_at[i] = cast.size();
-    cast.push_back({std::move(voter_id), std::string(option->as_string()),
-                    std::string(ref->as_string())});
+    cast.push_back(
+        {std::move(voter_id), std::string(option->as_string()), std::string(ref->as_string())});
   }
 
   auto answer = [respond = std::move(respond), errors = std::move(errors),
-                 cast_at = std::move(cast_at)](
-                    Result<std::vector<Result<std::string>>> r) mutable {
+                 cast_at = std::move(cast_at)](Result<std::vector<Result<std::string>>> r) mutable {
     if (!r.ok()) return respond(StatusResponse(r.status()));
     // Nothing accepted and storage failing: the batch as a whole is a 503 (retry it).
     bool any_accepted = false;

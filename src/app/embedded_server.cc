@@ -9,10 +9,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "adapters/embedded/rocksdb_gateway_store.h"
 #include "app/api.h"
 #include "app/demo.h"
 #include "app/embedded_stack.h"
-#include "adapters/embedded/rocksdb_gateway_store.h"
 #include "app/serve_loop.h"
 #include "auth/secrets.h"
 #include "lifecycle/local_lifecycle.h"

@@ -59,14 +59,14 @@ void IngestService::CastBatch(std::string_view election_id, std::string_view gat
                      RefKey(gateway_id, election_id, v.ref)});
   }
   if (group.empty()) return done(std::move(early));
-  log_.AppendGroup(std::move(group), [early = std::move(early), slot = std::move(slot),
-                                      done = std::move(done)](
-                                         std::vector<Result<std::string>> appended) mutable {
-    for (size_t i = 0; i < early.size(); ++i) {
-      if (slot[i] != SIZE_MAX) early[i] = appended[slot[i]];
-    }
-    done(std::move(early));
-  });
+  log_.AppendGroup(std::move(group),
+                   [early = std::move(early), slot = std::move(slot),
+                    done = std::move(done)](std::vector<Result<std::string>> appended) mutable {
+                     for (size_t i = 0; i < early.size(); ++i) {
+                       if (slot[i] != SIZE_MAX) early[i] = appended[slot[i]];
+                     }
+                     done(std::move(early));
+                   });
   // `admitted` leaves here: every vote of the batch is queued on the log.
 }
 

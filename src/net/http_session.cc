@@ -134,9 +134,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     keep_alive_ = false;
     if (ec == http::error::body_limit) {
-      return Write(ErrorResponse(
-          413, "payload_too_large",
-          "request body exceeds " + std::to_string(body_limit_) + " bytes"));
+      return Write(ErrorResponse(413, "payload_too_large",
+                                 "request body exceeds " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       return Write(ErrorResponse(431, "invalid_request", "request headers too large"));

@@ -48,8 +48,9 @@ Result<Gateway> ParseGateway(const json::object& item, const std::string& table)
   const json::string* elections = Attr(item, "elections", "S");
   if (sk == nullptr || hash == nullptr || elections == nullptr ||
       !ParseI64(Attr(item, "created_at", "N"), g.created_at_ms)) {
-    return Status(Code::kInternal, table + ": a gateway item lacks sk, secret_sha256, "
-                                           "elections or created_at");
+    return Status(Code::kInternal, table +
+                                       ": a gateway item lacks sk, secret_sha256, "
+                                       "elections or created_at");
   }
   g.id = std::string(*sk);
   g.secret_sha256 = std::string(*hash);
@@ -119,12 +120,13 @@ Status DynamoGateways::Create(const Gateway& g) {
 }
 
 Result<Gateway> DynamoGateways::Revoke(std::string_view id, int64_t now_ms) {
-  json::object req{{"TableName", table_},
-                   {"Key", Key(kGateway, id)},
-                   {"UpdateExpression", "SET revoked_at = if_not_exists(revoked_at, :now)"},
-                   {"ConditionExpression", "attribute_exists(pk)"},
-                   {"ExpressionAttributeValues", json::object{{":now", N(now_ms == 0 ? 1 : now_ms)}}},
-                   {"ReturnValues", "ALL_NEW"}};
+  json::object req{
+      {"TableName", table_},
+      {"Key", Key(kGateway, id)},
+      {"UpdateExpression", "SET revoked_at = if_not_exists(revoked_at, :now)"},
+      {"ConditionExpression", "attribute_exists(pk)"},
+      {"ExpressionAttributeValues", json::object{{":now", N(now_ms == 0 ? 1 : now_ms)}}},
+      {"ReturnValues", "ALL_NEW"}};
   auto r = client_.Call({"UpdateItem", json::serialize(req)});
   if (!r.ok()) {
     if (r.status().code() == Code::kConflict) {

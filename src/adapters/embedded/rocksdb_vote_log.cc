@@ -188,7 +188,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     }
   }
   rocksdb::WriteOptions w;
-  w.sync = true;  // G1: acknowledged only once fsync'd
+  w.sync = true;      // G1: acknowledged only once fsync'd
   rocksdb::Status s;  // ok
   if (appended > 0) s = db_.db()->Write(w, &wb);
   Status result = Status::Ok();
@@ -213,7 +213,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
 
 Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
   std::vector<std::string> keys;
-  std::vector<size_t> at;  // batch index of each key
+  std::vector<size_t> at;                              // batch index of each key
   std::unordered_map<std::string_view, size_t> first;  // key -> batch index of its first vote
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = batch[i];

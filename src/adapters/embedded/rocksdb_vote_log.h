@@ -10,8 +10,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -84,7 +84,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   CondVar idle_cv_;
   std::vector<Pending> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  bool busy_ GUARDED_BY(mu_) = false;  // the appender is writing a batch taken off queue_: Drain waits for it
+  bool busy_ GUARDED_BY(mu_) =
+      false;  // the appender is writing a batch taken off queue_: Drain waits for it
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from

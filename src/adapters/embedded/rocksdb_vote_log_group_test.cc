@@ -17,9 +17,8 @@ KeyedVote Keyed(const std::string& id, const std::string& voter, const std::stri
 
 std::vector<Result<std::string>> GroupSync(VoteLog& log, std::vector<KeyedVote> votes) {
   std::promise<std::vector<Result<std::string>>> p;
-  log.AppendGroup(std::move(votes), [&p](std::vector<Result<std::string>> r) {
-    p.set_value(std::move(r));
-  });
+  log.AppendGroup(std::move(votes),
+                  [&p](std::vector<Result<std::string>> r) { p.set_value(std::move(r)); });
   return p.get_future().get();
 }
 
