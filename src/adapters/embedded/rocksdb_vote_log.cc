@@ -56,7 +56,12 @@ void EmbeddedVoteLog::FindEnds(uint64_t generation) {
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
   Enqueue({PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
-           codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)});
+           codec::EncodeVoteRecord(vote),
+           std::move(vote.vote_id),
+           std::move(done),
+           nullptr,
+           0,
+           {}});
 }
 
 // The completions of one group: a slot per vote, answered once the last is done.
@@ -95,7 +100,7 @@ void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& v
 }
 
 void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
-  Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done)});
+  Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done), nullptr, 0, {}});
 }
 
 void EmbeddedVoteLog::Enqueue(Pending p) {
