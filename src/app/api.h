@@ -90,6 +90,10 @@ class Api {
   void DeleteGateway(Request& req, Params& p, Responder respond);
   // batch_routes.cc
   void PostVoteBatch(Request& req, Params& p, Responder respond);
+  // The pool's part of a batch (batch_routes.cc): ref look-up, voter limits, the cast.
+  void CastNewVotes(const std::string& election, const std::string& gateway,
+                    std::vector<BatchVote> cast, std::vector<std::string> errors,
+                    std::vector<size_t> cast_at, Responder respond);
   // audit_routes.cc
   void PostRecount(Request& req, Params& p, Responder respond);
   void GetRecount(Request& req, Params& p, Responder respond);

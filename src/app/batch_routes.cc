@@ -1,7 +1,9 @@
 // Trusted gateway batches: POST /v1/elections/{id}/votes:batch (docs/api.md). Checks the
-// gateway's secret (in memory), each vote's fields and its voter's rate limit on the network
-// thread, then hands the good votes to ingest as one group and answers 200 with one result per
-// vote, in order, once every accepted one is durable.
+// gateway's secret (in memory) and each vote's fields on the network thread; then, on the API's
+// pool (a storage read): looks the refs up (a stored one is answered with its vote whatever the
+// election's state and the rate limits), charges each new vote to its voter's rate limit, hands
+// the new votes to ingest as one group and answers 200 with one result per vote, in order, once
+// every accepted one is durable.
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -26,6 +28,40 @@ bool IsValidRef(std::string_view ref) {
 
 // The per-vote error entry: the body of the error answer a single vote would get.
 std::string ErrorEntry(const Status& s) { return StatusResponse(s).body; }
+
+// The 200 answer: per vote, in order, its own error (errors[i], when cast_at[i] is SIZE_MAX) or
+// the result of the `cast_at[i]`th vote handed on. Nothing accepted and storage failing: a 503
+// for the whole batch (retry it).
+net::HttpResponse RenderBatch(const std::vector<std::string>& errors,
+                              const std::vector<size_t>& cast_at,
+                              const std::vector<Result<std::string>>& results) {
+  bool any_accepted = false;
+  Status unavailable;
+  for (size_t i = 0; i < cast_at.size(); ++i) {
+    if (cast_at[i] == SIZE_MAX) continue;
+    const auto& v = results[cast_at[i]];
+    if (v.ok()) any_accepted = true;
+    if (v.status().code() == Code::kUnavailable) unavailable = v.status();
+  }
+  if (!any_accepted && !unavailable.ok()) return StatusResponse(unavailable);
+  std::string out = R"({"results":[)";
+  out.reserve(out.size() + errors.size() * 64);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i > 0) out += ',';
+    if (cast_at[i] == SIZE_MAX) {
+      out += errors[i];
+      continue;
+    }
+    const auto& v = results[cast_at[i]];
+    if (v.ok()) {
+      out.append(R"({"vote_id":")").append(v.value()).append(R"(","status":"accepted"})");
+    } else {
+      out += ErrorEntry(v.status());
+    }
+  }
+  out += "]}";
+  return net::Response(200, "application/json", std::move(out));
+}
 
 }  // namespace
 
@@ -93,54 +129,61 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
           {Code::kInvalidArgument, "ref must be 1-128 visible ASCII characters (no spaces)"});
       continue;
     }
-    std::string voter_id = prefix + std::string(voter->as_string());
-    if (auto limited = LimitVoter(voter_id)) {
-      errors[i] = std::move(limited->body);
+    cast_at[i] = cast.size();
+    cast.push_back({prefix + std::string(voter->as_string()), std::string(option->as_string()),
+                    std::string(ref->as_string())});
+  }
+  if (cast.empty()) return respond(RenderBatch(errors, cast_at, {}));
+  boost::asio::post(pool_, [this, election, gateway = (*gateway)->id, cast = std::move(cast),
+                            errors = std::move(errors), cast_at = std::move(cast_at),
+                            respond = std::move(respond)]() mutable {
+    CastNewVotes(election, gateway, std::move(cast), std::move(errors), std::move(cast_at),
+                 std::move(respond));
+  });
+}
+
+void Api::CastNewVotes(const std::string& election, const std::string& gateway,
+                       std::vector<BatchVote> cast, std::vector<std::string> errors,
+                       std::vector<size_t> cast_at, Responder respond) {
+  // Refs stored by earlier batches first: a retry is told its votes counted, even after the
+  // close or past a rate limit.
+  auto found = deps_.ingest.FindBatchRefs(election, gateway, cast);
+  if (!found.ok()) return respond(StatusResponse(found.status()));
+  std::vector<Result<std::string>> results = std::move(*found);
+  bool any_stored = false;
+  std::vector<size_t> fresh_at;  // index in `cast` of each vote handed to ingest
+  std::vector<BatchVote> fresh;
+  std::vector<size_t> pos(cast.size());  // the request position of each vote of `cast`
+  for (size_t i = 0; i < cast_at.size(); ++i) {
+    if (cast_at[i] != SIZE_MAX) pos[cast_at[i]] = i;
+  }
+  for (size_t k = 0; k < cast.size(); ++k) {
+    if (!results[k].ok() || !results[k]->empty()) {
+      any_stored = true;
       continue;
     }
-    cast_at[i] = cast.size();
-    cast.push_back(
-        {std::move(voter_id), std::string(option->as_string()), std::string(ref->as_string())});
-  }
-
-  auto answer = [respond = std::move(respond), errors = std::move(errors),
-                 cast_at = std::move(cast_at)](Result<std::vector<Result<std::string>>> r) mutable {
-    if (!r.ok()) return respond(StatusResponse(r.status()));
-    // Nothing accepted and storage failing: the batch as a whole is a 503 (retry it).
-    bool any_accepted = false;
-    Status unavailable;
-    for (const auto& v : *r) {
-      if (v.ok()) any_accepted = true;
-      if (v.status().code() == Code::kUnavailable) unavailable = v.status();
+    if (auto limited = LimitVoter(cast[k].voter_id)) {
+      errors[pos[k]] = std::move(limited->body);  // its own error: the 429 entry
+      cast_at[pos[k]] = SIZE_MAX;
+      continue;
     }
-    if (!any_accepted && !unavailable.ok()) return respond(StatusResponse(unavailable));
-    std::string out = R"({"results":[)";
-    out.reserve(out.size() + errors.size() * 64);
-    for (size_t i = 0; i < errors.size(); ++i) {
-      if (i > 0) out += ',';
-      if (cast_at[i] == SIZE_MAX) {
-        out += errors[i];
-        continue;
-      }
-      const auto& v = (*r)[cast_at[i]];
-      if (v.ok()) {
-        out.append(R"({"vote_id":")").append(v.value()).append(R"(","status":"accepted"})");
-      } else {
-        out += ErrorEntry(v.status());
-      }
-    }
-    out += "]}";
-    respond(net::Response(200, "application/json", std::move(out)));
-  };
-  if (cast.empty()) return answer(std::vector<Result<std::string>>());
-  if (deps_.ingest.batch_blocks()) {  // distributed: the refs are read from DynamoDB first
-    boost::asio::post(pool_, [this, election, gateway = (*gateway)->id, cast = std::move(cast),
-                              answer = std::move(answer)]() mutable {
-      deps_.ingest.CastBatch(election, gateway, std::move(cast), std::move(answer));
-    });
-    return;
+    fresh_at.push_back(k);
+    fresh.push_back(std::move(cast[k]));
   }
-  deps_.ingest.CastBatch(election, (*gateway)->id, std::move(cast), std::move(answer));
+  if (fresh.empty()) return respond(RenderBatch(errors, cast_at, results));
+  deps_.ingest.CastBatch(
+      election, gateway, std::move(fresh),
+      [any_stored, results = std::move(results), fresh_at = std::move(fresh_at),
+       errors = std::move(errors), cast_at = std::move(cast_at),
+       respond = std::move(respond)](Result<std::vector<Result<std::string>>> r) mutable {
+        // The whole batch refused (election not open, unknown): one answer, unless some of its
+        // votes were stored before, which then are told so and the new ones get the error.
+        if (!r.ok() && !any_stored) return respond(StatusResponse(r.status()));
+        for (size_t j = 0; j < fresh_at.size(); ++j) {
+          results[fresh_at[j]] = r.ok() ? std::move((*r)[j]) : Result<std::string>(r.status());
+        }
+        respond(RenderBatch(errors, cast_at, results));
+      });
 }
 
 }  // namespace urna::app

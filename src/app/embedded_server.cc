@@ -80,6 +80,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& clock = st.clock;
   LocalLifecycle lifecycle(catalog, log, clock);  // orders closes against this node's votes
   IngestService ingest(catalog, log, clock, o.node_id, lifecycle);
+  ingest.set_gateway_refs(&log);  // the log's own "gwref/" keys
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
@@ -105,11 +106,28 @@ int RunEmbeddedServer(const ServeOptions& o) {
     spdlog::critical("cannot read the gateways: {}", all.status().message());
     return 1;
   }
-  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, *st.read_model, hub,
-                  tokens, secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
-                  storage_problem, &gateways, &gateway_registry, o.batch});
+  Api api(ApiDeps{catalog,
+                  ingest,
+                  lifecycle,
+                  log,
+                  log,
+                  *st.state,
+                  *st.ledger,
+                  *st.read_model,
+                  hub,
+                  tokens,
+                  secrets.admin_token,
+                  secrets.audit_key,
+                  clock,
+                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); },
+                  o.demo,
+                  o.export_buffer_rows,
+                  &altcha,
+                  o.limits.enabled ? limits->get() : nullptr,
+                  storage_problem,
+                  &gateways,
+                  &gateway_registry,
+                  o.batch});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = host;

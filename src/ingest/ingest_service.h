@@ -54,25 +54,36 @@ class IngestService {
                 CastDone done);
 
   // For each vote of a batch, in order: its vote_id once durable, or why it is not in the log
-  // (kUnknownOption; kUnavailable). The whole batch fails (one Status) when the election is
-  // unknown or not open or this node admits nothing now.
+  // (kUnknownOption; kConflict: its ref was used for another vote; kUnavailable). The whole
+  // batch fails (one Status) when the election is unknown or not open or this node admits
+  // nothing now.
   using BatchDone = std::function<void(Result<std::vector<Result<std::string>>>)>;
   // Casts a trusted gateway's batch (vote_batch.cc): one admission ticket for the batch, held
   // until all of it is queued (so a close orders the whole batch before or after its seal), and
   // one durable group on the log (VoteLog::AppendGroup). Each vote is keyed by (gateway,
-  // election, ref): a ref the log holds already is answered with that vote's id and appended no
-  // more, and so is a ref repeated within the batch. Runs `done` exactly once, on the caller's
-  // or a log thread.
+  // election, ref) with its content's fingerprint: a ref the log holds already is answered with
+  // that vote's id (kConflict if it was another vote) and appended no more, and so is a ref
+  // repeated within the batch. Call FindBatchRefs first and cast only the votes it found no
+  // ref for. Never blocks; runs `done` exactly once, on the caller's or a log thread.
   void CastBatch(std::string_view election_id, std::string_view gateway_id,
                  std::vector<BatchVote> votes, BatchDone done);
-  // Distributed ingest: the gateway refs are looked up here (and recorded by the log,
-  // ingest/ref_recording_log.h), since the Kafka log keeps no keys. CastBatch then blocks on
-  // the look-up: call it off the network threads. Set before serving.
-  void set_gateway_refs(GatewayRefs* refs) { refs_ = refs; }
-  bool batch_blocks() const { return refs_ != nullptr; }
+  // The refs of a batch stored by earlier batches, read whatever the election's state (a retry
+  // after the close is told its votes counted): per vote, in order, the vote_id stored for its
+  // ref when it was this same vote, kConflict when it was another vote, "" when none is stored.
+  // A failed read is kUnavailable. Blocking: call it off the network threads.
+  Result<std::vector<Result<std::string>>> FindBatchRefs(std::string_view election_id,
+                                                         std::string_view gateway_id,
+                                                         const std::vector<BatchVote>& votes);
+  // Where FindBatchRefs reads: the embedded log's keys or the distributed store (which the
+  // log records them in, ingest/ref_recording_log.h). Unset: none is found. Set before serving.
+  void set_gateway_refs(GatewayRefReader* refs) { refs_ = refs; }
   // The idempotency key of a gateway's vote: gateway, election and ref joined by '\0'.
   static std::string RefKey(std::string_view gateway_id, std::string_view election_id,
                             std::string_view ref);
+  // The fingerprint stored with a ref: lowercase hex SHA-256 of voter_id '\0' option_id.
+  static std::string RefFingerprint(std::string_view voter_id, std::string_view option_id);
+  // The per-vote error of a ref used before for another vote.
+  static Status RefConflict(std::string_view ref);
 
   // The receipt of `vote_id` if `voter_id` cast it in `election_id` (kNotFound otherwise, so
   // nobody learns about other voters' votes). Blocking: call off the network threads.
@@ -85,7 +96,7 @@ class IngestService {
   const Clock& clock_;
   const std::string node_id_;
   VoteAdmission& admission_;
-  GatewayRefs* refs_ = nullptr;
+  GatewayRefReader* refs_ = nullptr;
 };
 
 }  // namespace urna

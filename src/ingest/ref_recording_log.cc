@@ -26,16 +26,19 @@ RefRecordingLog::~RefRecordingLog() {
 }
 
 void RefRecordingLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {
-  std::vector<std::string> keys;
+  std::vector<std::pair<std::string, std::string>> keys;  // key, fingerprint
   keys.reserve(votes.size());
-  for (auto& v : votes) keys.push_back(std::move(v.key));
+  for (auto& v : votes) keys.emplace_back(v.key, v.fingerprint);
   inner_.AppendGroup(std::move(votes), [this, keys = std::move(keys), done = std::move(done)](
                                            std::vector<Result<std::string>> results) mutable {
     auto job = [this, keys = std::move(keys), done = std::move(done),
                 results = std::move(results)]() mutable {
-      std::vector<std::pair<std::string, std::string>> refs;
+      std::vector<std::pair<std::string, GatewayRef>> refs;
       for (size_t i = 0; i < keys.size(); ++i) {
-        if (!keys[i].empty() && results[i].ok()) refs.emplace_back(keys[i], *results[i]);
+        if (!keys[i].first.empty() && results[i].ok()) {
+          refs.emplace_back(std::move(keys[i].first),
+                            GatewayRef{*results[i], std::move(keys[i].second)});
+        }
       }
       if (!refs.empty()) {
         if (auto s = refs_.Record(refs); !s.ok()) {

@@ -52,9 +52,18 @@ class VoteBatchTest : public ::testing::Test {
 
 TEST_F(VoteBatchTest, PerVoteResultsInOrderAndARefTwiceIsOneVote) {
   IngestService in(catalog, log, clock, "n", admission);
-  auto r = Cast(in, {{"v1", "a", "r1"}, {"v2", "zzz", "r2"}, {"v3", "b", "r3"}, {"v1", "a", "r1"}});
+  auto r = Cast(in, {{"v1", "a", "r1"},
+                     {"v2", "zzz", "r2"},
+                     {"v3", "b", "r3"},
+                     {"v1", "a", "r1"},
+                     {"v9", "a", "r1"},
+                     {"v1", "b", "r1"}});
   ASSERT_TRUE(r.ok());
-  ASSERT_EQ(r->size(), 4u);
+  ASSERT_EQ(r->size(), 6u);
+  // r1 reused for another voter or another option: refused, not the first vote's id.
+  EXPECT_EQ((*r)[4].status().code(), Code::kConflict);
+  EXPECT_EQ((*r)[4].status().message(), "ref r1 was already used for another vote");
+  EXPECT_EQ((*r)[5].status().code(), Code::kConflict);
   ASSERT_TRUE((*r)[0].ok());
   EXPECT_EQ((*r)[1].status().code(), Code::kUnknownOption);
   ASSERT_TRUE((*r)[2].ok());
@@ -80,14 +89,35 @@ TEST_F(VoteBatchTest, DistributedRefsMakeARetryTheSameVotes) {
   auto first = Cast(in, {{"v1", "a", "r1"}, {"v2", "b", "r2"}});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(refs.refs(), 2u);
-  auto retry = Cast(in, {{"v1", "a", "r1"}, {"v3", "b", "r3"}});
-  ASSERT_TRUE(retry.ok());
-  EXPECT_EQ(*(*retry)[0], *(*first)[0]);
+  std::vector<BatchVote> retry{{"v1", "a", "r1"}, {"v3", "b", "r3"}, {"v4", "a", "r2"}};
+  auto found = in.FindBatchRefs("e1", "gw", retry);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(*(*found)[0], *(*first)[0]);                    // stored: the same vote
+  EXPECT_TRUE((*found)[1]->empty());                        // not stored: to be cast
+  EXPECT_EQ((*found)[2].status().code(), Code::kConflict);  // r2 was v2's vote
+  auto cast = Cast(in, {retry[1]});
+  ASSERT_TRUE(cast.ok());
   EXPECT_EQ(Entries(), 3u);
-  // A failed look-up fails the batch: nothing appended.
+  // A stored ref is found whatever the election's state (a retry after the close).
+  Election e = **catalog.Get("e1");
+  ASSERT_TRUE(CloseElection(e, 900).ok());
+  ASSERT_TRUE(catalog.Update(e).ok());
+  auto after = in.FindBatchRefs("e1", "gw", {{"v1", "a", "r1"}});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*(*after)[0], *(*first)[0]);
+  // A failed look-up is an error: nothing appended.
   refs.fail_find = true;
-  EXPECT_EQ(Cast(in, {{"v4", "a", "r4"}}).status().code(), Code::kUnavailable);
+  EXPECT_EQ(in.FindBatchRefs("e1", "gw", {{"v4", "a", "r4"}}).status().code(), Code::kUnavailable);
   EXPECT_EQ(Entries(), 3u);
+}
+
+TEST_F(VoteBatchTest, RecordKeepsTheFirstVoteOfARef) {
+  // GatewayRefs::Record: a ref stored already keeps its first vote (two nodes racing).
+  ASSERT_TRUE(refs.Record({{"k", GatewayRef{"id-1", "f1"}}}).ok());
+  ASSERT_TRUE(refs.Record({{"k", GatewayRef{"id-2", "f2"}}}).ok());
+  auto f = refs.Find({"k"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)[0].vote_id, "id-1");
 }
 
 }  // namespace

@@ -45,16 +45,30 @@ class GatewayStore {
   virtual Result<std::vector<Gateway>> List() = 0;
 };
 
-// The refs of gateway votes (distributed only; the embedded log keeps them in its own write,
-// ports/vote_log.h AppendGroup): the vote_id a (gateway, election, ref) key was appended as,
-// so a retry is answered with the same vote instead of a second one.
-class GatewayRefs {
+// What a gateway ref was stored with: the vote_id it was appended as and the fingerprint of
+// that vote's content (IngestService::RefFingerprint: voter and option), so a ref reused for
+// another vote is told apart from a retry. vote_id "" = no vote stored under the ref.
+struct GatewayRef {
+  std::string vote_id;
+  std::string fingerprint;
+};
+
+// Reads the refs of gateway votes: what each (gateway, election, ref) key was stored with, so a
+// retry is answered with the same vote instead of a second one. Embedded: the log's "gwref/"
+// keys (EmbeddedVoteLog). Distributed: DynamoDB. Thread-safe; blocking.
+class GatewayRefReader {
  public:
-  virtual ~GatewayRefs() = default;
-  // The vote_id stored under each key, in order ("" where none). Blocking.
-  virtual Result<std::vector<std::string>> Find(const std::vector<std::string>& keys) = 0;
-  // Stores key -> vote_id; a key already stored keeps the vote_id it has. Blocking.
-  virtual Status Record(const std::vector<std::pair<std::string, std::string>>& refs) = 0;
+  virtual ~GatewayRefReader() = default;
+  // What is stored under each key, in order (vote_id "" where none). Blocking.
+  virtual Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) = 0;
+};
+
+// The refs of gateway votes written apart from the log (distributed only; the embedded log
+// keeps them in its own write, ports/vote_log.h AppendGroup).
+class GatewayRefs : public GatewayRefReader {
+ public:
+  // Stores key -> ref; a key already stored keeps what it has (the first vote wins). Blocking.
+  virtual Status Record(const std::vector<std::pair<std::string, GatewayRef>>& refs) = 0;
 };
 
 }  // namespace urna

@@ -18,10 +18,12 @@
 namespace urna {
 
 // One vote of a group (VoteLog::AppendGroup). `key`, when not empty, names the vote for
-// idempotent retries: a trusted gateway's (gateway, election, ref).
+// idempotent retries: a trusted gateway's (gateway, election, ref); `fingerprint` is its
+// content's (ports/gateway_store.h GatewayRef), stored with the key.
 struct KeyedVote {
   VoteEvent vote;
   std::string key;
+  std::string fingerprint;
 };
 
 class VoteLog {
@@ -38,8 +40,9 @@ class VoteLog {
   virtual void Append(VoteEvent vote, AppendDone done) = 0;
   // Appends `votes` as one durable group (embedded: one write and one fsync, unless the queue
   // holds more than one write takes). A log that keeps keys appends a keyed vote only if no vote
-  // was appended under its key before: it answers the earlier vote's id instead, decided in the
-  // same write that stores the key, so a retry after a crash is never a second vote. This
+  // was appended under its key before: it answers the earlier vote's id instead (or kConflict
+  // when the earlier vote's fingerprint differs: the key was reused for another vote), decided
+  // in the same write that stores the key, so a retry after a crash is never a second vote. This
   // default keeps no keys: it appends every vote (the distributed ingest checks keys in front of
   // it, ingest/gateway_ref_log.h). Never blocks the caller.
   virtual void AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {

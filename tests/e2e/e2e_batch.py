@@ -109,8 +109,10 @@ def per_vote_results(t, c, secret):
         {"voter": "dave", "option": "a"},                          # no ref
         "not an object",
         {"voter": "erin", "option": "b", "ref": "has space"},      # invalid ref
-        {"voter": "frank", "option": "a", "ref": "r1"},            # r1 again: the same vote
+        {"voter": "alice", "option": "a", "ref": "r1"},            # r1 again: the same vote
         {"voter": "gina", "option": 7, "ref": "r9"},               # option not a string
+        {"voter": "frank", "option": "a", "ref": "r1"},            # r1 for another voter
+        {"voter": "alice", "option": "b", "ref": "r1"},            # r1 for another option
     ]
     s, b, _ = batch(c, secret, "e1", votes)
     t.check(s == 200 and len(b["results"]) == len(votes), f"batch answers 200, one per vote: {s} {b}")
@@ -118,7 +120,9 @@ def per_vote_results(t, c, secret):
     codes = [x.get("status") or x["error"]["code"] for x in r]
     t.check(codes == ["accepted", "unknown_option", "accepted", "invalid_request",
                       "invalid_request", "invalid_request", "invalid_request", "accepted",
-                      "invalid_request"], f"per-vote results in order: {codes}")
+                      "invalid_request", "conflict", "conflict"], f"per-vote results in order: {codes}")
+    t.check(r[9]["error"]["message"] == "ref r1 was already used for another vote",
+            f"a reused ref says so: {r[9]}")
     t.check(all(x["error"].get("message") for x in r if "error" in x), "every error has a message")
     t.check(r[7]["vote_id"] == r[0]["vote_id"], "a ref twice in one batch is one vote")
     t.check(metric(c, "urna_votes_durable_total") - durable0 == 2,
@@ -128,6 +132,8 @@ def per_vote_results(t, c, secret):
     s, b2, _ = batch(c, secret, "e1", votes)
     t.check(s == 200 and [x.get("vote_id") for x in b2["results"]] == [x.get("vote_id") for x in r],
             f"a retry answers the same vote_ids: {b2}")
+    t.check([x.get("status") or x["error"]["code"] for x in b2["results"]] == codes,
+            f"a retry answers the same results: {b2}")
     t.check(metric(c, "urna_votes_durable_total") - durable0 == 2, "a retry appends nothing")
 
     # Namespaced voters: the token voter "alice" is another voter than the gateway's "alice".

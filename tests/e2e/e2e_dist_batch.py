@@ -49,6 +49,10 @@ def main():
             same = s == 200 and all(r.get("vote_id") == accepted.get(v["ref"])
                                     for v, r in zip(sent[n], body["results"]))
             t.check(same, f"retry of batch {n} on the other node: the same vote_ids ({s})")
+        # A ref reused for another vote: refused, on either node, and nothing appended.
+        s, body, _ = batch(b, secret, [{"voter": "someone-else", "option": "a", "ref": "0.0"}])
+        t.check(s == 200 and body["results"][0].get("error", {}).get("code") == "conflict",
+                f"a reused ref for another voter is a conflict: {s} {body}")
         ends = c.wait_caught_up()
         appended = sum(ends.values())
         t.check(appended == BATCHES * SIZE + 1,

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <unordered_map>
 
-#include "adapters/dynamodb/dynamo_batch.h"
 #include "adapters/dynamodb/dynamo_batch_get.h"
 
 namespace urna::dynamodb {
@@ -171,8 +170,8 @@ Result<std::vector<Gateway>> DynamoGateways::List() {
   return out;
 }
 
-Result<std::vector<std::string>> DynamoGateways::Find(const std::vector<std::string>& keys) {
-  std::vector<std::string> out(keys.size());
+Result<std::vector<GatewayRef>> DynamoGateways::Find(const std::vector<std::string>& keys) {
+  std::vector<GatewayRef> out(keys.size());
   std::unordered_map<std::string, std::vector<size_t>> at;  // pk -> indexes (keys may repeat)
   std::vector<json::object> request;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -182,31 +181,44 @@ Result<std::vector<std::string>> DynamoGateways::Find(const std::vector<std::str
     if (fresh) request.push_back(Key(pk, "-"));
   }
   if (request.empty()) return out;
-  auto items = BatchGet(client_, table_, std::move(request), "pk, vote_id", {});
+  auto items = BatchGet(client_, table_, std::move(request), "pk, vote_id, fp", {});
   if (!items.ok()) return items.status();
   for (const auto& item : *items) {
     const json::string* pk = Attr(item, "pk", "S");
     const json::string* id = Attr(item, "vote_id", "S");
+    const json::string* fp = Attr(item, "fp", "S");
     if (pk == nullptr || id == nullptr) continue;
     auto it = at.find(std::string(*pk));
     if (it == at.end()) continue;
-    for (size_t i : it->second) out[i] = std::string(*id);
+    for (size_t i : it->second) {
+      out[i] = {std::string(*id), fp == nullptr ? std::string() : std::string(*fp)};
+    }
   }
   return out;
 }
 
-Status DynamoGateways::Record(const std::vector<std::pair<std::string, std::string>>& refs) {
-  std::vector<std::string> writes;
-  writes.reserve(refs.size());
-  std::unordered_map<std::string, bool> seen;  // BatchWriteItem refuses one key twice
-  for (const auto& [key, vote_id] : refs) {
+Status DynamoGateways::Record(const std::vector<std::pair<std::string, GatewayRef>>& refs) {
+  // Conditional puts, one per ref, sent concurrently (BatchWriteItem takes no condition): a ref
+  // stored already, by a racing node or an earlier write, keeps its first vote_id, as
+  // GatewayRefs promises.
+  std::vector<DynamoRequest> puts;
+  puts.reserve(refs.size());
+  std::unordered_map<std::string, bool> seen;
+  for (const auto& [key, ref] : refs) {
     std::string pk = RefPk(key);
     if (!seen.try_emplace(pk, true).second) continue;
     json::object item = Key(pk, "-");
-    item["vote_id"] = S(vote_id);
-    writes.push_back(json::serialize(json::object{{"PutRequest", json::object{{"Item", item}}}}));
+    item["vote_id"] = S(ref.vote_id);
+    item["fp"] = S(ref.fingerprint);
+    json::object req{{"TableName", table_},
+                     {"Item", std::move(item)},
+                     {"ConditionExpression", "attribute_not_exists(pk)"}};
+    puts.push_back({"PutItem", json::serialize(req)});
   }
-  return BatchWriteAll(client_, table_, writes);
+  for (auto& r : client_.CallAll(puts)) {
+    if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
+  }
+  return Status::Ok();
 }
 
 }  // namespace urna::dynamodb

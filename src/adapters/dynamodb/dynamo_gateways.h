@@ -30,8 +30,9 @@ class DynamoGateways final : public GatewayStore, public GatewayRefs {
   Result<std::vector<Gateway>> List() override;
 
   // Keys are IngestService::RefKey's: gateway, election and ref joined by '\0'.
-  Result<std::vector<std::string>> Find(const std::vector<std::string>& keys) override;
-  Status Record(const std::vector<std::pair<std::string, std::string>>& refs) override;
+  Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) override;
+  // One conditional PutItem per ref (attribute_not_exists): the first vote_id stored is kept.
+  Status Record(const std::vector<std::pair<std::string, GatewayRef>>& refs) override;
 
  private:
   DynamoClient& client_;

@@ -61,7 +61,9 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
            std::move(done),
            nullptr,
            0,
-           {}});
+           {},
+           {},
+           false});
 }
 
 // The completions of one group: a slot per vote, answered once the last is done.
@@ -73,6 +75,23 @@ struct EmbeddedVoteLog::Group {
 
 namespace {
 constexpr std::string_view kRefPrefix = "gwref/";
+
+// A "gwref/" value: vote_id '\0' fingerprint.
+std::string RefValue(const std::string& vote_id, const std::string& fingerprint) {
+  std::string v;
+  v.reserve(vote_id.size() + 1 + fingerprint.size());
+  v.append(vote_id).append(1, '\0').append(fingerprint);
+  return v;
+}
+GatewayRef ParseRefValue(std::string_view v) {
+  auto nul = v.find('\0');
+  if (nul == std::string_view::npos) return {std::string(v), {}};
+  return {std::string(v.substr(0, nul)), std::string(v.substr(nul + 1))};
+}
+// Whether a stored ref names the same vote content (a missing fingerprint is not a mismatch).
+bool SameContent(const std::string& stored, const std::string& fingerprint) {
+  return stored.empty() || fingerprint.empty() || stored == fingerprint;
+}
 }  // namespace
 
 void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {
@@ -87,7 +106,7 @@ void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) 
     VoteEvent& v = votes[i].vote;
     ps.push_back({PartitionFor(v.election_id, v.voter_id, db_.partitions()),
                   codec::EncodeVoteRecord(v), std::move(v.vote_id), nullptr, group, i,
-                  std::move(votes[i].key)});
+                  std::move(votes[i].key), std::move(votes[i].fingerprint), false});
   }
   EnqueueAll(std::move(ps));
 }
@@ -95,12 +114,24 @@ void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) 
 void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& vote_id) {
   if (!p.group) return p.done(s);
   Group& g = *p.group;
-  g.results[p.index] = s.ok() ? Result<std::string>(vote_id) : Result<std::string>(s);
+  if (s.ok() && p.conflict) {
+    g.results[p.index] = Status(Code::kConflict, "its ref was already used for another vote");
+  } else {
+    g.results[p.index] = s.ok() ? Result<std::string>(vote_id) : Result<std::string>(s);
+  }
   if (--g.left == 0) g.done(std::move(g.results));
 }
 
 void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
-  Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done), nullptr, 0, {}});
+  Enqueue({kAllPartitions,
+           codec::EncodeSealRecord(seal),
+           {},
+           std::move(done),
+           nullptr,
+           0,
+           {},
+           {},
+           false});
 }
 
 void EmbeddedVoteLog::Enqueue(Pending p) {
@@ -189,7 +220,8 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     wb.Put(db_.log(), key, p.record);
     wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
     if (!p.key.empty()) {
-      wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key, p.vote_id);
+      wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
+             RefValue(p.vote_id, p.fingerprint));
     }
   }
   rocksdb::WriteOptions w;
@@ -224,8 +256,9 @@ Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
     Pending& p = batch[i];
     if (p.key.empty()) continue;
     auto [it, fresh] = first.try_emplace(p.key, i);
-    if (!fresh) {  // the same key earlier in this write: the same vote
+    if (!fresh) {  // the same key earlier in this write: the same vote, or a conflict
       p.partition = kResolved;
+      p.conflict = !SameContent(batch[it->second].fingerprint, p.fingerprint);
       p.vote_id = batch[it->second].vote_id;
       continue;
     }
@@ -241,16 +274,45 @@ Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
     Pending& p = batch[at[k]];
     if (got[k].IsNotFound()) continue;
     if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
+    GatewayRef stored = ParseRefValue(values[k]);
     p.partition = kResolved;  // appended by an earlier write: answer with that vote
-    p.vote_id = std::move(values[k]);
+    p.conflict = !SameContent(stored.fingerprint, p.fingerprint);
+    p.vote_id = std::move(stored.vote_id);
+    p.fingerprint = std::move(stored.fingerprint);  // what a repeat of the key compares with
   }
-  // A repeat resolved to a first vote that was itself found takes the stored id.
-  for (auto& p : batch) {
+  // A repeat resolved to a first vote that was itself found takes the stored id and compares
+  // with the stored fingerprint.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
     if (p.partition != kResolved || p.key.empty()) continue;
     auto it = first.find(p.key);
-    if (it != first.end()) p.vote_id = batch[it->second].vote_id;
+    if (it == first.end() || it->second == i) continue;
+    const Pending& f = batch[it->second];
+    if (f.partition != kResolved) continue;  // its first vote is appended now: compared above
+    p.vote_id = f.vote_id;
+    p.conflict = !SameContent(f.fingerprint, p.fingerprint);
   }
   return Status::Ok();
+}
+
+Result<std::vector<GatewayRef>> EmbeddedVoteLog::Find(const std::vector<std::string>& keys) {
+  std::vector<GatewayRef> out(keys.size());
+  if (keys.empty()) return out;
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
+  std::vector<std::string> full;
+  full.reserve(keys.size());
+  for (const auto& k : keys) full.push_back(std::string(kRefPrefix) + k);
+  std::vector<rocksdb::Slice> slices(full.begin(), full.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(full.size(), db_.db()->DefaultColumnFamily());
+  std::vector<std::string> values;
+  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (got[k].IsNotFound()) continue;
+    if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
+    out[k] = ParseRefValue(values[k]);
+  }
+  return out;
 }
 
 void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) {

@@ -4,7 +4,8 @@
 // While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
 // votes are looked up by the appender (the one writer) before the write and their keys written
-// with them ("gwref/" keys of the default column family, db.h), so a key is appended once.
+// with them ("gwref/" keys of the default column family, db.h: vote_id '\0' fingerprint), so a
+// key is appended once; Find reads them (read-only, any thread, blocking) for ingest's look-up.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "adapters/embedded/db.h"
+#include "ports/gateway_store.h"
 #include "ports/vote_log.h"
 #include "sync/mutex.h"
 
@@ -27,7 +29,7 @@ struct GroupCommitStats {
   uint64_t failures = 0;  // votes answered with an error
 };
 
-class EmbeddedVoteLog final : public VoteLog, public LogReader {
+class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRefReader {
  public:
   // `max_batch` bounds the votes of one WriteBatch.
   explicit EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch = 8192);
@@ -42,6 +44,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
                                      std::chrono::milliseconds wait) override;
 
   Result<uint64_t> EndOffset(uint32_t partition) override { return end_offset(partition); }
+  // The stored "gwref/" keys (GatewayRefReader). Blocking (a RocksDB read).
+  Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) override;
 
   GroupCommitStats stats() const;
   // First offset not yet durable in `partition`.
@@ -60,6 +64,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
     std::shared_ptr<Group> group;
     size_t index = 0;
     std::string key;
+    std::string fingerprint;  // of a keyed vote's content
+    bool conflict = false;    // resolved: its key holds another vote (kConflict)
   };
   // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok.
   static void Complete(Pending& p, const Status& s, const std::string& vote_id);
@@ -67,7 +73,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   void EnqueueAll(std::vector<Pending> ps);
   // The appender's look-up of the batch's keyed votes: each found one is completed with the
   // stored vote_id and marked (partition = kResolved); a key repeated in the batch resolves to
-  // its first vote. Ok, or the storage error that fails the whole batch.
+  // its first vote; either with another fingerprint is marked a conflict. Ok, or the storage error
+  // that fails the whole batch.
   Status ResolveKeys(std::vector<Pending>& batch);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);

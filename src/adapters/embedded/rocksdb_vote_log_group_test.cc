@@ -1,7 +1,9 @@
 // EmbeddedVoteLog::AppendGroup: a gateway batch as one durable write, keyed votes appended once.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
+#include <memory>
 
 #include "adapters/embedded/rocksdb_gateway_store.h"
 #include "adapters/embedded/rocksdb_vote_log.h"
@@ -11,15 +13,23 @@ namespace urna::embedded {
 namespace {
 using std::string_literals::operator""s;
 
+// A keyed vote whose content fingerprint is its voter (the log only compares them).
 KeyedVote Keyed(const std::string& id, const std::string& voter, const std::string& key) {
-  return {{id, "e1", "a", voter, 1000, "n1"}, key};
+  return {{id, "e1", "a", voter, 1000, "n1"}, key, voter};
 }
 
+// Appends and waits for the answer (30 s at most: then every vote is a kInternal failure).
 std::vector<Result<std::string>> GroupSync(VoteLog& log, std::vector<KeyedVote> votes) {
-  std::promise<std::vector<Result<std::string>>> p;
+  auto p = std::make_shared<std::promise<std::vector<Result<std::string>>>>();
+  const size_t n = votes.size();
   log.AppendGroup(std::move(votes),
-                  [&p](std::vector<Result<std::string>> r) { p.set_value(std::move(r)); });
-  return p.get_future().get();
+                  [p](std::vector<Result<std::string>> r) { p->set_value(std::move(r)); });
+  auto f = p->get_future();
+  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    ADD_FAILURE() << "AppendGroup did not answer within 30 s";
+    return std::vector<Result<std::string>>(n, Status(Code::kInternal, "not answered"));
+  }
+  return f.get();
 }
 
 uint64_t Entries(EmbeddedVoteLog& log) {
@@ -35,20 +45,27 @@ TEST(EmbeddedVoteLogGroupTest, OneWriteForTheGroupAndEachKeyOnce) {
   {
     EmbeddedVoteLog log(**db);
     auto r = GroupSync(log, {Keyed("id-1", "v1", "g\0e1\0r1"s), Keyed("id-2", "v2", "k2"),
-                             Keyed("id-3", "v3", "g\0e1\0r1"s), Keyed("id-4", "v4", "")});
-    ASSERT_EQ(r.size(), 4u);
-    for (auto& x : r) ASSERT_TRUE(x.ok());
+                             Keyed("id-3", "v1", "g\0e1\0r1"s), Keyed("id-4", "v4", ""),
+                             Keyed("id-5", "v5", "g\0e1\0r1"s)});
+    ASSERT_EQ(r.size(), 5u);
+    for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(r[i].ok()) << i;
     EXPECT_EQ(*r[0], "id-1");
     EXPECT_EQ(*r[1], "id-2");
-    EXPECT_EQ(*r[2], "id-1");  // the same key in the group: the first vote
+    EXPECT_EQ(*r[2], "id-1");  // the same key and content in the group: the first vote
     EXPECT_EQ(*r[3], "id-4");  // no key: always appended
+    // The same key for another vote: refused, not answered with the first vote's id.
+    EXPECT_EQ(r[4].status().code(), Code::kConflict);
     EXPECT_EQ(Entries(log), 3u);
     EXPECT_EQ(log.stats().batches, 1u);  // one fsync'd write for the whole group
 
     // A retry: the stored keys answer their first votes, only new ones are appended.
-    auto again = GroupSync(log, {Keyed("id-5", "v1", "g\0e1\0r1"s), Keyed("id-6", "v6", "k6")});
+    auto again = GroupSync(log, {Keyed("id-5", "v1", "g\0e1\0r1"s), Keyed("id-6", "v6", "k6"),
+                                 Keyed("id-9", "v9", "k2"), Keyed("id-10", "v9", "k2")});
     EXPECT_EQ(*again[0], "id-1");
     EXPECT_EQ(*again[1], "id-6");
+    // A stored key with another vote: a conflict, and so is its repeat in the group.
+    EXPECT_EQ(again[2].status().code(), Code::kConflict);
+    EXPECT_EQ(again[3].status().code(), Code::kConflict);
     EXPECT_EQ(Entries(log), 4u);
     // A group of known keys only writes nothing.
     auto none = GroupSync(log, {Keyed("id-7", "v2", "k2")});
@@ -58,9 +75,16 @@ TEST(EmbeddedVoteLogGroupTest, OneWriteForTheGroupAndEachKeyOnce) {
   }
   // The keys are durable with their votes: a restart still knows them.
   EmbeddedVoteLog log(**db);
-  auto after = GroupSync(log, {Keyed("id-8", "v6", "k6")});
+  auto after = GroupSync(log, {Keyed("id-8", "v6", "k6"), Keyed("id-11", "v1", "k6")});
   EXPECT_EQ(*after[0], "id-6");
+  EXPECT_EQ(after[1].status().code(), Code::kConflict);
   EXPECT_EQ(Entries(log), 4u);
+  // Find (ingest's read-only look-up) reads what the keys were stored with.
+  auto found = log.Find({"k6", "nope"});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ((*found)[0].vote_id, "id-6");
+  EXPECT_EQ((*found)[0].fingerprint, "v6");
+  EXPECT_TRUE((*found)[1].vote_id.empty());
 }
 
 TEST(EmbeddedVoteLogGroupTest, EmptyGroupAnswersAtOnce) {

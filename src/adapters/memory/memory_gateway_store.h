@@ -35,18 +35,18 @@ class MemoryGateways final : public GatewayStore, public GatewayRefs {
     for (const auto& [id, g] : gateways_) out.push_back(g);
     return out;
   }
-  Result<std::vector<std::string>> Find(const std::vector<std::string>& keys) override {
+  Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) override {
     MutexLock lock(mu_);
     ++finds_;
     if (fail_find) return Status(Code::kUnavailable, "injected");
-    std::vector<std::string> out;
+    std::vector<GatewayRef> out;
     for (const auto& k : keys) {
       auto it = refs_.find(k);
-      out.push_back(it == refs_.end() ? "" : it->second);
+      out.push_back(it == refs_.end() ? GatewayRef{} : it->second);
     }
     return out;
   }
-  Status Record(const std::vector<std::pair<std::string, std::string>>& refs) override {
+  Status Record(const std::vector<std::pair<std::string, GatewayRef>>& refs) override {
     MutexLock lock(mu_);
     for (const auto& [k, v] : refs) refs_.emplace(k, v);
     return Status::Ok();
@@ -59,7 +59,7 @@ class MemoryGateways final : public GatewayStore, public GatewayRefs {
  private:
   Mutex mu_;
   std::map<std::string, Gateway> gateways_ GUARDED_BY(mu_);
-  std::map<std::string, std::string> refs_ GUARDED_BY(mu_);
+  std::map<std::string, GatewayRef> refs_ GUARDED_BY(mu_);
   int finds_ GUARDED_BY(mu_) = 0;
 };
 
