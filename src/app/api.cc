@@ -128,6 +128,13 @@ std::optional<net::HttpResponse> Api::LimitVoter(const std::string& voter) {
   return RateLimited(wait, "from this voter");
 }
 
+std::optional<net::HttpResponse> Api::LimitGateway(const std::string& gateway, int64_t votes) {
+  if (deps_.limits == nullptr || votes == 0) return std::nullopt;
+  int64_t wait = deps_.limits->Gateway(gateway, votes, MonotonicNs());
+  if (wait == 0) return std::nullopt;
+  return RateLimited(wait, "from this gateway");
+}
+
 void Api::Gate::Handle(net::HttpRequest req, net::Responder respond) {
   if (RequestLimits* limits = api_.deps_.limits) {
     // Requests made with the admin token count against that token, all others that reach the

@@ -124,6 +124,8 @@ class Api {
   Status Admin(const net::HttpRequest& req) const;
   // A 429 when the voter is over its limit (counts the request otherwise).
   std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
+  // A gateway's batch of `votes` new votes against its limit (--gateway-rate); 429 when over.
+  std::optional<net::HttpResponse> LimitGateway(const std::string& gateway, int64_t votes);
   // The last finished recount's report of `election`, or why there is none.
   Result<RecountReport> LastReport(const std::string& election);
 

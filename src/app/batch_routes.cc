@@ -157,9 +157,19 @@ void Api::CastNewVotes(const std::string& election, const std::string& gateway,
   for (size_t i = 0; i < cast_at.size(); ++i) {
     if (cast_at[i] != SIZE_MAX) pos[cast_at[i]] = i;
   }
+  // The gateway's own limit, in new votes: over it, the new votes are refused, the stored ones
+  // still answered.
+  int64_t new_votes = 0;
+  for (const auto& r : results) new_votes += r.ok() && r->empty();
+  std::optional<net::HttpResponse> gateway_limited = LimitGateway(gateway, new_votes);
   for (size_t k = 0; k < cast.size(); ++k) {
     if (!results[k].ok() || !results[k]->empty()) {
       any_stored = true;
+      continue;
+    }
+    if (gateway_limited) {
+      errors[pos[k]] = gateway_limited->body;
+      cast_at[pos[k]] = SIZE_MAX;
       continue;
     }
     if (auto limited = LimitVoter(cast[k].voter_id)) {
@@ -170,6 +180,8 @@ void Api::CastNewVotes(const std::string& election, const std::string& gateway,
     fresh_at.push_back(k);
     fresh.push_back(std::move(cast[k]));
   }
+  // Nothing of it stored before and the gateway over its limit: one 429 for the batch.
+  if (gateway_limited && !any_stored) return respond(std::move(*gateway_limited));
   if (fresh.empty()) return respond(RenderBatch(errors, cast_at, results));
   deps_.ingest.CastBatch(
       election, gateway, std::move(fresh),

@@ -87,7 +87,12 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   if (auto all = gateways.List(); all.ok()) {
     gateway_registry.Replace(*all);
   } else {
-    spdlog::critical("cannot read the gateways: {}", all.status().message());
+    // Deployments made before gateways existed lack the table: `urna init` adds it.
+    spdlog::critical(
+        "cannot read the gateways from table {}gateways: {} (a deployment initialized before "
+        "gateway batches lacks that table: run `urna init` again, it creates the tables missing "
+        "and leaves the others as they are)",
+        o.dist.table_prefix, all.status().message());
     return 1;
   }
   RefRecordingLog recording_log(lifecycle.vote_log(), gateways);
@@ -120,11 +125,28 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     return "";
   };
   auto& kafka_log = **log;
-  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, replay, *st.state, ledger, read_model,
-                  hub, tokens, secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); }, false,
-                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
-                  problem, &gateways, &gateway_registry, o.batch});
+  Api api(ApiDeps{*st.catalog,
+                  ingest,
+                  lifecycle,
+                  kafka_log,
+                  replay,
+                  *st.state,
+                  ledger,
+                  read_model,
+                  hub,
+                  tokens,
+                  secrets.admin_token,
+                  secrets.audit_key,
+                  clock,
+                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); },
+                  false,
+                  o.export_buffer_rows,
+                  &altcha,
+                  o.limits.enabled ? limits->get() : nullptr,
+                  problem,
+                  &gateways,
+                  &gateway_registry,
+                  o.batch});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = listen.first;

@@ -25,6 +25,12 @@ void GatewayRegistry::Replace(const std::vector<Gateway>& all) {
   std::unordered_map<std::string, std::shared_ptr<const Gateway>> next;
   for (const auto& g : all) next[g.secret_sha256] = std::make_shared<const Gateway>(g);
   WriterLock lock(mu_);
+  // A revocation never goes back: a gateway revoked here (Put) while the list was read stays
+  // revoked even if the list read before the revocation was stored says it is not.
+  for (auto& [hash, g] : next) {
+    auto it = by_hash_.find(hash);
+    if (it != by_hash_.end() && it->second->revoked() && !g->revoked()) g = it->second;
+  }
   by_hash_.swap(next);
 }
 

@@ -29,6 +29,11 @@ TEST(GatewayRegistryTest, AuthenticatesKnownRefusesUnknownAndRevoked) {
   auto revoked = reg.Authenticate(s2);
   EXPECT_EQ(revoked.status().code(), Code::kPermissionDenied);
   EXPECT_NE(revoked.status().message().find("revoked"), std::string::npos);
+  // A periodic reload whose list was read before that revocation was stored: it stays revoked.
+  reg.Replace({{"g1", GatewayRegistry::HashSecret(s1), {}, 1, 0},
+               {"g2", GatewayRegistry::HashSecret(s2), {"e1"}, 1, 0}});
+  EXPECT_EQ(reg.Authenticate(s2).status().code(), Code::kPermissionDenied);
+  EXPECT_TRUE(reg.Authenticate(s1).ok());
   reg.Replace({});
   EXPECT_EQ(reg.Authenticate(s1).status().code(), Code::kUnauthenticated);
 }

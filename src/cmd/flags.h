@@ -60,9 +60,10 @@ struct RateFlags {
   const RequestLimitOptions defaults{};
   std::string voter_rate = FormatRateLimit(defaults.voter),
               address_rate = FormatRateLimit(defaults.address),
-              admin_rate = FormatRateLimit(defaults.admin);
+              admin_rate = FormatRateLimit(defaults.admin),
+              gateway_rate = FormatRateLimit(defaults.gateway);
   int64_t voter_burst = defaults.voter.burst, address_burst = defaults.address.burst,
-          admin_burst = defaults.admin.burst;
+          admin_burst = defaults.admin.burst, gateway_burst = defaults.gateway.burst;
   std::string trusted = EnvOr("URNA_TRUSTED_PROXIES", "");
   std::vector<std::string> trusted_proxies;
   size_t entries = defaults.table_entries;

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Gateway batches and the limits against the real `urna serve`: a retry of a batch whose votes
-counted is told so with the same vote_ids, status accepted, even once its voters are over their
-rate limit and after the election closed (only new votes get the per-vote error); the per-voter
-limit applies to each vote inside batches."""
+counted is told so with the same vote_ids, status accepted, even once its voters or its gateway
+are over their rate limits and after the election closed (only new votes get the per-vote
+error); the per-voter limit applies to each vote inside batches; a gateway's new votes are
+limited by --gateway-rate/--gateway-burst."""
 import argparse
 
 from harness import GENEROUS_LIMITS, Checks, Server, TempDataDir
 
-# A voter may send 2 votes, then one an hour: the third new vote of a voter is limited.
-LIMITS = ["--voter-burst", "2", "--voter-rate", "1/h"]
+# A voter may send 2 votes, then one an hour: the third new vote of a voter is limited. The
+# gateway may send 10 new votes, then one an hour (a batch is let in while the gateway has any
+# budget, and its votes are all charged).
+LIMITS = ["--voter-burst", "2", "--voter-rate", "1/h", "--gateway-burst", "10",
+          "--gateway-rate", "1/h"]
 
 
 def create_open(c, eid):
@@ -66,6 +70,21 @@ def body(srv, t):
     t.check(job["state"] == "done" and job.get("report", {}).get("agree"), f"recount: {job}")
     s, audit, _ = c.admin("GET", "/v1/elections/lim/audit")
     t.check(audit["votes"]["log_entries"] == 4, f"4 votes in the log, retries added none: {audit}")
+
+    # The gateway has been charged 7 new votes (2 + 3 + 1 + 1): 3 more fit, then it is over.
+    create_open(c, "glim")
+    gfirst = [{"voter": f"g{i}", "option": "a", "ref": f"g{i}"} for i in range(3)]
+    s, b, _ = batch(c, secret, "glim", gfirst)
+    t.check(s == 200 and codes(b) == ["accepted"] * 3, f"within the gateway's burst: {s} {b}")
+    gids = [x["vote_id"] for x in b["results"]]
+    s, b, h = batch(c, secret, "glim", [{"voter": "g9", "option": "a", "ref": "g9"}])
+    t.check(s == 429 and b["error"]["code"] == "rate_limited" and "gateway" in b["error"]["message"]
+            and int(h.getheader("Retry-After", "0")) > 0,
+            f"over the gateway's limit: 429 with Retry-After: {s} {b}")
+    s, b, _ = batch(c, secret, "glim", gfirst + [{"voter": "g9", "option": "a", "ref": "g9"}])
+    t.check(s == 200 and codes(b) == ["accepted"] * 3 + ["rate_limited"]
+            and [x.get("vote_id") for x in b["results"][:3]] == gids,
+            f"over the gateway's limit, a retry is still told its votes counted: {s} {b}")
 
 
 def main():
