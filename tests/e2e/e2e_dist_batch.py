@@ -76,6 +76,9 @@ def main():
                  what="node 2 refuses the revoked gateway")
         s, body, _ = a.admin("POST", f"/v1/elections/{E}/close")
         t.check(s == 200, f"close: {s} {body}")
+        # Node 2 learns of the close from the catalog within its refresh period.
+        wait_for(lambda: b.request("GET", f"/v1/elections/{E}")[1].get("status") != "open",
+                 timeout=30, what="node 2 sees the election closed")
         job = b.recount(E)
         rep = job.get("report", {})
         t.check(job["state"] == "done" and rep.get("agree")
