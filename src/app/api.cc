@@ -50,6 +50,9 @@ void Api::AddRoutes() {
   add("POST", "/v1/elections/{id}/votes", &Api::PostVote);
   add("GET", "/v1/elections/{id}/votes/{vote_id}", &Api::GetReceipt);
   add("GET", "/v1/elections/{id}/challenge", &Api::GetChallenge);
+  add("POST", "/v1/elections/{id}/votes:batch", &Api::PostVoteBatch);
+  add("POST", "/v1/gateways", &Api::PostGateway);
+  add("DELETE", "/v1/gateways/{id}", &Api::DeleteGateway);
 
   add("POST", "/v1/elections/{id}/recount", &Api::PostRecount);
   add("GET", "/v1/elections/{id}/recount", &Api::GetRecount);
@@ -127,6 +130,13 @@ std::optional<net::HttpResponse> Api::LimitVoter(const std::string& voter) {
   return RateLimited(wait, "from this voter");
 }
 
+std::optional<net::HttpResponse> Api::LimitGateway(const std::string& gateway, int64_t votes) {
+  if (deps_.limits == nullptr || votes == 0) return std::nullopt;
+  int64_t wait = deps_.limits->Gateway(gateway, votes, MonotonicNs());
+  if (wait == 0) return std::nullopt;
+  return RateLimited(wait, "from this gateway");
+}
+
 void Api::Gate::Handle(net::HttpRequest req, net::Responder respond) {
   if (RequestLimits* limits = api_.deps_.limits) {
     // Requests made with the admin token count against that token, all others that reach the
@@ -137,6 +147,10 @@ void Api::Gate::Handle(net::HttpRequest req, net::Responder respond) {
     if (!token.empty() && AdminTokenMatches(api_.deps_.admin_token, token)) {
       wait = limits->Admin(token, MonotonicNs());
       what = "with this admin token";
+    } else if (req.path.ends_with(":batch") && api_.deps_.gateway_registry != nullptr &&
+               api_.deps_.gateway_registry->Authenticate(token).ok()) {
+      // A trusted gateway speaks for many voters from one address: its batches are limited by
+      // --batch-max-votes and each vote by its voter's limit, not by the address's.
     } else if (CountsAgainstAddress(req.method, req.path)) {
       wait = limits->Address(req.peer, req.x_forwarded_for, MonotonicNs());
       what = "from this address";

@@ -14,6 +14,7 @@
 #include "app/recount_jobs.h"
 #include "audit/ledger_export.h"
 #include "auth/altcha.h"
+#include "auth/gateway_registry.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
 #include "ingest/ingest_service.h"
@@ -21,6 +22,7 @@
 #include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/election_lifecycle.h"
+#include "ports/gateway_store.h"
 #include "ports/ledger.h"
 #include "ports/read_model.h"
 #include "results/hub.h"
@@ -49,6 +51,11 @@ struct ApiDeps {
   RequestLimits* limits = nullptr;  // rate limits; null = none (--no-rate-limits)
   // Why storage fails ("" when healthy): GET /healthz answers 503 degraded with it.
   std::function<std::string()> storage_problem;
+  // Trusted gateways: where they are stored and the in-memory registry that authenticates
+  // batches (both null: the gateway routes answer 404).
+  GatewayStore* gateways = nullptr;
+  GatewayRegistry* gateway_registry = nullptr;
+  BatchLimits batch;  // max_body_bytes is enforced by the HTTP server (batch_body_bytes)
 };
 
 class Api {
@@ -78,6 +85,15 @@ class Api {
   void PostVote(Request& req, Params& p, Responder respond);
   void GetReceipt(Request& req, Params& p, Responder respond);
   void GetChallenge(Request& req, Params& p, Responder respond);
+  // gateway_routes.cc
+  void PostGateway(Request& req, Params& p, Responder respond);
+  void DeleteGateway(Request& req, Params& p, Responder respond);
+  // batch_routes.cc
+  void PostVoteBatch(Request& req, Params& p, Responder respond);
+  // The pool's part of a batch (batch_routes.cc): ref look-up, voter limits, the cast.
+  void CastNewVotes(const std::string& election, const std::string& gateway,
+                    std::vector<BatchVote> cast, std::vector<std::string> errors,
+                    std::vector<size_t> cast_at, Responder respond);
   // audit_routes.cc
   void PostRecount(Request& req, Params& p, Responder respond);
   void GetRecount(Request& req, Params& p, Responder respond);
@@ -111,6 +127,8 @@ class Api {
   Status Admin(const net::HttpRequest& req) const;
   // A 429 when the voter is over its limit (counts the request otherwise).
   std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
+  // A gateway's batch of `votes` new votes against its limit (--gateway-rate); 429 when over.
+  std::optional<net::HttpResponse> LimitGateway(const std::string& gateway, int64_t votes);
   // The last finished recount's report of `election`, or why there is none.
   Result<RecountReport> LastReport(const std::string& election);
 

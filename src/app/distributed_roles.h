@@ -23,6 +23,7 @@
 #include "auth/request_limits.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
+#include "ingest/ingest_service.h"
 #include "lifecycle/fenced_lifecycle.h"
 #include "net/http_server.h"
 #include "processor/group_processor.h"
@@ -55,6 +56,10 @@ struct IngestOptions {
   size_t export_buffer_rows = LedgerExport::kDefaultBufferRows;
   TokenPolicy token_policy;
   RequestLimitOptions limits;
+  BatchLimits batch;  // trusted gateway batches: votes and body size
+  // How often the gateways are re-read from DynamoDB: a gateway revoked through another ingest
+  // node is refused here within this time (at once on the node that revoked it).
+  std::chrono::milliseconds gateway_refresh{1000};
 };
 
 int RunIngestServer(const IngestOptions& options, const Secrets& secrets);

@@ -1,5 +1,6 @@
 #include "app/distributed_stack.h"
 
+#include "adapters/dynamodb/dynamo_gateways.h"
 #include "adapters/dynamodb/dynamo_node_leases.h"
 #include "adapters/dynamodb/dynamo_state_tables.h"
 
@@ -39,6 +40,7 @@ std::vector<dynamodb::TableSpec> AllTableSpecs(const DistributedOptions& options
   specs.push_back(dynamodb::DynamoCatalog::Spec(options.table_prefix));
   for (auto& spec : dynamodb::StateTableSpecs(options.table_prefix)) specs.push_back(spec);
   specs.push_back(dynamodb::DynamoNodeLeases::Spec(options.table_prefix));
+  specs.push_back(dynamodb::DynamoGateways::Spec(options.table_prefix));
   return specs;
 }
 

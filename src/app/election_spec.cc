@@ -8,7 +8,7 @@ namespace json = boost::json;
 namespace {
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number"} into an Election.
+// "bot_protection","pow_max_number","gateway_voters"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {
@@ -67,6 +67,13 @@ Result<Election> ElectionFromJson(const json::object& o) {
       return Status(Code::kInvalidArgument, "turnout_visibility must be \"hidden\" or \"public\"");
     }
     e.turnout_visibility = *parsed;
+  }
+  if (auto* gv = o.if_contains("gateway_voters")) {
+    auto parsed = gv->is_string() ? ParseGatewayVoters(gv->as_string()) : std::nullopt;
+    if (!parsed) {
+      return Status(Code::kInvalidArgument, "gateway_voters must be \"namespaced\" or \"shared\"");
+    }
+    e.gateway_voters = *parsed;
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

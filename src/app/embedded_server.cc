@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "adapters/embedded/rocksdb_gateway_store.h"
 #include "app/api.h"
 #include "app/demo.h"
 #include "app/embedded_stack.h"
@@ -81,6 +82,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   auto& clock = st.clock;
   LocalLifecycle lifecycle(catalog, log, clock);  // orders closes against this node's votes
   IngestService ingest(catalog, log, clock, o.node_id, lifecycle);
+  ingest.set_gateway_refs(&log);  // the log's own "gwref/" keys
   VoterTokens tokens(secrets.voter_secret, o.token_policy);
   auto limits = RequestLimits::Create(o.limits);
   if (!limits.ok()) {
@@ -101,12 +103,38 @@ int RunEmbeddedServer(const ServeOptions& o) {
     if (h.healthy) return "";
     return h.problem.empty() ? "storage is failing" : h.problem;
   };
-  Api api(ApiDeps{catalog, ingest, lifecycle, log, log, *st.state, *st.ledger, read_model, hub,
-                  tokens, secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); }, o.demo,
-                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
-                  storage_problem});
+  embedded::EmbeddedGatewayStore gateways(*st.db);
+  GatewayRegistry gateway_registry;
+  if (auto all = gateways.List(); all.ok()) {
+    gateway_registry.Replace(*all);
+  } else {
+    spdlog::critical("cannot read the gateways: {}", all.status().message());
+    return 1;
+  }
+  Api api(ApiDeps{catalog,
+                  ingest,
+                  lifecycle,
+                  log,
+                  log,
+                  *st.state,
+                  *st.ledger,
+                  read_model,
+                  hub,
+                  tokens,
+                  secrets.admin_token,
+                  secrets.audit_key,
+                  clock,
+                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); },
+                  o.demo,
+                  o.export_buffer_rows,
+                  &altcha,
+                  o.limits.enabled ? limits->get() : nullptr,
+                  storage_problem,
+                  &gateways,
+                  &gateway_registry,
+                  o.batch});
   net::HttpServerOptions http = o.http;
+  http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());

@@ -16,6 +16,7 @@
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
 #include "core/tally.h"
+#include "ingest/ingest_service.h"
 #include "net/http_server.h"
 #include "results/hub.h"
 
@@ -39,6 +40,7 @@ struct ServeOptions {
   size_t export_buffer_rows = LedgerExport::kDefaultBufferRows;  // ledger export, in memory
   TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
   RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
+  BatchLimits batch;           // trusted gateway batches: votes and body size
 };
 
 // Blocks until a stop signal; returns the process exit code.

@@ -6,8 +6,10 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <thread>
 
 #include "adapters/dynamodb/dynamo_checkpoint_read_model.h"
+#include "adapters/dynamodb/dynamo_gateways.h"
 #include "adapters/dynamodb/dynamo_ledger.h"
 #include "adapters/dynamodb/dynamo_node_leases.h"
 #include "adapters/kafka/kafka_log_reader.h"
@@ -17,6 +19,7 @@
 #include "app/distributed_stack.h"
 #include "app/embedded_server.h"
 #include "app/serve_loop.h"
+#include "ingest/ref_recording_log.h"
 #include "lifecycle/fenced_lifecycle.h"
 
 namespace urna::app {
@@ -78,7 +81,23 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   dynamodb::DynamoNodeLeases leases(*st.dynamo, o.dist.table_prefix, system_clock);
   SteadyClock steady;
   FencedLifecycle lifecycle(*st.catalog, **log, leases, clock, steady, o.node_id, o.fence);
-  IngestService ingest(*st.catalog, lifecycle.vote_log(), clock, o.node_id, lifecycle);
+  // Trusted gateways: their refs are looked up by ingest and stored once a batch is durable.
+  dynamodb::DynamoGateways gateways(*st.dynamo, o.dist.table_prefix);
+  GatewayRegistry gateway_registry;
+  if (auto all = gateways.List(); all.ok()) {
+    gateway_registry.Replace(*all);
+  } else {
+    // Deployments made before gateways existed lack the table: `urna init` adds it.
+    spdlog::critical(
+        "cannot read the gateways from table {}gateways: {} (a deployment initialized before "
+        "gateway batches lacks that table: run `urna init` again, it creates the tables missing "
+        "and leaves the others as they are)",
+        o.dist.table_prefix, all.status().message());
+    return 1;
+  }
+  RefRecordingLog recording_log(lifecycle.vote_log(), gateways);
+  IngestService ingest(*st.catalog, recording_log, clock, o.node_id, lifecycle);
+  ingest.set_gateway_refs(&gateways);
   auto& replay = **reader;
   const uint32_t kafka_log_partitions = (*log)->partitions();
   dynamodb::DynamoLedger ledger(*st.dynamo, st.tables, (*log)->partitions(),
@@ -106,12 +125,30 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     return "";
   };
   auto& kafka_log = **log;
-  Api api(ApiDeps{*st.catalog, ingest, lifecycle, kafka_log, replay, *st.state, ledger, read_model,
-                  hub, tokens, secrets.admin_token, secrets.audit_key, clock,
-                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); }, false,
-                  o.export_buffer_rows, &altcha, o.limits.enabled ? limits->get() : nullptr,
-                  problem});
+  Api api(ApiDeps{*st.catalog,
+                  ingest,
+                  lifecycle,
+                  kafka_log,
+                  replay,
+                  *st.state,
+                  ledger,
+                  read_model,
+                  hub,
+                  tokens,
+                  secrets.admin_token,
+                  secrets.audit_key,
+                  clock,
+                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); },
+                  false,
+                  o.export_buffer_rows,
+                  &altcha,
+                  o.limits.enabled ? limits->get() : nullptr,
+                  problem,
+                  &gateways,
+                  &gateway_registry,
+                  o.batch});
   net::HttpServerOptions http = o.http;
+  http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = listen.first;
   http.port = listen.second;
   net::HttpServer server(http, api.handler());
@@ -123,8 +160,40 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   }
   lifecycle.Start();
   hub.Start();
+  // Re-reads the gateways every gateway_refresh, so revocations on other nodes reach this one.
+  Mutex refresh_mu;
+  CondVar refresh_cv;
+  bool refresh_stop = false;
+  std::thread refresher([&] {
+    pthread_setname_np(pthread_self(), "urna-gateways");
+    MutexLock lock(refresh_mu);
+    for (;;) {
+      auto deadline = std::chrono::steady_clock::now() + o.gateway_refresh;
+      while (!refresh_stop && refresh_cv.WaitUntil(refresh_mu, deadline)) {
+      }
+      if (refresh_stop) return;
+      lock.Unlock();
+      auto all = gateways.List();
+      if (all.ok()) {
+        gateway_registry.Replace(*all);
+      } else {
+        spdlog::warn("cannot re-read the gateways (the last ones stay): {}",
+                     all.status().message());
+      }
+      lock.Lock();
+    }
+  });
+  auto stop_refresher = [&] {
+    {
+      MutexLock lock(refresh_mu);
+      refresh_stop = true;
+    }
+    refresh_cv.NotifyAll();
+    refresher.join();
+  };
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.message());
+    stop_refresher();
     hub.Stop();
     lifecycle.Stop();
     read_model.Stop();
@@ -139,7 +208,8 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
 
   int sig = WaitStopSignal(stop_signals);
   spdlog::info("signal {}: draining", sig);
-  DrainFront(server, kafka_log, api, hub);
+  DrainFront(server, recording_log, api, hub);  // drains the Kafka log, then the ref writes
+  stop_refresher();
   lifecycle.Stop();  // gives up the lease: no close waits for this node
   read_model.Stop();
   auto k = kafka_log.stats();

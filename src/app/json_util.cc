@@ -38,7 +38,8 @@ json::object ElectionJson(const Election& e) {
                       {"results_visibility", ToString(e.results_visibility)},
                       {"turnout_visibility", ToString(e.turnout_visibility)},
                       {"bot_protection", ToString(e.bot_protection)},
-                      {"pow_max_number", std::move(pow_max)}};
+                      {"pow_max_number", std::move(pow_max)},
+                      {"gateway_voters", ToString(e.gateway_voters)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

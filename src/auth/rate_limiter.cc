@@ -105,7 +105,7 @@ RateLimiter::RateLimiter(RateLimit limit, size_t capacity)
 
 RateLimiter::~RateLimiter() { munmap(slots_, capacity() * sizeof(Slot)); }
 
-int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns) {
+int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns, int64_t cost) {
   const uint64_t h = Mix(key ^ seed_);
   if (key == 0) key = 0x9e3779b97f4a7c15ULL;  // 0 marks an empty slot
   const size_t shard = h & (shards_ - 1);
@@ -134,7 +134,7 @@ int64_t RateLimiter::Acquire(uint64_t key, int64_t now_ns) {
     found = spare;
     found->key = key;
   }
-  found->tat = tat + limit_.interval_ns;
+  found->tat = tat + std::max<int64_t>(cost, 1) * limit_.interval_ns;
   return 0;
 }
 

@@ -48,8 +48,11 @@ class RateLimiter {
   RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Counts one request of `key` at `now_ns` (a monotonic clock). Returns 0 if it is allowed,
-  // otherwise how many ns until one would be (the request is then not counted).
-  int64_t Acquire(uint64_t key, int64_t now_ns);
+  // otherwise how many ns until one would be (the request is then not counted). `cost` > 1
+  // counts it as that many (a gateway's batch: its votes): it is allowed whenever one would be,
+  // and the key then owes the rest (its next request waits until the debt is paid), so the
+  // sustained rate holds and the burst is exceeded by at most one request's cost.
+  int64_t Acquire(uint64_t key, int64_t now_ns, int64_t cost = 1);
 
   size_t capacity() const { return shards_ * per_shard_; }
   uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }

@@ -5,7 +5,7 @@
 namespace urna {
 namespace {
 
-constexpr const char* kKindNames[] = {"voter", "address", "admin"};
+constexpr const char* kKindNames[] = {"voter", "address", "admin", "gateway"};
 constexpr size_t kAdminEntries = 1024;
 
 }  // namespace
@@ -21,10 +21,11 @@ RequestLimits::RequestLimits(const RequestLimitOptions& o, TrustedProxies proxie
   limiters_[kVoter] = std::make_unique<RateLimiter>(o.voter, o.table_entries);
   limiters_[kAddress] = std::make_unique<RateLimiter>(o.address, o.table_entries);
   limiters_[kAdmin] = std::make_unique<RateLimiter>(o.admin, kAdminEntries);
+  limiters_[kGateway] = std::make_unique<RateLimiter>(o.gateway, kAdminEntries);
 }
 
-int64_t RequestLimits::Check(Kind kind, uint64_t key, int64_t now_ns) {
-  int64_t wait_ns = limiters_[kind]->Acquire(key, now_ns);
+int64_t RequestLimits::Check(Kind kind, uint64_t key, int64_t now_ns, int64_t cost) {
+  int64_t wait_ns = limiters_[kind]->Acquire(key, now_ns, cost);
   if (wait_ns == 0) return 0;
   limited_[kind].fetch_add(1, std::memory_order_relaxed);
   return (wait_ns + 999'999'999) / 1'000'000'000;
@@ -42,6 +43,10 @@ int64_t RequestLimits::Address(std::string_view peer, std::string_view xff, int6
 
 int64_t RequestLimits::Admin(std::string_view token, int64_t now_ns) {
   return Check(kAdmin, std::hash<std::string_view>{}(token), now_ns);
+}
+
+int64_t RequestLimits::Gateway(std::string_view gateway_id, int64_t votes, int64_t now_ns) {
+  return Check(kGateway, std::hash<std::string_view>{}(gateway_id), now_ns, votes);
 }
 
 std::string RequestLimits::MetricsText() const {

@@ -1,7 +1,8 @@
-// RequestLimits: the three rate limits of `urna serve` (docs/operations.md "Rate limits"):
-// per voter (vote requests), per client address (requests that reach the write side or
-// storage) and per admin token, with their counters for /metrics. Owned by the app, shared by
-// the network threads (thread-safe; each check is one hash, one lock of a shard, one probe).
+// RequestLimits: the rate limits of `urna serve` and `urna ingest` (docs/operations.md "Rate
+// limits"): per voter (vote requests), per client address (requests that reach the write side or
+// storage), per admin token and per trusted gateway (votes of its batches), with their counters for
+// /metrics. Owned by the app, shared by the network threads (thread-safe; each check is one hash,
+// one lock of a shard, one probe).
 #pragma once
 
 #include <array>
@@ -27,13 +28,17 @@ struct RequestLimitOptions {
   RateLimit address{1000, 5'000'000};
   // Per admin token: 100 at once, then 20/s.
   RateLimit admin{100, 50'000'000};
+  // Per trusted gateway, in votes (each new vote of its batches): 20,000 at once, then
+  // 100,000/s. Generous (an SMS aggregator or a broadcaster's edge), but a leaked or runaway
+  // gateway cannot flood the log at the full batch rate.
+  RateLimit gateway{20000, 10'000};
   size_t table_entries = size_t{1} << 20;    // slots of the voter and of the address table
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
 };
 
 class RequestLimits {
  public:
-  enum Kind { kVoter, kAddress, kAdmin, kKinds };
+  enum Kind { kVoter, kAddress, kAdmin, kGateway, kKinds };
 
   // kInvalidArgument on a bad trusted proxy.
   static Result<std::unique_ptr<RequestLimits>> Create(RequestLimitOptions options);
@@ -44,13 +49,15 @@ class RequestLimits {
   // `peer` is the connection's address; unknown addresses are not limited.
   int64_t Address(std::string_view peer, std::string_view x_forwarded_for, int64_t now_ns);
   int64_t Admin(std::string_view admin_token, int64_t now_ns);
+  // Counts `votes` new votes of gateway `gateway_id`'s batch (RateLimiter::Acquire's cost).
+  int64_t Gateway(std::string_view gateway_id, int64_t votes, int64_t now_ns);
 
   // Prometheus text: urna_rate_limited_total and urna_rate_limit_evictions_total by kind.
   std::string MetricsText() const;
 
  private:
   explicit RequestLimits(const RequestLimitOptions& o, TrustedProxies proxies);
-  int64_t Check(Kind kind, uint64_t key, int64_t now_ns);
+  int64_t Check(Kind kind, uint64_t key, int64_t now_ns, int64_t cost = 1);
 
   TrustedProxies proxies_;
   std::array<std::unique_ptr<RateLimiter>, kKinds> limiters_;

@@ -65,6 +65,10 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
               "Longest a close waits for the other ingest nodes before answering 503 (close "
               "again to finish it)")
       ->check(CLI::Range(100, 3'600'000));
+  AddDuration(ingest_, "--gateway-refresh-ms", ingest_options_.gateway_refresh,
+              "How often the trusted gateways are re-read (a revocation made through another "
+              "ingest node takes effect here within this time)")
+      ->check(CLI::Range(100, 600000));
   front_.Add(ingest_, ingest_options_);
 
   process_ = cli.add_subcommand(

@@ -67,6 +67,7 @@ void RateFlags::Add(CLI::App* app) {
   pair("voter", voter_rate, voter_burst, "per voter (vote requests)");
   pair("address", address_rate, address_burst, "per client address (writes, receipts)");
   pair("admin", admin_rate, admin_burst, "per admin token");
+  pair("gateway", gateway_rate, gateway_burst, "per trusted gateway (votes of its batches)");
   app->add_option("--trusted-proxy", trusted_proxies,
                   "CIDR of a proxy whose X-Forwarded-For is believed; repeatable "
                   "(env URNA_TRUSTED_PROXIES, comma-separated)");
@@ -89,6 +90,7 @@ RequestLimitOptions RateFlags::Options() const {
   o.voter = rate(voter_rate, voter_burst);
   o.address = rate(address_rate, address_burst);
   o.admin = rate(admin_rate, admin_burst);
+  o.gateway = rate(gateway_rate, gateway_burst);
   o.table_entries = entries;
   o.trusted_proxies = trusted_proxies;
   for (size_t start = 0; start < trusted.size();) {

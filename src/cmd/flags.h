@@ -60,9 +60,10 @@ struct RateFlags {
   const RequestLimitOptions defaults{};
   std::string voter_rate = FormatRateLimit(defaults.voter),
               address_rate = FormatRateLimit(defaults.address),
-              admin_rate = FormatRateLimit(defaults.admin);
+              admin_rate = FormatRateLimit(defaults.admin),
+              gateway_rate = FormatRateLimit(defaults.gateway);
   int64_t voter_burst = defaults.voter.burst, address_burst = defaults.address.burst,
-          admin_burst = defaults.admin.burst;
+          admin_burst = defaults.admin.burst, gateway_burst = defaults.gateway.burst;
   std::string trusted = EnvOr("URNA_TRUSTED_PROXIES", "");
   std::vector<std::string> trusted_proxies;
   size_t entries = defaults.table_entries;
@@ -141,6 +142,14 @@ struct FrontFlags {
                   "votes needing one get 503 until some expire")
         ->capture_default_str()
         ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+    s->add_option("--batch-max-votes", o.batch.max_votes,
+                  "Votes a trusted gateway may send in one votes:batch request (more: 413)")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{100000}));
+    s->add_option("--batch-max-body", o.batch.max_body_bytes,
+                  "Bytes of a votes:batch request body at most (more: 413)")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
     tokens.Add(s);
     rates.Add(s);
   }

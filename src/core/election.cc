@@ -55,6 +55,16 @@ std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view ToString(GatewayVoters v) {
+  return v == GatewayVoters::kShared ? "shared" : "namespaced";
+}
+
+std::optional<GatewayVoters> ParseGatewayVoters(std::string_view s) {
+  if (s == "namespaced") return GatewayVoters::kNamespaced;
+  if (s == "shared") return GatewayVoters::kShared;
+  return std::nullopt;
+}
+
 const Option* Election::FindOption(std::string_view option_id) const {
   for (const auto& o : options) {
     if (o.id == option_id) return &o;

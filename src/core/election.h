@@ -38,6 +38,14 @@ enum class TurnoutVisibility { kHidden, kPublic };
 std::string_view ToString(TurnoutVisibility v);
 std::optional<TurnoutVisibility> ParseTurnoutVisibility(std::string_view s);
 
+// Whose voters a trusted gateway's votes (POST .../votes:batch) are: its own (kNamespaced, the
+// default: voter "v" of gateway "g" is "gw:g:v", never the same as a voter with a token), or the
+// same voter space as voter tokens (kShared: the gateway speaks for voters who may also vote
+// with a token, and the first vote of either counts).
+enum class GatewayVoters { kNamespaced, kShared };
+std::string_view ToString(GatewayVoters v);
+std::optional<GatewayVoters> ParseGatewayVoters(std::string_view s);
+
 struct Option {
   std::string id;
   std::string label;
@@ -56,6 +64,7 @@ struct Election {
   BotProtection bot_protection = BotProtection::kNone;
   uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
+  GatewayVoters gateway_voters = GatewayVoters::kNamespaced;
   // Not part of the election: which stored version of the entry this copy was read from, set by
   // a Catalog that checks it (ports/catalog.h: Update is a compare-and-set on it), 0 otherwise.
   uint64_t catalog_version = 0;

@@ -34,6 +34,9 @@ struct HttpServerOptions {
   bool reuse_port = false;
   int threads = 2;
   size_t max_body_bytes = 16 * 1024;  // larger bodies get 413
+  // Bodies of paths ending in ":batch" (a trusted gateway's votes, docs/api.md) may be this
+  // large; 0 (or not above max_body_bytes) = max_body_bytes for every path.
+  size_t batch_body_bytes = 0;
   size_t max_header_bytes = 8 * 1024;
   std::chrono::seconds idle_timeout{60};
   // Push streams (SSE and WebSocket alike, docs/operations.md "Live result streams"): a message

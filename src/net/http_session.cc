@@ -83,11 +83,41 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
 
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_.opts.max_body_bytes);
+    body_limit_ = server_.opts.max_body_bytes;
     parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
     state_ = kReading;
     read_since_ = SteadyClock::now();
     stream_.expires_after(server_.limiter.idle_timeout());
+    if (server_.opts.batch_body_bytes > server_.opts.max_body_bytes) {
+      // Batch routes take larger bodies: read the head first, then set the target's limit.
+      parser_->body_limit(server_.opts.batch_body_bytes);
+      http::async_read_header(
+          stream_, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+      return;
+    }
+    parser_->body_limit(body_limit_);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  // The head is read: a path ending in ":batch" keeps the batch limit, any other gets
+  // max_body_bytes (Beast checks a Content-Length against the limit at the head only).
+  void OnHeader(beast::error_code ec) {
+    // The head is parsed even when its Content-Length was over the batch limit (body_limit).
+    auto t = parser_->get().target();
+    std::string_view target(t.data(), t.size());
+    std::string_view path = target.substr(0, target.find('?'));
+    const bool batch = path.ends_with(":batch");
+    if (batch) body_limit_ = server_.opts.batch_body_bytes;
+    if (ec) return OnRead(ec);
+    if (!batch) {
+      if (auto len = parser_->content_length(); len && *len > body_limit_) {
+        return OnRead(http::error::body_limit);
+      }
+      parser_->body_limit(body_limit_);
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -104,9 +134,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     keep_alive_ = false;
     if (ec == http::error::body_limit) {
-      return Write(ErrorResponse(
-          413, "payload_too_large",
-          "request body exceeds " + std::to_string(server_.opts.max_body_bytes) + " bytes"));
+      return Write(ErrorResponse(413, "payload_too_large",
+                                 "request body exceeds " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       return Write(ErrorResponse(431, "invalid_request", "request headers too large"));
@@ -353,6 +382,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   std::string peer_;                 // the remote address, for the handler (rate limits)
   std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
   bool chunked_ = false;
+  size_t body_limit_ = 0;  // of the request being read
   size_t linger_left_ = 0;
   bool keep_alive_ = true;
   bool counted_ = false;

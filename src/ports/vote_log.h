@@ -3,10 +3,13 @@
 // Implementations are thread-safe: many ingest threads append, one reader per partition.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -14,15 +17,53 @@
 
 namespace urna {
 
+// One vote of a group (VoteLog::AppendGroup). `key`, when not empty, names the vote for
+// idempotent retries: a trusted gateway's (gateway, election, ref); `fingerprint` is its
+// content's (ports/gateway_store.h GatewayRef), stored with the key.
+struct KeyedVote {
+  VoteEvent vote;
+  std::string key;
+  std::string fingerprint;
+};
+
 class VoteLog {
  public:
   // Runs exactly once, on a log thread: ok only once the vote is durable.
   using AppendDone = std::function<void(Status)>;
+  // Runs exactly once, on a log thread, once every vote of the group is durable or failed: for
+  // each vote, in order, the vote_id it is in the log under, or why it is not.
+  using GroupDone = std::function<void(std::vector<Result<std::string>>)>;
 
   virtual ~VoteLog() = default;
   virtual uint32_t partitions() const = 0;
   // Appends to partition PartitionFor(election, voter). Never blocks the caller.
   virtual void Append(VoteEvent vote, AppendDone done) = 0;
+  // Appends `votes` as one durable group (embedded: one write and one fsync, unless the queue
+  // holds more than one write takes). A log that keeps keys appends a keyed vote only if no vote
+  // was appended under its key before: it answers the earlier vote's id instead (or kConflict
+  // when the earlier vote's fingerprint differs: the key was reused for another vote), decided
+  // in the same write that stores the key, so a retry after a crash is never a second vote. This
+  // default keeps no keys: it appends every vote (the distributed ingest checks keys in front of
+  // it, ingest/gateway_ref_log.h). Never blocks the caller.
+  virtual void AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {
+    struct State {
+      std::vector<Result<std::string>> results;
+      std::atomic<size_t> left;
+      GroupDone done;
+    };
+    if (votes.empty()) return done({});
+    auto st = std::make_shared<State>();
+    st->results.assign(votes.size(), Status(Code::kUnavailable, "not appended"));
+    st->left = votes.size();
+    st->done = std::move(done);
+    for (size_t i = 0; i < votes.size(); ++i) {
+      std::string id = votes[i].vote.vote_id;
+      Append(std::move(votes[i].vote), [st, i, id = std::move(id)](Status s) {
+        st->results[i] = s.ok() ? Result<std::string>(id) : Result<std::string>(s);
+        if (st->left.fetch_sub(1) == 1) st->done(std::move(st->results));
+      });
+    }
+  }
   // Appends the seal marker to every partition (one durable write). Never blocks the caller.
   virtual void AppendSeal(SealMarker seal, AppendDone done) = 0;
   // Refuses new appends (kUnavailable) and returns once every queued append has completed.

@@ -112,6 +112,7 @@ std::string EncodeElection(const Election& e) {
   p.set_bot_protection(std::string(ToString(e.bot_protection)));
   p.set_pow_max_number(e.pow_max_number);
   p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
+  p.set_gateway_voters(std::string(ToString(e.gateway_voters)));
   return p.SerializeAsString();
 }
 
@@ -144,6 +145,11 @@ Result<Election> DecodeElection(std::string_view bytes) {
                          : e.results_visibility == ResultsVisibility::kHiddenUntilClosed
                              ? TurnoutVisibility::kHidden
                              : TurnoutVisibility::kPublic;
+  if (!p.gateway_voters().empty()) {
+    auto gw = ParseGatewayVoters(p.gateway_voters());
+    if (!gw) return Status(Code::kInternal, "catalog entry has unknown gateway_voters");
+    e.gateway_voters = *gw;
+  }
   return e;
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <unordered_map>
 
 #include "adapters/codec/proto_codec.h"
 #include "core/partition.h"
@@ -55,11 +56,82 @@ void EmbeddedVoteLog::FindEnds(uint64_t generation) {
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
   Enqueue({PartitionFor(vote.election_id, vote.voter_id, db_.partitions()),
-           codec::EncodeVoteRecord(vote), std::move(vote.vote_id), std::move(done)});
+           codec::EncodeVoteRecord(vote),
+           std::move(vote.vote_id),
+           std::move(done),
+           nullptr,
+           0,
+           {},
+           {},
+           false});
+}
+
+// The completions of one group: a slot per vote, answered once the last is done.
+struct EmbeddedVoteLog::Group {
+  std::vector<Result<std::string>> results;
+  size_t left = 0;  // the appender thread only
+  GroupDone done;
+};
+
+namespace {
+constexpr std::string_view kRefPrefix = "gwref/";
+
+// A "gwref/" value: vote_id '\0' fingerprint.
+std::string RefValue(const std::string& vote_id, const std::string& fingerprint) {
+  std::string v;
+  v.reserve(vote_id.size() + 1 + fingerprint.size());
+  v.append(vote_id).append(1, '\0').append(fingerprint);
+  return v;
+}
+GatewayRef ParseRefValue(std::string_view v) {
+  auto nul = v.find('\0');
+  if (nul == std::string_view::npos) return {std::string(v), {}};
+  return {std::string(v.substr(0, nul)), std::string(v.substr(nul + 1))};
+}
+// Whether a stored ref names the same vote content (a missing fingerprint is not a mismatch).
+bool SameContent(const std::string& stored, const std::string& fingerprint) {
+  return stored.empty() || fingerprint.empty() || stored == fingerprint;
+}
+}  // namespace
+
+void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) {
+  if (votes.empty()) return done({});
+  auto group = std::make_shared<Group>();
+  group->results.assign(votes.size(), Status(Code::kUnavailable, "not appended"));
+  group->left = votes.size();
+  group->done = std::move(done);
+  std::vector<Pending> ps;
+  ps.reserve(votes.size());
+  for (size_t i = 0; i < votes.size(); ++i) {
+    VoteEvent& v = votes[i].vote;
+    ps.push_back({PartitionFor(v.election_id, v.voter_id, db_.partitions()),
+                  codec::EncodeVoteRecord(v), std::move(v.vote_id), nullptr, group, i,
+                  std::move(votes[i].key), std::move(votes[i].fingerprint), false});
+  }
+  EnqueueAll(std::move(ps));
+}
+
+void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& vote_id) {
+  if (!p.group) return p.done(s);
+  Group& g = *p.group;
+  if (s.ok() && p.conflict) {
+    g.results[p.index] = Status(Code::kConflict, "its ref was already used for another vote");
+  } else {
+    g.results[p.index] = s.ok() ? Result<std::string>(vote_id) : Result<std::string>(s);
+  }
+  if (--g.left == 0) g.done(std::move(g.results));
 }
 
 void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
-  Enqueue({kAllPartitions, codec::EncodeSealRecord(seal), {}, std::move(done)});
+  Enqueue({kAllPartitions,
+           codec::EncodeSealRecord(seal),
+           {},
+           std::move(done),
+           nullptr,
+           0,
+           {},
+           {},
+           false});
 }
 
 void EmbeddedVoteLog::Enqueue(Pending p) {
@@ -71,7 +143,21 @@ void EmbeddedVoteLog::Enqueue(Pending p) {
       return;
     }
   }
-  p.done(Status(Code::kUnavailable, "server is shutting down"));
+  Complete(p, Status(Code::kUnavailable, "server is shutting down"), p.vote_id);
+}
+
+void EmbeddedVoteLog::EnqueueAll(std::vector<Pending> ps) {
+  {
+    MutexLock lock(mu_);
+    if (!stopping_) {
+      const bool was_empty = queue_.empty();
+      for (auto& p : ps) queue_.push_back(std::move(p));
+      if (was_empty) work_cv_.NotifyOne();
+      return;
+    }
+  }
+  Status s(Code::kUnavailable, "server is shutting down");
+  for (auto& p : ps) Complete(p, s, p.vote_id);
 }
 
 void EmbeddedVoteLog::Drain() {
@@ -114,9 +200,16 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     return;
   }
   if (lease.generation() != generation_) FindEnds(lease.generation());
+  if (auto s = ResolveKeys(batch); !s.ok()) {
+    Fail(batch, s.message());
+    return;
+  }
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
+  size_t appended = 0;
   for (auto& p : batch) {
+    if (p.partition == kResolved) continue;
+    ++appended;
     if (p.partition == kAllPartitions) {
       for (uint32_t part = 0; part < db_.partitions(); ++part) {
         wb.Put(db_.log(), LogKey(part, next_[part]++), p.record);
@@ -126,14 +219,21 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     std::string key = LogKey(p.partition, next_[p.partition]++);
     wb.Put(db_.log(), key, p.record);
     wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
+    if (!p.key.empty()) {
+      wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
+             RefValue(p.vote_id, p.fingerprint));
+    }
   }
   rocksdb::WriteOptions w;
-  w.sync = true;  // G1: acknowledged only once fsync'd
-  auto s = db_.db()->Write(w, &wb);
+  w.sync = true;      // G1: acknowledged only once fsync'd
+  rocksdb::Status s;  // ok
+  if (appended > 0) s = db_.db()->Write(w, &wb);
   Status result = Status::Ok();
-  if (s.ok()) {
+  if (appended == 0) {
+    // Every vote was in the log already: nothing to write.
+  } else if (s.ok()) {
     batches_.fetch_add(1, std::memory_order_relaxed);
-    votes_.fetch_add(batch.size(), std::memory_order_relaxed);
+    votes_.fetch_add(appended, std::memory_order_relaxed);
     {
       MutexLock lock(end_mu_);
       durable_end_ = next_;
@@ -145,7 +245,74 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     Fail(batch, s.ToString());
     return;
   }
-  for (auto& p : batch) p.done(result);
+  for (auto& p : batch) Complete(p, result, p.vote_id);
+}
+
+Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
+  std::vector<std::string> keys;
+  std::vector<size_t> at;                              // batch index of each key
+  std::unordered_map<std::string_view, size_t> first;  // key -> batch index of its first vote
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    if (p.key.empty()) continue;
+    auto [it, fresh] = first.try_emplace(p.key, i);
+    if (!fresh) {  // the same key earlier in this write: the same vote, or a conflict
+      p.partition = kResolved;
+      p.conflict = !SameContent(batch[it->second].fingerprint, p.fingerprint);
+      p.vote_id = batch[it->second].vote_id;
+      continue;
+    }
+    keys.push_back(std::string(kRefPrefix) + p.key);
+    at.push_back(i);
+  }
+  if (keys.empty()) return Status::Ok();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), db_.db()->DefaultColumnFamily());
+  std::vector<std::string> values;
+  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    Pending& p = batch[at[k]];
+    if (got[k].IsNotFound()) continue;
+    if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
+    GatewayRef stored = ParseRefValue(values[k]);
+    p.partition = kResolved;  // appended by an earlier write: answer with that vote
+    p.conflict = !SameContent(stored.fingerprint, p.fingerprint);
+    p.vote_id = std::move(stored.vote_id);
+    p.fingerprint = std::move(stored.fingerprint);  // what a repeat of the key compares with
+  }
+  // A repeat resolved to a first vote that was itself found takes the stored id and compares
+  // with the stored fingerprint.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    if (p.partition != kResolved || p.key.empty()) continue;
+    auto it = first.find(p.key);
+    if (it == first.end() || it->second == i) continue;
+    const Pending& f = batch[it->second];
+    if (f.partition != kResolved) continue;  // its first vote is appended now: compared above
+    p.vote_id = f.vote_id;
+    p.conflict = !SameContent(f.fingerprint, p.fingerprint);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<GatewayRef>> EmbeddedVoteLog::Find(const std::vector<std::string>& keys) {
+  std::vector<GatewayRef> out(keys.size());
+  if (keys.empty()) return out;
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
+  std::vector<std::string> full;
+  full.reserve(keys.size());
+  for (const auto& k : keys) full.push_back(std::string(kRefPrefix) + k);
+  std::vector<rocksdb::Slice> slices(full.begin(), full.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(full.size(), db_.db()->DefaultColumnFamily());
+  std::vector<std::string> values;
+  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (got[k].IsNotFound()) continue;
+    if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
+    out[k] = ParseRefValue(values[k]);
+  }
+  return out;
 }
 
 void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) {
@@ -157,7 +324,7 @@ void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) 
   }
   // The details (file names, errno) are for the log and /healthz, not for every voter.
   Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");
-  for (auto& p : batch) p.done(result);
+  for (auto& p : batch) Complete(p, result, p.vote_id);
 }
 
 Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t from, size_t max,

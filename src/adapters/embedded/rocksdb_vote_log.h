@@ -2,16 +2,22 @@
 // one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
 // pending receipts that point at them) with one fsync, then completes every vote of the batch.
 // While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
+// A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
+// votes are looked up by the appender (the one writer) before the write and their keys written
+// with them ("gwref/" keys of the default column family, db.h: vote_id '\0' fingerprint), so a
+// key is appended once; Find reads them (read-only, any thread, blocking) for ingest's look-up.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "adapters/embedded/db.h"
+#include "ports/gateway_store.h"
 #include "ports/vote_log.h"
 #include "sync/mutex.h"
 
@@ -23,7 +29,7 @@ struct GroupCommitStats {
   uint64_t failures = 0;  // votes answered with an error
 };
 
-class EmbeddedVoteLog final : public VoteLog, public LogReader {
+class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRefReader {
  public:
   // `max_batch` bounds the votes of one WriteBatch.
   explicit EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch = 8192);
@@ -31,6 +37,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
 
   uint32_t partitions() const override { return db_.partitions(); }
   void Append(VoteEvent vote, AppendDone done) override;
+  void AppendGroup(std::vector<KeyedVote> votes, GroupDone done) override;
   void AppendSeal(SealMarker seal, AppendDone done) override;
   void Drain() override;
   Result<std::vector<LogEntry>> Read(uint32_t partition, uint64_t from, size_t max,
@@ -40,6 +47,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
   std::optional<uint64_t> KnownEndOffset(uint32_t partition) override {
     return end_offset(partition);
   }
+  // The stored "gwref/" keys (GatewayRefReader). Blocking (a RocksDB read).
+  Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) override;
 
   GroupCommitStats stats() const;
   // First offset not yet durable in `partition`.
@@ -47,13 +56,29 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader {
 
  private:
   static constexpr uint32_t kAllPartitions = UINT32_MAX;  // a seal: one entry in each
+  static constexpr uint32_t kResolved = UINT32_MAX - 1;   // a keyed vote already in the log
+  struct Group;
   struct Pending {
     uint32_t partition;
     std::string record;  // encoded LogRecord
     std::string vote_id;
-    AppendDone done;
+    AppendDone done;  // unless `group` is set
+    // A vote of a group: its index there, and its idempotency key ("" = none).
+    std::shared_ptr<Group> group;
+    size_t index = 0;
+    std::string key;
+    std::string fingerprint;  // of a keyed vote's content
+    bool conflict = false;    // resolved: its key holds another vote (kConflict)
   };
+  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok.
+  static void Complete(Pending& p, const Status& s, const std::string& vote_id);
   void Enqueue(Pending p);
+  void EnqueueAll(std::vector<Pending> ps);
+  // The appender's look-up of the batch's keyed votes: each found one is completed with the
+  // stored vote_id and marked (partition = kResolved); a key repeated in the batch resolves to
+  // its first vote; either with another fingerprint is marked a conflict. Ok, or the storage error
+  // that fails the whole batch.
+  Status ResolveKeys(std::vector<Pending>& batch);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
   // Answers every vote of `batch` with a 503 that says `why`.

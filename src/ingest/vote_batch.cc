@@ -1,0 +1,112 @@
+// IngestService::CastBatch: a trusted gateway's batch of votes (docs/api.md "Trusted gateway
+// batches"), admitted under one ticket and appended as one durable group.
+#include <openssl/sha.h>
+
+#include <unordered_map>
+
+#include "core/hex.h"
+#include "core/uuid7.h"
+#include "ingest/ingest_service.h"
+
+namespace urna {
+
+std::string IngestService::RefKey(std::string_view gateway_id, std::string_view election_id,
+                                  std::string_view ref) {
+  std::string key;
+  key.reserve(gateway_id.size() + election_id.size() + ref.size() + 2);
+  key.append(gateway_id).append(1, '\0').append(election_id).append(1, '\0').append(ref);
+  return key;
+}
+
+std::string IngestService::RefFingerprint(std::string_view voter_id, std::string_view option_id) {
+  std::string content;
+  content.reserve(voter_id.size() + 1 + option_id.size());
+  content.append(voter_id).append(1, '\0').append(option_id);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
+}
+
+Status IngestService::RefConflict(std::string_view ref) {
+  return Status(Code::kConflict, "ref " + std::string(ref) + " was already used for another vote");
+}
+
+Result<std::vector<Result<std::string>>> IngestService::FindBatchRefs(
+    std::string_view election_id, std::string_view gateway_id,
+    const std::vector<BatchVote>& votes) {
+  std::vector<Result<std::string>> out(votes.size(), std::string());
+  if (refs_ == nullptr || votes.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(votes.size());
+  for (const auto& v : votes) keys.push_back(RefKey(gateway_id, election_id, v.ref));
+  auto found = refs_->Find(keys);
+  if (!found.ok()) return found.status();
+  for (size_t i = 0; i < votes.size(); ++i) {
+    const GatewayRef& r = (*found)[i];
+    if (r.vote_id.empty()) continue;
+    if (!r.fingerprint.empty() &&
+        r.fingerprint != RefFingerprint(votes[i].voter_id, votes[i].option_id)) {
+      out[i] = RefConflict(votes[i].ref);
+    } else {
+      out[i] = r.vote_id;
+    }
+  }
+  return out;
+}
+
+void IngestService::CastBatch(std::string_view election_id, std::string_view gateway_id,
+                              std::vector<BatchVote> votes, BatchDone done) {
+  auto admitted = admission_.Enter(election_id);  // held until the whole group is queued
+  if (!admitted.ok()) return done(admitted.status());
+  auto election = catalog_.Get(election_id);
+  if (!election.ok()) return done(election.status());
+  if (!(*election)->AcceptsVotes()) return done(CheckVoteAdmissible(**election, ""));
+  const int64_t now = clock_.NowMs();
+
+  std::vector<Result<std::string>> early(votes.size(), std::string());
+  std::vector<size_t> slot(votes.size(), SIZE_MAX);
+  std::vector<KeyedVote> group;
+  group.reserve(votes.size());
+  // ref -> (slot in group, its fingerprint)
+  std::unordered_map<std::string_view, std::pair<size_t, std::string>> by_ref;
+  std::vector<std::string> refs(votes.size());  // for the conflict message
+  for (size_t i = 0; i < votes.size(); ++i) {
+    BatchVote& v = votes[i];
+    if (auto s = CheckVoteAdmissible(**election, v.option_id); !s.ok()) {
+      early[i] = s;
+      continue;
+    }
+    refs[i] = v.ref;
+    std::string fp = RefFingerprint(v.voter_id, v.option_id);
+    auto [it, fresh] = by_ref.try_emplace(v.ref, group.size(), fp);
+    if (!fresh) {  // the same ref earlier in this batch: the same vote, or a conflict
+      if (it->second.second != fp) {
+        early[i] = RefConflict(v.ref);
+      } else {
+        slot[i] = it->second.first;
+      }
+      continue;
+    }
+    slot[i] = group.size();
+    group.push_back({VoteEvent{NewUuid7(now), std::string(election_id), std::move(v.option_id),
+                               std::move(v.voter_id), now, node_id_},
+                     RefKey(gateway_id, election_id, v.ref), std::move(fp)});
+  }
+  if (group.empty()) return done(std::move(early));
+  log_.AppendGroup(std::move(group),
+                   [early = std::move(early), slot = std::move(slot), refs = std::move(refs),
+                    done = std::move(done)](std::vector<Result<std::string>> appended) mutable {
+                     for (size_t i = 0; i < early.size(); ++i) {
+                       if (slot[i] == SIZE_MAX) continue;
+                       auto& r = appended[slot[i]];
+                       // The log found the ref stored with another vote (a racing batch).
+                       early[i] = !r.ok() && r.status().code() == Code::kConflict
+                                      ? Result<std::string>(RefConflict(refs[i]))
+                                      : r;
+                     }
+                     done(std::move(early));
+                   });
+  // `admitted` leaves here: every vote of the batch is queued on the log.
+}
+
+}  // namespace urna
