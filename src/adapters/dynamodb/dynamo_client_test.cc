@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "adapters/dynamodb/dynalite_test_fixture.h"
@@ -279,16 +280,24 @@ TEST_F(DynamoFaultTest, ManyThreadsShareOneClient) {
   ASSERT_TRUE(proxy_->Inject("throttle", "PutItem", 20, /*every=*/3).ok());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
+  std::mutex mu;
+  std::string first_error;  // guarded by mu: says why a call failed, if one does
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 15; ++i) {
         std::string k = std::to_string(t) + "-" + std::to_string(i);
-        if (client->Call({"PutItem", Put(table_, k, k, true)}).ok()) ++ok;
+        auto r = client->Call({"PutItem", Put(table_, k, k, true)});
+        if (r.ok()) {
+          ++ok;
+        } else {
+          std::lock_guard lock(mu);
+          if (first_error.empty()) first_error = k + ": " + r.status().message();
+        }
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(ok.load(), 90);
+  EXPECT_EQ(ok.load(), 90) << first_error;
   EXPECT_EQ(proxy_->Injected("throttle"), 20);
   EXPECT_EQ(proxy_->Forwarded(), 90);
 }
