@@ -127,6 +127,11 @@ void DistributedCommands::AddResults(CLI::App& cli) {
               "Every election served is re-read from Redis this often, besides the change "
               "notifications (the safety net for a lost notification)")
       ->check(CLI::Range(100, 3'600'000));
+  AddDuration(results_, "--stale-after-ms", o.stale_after,
+              "Results are marked stale while a processor reports a lag above this (ms), or a "
+              "log partition has no live processor (env URNA_STALE_AFTER_MS)")
+      ->envname("URNA_STALE_AFTER_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   AddHttpFlags(results_, o);
 }
 
