@@ -78,6 +78,8 @@ struct ResultsOptions {
   results::HubOptions hub;
   // How long a request for an election not read from Redis yet waits for it.
   std::chrono::milliseconds load_wait{3000};
+  // Requests waiting for a first read at most (more: 503 at once).
+  size_t max_load_waiters = 10'000;
   // The Redis cache's full re-read period (the safety net under pub/sub).
   std::chrono::milliseconds redis_refresh{5000};
   // Results are marked stale while a processor reports a lag above this (or a partition has no

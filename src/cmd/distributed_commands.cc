@@ -123,6 +123,12 @@ void DistributedCommands::AddResults(CLI::App& cli) {
               "Longest a request for an election not yet read from Redis waits for it before "
               "503")
       ->check(CLI::Range(0, 60000));
+  results_
+      ->add_option("--max-load-waiters", o.max_load_waiters,
+                   "Requests waiting for an election's first read from Redis at most; more are "
+                   "answered 503 at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
               "Every election served is re-read from Redis this often, besides the change "
               "notifications (the safety net for a lost notification)")
