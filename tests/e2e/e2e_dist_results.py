@@ -54,9 +54,9 @@ def check_exit_codes(t, c):
     code, out = run(["--listen", "127.0.0.1:0", "--redis", "redis://:secret@h:99999"])
     t.check(code == 2 and "--redis" in out and "secret" not in out,
             f"a bad Redis URL: exit 2, password not echoed: {code} {out}")
-    code, out = run(["--listen", "127.0.0.1:0"], URNA_STALE_AFTER_MS="0")
-    t.check(code not in (0, None) and "--stale-after-ms" in out,
-            f"URNA_STALE_AFTER_MS=0: refused, naming --stale-after-ms: {code} {out[-300:]}")
+    code, out = run(["--listen", "127.0.0.1:0", "--stale-after-ms", "0"])
+    t.check(code not in (0, None) and "--stale-after-ms" in out and "not in range" in out,
+            f"--stale-after-ms 0: refused by its range check: {code} {out[-300:]}")
     code, out = run(["--listen", f"127.0.0.1:{c.results_port}"])
     t.check(code == 1 and "--reuse-port" in out,
             f"the shared port without --reuse-port: exit 1 naming the flag: {code} {out[-300:]}")
