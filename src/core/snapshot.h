@@ -27,7 +27,7 @@ struct Snapshot {
   bool final = false;
   bool hidden = false;          // per-option counts withheld (hidden_until_closed, not final yet)
   bool turnout_hidden = false;  // also the total, seq and updated_at (Election::HidesTurnout)
-  bool stale = false;  // the counts may be behind (ElectionTally::stale); never when final
+  bool stale = false;           // the counts may be behind (ElectionTally::stale); never when final
 };
 
 // Builds what viewers may see: when results are hidden, every option's votes are 0 and
