@@ -23,6 +23,7 @@
 #include "auth/request_limits.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
+#include "core/tally.h"
 #include "ingest/ingest_service.h"
 #include "lifecycle/fenced_lifecycle.h"
 #include "net/http_server.h"
@@ -82,8 +83,13 @@ struct ResultsOptions {
   results::HubOptions hub;
   // How long a request for an election not read from Redis yet waits for it.
   std::chrono::milliseconds load_wait{3000};
+  // Requests waiting for a first read at most (more: 503 at once).
+  size_t max_load_waiters = 10'000;
   // The Redis cache's full re-read period (the safety net under pub/sub).
   std::chrono::milliseconds redis_refresh{5000};
+  // Results are marked stale while a processor reports a lag above this (or a partition has no
+  // live processor): TallyCacheOptions::stale_after.
+  std::chrono::milliseconds stale_after{kDefaultStaleAfterMs};
 };
 
 int RunResultServer(const ResultsOptions& options);

@@ -59,8 +59,8 @@ net::HttpResponse StreamResponse(results::ResultsHub& hub, Catalog& catalog,
   up.on_open = [&hub, websocket, id = election_id](std::shared_ptr<net::PushStream> s) {
     // The current snapshot at once, then changes. Last-Event-ID is not read: a reconnect
     // starts from the full snapshot too (docs/api.md).
-    // Refused only once the hub is stopped (a drain): the server's stop then closes the stream.
-    (void)hub.Subscribe(id, std::make_shared<StreamSubscriber>(std::move(s), websocket));
+    // Refused only once the hub is stopped (a drain): closed at once, not left open and silent.
+    if (!hub.Subscribe(id, std::make_shared<StreamSubscriber>(s, websocket)).ok()) s->Close();
   };
   r.upgrade = std::move(up);
   return r;

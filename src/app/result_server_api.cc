@@ -7,13 +7,16 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "app/json_util.h"
 #include "app/result_routes.h"
 #include "app/web_assets.h"
 #include "app/web_pages.h"
+#include "sync/mutex.h"
 
 namespace urna::app {
 namespace asio = boost::asio;
@@ -32,10 +35,25 @@ net::HttpResponse NotHere() {
 
 }  // namespace
 
-// One thread running an io_context: the timers of the requests waiting for their tallies.
+// One thread running an io_context: the timers of the elections waited for, and the waiters.
 struct ResultServerApi::Waits {
+  struct Waiter {
+    std::chrono::steady_clock::time_point deadline;
+    Responder respond;
+    Answer answer;
+  };
+  struct Election {
+    explicit Election(asio::io_context& ctx) : timer(ctx) {}
+    asio::steady_timer timer;  // used on the thread only
+    std::vector<Waiter> waiters;
+  };
+
   asio::io_context ctx;
   asio::executor_work_guard<asio::io_context::executor_type> work{ctx.get_executor()};
+  Mutex mu;
+  bool shut_down GUARDED_BY(mu) = false;
+  size_t waiting GUARDED_BY(mu) = 0;
+  std::map<std::string, std::unique_ptr<Election>, std::less<>> elections GUARDED_BY(mu);
   std::thread thread{[this] {
     pthread_setname_np(pthread_self(), "urna-results-wait");
     ctx.run();
@@ -50,11 +68,26 @@ ResultServerApi::ResultServerApi(ResultServerDeps deps)
 ResultServerApi::~ResultServerApi() { Shutdown(); }
 
 void ResultServerApi::Shutdown() {
-  if (!waits_) return;
-  // The waits still pending finish (each within load_wait) and answer; then the thread ends.
+  {
+    MutexLock lock(waits_->mu);
+    if (waits_->shut_down) return;
+    waits_->shut_down = true;  // from now on nobody is added: nothing is posted after the end
+  }
+  // On the thread (its timers are used there only): every waiter answered as things stand.
+  asio::post(waits_->ctx, [this] {
+    std::vector<Waits::Waiter> done;
+    {
+      MutexLock lock(waits_->mu);
+      for (auto& [id, e] : waits_->elections) {
+        for (auto& w : e->waiters) done.push_back(std::move(w));
+      }
+      waits_->elections.clear();  // cancels the timers: their handlers find nothing
+      waits_->waiting = 0;
+    }
+    for (auto& w : done) w.respond(w.answer());
+  });
   waits_->work.reset();
   if (waits_->thread.joinable()) waits_->thread.join();
-  waits_.reset();
 }
 
 void ResultServerApi::Handle(net::HttpRequest request, net::Responder respond) {
@@ -140,32 +173,64 @@ void ResultServerApi::GetHealthz(Request&, Params&, Responder respond) {
   respond(JsonResponse(200, o));
 }
 
+bool ResultServerApi::Loading(const std::string& election_id) {
+  auto t = deps_.tallies.Get(election_id);  // from memory; asks for the read if missing
+  return !t.ok() && t.status().code() == Code::kUnavailable;
+}
+
 void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respond, Answer answer) {
-  auto loading = [this, election_id] {
-    auto t = deps_.tallies.Get(election_id);  // from memory; asks for the read if missing
-    return !t.ok() && t.status().code() == Code::kUnavailable;
-  };
-  if (!deps_.catalog.Get(election_id).ok() || !loading()) return respond(answer());
-  struct Wait {
-    asio::steady_timer timer;
-    std::chrono::steady_clock::time_point deadline;
-    Responder respond;
-    Answer answer;
-  };
-  auto w = std::make_shared<Wait>(Wait{asio::steady_timer(waits_->ctx),
-                                       std::chrono::steady_clock::now() + deps_.load_wait,
-                                       std::move(respond), std::move(answer)});
-  // Polls the cache's memory every kLoadPoll (a few per first request of an election).
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [w, poll, loading] {
-    w->timer.expires_after(kLoadPoll);
-    w->timer.async_wait([w, poll, loading](const boost::system::error_code& ec) {
-      if (!ec && loading() && std::chrono::steady_clock::now() < w->deadline) return (*poll)();
-      *poll = nullptr;  // breaks the cycle
-      w->respond(w->answer());
-    });
-  };
-  asio::post(waits_->ctx, [poll] { (*poll)(); });
+  if (!deps_.catalog.Get(election_id).ok() || !Loading(election_id)) return respond(answer());
+  const char* refused = nullptr;
+  {
+    MutexLock lock(waits_->mu);
+    if (waits_->shut_down) {
+      refused = "the result server is stopping";
+    } else if (waits_->waiting >= deps_.max_load_waiters) {
+      refused = "too many requests waiting for results to load, retry";
+    } else {
+      auto& e = waits_->elections[election_id];
+      const bool first = e == nullptr;
+      if (first) e = std::make_unique<Waits::Election>(waits_->ctx);
+      e->waiters.push_back({std::chrono::steady_clock::now() + deps_.load_wait, std::move(respond),
+                            std::move(answer)});
+      ++waits_->waiting;
+      // Posted under the lock: before any Shutdown's final answer (which is posted after it).
+      if (first) asio::post(waits_->ctx, [this, election_id] { Poll(election_id); });
+    }
+  }
+  if (refused) respond(net::ErrorResponse(503, "unavailable", refused));
+}
+
+// Answers the election's waiters whose tallies came or whose wait ended; checks again in
+// kLoadPoll while some wait.
+void ResultServerApi::Poll(const std::string& election_id) {
+  const bool loaded = !Loading(election_id);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Waits::Waiter> done;
+  {
+    MutexLock lock(waits_->mu);
+    auto it = waits_->elections.find(election_id);
+    if (it == waits_->elections.end()) return;  // answered by Shutdown
+    auto& waiters = it->second->waiters;
+    for (auto w = waiters.begin(); w != waiters.end();) {
+      if (loaded || now >= w->deadline) {
+        done.push_back(std::move(*w));
+        w = waiters.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    waits_->waiting -= done.size();
+    if (waiters.empty()) {
+      waits_->elections.erase(it);
+    } else {
+      it->second->timer.expires_after(kLoadPoll);
+      it->second->timer.async_wait([this, election_id](const boost::system::error_code& ec) {
+        if (!ec) Poll(election_id);
+      });
+    }
+  }
+  for (auto& w : done) w.respond(w.answer());
 }
 
 }  // namespace urna::app

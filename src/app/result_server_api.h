@@ -7,11 +7,15 @@
 // A result server reads an election's tallies from Redis the first time someone asks for it
 // (RedisTallyCache says "loading" until then): such a request waits, off the network threads,
 // until the tallies are in or `load_wait` has passed, then is answered as usual.
+// The waiting requests are kept per election, all answered when it loads (one check of the
+// cache's memory every 10 ms per election waited for: the cache has no load callback) or one by
+// one as their wait ends; at most `max_load_waiters`, and none once Shutdown began (503).
 // Owned by the results role; Handle runs on the network threads and never blocks; one thread
-// of its own for the waits.
+// of its own for the waits, alive until the destructor.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +35,9 @@ struct ResultServerDeps {
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   std::function<std::string()> problem;  // "" when healthy; else why results may be old
   std::chrono::milliseconds load_wait{3000};
+  // Requests waiting for their election's first read at most; more get 503 at once (bounded
+  // memory: each holds a connection's request and answer).
+  size_t max_load_waiters = 10'000;
 };
 
 class ResultServerApi final : public net::HttpHandler {
@@ -40,7 +47,8 @@ class ResultServerApi final : public net::HttpHandler {
 
   void Handle(net::HttpRequest request, net::Responder respond) override;
   // Answers the requests still waiting for their tallies (as they stand) and stops the thread;
-  // call before stopping the HTTP server.
+  // requests arriving afterwards that would wait get 503 at once. Call before stopping the HTTP
+  // server; idempotent.
   void Shutdown();
 
  private:
@@ -51,14 +59,16 @@ class ResultServerApi final : public net::HttpHandler {
 
   void AddRoutes();
   // Answers with `answer()` once the election's tallies are loaded (at once if they are), or
-  // after load_wait.
+  // after load_wait; 503 at once past max_load_waiters or after Shutdown.
   void WhenLoaded(const std::string& election_id, Responder respond, Answer answer);
+  bool Loading(const std::string& election_id);  // the cache has not read it yet
+  void Poll(const std::string& election_id);     // the waits' thread
   void GetHealthz(Request& req, Params& p, Responder respond);
 
   ResultServerDeps deps_;
   net::Router router_;
-  struct Waits;  // the waiting thread and its timers (.cc)
-  std::unique_ptr<Waits> waits_;
+  struct Waits;                         // the waiting thread, its timers and the waiters (.cc)
+  const std::unique_ptr<Waits> waits_;  // until the destructor
 };
 
 }  // namespace urna::app

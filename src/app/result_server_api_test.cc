@@ -8,9 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <vector>
 
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_read_model.h"
+#include "app/result_routes.h"
 
 namespace urna::app {
 namespace {
@@ -46,10 +48,11 @@ class ResultServerApiTest : public ::testing::Test {
   }
 
   std::unique_ptr<ResultServerApi> MakeApi(std::chrono::milliseconds load_wait,
-                                           std::string problem = "") {
+                                           std::string problem = "",
+                                           size_t max_load_waiters = 10'000) {
     return std::make_unique<ResultServerApi>(ResultServerDeps{
         catalog_, tallies_, hub_, "results-test", [] { return std::string("urna_x 1\n"); },
-        [problem] { return problem; }, load_wait});
+        [problem] { return problem; }, load_wait, max_load_waiters});
   }
 
   // Sends a request; the future gets the answer (from whichever thread gives it).
@@ -131,6 +134,90 @@ TEST_F(ResultServerApiTest, HealthzSaysWhyResultsMayBeOldButStays200) {
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(r.body.find(R"("status":"degraded")"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("redis: unreachable"), std::string::npos) << r.body;
+}
+
+// A drain's Shutdown answers the waiting requests as things stand, without waiting out their
+// load_wait; a request arriving after it gets a clear 503 at once (not a wait nobody ends).
+TEST_F(ResultServerApiTest, ShutdownAnswersTheWaitersAndRefusesNewOnes) {
+  auto api = MakeApi(std::chrono::seconds(10));
+  auto waiting = Send(*api, "GET", "/v1/elections/e1/results");
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  auto start = std::chrono::steady_clock::now();
+  api->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(9))
+      << "Shutdown waited out the request's load_wait";
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(0)), std::future_status::ready)
+      << "Shutdown returned before answering a waiting request";
+  EXPECT_EQ(waiting.get().status, 503u);  // still loading: as it stands
+  for (const char* path : {"/v1/elections/e1/results", "/v1/elections/e1/results/ws"}) {
+    auto late = Send(*api, "GET", path);
+    auto r = Get(late);
+    EXPECT_EQ(r.status, 503u) << path << " " << r.body;
+    EXPECT_NE(r.body.find("stopping"), std::string::npos) << r.body;
+  }
+  api->Shutdown();  // idempotent (the destructor calls it again)
+}
+
+// The requests waiting for a first read are bounded: past max_load_waiters a clear 503 at once;
+// the ones waiting are all answered when the election loads.
+TEST_F(ResultServerApiTest, WaitersPastTheBoundGet503AtOnce) {
+  auto api = MakeApi(std::chrono::seconds(600), "", 3);
+  std::vector<std::future<net::HttpResponse>> waiting;
+  for (int i = 0; i < 3; ++i) waiting.push_back(Send(*api, "GET", "/v1/elections/e1/results"));
+  auto over = Send(*api, "GET", "/v1/elections/e1/results/stream");
+  ASSERT_EQ(over.wait_for(std::chrono::seconds(0)), std::future_status::ready)
+      << "a request past the bound waits";
+  auto r = over.get();
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_NE(r.body.find("too many requests waiting"), std::string::npos) << r.body;
+  for (auto& f : waiting) {
+    EXPECT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  }
+  tallies_.loaded = true;
+  for (auto& f : waiting) {
+    auto ok = Get(f);
+    EXPECT_EQ(ok.status, 200u) << ok.body;
+  }
+  // Answered: their places are free again (and the election loaded answers at once anyway).
+  tallies_.loaded = false;
+  auto again = Send(*api, "GET", "/v1/elections/e1/results");
+  EXPECT_EQ(again.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  tallies_.loaded = true;
+  EXPECT_EQ(Get(again).status, 200u);
+}
+
+// A push stream that records what it is sent and whether it was closed.
+class RecordingStream final : public net::PushStream {
+ public:
+  void Push(std::shared_ptr<const std::string> m) override { pushed.push_back(*m); }
+  void PushKeepAlive(std::shared_ptr<const std::string>) override {}
+  bool closed() const override { return closed_; }
+  void Close() override { closed_ = true; }
+  std::vector<std::string> pushed;
+
+ private:
+  bool closed_ = false;
+};
+
+// A stream the hub refuses (it stopped: a drain) is closed at once, not left open and silent.
+TEST_F(ResultServerApiTest, AStreamTheHubRefusesIsClosed) {
+  tallies_.loaded = true;
+  net::HttpRequest req;
+  req.method = "GET";
+  req.path = "/v1/elections/e1/results/stream";
+  auto r = StreamResponse(hub_, catalog_, req, "e1", /*websocket=*/false);
+  ASSERT_TRUE(r.upgrade.has_value());
+  auto viewer = std::make_shared<RecordingStream>();
+  r.upgrade->on_open(viewer);
+  EXPECT_FALSE(viewer->closed());
+  EXPECT_EQ(viewer->pushed.size(), 1u) << "the current snapshot at once";
+  hub_.Stop();
+  auto late = StreamResponse(hub_, catalog_, req, "e1", /*websocket=*/false);
+  ASSERT_TRUE(late.upgrade.has_value());
+  auto refused = std::make_shared<RecordingStream>();
+  late.upgrade->on_open(refused);
+  EXPECT_TRUE(refused->closed());
+  EXPECT_TRUE(refused->pushed.empty());
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // "Result servers"). Elections from DynamoDB (the catalog, cached and refreshed; read only),
 // tallies from Redis (RedisTallyCache: pub/sub plus a periodic re-read), served through the same
 // hub and result routes as `urna serve`. Needs no secret and no Kafka. Any number run side by
-// side; with --reuse-port several share one port on a host. Redis down: the last results are
-// still served and /healthz says why they may be old; the cache reconnects by itself. Runs until
+// side; with --reuse-port several share one port on a host. Redis down, or the processors down
+// or lagging past --stale-after-ms: the last results are still served, marked stale, and
+// /healthz says why they may be old; the cache reconnects by itself. Runs until
 // SIGTERM/SIGINT, then drains (no new connections, answers finished, streams closed).
 #include <spdlog/spdlog.h>
 
@@ -77,6 +78,7 @@ int RunResultServer(const ResultsOptions& o) {
   SystemClock clock;
   redis::TallyCacheOptions cache_options;
   cache_options.subscriber.refresh_every = o.redis_refresh;
+  cache_options.stale_after = o.stale_after;
   redis::RedisTallyCache cache(*redis_url, clock, cache_options);
   results::HubOptions hub_options = o.hub;
   hub_options.heartbeat = o.http.stream_keepalive;
@@ -91,16 +93,15 @@ int RunResultServer(const ResultsOptions& o) {
                          return m;
                        },
                        [&]() -> std::string {
-                         std::string why;
-                         if (cache.stale()) {
-                           why = "redis: unreachable or failing, serving the last results read";
-                         }
+                         // The cache's own reason: Redis unreachable, or the write side
+                         // down or lagging (each has its own fix).
+                         std::string why = cache.stale_reason();
                          if (auto s = (*catalog)->last_refresh_error(); !s.ok()) {
                            why += (why.empty() ? "" : "; ") + ("elections: " + s.message());
                          }
                          return why;
                        },
-                       o.load_wait});
+                       o.load_wait, o.max_load_waiters});
   net::HttpServerOptions http = o.http;
   http.host = listen.first;
   http.port = listen.second;

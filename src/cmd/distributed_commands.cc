@@ -127,10 +127,21 @@ void DistributedCommands::AddResults(CLI::App& cli) {
               "Longest a request for an election not yet read from Redis waits for it before "
               "503")
       ->check(CLI::Range(0, 60000));
+  results_
+      ->add_option("--max-load-waiters", o.max_load_waiters,
+                   "Requests waiting for an election's first read from Redis at most; more are "
+                   "answered 503 at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
               "Every election served is re-read from Redis this often, besides the change "
               "notifications (the safety net for a lost notification)")
       ->check(CLI::Range(100, 3'600'000));
+  AddDuration(results_, "--stale-after-ms", o.stale_after,
+              "Results are marked stale while a processor reports a lag above this (ms), or a "
+              "log partition has no live processor (env URNA_STALE_AFTER_MS)")
+      ->envname("URNA_STALE_AFTER_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   AddHttpFlags(results_, o);
 }
 

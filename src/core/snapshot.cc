@@ -8,8 +8,10 @@ Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally) {
   s.status = election.status;
   s.seq = tally.seq;
   s.updated_at_ms = tally.updated_at_ms;
-  s.stale = tally.stale;
   s.final = election.status == ElectionStatus::kFinal;
+  // A final result is the declared one: never stale, even once the processors are stopped after
+  // election day (their silence would otherwise mark it "may be out of date" for ever).
+  s.stale = tally.stale && !s.final;
   s.hidden = election.results_visibility == ResultsVisibility::kHiddenUntilClosed && !s.final;
   s.options.reserve(election.options.size());
   for (const auto& o : election.options) {

@@ -27,14 +27,14 @@ struct Snapshot {
   bool final = false;
   bool hidden = false;          // per-option counts withheld (hidden_until_closed, not final yet)
   bool turnout_hidden = false;  // also the total, seq and updated_at (Election::HidesTurnout)
-  bool stale = false;           // the counts may be behind (ElectionTally::stale)
+  bool stale = false;           // the counts may be behind (ElectionTally::stale); never when final
 };
 
 // Builds what viewers may see: when results are hidden, every option's votes are 0 and
 // `hidden` is set; when the turnout is hidden too, so are total, seq and updated_at (all 0), so
 // that nothing in the snapshot moves with the votes until the result is final; `stale` is then
 // false too (nothing shown comes from the tally, and a lagging processor would tell that votes
-// are arriving).
+// are arriving). A final snapshot is never stale: its count is complete.
 Snapshot BuildSnapshot(const Election& election, const ElectionTally& tally);
 
 }  // namespace urna

@@ -24,10 +24,30 @@ TEST(SnapshotTest, OptionsInElectionOrderWithTotals) {
   EXPECT_EQ(s.seq, 42u);
   EXPECT_FALSE(s.final);
   EXPECT_FALSE(s.stale);
-  e.status = ElectionStatus::kFinal;
-  EXPECT_TRUE(BuildSnapshot(e, t).final);
   t.stale = true;
   EXPECT_TRUE(BuildSnapshot(e, t).stale);
+  e.status = ElectionStatus::kClosed;
+  EXPECT_TRUE(BuildSnapshot(e, t).stale);  // closed: late votes may still be counted
+  e.status = ElectionStatus::kFinal;
+  EXPECT_TRUE(BuildSnapshot(e, t).final);
+}
+
+// Final results are never stale: the count is complete once an election is final, and after
+// election day the processors are stopped (their lag or silence would otherwise mark the final
+// results "may be out of date" for ever).
+TEST(SnapshotTest, FinalIsNeverStale) {
+  Election e;
+  e.id = "e1";
+  e.options = {{"a", "Alpha"}};
+  e.status = ElectionStatus::kFinal;
+  ElectionTally t;
+  t.votes = {{"a", 3}};
+  t.seq = 3;
+  t.stale = true;
+  auto s = BuildSnapshot(e, t);
+  EXPECT_TRUE(s.final);
+  EXPECT_FALSE(s.stale);
+  EXPECT_EQ(s.options[0].votes, 3u);
 }
 
 TEST(SnapshotTest, HiddenUntilFinalShowsOnlyTheTotal) {
@@ -74,7 +94,7 @@ TEST(SnapshotTest, HiddenTurnoutShowsNothingThatMovesWithVotes) {
   EXPECT_EQ(s.total, 3u);
   EXPECT_EQ(s.seq, 17u);
   EXPECT_EQ(s.options[0].votes, 3u);
-  EXPECT_TRUE(s.stale);
+  EXPECT_FALSE(s.stale);  // final: never stale
 }
 
 }  // namespace

@@ -43,6 +43,9 @@ class PushStream {
   // a message that carries data.
   virtual void PushKeepAlive(std::shared_ptr<const std::string> message) = 0;
   virtual bool closed() const = 0;
+  // Closes the stream and drops what is pending; on the stream's own thread only (where
+  // StreamUpgrade::on_open runs), e.g. when on_open cannot subscribe it to anything.
+  virtual void Close() = 0;
 };
 
 // Asks the server to keep the connection as a push stream after the response head.

@@ -48,7 +48,7 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   // On the queue's thread: a write in flight since before `deadline` closes the stream.
   void CloseIfStuck(std::chrono::steady_clock::time_point deadline);
   // On the queue's thread: closes the stream and drops what is pending.
-  void Close();
+  void Close() final;
   // On the queue's thread, about once a second (PushQueue::SweepStuck) while the stream is open.
   virtual void OnSweep(std::chrono::steady_clock::time_point /*now*/) {}
 

@@ -40,9 +40,11 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   // with the votes. Staleness is a visible change: `stale` turning on or off makes a new frame
   // (and a new ETag) even when seq stays.
   const bool hides = (*election)->HidesTurnout();
+  const bool final =
+      (*election)->status == ElectionStatus::kFinal;  // never stale (core/snapshot.h)
   uint64_t seq = hides ? 0 : tally->seq;
   std::string etag = "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) +
-                     (tally->stale && !hides ? "-stale" : "") + "\"";
+                     (tally->stale && !hides && !final ? "-stale" : "") + "\"";
   {
     MutexLock lock(mu_);
     auto it = frames_.find(election_id);

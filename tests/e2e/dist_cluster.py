@@ -29,7 +29,7 @@ import time
 from dist_servers import Dynalite, KafkaMock
 from dynamo_http import DynamoHttp
 from harness import ADMIN_TOKEN, AUDIT_KEY, GENEROUS_LIMITS, VOTER_SECRET, Client, wait_for
-from redis_server import RedisServer, free_port
+from redis_server import RedisServer
 
 TOPIC = "urna.votes"
 PREFIX = "urna-"
@@ -233,8 +233,6 @@ class Cluster:
                 self.add_processor(f"processor-{i + 1}")
             if self.processors:
                 self.wait_assigned()
-            if self.n_results:
-                self.results_port = free_port()
             for i in range(self.n_results):
                 self.add_results(f"results-{i + 1}")
             if self.nginx_port is not None:
@@ -297,11 +295,16 @@ class Cluster:
         env = self.env(dynamo_endpoint)
         for name in list(self.secrets) + ["URNA_KAFKA_BROKERS", "URNA_KAFKA_CONFIG"]:
             env.pop(name, None)
+        # The first one binds port 0 (the kernel picks a port nobody holds, with or without
+        # SO_REUSEPORT), the others join it: a port found free and closed again could be taken
+        # meanwhile by another test's --reuse-port server, and the two would share connections.
         r = ResultNode(node_id, [self.urna, "results", "--listen",
-                                 f"127.0.0.1:{self.results_port}", "--reuse-port", "--node-id",
-                                 node_id, *self.results_args, *extra_args],
+                                 f"127.0.0.1:{self.results_port or 0}", "--reuse-port",
+                                 "--node-id", node_id, *self.results_args, *extra_args],
                        env, ResultNode.READY, self.log_dir)
         self.results.append(r.start())
+        if self.results_port is None:
+            self.results_port = r.port
         return r
 
     def wait_assigned(self, timeout=60):

@@ -7,7 +7,9 @@ that both result servers took some of them. 1,500 voters vote twice at once thro
 ingest nodes; every viewer, on either result server, converges to exactly the ledger's
 per-option counts read straight from DynamoDB, and no viewer ever sees `seq` go back. The
 snapshot on the shared port equals the ledger too, with its ETag (304); a vote or an
-administration request sent to a result server is refused with a clear 404. Exit codes: 2 for
+administration request sent to a result server is refused with a clear 404. Both processors
+frozen (SIGSTOP) while votes come in: every viewer is pushed `stale: true` and /healthz names
+the processors; thawed, every viewer shows exactly the ledger with `stale: false`. Exit codes: 2 for
 a missing or bad --redis, 1 for a third result server on the port without --reuse-port. Every
 role stops cleanly on SIGTERM."""
 import subprocess
@@ -15,7 +17,7 @@ import time
 
 from dist_cluster import attr, cluster_from_args, create_open_on_both, wait_on_result_servers
 from dist_votes import Ballots, cast_pairs, check_clean_stop
-from harness import ADMIN_TOKEN, Checks, Client, token
+from harness import ADMIN_TOKEN, Checks, Client, token, wait_for
 from stream_viewers import Viewers
 
 E = "dist-results"
@@ -41,17 +43,58 @@ def check_exit_codes(t, c):
     --reuse-port) exits 1 and says how to share it."""
     def run(args, **env):
         e = c.env(**env)
-        p = subprocess.run([c.urna, "results", *args], env=e, capture_output=True, text=True,
-                           timeout=60)
+        try:
+            p = subprocess.run([c.urna, "results", *args], env=e, capture_output=True,
+                               text=True, timeout=30)
+        except subprocess.TimeoutExpired as x:  # it started: the setting was not checked
+            return None, str(x.stdout)
         return p.returncode, p.stdout + p.stderr
     code, out = run(["--listen", "127.0.0.1:0"], URNA_REDIS_URL="")
     t.check(code == 2 and "--redis" in out, f"no Redis: exit 2 naming --redis: {code} {out}")
     code, out = run(["--listen", "127.0.0.1:0", "--redis", "redis://:secret@h:99999"])
     t.check(code == 2 and "--redis" in out and "secret" not in out,
             f"a bad Redis URL: exit 2, password not echoed: {code} {out}")
+    code, out = run(["--listen", "127.0.0.1:0", "--stale-after-ms", "0"])
+    t.check(code not in (0, None) and "--stale-after-ms" in out and "not in range" in out,
+            f"--stale-after-ms 0: refused by its range check: {code} {out[-300:]}")
     code, out = run(["--listen", f"127.0.0.1:{c.results_port}"])
     t.check(code == 1 and "--reuse-port" in out,
             f"the shared port without --reuse-port: exit 1 naming the flag: {code} {out[-300:]}")
+
+
+def check_processors_paused(t, c, viewers, before):
+    """Both processors frozen (SIGSTOP) while votes keep coming: their heartbeats end, and
+    every viewer is pushed `stale: true` with the counts it had (and /healthz names the
+    processors, not Redis). Thawed (SIGCONT): every viewer shows exactly the ledger again, with
+    `stale: false`. Returns the ledger's counts."""
+    for p in c.processors:
+        p.pause()
+    try:
+        cl = c.ingest[0].client()
+        for i in range(30):
+            s, body, _ = cl.vote(E, f"paused-{i:03d}", OPTIONS[i % len(OPTIONS)])
+            t.check(s == 202, f"a vote with the processors paused is taken: {s} {body}")
+        ok = viewers.wait(lambda v: v.last.get("stale") is True, timeout=30)
+        t.check(ok, f"processors paused: every viewer is told the results are stale: "
+                    f"{viewers.summary()}")
+        t.check(all(shown(v.last) == before for v in viewers.all),
+                f"... and keeps the counts it had: {viewers.summary()}")
+        s, body, _ = Client(c.results_port).request("GET", "/healthz")
+        t.check(s == 200 and body.get("status") == "degraded"
+                and "processor" in body.get("problem", "") and "redis:" not in body["problem"],
+                f"/healthz names the processors as the problem, not Redis: {s} {body}")
+    finally:
+        for p in c.processors:
+            p.resume()
+    c.wait_caught_up()
+    want = ledger_counts(c, E)
+    t.check(sum(want.values()) == sum(before.values()) + 30,
+            f"the ledger counted the 30 votes cast while paused: {want} vs {before}")
+    ok = viewers.wait(lambda v: shown(v.last) == want and v.last.get("stale") is False,
+                      timeout=60)
+    t.check(ok, f"processors thawed: every viewer shows exactly the ledger {want}, not stale: "
+                f"{viewers.summary()}")
+    return want
 
 
 def check_first_viewers(t, c, port):
@@ -110,6 +153,7 @@ def main():
             t.check(viewers.errors() == [], f"no viewer lost its stream: {viewers.errors()}")
             backwards = [(v.kind, v.seqs) for v in viewers.all if v.seqs != sorted(v.seqs)]
             t.check(not backwards, f"no viewer saw seq go back: {backwards[:2]}")
+            want = check_processors_paused(t, c, viewers, want)
         finally:
             viewers.stop()
 
@@ -127,8 +171,13 @@ def main():
         s, body, _ = cl.request("POST", f"/v1/elections/{E}/close", bearer=ADMIN_TOKEN)
         t.check(s == 404 and "result server" in str(body),
                 f"a close sent to a result server gets a clear 404: {s} {body}")
+        # ok once the cache has read the processors' heartbeats again (each result server in
+        # turn: the kernel picks one per connection).
+        ok = wait_for(lambda: all(Client(port).request("GET", "/healthz")[1].get("status") == "ok"
+                                  for _ in range(8)), timeout=30, interval=0.1,
+                      what="/healthz ok")
         s, body, _ = cl.request("GET", "/healthz")
-        t.check(s == 200 and body.get("status") == "ok" and body.get("role") == "results",
+        t.check(ok and s == 200 and body.get("status") == "ok" and body.get("role") == "results",
                 f"/healthz of a result server: {s} {body}")
         s, body, _ = cl.request("GET", "/metrics")
         t.check(s == 200 and b"urna_results_stale 0" in body and b"urna_results_viewers" in body,
