@@ -131,9 +131,10 @@ void ResultServerApi::AddRoutes() {
   router_.Add("GET", "/", [](Request& req, Params&, Responder respond) {
     respond(PageResponse("index.html", req.accept_language));
   });
-  for (auto [pattern, file] :
+  for (const auto& page :
        {std::pair{"/e/{id}", "vote.html"}, std::pair{"/e/{id}/present", "present.html"}}) {
-    router_.Add("GET", pattern, [this, file](Request& req, Params& p, Responder respond) {
+    const char* file = page.second;  // a plain variable: clang 14 cannot capture a binding
+    router_.Add("GET", page.first, [this, file](Request& req, Params& p, Responder respond) {
       respond(ElectionPageResponse(deps_.catalog, p[0], file, req.accept_language));
     });
   }

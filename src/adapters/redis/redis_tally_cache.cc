@@ -128,6 +128,11 @@ void RedisTallyCache::RefreshAllLocked() {
   cv_.NotifyOne();
 }
 
+std::chrono::steady_clock::time_point RedisTallyCache::WakeAt(
+    std::chrono::steady_clock::time_point next_check) const {
+  return failing_.empty() ? next_check : std::min(next_check, retry_at_);
+}
+
 void RedisTallyCache::Run() {
   Backoff backoff(opts_.reader.publisher.backoff_min, opts_.reader.publisher.backoff_max);
   auto next_check = std::chrono::steady_clock::now();
@@ -139,9 +144,9 @@ void RedisTallyCache::Run() {
     std::vector<std::string> batch;
     {
       MutexLock lock(mu_);
-      auto wake = [&] { return failing_.empty() ? next_check : std::min(next_check, retry_at_); };
-      while (!stopping_ && to_read_.empty() && std::chrono::steady_clock::now() < wake()) {
-        cv_.WaitUntil(mu_, wake());
+      while (!stopping_ && to_read_.empty() &&
+             std::chrono::steady_clock::now() < WakeAt(next_check)) {
+        cv_.WaitUntil(mu_, WakeAt(next_check));
       }
       if (stopping_) return;
       if (!failing_.empty() && std::chrono::steady_clock::now() >= retry_at_) {

@@ -67,6 +67,9 @@ class RedisTallyCache final : public ReadModel {
     uint64_t last_asked = 0;  // Get's counter, for eviction
   };
   void Run();
+  // When Run's wait ends: the next write-side check, or sooner a retry of failed reads.
+  std::chrono::steady_clock::time_point WakeAt(
+      std::chrono::steady_clock::time_point next_check) const REQUIRES(mu_);
   void Wanted(std::string_view election);  // from the subscriber's thread
   void RefreshAll();
   void RefreshAllLocked() REQUIRES(mu_);
