@@ -1,4 +1,5 @@
 #include "net/ws_frame.h"
+#include "net/ws_test_frames.h"
 
 #include <gtest/gtest.h>
 
@@ -12,25 +13,7 @@ namespace {
 
 using Event = WsFrameReader::Event;
 
-// A frame as a viewer sends it: masked (RFC 6455 §5.3).
-std::string ClientFrame(uint8_t first, std::string_view payload, bool mask = true) {
-  std::string f(1, static_cast<char>(first));
-  uint8_t m = mask ? 0x80 : 0;
-  if (payload.size() < 126) {
-    f += static_cast<char>(m | payload.size());
-  } else if (payload.size() <= 0xFFFF) {
-    f += static_cast<char>(m | 126);
-    f += static_cast<char>(payload.size() >> 8);
-    f += static_cast<char>(payload.size() & 0xFF);
-  } else {
-    f += static_cast<char>(m | 127);
-    for (int i = 7; i >= 0; --i) f += static_cast<char>((payload.size() >> (8 * i)) & 0xFF);
-  }
-  const char key[4] = {0x11, 0x22, 0x33, 0x44};
-  if (mask) f.append(key, 4);
-  for (size_t i = 0; i < payload.size(); ++i) f += mask ? payload[i] ^ key[i % 4] : payload[i];
-  return f;
-}
+using testing::ClientFrame;
 
 // Feeds `bytes` in pieces of `step`, collecting (event, payload) pairs until an ending event.
 std::vector<std::pair<Event, std::string>> FeedAll(WsFrameReader& r, const std::string& bytes,

@@ -20,6 +20,7 @@
 
 #include "net/http_server.h"
 #include "net/router.h"
+#include "net/ws_test_frames.h"
 
 namespace urna::net {
 namespace {
@@ -103,22 +104,7 @@ class WsClient {
   }
   // A masked client frame (any length).
   static std::string Masked(uint8_t first, const std::string& payload, bool mask = true) {
-    std::string f(1, static_cast<char>(first));
-    uint8_t m = mask ? 0x80 : 0;
-    if (payload.size() < 126) {
-      f += static_cast<char>(m | payload.size());
-    } else if (payload.size() <= 0xFFFF) {
-      f += static_cast<char>(m | 126);
-      f += static_cast<char>(payload.size() >> 8);
-      f += static_cast<char>(payload.size() & 0xFF);
-    } else {
-      f += static_cast<char>(m | 127);
-      for (int i = 7; i >= 0; --i) f += static_cast<char>((payload.size() >> (8 * i)) & 0xFF);
-    }
-    const char key[4] = {1, 2, 3, 4};
-    if (mask) f.append(key, 4);
-    for (size_t i = 0; i < payload.size(); ++i) f += mask ? payload[i] ^ key[i % 4] : payload[i];
-    return f;
+    return ::urna::net::testing::ClientFrame(first, payload, mask);
   }
 
  private:
