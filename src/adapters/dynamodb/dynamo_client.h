@@ -92,6 +92,11 @@ struct TableSpec {
   std::string create_table_json;  // the CreateTable request body
 };
 
+// A PAY_PER_REQUEST table with a string hash key and, unless `range` is empty, a range key of
+// attribute type `range_type` ("S" or "N").
+TableSpec PayPerRequestTable(std::string name, std::string_view hash, std::string_view range,
+                             std::string_view range_type);
+
 // Creates the table unless it exists (ResourceInUseException is success), then waits until it
 // is ACTIVE (kUnavailable after `active_timeout`). Returns true if it created it, false if it
 // was there already; kConflict if it was there with another key schema (attributes, indexes

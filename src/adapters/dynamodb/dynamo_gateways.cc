@@ -77,16 +77,7 @@ Result<json::object> ParseAnswer(const std::string& body, std::string_view what)
 }  // namespace
 
 TableSpec DynamoGateways::Spec(std::string_view table_prefix) {
-  std::string name = std::string(table_prefix) + "gateways";
-  json::object req{
-      {"TableName", name},
-      {"AttributeDefinitions",
-       json::array{json::object{{"AttributeName", "pk"}, {"AttributeType", "S"}},
-                   json::object{{"AttributeName", "sk"}, {"AttributeType", "S"}}}},
-      {"KeySchema", json::array{json::object{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
-                                json::object{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
-      {"BillingMode", "PAY_PER_REQUEST"}};
-  return {name, json::serialize(req)};
+  return PayPerRequestTable(std::string(table_prefix) + "gateways", "pk", "sk", "S");
 }
 
 DynamoGateways::DynamoGateways(DynamoClient& client, std::string_view table_prefix)

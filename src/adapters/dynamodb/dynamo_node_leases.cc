@@ -100,16 +100,7 @@ std::string NewEpoch() {
 }  // namespace
 
 TableSpec DynamoNodeLeases::Spec(std::string_view table_prefix) {
-  std::string name = std::string(table_prefix) + "nodes";
-  json::object req{
-      {"TableName", name},
-      {"AttributeDefinitions",
-       json::array{json::object{{"AttributeName", "pk"}, {"AttributeType", "S"}},
-                   json::object{{"AttributeName", "sk"}, {"AttributeType", "S"}}}},
-      {"KeySchema", json::array{json::object{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
-                                json::object{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
-      {"BillingMode", "PAY_PER_REQUEST"}};
-  return {name, json::serialize(req)};
+  return PayPerRequestTable(std::string(table_prefix) + "nodes", "pk", "sk", "S");
 }
 
 DynamoNodeLeases::DynamoNodeLeases(DynamoClient& client, std::string_view table_prefix,

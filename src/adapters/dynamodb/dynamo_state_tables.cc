@@ -3,31 +3,13 @@
 #include "core/partition.h"
 
 namespace urna::dynamodb {
-namespace {
-
-// A PAY_PER_REQUEST table with a string hash key and an optional range key.
-TableSpec Spec(std::string name, std::string_view hash, std::string_view range,
-               std::string_view range_type) {
-  std::string attrs = R"({"AttributeName":")" + std::string(hash) + R"(","AttributeType":"S"})";
-  std::string keys = R"({"AttributeName":")" + std::string(hash) + R"(","KeyType":"HASH"})";
-  if (!range.empty()) {
-    attrs += R"(,{"AttributeName":")" + std::string(range) + R"(","AttributeType":")" +
-             std::string(range_type) + R"("})";
-    keys += R"(,{"AttributeName":")" + std::string(range) + R"(","KeyType":"RANGE"})";
-  }
-  std::string json = R"({"TableName":")" + name + R"(","AttributeDefinitions":[)" + attrs +
-                     R"(],"KeySchema":[)" + keys + R"(],"BillingMode":"PAY_PER_REQUEST"})";
-  return TableSpec{std::move(name), std::move(json)};
-}
-
-}  // namespace
-
 std::vector<TableSpec> StateTableSpecs(std::string_view prefix) {
   StateTables t;
   t.prefix = std::string(prefix);
-  return {Spec(t.ledger(), "pk", "voter", "S"), Spec(t.receipts(), "vote_id", "", ""),
-          Spec(t.checkpoints(), "topic", "partition", "N"),
-          Spec(t.tallies(), "pk", "election", "S")};
+  return {PayPerRequestTable(t.ledger(), "pk", "voter", "S"),
+          PayPerRequestTable(t.receipts(), "vote_id", "", ""),
+          PayPerRequestTable(t.checkpoints(), "topic", "partition", "N"),
+          PayPerRequestTable(t.tallies(), "pk", "election", "S")};
 }
 
 std::string LedgerShardKey(std::string_view election_id, uint32_t shard) {

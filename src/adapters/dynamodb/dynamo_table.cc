@@ -55,6 +55,20 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+TableSpec PayPerRequestTable(std::string name, std::string_view hash, std::string_view range,
+                             std::string_view range_type) {
+  std::string attrs = R"({"AttributeName":")" + std::string(hash) + R"(","AttributeType":"S"})";
+  std::string keys = R"({"AttributeName":")" + std::string(hash) + R"(","KeyType":"HASH"})";
+  if (!range.empty()) {
+    attrs += R"(,{"AttributeName":")" + std::string(range) + R"(","AttributeType":")" +
+             std::string(range_type) + R"("})";
+    keys += R"(,{"AttributeName":")" + std::string(range) + R"(","KeyType":"RANGE"})";
+  }
+  std::string json = R"({"TableName":")" + name + R"(","AttributeDefinitions":[)" + attrs +
+                     R"(],"KeySchema":[)" + keys + R"(],"BillingMode":"PAY_PER_REQUEST"})";
+  return TableSpec{std::move(name), std::move(json)};
+}
+
 Result<bool> EnsureTable(DynamoClient& client, const TableSpec& spec,
                          std::chrono::milliseconds active_timeout) {
   boost::system::error_code ec;
