@@ -123,6 +123,12 @@ Status Api::Admin(const net::HttpRequest& req) const {
   return Status::Ok();
 }
 
+bool Api::AdmitsBatchBody(std::string_view authorization) const {
+  auto token = BearerToken(authorization);
+  return deps_.gateway_registry != nullptr && !token.empty() &&
+         deps_.gateway_registry->Authenticate(token).ok();
+}
+
 std::optional<net::HttpResponse> Api::LimitVoter(const std::string& voter) {
   if (deps_.limits == nullptr) return std::nullopt;
   int64_t wait = deps_.limits->Voter(voter, MonotonicNs());

@@ -63,6 +63,9 @@ class Api {
   explicit Api(ApiDeps deps);
   ~Api();
   net::HttpHandler& handler() { return gate_; }
+  // For HttpServerOptions::admits_batch_body: whether `authorization` carries the secret of a
+  // live gateway (in memory, no I/O; false without gateways). Any thread.
+  bool AdmitsBatchBody(std::string_view authorization) const;
   // Waits for the storage calls in progress; call before stopping the HTTP server.
   void Shutdown();
 

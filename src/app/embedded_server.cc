@@ -135,6 +135,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
                   o.batch});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
+  http.admits_batch_body = [&api](std::string_view auth) { return api.AdmitsBatchBody(auth); };
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());

@@ -149,6 +149,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   o.batch});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
+  http.admits_batch_body = [&api](std::string_view auth) { return api.AdmitsBatchBody(auth); };
   http.host = listen.first;
   http.port = listen.second;
   net::HttpServer server(http, api.handler());

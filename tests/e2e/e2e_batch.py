@@ -11,6 +11,7 @@ import io
 import json
 import random
 import re
+import socket
 import threading
 
 from harness import Checks, Server, TempDataDir, Workers, error_expecter, token, wait_for
@@ -191,6 +192,27 @@ def malformed(t, c, secret):
     expect(404, "not_found", "POST", "/v1/elections/nope/votes:batch",
            {"votes": [{"voter": "a", "option": "a", "ref": "1"}]},
            bearer=create_gateway(c, "all-elections"), what="unknown election")
+    # Only a live gateway may send a body larger than the 16 KiB of other routes: anyone else
+    # is refused from the head alone, before the body is sent (the server does not wait for it).
+    for bearer, what in [(None, "no credential"), ("urna_gw_" + "0" * 64, "an unknown secret"),
+                         (token("x"), "a voter token")]:
+        head = (f"POST /v1/elections/e1/votes:batch HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {MAX_BODY - 100}\r\n")
+        if bearer:
+            head += f"Authorization: Bearer {bearer}\r\n"
+        with socket.create_connection(("127.0.0.1", c.port), timeout=10) as sock:
+            sock.sendall((head + "\r\n").encode())
+            answer = b""
+            try:
+                while b"\r\n\r\n" not in answer:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+            except socket.timeout:
+                pass
+        t.check(answer.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Bearer" in answer,
+                f"a large batch body with {what} is refused before it is read: {answer[:200]!r}")
     # Other routes keep their own 16 KiB limit.
     s, b, _ = c.request("POST", "/v1/elections/e1/votes", raw="{" + " " * 20000 + "}",
                         bearer=token("x"))
