@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,14 @@ struct Arrival {
 };
 std::vector<Arrival> g_arrivals;  // single-threaded io_context: no lock
 std::atomic<int> g_connected{0}, g_failed{0};
+// Why connects failed, "<stage>: <error>" -> count (printed after "connected", so a run says
+// whether the server refused, reset or never answered).
+std::map<std::string, int> g_fail_reasons;
+
+void Failed(const char* stage, const boost::system::error_code& ec) {
+  ++g_failed;
+  ++g_fail_reasons[std::string(stage) + ": " + ec.message()];
+}
 
 int64_t NowUs() {
   using namespace std::chrono;
@@ -79,9 +88,9 @@ class Sse : public std::enable_shared_from_this<Sse> {
   Sse(tcp::socket s, std::string request) : sock_(std::move(s)), req_(std::move(request)) {}
   void Start(const tcp::endpoint& ep) {
     sock_.async_connect(ep, [self = shared_from_this()](auto ec) {
-      if (ec) return (void)++g_failed;
+      if (ec) return Failed("sse connect", ec);
       asio::async_write(self->sock_, asio::buffer(self->req_), [self](auto ec, size_t) {
-        if (ec) return (void)++g_failed;
+        if (ec) return Failed("sse request", ec);
         ++g_connected;
         self->Read();
       });
@@ -115,9 +124,9 @@ class Ws : public std::enable_shared_from_this<Ws> {
       : ws_(std::move(s)), host_(std::move(host)), path_(std::move(path)) {}
   void Start(const tcp::endpoint& ep) {
     ws_.next_layer().async_connect(ep, [self = shared_from_this()](auto ec) {
-      if (ec) return (void)++g_failed;
+      if (ec) return Failed("ws connect", ec);
       self->ws_.async_handshake(self->host_, self->path_, [self](auto ec) {
-        if (ec) return (void)++g_failed;
+        if (ec) return Failed("ws handshake", ec);
         ++g_connected;
         self->Read();
       });
@@ -196,6 +205,7 @@ int main(int argc, char** argv) {
       if (ec) return;
       if (!announced && g_connected + g_failed >= n_sse + n_ws) {
         std::printf("connected %d failed %d\n", g_connected.load(), g_failed.load());
+        for (const auto& [why, n] : g_fail_reasons) std::printf("failed %d: %s\n", n, why.c_str());
         std::fflush(stdout);
         announced = true;
       }
