@@ -93,6 +93,18 @@ def connected(work, tag, i):
     return None
 
 
+def fail_reasons(work, tag, loaders):
+    """The load processes' "failed N: <stage>: <error>" lines, summed over processes."""
+    out = defaultdict(int)
+    for i in range(loaders):
+        with open(os.path.join(work, f"{tag}.{i}.log")) as f:
+            for line in f:
+                if line.startswith("failed ") and ":" in line:
+                    n, why = line[len("failed "):].split(":", 1)
+                    out[why.strip()] += int(n)
+    return dict(out)
+
+
 def stop_loaders(procs):
     for p, _ in procs:
         p.send_signal(signal.SIGTERM)
@@ -105,7 +117,13 @@ def stop_loaders(procs):
         log.close()
 
 
-def report(held, files, with_updated_at):
+def report(held, files, with_updated_at, sent=()):
+    """Per broadcast (seq): from its first arrival at any subscriber to 95% / 100% of them.
+    Several result servers each push on their own (each reads Redis and pushes when it sees the
+    change), so "first arrival" is the earliest server's push and the spread after it includes
+    the other servers' lag behind it: read it as "the slowest server's delay + its fan-out".
+    The honest end-to-end figures are from the vote's 202 (`sent`: the bench's own wall-clock
+    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%."""
     per = defaultdict(list)
     for path in files:
         with open(path) as f:
@@ -115,6 +133,7 @@ def report(held, files, with_updated_at):
     first = min(per) if per else 0
     n95 = int(0.95 * held)
     t95, t100, age95, ok, total = [], [], [], 0, 0
+    from202, first202 = [], []
     for seq, arr in sorted(per.items()):
         if seq == first:
             continue  # the snapshot sent on connect
@@ -130,6 +149,11 @@ def report(held, files, with_updated_at):
             age = arr[n95 - 1][0] / 1000 - arr[n95 - 1][1]
             age95.append(age)
         ok += t95[-1] <= 500
+        # The vote behind this broadcast: the last one sent before its first arrival.
+        before = [t for t in sent if t * 1e6 <= t0]
+        if before:
+            from202.append((arr[n95 - 1][0] - before[-1] * 1e6) / 1000)
+            first202.append((t0 - before[-1] * 1e6) / 1000)
     out = {"broadcasts": total, "reached95": len(t95), "within500_first": ok}
     if t95:
         out["t95_first_ms"] = (statistics.median(t95), max(t95))
@@ -138,6 +162,10 @@ def report(held, files, with_updated_at):
     if age95:
         out["t95_updated_ms"] = (statistics.median(age95), max(age95),
                                  sum(1 for x in age95 if x <= 500))
+    if from202:
+        out["t95_from_202_ms"] = (statistics.median(from202), max(from202),
+                                  sum(1 for x in from202 if x <= 500))
+        out["first_arrival_from_202_ms"] = (statistics.median(first202), max(first202))
     return out
 
 
@@ -171,15 +199,19 @@ def run_urna(a, work):
             held = sum(per_server)
         grow = sum(rss1[p] - rss0[p] for p in pids)
         print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
-              f"{t_conn:.0f} s; per server {per_server}; RSS growth {grow / 1024:.0f} MiB = "
+              f"{t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)}; per server {per_server}; "
+              f"RSS growth {grow / 1024:.0f} MiB = "
               f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
         cpu0 = {p: cpu_s(p) for p in pids}
         gen0 = sum(cpu_s(p.pid) for p, _ in procs)
         t0 = time.monotonic()
+        sent = []  # wall-clock time of each vote's 202
         for i in range(a.votes):
             s = Client(c.ingest[0].port).vote(E, f"big-{i}", "abc"[i % 3])[0]
             if s != 202:
                 print(f"vote {i}: {s}", flush=True)
+            else:
+                sent.append(time.time())
             time.sleep(a.interval)
         time.sleep(2)
         dt = time.monotonic() - t0
@@ -187,7 +219,8 @@ def run_urna(a, work):
         gen = (sum(cpu_s(p.pid) for p, _ in procs) - gen0) / dt
         la = loadavg()
         stop_loaders(procs)
-        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True)
+        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True,
+                   sent)
         print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
               f"load {la}", flush=True)
         return held, grow / max(1, held)
@@ -226,7 +259,8 @@ http {{
         procs, held, failed = start_loaders(a, port, "/sub", "/sub", work, "nchan")
         time.sleep(3)
         grow = sum(rss_kib(p) - rss0[p] for p in pids)
-        print(f"nchan: {workers} workers; held {held} failed {failed}; RSS growth "
+        print(f"nchan: {workers} workers; held {held} failed {failed} "
+              f"{fail_reasons(work, 'nchan', a.loaders)}; RSS growth "
               f"{grow / 1024:.0f} MiB = {grow / max(1, held):.2f} KiB/subscriber (workers' RSS; "
               f"the shared memory zone is counted in each worker that touched it); load "
               f"{loadavg()}", flush=True)
