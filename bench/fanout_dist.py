@@ -55,6 +55,25 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TCK
 
 
+def sched_s(pid):
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over the threads."""
+    run = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                r, w, _ = f.read().split()
+            run += int(r)
+            wait += int(w)
+        except (OSError, ValueError):
+            pass
+    return run / 1e9, wait / 1e9
+
+
+def sched_sum(pids):
+    pairs = [sched_s(p) for p in pids]
+    return sum(r for r, _ in pairs), sum(w for _, w in pairs)
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -172,7 +191,7 @@ def report(held, files, with_updated_at, sent=()):
 def run_urna(a, work):
     urna = os.path.join(a.build, "src", "urna")
     mock = os.path.join(a.build, "tests", "servers", "kafka_mock")
-    limits = ["--max-connections", "19800", "--max-viewers", "19700"]
+    limits = ["--max-connections", "19800", "--max-viewers", "19700"] + a.results_arg
     with Cluster(urna, mock, ingest=1, processors=1, partitions=2, results=a.results,
                  results_args=limits, log_dir=work) as c:
         ingest = c.ingest[0].client()
@@ -204,6 +223,7 @@ def run_urna(a, work):
               f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
         cpu0 = {p: cpu_s(p) for p in pids}
         gen0 = sum(cpu_s(p.pid) for p, _ in procs)
+        sch0 = sched_sum(pids), sched_sum([p.pid for p, _ in procs])
         t0 = time.monotonic()
         sent = []  # wall-clock time of each vote's 202
         for i in range(a.votes):
@@ -217,8 +237,21 @@ def run_urna(a, work):
         dt = time.monotonic() - t0
         srv = sum(cpu_s(p) - cpu0[p] for p in pids) / dt
         gen = (sum(cpu_s(p.pid) for p, _ in procs) - gen0) / dt
+        sch1 = sched_sum(pids), sched_sum([p.pid for p, _ in procs])
         la = loadavg()
         stop_loaders(procs)
+        # What a broadcast costs, whole: CPU seconds per broadcast of the result servers and of
+        # the load generators (same machine), and the time they spent runnable but waiting for
+        # a CPU. (server + generator CPU) / cores is the least time a broadcast can take here,
+        # whatever the code's latency: the averages over the run hide that it comes in bursts.
+        nb = max(1, len(sent))
+        srv_run, srv_wait = ((sch1[0][k] - sch0[0][k]) / nb for k in (0, 1))
+        gen_run, gen_wait = ((sch1[1][k] - sch0[1][k]) / nb for k in (0, 1))
+        print(f"urna: per broadcast: result servers {srv_run * 1000:.0f} ms CPU "
+              f"({srv_run / max(1, held) * 1e6:.1f} us per subscriber) + {srv_wait * 1000:.0f} ms "
+              f"waiting for a CPU; load generators {gen_run * 1000:.0f} ms CPU + "
+              f"{gen_wait * 1000:.0f} ms waiting; CPU-bound floor on {os.cpu_count()} cores: "
+              f"{(srv_run + gen_run) / os.cpu_count() * 1000:.0f} ms", flush=True)
         r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True,
                    sent)
         print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
@@ -299,6 +332,8 @@ def main():
                     help="new connections a second per load process")
     ap.add_argument("--connect-wait", type=float, default=300,
                     help="seconds to wait for the subscribers to connect")
+    ap.add_argument("--results-arg", action="append", default=[],
+                    help="one more argument for each `urna results` (repeat: --results-arg=--x)")
     ap.add_argument("--no-nchan", action="store_true")
     ap.add_argument("--only-nchan", action="store_true")
     ap.add_argument("--message-bytes", type=int, default=230, help="Nchan's message size")
