@@ -13,6 +13,11 @@ go in one every `--interval` s, so each is one broadcast to every subscriber (Nc
 number of messages of the same size). Per broadcast: the time from its first arrival at any
 subscriber until 95% / 100% had it; for urna also from the snapshot's `updated_at` (the vote's
 commit; it includes the processor -> Redis -> pub/sub -> 250 ms tick path) until 95% had it.
+Also from the vote's 202 (the bench's own clock) until 95% had it, and, per broadcast, the CPU
+time of the result servers and of the load generators and the time they waited for a CPU
+(schedstat): their CPU / cores is the least time a broadcast can take on this machine. "From
+first arrival" mixes servers (each pushes when it reads the change): read the 202 and
+`updated_at` figures for end to end. Failed connects are printed by reason.
 Printed with the load average and each process group's CPU.
 
     bench/fanout_dist.py --build build/release [--subscribers 100000] [--results 7]
