@@ -152,7 +152,7 @@ def report(held, files, with_updated_at, sent=()):
     for path in files:
         with open(path) as f:
             for line in f:
-                seq, us, upd = (int(x) for x in line.split())
+                seq, us, upd = (int(x) for x in line.split()[:3])
                 per[seq].append((us, upd))
     first = min(per) if per else 0
     n95 = int(0.95 * held)
