@@ -73,7 +73,8 @@ int64_t UpdatedAtMs(std::string_view payload) {
 void Record(uint32_t viewer, std::string_view payload) {
   auto p = payload.find("\"seq\":");
   if (p == std::string_view::npos) return;
-  g_arrivals.push_back({viewer, static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)),
+  g_arrivals.push_back({viewer,
+                        static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)),
                         NowUs(), UpdatedAtMs(payload)});
 }
 
@@ -108,7 +109,8 @@ class Sse : public std::enable_shared_from_this<Sse> {
       size_t end;
       while ((end = self->buf_.find("\n\n")) != std::string::npos) {
         std::string_view ev(self->buf_.data(), end);
-        if (auto d = ev.find("data: "); d != std::string_view::npos) Record(self->id_, ev.substr(d + 6));
+        if (auto d = ev.find("data: "); d != std::string_view::npos)
+          Record(self->id_, ev.substr(d + 6));
         self->buf_.erase(0, end + 2);
       }
       if (self->buf_.size() > (1 << 20)) self->buf_.clear();
@@ -160,16 +162,26 @@ int main(int argc, char** argv) {
   int port = 0, n_sse = 0, n_ws = 0, seconds = 600, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--host") host = v;
-    else if (k == "--port") port = std::stoi(v);
-    else if (k == "--sse-path") sse_path = v;
-    else if (k == "--ws-path") ws_path = v;
-    else if (k == "--sse") n_sse = std::stoi(v);
-    else if (k == "--ws") n_ws = std::stoi(v);
-    else if (k == "--sources") sources_arg = v;
-    else if (k == "--seconds") seconds = std::stoi(v);
-    else if (k == "--out") out = v;
-    else if (k == "--connect-rate") rate = std::stoi(v);
+    if (k == "--host")
+      host = v;
+    else if (k == "--port")
+      port = std::stoi(v);
+    else if (k == "--sse-path")
+      sse_path = v;
+    else if (k == "--ws-path")
+      ws_path = v;
+    else if (k == "--sse")
+      n_sse = std::stoi(v);
+    else if (k == "--ws")
+      n_ws = std::stoi(v);
+    else if (k == "--sources")
+      sources_arg = v;
+    else if (k == "--seconds")
+      seconds = std::stoi(v);
+    else if (k == "--out")
+      out = v;
+    else if (k == "--connect-rate")
+      rate = std::stoi(v);
   }
   std::vector<std::string> sources;
   for (size_t p = 0; !sources_arg.empty() && p != std::string::npos;) {
@@ -182,8 +194,8 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   tcp::endpoint ep(asio::ip::make_address(host), static_cast<uint16_t>(port));
-  std::string sse_req = "GET " + sse_path + " HTTP/1.1\r\nHost: " + host +
-                        "\r\nAccept: text/event-stream\r\n\r\n";
+  std::string sse_req =
+      "GET " + sse_path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\n\r\n";
   for (int i = 0; i < n_sse + n_ws; ++i) {
     // Stagger the connects a little so the listen backlog is not overrun.
     asio::post(io, [&, i] {
