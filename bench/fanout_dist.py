@@ -13,6 +13,11 @@ go in one every `--interval` s, so each is one broadcast to every subscriber (Nc
 number of messages of the same size). Per broadcast: the time from its first arrival at any
 subscriber until 95% / 100% had it; for urna also from the snapshot's `updated_at` (the vote's
 commit; it includes the processor -> Redis -> pub/sub -> 250 ms tick path) until 95% had it.
+Also from the vote's 202 (the bench's own clock) until 95% had it, and, per broadcast, the CPU
+time of the result servers and of the load generators and the time they waited for a CPU
+(schedstat): their CPU / cores is the least time a broadcast can take on this machine. "From
+first arrival" mixes servers (each pushes when it reads the change): read the 202 and
+`updated_at` figures for end to end. Failed connects are printed by reason.
 Printed with the load average and each process group's CPU.
 
     bench/fanout_dist.py --build build/release [--subscribers 100000] [--results 7]
@@ -55,6 +60,25 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TCK
 
 
+def sched_s(pid):
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over the threads."""
+    run = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                r, w, _ = f.read().split()
+            run += int(r)
+            wait += int(w)
+        except (OSError, ValueError):
+            pass
+    return run / 1e9, wait / 1e9
+
+
+def sched_sum(pids):
+    pairs = [sched_s(p) for p in pids]
+    return sum(r for r, _ in pairs), sum(w for _, w in pairs)
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -93,6 +117,18 @@ def connected(work, tag, i):
     return None
 
 
+def fail_reasons(work, tag, loaders):
+    """The load processes' "failed N: <stage>: <error>" lines, summed over processes."""
+    out = defaultdict(int)
+    for i in range(loaders):
+        with open(os.path.join(work, f"{tag}.{i}.log")) as f:
+            for line in f:
+                if line.startswith("failed ") and ":" in line:
+                    n, why = line[len("failed "):].split(":", 1)
+                    out[why.strip()] += int(n)
+    return dict(out)
+
+
 def stop_loaders(procs):
     for p, _ in procs:
         p.send_signal(signal.SIGTERM)
@@ -105,16 +141,23 @@ def stop_loaders(procs):
         log.close()
 
 
-def report(held, files, with_updated_at):
+def report(held, files, with_updated_at, sent=()):
+    """Per broadcast (seq): from its first arrival at any subscriber to 95% / 100% of them.
+    Several result servers each push on their own (each reads Redis and pushes when it sees the
+    change), so "first arrival" is the earliest server's push and the spread after it includes
+    the other servers' lag behind it: read it as "the slowest server's delay + its fan-out".
+    The honest end-to-end figures are from the vote's 202 (`sent`: the bench's own wall-clock
+    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%."""
     per = defaultdict(list)
     for path in files:
         with open(path) as f:
             for line in f:
-                seq, us, upd = (int(x) for x in line.split())
+                seq, us, upd = (int(x) for x in line.split()[:3])
                 per[seq].append((us, upd))
     first = min(per) if per else 0
     n95 = int(0.95 * held)
     t95, t100, age95, ok, total = [], [], [], 0, 0
+    from202, first202 = [], []
     for seq, arr in sorted(per.items()):
         if seq == first:
             continue  # the snapshot sent on connect
@@ -130,6 +173,11 @@ def report(held, files, with_updated_at):
             age = arr[n95 - 1][0] / 1000 - arr[n95 - 1][1]
             age95.append(age)
         ok += t95[-1] <= 500
+        # The vote behind this broadcast: the last one sent before its first arrival.
+        before = [t for t in sent if t * 1e6 <= t0]
+        if before:
+            from202.append((arr[n95 - 1][0] - before[-1] * 1e6) / 1000)
+            first202.append((t0 - before[-1] * 1e6) / 1000)
     out = {"broadcasts": total, "reached95": len(t95), "within500_first": ok}
     if t95:
         out["t95_first_ms"] = (statistics.median(t95), max(t95))
@@ -138,13 +186,17 @@ def report(held, files, with_updated_at):
     if age95:
         out["t95_updated_ms"] = (statistics.median(age95), max(age95),
                                  sum(1 for x in age95 if x <= 500))
+    if from202:
+        out["t95_from_202_ms"] = (statistics.median(from202), max(from202),
+                                  sum(1 for x in from202 if x <= 500))
+        out["first_arrival_from_202_ms"] = (statistics.median(first202), max(first202))
     return out
 
 
 def run_urna(a, work):
     urna = os.path.join(a.build, "src", "urna")
     mock = os.path.join(a.build, "tests", "servers", "kafka_mock")
-    limits = ["--max-connections", "19800", "--max-viewers", "19700"]
+    limits = ["--max-connections", "19800", "--max-viewers", "19700"] + a.results_arg
     with Cluster(urna, mock, ingest=1, processors=1, partitions=2, results=a.results,
                  results_args=limits, log_dir=work) as c:
         ingest = c.ingest[0].client()
@@ -171,23 +223,42 @@ def run_urna(a, work):
             held = sum(per_server)
         grow = sum(rss1[p] - rss0[p] for p in pids)
         print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
-              f"{t_conn:.0f} s; per server {per_server}; RSS growth {grow / 1024:.0f} MiB = "
+              f"{t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)}; per server {per_server}; "
+              f"RSS growth {grow / 1024:.0f} MiB = "
               f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
         cpu0 = {p: cpu_s(p) for p in pids}
         gen0 = sum(cpu_s(p.pid) for p, _ in procs)
+        sch0 = sched_sum(pids), sched_sum([p.pid for p, _ in procs])
         t0 = time.monotonic()
+        sent = []  # wall-clock time of each vote's 202
         for i in range(a.votes):
             s = Client(c.ingest[0].port).vote(E, f"big-{i}", "abc"[i % 3])[0]
             if s != 202:
                 print(f"vote {i}: {s}", flush=True)
+            else:
+                sent.append(time.time())
             time.sleep(a.interval)
         time.sleep(2)
         dt = time.monotonic() - t0
         srv = sum(cpu_s(p) - cpu0[p] for p in pids) / dt
         gen = (sum(cpu_s(p.pid) for p, _ in procs) - gen0) / dt
+        sch1 = sched_sum(pids), sched_sum([p.pid for p, _ in procs])
         la = loadavg()
         stop_loaders(procs)
-        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True)
+        # What a broadcast costs, whole: CPU seconds per broadcast of the result servers and of
+        # the load generators (same machine), and the time they spent runnable but waiting for
+        # a CPU. (server + generator CPU) / cores is the least time a broadcast can take here,
+        # whatever the code's latency: the averages over the run hide that it comes in bursts.
+        nb = max(1, len(sent))
+        srv_run, srv_wait = ((sch1[0][k] - sch0[0][k]) / nb for k in (0, 1))
+        gen_run, gen_wait = ((sch1[1][k] - sch0[1][k]) / nb for k in (0, 1))
+        print(f"urna: per broadcast: result servers {srv_run * 1000:.0f} ms CPU "
+              f"({srv_run / max(1, held) * 1e6:.1f} us per subscriber) + {srv_wait * 1000:.0f} ms "
+              f"waiting for a CPU; load generators {gen_run * 1000:.0f} ms CPU + "
+              f"{gen_wait * 1000:.0f} ms waiting; CPU-bound floor on {os.cpu_count()} cores: "
+              f"{(srv_run + gen_run) / os.cpu_count() * 1000:.0f} ms", flush=True)
+        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True,
+                   sent)
         print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
               f"load {la}", flush=True)
         return held, grow / max(1, held)
@@ -226,7 +297,8 @@ http {{
         procs, held, failed = start_loaders(a, port, "/sub", "/sub", work, "nchan")
         time.sleep(3)
         grow = sum(rss_kib(p) - rss0[p] for p in pids)
-        print(f"nchan: {workers} workers; held {held} failed {failed}; RSS growth "
+        print(f"nchan: {workers} workers; held {held} failed {failed} "
+              f"{fail_reasons(work, 'nchan', a.loaders)}; RSS growth "
               f"{grow / 1024:.0f} MiB = {grow / max(1, held):.2f} KiB/subscriber (workers' RSS; "
               f"the shared memory zone is counted in each worker that touched it); load "
               f"{loadavg()}", flush=True)
@@ -265,6 +337,8 @@ def main():
                     help="new connections a second per load process")
     ap.add_argument("--connect-wait", type=float, default=300,
                     help="seconds to wait for the subscribers to connect")
+    ap.add_argument("--results-arg", action="append", default=[],
+                    help="one more argument for each `urna results` (repeat: --results-arg=--x)")
     ap.add_argument("--no-nchan", action="store_true")
     ap.add_argument("--only-nchan", action="store_true")
     ap.add_argument("--message-bytes", type=int, default=230, help="Nchan's message size")

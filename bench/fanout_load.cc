@@ -3,8 +3,9 @@
 // Each message must carry `"seq":N` in its JSON payload. One process holds up to ~19,000
 // connections (the per-process open-file limit here is 20,000); run several and give each its
 // own 127.0.0.x source addresses for more. Prints "connected N" once all are up, then on
-// SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us> <updated_at unix ms>" lines
-// to --out (updated_at: the snapshot's own time, 0 when the message has none).
+// SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us> <updated_at unix ms>
+// <viewer>" lines to --out (updated_at: the snapshot's own time, 0 when the message has none;
+// viewer: the connection's index in this process).
 //
 // fanout_load --port P --sse-path PATH --ws-path PATH --sse N --ws N [--host 127.0.0.1]
 //             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] [--connect-rate N] --out FILE
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,12 +33,21 @@ using tcp = asio::ip::tcp;
 namespace {
 
 struct Arrival {
+  uint32_t viewer;  // which connection (0..N-1)
   uint32_t seq;
   int64_t us;
   int64_t updated_ms;  // the snapshot's "updated_at" (Unix ms), 0 if absent
 };
 std::vector<Arrival> g_arrivals;  // single-threaded io_context: no lock
 std::atomic<int> g_connected{0}, g_failed{0};
+// Why connects failed, "<stage>: <error>" -> count (printed after "connected", so a run says
+// whether the server refused, reset or never answered).
+std::map<std::string, int> g_fail_reasons;
+
+void Failed(const char* stage, const boost::system::error_code& ec) {
+  ++g_failed;
+  ++g_fail_reasons[std::string(stage) + ": " + ec.message()];
+}
 
 int64_t NowUs() {
   using namespace std::chrono;
@@ -59,10 +70,11 @@ int64_t UpdatedAtMs(std::string_view payload) {
   return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
-void Record(std::string_view payload) {
+void Record(uint32_t viewer, std::string_view payload) {
   auto p = payload.find("\"seq\":");
   if (p == std::string_view::npos) return;
-  g_arrivals.push_back({static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)),
+  g_arrivals.push_back({viewer,
+                        static_cast<uint32_t>(std::strtoul(payload.data() + p + 6, nullptr, 10)),
                         NowUs(), UpdatedAtMs(payload)});
 }
 
@@ -76,12 +88,13 @@ tcp::socket Bound(asio::io_context& io, const std::string& source) {
 // An SSE subscriber: raw socket; events are split on blank lines, "data:" payloads recorded.
 class Sse : public std::enable_shared_from_this<Sse> {
  public:
-  Sse(tcp::socket s, std::string request) : sock_(std::move(s)), req_(std::move(request)) {}
+  Sse(uint32_t id, tcp::socket s, std::string request)
+      : id_(id), sock_(std::move(s)), req_(std::move(request)) {}
   void Start(const tcp::endpoint& ep) {
     sock_.async_connect(ep, [self = shared_from_this()](auto ec) {
-      if (ec) return (void)++g_failed;
+      if (ec) return Failed("sse connect", ec);
       asio::async_write(self->sock_, asio::buffer(self->req_), [self](auto ec, size_t) {
-        if (ec) return (void)++g_failed;
+        if (ec) return Failed("sse request", ec);
         ++g_connected;
         self->Read();
       });
@@ -96,13 +109,15 @@ class Sse : public std::enable_shared_from_this<Sse> {
       size_t end;
       while ((end = self->buf_.find("\n\n")) != std::string::npos) {
         std::string_view ev(self->buf_.data(), end);
-        if (auto d = ev.find("data: "); d != std::string_view::npos) Record(ev.substr(d + 6));
+        if (auto d = ev.find("data: "); d != std::string_view::npos)
+          Record(self->id_, ev.substr(d + 6));
         self->buf_.erase(0, end + 2);
       }
       if (self->buf_.size() > (1 << 20)) self->buf_.clear();
       self->Read();
     });
   }
+  uint32_t id_;
   tcp::socket sock_;
   std::string req_, buf_;
   std::array<char, 4096> chunk_;
@@ -111,13 +126,13 @@ class Sse : public std::enable_shared_from_this<Sse> {
 // A WebSocket subscriber (Beast client).
 class Ws : public std::enable_shared_from_this<Ws> {
  public:
-  Ws(tcp::socket s, std::string host, std::string path)
-      : ws_(std::move(s)), host_(std::move(host)), path_(std::move(path)) {}
+  Ws(uint32_t id, tcp::socket s, std::string host, std::string path)
+      : id_(id), ws_(std::move(s)), host_(std::move(host)), path_(std::move(path)) {}
   void Start(const tcp::endpoint& ep) {
     ws_.next_layer().async_connect(ep, [self = shared_from_this()](auto ec) {
-      if (ec) return (void)++g_failed;
+      if (ec) return Failed("ws connect", ec);
       self->ws_.async_handshake(self->host_, self->path_, [self](auto ec) {
-        if (ec) return (void)++g_failed;
+        if (ec) return Failed("ws handshake", ec);
         ++g_connected;
         self->Read();
       });
@@ -129,11 +144,12 @@ class Ws : public std::enable_shared_from_this<Ws> {
     ws_.async_read(buf_, [self = shared_from_this()](auto ec, size_t) {
       if (ec) return;
       auto data = self->buf_.cdata();
-      Record(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      Record(self->id_, std::string_view(static_cast<const char*>(data.data()), data.size()));
       self->buf_.clear();
       self->Read();
     });
   }
+  uint32_t id_;
   websocket::stream<tcp::socket> ws_;
   beast::flat_buffer buf_;
   std::string host_, path_;
@@ -146,16 +162,26 @@ int main(int argc, char** argv) {
   int port = 0, n_sse = 0, n_ws = 0, seconds = 600, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--host") host = v;
-    else if (k == "--port") port = std::stoi(v);
-    else if (k == "--sse-path") sse_path = v;
-    else if (k == "--ws-path") ws_path = v;
-    else if (k == "--sse") n_sse = std::stoi(v);
-    else if (k == "--ws") n_ws = std::stoi(v);
-    else if (k == "--sources") sources_arg = v;
-    else if (k == "--seconds") seconds = std::stoi(v);
-    else if (k == "--out") out = v;
-    else if (k == "--connect-rate") rate = std::stoi(v);
+    if (k == "--host")
+      host = v;
+    else if (k == "--port")
+      port = std::stoi(v);
+    else if (k == "--sse-path")
+      sse_path = v;
+    else if (k == "--ws-path")
+      ws_path = v;
+    else if (k == "--sse")
+      n_sse = std::stoi(v);
+    else if (k == "--ws")
+      n_ws = std::stoi(v);
+    else if (k == "--sources")
+      sources_arg = v;
+    else if (k == "--seconds")
+      seconds = std::stoi(v);
+    else if (k == "--out")
+      out = v;
+    else if (k == "--connect-rate")
+      rate = std::stoi(v);
   }
   std::vector<std::string> sources;
   for (size_t p = 0; !sources_arg.empty() && p != std::string::npos;) {
@@ -168,16 +194,16 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   tcp::endpoint ep(asio::ip::make_address(host), static_cast<uint16_t>(port));
-  std::string sse_req = "GET " + sse_path + " HTTP/1.1\r\nHost: " + host +
-                        "\r\nAccept: text/event-stream\r\n\r\n";
+  std::string sse_req =
+      "GET " + sse_path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\n\r\n";
   for (int i = 0; i < n_sse + n_ws; ++i) {
     // Stagger the connects a little so the listen backlog is not overrun.
     asio::post(io, [&, i] {
       auto sock = Bound(io, sources[i % sources.size()]);
       if (i < n_sse) {
-        std::make_shared<Sse>(std::move(sock), sse_req)->Start(ep);
+        std::make_shared<Sse>(i, std::move(sock), sse_req)->Start(ep);
       } else {
-        std::make_shared<Ws>(std::move(sock), host, ws_path)->Start(ep);
+        std::make_shared<Ws>(i, std::move(sock), host, ws_path)->Start(ep);
       }
     });
     if (rate > 0 && i % 100 == 99) {
@@ -196,6 +222,7 @@ int main(int argc, char** argv) {
       if (ec) return;
       if (!announced && g_connected + g_failed >= n_sse + n_ws) {
         std::printf("connected %d failed %d\n", g_connected.load(), g_failed.load());
+        for (const auto& [why, n] : g_fail_reasons) std::printf("failed %d: %s\n", n, why.c_str());
         std::fflush(stdout);
         announced = true;
       }
@@ -207,8 +234,8 @@ int main(int argc, char** argv) {
   FILE* f = std::fopen(out.c_str(), "w");
   if (!f) return 1;
   for (const auto& a : g_arrivals) {
-    std::fprintf(f, "%u %lld %lld\n", a.seq, static_cast<long long>(a.us),
-                 static_cast<long long>(a.updated_ms));
+    std::fprintf(f, "%u %lld %lld %u\n", a.seq, static_cast<long long>(a.us),
+                 static_cast<long long>(a.updated_ms), a.viewer);
   }
   std::fclose(f);
   std::printf("arrivals %zu\n", g_arrivals.size());

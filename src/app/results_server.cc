@@ -83,6 +83,7 @@ int RunResultServer(const ResultsOptions& o) {
   results::HubOptions hub_options = o.hub;
   hub_options.heartbeat = o.http.stream_keepalive;
   results::ResultsHub hub(**catalog, cache, hub_options);
+  cache.SetChangeListener([&hub] { hub.Wake(); });  // a change read from Redis goes out at once
   net::HttpServer* server_ptr = nullptr;
   ResultServerApi api({**catalog, cache, hub, o.node_id,
                        [&] {

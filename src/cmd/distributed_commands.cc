@@ -106,6 +106,9 @@ void DistributedCommands::AddResults(CLI::App& cli) {
   o.listen = EnvOr("URNA_LISTEN", o.listen);
   o.node_id = EnvOr("URNA_NODE_ID", "");
   o.http.reuse_port = EnvOr("URNA_REUSE_PORT", "0") == "1";
+  // A result server takes no votes: nothing to yield its read side to but other processes
+  // (docs/performance.md, "Many subscribers"). --stream-nice still sets it.
+  o.http.stream_nice = 0;
   results_
       ->add_option("--listen", o.listen, "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
       ->capture_default_str();

@@ -49,7 +49,7 @@ void PushQueue::SweepStuck(std::chrono::steady_clock::time_point now,
 
 void PushQueue::CloseAll() {
   for (auto& w : streams_) {
-    if (auto s = w.lock()) s->Close();
+    if (auto s = w.lock()) s->Shutdown();
   }
   streams_.clear();
   std::lock_guard lock(mu_);

@@ -45,7 +45,8 @@ class PushQueue {
   // `timeout`, gives the others their periodic look (OnSweep: the WebSocket keep-alive), and
   // forgets the streams that are gone.
   void SweepStuck(std::chrono::steady_clock::time_point now, std::chrono::seconds timeout);
-  // The queue's thread: closes every stream (server stop).
+  // The queue's thread: closes every stream (server stop; each says goodbye first, see
+  // PushStreamBase::Shutdown).
   void CloseAll();
   // The queue's thread: one message is being written (counted by the kind of thread).
   void CountWrite();

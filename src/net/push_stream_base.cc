@@ -106,6 +106,12 @@ void PushStreamBase::CloseIfStuck(std::chrono::steady_clock::time_point deadline
   if (writing_ && writing_since_ < deadline) Close();
 }
 
+void PushStreamBase::Shutdown() {
+  if (closed()) return;
+  OnShutdown();
+  Close();
+}
+
 void PushStreamBase::Close() {
   if (closed_.exchange(true)) return;
   {

@@ -49,6 +49,9 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   void CloseIfStuck(std::chrono::steady_clock::time_point deadline);
   // On the queue's thread: closes the stream and drops what is pending.
   void Close() final;
+  // On the queue's thread, when the server stops (PushQueue::CloseAll): says goodbye the way
+  // the protocol has (OnShutdown: a WebSocket's close frame 1001), then Close.
+  void Shutdown();
   // On the queue's thread, about once a second (PushQueue::SweepStuck) while the stream is open.
   virtual void OnSweep(std::chrono::steady_clock::time_point /*now*/) {}
 
@@ -60,6 +63,10 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   // Writes `frame` as it is (a control frame in wire form, see SendControl). Same contract.
   virtual Sent SendRaw(const Message& frame) { return Send(frame); }
   virtual void CloseTransport() = 0;
+  // The server stops (Shutdown, before Close): a last word that must not block. Default: none.
+  virtual void OnShutdown() {}
+  // A write has started and not ended (a frame half on the wire: nothing may go in between).
+  bool write_in_flight() const { return writing_ != nullptr; }
 
   // Once the stream is open: joins its queue's list (the write-timeout sweep, the close at stop).
   void Register();

@@ -156,6 +156,22 @@ void WsStream::OnSweep(std::chrono::steady_clock::time_point now) {
   }
 }
 
+void WsStream::OnShutdown() {
+  // No linger here (the server's threads are ending): the frame is written at once if the
+  // socket takes it whole, then only the sending side is shut, after reading what the viewer
+  // sent (closing with unread bytes would reset the connection and could destroy the frame).
+  // A frame half written, or a closing frame already sent: nothing more can be said.
+  if (!open_ || closing_ || write_in_flight()) return;
+  constexpr uint16_t kGoingAway = 1001;
+  const std::string frame = WsCloseFrame(kGoingAway);
+  boost::system::error_code ec;
+  size_t n = socket_.write_some(asio::buffer(frame), ec);
+  if (ec || n != frame.size()) return;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  for (int reads = 0; reads < 16 && !ec; ++reads)
+    socket_.read_some(asio::buffer(ReadScratch()), ec);
+}
+
 void WsStream::SendClosing(std::string frame) {
   if (closing_) return;
   closing_ = Frame(std::move(frame));

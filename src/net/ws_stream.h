@@ -11,8 +11,10 @@
 // closes (or kWsCloseLingerSeconds have passed): closing with unread bytes would reset the
 // connection and could destroy the close frame or refusal before the viewer read it. Keep-alive: a
 // ping once the viewer has been silent for `keepalive`, and a viewer silent for two of them is
-// closed (checked by the queue's sweep, once a second). Owned by shared_ptrs; runs on its
-// PushQueue's thread (a read-side thread); Push may be called from any thread.
+// closed (checked by the queue's sweep, once a second). When the server stops, an open stream
+// gets a close frame 1001 ("going away") before the end, unless a write is still in flight. Owned
+// by shared_ptrs; runs on its PushQueue's thread (a read-side thread); Push may be called from any
+// thread.
 #pragma once
 
 #include <boost/beast/http/message.hpp>
@@ -44,6 +46,8 @@ class WsStream final : public PushStreamBase {
   Sent SendRaw(const Message& frame) override;
   void CloseTransport() override;
   void OnSweep(std::chrono::steady_clock::time_point now) override;
+  // The server stops: a close frame 1001 ("going away") if it can be written now, whole.
+  void OnShutdown() override;
   // Waits until the viewer's bytes arrive, then reads them all (OnReadable).
   void Read();
   void OnReadable();

@@ -378,5 +378,19 @@ TEST_F(WsStreamTest, AViewerThatFallsBehindThenReadsSeesWholeFrames) {
   EXPECT_FALSE(s->closed());
 }
 
+// Issue 12 item 12: a server that stops says so to its WebSocket viewers with a close frame
+// (1001 "going away") before the connection ends, so a browser reconnects knowingly instead of
+// seeing the connection drop.
+TEST_F(WsStreamTest, AServerStopSendsACloseFrameGoingAway) {
+  WsClient c(server_->port());
+  c.Upgrade();
+  ASSERT_EQ(c.Next().opcode, 1);
+  server_->Stop(std::chrono::milliseconds(0));
+  auto f = c.Next();
+  EXPECT_EQ(f.opcode, 8) << "a close frame, not the bare end of the connection";
+  EXPECT_EQ(f.payload.substr(0, 2), std::string("\x03\xe9", 2)) << "1001 going away";
+  EXPECT_EQ(c.Next().opcode, -1) << "then the connection ends";
+}
+
 }  // namespace
 }  // namespace urna::net

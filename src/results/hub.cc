@@ -59,7 +59,11 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
   frame->json = std::make_shared<const std::string>(std::move(body));
   std::shared_ptr<const ResultFrame> out = std::move(frame);
   MutexLock lock(mu_);
-  frames_[std::string(election_id)] = out;
+  auto& held = frames_[std::string(election_id)];
+  // Another thread built the same snapshot meanwhile (a subscriber's connect and the tick): one
+  // copy is kept, so the frame served and the frame pushed stay the same object.
+  if (held && held->etag == out->etag) return held;
+  held = out;
   return out;
 }
 
@@ -86,23 +90,46 @@ size_t ResultsHub::subscribers() const {
   return n;
 }
 
+void ResultsHub::Wake() {
+  {
+    MutexLock lock(stop_mu_);
+    woken_ = true;
+  }
+  stop_cv_.NotifyAll();
+}
+
+uint64_t ResultsHub::ticks() const { return ticks_.load(std::memory_order_relaxed); }
+
 void ResultsHub::Run() {
-  auto next_heartbeat = std::chrono::steady_clock::now() + opts_.heartbeat;
+  using Clock = std::chrono::steady_clock;
+  auto next_heartbeat = Clock::now() + opts_.heartbeat;
+  auto next_tick = Clock::now() + opts_.tick;
+  auto last_push = Clock::time_point::min();
   MutexLock lock(stop_mu_);
   for (;;) {
-    auto deadline = std::chrono::steady_clock::now() + opts_.tick;
-    while (!stopping_ && stop_cv_.WaitUntil(stop_mu_, deadline)) {
+    // Until the next tick, or a Wake once a tick's time has passed since the last push.
+    for (;;) {
+      if (stopping_) return;
+      auto at = next_tick;
+      if (woken_ && last_push + opts_.tick < at) at = last_push + opts_.tick;
+      if (Clock::now() >= at) break;
+      stop_cv_.WaitUntil(stop_mu_, at);
     }
-    if (stopping_) break;
+    woken_ = false;
     lock.Unlock();
-    bool heartbeat = std::chrono::steady_clock::now() >= next_heartbeat;
+    bool heartbeat = Clock::now() >= next_heartbeat;
     if (heartbeat) next_heartbeat += opts_.heartbeat;
-    Tick(heartbeat);
+    auto started = Clock::now();
+    bool pushed = Tick(heartbeat);
+    ticks_.fetch_add(1, std::memory_order_relaxed);
     lock.Lock();
+    if (pushed) last_push = started;
+    next_tick = Clock::now() + opts_.tick;
   }
 }
 
-void ResultsHub::Tick(bool heartbeat) {
+bool ResultsHub::Tick(bool heartbeat) {
+  bool pushed = false;
   std::vector<std::string> ids;
   {
     MutexLock lock(mu_);
@@ -129,16 +156,20 @@ void ResultsHub::Tick(bool heartbeat) {
       MutexLock lock(mu_);
       auto it = watched_.find(id);
       if (it == watched_.end()) continue;
-      changed = it->second.pushed != *frame;
-      it->second.pushed = *frame;
+      // By ETag, not by object: a copy of the snapshot already pushed is not a change.
+      const auto& last = it->second.pushed;
+      changed = !last || last->etag != (*frame)->etag;
+      if (changed) it->second.pushed = *frame;
       if (!changed && !heartbeat) continue;
       subs = it->second.subs;
     }
+    pushed = pushed || changed;
     for (auto& s : subs) {
       if (changed) s->Deliver(*frame);
       if (heartbeat) s->Heartbeat();
     }
   }
+  return pushed;
 }
 
 }  // namespace urna::results

@@ -5,6 +5,7 @@
 // Owned by the app; one tick thread; Current/Subscribe are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -57,6 +58,10 @@ class ResultsHub {
   // Sends the current frame at once, then every change.
   Status Subscribe(std::string_view election_id, std::shared_ptr<Subscriber> subscriber);
   size_t subscribers() const;
+  // Any thread: something changed; the hub looks now (or one tick after its last push).
+  void Wake();
+  // Ticks run so far (the periodic ones and those Wake asked for).
+  uint64_t ticks() const;
 
  private:
   struct Watched {
@@ -64,7 +69,7 @@ class ResultsHub {
     std::shared_ptr<const ResultFrame> pushed;
   };
   void Run();
-  void Tick(bool heartbeat);
+  bool Tick(bool heartbeat);  // true: a changed frame was pushed
 
   Catalog& catalog_;
   ReadModel& read_model_;
@@ -78,6 +83,8 @@ class ResultsHub {
   Mutex stop_mu_;
   CondVar stop_cv_;
   bool stopping_ GUARDED_BY(stop_mu_) = false;
+  bool woken_ GUARDED_BY(stop_mu_) = false;  // Wake since the last tick
+  std::atomic<uint64_t> ticks_{0};
   std::thread thread_;
 };
 

@@ -167,6 +167,47 @@ TEST_F(HubTest, ANewSubscriberStartsWhereTheOthersAre) {
   hub.Stop();
 }
 
+// Issue 12 item 12: a subscriber never gets the same snapshot twice. Two copies of one snapshot
+// exist when two threads build it (a viewer's connect racing with the tick), or when `stale`
+// turns on and back off between two ticks while a GET looks: the tick compares ETags, so the
+// copy is not pushed again (it was: the same `id:` twice on an SSE stream).
+TEST_F(HubTest, TheSameSnapshotIsNeverPushedTwice) {
+  ResultsHub hub(catalog, rm, {std::chrono::hours(1), std::chrono::seconds(3600)});
+  rm.Set(2, 2);
+  auto a = std::make_shared<Recorder>();
+  hub.Start();
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  rm.MemoryReadModel::Set("e1", {{{"a", 2}}, 2, 0, true});
+  ASSERT_TRUE(hub.Current("e1").ok());  // stale, seen by a GET
+  rm.Set(2, 2);
+  auto copy = *hub.Current("e1");  // fresh again: a new copy of the first snapshot
+  ASSERT_NE(copy, a->Frames()[0]);
+  ASSERT_EQ(copy->etag, a->Frames()[0]->etag);
+  hub.Wake();
+  ASSERT_TRUE(WaitUntil([&] { return hub.ticks() >= 1; }));
+  ASSERT_EQ(a->Frames().size(), 1u) << "the copy was pushed again";
+  rm.Set(3, 3);
+  hub.Wake();
+  ASSERT_TRUE(WaitUntil([&] { return a->Frames().size() >= 2; }));
+  EXPECT_EQ(a->Frames()[1]->seq, 3u);
+  hub.Stop();
+}
+
+// A read model that knows when it changed wakes the hub: the change is pushed at once, not at
+// the next tick (here an hour away).
+TEST_F(HubTest, WakePushesAChangeWithoutWaitingForTheTick) {
+  ResultsHub hub(catalog, rm, {std::chrono::hours(1), std::chrono::seconds(3600)});
+  rm.Set(1, 1);
+  auto a = std::make_shared<Recorder>();
+  hub.Start();
+  ASSERT_TRUE(hub.Subscribe("e1", a).ok());
+  rm.Set(2, 2);
+  hub.Wake();
+  ASSERT_TRUE(WaitUntil([&] { return a->Frames().size() >= 2; }));
+  EXPECT_EQ(a->Frames()[1]->seq, 2u);
+  hub.Stop();
+}
+
 TEST_F(HubTest, HiddenResultsShowTheTotalOnlyWhenTurnoutIsPublic) {
   ResultsHub hub(catalog, rm);
   rm.Set(7, 3);

@@ -19,6 +19,10 @@ RedisTallyCache::RedisTallyCache(RedisUrl url, const Clock& clock, TallyCacheOpt
 
 RedisTallyCache::~RedisTallyCache() { Stop(); }
 
+void RedisTallyCache::SetChangeListener(std::function<void()> listener) {
+  on_change_ = std::move(listener);
+}
+
 void RedisTallyCache::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "urna-redis-read");
@@ -157,7 +161,7 @@ void RedisTallyCache::Run() {
       to_read_.clear();
     }
     if (batch.empty()) continue;
-    bool failed = false;
+    bool failed = false, changed = false;
     for (const auto& id : batch) {
       bool fresh = false;
       auto t = reader_.Get(id, &fresh);  // falls back to its last tally while Redis is down
@@ -168,6 +172,8 @@ void RedisTallyCache::Run() {
         continue;
       }
       if (t.ok()) {
+        changed = changed || !it->second.loaded || it->second.tally.seq != t->seq ||
+                  it->second.tally.stale != t->stale;
         it->second.tally = std::move(*t);
         it->second.loaded = true;
       }
@@ -186,6 +192,7 @@ void RedisTallyCache::Run() {
       MutexLock lock(mu_);
       retry_at_ = std::chrono::steady_clock::now() + backoff.Next();
     }
+    if (changed && on_change_) on_change_();
   }
 }
 

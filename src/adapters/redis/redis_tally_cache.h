@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -45,6 +46,11 @@ class RedisTallyCache final : public ReadModel {
   RedisTallyCache(RedisUrl url, const Clock& clock, TallyCacheOptions options = {});
   ~RedisTallyCache() override;  // Stop()
 
+  // Before Start: called on the cache's thread each time a read brings an election's tally
+  // that differs from the one held (a new seq, or the first read): `urna results` wakes its
+  // hub with it, so a change is pushed as soon as it is read rather than at the next tick.
+  // Must not block.
+  void SetChangeListener(std::function<void()> listener);
   void Start();
   void Stop();
 
@@ -92,6 +98,7 @@ class RedisTallyCache final : public ReadModel {
   uint64_t asks_ GUARDED_BY(mu_) = 0;
   std::string write_side_problem_ GUARDED_BY(mu_) = "not read yet";  // "" when it keeps up
   bool stopping_ GUARDED_BY(mu_) = false;
+  std::function<void()> on_change_;  // set before Start, then read by the cache's thread only
   std::thread thread_;
 };
 

@@ -54,6 +54,29 @@ TEST(RedisTallyCacheTest, FollowsChangesThroughPubSub) {
   EXPECT_EQ(cache.Apply(Update(0, 9, "e1", {})).code(), Code::kInternal);  // read-only
 }
 
+// The change listener (`urna results` wakes its hub with it) hears of each tally read that is
+// new: the first read and each change brought by pub/sub.
+TEST(RedisTallyCacheTest, TellsItsListenerWhenATallyChanges) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  RedisReadModel processor(*url, clock, FastOptions());
+  processor.SetLagSource(Keeping(2));
+  ASSERT_TRUE(processor.Apply(Update(0, 4, "e1", {{"a", 4}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return processor.publisher_stats().pending == 0; }));
+  RedisTallyCache cache(*url, clock, CacheOptions(std::chrono::minutes(5)));
+  std::atomic<int> heard{0};
+  cache.SetChangeListener([&] { ++heard; });
+  cache.Start();
+  (void)cache.Get("e1");
+  ASSERT_TRUE(WaitUntil([&] { return Shows(cache, 4, {{"a", 4}}) && heard >= 1; }));
+  int before = heard;
+  ASSERT_TRUE(processor.Apply(Update(1, 2, "e1", {{"b", 2}})).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Shows(cache, 6, {{"a", 4}, {"b", 2}}); }));
+  EXPECT_TRUE(WaitUntil([&] { return heard > before; }));
+}
+
 // Redis killed: the last snapshot stays, marked stale; restarted empty: the processor refills
 // it and the cache comes back to the latest by itself, seq never going back on the way.
 TEST(RedisTallyCacheTest, KeepsTheLastSnapshotWhileRedisIsDown) {
