@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -158,7 +159,10 @@ int RunEmbeddedServer(const ServeOptions& o) {
               o.data_dir.c_str(), st.db->partitions());
   std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
               url.c_str());
-  if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
+  if (o.demo) {
+    const char* env_secret = std::getenv("URNA_VOTER_SECRET");  // LoadSecrets took it
+    PrintDemoHelp(url, o.data_dir, secrets.admin_token, env_secret && *env_secret);
+  }
   std::fflush(stdout);
   LogConnectionCaps(server, o.http.max_connections);
 

@@ -1,7 +1,8 @@
 // urna: the command line. `urna serve` runs the embedded deployment, `urna token` mints a voter
-// token, `urna recount` and `urna audit` work on a stopped server's data dir. See README.md and
-// docs/operations.md. Flags set the modules' own option structs (ServeOptions); the defaults
-// shown in --help are read from those structs, never written here a second time.
+// token, `urna recount` and `urna audit` work on a stopped server's data dir, `urna backup` asks a
+// running one for a checkpoint. See README.md and docs/operations.md. Logs go to stderr
+// (app/logging.h); usage errors exit 2. Flags set the modules' own option structs (ServeOptions);
+// the defaults shown in --help are read from those structs, never written here a second time.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "app/embedded_server.h"
+#include "app/logging.h"
 #include "app/offline.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
@@ -25,11 +27,42 @@ using urna::cmd::AddMebibytes;
 using urna::cmd::EnvOr;
 using urna::cmd::ParseTtl;
 
+namespace {
+
+// The first word of the command line that is not an option (nor the value of --log-format),
+// when it names no subcommand: CLI11 alone would only say "arguments were not expected".
+std::string UnknownSubcommand(CLI::App& cli, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--log-format") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    for (const CLI::App* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == arg) return "";
+    }
+    return arg;
+  }
+  return "";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App cli{
       "urna: real-time voting. Votes are durable before they are acknowledged, and each "
       "voter counts exactly once."};
   cli.require_subcommand(1);
+  cli.set_version_flag("--version", "urna " URNA_VERSION);
+  // Options of the top level may also be given after the subcommand (urna serve --log-format).
+  cli.fallthrough();
+  std::string log_format = "text";
+  cli.add_option("--log-format", log_format,
+                 "Log lines on stderr as text or as JSON lines (env URNA_LOG_FORMAT)")
+      ->envname("URNA_LOG_FORMAT")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
 
   urna::app::ServeOptions serve;
   serve.data_dir = EnvOr("URNA_DATA_DIR", serve.data_dir);
@@ -68,7 +101,8 @@ int main(int argc, char** argv) {
   t->add_option("--voter", voter, "Voter id")->required();
   t->add_option("--ttl", ttl, "Lifetime: 90s, 15m, 1h, 2d")->capture_default_str();
   t->add_option("--data-dir", token_dir,
-                "Data dir holding the generated secret (unless URNA_VOTER_SECRET is set)")
+                "Data dir of the server, holding its voter secret (unless URNA_VOTER_SECRET is "
+                "set); a dir without one is refused")
       ->capture_default_str();
   urna::cmd::TokenFlags token_flags;
   token_flags.Add(t);
@@ -89,7 +123,22 @@ int main(int argc, char** argv) {
 
   urna::cmd::DistributedCommands distributed(cli);
 
-  CLI11_PARSE(cli, argc, argv);
+  if (auto unknown = UnknownSubcommand(cli, argc, argv); !unknown.empty()) {
+    std::string names;
+    for (const CLI::App* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    std::cerr << "urna: unknown subcommand \"" << unknown << "\" (subcommands: " << names
+              << "; urna --help)\n";
+    return 2;
+  }
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = cli.exit(e);  // prints the help, the version or the error
+    return rc == 0 ? 0 : 2;
+  }
+  urna::app::SetUpLogging(*urna::app::ParseLogFormat(log_format));  // checked by IsMember
   try {
     if (distributed.parsed()) return distributed.Run();
     if (s->parsed()) {
@@ -98,8 +147,12 @@ int main(int argc, char** argv) {
     }
     if (rc->parsed()) return urna::app::RunRecountCommand(off);
     if (au->parsed()) return urna::app::RunAuditCommand(off);
-    auto secrets = urna::LoadSecrets(token_dir);
-    urna::VoterTokens tokens(secrets.voter_secret, token_flags.Policy());
+    auto secret = urna::ReadVoterSecret(token_dir);
+    if (!secret.ok()) {
+      std::cerr << "urna token: " << secret.status().message() << "\n";
+      return 2;
+    }
+    urna::VoterTokens tokens(*secret, token_flags.Policy());
     auto tok = tokens.Mint(voter, ParseTtl(ttl), urna::SystemClock().NowMs() / 1000);
     if (!tok.ok()) {
       std::cerr << "urna token: " << tok.status().message() << "\n";
