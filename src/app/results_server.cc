@@ -84,12 +84,15 @@ int RunResultServer(const ResultsOptions& o) {
   hub_options.heartbeat = o.http.stream_keepalive;
   results::ResultsHub hub(**catalog, cache, hub_options);
   net::HttpServer* server_ptr = nullptr;
+  const HttpMetrics* requests_ptr = nullptr;
   ResultServerApi api({**catalog, cache, hub, o.node_id,
                        [&] {
                          std::string m;
-                         AddMetric(m, "urna_results_stale", "gauge", cache.stale() ? 1 : 0);
-                         AddMetric(m, "urna_results_viewers", "gauge", hub.subscribers());
-                         AddHttpMetrics(m, server_ptr);
+                         AddMetric(m, "urna_results_stale", "gauge", cache.stale() ? 1 : 0,
+                                   "1 while the results served are stale (see /healthz)");
+                         AddMetric(m, "urna_results_viewers", "gauge", hub.subscribers(),
+                                   "Live result subscribers of the results hub");
+                         AddHttpMetrics(m, server_ptr, requests_ptr);
                          return m;
                        },
                        [&]() -> std::string {
@@ -102,7 +105,10 @@ int RunResultServer(const ResultsOptions& o) {
                          return why;
                        },
                        o.load_wait, o.max_load_waiters});
+  HttpMetrics requests(api.router());
+  requests_ptr = &requests;
   net::HttpServerOptions http = o.http;
+  http.observer = &requests;
   http.host = listen.first;
   http.port = listen.second;
   net::HttpServer server(http, api);

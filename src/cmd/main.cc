@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "app/backup_command.h"
 #include "app/embedded_server.h"
 #include "app/logging.h"
 #include "app/offline.h"
@@ -93,6 +94,14 @@ int main(int argc, char** argv) {
       "(ms) to be counted (env URNA_STALE_AFTER_MS)")
       ->envname("URNA_STALE_AFTER_MS")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  serve.backup_dir = EnvOr("URNA_BACKUP_DIR", serve.backup_dir);
+  s->add_option("--backup-dir", serve.backup_dir,
+                "Directory where `urna backup` may make online backups, each in a new "
+                "subdirectory; unset = backups off (env URNA_BACKUP_DIR)");
+  s->add_option("--metrics-elections", serve.metrics_elections,
+                "Live elections with their own /metrics series at most (bounded series)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{100000}));
   urna::cmd::FrontFlags<urna::app::ServeOptions> serve_front;
   serve_front.Add(s, serve);
 
@@ -121,6 +130,21 @@ int main(int argc, char** argv) {
   }
   au->add_option("--out", off.out_dir, "Output directory")->capture_default_str();
 
+  urna::app::BackupCommandOptions backup;
+  backup.url = EnvOr("URNA_URL", backup.url);
+  backup.data_dir = serve.data_dir;
+  auto* bk = cli.add_subcommand(
+      "backup", "Make an online backup of a running urna serve (a RocksDB checkpoint)");
+  bk->add_option("--to", backup.to,
+                 "NAME of the new backup directory under the server's --backup-dir")
+      ->required();
+  bk->add_option("--url", backup.url, "The server's address (env URNA_URL)")->capture_default_str();
+  bk->add_option("--admin-token", backup.admin_token,
+                 "Admin token (default: env URNA_ADMIN_TOKEN, else --data-dir's secrets)");
+  bk->add_option("--data-dir", backup.data_dir,
+                 "The server's data dir, to read its generated admin token")
+      ->capture_default_str();
+
   urna::cmd::DistributedCommands distributed(cli);
 
   if (auto unknown = UnknownSubcommand(cli, argc, argv); !unknown.empty()) {
@@ -146,6 +170,7 @@ int main(int argc, char** argv) {
       return urna::app::RunEmbeddedServer(serve);
     }
     if (rc->parsed()) return urna::app::RunRecountCommand(off);
+    if (bk->parsed()) return urna::app::RunBackupCommand(backup);
     if (au->parsed()) return urna::app::RunAuditCommand(off);
     auto secret = urna::ReadVoterSecret(token_dir);
     if (!secret.ok()) {
