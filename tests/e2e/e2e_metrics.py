@@ -6,7 +6,8 @@
   method and status, with a latency histogram whose count matches;
 - viewers are counted by protocol (an SSE and a WebSocket stream held open);
 - processor lag is given in log entries per partition and falls to 0 once the votes are counted;
-- per-election counts: the votes counted in each live election."""
+- per-election counts: the votes counted in each live election;
+- docs/grafana-dashboard.json queries only metric families /metrics has."""
 import argparse
 import base64
 import os
@@ -93,6 +94,16 @@ def main():
                                    capture_output=True, text=True, timeout=60)
                 t.check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
                         f"promtool check metrics passes: rc={r.returncode} {r.stdout} {r.stderr}")
+            families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+            dashboard = os.path.join(os.path.dirname(__file__), "..", "..", "docs",
+                                     "grafana-dashboard.json")
+            with open(dashboard) as f:
+                used = set(re.findall(r"\b(urna_[a-z_]+)", f.read()))
+            used = {re.sub(r"_(bucket|sum|count)$", "", n) if n.endswith(
+                ("_bucket", "_sum", "_count")) and re.sub(r"_(bucket|sum|count)$", "", n) in
+                families else n for n in used}
+            t.check(used and used <= families,
+                    f"the Grafana dashboard uses only metrics /metrics has: {sorted(used - families)}")
             m = parse(text)
             route = "/v1/elections/{id}/votes"
             t.check(value(m, "urna_http_requests_total", route=route, method="POST",
