@@ -75,6 +75,7 @@ void Api::AddRoutes() {
 
   add("GET", "/healthz", &Api::GetHealthz);
   add("GET", "/metrics", &Api::GetMetrics);
+  add("POST", "/v1/admin/backup", &Api::PostBackup);
 }
 
 void Api::GetHealthz(Request&, Params&, Responder respond) {

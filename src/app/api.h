@@ -29,6 +29,8 @@
 
 namespace urna::app {
 
+class Backups;  // app/backup.h
+
 struct ApiDeps {
   Catalog& catalog;
   IngestService& ingest;
@@ -56,6 +58,8 @@ struct ApiDeps {
   GatewayStore* gateways = nullptr;
   GatewayRegistry* gateway_registry = nullptr;
   BatchLimits batch;  // max_body_bytes is enforced by the HTTP server (batch_body_bytes)
+  // ops: online backups (`urna serve` only; null: POST /v1/admin/backup answers 404).
+  Backups* backups = nullptr;
 };
 
 class Api {
@@ -66,6 +70,8 @@ class Api {
   // For HttpServerOptions::admits_batch_body: whether `authorization` carries the secret of a
   // live gateway (in memory, no I/O; false without gateways). Any thread.
   bool AdmitsBatchBody(std::string_view authorization) const;
+  // The routes, for the per-route metrics (app/http_metrics.h).
+  const net::Router& router() const { return router_; }
   // Waits for the storage calls in progress; call before stopping the HTTP server.
   void Shutdown();
 
@@ -121,6 +127,7 @@ class Api {
   // api.cc
   void GetHealthz(Request& req, Params& p, Responder respond);
   void GetMetrics(Request& req, Params& p, Responder respond);
+  void PostBackup(Request& req, Params& p, Responder respond);  // backup_routes.cc
 
   // Runs `fn` on the blocking pool and answers with what it returns.
   void OffThread(net::Responder respond, std::function<net::HttpResponse()> fn);

@@ -6,14 +6,18 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
 #include "adapters/embedded/rocksdb_gateway_store.h"
 #include "app/api.h"
+#include "app/backup.h"
 #include "app/demo.h"
 #include "app/embedded_stack.h"
+#include "app/http_metrics.h"
 #include "app/serve_loop.h"
+#include "app/store_metrics.h"
 #include "auth/secrets.h"
 #include "lifecycle/local_lifecycle.h"
 #include "net/connection_limiter.h"
@@ -36,25 +40,56 @@ std::pair<std::string, uint16_t> ParseListen(const std::string& listen) {
 
 namespace {
 
-std::string Metrics(const embedded::EmbeddedVoteLog& log, const Processor& processor,
-                    const net::HttpServer* server, const embedded::StorageHealth& storage) {
-  auto g = log.stats();
-  auto t = processor.totals();
+// The /metrics page of `urna serve` (docs/operations.md "What to watch").
+struct MetricsSources {
+  embedded::EmbeddedVoteLog& log;
+  const Processor& processor;
+  Catalog& catalog;
+  ReadModel& read_model;
+  const embedded::StorageHealth& storage;
+  size_t max_elections;
+  const net::HttpServer* server = nullptr;  // set once it exists
+  const HttpMetrics* requests = nullptr;    // likewise
+};
+
+std::string Metrics(const MetricsSources& s) {
+  auto g = s.log.stats();
+  auto t = s.processor.totals();
   std::string m;
-  AddMetric(m, "urna_votes_durable_total", "counter", g.votes);
-  AddMetric(m, "urna_log_fsyncs_total", "counter", g.batches);
-  AddMetric(m, "urna_log_append_failures_total", "counter", g.failures);
-  AddMetric(m, "urna_votes_counted_total", "counter", t.counted);
-  AddMetric(m, "urna_votes_duplicate_total", "counter", t.duplicate);
-  AddMetric(m, "urna_votes_rejected_total", "counter", t.rejected);
-  AddMetric(m, "urna_processor_batches_total", "counter", t.batches);
-  AddMetric(m, "urna_processor_offsets", "gauge", t.processed_offsets);
-  AddMetric(m, "urna_processor_lag_ms", "gauge", static_cast<uint64_t>(processor.LagMs()));
-  auto h = storage.view();
-  AddMetric(m, "urna_storage_healthy", "gauge", h.healthy ? 1 : 0);
-  AddMetric(m, "urna_storage_errors_total", "counter", h.failures);
-  AddMetric(m, "urna_storage_recoveries_total", "counter", h.recoveries);
-  AddHttpMetrics(m, server);
+  AddMetric(m, "urna_votes_durable_total", "counter", g.votes,
+            "Votes made durable in the log (answered 202)");
+  AddMetric(m, "urna_log_fsyncs_total", "counter", g.batches,
+            "Log fsyncs (group commits; votes per fsync = durable votes / fsyncs)");
+  AddMetric(m, "urna_log_append_failures_total", "counter", g.failures,
+            "Votes answered 503 because the log could not write them");
+  AddMetric(m, "urna_votes_counted_total", "counter", t.counted,
+            "Votes counted by the processor since start");
+  AddMetric(m, "urna_votes_duplicate_total", "counter", t.duplicate,
+            "Votes found duplicate (over the voter's limit) since start");
+  AddMetric(m, "urna_votes_rejected_total", "counter", t.rejected,
+            "Votes rejected (with a reason on the receipt) since start");
+  AddMetric(m, "urna_processor_batches_total", "counter", t.batches,
+            "Batches the processor committed since start");
+  AddMetric(m, "urna_processor_offsets", "gauge", t.processed_offsets,
+            "Sum over the partitions of the next log entry to process");
+  MetricsText lag;  // in seconds, as Prometheus names units (was urna_processor_lag_ms)
+  lag.Gauge("urna_processor_lag_seconds",
+            "How long the oldest durable, uncounted entry may have waited; what stale compares "
+            "with --stale-after-ms",
+            static_cast<double>(s.processor.LagMs()) / 1000.0);
+  m += lag.text();
+  auto h = s.storage.view();
+  AddMetric(m, "urna_storage_healthy", "gauge", h.healthy ? 1 : 0,
+            "1 while storage works, 0 while it fails (see /healthz)");
+  AddMetric(m, "urna_storage_errors_total", "counter", h.failures,
+            "Storage errors reported by RocksDB or a failed write");
+  AddMetric(m, "urna_storage_recoveries_total", "counter", h.recoveries,
+            "Storage repairs made without a restart");
+  MetricsText text;
+  WritePartitionLag(text, s.processor.NextOffsets(), s.log);
+  WriteElectionMetrics(text, s.catalog, s.read_model, s.max_elections);
+  m += text.text();
+  AddHttpMetrics(m, s.server, s.requests);
   return m;
 }
 
@@ -90,7 +125,6 @@ int RunEmbeddedServer(const ServeOptions& o) {
     return 1;
   }
   AltchaGuard altcha(o.pow);
-  net::HttpServer* server_ptr = nullptr;
   // One keep-alive interval for every stream: SSE comments (the hub) and WebSocket pings (net).
   results::HubOptions hub_options = o.hub;
   hub_options.heartbeat = o.http.stream_keepalive;
@@ -111,6 +145,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
     spdlog::critical("cannot read the gateways: {}", all.status().message());
     return 1;
   }
+  Backups backups(*st.db, o.data_dir, o.backup_dir);
+  MetricsSources metrics{log, processor, catalog, read_model, st.db->health(), o.metrics_elections};
   Api api(ApiDeps{catalog,
                   ingest,
                   lifecycle,
@@ -124,7 +160,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
                   secrets.admin_token,
                   secrets.audit_key,
                   clock,
-                  [&] { return Metrics(log, processor, server_ptr, st.db->health()); },
+                  [&metrics] { return Metrics(metrics); },
                   o.demo,
                   o.export_buffer_rows,
                   &altcha,
@@ -132,14 +168,18 @@ int RunEmbeddedServer(const ServeOptions& o) {
                   storage_problem,
                   &gateways,
                   &gateway_registry,
-                  o.batch});
+                  o.batch,
+                  &backups});
+  HttpMetrics requests(api.router());
+  metrics.requests = &requests;
   net::HttpServerOptions http = o.http;
+  http.observer = &requests;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.admits_batch_body = [&api](std::string_view auth) { return api.AdmitsBatchBody(auth); };
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());
-  server_ptr = &server;
+  metrics.server = &server;
 
   if (o.demo) {
     if (auto s = EnsureDemoElection(catalog, lifecycle, clock.NowMs()); !s.ok()) {
@@ -159,7 +199,10 @@ int RunEmbeddedServer(const ServeOptions& o) {
               o.data_dir.c_str(), st.db->partitions());
   std::printf("pages: %s/ (vote: %s/e/<election>, admin: %s/admin)\n", url.c_str(), url.c_str(),
               url.c_str());
-  if (o.demo) PrintDemoHelp(url, o.data_dir, secrets.admin_token);
+  if (o.demo) {
+    const char* env_secret = std::getenv("URNA_VOTER_SECRET");  // LoadSecrets took it
+    PrintDemoHelp(url, o.data_dir, secrets.admin_token, env_secret && *env_secret);
+  }
   std::fflush(stdout);
   LogConnectionCaps(server, o.http.max_connections);
 

@@ -32,6 +32,10 @@ struct ServeOptions {
   std::string node_id = "node-1";
   // Results are marked `stale` while the processor lags by more than this (Processor::LagMs).
   std::chrono::milliseconds stale_after{kDefaultStaleAfterMs};
+  // ops: live elections with their own /metrics series at most (bounded label sets).
+  size_t metrics_elections = 100;
+  // ops: where POST /v1/admin/backup (`urna backup`) may make backups; empty = backups off.
+  std::string backup_dir;
 
   net::HttpServerOptions http;  // network and read-side threads, caps, timeouts
   results::HubOptions hub;      // results push tick

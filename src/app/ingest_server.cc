@@ -26,15 +26,20 @@ namespace urna::app {
 namespace {
 
 std::string Metrics(const kafka::KafkaVoteLog& log, const FencedLifecycle& lifecycle,
-                    const net::HttpServer* server) {
+                    const net::HttpServer* server, const HttpMetrics* requests) {
   auto k = log.stats();
   std::string m;
-  AddMetric(m, "urna_votes_durable_total", "counter", k.delivered);
-  AddMetric(m, "urna_log_append_failures_total", "counter", k.failed);
-  AddMetric(m, "urna_log_appends_refused_total", "counter", k.refused);
-  AddMetric(m, "urna_log_in_flight", "gauge", k.in_flight);
-  AddMetric(m, "urna_node_lease_held", "gauge", lifecycle.HasLease() ? 1 : 0);
-  AddHttpMetrics(m, server);
+  AddMetric(m, "urna_votes_durable_total", "counter", k.delivered,
+            "Votes acknowledged by Kafka (answered 202)");
+  AddMetric(m, "urna_log_append_failures_total", "counter", k.failed,
+            "Votes Kafka did not take (answered 503)");
+  AddMetric(m, "urna_log_appends_refused_total", "counter", k.refused,
+            "Votes answered 503 at once: --kafka-max-in-flight were awaiting Kafka");
+  AddMetric(m, "urna_log_in_flight", "gauge", k.in_flight,
+            "Votes awaiting Kafka's acknowledgement");
+  AddMetric(m, "urna_node_lease_held", "gauge", lifecycle.HasLease() ? 1 : 0,
+            "1 while this ingest node holds its lease (and takes votes)");
+  AddHttpMetrics(m, server, requests);
   return m;
 }
 
@@ -112,6 +117,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   }
   AltchaGuard altcha(o.pow);
   net::HttpServer* server_ptr = nullptr;
+  const HttpMetrics* requests_ptr = nullptr;
   results::HubOptions hub_options = o.hub;
   hub_options.heartbeat = o.http.stream_keepalive;
   results::ResultsHub hub(*st.catalog, read_model, hub_options);
@@ -138,7 +144,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   secrets.admin_token,
                   secrets.audit_key,
                   clock,
-                  [&] { return Metrics(kafka_log, lifecycle, server_ptr); },
+                  [&] { return Metrics(kafka_log, lifecycle, server_ptr, requests_ptr); },
                   false,
                   o.export_buffer_rows,
                   &altcha,
@@ -147,7 +153,10 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   &gateways,
                   &gateway_registry,
                   o.batch});
+  HttpMetrics requests(api.router());
+  requests_ptr = &requests;
   net::HttpServerOptions http = o.http;
+  http.observer = &requests;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.admits_batch_body = [&api](std::string_view auth) { return api.AdmitsBatchBody(auth); };
   http.host = listen.first;

@@ -50,6 +50,8 @@ class ResultServerApi final : public net::HttpHandler {
   // requests arriving afterwards that would wait get 503 at once. Call before stopping the HTTP
   // server; idempotent.
   void Shutdown();
+  // The routes, for the per-route metrics (app/http_metrics.h).
+  const net::Router& router() const { return router_; }
 
  private:
   using Request = net::HttpRequest;

@@ -85,12 +85,15 @@ int RunResultServer(const ResultsOptions& o) {
   results::ResultsHub hub(**catalog, cache, hub_options);
   cache.SetChangeListener([&hub] { hub.Wake(); });  // a change read from Redis goes out at once
   net::HttpServer* server_ptr = nullptr;
+  const HttpMetrics* requests_ptr = nullptr;
   ResultServerApi api({**catalog, cache, hub, o.node_id,
                        [&] {
                          std::string m;
-                         AddMetric(m, "urna_results_stale", "gauge", cache.stale() ? 1 : 0);
-                         AddMetric(m, "urna_results_viewers", "gauge", hub.subscribers());
-                         AddHttpMetrics(m, server_ptr);
+                         AddMetric(m, "urna_results_stale", "gauge", cache.stale() ? 1 : 0,
+                                   "1 while the results served are stale (see /healthz)");
+                         AddMetric(m, "urna_results_viewers", "gauge", hub.subscribers(),
+                                   "Live result subscribers of the results hub");
+                         AddHttpMetrics(m, server_ptr, requests_ptr);
                          return m;
                        },
                        [&]() -> std::string {
@@ -103,7 +106,10 @@ int RunResultServer(const ResultsOptions& o) {
                          return why;
                        },
                        o.load_wait, o.max_load_waiters});
+  HttpMetrics requests(api.router());
+  requests_ptr = &requests;
   net::HttpServerOptions http = o.http;
+  http.observer = &requests;
   http.host = listen.first;
   http.port = listen.second;
   net::HttpServer server(http, api);

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
+#include "app/metrics_text.h"
 #include "net/connection_limiter.h"
 
 namespace urna::app {
@@ -55,28 +57,54 @@ std::string ServerUrl(const std::string& host, uint16_t port) {
          std::to_string(port);
 }
 
-void AddMetric(std::string& m, const char* name, const char* type, uint64_t value) {
-  m +=
-      std::string("# TYPE ") + name + " " + type + "\n" + name + " " + std::to_string(value) + "\n";
+void AddMetric(std::string& m, const char* name, const char* type, uint64_t value,
+               const char* help) {
+  MetricsText t;
+  t.Family(name, type, help);
+  t.Sample(name, {}, static_cast<double>(value));
+  m += t.text();
 }
 
-void AddHttpMetrics(std::string& m, const net::HttpServer* server) {
-  AddMetric(m, "urna_http_in_flight", "gauge", server ? server->in_flight() : 0);
+void AddHttpMetrics(std::string& m, const net::HttpServer* server, const HttpMetrics* requests) {
+  AddMetric(m, "urna_http_in_flight", "gauge", server ? server->in_flight() : 0,
+            "Requests being handled (read, not yet answered)");
   if (!server) return;
   auto c = server->stats();
-  AddMetric(m, "urna_http_connections_open", "gauge", c.open);
-  AddMetric(m, "urna_http_connections_max", "gauge", c.max_connections);
-  AddMetric(m, "urna_http_connections_peak", "gauge", c.peak_open);
-  AddMetric(m, "urna_http_connections_refused_total", "counter", c.refused);
-  AddMetric(m, "urna_http_connections_idle_closed_total", "counter", c.idle_closed);
-  AddMetric(m, "urna_http_push_streams_open", "gauge", c.push_open);
-  AddMetric(m, "urna_http_push_streams_max", "gauge", c.max_push_streams);
-  AddMetric(m, "urna_http_push_streams_refused_total", "counter", c.push_refused);
-  AddMetric(m, "urna_http_accept_errors_total", "counter", c.accept_errors);
+  AddMetric(m, "urna_http_connections_open", "gauge", c.open,
+            "Open client connections, live result streams included");
+  AddMetric(m, "urna_http_connections_max", "gauge", c.max_connections,
+            "Open client connections at most (--max-connections)");
+  AddMetric(m, "urna_http_connections_peak", "gauge", c.peak_open,
+            "Most client connections open at once since start");
+  AddMetric(m, "urna_http_connections_refused_total", "counter", c.refused,
+            "Connections refused with 503 because --max-connections were open");
+  AddMetric(m, "urna_http_connections_idle_closed_total", "counter", c.idle_closed,
+            "Keep-alive connections closed for waiting too long for a request");
+  AddMetric(m, "urna_http_push_streams_open", "gauge", c.push_open,
+            "Live result streams open (SSE + WebSocket)");
+  AddMetric(m, "urna_http_push_streams_max", "gauge", c.max_push_streams,
+            "Live result streams at most (--max-viewers)");
+  AddMetric(m, "urna_http_push_streams_refused_total", "counter", c.push_refused,
+            "Live result streams refused with 503 because --max-viewers were open");
+  AddMetric(m, "urna_http_accept_errors_total", "counter", c.accept_errors,
+            "Errors accepting connections (e.g. out of descriptors)");
+  MetricsText t;
+  t.Family("urna_viewers", "gauge", "Live result streams open, by protocol");
+  t.Sample("urna_viewers", {{"protocol", "sse"}},
+           static_cast<double>(c.push_open - std::min(c.push_open, c.push_open_websocket)));
+  t.Sample("urna_viewers", {{"protocol", "websocket"}}, static_cast<double>(c.push_open_websocket));
+  m += t.text();
   // Where live-result messages were written: on the read-side threads, or (with
   // --stream-threads 0) on the network threads that serve votes.
-  AddMetric(m, "urna_stream_writes_read_side_total", "counter", c.push_writes_read_side);
-  AddMetric(m, "urna_stream_writes_network_total", "counter", c.push_writes_network);
+  AddMetric(m, "urna_stream_writes_read_side_total", "counter", c.push_writes_read_side,
+            "Live result messages written on the read-side threads");
+  AddMetric(m, "urna_stream_writes_network_total", "counter", c.push_writes_network,
+            "Live result messages written on the network threads (--stream-threads 0)");
+  if (requests) {
+    MetricsText r;
+    requests->Write(r);
+    m += r.text();
+  }
 }
 
 void LogConnectionCaps(const net::HttpServer& server, size_t max_connections_flag) {

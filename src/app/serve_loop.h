@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/api.h"
+#include "app/http_metrics.h"
 #include "net/http_server.h"
 #include "ports/vote_log.h"
 #include "results/hub.h"
@@ -28,10 +29,13 @@ void DrainFront(net::HttpServer& server, VoteLog& log, Api& api, results::Result
 // "http://HOST:PORT" of a started server.
 std::string ServerUrl(const std::string& host, uint16_t port);
 
-// Prometheus text: one metric.
-void AddMetric(std::string& m, const char* name, const char* type, uint64_t value);
-// The urna_http_* metrics of `server` (none when null, before it exists).
-void AddHttpMetrics(std::string& m, const net::HttpServer* server);
+// Prometheus text: one metric, with its HELP and TYPE lines (app/metrics_text.h).
+void AddMetric(std::string& m, const char* name, const char* type, uint64_t value,
+               const char* help);
+// The urna_http_* metrics of `server` (none when null, before it exists), viewers by protocol,
+// and the per-route request counts and latencies of `requests` (when not null).
+void AddHttpMetrics(std::string& m, const net::HttpServer* server,
+                    const HttpMetrics* requests = nullptr);
 
 // Logs the connection caps of a started server (and warns when they leave too few descriptors).
 void LogConnectionCaps(const net::HttpServer& server, size_t max_connections_flag);

@@ -50,12 +50,16 @@ int64_t RequestLimits::Gateway(std::string_view gateway_id, int64_t votes, int64
 }
 
 std::string RequestLimits::MetricsText() const {
-  std::string m = "# TYPE urna_rate_limited_total counter\n";
+  std::string m =
+      "# HELP urna_rate_limited_total Requests answered 429 by a rate limit, by limit\n"
+      "# TYPE urna_rate_limited_total counter\n";
   for (int k = 0; k < kKinds; ++k) {
     m += std::string("urna_rate_limited_total{kind=\"") + kKindNames[k] + "\"} " +
          std::to_string(limited_[k].load(std::memory_order_relaxed)) + "\n";
   }
-  m += "# TYPE urna_rate_limit_evictions_total counter\n";
+  m += "# HELP urna_rate_limit_evictions_total Live entries forgotten because a rate-limit table "
+       "was full, by limit\n"
+       "# TYPE urna_rate_limit_evictions_total counter\n";
   for (int k = 0; k < kKinds; ++k) {
     m += std::string("urna_rate_limit_evictions_total{kind=\"") + kKindNames[k] + "\"} " +
          std::to_string(limiters_[k]->evictions()) + "\n";

@@ -110,4 +110,18 @@ Secrets LoadSecrets(const std::string& data_dir) {
   return s;
 }
 
+Result<std::string> ReadVoterSecret(const std::string& data_dir) {
+  if (auto env = Env("URNA_VOTER_SECRET"); !env.empty()) return env;
+  auto path = std::filesystem::path(data_dir) / "secrets";
+  std::string voter;
+  if (std::ifstream in(path); in) std::getline(in, voter);
+  if (voter.empty()) {
+    return Status(Code::kNotFound,
+                  "no voter secret in " + data_dir +
+                      " (not a data dir `urna serve` has started on): pass the server's "
+                      "--data-dir, or set URNA_VOTER_SECRET as the server has it");
+  }
+  return voter;
+}
+
 }  // namespace urna

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "core/status.h"
+
 namespace urna {
 
 struct Secrets {
@@ -17,5 +19,10 @@ struct Secrets {
 };
 
 Secrets LoadSecrets(const std::string& data_dir);
+
+// The voter secret for `urna token`: URNA_VOTER_SECRET when set, else the one kept in
+// <data-dir>/secrets. Never creates one (a token signed by a new secret would be one no server
+// accepts): kNotFound when the data dir holds none.
+Result<std::string> ReadVoterSecret(const std::string& data_dir);
 
 }  // namespace urna

@@ -1,7 +1,8 @@
 // urna: the command line. `urna serve` runs the embedded deployment, `urna token` mints a voter
-// token, `urna recount` and `urna audit` work on a stopped server's data dir. See README.md and
-// docs/operations.md. Flags set the modules' own option structs (ServeOptions); the defaults
-// shown in --help are read from those structs, never written here a second time.
+// token, `urna recount` and `urna audit` work on a stopped server's data dir, `urna backup` asks a
+// running one for a checkpoint. See README.md and docs/operations.md. Logs go to stderr
+// (app/logging.h); usage errors exit 2. Flags set the modules' own option structs (ServeOptions);
+// the defaults shown in --help are read from those structs, never written here a second time.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -13,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "app/backup_command.h"
 #include "app/embedded_server.h"
+#include "app/logging.h"
 #include "app/offline.h"
 #include "auth/secrets.h"
 #include "auth/voter_tokens.h"
@@ -25,11 +28,42 @@ using urna::cmd::AddMebibytes;
 using urna::cmd::EnvOr;
 using urna::cmd::ParseTtl;
 
+namespace {
+
+// The first word of the command line that is not an option (nor the value of --log-format),
+// when it names no subcommand: CLI11 alone would only say "arguments were not expected".
+std::string UnknownSubcommand(CLI::App& cli, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--log-format") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    for (const CLI::App* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == arg) return "";
+    }
+    return arg;
+  }
+  return "";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App cli{
       "urna: real-time voting. Votes are durable before they are acknowledged, and each "
       "voter counts exactly once."};
   cli.require_subcommand(1);
+  cli.set_version_flag("--version", "urna " URNA_VERSION);
+  // Options of the top level may also be given after the subcommand (urna serve --log-format).
+  cli.fallthrough();
+  std::string log_format = "text";
+  cli.add_option("--log-format", log_format,
+                 "Log lines on stderr as text or as JSON lines (env URNA_LOG_FORMAT)")
+      ->envname("URNA_LOG_FORMAT")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
 
   urna::app::ServeOptions serve;
   serve.data_dir = EnvOr("URNA_DATA_DIR", serve.data_dir);
@@ -60,6 +94,14 @@ int main(int argc, char** argv) {
       "(ms) to be counted (env URNA_STALE_AFTER_MS)")
       ->envname("URNA_STALE_AFTER_MS")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  serve.backup_dir = EnvOr("URNA_BACKUP_DIR", serve.backup_dir);
+  s->add_option("--backup-dir", serve.backup_dir,
+                "Directory where `urna backup` may make online backups, each in a new "
+                "subdirectory; unset = backups off (env URNA_BACKUP_DIR)");
+  s->add_option("--metrics-elections", serve.metrics_elections,
+                "Live elections with their own /metrics series at most (bounded series)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{100000}));
   urna::cmd::FrontFlags<urna::app::ServeOptions> serve_front;
   serve_front.Add(s, serve);
 
@@ -68,7 +110,8 @@ int main(int argc, char** argv) {
   t->add_option("--voter", voter, "Voter id")->required();
   t->add_option("--ttl", ttl, "Lifetime: 90s, 15m, 1h, 2d")->capture_default_str();
   t->add_option("--data-dir", token_dir,
-                "Data dir holding the generated secret (unless URNA_VOTER_SECRET is set)")
+                "Data dir of the server, holding its voter secret (unless URNA_VOTER_SECRET is "
+                "set); a dir without one is refused")
       ->capture_default_str();
   urna::cmd::TokenFlags token_flags;
   token_flags.Add(t);
@@ -87,9 +130,39 @@ int main(int argc, char** argv) {
   }
   au->add_option("--out", off.out_dir, "Output directory")->capture_default_str();
 
+  urna::app::BackupCommandOptions backup;
+  backup.url = EnvOr("URNA_URL", backup.url);
+  backup.data_dir = serve.data_dir;
+  auto* bk = cli.add_subcommand(
+      "backup", "Make an online backup of a running urna serve (a RocksDB checkpoint)");
+  bk->add_option("--to", backup.to,
+                 "NAME of the new backup directory under the server's --backup-dir")
+      ->required();
+  bk->add_option("--url", backup.url, "The server's address (env URNA_URL)")->capture_default_str();
+  bk->add_option("--admin-token", backup.admin_token,
+                 "Admin token (default: env URNA_ADMIN_TOKEN, else --data-dir's secrets)");
+  bk->add_option("--data-dir", backup.data_dir,
+                 "The server's data dir, to read its generated admin token")
+      ->capture_default_str();
+
   urna::cmd::DistributedCommands distributed(cli);
 
-  CLI11_PARSE(cli, argc, argv);
+  if (auto unknown = UnknownSubcommand(cli, argc, argv); !unknown.empty()) {
+    std::string names;
+    for (const CLI::App* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    std::cerr << "urna: unknown subcommand \"" << unknown << "\" (subcommands: " << names
+              << "; urna --help)\n";
+    return 2;
+  }
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = cli.exit(e);  // prints the help, the version or the error
+    return rc == 0 ? 0 : 2;
+  }
+  urna::app::SetUpLogging(*urna::app::ParseLogFormat(log_format));  // checked by IsMember
   try {
     if (distributed.parsed()) return distributed.Run();
     if (s->parsed()) {
@@ -97,9 +170,14 @@ int main(int argc, char** argv) {
       return urna::app::RunEmbeddedServer(serve);
     }
     if (rc->parsed()) return urna::app::RunRecountCommand(off);
+    if (bk->parsed()) return urna::app::RunBackupCommand(backup);
     if (au->parsed()) return urna::app::RunAuditCommand(off);
-    auto secrets = urna::LoadSecrets(token_dir);
-    urna::VoterTokens tokens(secrets.voter_secret, token_flags.Policy());
+    auto secret = urna::ReadVoterSecret(token_dir);
+    if (!secret.ok()) {
+      std::cerr << "urna token: " << secret.status().message() << "\n";
+      return 2;
+    }
+    urna::VoterTokens tokens(*secret, token_flags.Policy());
     auto tok = tokens.Mint(voter, ParseTtl(ttl), urna::SystemClock().NowMs() / 1000);
     if (!tok.ok()) {
       std::cerr << "urna token: " << tok.status().message() << "\n";

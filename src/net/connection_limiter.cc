@@ -33,7 +33,7 @@ bool ConnectionLimiter::TryAcquire() {
 
 void ConnectionLimiter::Release() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
-bool ConnectionLimiter::TryAcquirePush() {
+bool ConnectionLimiter::TryAcquirePush(bool websocket) {
   size_t n = push_open_.load(std::memory_order_relaxed);
   do {
     if (n >= limits_.max_push_streams) {
@@ -41,10 +41,14 @@ bool ConnectionLimiter::TryAcquirePush() {
       return false;
     }
   } while (!push_open_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  if (websocket) ws_open_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
-void ConnectionLimiter::ReleasePush() { push_open_.fetch_sub(1, std::memory_order_relaxed); }
+void ConnectionLimiter::ReleasePush(bool websocket) {
+  if (websocket) ws_open_.fetch_sub(1, std::memory_order_relaxed);
+  push_open_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 bool ConnectionLimiter::busy() const {
   return static_cast<double>(open()) > limits_.busy_fraction * limits_.max_connections;
@@ -55,21 +59,23 @@ ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& o) noexcept {
     Reset();
     limiter_ = o.limiter_;
     push_ = o.push_;
+    websocket_ = o.websocket_;
     o.limiter_ = nullptr;
     o.push_ = false;
   }
   return *this;
 }
 
-bool ConnectionSlot::PromoteToPush() {
+bool ConnectionSlot::PromoteToPush(bool websocket) {
   if (!limiter_ || push_) return push_;
-  push_ = limiter_->TryAcquirePush();
+  push_ = limiter_->TryAcquirePush(websocket);
+  websocket_ = websocket;
   return push_;
 }
 
 void ConnectionSlot::Reset() {
   if (!limiter_) return;
-  if (push_) limiter_->ReleasePush();
+  if (push_) limiter_->ReleasePush(websocket_);
   limiter_->Release();
   limiter_ = nullptr;
   push_ = false;

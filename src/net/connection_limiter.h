@@ -38,8 +38,9 @@ class ConnectionLimiter {
   void Release();
   // A connection turning into a push stream (it keeps its connection slot): true and one push
   // slot taken, or false (over the viewers' sub-cap) and counted as refused.
-  bool TryAcquirePush();
-  void ReleasePush();
+  // `websocket`: the stream is a WebSocket (else SSE); counted apart for /metrics.
+  bool TryAcquirePush(bool websocket = false);
+  void ReleasePush(bool websocket = false);
 
   bool busy() const;
   // How long a connection may wait for its next request now: short when busy.
@@ -50,6 +51,7 @@ class ConnectionLimiter {
 
   size_t open() const { return open_.load(std::memory_order_relaxed); }
   size_t push_open() const { return push_open_.load(std::memory_order_relaxed); }
+  size_t push_open_websocket() const { return ws_open_.load(std::memory_order_relaxed); }
   size_t peak_open() const { return peak_.load(std::memory_order_relaxed); }
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
   uint64_t push_refused() const { return push_refused_.load(std::memory_order_relaxed); }
@@ -58,7 +60,7 @@ class ConnectionLimiter {
 
  private:
   const ConnectionLimits limits_;
-  std::atomic<size_t> open_{0}, push_open_{0}, peak_{0};
+  std::atomic<size_t> open_{0}, push_open_{0}, ws_open_{0}, peak_{0};
   std::atomic<uint64_t> refused_{0}, push_refused_{0}, idle_closed_{0};
 };
 
@@ -68,7 +70,8 @@ class ConnectionSlot {
  public:
   ConnectionSlot() = default;
   explicit ConnectionSlot(ConnectionLimiter* limiter) : limiter_(limiter) {}
-  ConnectionSlot(ConnectionSlot&& o) noexcept : limiter_(o.limiter_), push_(o.push_) {
+  ConnectionSlot(ConnectionSlot&& o) noexcept
+      : limiter_(o.limiter_), push_(o.push_), websocket_(o.websocket_) {
     o.limiter_ = nullptr;
     o.push_ = false;
   }
@@ -78,12 +81,13 @@ class ConnectionSlot {
   ~ConnectionSlot() { Reset(); }
 
   // Takes a push slot as well; false when the viewers' sub-cap is reached.
-  bool PromoteToPush();
+  bool PromoteToPush(bool websocket = false);
   void Reset();
 
  private:
   ConnectionLimiter* limiter_ = nullptr;
   bool push_ = false;
+  bool websocket_ = false;  // the push slot is a WebSocket's
 };
 
 }  // namespace urna::net

@@ -46,6 +46,24 @@ TEST(ConnectionLimiter, SlotsReleaseWhenDestroyedAndViewersHaveASubCap) {
   EXPECT_EQ(lim.push_open(), 0u);
 }
 
+// ops: /metrics counts viewers by protocol; a WebSocket slot moved to its stream keeps its kind.
+TEST(ConnectionLimiter, CountsWebSocketViewersApart) {
+  ConnectionLimiter lim(Limits(4, 3));
+  {
+    ASSERT_TRUE(lim.TryAcquire());
+    ConnectionSlot ws(&lim);
+    ASSERT_TRUE(lim.TryAcquire());
+    ConnectionSlot sse(&lim);
+    EXPECT_TRUE(ws.PromoteToPush(/*websocket=*/true));
+    EXPECT_TRUE(sse.PromoteToPush(/*websocket=*/false));
+    ConnectionSlot moved(std::move(ws));
+    EXPECT_EQ(lim.push_open(), 2u);
+    EXPECT_EQ(lim.push_open_websocket(), 1u);
+  }
+  EXPECT_EQ(lim.push_open(), 0u);
+  EXPECT_EQ(lim.push_open_websocket(), 0u);
+}
+
 TEST(ConnectionLimiter, BusyAboveTheFractionShortensTheIdleTimeout) {
   auto l = Limits(10, 5);
   l.busy_fraction = 0.8;

@@ -60,7 +60,8 @@ Status HttpServer::Start() {
       const auto tid = static_cast<id_t>(gettid());
       errno = 0;
       const int base = getpriority(PRIO_PROCESS, tid);
-      if (nice > 0 && errno == 0 && setpriority(PRIO_PROCESS, tid, std::min(19, base + nice)) != 0) {
+      if (nice > 0 && errno == 0 &&
+          setpriority(PRIO_PROCESS, tid, std::min(19, base + nice)) != 0) {
         spdlog::warn("cannot lower the priority of a read-side thread (nice {}): errno {}", nice,
                      errno);
       }
@@ -79,6 +80,7 @@ ConnectionStats HttpServer::stats() const {
   s.max_push_streams = l.limits().max_push_streams;
   s.open = l.open();
   s.push_open = l.push_open();
+  s.push_open_websocket = l.push_open_websocket();
   s.peak_open = l.peak_open();
   s.refused = l.refused();
   s.push_refused = l.push_refused();

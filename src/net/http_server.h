@@ -72,11 +72,14 @@ struct HttpServerOptions {
   // Lingering close: read and drop at most this much, for at most this long.
   size_t linger_bytes = 1024 * 1024;
   std::chrono::milliseconds linger_timeout{2000};
+  // Told of every answered request (/metrics); not owned, outlives the server. Null: none.
+  RequestObserver* observer = nullptr;
 };
 
 struct ConnectionStats {
   size_t max_connections = 0, max_push_streams = 0;
   size_t open = 0, push_open = 0, peak_open = 0;
+  size_t push_open_websocket = 0;  // of push_open; the others are SSE
   uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
   // Messages written to push streams, by the kind of thread that wrote them.
   uint64_t push_writes_network = 0, push_writes_read_side = 0;

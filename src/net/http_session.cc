@@ -139,6 +139,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       if (state_ == kClosingIdle) return LingeringClose();
       return HardClose();
     }
+    // A request (or a failed one) to answer: its route and when it was read, for /metrics.
+    if (auto* o = server_.opts.observer) {
+      const auto& head = parser_->get();
+      auto m = head.method_string();
+      auto t = head.target();
+      std::string_view target(t.data(), t.size());
+      observed_ =
+          o->Classify(std::string_view(m.data(), m.size()), target.substr(0, target.find('?')));
+      read_at_ = SteadyClock::now();
+    }
     keep_alive_ = false;
     if (ec == http::error::body_limit && batch_refused_) {
       // Not read: a body this large is only taken from a trusted gateway (admits_batch_body).
@@ -182,6 +192,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     server_.handler.Handle(std::move(r), std::move(respond));
   }
 
+  // Tells the server's observer that the request being answered got `status`.
+  void Observe(unsigned status) {
+    if (!observed_) return;
+    server_.opts.observer->OnAnswered(*observed_, status, SteadyClock::now() - read_at_);
+    observed_.reset();
+  }
+
   // Keep the connection after this answer? Not once draining, unless the next pipelined
   // request is already here (it was read, so it gets its answer too).
   bool KeepAliveAfterAnswer() const {
@@ -194,6 +211,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   void Write(HttpResponse resp) {
     if (state_ == kClosed) return;
     if (resp.upgrade) return HandOff(std::move(resp));
+    Observe(resp.status);
     bool keep_alive = KeepAliveAfterAnswer();
     state_ = kWriting;
     out_head_.clear();
@@ -275,7 +293,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       return Write(
           ErrorResponse(400, "invalid_request", "this resource needs a WebSocket upgrade"));
     }
-    if (!slot_.PromoteToPush()) {
+    if (!slot_.PromoteToPush(kind == StreamUpgrade::kWebSocket)) {
       keep_alive_ = false;
       auto r = ErrorResponse(503, "too_many_viewers",
                              "the server holds its maximum of live result streams; retry later "
@@ -288,6 +306,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       counted_ = false;
     }
     auto upgrade = std::move(*resp.upgrade);
+    Observe(kind == StreamUpgrade::kWebSocket ? 101 : 200);
     state_ = kClosed;  // this Session no longer owns the socket
     // The stream moves to a read-side thread (when there is one): from now on its writes, the
     // broadcasts, never run on this network thread. Its socket is re-registered there.
@@ -402,6 +421,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   size_t linger_left_ = 0;
   bool keep_alive_ = true;
   bool counted_ = false;
+  // For the server's RequestObserver: the id of the request being answered and when it was
+  // read; observed_ is reset once told, so each request is told once.
+  std::optional<uint32_t> observed_;
+  SteadyClock::time_point read_at_;
 };
 
 }  // namespace

@@ -2,11 +2,13 @@
 // plain strings, a response, and a handler. Nothing here depends on Beast.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -86,6 +88,19 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual void Handle(HttpRequest request, Responder respond) = 0;
+};
+
+// Told of every request the server answers, for metrics (app/http_metrics.h). Classify runs
+// when a request has been read (or failed to be), OnAnswered when its response head is written
+// (for a push stream: when the stream takes over), with the id Classify gave and the time in
+// between. Both run on network threads for every request: cheap, non-blocking, thread-safe.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // A small id for (method, path), e.g. its route pattern; path may be empty (a malformed
+  // request).
+  virtual uint32_t Classify(std::string_view method, std::string_view path) = 0;
+  virtual void OnAnswered(uint32_t id, unsigned status, std::chrono::nanoseconds elapsed) = 0;
 };
 
 // {"error":{"code":...,"message":...}} with `message` JSON-escaped.

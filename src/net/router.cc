@@ -68,9 +68,33 @@ void Router::Add(std::string method, std::string_view pattern, Route route) {
       return;
     }
   }
-  Entry e{std::move(segs), {}};
+  Entry e{std::string(pattern), std::move(segs), {}};
   e.by_method[std::move(method)] = std::move(route);
   entries_.push_back(std::move(e));
+}
+
+int Router::Match(std::string_view path) const {
+  std::array<std::string_view, kMaxSegments> parts;
+  size_t n = 0;
+  bool too_long = false;
+  ForEachSegment(path, [&](std::string_view s) {
+    if (n < parts.size()) {
+      parts[n++] = s;
+    } else {
+      too_long = true;
+    }
+  });
+  if (too_long) return -1;
+  for (size_t k = 0; k < entries_.size(); ++k) {
+    const auto& e = entries_[k];
+    if (e.segments.size() != n) continue;
+    bool match = true;
+    for (size_t i = 0; i < n && match; ++i) {
+      match = e.segments[i] == "{}" || e.segments[i] == parts[i];
+    }
+    if (match) return static_cast<int>(k);
+  }
+  return -1;
 }
 
 void Router::Handle(HttpRequest request, Responder respond) {

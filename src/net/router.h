@@ -23,8 +23,15 @@ class Router final : public HttpHandler {
   void Add(std::string method, std::string_view pattern, Route route);
   void Handle(HttpRequest request, Responder respond) override;
 
+  // For metrics labels (a bounded set, unlike paths): the patterns added, in order, and the index
+  // of the one `path` matches, whatever the method; -1 when none does.
+  size_t pattern_count() const { return entries_.size(); }
+  const std::string& pattern(size_t i) const { return entries_[i].pattern; }
+  int Match(std::string_view path) const;
+
  private:
   struct Entry {
+    std::string pattern;                // as added, e.g. "/v1/elections/{id}"
     std::vector<std::string> segments;  // "{}" for a parameter
     std::map<std::string, Route> by_method;
   };

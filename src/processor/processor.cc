@@ -76,6 +76,13 @@ int64_t Processor::LagMs() const {
   return lag;
 }
 
+std::vector<uint64_t> Processor::NextOffsets() const {
+  std::vector<uint64_t> next;
+  next.reserve(parts_.size());
+  for (const auto& p : parts_) next.push_back(p->stats().next_offset.load());
+  return next;
+}
+
 ProcessorTotals Processor::totals() const {
   ProcessorTotals t;
   for (const auto& p : parts_) {

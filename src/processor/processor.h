@@ -45,6 +45,8 @@ class Processor {
   void Stop();
   // Counts since start, summed over partitions; processed_offsets = sum of next offsets.
   ProcessorTotals totals() const;
+  // Each partition's next offset to process, by partition (for lag in entries: /metrics).
+  std::vector<uint64_t> NextOffsets() const;
   // The processor's lag (docs/architecture.md §4, "stale"): the largest, over the partitions
   // whose log end (LogReader::KnownEndOffset, in memory for the embedded log) is past the
   // processor's next offset, of PartitionProcessor::lag_ms; 0 when every durable entry is

@@ -42,7 +42,7 @@ def main():
             if not line:
                 break
             lines.append(line)
-            if "results:" in line:
+            if "results/stream" in line:
                 break
         threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
         out = "".join(lines)
@@ -50,7 +50,8 @@ def main():
         admin = re.search(r"admin token:\s+(\S+)", out)
         t.check(m is not None and admin is not None, f"demo prints address and admin token: {out!r}")
         url = m.group(1)
-        t.check(f"urna token --data-dir {d} --voter" in out, "demo says how to get a voter token")
+        t.check(f"token --data-dir '{os.path.abspath(d)}' --voter" in out,
+                "demo says how to get a voter token")
         try:
             tok = subprocess.run([args.urna, "token", "--data-dir", d, "--voter", "alice"],
                                  capture_output=True, text=True, env=env, check=True).stdout.strip()

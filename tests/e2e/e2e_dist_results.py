@@ -12,6 +12,7 @@ frozen (SIGSTOP) while votes come in: every viewer is pushed `stale: true` and /
 the processors; thawed, every viewer shows exactly the ledger with `stale: false`. Exit codes: 2 for
 a missing or bad --redis, 1 for a third result server on the port without --reuse-port. Every
 role stops cleanly on SIGTERM."""
+import shutil
 import subprocess
 import time
 
@@ -182,6 +183,18 @@ def main():
         s, body, _ = cl.request("GET", "/metrics")
         t.check(s == 200 and b"urna_results_stale 0" in body and b"urna_results_viewers" in body,
                 f"/metrics of a result server: {s} {body[:300]!r}")
+        # ops (issue 12.10): every role's /metrics passes promtool (HELP and TYPE everywhere).
+        promtool = shutil.which("promtool")
+        t.check(promtool is not None, "promtool is installed (scripts/bootstrap: prometheus)")
+        for role, client in (("results", cl), ("ingest", c.ingest[0].client())):
+            s, text, _ = client.request("GET", "/metrics")
+            if promtool and s == 200:
+                r = subprocess.run([promtool, "check", "metrics"], input=bytes(text),
+                                   capture_output=True, timeout=60)
+                t.check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+                        f"promtool check metrics passes on {role}: {r.stdout!r} {r.stderr!r}")
+            t.check(s == 200 and b'urna_http_requests_total{route="' in bytes(text),
+                    f"{role} counts requests by route: {s}")
         s, body, _ = cl.request("GET", f"/e/{E}")
         t.check(s == 200 and b"<html" in bytes(body).lower(),
                 f"the voting page (live results) is served: {s}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`stale` in `urna serve` (docs/api.md, docs/operations.md "Stale results"): every snapshot
 carries it, false while the processor keeps up, even with a 1 ms bound (the lag is 0 once every
-durable vote is counted, not the time since the last vote); urna_processor_lag_ms reports the
+durable vote is counted, not the time since the last vote); urna_processor_lag_seconds reports the
 lag; --stale-after-ms / URNA_STALE_AFTER_MS out of range or not a number stop the start with an
 error naming the option, before anything is created. The stale=true side (a processor that lags)
 is src/app/stale_bound_test.cc, over the same embedded stack with the processor held."""
@@ -63,8 +63,8 @@ def main():
                             timeout=60, what="every vote to be counted")
             t.check(done.get("stale") is False,
                     f"every durable vote counted: not stale even with a 1 ms bound: {done}")
-            t.check(metric(c, "urna_processor_lag_ms") == 0,
-                    "urna_processor_lag_ms is 0 once everything is counted")
+            t.check(metric(c, "urna_processor_lag_seconds") == 0,
+                    "urna_processor_lag_seconds is 0 once everything is counted")
             s, _, _ = c.request("GET", "/v1/elections/e1/results",
                                 headers={"If-None-Match": resp_etag(c)})
             t.check(s == 304, f"an unchanged, fresh snapshot keeps its ETag: {s}")
