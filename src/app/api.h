@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cors.h"
 #include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
 #include "audit/ledger_export.h"
@@ -56,6 +57,7 @@ struct ApiDeps {
   GatewayStore* gateways = nullptr;
   GatewayRegistry* gateway_registry = nullptr;
   BatchLimits batch;  // max_body_bytes is enforced by the HTTP server (batch_body_bytes)
+  CorsPolicy cors;    // cross-origin reads of the public read routes (none by default)
 };
 
 class Api {

@@ -132,7 +132,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
                   storage_problem,
                   &gateways,
                   &gateway_registry,
-                  o.batch});
+                  o.batch,
+                  o.cors});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = host;

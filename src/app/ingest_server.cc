@@ -146,7 +146,8 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   problem,
                   &gateways,
                   &gateway_registry,
-                  o.batch});
+                  o.batch,
+                  o.cors});
   net::HttpServerOptions http = o.http;
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.host = listen.first;

@@ -101,7 +101,7 @@ int RunResultServer(const ResultsOptions& o) {
                          }
                          return why;
                        },
-                       o.load_wait, o.max_load_waiters});
+                       o.load_wait, o.max_load_waiters, o.cors});
   net::HttpServerOptions http = o.http;
   http.host = listen.first;
   http.port = listen.second;

@@ -53,6 +53,7 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
                    "once (bounded memory)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  AddCorsFlag(results_, o.cors);
   auto& f = ingest_options_.fence;
   AddDuration(ingest_, "--lease-ttl-ms", f.lease_ttl,
               "Node lease: another node may count this one gone once its lease has not been "
