@@ -1,6 +1,5 @@
 #include "app/election_spec.h"
 
-#include <array>
 #include <string_view>
 
 #include "app/json_util.h"
@@ -13,18 +12,20 @@ namespace {
 
 // Every key an election spec may carry; any other is a 400 naming it. Slices adding a field add
 // its key here (votes_per_voter: policy; opens_at, closes_at: schedule).
-constexpr std::array<std::string_view, 11> kElectionKeys = {"id",
-                                                            "title",
-                                                            "options",
-                                                            "results_visibility",
-                                                            "turnout_visibility",
-                                                            "bot_protection",
-                                                            "pow_max_number",
-                                                            "gateway_voters",
-                                                            "votes_per_voter",
-                                                            "opens_at",
-                                                            "closes_at"};
-constexpr std::array<std::string_view, 2> kOptionKeys = {"id", "label"};
+constexpr std::string_view kElectionKeys[] = {
+    "id",
+    "title",
+    "options",
+    "results_visibility",
+    "turnout_visibility",
+    "bot_protection",
+    "pow_max_number",
+    "gateway_voters",
+    "votes_per_voter",  // policy
+    "opens_at",         // schedule
+    "closes_at",        // schedule
+};
+constexpr std::string_view kOptionKeys[] = {"id", "label"};
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
 // "bot_protection","pow_max_number","gateway_voters"} into an Election.
@@ -104,6 +105,8 @@ Result<Election> ElectionFromJson(const json::object& o) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> ElectionSpecKeys() { return kElectionKeys; }
 
 Result<Election> ParseElectionSpec(const std::string& body) {
   auto o = ParseObject(body);

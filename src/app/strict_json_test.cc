@@ -81,7 +81,7 @@ TEST(RejectUnknownFieldsTest, KnownKeysAndEmptyObjectsPass) {
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(RejectUnknownFields(*o, {"option", "altcha"}).ok());
   EXPECT_TRUE(RejectUnknownFields(*o, {"altcha", "option", "other"}).ok());
-  EXPECT_TRUE(RejectUnknownFields(json::object{}, {}).ok());
+  EXPECT_TRUE(RejectUnknownFields(json::object{}, std::initializer_list<std::string_view>{}).ok());
   // Case matters: JSON keys are exact.
   EXPECT_FALSE(RejectUnknownFields(json::object{{"Option", "a"}}, {"option"}).ok());
 }

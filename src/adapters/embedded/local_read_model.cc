@@ -45,7 +45,12 @@ void LocalReadModel::StoreStamp(uint32_t partition, const std::string& election,
   if (!lease.ok()) return;  // the time lives in memory; a restart stamps again
   auto st = db_->db()->Put(rocksdb::WriteOptions(), StampKey(partition, election),
                            std::to_string(s.total) + " " + std::to_string(s.at_ms));
-  if (!st.ok()) spdlog::warn("cannot keep the results' update time: {}", st.ToString());
+  if (st.ok()) {
+    store_failing_ = false;
+  } else if (!store_failing_.exchange(true)) {
+    // Storage faults are reported and repaired by EmbeddedDb; one line here, not one per batch.
+    spdlog::warn("cannot keep the results' update time (kept in memory): {}", st.ToString());
+  }
 }
 
 Status LocalReadModel::Apply(const PartitionTally& update) {

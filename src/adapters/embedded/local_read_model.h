@@ -10,6 +10,7 @@
 // any; the database is used outside the lock).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ class LocalReadModel final : public ReadModel {
 
   const Clock& clock_;
   EmbeddedDb* const db_;
+  mutable std::atomic<bool> store_failing_{false};  // warned once until a store succeeds
   Mutex mu_;
   std::map<std::string, Entry, std::less<>> elections_ GUARDED_BY(mu_);
 };
