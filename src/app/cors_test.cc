@@ -15,7 +15,7 @@ std::string Header(const net::HttpResponse& r, std::string_view name) {
 }
 
 // Runs `req` through the policy in front of a handler that answers 200 "next".
-net::HttpResponse Run(const CorsPolicy& cors, net::HttpRequest req, bool* reached = nullptr) {
+net::HttpResponse Through(const CorsPolicy& cors, net::HttpRequest req, bool* reached = nullptr) {
   net::HttpResponse out;
   cors.Handle(
       std::move(req), [&out](net::HttpResponse r) { out = std::move(r); },
@@ -71,31 +71,31 @@ TEST(CorsPolicyTest, PublicReadPathsOnly) {
 TEST(CorsPolicyTest, NoneAddsNothingAndLetsPreflightsThrough) {
   CorsPolicy none;
   bool reached = false;
-  auto r = Run(none, Req("GET", "/v1/elections/e1/results", "https://gfx.example"));
+  auto r = Through(none, Req("GET", "/v1/elections/e1/results", "https://gfx.example"));
   EXPECT_EQ(r.body, "next");
   EXPECT_TRUE(r.headers.empty());
   auto pre = Req("OPTIONS", "/v1/elections/e1/results", "https://gfx.example");
   pre.access_control_request_method = "GET";
-  Run(none, pre, &reached);
+  Through(none, pre, &reached);
   EXPECT_TRUE(reached);  // the router's plain OPTIONS answer, without CORS headers
   auto ws = Req("GET", "/v1/elections/e1/results/ws", "https://other.example");
   ws.websocket = true;
-  EXPECT_EQ(Run(none, ws).status, 200u);  // no list: no Origin check
+  EXPECT_EQ(Through(none, ws).status, 200u);  // no list: no Origin check
 }
 
 TEST(CorsPolicyTest, AllowedOriginsGetHeadersOnPublicReadsOnly) {
   auto cors = *CorsPolicy::Parse("https://gfx.example");
-  auto r = Run(cors, Req("GET", "/v1/elections/e1/results", "https://gfx.example"));
+  auto r = Through(cors, Req("GET", "/v1/elections/e1/results", "https://gfx.example"));
   EXPECT_EQ(Header(r, "Access-Control-Allow-Origin"), "https://gfx.example");
   EXPECT_EQ(Header(r, "Access-Control-Expose-Headers"), "ETag");
   EXPECT_EQ(Header(r, "Vary"), "Origin");
-  auto other = Run(cors, Req("GET", "/v1/elections/e1/results", "https://evil.example"));
+  auto other = Through(cors, Req("GET", "/v1/elections/e1/results", "https://evil.example"));
   EXPECT_EQ(other.body, "next");  // served (a public read), but the browser may not read it
   EXPECT_EQ(Header(other, "Access-Control-Allow-Origin"), "");
   EXPECT_EQ(Header(other, "Vary"), "Origin");
-  auto vote = Run(cors, Req("POST", "/v1/elections/e1/votes", "https://gfx.example"));
+  auto vote = Through(cors, Req("POST", "/v1/elections/e1/votes", "https://gfx.example"));
   EXPECT_TRUE(vote.headers.empty());
-  auto any = Run(*CorsPolicy::Parse("*"), Req("GET", "/v1/elections", "https://x.example"));
+  auto any = Through(*CorsPolicy::Parse("*"), Req("GET", "/v1/elections", "https://x.example"));
   EXPECT_EQ(Header(any, "Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(Header(any, "Vary"), "");
 }
@@ -106,7 +106,7 @@ TEST(CorsPolicyTest, PreflightAnswers204ForAllowedOriginsMethodsAndHeaders) {
   auto pre = Req("OPTIONS", "/v1/elections/e1/results", "https://gfx.example");
   pre.access_control_request_method = "GET";
   pre.access_control_request_headers = "if-none-match, Last-Event-ID";
-  auto r = Run(cors, pre, &reached);
+  auto r = Through(cors, pre, &reached);
   EXPECT_FALSE(reached);
   EXPECT_EQ(r.status, 204u);
   EXPECT_EQ(Header(r, "Access-Control-Allow-Origin"), "https://gfx.example");
@@ -116,19 +116,19 @@ TEST(CorsPolicyTest, PreflightAnswers204ForAllowedOriginsMethodsAndHeaders) {
 
   auto from_other = pre;
   from_other.origin = "https://evil.example";
-  EXPECT_EQ(Run(cors, from_other).status, 403u);
+  EXPECT_EQ(Through(cors, from_other).status, 403u);
   auto post = pre;
   post.access_control_request_method = "POST";
-  EXPECT_EQ(Run(cors, post).status, 403u);
+  EXPECT_EQ(Through(cors, post).status, 403u);
   auto header = pre;
   header.access_control_request_headers = "Authorization";
-  auto h = Run(cors, header);
+  auto h = Through(cors, header);
   EXPECT_EQ(h.status, 403u);
   EXPECT_NE(h.body.find("Authorization"), std::string::npos);
   auto off_path = pre;
   off_path.path = "/v1/elections/e1/votes";
   reached = false;
-  Run(cors, off_path, &reached);
+  Through(cors, off_path, &reached);
   EXPECT_TRUE(reached);  // not a public read: the router answers
 }
 
@@ -136,16 +136,16 @@ TEST(CorsPolicyTest, WebSocketOriginMustBeListedOrTheServersOwn) {
   auto cors = *CorsPolicy::Parse("https://gfx.example");
   auto ws = Req("GET", "/v1/elections/e1/results/ws", "https://gfx.example");
   ws.websocket = true;
-  EXPECT_EQ(Run(cors, ws).status, 200u);
+  EXPECT_EQ(Through(cors, ws).status, 200u);
   ws.origin = "http://vote.example:8080";  // the server's own pages
-  EXPECT_EQ(Run(cors, ws).status, 200u);
+  EXPECT_EQ(Through(cors, ws).status, 200u);
   ws.origin = "";  // not a browser
-  EXPECT_EQ(Run(cors, ws).status, 200u);
+  EXPECT_EQ(Through(cors, ws).status, 200u);
   ws.origin = "https://evil.example";
-  auto refused = Run(cors, ws);
+  auto refused = Through(cors, ws);
   EXPECT_EQ(refused.status, 403u);
   EXPECT_NE(refused.body.find("--cors-origins"), std::string::npos);
-  EXPECT_EQ(Run(*CorsPolicy::Parse("*"), ws).status, 200u);
+  EXPECT_EQ(Through(*CorsPolicy::Parse("*"), ws).status, 200u);
 }
 
 }  // namespace

@@ -53,7 +53,6 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
                    "once (bounded memory)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
-  AddCorsFlag(results_, o.cors);
   auto& f = ingest_options_.fence;
   AddDuration(ingest_, "--lease-ttl-ms", f.lease_ttl,
               "Node lease: another node may count this one gone once its lease has not been "
@@ -134,6 +133,7 @@ void DistributedCommands::AddResults(CLI::App& cli) {
                    "answered 503 at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  AddCorsFlag(results_, o.cors);
   AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
               "Every election served is re-read from Redis this often, besides the change "
               "notifications (the safety net for a lost notification)")
