@@ -109,7 +109,7 @@ CLI::Option* AddCorsFlag(CLI::App* app, app::CorsPolicy& cors) {
       "--cors-origins",
       [&cors](const std::string& v) {
         auto parsed = app::CorsPolicy::Parse(v);
-        if (!parsed.ok()) throw CLI::ValidationError("--cors-origins", parsed.status().message());
+        if (!parsed.ok()) throw CLI::ValidationError(parsed.status().message());
         cors = std::move(*parsed);
       },
       "Origins whose pages may read results, elections and the live streams cross-origin: a "
