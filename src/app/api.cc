@@ -61,6 +61,7 @@ void Api::AddRoutes() {
   add("GET", "/v1/elections/{id}/audit/ledger.csv", &Api::GetLedgerCsv);
 
   add("GET", "/v1/elections/{id}/results", &Api::GetResults);
+  add("HEAD", "/v1/elections/{id}/results", &Api::GetResults);  // the body left out by the server
   add("GET", "/v1/elections/{id}/results/stream", &Api::GetResultStream);
   add("GET", "/v1/elections/{id}/results/ws", &Api::GetResultWebSocket);
 
@@ -164,7 +165,10 @@ void Api::Gate::Handle(net::HttpRequest req, net::Responder respond) {
     }
     if (wait != 0) return respond(RateLimited(wait, what));
   }
-  api_.router_.Handle(std::move(req), std::move(respond));
+  api_.deps_.cors.Handle(std::move(req), std::move(respond),
+                         [this](net::HttpRequest r, net::Responder done) {
+                           api_.router_.Handle(std::move(r), std::move(done));
+                         });
 }
 
 }  // namespace urna::app

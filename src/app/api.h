@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cors.h"
 #include "app/ledger_stream.h"
 #include "app/recount_jobs.h"
 #include "audit/ledger_export.h"
@@ -60,6 +61,7 @@ struct ApiDeps {
   BatchLimits batch;  // max_body_bytes is enforced by the HTTP server (batch_body_bytes)
   // ops: online backups (`urna serve` only; null: POST /v1/admin/backup answers 404).
   Backups* backups = nullptr;
+  CorsPolicy cors;    // cross-origin reads of the public read routes (none by default)
 };
 
 class Api {

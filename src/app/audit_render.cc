@@ -9,9 +9,15 @@ namespace json = boost::json;
 
 namespace {
 
-json::object CountsJson(const OptionCounts& c) {
+// Every option of the election, in its order, zero or not (a count without an entry is 0:
+// a reader must not have to tell "no votes" from "not counted"); then any option the counts
+// hold that the election lacks, so a difference is never hidden.
+json::object CountsJson(const Election& e, const OptionCounts& c) {
   json::object o;
-  for (const auto& [option, n] : c) o[option] = n;
+  for (const auto& opt : e.options) o[opt.id] = CountOf(c, opt.id);
+  for (const auto& [option, n] : c) {
+    if (!o.contains(option)) o[option] = n;
+  }
   return o;
 }
 
@@ -78,9 +84,9 @@ json::object ReportJson(const RecountReport& r) {
                              {"duplicate", r.duplicate},
                              {"rejected", std::move(rejected)}}},
       {"tally", std::move(final_tally)},
-      {"counts", json::object{{"live", CountsJson(r.live)},
-                              {"ledger", CountsJson(r.ledger)},
-                              {"replay", CountsJson(r.replay)}}},
+      {"counts", json::object{{"live", CountsJson(r.election, r.live)},
+                              {"ledger", CountsJson(r.election, r.ledger)},
+                              {"replay", CountsJson(r.election, r.replay)}}},
       {"differences", std::move(diffs)},
       {"ledger", json::object{{"rows", r.ledger_rows},
                               {"digest", json::object{{"algorithm", "sha256"},

@@ -9,6 +9,7 @@
 
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -88,6 +89,7 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
 
   auto body = ParseObject(req.body);
   if (!body.ok()) return respond(StatusResponse(body.status()));
+  if (auto s = RejectUnknownFields(*body, {"votes"}); !s.ok()) return respond(StatusResponse(s));
   const json::value* votes = body->if_contains("votes");
   if (votes == nullptr || !votes->is_array() || votes->as_array().empty()) {
     return respond(
@@ -109,6 +111,12 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
   const std::string prefix = shared ? "" : "gw:" + (*gateway)->id + ":";
   for (size_t i = 0; i < items.size(); ++i) {
     const json::object* o = items[i].if_object();
+    if (o != nullptr) {
+      if (auto s = RejectUnknownFields(*o, {"voter", "option", "ref"}); !s.ok()) {
+        errors[i] = ErrorEntry(s);
+        continue;
+      }
+    }
     const json::value* voter = o ? o->if_contains("voter") : nullptr;
     const json::value* option = o ? o->if_contains("option") : nullptr;
     const json::value* ref = o ? o->if_contains("ref") : nullptr;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "adapters/kafka/kafka_vote_log.h"
+#include "app/cors.h"
 #include "app/distributed_options.h"
 #include "audit/ledger_export.h"
 #include "auth/altcha.h"
@@ -61,6 +62,7 @@ struct IngestOptions {
   // How often the gateways are re-read from DynamoDB: a gateway revoked through another ingest
   // node is refused here within this time (at once on the node that revoked it).
   std::chrono::milliseconds gateway_refresh{1000};
+  CorsPolicy cors;  // --cors-origins: cross-origin reads (none by default)
 };
 
 int RunIngestServer(const IngestOptions& options, const Secrets& secrets);
@@ -90,6 +92,7 @@ struct ResultsOptions {
   // Results are marked stale while a processor reports a lag above this (or a partition has no
   // live processor): TallyCacheOptions::stale_after.
   std::chrono::milliseconds stale_after{kDefaultStaleAfterMs};
+  CorsPolicy cors;  // --cors-origins: cross-origin reads (none by default)
 };
 
 int RunResultServer(const ResultsOptions& options);

@@ -1,15 +1,36 @@
 #include "app/election_spec.h"
 
+#include <string_view>
+
 #include "app/json_util.h"
+#include "app/strict_json.h"
 
 namespace urna::app {
 namespace json = boost::json;
 
 namespace {
 
+// Every key an election spec may carry; any other is a 400 naming it. Slices adding a field add
+// its key here (votes_per_voter: policy; opens_at, closes_at: schedule).
+constexpr std::string_view kElectionKeys[] = {
+    "id",
+    "title",
+    "options",
+    "results_visibility",
+    "turnout_visibility",
+    "bot_protection",
+    "pow_max_number",
+    "gateway_voters",
+    "votes_per_voter",  // policy
+    "opens_at",         // schedule
+    "closes_at",        // schedule
+};
+constexpr std::string_view kOptionKeys[] = {"id", "label"};
+
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
 // "bot_protection","pow_max_number","gateway_voters"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
+  if (auto s = RejectUnknownFields(o, kElectionKeys); !s.ok()) return s;
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {
     auto* v = o.if_contains(key);
@@ -27,6 +48,10 @@ Result<Election> ElectionFromJson(const json::object& o) {
   }
   for (const auto& ov : opts->as_array()) {
     const auto* oo = ov.if_object();
+    if (oo != nullptr) {
+      std::string where = "options[" + std::to_string(e.options.size()) + "]: ";
+      if (auto s = RejectUnknownFields(*oo, kOptionKeys, where); !s.ok()) return s;
+    }
     const json::value* id = oo ? oo->if_contains("id") : nullptr;
     const json::value* label = oo ? oo->if_contains("label") : nullptr;
     if (!id || !label || !id->is_string() || !label->is_string()) {
@@ -80,6 +105,8 @@ Result<Election> ElectionFromJson(const json::object& o) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> ElectionSpecKeys() { return kElectionKeys; }
 
 Result<Election> ParseElectionSpec(const std::string& body) {
   auto o = ParseObject(body);

@@ -169,7 +169,8 @@ int RunEmbeddedServer(const ServeOptions& o) {
                   &gateways,
                   &gateway_registry,
                   o.batch,
-                  &backups});
+                  &backups,
+                  o.cors});
   HttpMetrics requests(api.router());
   metrics.requests = &requests;
   net::HttpServerOptions http = o.http;

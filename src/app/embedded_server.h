@@ -11,6 +11,7 @@
 #include <string>
 
 #include "adapters/embedded/db.h"
+#include "app/cors.h"
 #include "audit/ledger_export.h"
 #include "auth/altcha.h"
 #include "auth/request_limits.h"
@@ -45,6 +46,7 @@ struct ServeOptions {
   TokenPolicy token_policy;    // maximum lifetime, required aud / iss of voter tokens
   RequestLimitOptions limits;  // rate limits (limits.enabled = false: none)
   BatchLimits batch;           // trusted gateway batches: votes and body size
+  CorsPolicy cors;             // --cors-origins: cross-origin reads (none by default)
 };
 
 // Blocks until a stop signal; returns the process exit code.

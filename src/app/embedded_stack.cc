@@ -30,7 +30,7 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& da
   }
   s->state = std::make_unique<embedded::EmbeddedProcessorState>(*s->db);
   s->ledger = std::make_unique<embedded::EmbeddedLedger>(*s->db);
-  s->read_model = std::make_unique<embedded::LocalReadModel>(s->clock);
+  s->read_model = std::make_unique<embedded::LocalReadModel>(s->clock, s->db.get());
   s->processor = std::make_unique<Processor>(s->db->partitions(), *s->log, *s->state, *s->catalog,
                                              *s->read_model);
   return s;

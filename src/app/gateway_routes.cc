@@ -5,6 +5,7 @@
 
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -34,11 +35,7 @@ Result<Gateway> GatewayFromJson(const std::string& body) {
       g.elections.emplace_back(e.as_string());
     }
   }
-  for (const auto& [key, value] : *o) {
-    if (key != "id" && key != "elections") {
-      return Status(Code::kInvalidArgument, "unknown field \"" + std::string(key) + "\"");
-    }
-  }
+  if (auto s = RejectUnknownFields(*o, {"id", "elections"}); !s.ok()) return s;
   return g;
 }
 

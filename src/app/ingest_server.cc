@@ -152,7 +152,9 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   problem,
                   &gateways,
                   &gateway_registry,
-                  o.batch});
+                  o.batch,
+                  nullptr,
+                  o.cors});
   HttpMetrics requests(api.router());
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;

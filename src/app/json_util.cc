@@ -55,8 +55,12 @@ net::HttpResponse StatusResponse(const Status& s) {
       return JsonResponse(200, json::object{});
     case Code::kInvalidArgument:
       return net::ErrorResponse(400, "invalid_request", s.message());
-    case Code::kUnauthenticated:
-      return net::ErrorResponse(401, "unauthorized", s.message());
+    case Code::kUnauthenticated: {
+      // RFC 6750: a 401 names the scheme it wants (every credential of urna is a bearer token).
+      auto r = net::ErrorResponse(401, "unauthorized", s.message());
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"urna\"");
+      return r;
+    }
     case Code::kPermissionDenied:
       return net::ErrorResponse(403, "forbidden", s.message());
     case Code::kNotFound:

@@ -3,6 +3,7 @@
 #include "app/result_routes.h"
 
 #include "app/api.h"
+#include "app/etag_match.h"
 #include "app/json_util.h"
 
 namespace urna::app {
@@ -35,7 +36,7 @@ net::HttpResponse ResultsResponse(results::ResultsHub& hub, const net::HttpReque
   if (!frame.ok()) return StatusResponse(frame.status());
   const auto& f = **frame;
   net::HttpResponse r;
-  if (req.if_none_match == f.etag) {
+  if (IfNoneMatchHits(req.if_none_match, f.etag)) {
     r.status = 304;
   } else {
     r.body = *f.json;

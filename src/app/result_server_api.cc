@@ -93,17 +93,25 @@ void ResultServerApi::Shutdown() {
 void ResultServerApi::Handle(net::HttpRequest request, net::Responder respond) {
   // A result server takes no writes of any kind: one clear answer for every one of them
   // (those of routes added to `urna serve` later included).
-  if (request.method != "GET" && request.method != "HEAD") return respond(NotHere());
-  router_.Handle(std::move(request), std::move(respond));
+  // OPTIONS reads nothing: a CORS preflight, or what a resource allows.
+  if (request.method != "GET" && request.method != "HEAD" && request.method != "OPTIONS") {
+    return respond(NotHere());
+  }
+  deps_.cors.Handle(std::move(request), std::move(respond),
+                    [this](net::HttpRequest r, net::Responder done) {
+                      router_.Handle(std::move(r), std::move(done));
+                    });
 }
 
 void ResultServerApi::AddRoutes() {
   // Results: answered once the election's tallies are loaded from Redis.
-  router_.Add("GET", "/v1/elections/{id}/results", [this](Request& req, Params& p, Responder r) {
-    auto shared = std::make_shared<Request>(std::move(req));
-    WhenLoaded(p[0], std::move(r),
-               [this, shared, id = p[0]] { return ResultsResponse(deps_.hub, *shared, id); });
-  });
+  for (const char* method : {"GET", "HEAD"}) {  // HEAD: the server leaves the body out
+    router_.Add(method, "/v1/elections/{id}/results", [this](Request& req, Params& p, Responder r) {
+      auto shared = std::make_shared<Request>(std::move(req));
+      WhenLoaded(p[0], std::move(r),
+                 [this, shared, id = p[0]] { return ResultsResponse(deps_.hub, *shared, id); });
+    });
+  }
   for (bool websocket : {false, true}) {
     router_.Add("GET",
                 websocket ? "/v1/elections/{id}/results/ws" : "/v1/elections/{id}/results/stream",

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "app/cors.h"
 #include "net/router.h"
 #include "ports/catalog.h"
 #include "ports/read_model.h"
@@ -38,6 +39,7 @@ struct ResultServerDeps {
   // Requests waiting for their election's first read at most; more get 503 at once (bounded
   // memory: each holds a connection's request and answer).
   size_t max_load_waiters = 10'000;
+  CorsPolicy cors;  // cross-origin reads (none by default)
 };
 
 class ResultServerApi final : public net::HttpHandler {

@@ -49,18 +49,17 @@ class ResultServerApiTest : public ::testing::Test {
 
   std::unique_ptr<ResultServerApi> MakeApi(std::chrono::milliseconds load_wait,
                                            std::string problem = "",
-                                           size_t max_load_waiters = 10'000) {
+                                           size_t max_load_waiters = 10'000, CorsPolicy cors = {}) {
     return std::make_unique<ResultServerApi>(ResultServerDeps{
         catalog_, tallies_, hub_, "results-test", [] { return std::string("urna_x 1\n"); },
-        [problem] { return problem; }, load_wait, max_load_waiters});
+        [problem] { return problem; }, load_wait, max_load_waiters, std::move(cors)});
   }
 
   // Sends a request; the future gets the answer (from whichever thread gives it).
   static std::future<net::HttpResponse> Send(ResultServerApi& api, std::string method,
-                                             std::string path) {
+                                             std::string path, net::HttpRequest req = {}) {
     auto done = std::make_shared<std::promise<net::HttpResponse>>();
     auto answer = done->get_future();
-    net::HttpRequest req;
     req.method = std::move(method);
     req.path = std::move(path);
     api.Handle(std::move(req), [done](net::HttpResponse r) { done->set_value(std::move(r)); });
@@ -91,6 +90,38 @@ TEST_F(ResultServerApiTest, WritesAndSecretRoutesAreRefusedWithAClearMessage) {
     EXPECT_EQ(r.status, 404u) << method << " " << path;
     EXPECT_NE(r.body.find("this is a result server"), std::string::npos) << r.body;
   }
+}
+
+std::string HeaderOf(const net::HttpResponse& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST_F(ResultServerApiTest, HeadAndCrossOriginReadsOfTheResults) {
+  tallies_.loaded = true;
+  auto api =
+      MakeApi(std::chrono::seconds(5), "", 10'000, *CorsPolicy::Parse("https://gfx.example"));
+  net::HttpRequest from;
+  from.origin = "https://gfx.example";
+  auto head = Send(*api, "HEAD", "/v1/elections/e1/results", from);
+  auto h = Get(head);
+  EXPECT_EQ(h.status, 200u);  // the body is left out by the HTTP server
+  EXPECT_NE(HeaderOf(h, "ETag"), "");
+  EXPECT_EQ(HeaderOf(h, "Access-Control-Allow-Origin"), "https://gfx.example");
+  net::HttpRequest pre = from;
+  pre.access_control_request_method = "GET";
+  auto preflight = Send(*api, "OPTIONS", "/v1/elections/e1/results/stream", pre);
+  auto p = Get(preflight);
+  EXPECT_EQ(p.status, 204u);
+  EXPECT_EQ(HeaderOf(p, "Access-Control-Allow-Methods"), "GET, HEAD, OPTIONS");
+  net::HttpRequest inm;
+  inm.if_none_match = "\"x\", " + HeaderOf(h, "ETag");
+  auto cached = Send(*api, "GET", "/v1/elections/e1/results", inm);
+  EXPECT_EQ(Get(cached).status, 304u);
+  auto list = Send(*api, "GET", "/v1/elections", from);
+  EXPECT_EQ(HeaderOf(Get(list), "Access-Control-Allow-Origin"), "https://gfx.example");
 }
 
 TEST_F(ResultServerApiTest, AFirstRequestWaitsForTheTalliesThenGetsThem) {

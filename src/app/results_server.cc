@@ -105,7 +105,7 @@ int RunResultServer(const ResultsOptions& o) {
                          }
                          return why;
                        },
-                       o.load_wait, o.max_load_waiters});
+                       o.load_wait, o.max_load_waiters, o.cors});
   HttpMetrics requests(api.router());
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;

@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -102,6 +103,24 @@ std::string Shorten(const std::string& key) {
 }
 
 }  // namespace
+
+Status RejectUnknownFields(const json::object& o, std::span<const std::string_view> allowed,
+                           std::string_view where) {
+  for (const auto& kv : o) {
+    std::string_view key(kv.key().data(), kv.key().size());
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Status(Code::kInvalidArgument,
+                    std::string(where) + "unknown field \"" + Shorten(std::string(key)) + "\"");
+    }
+  }
+  return Status::Ok();
+}
+
+Status RejectUnknownFields(const json::object& o, std::initializer_list<std::string_view> allowed,
+                           std::string_view where) {
+  return RejectUnknownFields(o, std::span<const std::string_view>(allowed.begin(), allowed.size()),
+                             where);
+}
 
 Result<json::value> ParseStrictJson(std::string_view text) {
   json::basic_parser<DuplicateKeyHandler> p(json::parse_options{});

@@ -66,5 +66,30 @@ TEST(ParseObjectTest, RefusesDuplicatesAndNonObjects) {
   EXPECT_EQ(ParseObject("").status().code(), Code::kInvalidArgument);
 }
 
+TEST(RejectUnknownFieldsTest, NamesTheFirstUnknownKey) {
+  auto o = ParseObject(R"({"id":"e1","result_visibility":"hidden_until_closed","x":1})");
+  ASSERT_TRUE(o.ok());
+  Status s = RejectUnknownFields(*o, {"id", "results_visibility"});
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unknown field \"result_visibility\"");
+  EXPECT_EQ(RejectUnknownFields(*o, {"id", "x"}, "options[1]: ").message(),
+            "options[1]: unknown field \"result_visibility\"");
+}
+
+TEST(RejectUnknownFieldsTest, KnownKeysAndEmptyObjectsPass) {
+  auto o = ParseObject(R"({"option":"a","altcha":null})");
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(RejectUnknownFields(*o, {"option", "altcha"}).ok());
+  EXPECT_TRUE(RejectUnknownFields(*o, {"altcha", "option", "other"}).ok());
+  EXPECT_TRUE(RejectUnknownFields(json::object{}, std::initializer_list<std::string_view>{}).ok());
+  // Case matters: JSON keys are exact.
+  EXPECT_FALSE(RejectUnknownFields(json::object{{"Option", "a"}}, {"option"}).ok());
+}
+
+TEST(RejectUnknownFieldsTest, LongKeysAreShortened) {
+  json::object o{{std::string(300, 'k'), 1}};
+  EXPECT_LT(RejectUnknownFields(o, {"id"}).message().size(), 130u);
+}
+
 }  // namespace
 }  // namespace urna::app

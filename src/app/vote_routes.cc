@@ -1,6 +1,7 @@
 // Vote routes: cast a vote, look up a receipt, fetch a proof-of-work challenge (docs/api.md).
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 #include "core/snapshot.h"
 
 namespace urna::app {
@@ -42,6 +43,9 @@ void Api::PostVote(Request& req, Params& p, Responder respond) {
   if (auto limited = LimitVoter(*voter)) return respond(std::move(*limited));
   auto body = ParseObject(req.body);
   if (!body.ok()) return respond(StatusResponse(body.status()));
+  if (auto s = RejectUnknownFields(*body, {"option", "altcha"}); !s.ok()) {
+    return respond(StatusResponse(s));
+  }
   auto* option = body->if_contains("option");
   if (option == nullptr || !option->is_string()) {
     return respond(StatusResponse({Code::kInvalidArgument, "option must be a string"}));

@@ -4,6 +4,7 @@
 
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 #include "app/web_assets.h"
 #include "app/web_pages.h"
 
@@ -67,6 +68,9 @@ void Api::PostDemoToken(Request& req, Params&, Responder respond) {
   if (!deps_.demo) return respond(net::ErrorResponse(404, "not_found", "demo sign-in is off"));
   auto body = ParseObject(req.body);
   if (!body.ok()) return respond(StatusResponse(body.status()));
+  if (auto s = RejectUnknownFields(*body, {"voter", "name"}); !s.ok()) {
+    return respond(StatusResponse(s));
+  }
   auto* voter = body->if_contains("voter");
   auto* name = body->if_contains("name");
   if ((voter == nullptr) == (name == nullptr) || (voter != nullptr && !voter->is_string()) ||

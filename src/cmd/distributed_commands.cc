@@ -136,6 +136,7 @@ void DistributedCommands::AddResults(CLI::App& cli) {
                    "answered 503 at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  AddCorsFlag(results_, o.cors);
   AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
               "Every election served is re-read from Redis this often, besides the change "
               "notifications (the safety net for a lost notification)")

@@ -104,4 +104,19 @@ RequestLimitOptions RateFlags::Options() const {
   return o;
 }
 
+CLI::Option* AddCorsFlag(CLI::App* app, app::CorsPolicy& cors) {
+  auto* opt = app->add_option_function<std::string>(
+      "--cors-origins",
+      [&cors](const std::string& v) {
+        auto parsed = app::CorsPolicy::Parse(v);
+        if (!parsed.ok()) throw CLI::ValidationError(parsed.status().message());
+        cors = std::move(*parsed);
+      },
+      "Origins whose pages may read results, elections and the live streams cross-origin: a "
+      "comma list of scheme://host[:port], or * for any; default none (no CORS headers). Also "
+      "the WebSocket Origin check (env URNA_CORS_ORIGINS)");
+  opt->envname("URNA_CORS_ORIGINS");
+  return opt;
+}
+
 }  // namespace urna::cmd

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cors.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
 
@@ -43,6 +44,10 @@ CLI::Option* AddDuration(CLI::App* app, const std::string& name, Unit& field,
 // A flag given in MiB for a field in bytes; --help shows the field's own default.
 CLI::Option* AddMebibytes(CLI::App* app, const std::string& name, uint64_t& bytes,
                           const std::string& help);
+
+// --cors-origins (env URNA_CORS_ORIGINS): the cross-origin reads of the public read endpoints
+// (app/cors.h). A bad value is a usage error.
+CLI::Option* AddCorsFlag(CLI::App* app, app::CorsPolicy& cors);
 
 // The token settings `urna serve`, `urna ingest` and `urna token` share.
 struct TokenFlags {
@@ -152,6 +157,7 @@ struct FrontFlags {
         ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
     tokens.Add(s);
     rates.Add(s);
+    AddCorsFlag(s, o.cors);
   }
 
   // Sets what the string flags carry; throws std::invalid_argument on a bad value.

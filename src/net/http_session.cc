@@ -83,6 +83,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
 
   void Read() {
     parser_.emplace();
+    head_only_ = false;
     body_limit_ = server_.opts.max_body_bytes;
     parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
     state_ = kReading;
@@ -179,6 +180,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       return Write(std::move(r));
     }
     HttpRequest r = ToHttpRequest(req, peer_);
+    head_only_ = r.method == "HEAD";
     if (r.websocket) {
       upgrade_request_ = parser_->release();  // the handshake needs it
     }
@@ -223,7 +225,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     out_head_ += resp.content_type;
     pipe_ = std::move(resp.body_pipe);
     chunked_ = pipe_ && !resp.content_length;
-    if (chunked_) {
+    if (resp.status == 204) {
+      // No Content-Length on a 204 (RFC 9110 8.6).
+    } else if (chunked_) {
       out_head_ += "\r\nTransfer-Encoding: chunked";
     } else {
       out_head_ += "\r\nContent-Length: ";
@@ -237,6 +241,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     out_head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
     out_body_ = pipe_ ? std::string() : std::move(resp.body);
+    if (head_only_) {
+      // HEAD: the GET's head (its Content-Length included), no body (RFC 9110 9.3.2).
+      out_body_.clear();
+      if (pipe_) pipe_->Cancel();
+      pipe_.reset();
+    }
     WriteOut(keep_alive);
   }
 
@@ -425,6 +435,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // read; observed_ is reset once told, so each request is told once.
   std::optional<uint32_t> observed_;
   SteadyClock::time_point read_at_;
+  bool head_only_ = false;  // the request being answered is a HEAD
 };
 
 }  // namespace

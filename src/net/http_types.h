@@ -24,6 +24,12 @@ struct HttpRequest {
   std::string content_type;
   std::string if_none_match;
   std::string accept_language;  // the pages' language (app/web_pages.h)
+  // Cross-origin reads (app/cors.h): the Origin and Host headers and a preflight's
+  // Access-Control-Request-Method / -Headers.
+  std::string origin;
+  std::string host;
+  std::string access_control_request_method;
+  std::string access_control_request_headers;
   // For the rate limits: every X-Forwarded-For header, joined by commas in order, and the
   // connection's remote address ("192.0.2.1", "2001:db8::1").
   std::string x_forwarded_for;

@@ -28,6 +28,10 @@ inline HttpRequest ToHttpRequest(boost::beast::http::request<boost::beast::http:
   r.content_type = std::string(req[http::field::content_type]);
   r.if_none_match = std::string(req[http::field::if_none_match]);
   r.accept_language = std::string(req[http::field::accept_language]);
+  r.origin = std::string(req[http::field::origin]);
+  r.host = std::string(req[http::field::host]);
+  r.access_control_request_method = std::string(req[http::field::access_control_request_method]);
+  r.access_control_request_headers = std::string(req[http::field::access_control_request_headers]);
   for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
     if (!r.x_forwarded_for.empty()) r.x_forwarded_for += ',';
     r.x_forwarded_for += it->value();

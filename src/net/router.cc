@@ -43,6 +43,15 @@ void AppendEscaped(std::string& out, std::string_view s) {
   }
 }
 
+// "GET, HEAD, OPTIONS": the methods of a resource, OPTIONS always among them.
+template <typename Map>
+std::string AllowHeader(const Map& by_method) {
+  std::string allow;
+  for (const auto& [m, fn] : by_method) allow += (allow.empty() ? "" : ", ") + m;
+  if (!by_method.contains("OPTIONS")) allow += (allow.empty() ? "" : ", ") + std::string("OPTIONS");
+  return allow;
+}
+
 }  // namespace
 
 HttpResponse ErrorResponse(unsigned status, std::string_view code, std::string_view message) {
@@ -121,12 +130,19 @@ void Router::Handle(HttpRequest request, Responder respond) {
       if (e.segments[i] == "{}") params.emplace_back(parts[i]);
     }
     auto it = e.by_method.find(request.method);
+    if (it == e.by_method.end() && request.method == "OPTIONS") {
+      // OPTIONS on a known resource: what it allows (CORS preflights are answered before the
+      // router, app/cors.h).
+      HttpResponse r;
+      r.status = 204;
+      r.content_type = "text/plain";
+      r.headers.emplace_back("Allow", AllowHeader(e.by_method));
+      return respond(std::move(r));
+    }
     if (it == e.by_method.end()) {
       auto r = ErrorResponse(405, "method_not_allowed",
                              request.method + " is not allowed on this resource");
-      std::string allow;
-      for (const auto& [m, fn] : e.by_method) allow += (allow.empty() ? "" : ", ") + m;
-      r.headers.emplace_back("Allow", allow);
+      r.headers.emplace_back("Allow", AllowHeader(e.by_method));
       return respond(std::move(r));
     }
     return it->second(request, params, std::move(respond));

@@ -29,7 +29,23 @@ TEST(RouterTest, MatchesParamsAndReportsMissingRoutes) {
   EXPECT_NE(nf.body.find("\"not_found\""), std::string::npos);
   auto na = Call(r, "DELETE", "/v1/elections/e1");
   EXPECT_EQ(na.status, 405u);
-  EXPECT_EQ(na.headers.at(0).second, "GET");
+  EXPECT_EQ(na.headers.at(0).second, "GET, OPTIONS");
+}
+
+TEST(RouterTest, OptionsOnAKnownResourceListsItsMethods) {
+  Router r;
+  auto ok = [](HttpRequest&, PathParams&, Responder done) {
+    done(Response(200, "text/plain", ""));
+  };
+  r.Add("GET", "/v1/elections/{id}/results", ok);
+  r.Add("HEAD", "/v1/elections/{id}/results", ok);
+  auto o = Call(r, "OPTIONS", "/v1/elections/e1/results");
+  EXPECT_EQ(o.status, 204u);
+  ASSERT_EQ(o.headers.size(), 1u);
+  EXPECT_EQ(o.headers[0].first, "Allow");
+  EXPECT_EQ(o.headers[0].second, "GET, HEAD, OPTIONS");
+  EXPECT_EQ(Call(r, "OPTIONS", "/v1/nothing").status, 404u);
+  EXPECT_EQ(Call(r, "HEAD", "/v1/elections/e1/results").status, 200u);
 }
 
 TEST(RouterTest, FirstAddedPatternWinsAndDeepPathsAreNotFound) {

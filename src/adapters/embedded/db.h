@@ -13,6 +13,9 @@
 //   catalog   election id                            -> urna.v1.Election
 //   default   "partitions"                           -> u32 (fixed when the data dir is made)
 //             "probe"                                -> "ok" (the recovery check's synced write)
+//             "updated_at" \0 [u32 partition] election   -> "total at_ms": when the election's
+//                                                       counts there took that total
+//                                                       (LocalReadModel, results' updated_at)
 //
 // Faults: RocksDB stops taking writes after a background error (no file descriptor for a new
 // WAL, a full disk, ...). A recovery thread owned by this class repairs it once the cause is

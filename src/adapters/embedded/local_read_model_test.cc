@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/embedded/test_dir.h"
+
 namespace urna::embedded {
 namespace {
 
 class FixedClock : public Clock {
  public:
-  int64_t NowMs() const override { return 1234; }
+  int64_t NowMs() const override { return now; }
+  int64_t now = 1234;
 };
 
 PartitionTally Update(uint32_t p, uint64_t next, uint64_t a, uint64_t b) {
@@ -36,6 +39,51 @@ TEST(LocalReadModelTest, MergesPartitionsAndFencesOldUpdates) {
   ASSERT_TRUE(rm.Apply(Update(0, 12, 4, 1)).ok());
   EXPECT_EQ(rm.Get("e1")->votes["a"], 6u);
   EXPECT_EQ(rm.Get("e1")->seq, 17u);
+}
+
+TEST(LocalReadModelTest, UpdatedAtMovesOnlyWhenTheCountsChange) {
+  FixedClock clock;
+  LocalReadModel rm(clock);
+  ASSERT_TRUE(rm.Apply(Update(0, 10, 3, 1)).ok());
+  clock.now = 2000;
+  ASSERT_TRUE(rm.Apply(Update(1, 5, 2, 0)).ok());
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 2000);  // the latest change of any partition
+  clock.now = 3000;
+  ASSERT_TRUE(rm.Apply(Update(0, 11, 3, 1)).ok());  // a seal only: the same counts
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 2000);
+  ASSERT_TRUE(rm.Apply(Update(0, 12, 4, 1)).ok());
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 3000);
+}
+
+TEST(LocalReadModelTest, UpdatedAtSurvivesARestartThatLoadsTheSameCounts) {
+  TempDir dir;
+  FixedClock clock;
+  {
+    auto db = EmbeddedDb::Open(dir.str(), 2);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    LocalReadModel rm(clock, db->get());
+    ASSERT_TRUE(rm.Apply(Update(0, 10, 3, 1)).ok());
+    clock.now = 2000;
+    ASSERT_TRUE(rm.Apply(Update(1, 5, 2, 0)).ok());
+  }
+  clock.now = 9000;  // the restart
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  LocalReadModel rm(clock, db->get());
+  // The processor loads each partition's counts, at their present next offsets (later than
+  // the ones of the election's last change: other elections moved them).
+  ASSERT_TRUE(rm.Apply(Update(0, 40, 3, 1)).ok());
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 1234);
+  ASSERT_TRUE(rm.Apply(Update(1, 50, 2, 0)).ok());
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 2000);
+  // A new vote moves it, and that time is kept in turn.
+  ASSERT_TRUE(rm.Apply(Update(1, 51, 2, 1)).ok());
+  EXPECT_EQ(rm.Get("e1")->updated_at_ms, 9000);
+  // Counts that differ from the stored ones (a crash lost the stored time) are stamped now.
+  LocalReadModel other(clock, db->get());
+  clock.now = 9500;
+  ASSERT_TRUE(other.Apply(Update(0, 41, 5, 1)).ok());
+  EXPECT_EQ(other.Get("e1")->updated_at_ms, 9500);
 }
 
 }  // namespace
