@@ -9,7 +9,7 @@ namespace json = boost::json;
 namespace {
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number","gateway_voters"} into an Election.
+// "bot_protection","pow_max_number","gateway_voters","opens_at","closes_at"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {

@@ -161,9 +161,11 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   }
   lifecycle.Start();
   // schedule: every ingest node runs the scheduler; their opens and closes go through the fenced
-  // lifecycle, so two nodes closing the same election at closes_at agree on one close (its
-  // first pass, at once, catches up on times passed while the node was down).
+  // lifecycle, so two nodes closing the same election at closes_at agree on one close. The first
+  // pass (catching up on times passed while the node was down) runs before the server listens;
+  // a fenced close waits for this node's lease (lifecycle.Start above), at most close_timeout.
   ElectionScheduler scheduler(*st.catalog, lifecycle, clock);
+  scheduler.RunDue();
   scheduler.Start();
   hub.Start();
   // Re-reads the gateways every gateway_refresh, so revocations on other nodes reach this one.
