@@ -84,7 +84,7 @@ TEST_F(SchedulerTest, ManualOpenAndCloseWin) {
   clock.now = 6000;
   EXPECT_EQ(scheduler.RunDue(), 9000);
   EXPECT_EQ((*catalog.Get("e"))->opened_at_ms, 1000);  // the manual open stands
-  ASSERT_TRUE(lifecycle.Close("e").ok());               // closed early by hand
+  ASSERT_TRUE(lifecycle.Close("e").ok());              // closed early by hand
   EXPECT_EQ(SealCount(log), 3u);
   clock.now = 9000;
   EXPECT_EQ(scheduler.RunDue(), kNothing);
@@ -123,7 +123,7 @@ TEST_F(SchedulerTest, TimesPassedWhileDownAreCaughtUpInScheduleOrder) {
 TEST_F(SchedulerTest, AFailedCloseIsRetriedAfterRetryAfter) {
   Add("e", 0, 3000, ElectionStatus::kOpen);
   clock.now = 3000;
-  log.fail_appends = true;  // the seal cannot be written
+  log.fail_appends = true;              // the seal cannot be written
   EXPECT_EQ(scheduler.RunDue(), 4000);  // retry_after (1 s) later
   EXPECT_EQ(scheduler.stats().failures, 1u);
   // The close went as far as it could (the catalog says closed, the seal is missing); closing
