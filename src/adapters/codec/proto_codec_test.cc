@@ -191,10 +191,8 @@ TEST(ProtoCodecTest, CorruptBytesNeverCrashAndDecodeOnlyToValidValues) {
 
 TEST(ProtoCodecTest, ReceiptRoundTripsEveryOutcome) {
   for (auto o : {Outcome::kPending, Outcome::kCounted, Outcome::kDuplicate, Outcome::kRejected}) {
-    Receipt r{"vid",   "e1",
-              "alice", "b",
-              o,       o == Outcome::kRejected ? "unknown_option" : "",
-              99,      o == Outcome::kDuplicate ? "v0" : ""};
+    Receipt r{"vid", "e1", "alice", "b", o, o == Outcome::kRejected ? "unknown_option" : "", 99,
+              o == Outcome::kDuplicate ? "v0" : ""};
     auto d = DecodeReceipt(EncodeReceipt(r));
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->vote_id, "vid");
