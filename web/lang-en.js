@@ -88,4 +88,11 @@ export default {
   "present.scan": "Scan to vote",
   "present.winner": "Winner",
   "present.tie": "Tie",
+
+  // schedule: the voting page's countdown to opens_at / closes_at.
+  "countdown.opens": "Voting opens in {time} ({at}).",
+  "countdown.closes": "Voting closes in {time} ({at}).",
+  "countdown.opensNow": "Voting is opening…",
+  "countdown.closesNow": "Voting is closing…",
+  "countdown.days": ({ n, clock }) => `${n} ${n === 1 ? "day" : "days"} ${clock}`,
 };

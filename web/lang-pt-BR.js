@@ -88,4 +88,11 @@ export default {
   "present.scan": "Aponte a câmera para votar",
   "present.winner": "Vencedor",
   "present.tie": "Empate",
+
+  // schedule: a contagem regressiva da página de votação até opens_at / closes_at.
+  "countdown.opens": "A votação abre em {time} ({at}).",
+  "countdown.closes": "A votação encerra em {time} ({at}).",
+  "countdown.opensNow": "A votação está abrindo…",
+  "countdown.closesNow": "A votação está encerrando…",
+  "countdown.days": ({ n, clock }) => `${n} ${n === 1 ? "dia" : "dias"} ${clock}`,
 };

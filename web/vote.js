@@ -3,7 +3,7 @@
 // (urna.token.<id>, urna.name.<id>) until Sign out, and each voter's vote (urna.vote.<id>.<voter>),
 // so that after a reload the page shows the receipt and its fate instead of an open ballot.
 import { api, esc, statusBadge } from "/static/common.js";
-import { has, t, translatePage, onLanguageChange, mountLanguageSwitch } from "/static/i18n.js";
+import { has, t, translatePage, onLanguageChange, mountLanguageSwitch, formatTime } from "/static/i18n.js";
 import { showNotFound } from "/static/notfound.js";
 import { followResults } from "/static/live.js";
 import { renderResults } from "/static/results.js";
@@ -273,7 +273,40 @@ function renderPanels() {
   $("live-dot").classList.toggle("on", live === "live");
   $("live-dot").classList.toggle("polling", live === "polling");
   $("live-text").textContent = t(`live.${live}`);
+  renderCountdown();
 }
+
+// schedule: "opens in" / "closes in" from the election's opens_at / closes_at, redrawn every
+// second. At the time itself the server opens or closes the election; the page re-reads the
+// election until its status has changed (the results stream also carries it).
+function duration(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  const clock = h > 0 || d > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+  return d > 0 ? t("countdown.days", { n: d, clock }) : clock;
+}
+
+let countdownRefreshAt = 0;
+function renderCountdown() {
+  const el = $("countdown");
+  const s = status();
+  const at = s === "draft" ? election?.opens_at : s === "open" ? election?.closes_at : null;
+  el.hidden = !at;
+  if (!at) return;
+  const left = Date.parse(at) - Date.now();
+  const kind = s === "draft" ? "opens" : "closes";
+  el.dataset.kind = kind;
+  el.textContent = left > 0
+    ? t(`countdown.${kind}`, { time: duration(left), at: formatTime(at) })
+    : t(`countdown.${kind}Now`);
+  if (left <= 0 && Date.now() >= countdownRefreshAt) {
+    countdownRefreshAt = Date.now() + 2000;
+    refreshElection();
+  }
+}
+setInterval(renderCountdown, 1000);
 
 function renderAll() {
   if (!election) return;

@@ -20,6 +20,7 @@ void Api::PostElection(Request& req, Params&, Responder respond) {
   auto e = ParseElectionSpec(req.body);
   if (!e.ok()) return respond(StatusResponse(e.status()));
   e->created_at_ms = deps_.clock.NowMs();
+  if (auto s = ValidateSchedule(*e, e->created_at_ms); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond), [this, e = std::move(*e)] {
     if (auto s = deps_.catalog.Create(e); !s.ok()) return StatusResponse(s);
     auto r = JsonResponse(201, ElectionJson(e));

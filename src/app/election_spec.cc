@@ -4,6 +4,7 @@
 
 #include "app/json_util.h"
 #include "app/strict_json.h"
+#include "core/rfc3339.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -28,7 +29,7 @@ constexpr std::string_view kElectionKeys[] = {
 constexpr std::string_view kOptionKeys[] = {"id", "label"};
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number","gateway_voters"} into an Election.
+// "bot_protection","pow_max_number","gateway_voters","opens_at","closes_at"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   if (auto s = RejectUnknownFields(o, kElectionKeys); !s.ok()) return s;
   Election e;
@@ -99,6 +100,18 @@ Result<Election> ElectionFromJson(const json::object& o) {
       return Status(Code::kInvalidArgument, "gateway_voters must be \"namespaced\" or \"shared\"");
     }
     e.gateway_voters = *parsed;
+  }
+  // schedule: RFC 3339 times or null (not scheduled); ValidateSchedule checks them at create.
+  for (auto [key, out] : {std::pair{"opens_at", &e.opens_at_ms}, {"closes_at", &e.closes_at_ms}}) {
+    auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) continue;
+    auto ms = v->is_string() ? ParseRfc3339Ms(v->as_string()) : std::nullopt;
+    if (!ms) {
+      return Status(
+          Code::kInvalidArgument,
+          std::string(key) + " must be an RFC 3339 time like \"2030-01-31T20:00:00Z\" (or null)");
+    }
+    *out = *ms;
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

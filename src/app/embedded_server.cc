@@ -20,6 +20,7 @@
 #include "app/store_metrics.h"
 #include "auth/secrets.h"
 #include "lifecycle/local_lifecycle.h"
+#include "lifecycle/scheduler.h"
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
 #include "results/lag_bound_read_model.h"
@@ -190,8 +191,15 @@ int RunEmbeddedServer(const ServeOptions& o) {
   }
   processor.Start();
   hub.Start();
+  // schedule: opens_at / closes_at through the same lifecycle as the admin routes. The first
+  // pass runs before the server listens, so an election whose closes_at passed while the server
+  // was down takes no vote.
+  ElectionScheduler scheduler(catalog, lifecycle, clock);
+  scheduler.RunDue();
+  scheduler.Start();
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.message());
+    scheduler.Stop();
     processor.Stop();
     return 1;
   }
@@ -209,6 +217,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
 
   int sig = WaitStopSignal(stop_signals);
   spdlog::info("signal {}: draining", sig);
+  scheduler.Stop();  // no scheduled close starts while the log drains
   DrainFront(server, log, api, hub);
   processor.Stop();
   auto g = log.stats();

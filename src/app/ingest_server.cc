@@ -21,6 +21,7 @@
 #include "app/serve_loop.h"
 #include "ingest/ref_recording_log.h"
 #include "lifecycle/fenced_lifecycle.h"
+#include "lifecycle/scheduler.h"
 
 namespace urna::app {
 namespace {
@@ -171,6 +172,13 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
     return 1;
   }
   lifecycle.Start();
+  // schedule: every ingest node runs the scheduler; their opens and closes go through the fenced
+  // lifecycle, so two nodes closing the same election at closes_at agree on one close. The first
+  // pass (catching up on times passed while the node was down) runs before the server listens;
+  // a fenced close waits for this node's lease (lifecycle.Start above), at most close_timeout.
+  ElectionScheduler scheduler(*st.catalog, lifecycle, clock);
+  scheduler.RunDue();
+  scheduler.Start();
   hub.Start();
   // Re-reads the gateways every gateway_refresh, so revocations on other nodes reach this one.
   Mutex refresh_mu;
@@ -206,6 +214,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.message());
     stop_refresher();
+    scheduler.Stop();
     hub.Stop();
     lifecycle.Stop();
     read_model.Stop();
@@ -220,6 +229,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
 
   int sig = WaitStopSignal(stop_signals);
   spdlog::info("signal {}: draining", sig);
+  scheduler.Stop();                             // no scheduled close starts while the log drains
   DrainFront(server, recording_log, api, hub);  // drains the Kafka log, then the ref writes
   stop_refresher();
   lifecycle.Stop();  // gives up the lease: no close waits for this node

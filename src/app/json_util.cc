@@ -39,7 +39,10 @@ json::object ElectionJson(const Election& e) {
                       {"turnout_visibility", ToString(e.turnout_visibility)},
                       {"bot_protection", ToString(e.bot_protection)},
                       {"pow_max_number", std::move(pow_max)},
-                      {"gateway_voters", ToString(e.gateway_voters)}};
+                      {"gateway_voters", ToString(e.gateway_voters)},
+                      // schedule
+                      {"opens_at", TimeJson(e.opens_at_ms)},
+                      {"closes_at", TimeJson(e.closes_at_ms)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

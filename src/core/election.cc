@@ -131,6 +131,20 @@ Status ValidateNewElection(const Election& e) {
   return Status::Ok();
 }
 
+// schedule
+Status ValidateSchedule(const Election& e, int64_t now_ms) {
+  if (e.opens_at_ms < 0 || (e.opens_at_ms != 0 && e.opens_at_ms <= now_ms)) {
+    return {Code::kInvalidArgument, "opens_at must be in the future"};
+  }
+  if (e.closes_at_ms < 0 || (e.closes_at_ms != 0 && e.closes_at_ms <= now_ms)) {
+    return {Code::kInvalidArgument, "closes_at must be in the future"};
+  }
+  if (e.opens_at_ms != 0 && e.closes_at_ms != 0 && e.closes_at_ms <= e.opens_at_ms) {
+    return {Code::kInvalidArgument, "closes_at must be after opens_at"};
+  }
+  return Status::Ok();
+}
+
 bool IsFormulaLead(char c) {
   return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }

@@ -65,6 +65,11 @@ struct Election {
   uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
   GatewayVoters gateway_voters = GatewayVoters::kNamespaced;
+  // schedule: when the server opens and closes the election by itself (lifecycle/scheduler.h),
+  // Unix ms, 0 = not scheduled. Manual open/close still work; the scheduler acts only on an
+  // election still in the status the time is for (a draft at opens_at, an open one at closes_at).
+  int64_t opens_at_ms = 0;
+  int64_t closes_at_ms = 0;
   // Not part of the election: which stored version of the entry this copy was read from, set by
   // a Catalog that checks it (ports/catalog.h: Update is a compare-and-set on it), 0 otherwise.
   uint64_t catalog_version = 0;
@@ -91,6 +96,10 @@ bool IsValidId(std::string_view id, size_t max_len = 64);
 // needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
 // kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
+
+// schedule: checks opens_at / closes_at of a new election against `now_ms`: each set one in the
+// future, closes_at after opens_at. kInvalidArgument naming the field.
+Status ValidateSchedule(const Election& e, int64_t now_ms);
 
 // True for a first character that makes a spreadsheet read a CSV cell as a formula:
 // = + - @, tab and carriage return (OWASP "CSV injection").

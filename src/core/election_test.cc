@@ -162,5 +162,26 @@ TEST(ElectionTest, StatusStrings) {
   EXPECT_FALSE(ParseElectionStatus("paused"));
 }
 
+// schedule
+TEST(ElectionTest, ScheduleTimesMustBeAheadAndInOrder) {
+  Election e = Valid();
+  EXPECT_TRUE(ValidateSchedule(e, 1000).ok());  // not scheduled
+  e.opens_at_ms = 2000;
+  e.closes_at_ms = 3000;
+  EXPECT_TRUE(ValidateSchedule(e, 1000).ok());
+  auto s = ValidateSchedule(e, 2000);  // opens_at is now: not in the future
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("opens_at"), std::string::npos);
+  e.opens_at_ms = 0;  // a scheduled close alone (opened by hand)
+  EXPECT_TRUE(ValidateSchedule(e, 2000).ok());
+  s = ValidateSchedule(e, 3000);
+  EXPECT_NE(s.message().find("closes_at must be in the future"), std::string::npos);
+  e.opens_at_ms = 3000;  // closes_at == opens_at
+  s = ValidateSchedule(e, 1000);
+  EXPECT_NE(s.message().find("closes_at must be after opens_at"), std::string::npos);
+  e.opens_at_ms = 5000;
+  EXPECT_FALSE(ValidateSchedule(e, 1000).ok());
+}
+
 }  // namespace
 }  // namespace urna

@@ -113,6 +113,9 @@ std::string EncodeElection(const Election& e) {
   p.set_pow_max_number(e.pow_max_number);
   p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
   p.set_gateway_voters(std::string(ToString(e.gateway_voters)));
+  // schedule
+  p.set_opens_at_ms(e.opens_at_ms);
+  p.set_closes_at_ms(e.closes_at_ms);
   return p.SerializeAsString();
 }
 
@@ -150,6 +153,9 @@ Result<Election> DecodeElection(std::string_view bytes) {
     if (!gw) return Status(Code::kInternal, "catalog entry has unknown gateway_voters");
     e.gateway_voters = *gw;
   }
+  // schedule
+  e.opens_at_ms = p.opens_at_ms();
+  e.closes_at_ms = p.closes_at_ms();
   return e;
 }
 

@@ -55,6 +55,24 @@ TEST(ProtoCodecTest, ElectionRoundTripKeepsBotProtection) {
   EXPECT_FALSE(DecodeElection(old.SerializeAsString()).ok());
 }
 
+// schedule
+TEST(ProtoCodecTest, ElectionRoundTripKeepsSchedule) {
+  Election e{"e1", "T", {{"a", "A"}}, ElectionStatus::kDraft, 1, 0, 0};
+  e.opens_at_ms = 1893456000000;
+  e.closes_at_ms = 1893459600123;
+  auto d = DecodeElection(EncodeElection(e));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->opens_at_ms, 1893456000000);
+  EXPECT_EQ(d->closes_at_ms, 1893459600123);
+  urna::v1::Election old;  // written before the fields existed: not scheduled
+  old.set_id("old");
+  old.set_status("draft");
+  d = DecodeElection(old.SerializeAsString());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->opens_at_ms, 0);
+  EXPECT_EQ(d->closes_at_ms, 0);
+}
+
 TEST(ProtoCodecTest, ReceiptKeepsReasonAndCountedVoteApart) {
   Receipt dup{"v2", "e1", "alice", "b", Outcome::kDuplicate, "", 150, "v1"};
   auto d = DecodeReceipt(EncodeReceipt(dup));

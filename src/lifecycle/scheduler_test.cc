@@ -1,0 +1,162 @@
+// ElectionScheduler over the real LocalLifecycle (memory catalog and log) with a fake clock.
+#include "lifecycle/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <thread>
+
+#include "adapters/memory/memory_catalog.h"
+#include "adapters/memory/memory_vote_log.h"
+#include "lifecycle/local_lifecycle.h"
+
+namespace urna {
+namespace {
+
+class FakeWallClock : public Clock {
+ public:
+  int64_t NowMs() const override { return now; }
+  std::atomic<int64_t> now{1000};
+};
+
+constexpr int64_t kNothing = std::numeric_limits<int64_t>::max();
+
+size_t SealCount(memory::MemoryLog& log) {
+  size_t n = 0;
+  for (uint32_t p = 0; p < log.partitions(); ++p) {
+    auto entries = log.Read(p, 0, SIZE_MAX, {});
+    for (const auto& entry : *entries) n += entry.seal ? 1 : 0;
+  }
+  return n;
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void Add(std::string id, int64_t opens_at, int64_t closes_at,
+           ElectionStatus status = ElectionStatus::kDraft) {
+    Election e{std::move(id), "T", {{"a", "A"}}, status, 1, 0, 0};
+    e.opens_at_ms = opens_at;
+    e.closes_at_ms = closes_at;
+    ASSERT_TRUE(catalog.Create(e).ok());
+  }
+  ElectionStatus StatusOf(std::string_view id) { return (*catalog.Get(id))->status; }
+
+  memory::MemoryCatalog catalog;
+  memory::MemoryLog log{3};
+  FakeWallClock clock;
+  LocalLifecycle lifecycle{catalog, log, clock};
+  ElectionScheduler scheduler{catalog, lifecycle, clock};
+};
+
+TEST_F(SchedulerTest, OpensAndClosesOnTimeWithTheSealOfAClose) {
+  Add("e", 5000, 9000);
+  Add("plain", 0, 0);  // not scheduled: never touched
+  EXPECT_EQ(scheduler.RunDue(), 5000);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kDraft);
+  clock.now = 4999;
+  EXPECT_EQ(scheduler.RunDue(), 5000);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kDraft);
+  clock.now = 5000;
+  EXPECT_EQ(scheduler.RunDue(), 9000);  // opened; the close is next
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kOpen);
+  EXPECT_EQ((*catalog.Get("e"))->opened_at_ms, 5000);
+  EXPECT_EQ(SealCount(log), 0u);
+  clock.now = 9001;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  auto e = *catalog.Get("e");
+  EXPECT_EQ(e->status, ElectionStatus::kClosed);
+  EXPECT_EQ(e->closed_at_ms, 9001);
+  EXPECT_EQ(SealCount(log), 3u);  // the seal in every partition, as POST close appends it
+  EXPECT_EQ(StatusOf("plain"), ElectionStatus::kDraft);
+  clock.now = 20000;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);  // nothing again: no second seal
+  EXPECT_EQ(SealCount(log), 3u);
+  EXPECT_EQ(scheduler.stats().opened, 1u);
+  EXPECT_EQ(scheduler.stats().closed, 1u);
+}
+
+TEST_F(SchedulerTest, ManualOpenAndCloseWin) {
+  Add("e", 5000, 9000);
+  ASSERT_TRUE(lifecycle.Open("e").ok());  // opened early by hand
+  EXPECT_EQ(scheduler.RunDue(), 9000);    // only the close is left
+  clock.now = 6000;
+  EXPECT_EQ(scheduler.RunDue(), 9000);
+  EXPECT_EQ((*catalog.Get("e"))->opened_at_ms, 1000);  // the manual open stands
+  ASSERT_TRUE(lifecycle.Close("e").ok());              // closed early by hand
+  EXPECT_EQ(SealCount(log), 3u);
+  clock.now = 9000;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  EXPECT_EQ((*catalog.Get("e"))->closed_at_ms, 6000);
+  EXPECT_EQ(SealCount(log), 3u);  // no second close
+  EXPECT_EQ(scheduler.stats().opened + scheduler.stats().closed, 0u);
+}
+
+TEST_F(SchedulerTest, ACloseAloneClosesAnElectionOpenedByHand) {
+  Add("e", 0, 3000);
+  EXPECT_EQ(scheduler.RunDue(), kNothing);  // a draft with no opens_at waits for the admin
+  clock.now = 4000;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kDraft);
+  ASSERT_TRUE(lifecycle.Open("e").ok());  // opened after its closes_at: closed at the next pass
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  EXPECT_EQ(StatusOf("e"), ElectionStatus::kClosed);
+  EXPECT_EQ(SealCount(log), 3u);
+}
+
+TEST_F(SchedulerTest, TimesPassedWhileDownAreCaughtUpInScheduleOrder) {
+  Add("both-passed", 2000, 3000);
+  Add("open-passed", 4000, 50000);
+  Add("close-passed", 0, 5000, ElectionStatus::kOpen);
+  clock.now = 10000;  // the first pass after a restart
+  EXPECT_EQ(scheduler.RunDue(), 50000);
+  auto both = *catalog.Get("both-passed");
+  EXPECT_EQ(both->status, ElectionStatus::kClosed);  // opened and closed at once: no votes
+  EXPECT_EQ(both->opened_at_ms, 10000);
+  EXPECT_EQ(both->closed_at_ms, 10000);
+  EXPECT_EQ(StatusOf("open-passed"), ElectionStatus::kOpen);
+  EXPECT_EQ(StatusOf("close-passed"), ElectionStatus::kClosed);
+  EXPECT_EQ(SealCount(log), 6u);
+}
+
+TEST_F(SchedulerTest, AFailedCloseIsRetriedAfterRetryAfter) {
+  Add("e", 0, 3000, ElectionStatus::kOpen);
+  clock.now = 3000;
+  log.fail_appends = true;              // the seal cannot be written
+  EXPECT_EQ(scheduler.RunDue(), 4000);  // retry_after (1 s) later
+  EXPECT_EQ(scheduler.stats().failures, 1u);
+  // The close went as far as it could (the catalog says closed, the seal is missing); closing
+  // again completes it, as POST close would.
+  log.fail_appends = false;
+  clock.now = 3500;
+  EXPECT_EQ(scheduler.RunDue(), 4000);  // not before the retry time
+  EXPECT_EQ(SealCount(log), 0u);
+  clock.now = 4000;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  EXPECT_EQ(SealCount(log), 3u);
+  EXPECT_EQ(scheduler.stats().closed, 1u);
+}
+
+TEST_F(SchedulerTest, ThreadActsWhenTheClockReachesTheTime) {
+  Add("e", 5000, 9000);
+  scheduler.Start();
+  auto wait_for = [&](ElectionStatus want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (StatusOf("e") != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return StatusOf("e");
+  };
+  clock.now = 5000;
+  EXPECT_EQ(wait_for(ElectionStatus::kOpen), ElectionStatus::kOpen);
+  clock.now = 9000;
+  scheduler.Wake();
+  EXPECT_EQ(wait_for(ElectionStatus::kClosed), ElectionStatus::kClosed);
+  scheduler.Stop();
+  scheduler.Stop();  // idempotent
+  EXPECT_EQ(SealCount(log), 3u);
+}
+
+}  // namespace
+}  // namespace urna
