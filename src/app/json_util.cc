@@ -39,7 +39,8 @@ json::object ElectionJson(const Election& e) {
                       {"turnout_visibility", ToString(e.turnout_visibility)},
                       {"bot_protection", ToString(e.bot_protection)},
                       {"pow_max_number", std::move(pow_max)},
-                      {"gateway_voters", ToString(e.gateway_voters)}};
+                      {"gateway_voters", ToString(e.gateway_voters)},
+                      {"archived_at", TimeJson(e.archived_at_ms)}};  // admin
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

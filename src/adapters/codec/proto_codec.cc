@@ -113,6 +113,7 @@ std::string EncodeElection(const Election& e) {
   p.set_pow_max_number(e.pow_max_number);
   p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
   p.set_gateway_voters(std::string(ToString(e.gateway_voters)));
+  p.set_archived_at_ms(e.archived_at_ms);  // admin
   return p.SerializeAsString();
 }
 
@@ -150,6 +151,7 @@ Result<Election> DecodeElection(std::string_view bytes) {
     if (!gw) return Status(Code::kInternal, "catalog entry has unknown gateway_voters");
     e.gateway_voters = *gw;
   }
+  e.archived_at_ms = p.archived_at_ms();  // admin
   return e;
 }
 
