@@ -1,5 +1,5 @@
-// English: every string of the voting, presenter, admin and not-found pages (web/i18n.js picks the
-// language). A value is a string with {name} placeholders, or a function of the placeholders.
+// English: every string of the voting, presenter, admin and not-found pages (web/i18n.js picks
+// the language). A value is a string with {name} placeholders, or a function of the placeholders.
 export default {
   "lang.name": "English",
   "lang.label": "Language",

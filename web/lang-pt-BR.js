@@ -1,5 +1,5 @@
-// Português do Brasil: every string of the voting, presenter, admin and not-found pages, with the same
-// keys as web/lang-en.js (web/i18n.js picks the language).
+// Português do Brasil: every string of the voting, presenter, admin and not-found pages, with
+// the same keys as web/lang-en.js (web/i18n.js picks the language).
 export default {
   "lang.name": "Português (Brasil)",
   "lang.label": "Idioma",
