@@ -46,6 +46,12 @@ void Api::AddRoutes() {
   add("GET", "/v1/elections/{id}", &Api::GetElection);
   add("POST", "/v1/elections/{id}/open", &Api::PostOpen);
   add("POST", "/v1/elections/{id}/close", &Api::PostClose);
+  add("PUT", "/v1/elections/{id}", &Api::PutElection);                               // admin
+  add("DELETE", "/v1/elections/{id}", &Api::DeleteElection);                         // admin
+  add("POST", "/v1/elections/{id}/archive", &Api::PostArchive);                      // admin
+  add("GET", "/v1/admin/check", &Api::GetAdminCheck);                                // admin
+  add("GET", "/v1/elections/{id}/results/export.csv", &Api::GetResultsExportCsv);    // admin
+  add("GET", "/v1/elections/{id}/results/export.json", &Api::GetResultsExportJson);  // admin
 
   add("POST", "/v1/elections/{id}/votes", &Api::PostVote);
   add("GET", "/v1/elections/{id}/votes/{vote_id}", &Api::GetReceipt);

@@ -92,6 +92,13 @@ class Api {
   void GetElection(Request& req, Params& p, Responder respond);
   void PostOpen(Request& req, Params& p, Responder respond);
   void PostClose(Request& req, Params& p, Responder respond);
+  void PutElection(Request& req, Params& p, Responder respond);     // admin: edit a draft
+  void DeleteElection(Request& req, Params& p, Responder respond);  // admin: delete a draft
+  void PostArchive(Request& req, Params& p, Responder respond);     // admin: archive a final
+  void GetAdminCheck(Request& req, Params& p, Responder respond);   // admin: is the token right
+  // export_routes.cc (admin): the results as a download, CSV or JSON
+  void GetResultsExportCsv(Request& req, Params& p, Responder respond);
+  void GetResultsExportJson(Request& req, Params& p, Responder respond);
   // vote_routes.cc
   void PostVote(Request& req, Params& p, Responder respond);
   void GetReceipt(Request& req, Params& p, Responder respond);

@@ -1,4 +1,5 @@
-// Election routes: create, list, get, open, close (docs/api.md). Status changes go through the
+// Election routes: create, list, get, open, close; admin: edit and delete a draft, archive a
+// final election (docs/api.md). Status changes go through the
 // ElectionLifecycle (ports/election_lifecycle.h), which owns them.
 #include "app/api.h"
 #include "app/election_spec.h"
@@ -29,9 +30,25 @@ void Api::PostElection(Request& req, Params&, Responder respond) {
   });
 }
 
-void Api::GetElections(Request&, Params&, Responder respond) {
+// admin: archived elections are left out unless `?archived=include` (all) or `?archived=only`.
+void Api::GetElections(Request& req, Params&, Responder respond) {
+  enum { kExclude, kInclude, kOnly } archived = kExclude;
+  if (req.query == "archived=include") {
+    archived = kInclude;
+  } else if (req.query == "archived=only") {
+    archived = kOnly;
+  } else if (!req.query.empty() && req.query != "archived=exclude") {
+    return respond(
+        StatusResponse({Code::kInvalidArgument,
+                        "query must be archived=exclude, archived=include or archived=only"}));
+  }
   json::array list;
-  for (const auto& e : deps_.catalog.List()) list.push_back(ElectionJson(*e));
+  for (const auto& e : deps_.catalog.List()) {
+    const bool is_archived = e->archived_at_ms != 0;
+    if (archived == kExclude && is_archived) continue;
+    if (archived == kOnly && !is_archived) continue;
+    list.push_back(ElectionJson(*e));
+  }
   respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
 }
 
@@ -53,6 +70,46 @@ void Api::PostClose(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond),
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Close(id)); });
+}
+
+// admin: the body is a create body (the whole election; its id must be the path's); only a
+// draft can be edited.
+void Api::PutElection(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  auto e = ParseElectionSpec(req.body);
+  if (!e.ok()) return respond(StatusResponse(e.status()));
+  if (e->id != p[0]) {
+    return respond(
+        StatusResponse({Code::kInvalidArgument,
+                        "id in the body (" + e->id + ") is not the path's (" + p[0] + ")"}));
+  }
+  OffThread(std::move(respond),
+            [this, e = std::move(*e)] { return ElectionResponse(deps_.lifecycle.EditDraft(e)); });
+}
+
+// admin: only a draft (it never took a vote); 204.
+void Api::DeleteElection(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  OffThread(std::move(respond), [this, id = p[0]] {
+    if (auto s = deps_.lifecycle.DeleteDraft(id); !s.ok()) return StatusResponse(s);
+    net::HttpResponse r;
+    r.status = 204;
+    return r;
+  });
+}
+
+// admin: only a final election; it stays readable by its id.
+void Api::PostArchive(Request& req, Params& p, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  OffThread(std::move(respond),
+            [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Archive(id)); });
+}
+
+// admin: 200 {"admin": true} with the admin token, else the 401/403 every admin call answers;
+// the admin page asks it to say at once whether the token typed is right.
+void Api::GetAdminCheck(Request& req, Params&, Responder respond) {
+  if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  respond(JsonResponse(200, json::object{{"admin", true}}));
 }
 
 }  // namespace urna::app

@@ -42,7 +42,8 @@ json::object ElectionJson(const Election& e) {
                       {"gateway_voters", ToString(e.gateway_voters)},
                       // schedule
                       {"opens_at", TimeJson(e.opens_at_ms)},
-                      {"closes_at", TimeJson(e.closes_at_ms)}};
+                      {"closes_at", TimeJson(e.closes_at_ms)},
+                      {"archived_at", TimeJson(e.archived_at_ms)}};  // admin
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {

@@ -189,4 +189,37 @@ Status FinalizeElection(Election& e, int64_t now_ms) {
   return Status::Ok();
 }
 
+// --- admin ---------------------------------------------------------------------------------
+
+Status EditDraftElection(Election& e, const Election& spec) {
+  if (e.status != ElectionStatus::kDraft) {
+    return {Code::kConflict,
+            "election is " + std::string(ToString(e.status)) + "; only a draft can be edited"};
+  }
+  if (spec.id != e.id) return {Code::kInvalidArgument, "id cannot change (it is " + e.id + ")"};
+  if (auto s = ValidateNewElection(spec); !s.ok()) return s;
+  Election edited = spec;
+  edited.status = e.status;
+  edited.created_at_ms = e.created_at_ms;
+  edited.opened_at_ms = edited.closed_at_ms = edited.finalized_at_ms = edited.archived_at_ms = 0;
+  edited.catalog_version = e.catalog_version;
+  e = std::move(edited);
+  return Status::Ok();
+}
+
+Status CheckDeletable(const Election& e) {
+  if (e.status == ElectionStatus::kDraft) return Status::Ok();
+  return {Code::kConflict, "election is " + std::string(ToString(e.status)) +
+                               "; only a draft can be deleted (archive a final one instead)"};
+}
+
+Status ArchiveElection(Election& e, int64_t now_ms) {
+  if (e.status != ElectionStatus::kFinal) {
+    return {Code::kConflict, "election is " + std::string(ToString(e.status)) +
+                                 "; only a final election can be archived"};
+  }
+  if (e.archived_at_ms == 0) e.archived_at_ms = std::max(now_ms, e.finalized_at_ms);
+  return Status::Ok();
+}
+
 }  // namespace urna

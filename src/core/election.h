@@ -70,6 +70,9 @@ struct Election {
   // election still in the status the time is for (a draft at opens_at, an open one at closes_at).
   int64_t opens_at_ms = 0;
   int64_t closes_at_ms = 0;
+  // admin: when a final election was archived (hidden from the default list, still readable);
+  // 0 = not archived.
+  int64_t archived_at_ms = 0;
   // Not part of the election: which stored version of the entry this copy was read from, set by
   // a Catalog that checks it (ports/catalog.h: Update is a compare-and-set on it), 0 otherwise.
   uint64_t catalog_version = 0;
@@ -112,6 +115,16 @@ bool IsFormulaLead(char c);
 Status OpenElection(Election& e, int64_t now_ms);
 Status CloseElection(Election& e, int64_t now_ms);
 Status FinalizeElection(Election& e, int64_t now_ms);
+
+// admin: the changes an operator makes besides the transitions.
+// A draft's content (title, options, settings) may be replaced by `spec` (validated as a new
+// election): id, status and created_at stay. kConflict unless `e` is a draft.
+Status EditDraftElection(Election& e, const Election& spec);
+// A draft may be deleted (it never took a vote); kConflict otherwise.
+Status CheckDeletable(const Election& e);
+// final -> archived (archived_at = now, at least finalized_at); archiving an archived election is
+// a no-op. kConflict unless final.
+Status ArchiveElection(Election& e, int64_t now_ms);
 
 // What the recount and the ledger export need first: the election is closed (or final), so its
 // log is sealed and its ledger no longer grows. kConflict "election is <status>; <what> needs it

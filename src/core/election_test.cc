@@ -183,5 +183,44 @@ TEST(ElectionTest, ScheduleTimesMustBeAheadAndInOrder) {
   EXPECT_FALSE(ValidateSchedule(e, 1000).ok());
 }
 
+// admin: only a draft is edited (id, status, created_at kept; the spec validated) or deleted;
+// only a final election is archived, once.
+TEST(ElectionTest, EditDeleteAndArchiveFollowTheStatus) {
+  Election e = Valid();
+  e.created_at_ms = 5;
+  e.catalog_version = 7;
+  Election spec = Valid();
+  spec.title = "New title";
+  spec.options = {{"x", "Xis"}};
+  spec.created_at_ms = 99;
+  ASSERT_TRUE(EditDraftElection(e, spec).ok());
+  EXPECT_EQ(e.title, "New title");
+  EXPECT_EQ(e.options.size(), 1u);
+  EXPECT_EQ(e.created_at_ms, 5);
+  EXPECT_EQ(e.catalog_version, 7u);
+  spec.id = "other";
+  EXPECT_EQ(EditDraftElection(e, spec).code(), Code::kInvalidArgument);
+  spec.id = e.id;
+  spec.title = "";
+  EXPECT_EQ(EditDraftElection(e, spec).code(), Code::kInvalidArgument);
+  EXPECT_EQ(e.title, "New title");  // a refused edit changes nothing
+  EXPECT_TRUE(CheckDeletable(e).ok());
+  EXPECT_EQ(ArchiveElection(e, 10).code(), Code::kConflict);
+
+  ASSERT_TRUE(OpenElection(e, 10).ok());
+  spec.title = "Late";
+  EXPECT_EQ(EditDraftElection(e, spec).code(), Code::kConflict);
+  EXPECT_EQ(CheckDeletable(e).code(), Code::kConflict);
+  EXPECT_EQ(ArchiveElection(e, 11).code(), Code::kConflict);
+  ASSERT_TRUE(CloseElection(e, 20).ok());
+  EXPECT_EQ(ArchiveElection(e, 21).code(), Code::kConflict);
+  ASSERT_TRUE(FinalizeElection(e, 30).ok());
+  EXPECT_EQ(CheckDeletable(e).code(), Code::kConflict);
+  ASSERT_TRUE(ArchiveElection(e, 25).ok());
+  EXPECT_EQ(e.archived_at_ms, 30);  // never before finalized_at
+  ASSERT_TRUE(ArchiveElection(e, 50).ok());
+  EXPECT_EQ(e.archived_at_ms, 30);  // archiving again changes nothing
+}
+
 }  // namespace
 }  // namespace urna

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "lifecycle/admin_changes.h"
+
 namespace urna {
 namespace {
 
@@ -372,6 +374,22 @@ Result<Election> FencedLifecycle::Open(std::string_view election_id) {
 Result<Election> FencedLifecycle::Finalize(std::string_view election_id) {
   MutexLock transitions(transitions_mu_);
   return Apply(catalog_, election_id, clock_.NowMs(), &FinalizeElection);
+}
+
+// admin: under the transitions lock, so never between an open's read and its write.
+Result<Election> FencedLifecycle::EditDraft(const Election& spec) {
+  MutexLock transitions(transitions_mu_);
+  return EditDraftEntry(catalog_, spec, kWriteAttempts);
+}
+
+Status FencedLifecycle::DeleteDraft(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return DeleteDraftEntry(catalog_, election_id, kWriteAttempts);
+}
+
+Result<Election> FencedLifecycle::Archive(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return ArchiveEntry(catalog_, election_id, clock_.NowMs(), kWriteAttempts);
 }
 
 Result<Election> FencedLifecycle::Close(std::string_view election_id) {

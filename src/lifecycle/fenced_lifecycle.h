@@ -108,6 +108,9 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Result<Election> Open(std::string_view election_id) override;
   Result<Election> Close(std::string_view election_id) override;
   Result<Election> Finalize(std::string_view election_id) override;
+  Result<Election> EditDraft(const Election& spec) override;
+  Status DeleteDraft(std::string_view election_id) override;
+  Result<Election> Archive(std::string_view election_id) override;
 
  private:
   // The VoteLog decorator behind vote_log().
@@ -151,7 +154,8 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   const FenceOptions options_;
   InFlightLog in_flight_log_{*this};
 
-  Mutex transitions_mu_;  // held by Open, Close (until the seal is durable) and Finalize
+  Mutex transitions_mu_;  // held by every transition (Close until the seal is durable) and admin
+                          // change
   AdmissionGate gate_;
   // Elections this node refuses (marked closing); grows only, under the exclusive gate, read
   // under the shared side (not annotated: the gate is held across Enter/Leave).

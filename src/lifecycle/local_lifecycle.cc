@@ -3,6 +3,8 @@
 #include <future>
 #include <memory>
 
+#include "lifecycle/admin_changes.h"
+
 namespace urna {
 namespace {
 
@@ -78,6 +80,22 @@ Result<Election> LocalLifecycle::Close(std::string_view election_id) {
 Result<Election> LocalLifecycle::Finalize(std::string_view election_id) {
   MutexLock transitions(transitions_mu_);
   return Apply(catalog_, election_id, clock_.NowMs(), &FinalizeElection);
+}
+
+// admin: under the transitions lock, so never between an open's read and its write.
+Result<Election> LocalLifecycle::EditDraft(const Election& spec) {
+  MutexLock transitions(transitions_mu_);
+  return EditDraftEntry(catalog_, spec, 1);
+}
+
+Status LocalLifecycle::DeleteDraft(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return DeleteDraftEntry(catalog_, election_id, 1);
+}
+
+Result<Election> LocalLifecycle::Archive(std::string_view election_id) {
+  MutexLock transitions(transitions_mu_);
+  return ArchiveEntry(catalog_, election_id, clock_.NowMs(), 1);
 }
 
 }  // namespace urna

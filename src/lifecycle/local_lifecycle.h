@@ -39,6 +39,9 @@ class LocalLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Result<Election> Open(std::string_view election_id) override;
   Result<Election> Close(std::string_view election_id) override;
   Result<Election> Finalize(std::string_view election_id) override;
+  Result<Election> EditDraft(const Election& spec) override;
+  Status DeleteDraft(std::string_view election_id) override;
+  Result<Election> Archive(std::string_view election_id) override;
 
  private:
   void Leave() override;
@@ -46,7 +49,8 @@ class LocalLifecycle final : public ElectionLifecycle, public VoteAdmission {
   Catalog& catalog_;
   VoteLog& log_;
   const Clock& clock_;
-  Mutex transitions_mu_;  // held by Open, Close (until the seal is durable) and Finalize
+  Mutex transitions_mu_;  // held by every transition (Close until the seal is durable) and admin
+                          // change
   AdmissionGate gate_;
   // Elections whose close has passed the gate and waits for its catalog write; changed only
   // under the exclusive gate, read under the shared side (the gate is a pthread rwlock taken

@@ -23,6 +23,13 @@ class Catalog {
   // its writes serialized by the lifecycle) and the memory fake with catalog_version 0 do not
   // check it.
   virtual Status Update(const Election& election) = 0;
+  // admin: removes the entry of a draft (the lifecycle checks it is one, under its transitions
+  // lock); its id may be created again. As Update, a shared catalog (DynamoDB) removes only the
+  // version the caller read, else kConflict. kNotFound if absent. The default is for test
+  // catalogs that never delete.
+  virtual Status Delete(const Election& election) {
+    return Status(Code::kInternal, "this catalog cannot delete election " + election.id);
+  }
   // kNotFound if absent.
   virtual Result<std::shared_ptr<const Election>> Get(std::string_view id) = 0;
   virtual std::vector<std::shared_ptr<const Election>> List() = 0;

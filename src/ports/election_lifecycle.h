@@ -71,6 +71,16 @@ class ElectionLifecycle {
   // closed -> final, for a recount whose counts agree; a final election is returned as is.
   // kNotFound; kConflict if draft or open.
   virtual Result<Election> Finalize(std::string_view election_id) = 0;
+
+  // admin: an operator's changes besides the transitions, ordered with them (an edit never
+  // undoes an open that came first). Replaces a draft's content by `spec` (same id; rules in
+  // core/election.h EditDraftElection). kNotFound; kConflict unless draft.
+  virtual Result<Election> EditDraft(const Election& spec) = 0;
+  // Removes a draft (it never took a vote). kNotFound; kConflict unless draft.
+  virtual Status DeleteDraft(std::string_view election_id) = 0;
+  // Archives a final election: hidden from the default list, still readable; an archived one is
+  // returned as is. kNotFound; kConflict unless final.
+  virtual Result<Election> Archive(std::string_view election_id) = 0;
 };
 
 }  // namespace urna

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <functional>
+#include <string_view>
+
 #include "core/snapshot.h"
 #include "results/snapshot_json.h"
 
@@ -31,6 +35,25 @@ void ResultsHub::Stop() {
   watched_.clear();
 }
 
+namespace {
+
+// admin: a draft's title and options may be edited (or the draft deleted and its id created
+// again) without its seq or status moving: its ETag carries a hash of that content, so an edit
+// makes a new frame. Empty once opened (the content no longer changes).
+std::string DraftContentTag(const Election& e) {
+  if (e.status != ElectionStatus::kDraft) return "";
+  size_t h = std::hash<std::string_view>{}(e.title);
+  for (const auto& o : e.options) {
+    h = h * 31 + std::hash<std::string_view>{}(o.id);
+    h = h * 31 + std::hash<std::string_view>{}(o.label);
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "-%08zx", h & 0xffffffffu);
+  return buf;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view election_id) {
   auto election = catalog_.Get(election_id);
   if (!election.ok()) return election.status();
@@ -44,7 +67,8 @@ Result<std::shared_ptr<const ResultFrame>> ResultsHub::Current(std::string_view 
       (*election)->status == ElectionStatus::kFinal;  // never stale (core/snapshot.h)
   uint64_t seq = hides ? 0 : tally->seq;
   std::string etag = "\"" + std::to_string(seq) + "-" + std::string(ToString((*election)->status)) +
-                     (tally->stale && !hides && !final ? "-stale" : "") + "\"";
+                     (tally->stale && !hides && !final ? "-stale" : "") +
+                     DraftContentTag(**election) + "\"";
   {
     MutexLock lock(mu_);
     auto it = frames_.find(election_id);

@@ -24,7 +24,8 @@ namespace urna::results {
 // One snapshot, serialized once for every viewer.
 struct ResultFrame {
   uint64_t seq = 0;
-  std::string etag;  // quoted, changes with any visible change: "<seq>-<status>[-stale]"
+  std::string etag;  // quoted, changes with any visible change: "<seq>-<status>[-stale]" (a draft:
+                     // plus a content hash)
   std::shared_ptr<const std::string> json;  // the snapshot JSON
   std::shared_ptr<const std::string> sse;   // "id: <seq>\nevent: results\ndata: <json>\n\n"
 };

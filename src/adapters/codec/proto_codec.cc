@@ -116,6 +116,7 @@ std::string EncodeElection(const Election& e) {
   // schedule
   p.set_opens_at_ms(e.opens_at_ms);
   p.set_closes_at_ms(e.closes_at_ms);
+  p.set_archived_at_ms(e.archived_at_ms);  // admin
   return p.SerializeAsString();
 }
 
@@ -156,6 +157,7 @@ Result<Election> DecodeElection(std::string_view bytes) {
   // schedule
   e.opens_at_ms = p.opens_at_ms();
   e.closes_at_ms = p.closes_at_ms();
+  e.archived_at_ms = p.archived_at_ms();  // admin
   return e;
 }
 

@@ -38,11 +38,35 @@ struct StoredElection {
   std::string id;
   std::string bytes;
   int64_t version = 0;
+  bool deleted = false;  // a tombstone (admin: Delete), without bytes
 };
 
 namespace {
 
+// Whether `item` is a tombstone: "deleted": {"BOOL": true}.
+bool IsTombstone(const json::object& item) {
+  const auto* a = item.if_contains("deleted");
+  if (a == nullptr || !a->is_object()) return false;
+  const auto* v = a->as_object().if_contains("BOOL");
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+
 Result<StoredElection> ParseItem(const json::object& item) {
+  if (IsTombstone(item)) {
+    const json::string* id = Attr(item, "id", "S");
+    const json::string* v = Attr(item, "version", "N");
+    StoredElection s;
+    s.deleted = true;
+    if (id == nullptr || v == nullptr) {
+      return Status(Code::kInternal, "elections tombstone without id or version");
+    }
+    s.id = std::string(*id);
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), s.version);
+    if (ec != std::errc() || end != v->data() + v->size()) {
+      return Status(Code::kInternal, "elections tombstone " + s.id + ": malformed version");
+    }
+    return s;
+  }
   const json::string* id = Attr(item, "id", "S");
   const json::string* b = Attr(item, "election", "B");
   const json::string* v = Attr(item, "version", "N");
@@ -160,6 +184,11 @@ Status DynamoCatalog::Refresh(int max_attempts) {
     }
     Entry e;
     e.version = s.version;
+    if (s.deleted) {
+      WriterLock lock(mu_);
+      Merge(s.id, std::move(e));  // a tombstone: Get and List no longer see it
+      continue;
+    }
     auto election = codec::DecodeElection(s.bytes);
     if (!election.ok()) {
       bad_item =
@@ -182,7 +211,7 @@ void DynamoCatalog::Merge(const std::string& id, Entry e) {
     it->second = std::move(e);
   }
   // An older or equal version (a scan that began before this process's own write) is dropped;
-  // entries the scan did not see stay: the catalog never deletes.
+  // entries the scan did not see stay: a deletion is a tombstone, a newer version like any write.
 }
 
 Result<DynamoCatalog::Entry> DynamoCatalog::Read(std::string_view id) {
@@ -199,6 +228,7 @@ Result<DynamoCatalog::Entry> DynamoCatalog::Read(std::string_view id) {
   }
   auto s = ParseItem(item->as_object());
   if (!s.ok()) return s.status();
+  if (s->deleted) return Entry{nullptr, s->version, ""};
   auto election = codec::DecodeElection(s->bytes);
   if (!election.ok()) return election.status();
   Entry e;
@@ -239,9 +269,16 @@ Status DynamoCatalog::Put(const Election& election, int64_t version, bool create
     return stored.status();
   }
   bool own = stored->version == version && stored->bytes == bytes;
-  WriterLock lock(mu_);
-  Merge(election.id, own ? std::move(mine) : std::move(*stored));
+  const bool tombstone = stored->election == nullptr;
+  const int64_t stored_version = stored->version;
+  {
+    WriterLock lock(mu_);
+    Merge(election.id, own ? std::move(mine) : std::move(*stored));
+  }
   if (own) return Status::Ok();
+  // Deleted meanwhile (or before this process saw it): a create goes over the tombstone.
+  if (tombstone && create) return Put(election, stored_version + 1, /*create=*/false);
+  if (tombstone) return Status(Code::kNotFound, "no election " + election.id);
   if (create) return Status(Code::kConflict, "election " + election.id + " already exists");
   return Status(Code::kConflict,
                 "election " + election.id + " was changed by another process meanwhile; try again");
@@ -249,13 +286,58 @@ Status DynamoCatalog::Put(const Election& election, int64_t version, bool create
 
 Status DynamoCatalog::Create(const Election& election) {
   MutexLock w(write_mu_);
+  int64_t tombstone_version = 0;
   {
     ReaderLock lock(mu_);
-    if (cache_.contains(election.id)) {
+    auto it = cache_.find(election.id);
+    if (it != cache_.end() && it->second.election != nullptr) {
       return Status(Code::kConflict, "election " + election.id + " already exists");
     }
+    if (it != cache_.end()) tombstone_version = it->second.version;
   }
+  // Over a tombstone: on its version (Put's conflict path handles one this cache has not seen).
+  if (tombstone_version != 0) return Put(election, tombstone_version + 1, /*create=*/false);
   return Put(election, 1, /*create=*/true);
+}
+
+Status DynamoCatalog::Delete(const Election& election) {
+  if (election.catalog_version == 0 ||
+      election.catalog_version >= static_cast<uint64_t>(INT64_MAX)) {
+    return Status(Code::kInvalidArgument, "delete of election " + election.id +
+                                              " without the catalog_version it was read at");
+  }
+  MutexLock w(write_mu_);
+  return PutTombstone(election.id, static_cast<int64_t>(election.catalog_version) + 1);
+}
+
+Status DynamoCatalog::PutTombstone(const std::string& id, int64_t version) {
+  json::object req{{"TableName", table_},
+                   {"Item", json::object{{"id", S(id)},
+                                         {"version", N(version)},
+                                         {"deleted", json::object{{"BOOL", true}}},
+                                         {"status", S("deleted")}}},
+                   {"ConditionExpression", "version = :v"},
+                   {"ExpressionAttributeValues", json::object{{":v", N(version - 1)}}}};
+  auto r = client_.Call({"PutItem", json::serialize(req)});
+  if (r.ok()) {
+    WriterLock lock(mu_);
+    Merge(id, Entry{nullptr, version, ""});
+    return Status::Ok();
+  }
+  if (r.status().code() != Code::kConflict) return r.status();
+  // As Put: someone else's change, or this very write applied by a retried attempt.
+  auto stored = Read(id);
+  if (!stored.ok()) return stored.status();
+  const bool deleted = stored->election == nullptr;
+  const bool own = deleted && stored->version == version;
+  {
+    WriterLock lock(mu_);
+    Merge(id, std::move(*stored));
+  }
+  if (own) return Status::Ok();
+  if (deleted) return Status(Code::kNotFound, "no election " + id);
+  return Status(Code::kConflict,
+                "election " + id + " was changed by another process meanwhile; try again");
 }
 
 Status DynamoCatalog::Update(const Election& election) {
@@ -273,7 +355,9 @@ Status DynamoCatalog::Update(const Election& election) {
 Result<std::shared_ptr<const Election>> DynamoCatalog::Get(std::string_view id) {
   ReaderLock lock(mu_);
   auto it = cache_.find(id);
-  if (it == cache_.end()) return Status(Code::kNotFound, "no election " + std::string(id));
+  if (it == cache_.end() || it->second.election == nullptr) {
+    return Status(Code::kNotFound, "no election " + std::string(id));
+  }
   return it->second.election;
 }
 
@@ -282,14 +366,18 @@ Result<std::shared_ptr<const Election>> DynamoCatalog::GetFresh(std::string_view
   if (!e.ok()) return e.status();
   WriterLock lock(mu_);
   Merge(std::string(id), std::move(*e));
-  return cache_.find(id)->second.election;  // the newer of the read and the cached one
+  auto cached = cache_.find(id)->second.election;  // the newer of the read and the cached one
+  if (cached == nullptr) return Status(Code::kNotFound, "no election " + std::string(id));
+  return cached;
 }
 
 std::vector<std::shared_ptr<const Election>> DynamoCatalog::List() {
   ReaderLock lock(mu_);
   std::vector<std::shared_ptr<const Election>> out;
   out.reserve(cache_.size());
-  for (const auto& [id, e] : cache_) out.push_back(e.election);
+  for (const auto& [id, e] : cache_) {
+    if (e.election != nullptr) out.push_back(e.election);  // not a tombstone
+  }
   return out;
 }
 

@@ -9,6 +9,11 @@
 // refreshed since, makes it fail with kConflict instead of being overwritten; 0 is
 // kInvalidArgument). A retried write whose first attempt did apply (its response was lost)
 // finds its own item and succeeds.
+// admin: Delete (of a draft) writes a tombstone on the version read: the item keeps its id and
+// `version` (+1) with `deleted` (BOOL true) and no election, so every process's cache drops the
+// entry at its next refresh (an item simply removed could not be told from one the scan missed)
+// and a Create of the same id again is a conditional put on the tombstone's version, newer than
+// anything cached.
 //
 // Get and List never touch the network: they read an in-memory cache, filled at Open, updated
 // by this process's own writes at once and by a background thread that re-reads the table every
@@ -49,6 +54,7 @@ class DynamoCatalog : public Catalog {
 
   Status Create(const Election& election) override;
   Status Update(const Election& election) override;
+  Status Delete(const Election& election) override;
   Result<std::shared_ptr<const Election>> Get(std::string_view id) override;
   std::vector<std::shared_ptr<const Election>> List() override;
   // A consistent read of the item (kNotFound when absent), merged into the cache.
@@ -61,13 +67,16 @@ class DynamoCatalog : public Catalog {
 
  private:
   struct Entry {
-    std::shared_ptr<const Election> election;
+    std::shared_ptr<const Election> election;  // null: deleted (a tombstone)
     int64_t version = 0;
     std::string bytes;  // as stored: recognizes this process's own write after a lost answer
   };
   DynamoCatalog(DynamoClient& client, std::string table, DynamoCatalogOptions options);
-  // Conditional put of `election` as `version`: absent before (create), else at version - 1.
+  // Conditional put of `election` as `version`: absent before (create), else at version - 1
+  // (an update, or a create over a tombstone).
   Status Put(const Election& election, int64_t version, bool create);
+  // Conditional put of the tombstone of `id` as `version` (at version - 1 before).
+  Status PutTombstone(const std::string& id, int64_t version);
   // The stored item of `id` (consistent read); kNotFound when absent.
   Result<Entry> Read(std::string_view id);
   // Keeps `e` unless the cache has a newer version of it.

@@ -264,5 +264,44 @@ TEST_F(DynamoCatalogTest, GetFreshReadsWhatTheCacheHasNotSeenYet) {
   EXPECT_EQ(processor->GetFresh("nope").status().code(), Code::kNotFound);
 }
 
+// admin: a deleted draft disappears from both catalogs' views (a tombstone, seen at the next
+// refresh); a delete on a stale read conflicts; the id can be created again, also by a catalog
+// that has not seen the tombstone yet, and the other catalog sees the new election.
+TEST_F(DynamoCatalogTest, DeleteWritesATombstoneOthersSeeAndCreateGoesOverIt) {
+  auto a = Open(*client_);
+  auto b = Open(*client_, milliseconds(3600 * 1000));  // refreshes only when asked
+  auto c = Open(*client_, milliseconds(3600 * 1000));  // never sees "gone" by itself
+  ASSERT_TRUE(a && b && c);
+  ASSERT_TRUE(a->Create(MakeElection("gone", "First")).ok());
+  ASSERT_TRUE(b->Refresh().ok());
+  Election stale = **b->Get("gone");
+  Election edited = **a->Get("gone");
+  edited.title = "Edited";
+  ASSERT_TRUE(a->Update(edited).ok());
+  EXPECT_EQ(b->Delete(stale).code(), Code::kConflict);  // b read it before a's edit
+  Election current = **a->Get("gone");
+  ASSERT_TRUE(a->Delete(current).ok());
+  EXPECT_EQ(a->Get("gone").status().code(), Code::kNotFound);
+  EXPECT_EQ(a->GetFresh("gone").status().code(), Code::kNotFound);
+  EXPECT_TRUE(a->List().empty());
+  // The same delete again is this catalog's own write (as after a lost answer): ok, no change.
+  EXPECT_TRUE(a->Delete(current).ok());
+  EXPECT_EQ(StoredVersion("gone"), 3);  // the tombstone keeps the item's version going
+
+  // c never read the table since it opened: its create of the same id goes over the tombstone
+  // it has not seen.
+  ASSERT_TRUE(c->Create(MakeElection("gone", "Second")).ok());
+  EXPECT_EQ(StoredVersion("gone"), 4);
+  ASSERT_TRUE(WaitFor([&] {
+    auto e = a->Get("gone");
+    return e.ok() && (*e)->title == "Second";
+  }));
+  // And a tombstone c writes reaches a by its refresh.
+  ASSERT_TRUE(c->Delete(**c->Get("gone")).ok());
+  ASSERT_TRUE(WaitFor([&] { return !a->Get("gone").ok() && a->List().empty(); }));
+  ASSERT_TRUE(a->Create(MakeElection("gone", "Third")).ok());
+  EXPECT_EQ(StoredVersion("gone"), 6);
+}
+
 }  // namespace
 }  // namespace urna::dynamodb

@@ -64,6 +64,31 @@ Status EmbeddedCatalog::Update(const Election& election) {
   return Store(election);
 }
 
+Status EmbeddedCatalog::Delete(const Election& election) {
+  MutexLock w(write_mu_);
+  {
+    ReaderLock lock(mu_);
+    if (!cache_.contains(election.id)) {
+      return Status(Code::kNotFound, "no election " + election.id);
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  {
+    auto lease = db_.Use();
+    if (!lease.ok()) return lease.status();
+    auto s = db_.db()->Delete(wo, db_.catalog(), election.id);
+    if (!s.ok()) {
+      db_.ReportWriteError("catalog delete failed: " + s.ToString());
+      return Status(Code::kUnavailable,
+                    "catalog delete failed, storage is failing: " + s.ToString());
+    }
+  }
+  WriterLock lock(mu_);
+  cache_.erase(election.id);
+  return Status::Ok();
+}
+
 Result<std::shared_ptr<const Election>> EmbeddedCatalog::Get(std::string_view id) {
   ReaderLock lock(mu_);
   auto it = cache_.find(id);

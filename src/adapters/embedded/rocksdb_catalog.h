@@ -1,6 +1,6 @@
 // EmbeddedCatalog: elections stored in RocksDB and mirrored in memory, so the hot paths
 // (ingest, processor) read them without I/O. Owned by the app; thread-safe.
-// Create/Update write synchronously (blocking): call them off the network threads.
+// Create/Update/Delete write synchronously (blocking): call them off the network threads.
 #pragma once
 
 #include <map>
@@ -19,6 +19,7 @@ class EmbeddedCatalog final : public Catalog {
 
   Status Create(const Election& election) override;
   Status Update(const Election& election) override;
+  Status Delete(const Election& election) override;
   Result<std::shared_ptr<const Election>> Get(std::string_view id) override;
   std::vector<std::shared_ptr<const Election>> List() override;
 
@@ -27,7 +28,7 @@ class EmbeddedCatalog final : public Catalog {
   Status Store(const Election& e) REQUIRES(write_mu_);
 
   EmbeddedDb& db_;
-  Mutex write_mu_;  // serializes Create/Update so check-then-write is atomic
+  Mutex write_mu_;  // serializes Create/Update/Delete so check-then-write is atomic
   SharedMutex mu_;
   std::map<std::string, std::shared_ptr<const Election>, std::less<>> cache_ GUARDED_BY(mu_);
 };

@@ -32,6 +32,16 @@ class MemoryCatalog final : public Catalog {
     it->second = Versioned(e, stored + 1);
     return Status::Ok();
   }
+  Status Delete(const Election& e) override {
+    MutexLock lock(mu_);
+    auto it = m_.find(e.id);
+    if (it == m_.end()) return Status(Code::kNotFound, "absent");
+    if (e.catalog_version != 0 && e.catalog_version != it->second->catalog_version) {
+      return Status(Code::kConflict, "changed since it was read");
+    }
+    m_.erase(it);
+    return Status::Ok();
+  }
   Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
     MutexLock lock(mu_);
     auto it = m_.find(std::string(id));
