@@ -8,7 +8,7 @@ namespace json = boost::json;
 namespace {
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number","gateway_voters"} into an Election.
+// "bot_protection","pow_max_number","gateway_voters","votes_per_voter"} into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   Election e;
   auto str = [&o](std::string_view key, std::string& out) -> Status {
@@ -74,6 +74,19 @@ Result<Election> ElectionFromJson(const json::object& o) {
       return Status(Code::kInvalidArgument, "gateway_voters must be \"namespaced\" or \"shared\"");
     }
     e.gateway_voters = *parsed;
+  }
+  // policy: votes_per_voter 1 | N | "unlimited" (ValidateNewElection checks the bounds).
+  if (auto* vpv = o.if_contains("votes_per_voter"); vpv != nullptr && !vpv->is_null()) {
+    if (vpv->is_string() && vpv->as_string() == "unlimited") {
+      e.votes_per_voter = kUnlimitedVotes;
+    } else if (const int64_t n = vpv->is_int64() ? vpv->get_int64() : 0;  // uint64: too large
+               n >= 1 && n <= kMaxVotesPerVoter) {
+      e.votes_per_voter = static_cast<uint32_t>(n);
+    } else {
+      return Status(Code::kInvalidArgument, "votes_per_voter must be an integer 1-" +
+                                                std::to_string(kMaxVotesPerVoter) +
+                                                " or \"unlimited\"");
+    }
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

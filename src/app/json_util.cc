@@ -27,6 +27,10 @@ json::object ElectionJson(const Election& e) {
   for (const auto& o : e.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
   json::value pow_max = nullptr;
   if (e.bot_protection == BotProtection::kPow) pow_max = e.pow_max_number;
+  // policy: 1 | N | "unlimited".
+  json::value votes_per_voter = e.votes_per_voter == kUnlimitedVotes
+                                    ? json::value("unlimited")
+                                    : json::value(e.votes_per_voter);
   return json::object{{"id", e.id},
                       {"title", e.title},
                       {"status", ToString(e.status)},
@@ -39,7 +43,8 @@ json::object ElectionJson(const Election& e) {
                       {"turnout_visibility", ToString(e.turnout_visibility)},
                       {"bot_protection", ToString(e.bot_protection)},
                       {"pow_max_number", std::move(pow_max)},
-                      {"gateway_voters", ToString(e.gateway_voters)}};
+                      {"gateway_voters", ToString(e.gateway_voters)},
+                      {"votes_per_voter", std::move(votes_per_voter)}};
 }
 
 net::HttpResponse JsonResponse(unsigned status, const json::value& v) {
