@@ -59,7 +59,8 @@ def main():
                     f"{voter}: each duplicate names the limit and a counted vote: {dups[:2]}")
         items = c.ledger_items(E)
         counted_ids = {vid for vid, r in rs.items() if r["status"] == "counted"}
-        t.check(len(items) == 3 * len(VOTERS) and {attr(i, "vote_id") for i in items} == counted_ids,
+        t.check(len(items) == 3 * len(VOTERS)
+                and {attr(i, "vote_id") for i in items} == counted_ids,
                 f"DynamoDB's ledger: one item per counted vote ({3 * len(VOTERS)}): {len(items)}")
         for port in ports:
             wait_counted(port, E, 3 * len(VOTERS))

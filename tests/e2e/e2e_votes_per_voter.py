@@ -14,8 +14,8 @@ import hashlib
 import json
 import threading
 
-from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, Workers, error_expecter, token, \
-    wait_for
+from harness import (ADMIN_TOKEN, Checks, Server, TempDataDir, Workers, error_expecter, token,
+                     wait_for)
 
 N_E, U_E, ONE_E = "three-each", "unlimited", "one-each"
 OPTIONS = [{"id": "x", "label": "X"}, {"id": "y", "label": "Y"}]
@@ -104,7 +104,8 @@ def run(args, t, servers):
         one = [c.vote(ONE_E, "olga", "x")[1]["vote_id"], c.vote(ONE_E, "olga", "y")[1]["vote_id"]]
         r = fates(c, ONE_E, "olga", one)
         t.check(r[one[0]]["status"] == "counted" and r[one[1]]["status"] == "duplicate"
-                and r[one[1]]["reason"] == "already_voted" and r[one[1]]["votes_per_voter"] == 1,
+                and r[one[1]].get("reason") == "already_voted"
+                and r[one[1]].get("votes_per_voter") == 1,
                 f"votes_per_voter 1: the second is a duplicate, already_voted: {r}")
 
         # Up to 3: concurrent votes of one voter; carol uses 2 of hers before the crash.
@@ -124,10 +125,14 @@ def run(args, t, servers):
         t.check(all(b["status"] == "counted" for b in fates(c, N_E, "bob", bob).values()),
                 "bob's 2 votes count (under the limit)")
         alice_again = burst(srv, N_E, "alice", 2)
-        t.check(all(b["status"] == "duplicate" for b in fates(c, N_E, "alice", alice_again).values()),
+        again = fates(c, N_E, "alice", alice_again)
+        t.check(all(b["status"] == "duplicate" for b in again.values()),
                 "alice's votes after the restart are duplicates: her 3 survived it")
-        res = c.results(N_E)
-        t.check(res["total"] == 3 + 3 + 3 + 2, f"live total = 3 + 3 + 3 + 2: {res}")
+        try:
+            wait_for(lambda: c.results(N_E)["total"] == 3 + 3 + 3 + 2, timeout=30,
+                     what="the live total")
+        except AssertionError:
+            t.check(False, f"live total = 3 + 3 + 3 + 2: {c.results(N_E)}")
 
         # Unlimited: a fresh solved challenge per vote.
         vote = f"/v1/elections/{U_E}/votes"

@@ -203,8 +203,17 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
   std::vector<json::object> receipts;
   std::unordered_map<std::string_view, size_t> receipt_of;  // vote_id -> index (last wins)
   for (const auto& pv : c.votes) {
+    // A voter's later counted vote has a receipt item too: where its ledger item is.
+    const bool receipt = pv.outcome != Outcome::kCounted || pv.ordinal > 1;
+    if (receipt && !pv.entry.vote.vote_id.empty()) {
+      auto [it, fresh] = receipt_of.try_emplace(pv.entry.vote.vote_id, receipts.size());
+      if (fresh) {
+        receipts.push_back(items::ReceiptItem(pv));
+      } else {
+        receipts[it->second] = items::ReceiptItem(pv);
+      }
+    }
     if (pv.outcome == Outcome::kCounted) {
-      if (pv.ordinal > 1) receipts.push_back(items::ReceiptItem(pv));  // where its row is
       json::object req{
           {"TableName", tables_.ledger()},
           {"Item", items::LedgerItem(pv, tables_.ledger_shards)},
@@ -212,13 +221,6 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
           {"ExpressionAttributeValues", json::object{{":v", items::S(pv.entry.vote.vote_id)}}}};
       puts.push_back({"PutItem", json::serialize(req)});
       counted.push_back(&pv);
-    } else if (!pv.entry.vote.vote_id.empty()) {
-      auto [it, fresh] = receipt_of.try_emplace(pv.entry.vote.vote_id, receipts.size());
-      if (fresh) {
-        receipts.push_back(items::ReceiptItem(pv));
-      } else {
-        receipts[it->second] = items::ReceiptItem(pv);
-      }
     }
   }
   std::vector<std::string> writes;
