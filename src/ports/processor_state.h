@@ -67,12 +67,12 @@ class ProcessorState {
   // The voter index, for a batch of `partition` read from offset `from` (the committed next
   // offset), at once: for each key, what was counted for that voter before the batch (counted =
   // 0 when nothing; else the first counted vote's id and, for a key with `many`, how many of the
-  // voter's votes count; without `many` counted is 1 when any does). A ledger row this store knows
-  // was written for `partition` at an offset
-  // >= `from` is not a prior vote: it is this batch's own row from an attempt whose commit did
-  // not complete (a replay), or one written ahead by another processor of the partition; the
-  // batch decides that vote again and counts it again (the same row, idempotently), so a vote
-  // never becomes a duplicate of itself.
+  // voter's votes count; without `many` counted is at least 1 when any does: the keys of one
+  // voter in one election carry the same `many`). A ledger row this store knows was written for
+  // `partition` at an offset >= `from` is not a prior vote: it is this batch's own row from an
+  // attempt whose commit did not complete (a replay), or one written ahead by another processor
+  // of the partition; the batch decides that vote again and counts it again (the same row,
+  // idempotently), so a vote never becomes a duplicate of itself.
   virtual Result<std::vector<PriorVotes>> CountedVotes(uint32_t partition, uint64_t from,
                                                        const std::vector<VoterKey>& keys) = 0;
   // Ledger rows of counted votes, receipts, seals, tallies, next offset; the next offset moves

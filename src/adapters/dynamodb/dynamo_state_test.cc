@@ -386,7 +386,7 @@ TEST_F(DynamoStateTest, UpToNVotesPerVoterCountOnceEachAcrossACrashAndItsReplay)
                   .ok());
   std::sort(rows.begin(), rows.end());
   EXPECT_EQ(rows, (std::vector<std::string>{"alice:v1", "alice:v2", "alice:v3", "bob:v6"}));
-  auto prior = st.CountedVotes(0, 6, {{"e3", "alice", true}, {"e3", "alice", false}});
+  auto prior = st.CountedVotes(0, 6, {{"e3", "alice", true}, {"e3", "bob", true}});
   ASSERT_TRUE(prior.ok()) << prior.status().message();
   EXPECT_EQ((*prior)[0].counted, 3u);
   EXPECT_EQ((*prior)[0].first_vote_id, "v1");
