@@ -29,7 +29,8 @@ constexpr std::string_view kElectionKeys[] = {
 constexpr std::string_view kOptionKeys[] = {"id", "label"};
 
 // Reads {"id","title","options":[{"id","label"}],"results_visibility","turnout_visibility",
-// "bot_protection","pow_max_number","gateway_voters","opens_at","closes_at"} into an Election.
+// "bot_protection","pow_max_number","gateway_voters","votes_per_voter","opens_at","closes_at"}
+// into an Election.
 Result<Election> ElectionFromJson(const json::object& o) {
   if (auto s = RejectUnknownFields(o, kElectionKeys); !s.ok()) return s;
   Election e;
@@ -112,6 +113,19 @@ Result<Election> ElectionFromJson(const json::object& o) {
           std::string(key) + " must be an RFC 3339 time like \"2030-01-31T20:00:00Z\" (or null)");
     }
     *out = *ms;
+  }
+  // policy: votes_per_voter 1 | N | "unlimited" (ValidateNewElection checks the bounds).
+  if (auto* vpv = o.if_contains("votes_per_voter"); vpv != nullptr && !vpv->is_null()) {
+    if (vpv->is_string() && vpv->as_string() == "unlimited") {
+      e.votes_per_voter = kUnlimitedVotes;
+    } else if (const int64_t n = vpv->is_int64() ? vpv->get_int64() : 0;  // uint64: too large
+               n >= 1 && n <= kMaxVotesPerVoter) {
+      e.votes_per_voter = static_cast<uint32_t>(n);
+    } else {
+      return Status(Code::kInvalidArgument, "votes_per_voter must be an integer 1-" +
+                                                std::to_string(kMaxVotesPerVoter) +
+                                                " or \"unlimited\"");
+    }
   }
   if (auto s = ValidateNewElection(e); !s.ok()) return s;
   return e;

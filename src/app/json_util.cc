@@ -27,6 +27,10 @@ json::object ElectionJson(const Election& e) {
   for (const auto& o : e.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
   json::value pow_max = nullptr;
   if (e.bot_protection == BotProtection::kPow) pow_max = e.pow_max_number;
+  // policy: 1 | N | "unlimited".
+  json::value votes_per_voter = e.votes_per_voter == kUnlimitedVotes
+                                    ? json::value("unlimited")
+                                    : json::value(e.votes_per_voter);
   return json::object{{"id", e.id},
                       {"title", e.title},
                       {"status", ToString(e.status)},
@@ -40,6 +44,7 @@ json::object ElectionJson(const Election& e) {
                       {"bot_protection", ToString(e.bot_protection)},
                       {"pow_max_number", std::move(pow_max)},
                       {"gateway_voters", ToString(e.gateway_voters)},
+                      {"votes_per_voter", std::move(votes_per_voter)},  // policy
                       // schedule
                       {"opens_at", TimeJson(e.opens_at_ms)},
                       {"closes_at", TimeJson(e.closes_at_ms)},

@@ -80,7 +80,12 @@ void Api::GetReceipt(Request& req, Params& p, Responder respond) {
                    {"cast_at", TimeJson(r->ingest_time_ms)}};
     if (r->outcome == Outcome::kRejected) o["reason"] = r->reason;
     if (r->outcome == Outcome::kDuplicate) {
-      o["reason"] = "already_voted";
+      // policy: the receipt names the limit the voter reached (the election's votes_per_voter,
+      // fixed since it opened): one vote -> "already_voted", N -> "vote_limit_reached".
+      uint32_t limit = 1;
+      if (auto e = deps_.catalog.Get(p[0]); e.ok()) limit = (*e)->votes_per_voter;
+      o["reason"] = limit == 1 ? "already_voted" : "vote_limit_reached";
+      o["votes_per_voter"] = limit;
       o["counted_vote_id"] = r->counted_vote_id;
     }
     return JsonResponse(200, o);

@@ -102,6 +102,28 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   EXPECT_EQ(again->ledger_digest, r->ledger_digest);
 }
 
+// policy: with votes_per_voter 2 the ledger holds one row per counted vote, and the replay (the
+// same rule with the election's limit) agrees with it and with the live tally.
+TEST_F(RecountTest, UpToNVotesPerVoterAgreesAndAccountsForEveryEntry) {
+  Election e = **catalog.Get("e1");
+  e.votes_per_voter = 2;
+  ASSERT_TRUE(catalog.Update(e).ok());
+  // Voters 0-19 send 3 votes (2 count), voters 20-39 send 2 (both count).
+  for (int i = 0; i < 100; ++i) Vote(i, i % 3 ? "a" : "b");
+  Process();
+  ASSERT_TRUE(lifecycle.Close("e1").ok());
+  auto r = Recount();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->agree);
+  EXPECT_EQ(r->ledger, r->replay);
+  EXPECT_EQ(r->ledger, r->live);
+  EXPECT_EQ(r->log_entries, 100u);
+  EXPECT_EQ(r->counted, 80u);
+  EXPECT_EQ(r->duplicate, 20u);
+  EXPECT_EQ(r->ledger_rows, 80u);
+  EXPECT_EQ(Total(r->ledger), 80u);
+}
+
 TEST_F(RecountTest, CorruptedLiveTallyIsNamedAndNotFinalized) {
   for (int i = 0; i < 40; ++i) Vote(i, "a");
   Process();

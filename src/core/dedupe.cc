@@ -15,6 +15,7 @@ DedupeVerdict VoteDedupe::Decide(const Election* election, const VoteEvent& vote
   out.verdict = DecideVote(election, vote, !policy.AllowsAnother(voter.counted), behind_seal);
   if (out.verdict.outcome == Outcome::kCounted) {
     if (voter.counted++ == 0 && cite_counted_vote_) voter.first_vote_id = vote.vote_id;
+    out.ordinal = voter.counted;
   } else if (out.verdict.outcome == Outcome::kDuplicate) {
     out.counted_vote_id = voter.first_vote_id;  // a node of voters_: stable until destroyed
   }

@@ -8,7 +8,7 @@
 // with another limit, not a second rule.
 //
 // Plain values, no I/O: the caller looks the batch's voters up in the voter index
-// (ProcessorState::CountedVoteIds) and hands each answer in with its vote.
+// (ProcessorState::CountedVotes) and hands each answer in with its vote.
 #pragma once
 
 #include <cstdint>
@@ -32,10 +32,11 @@ struct VotePolicy {
   bool AllowsAnother(uint64_t counted) const { return Unlimited() || counted < max_per_voter; }
 };
 
-// The policy of an election. One vote per voter for every election today: the catalog holds no
-// per-election policy yet (the product issue adds one; this is where it is read).
+// The policy of an election: its votes_per_voter (kUnlimitedVotes = 0 = no limit).
 // `election` may be null (unknown to the catalog): such votes are rejected, one per voter.
-inline VotePolicy VotePolicyOf(const Election* /*election*/) { return VotePolicy::OnePerVoter(); }
+inline VotePolicy VotePolicyOf(const Election* election) {
+  return election == nullptr ? VotePolicy::OnePerVoter() : VotePolicy{election->votes_per_voter};
+}
 
 // What the voter index held for a voter before the votes being decided: how many of their votes
 // count, and the first of them (the one a duplicate's receipt points to).
@@ -49,6 +50,9 @@ struct DedupeVerdict {
   Verdict verdict;
   // kDuplicate: the voter's first counted vote (stable until the VoteDedupe is destroyed).
   std::string_view counted_vote_id;
+  // kCounted: the vote's number among its voter's counted votes, 1 for the first (where the
+  // ledger keeps it: one row per counted vote). 0 otherwise.
+  uint64_t ordinal = 0;
 };
 
 // Decides the votes of one partition in log order: a batch of the live processor, or the whole

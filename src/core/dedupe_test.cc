@@ -83,15 +83,16 @@ TEST(VoteDedupeTest, APolicyOfUpToNCountsTheFirstNOfAVoter) {
   VoteDedupe d;
   const VotePolicy three{3};
   PriorVotes prior{1, "v0"};  // one counted before the batch
-  EXPECT_EQ(d.Decide(&e, Vote("v1", "alice"), &prior, false, three).verdict.outcome,
-            Outcome::kCounted);
+  auto second = d.Decide(&e, Vote("v1", "alice"), &prior, false, three);
+  EXPECT_EQ(second.verdict.outcome, Outcome::kCounted);
+  EXPECT_EQ(second.ordinal, 2u);  // its ledger row: the voter's second
   EXPECT_EQ(d.Decide(&e, Vote("v2", "alice", "zzz"), nullptr, false, three).verdict.outcome,
             Outcome::kRejected);  // does not use one up
-  EXPECT_EQ(d.Decide(&e, Vote("v3", "alice", "b"), nullptr, false, three).verdict.outcome,
-            Outcome::kCounted);
+  EXPECT_EQ(d.Decide(&e, Vote("v3", "alice", "b"), nullptr, false, three).ordinal, 3u);
   auto fourth = d.Decide(&e, Vote("v4", "alice"), nullptr, false, three);
   EXPECT_EQ(fourth.verdict.outcome, Outcome::kDuplicate);
   EXPECT_EQ(fourth.counted_vote_id, "v0");
+  EXPECT_EQ(fourth.ordinal, 0u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(
         d.Decide(&e, Vote("b" + std::to_string(i), "bob"), nullptr, false, three).verdict.outcome,
@@ -122,10 +123,14 @@ TEST(VoteDedupeTest, WithoutCitingItDecidesTheSameFates) {
   EXPECT_TRUE(dup.counted_vote_id.empty());
 }
 
-TEST(VotePolicyTest, EveryElectionCountsOneVotePerVoterToday) {
+TEST(VotePolicyTest, ThePolicyIsTheElectionsVotesPerVoter) {
   auto e = Open("e1");
-  EXPECT_EQ(VotePolicyOf(&e).max_per_voter, 1u);
+  EXPECT_EQ(VotePolicyOf(&e).max_per_voter, 1u);  // the default
   EXPECT_EQ(VotePolicyOf(nullptr).max_per_voter, 1u);
+  e.votes_per_voter = 3;
+  EXPECT_EQ(VotePolicyOf(&e).max_per_voter, 3u);
+  e.votes_per_voter = kUnlimitedVotes;
+  EXPECT_TRUE(VotePolicyOf(&e).Unlimited());
   EXPECT_TRUE(kOne.AllowsAnother(0));
   EXPECT_FALSE(kOne.AllowsAnother(1));
 }

@@ -122,6 +122,16 @@ Status ValidateNewElection(const Election& e) {
   if (e.bot_protection == BotProtection::kNone && e.pow_max_number != 0) {
     return {Code::kInvalidArgument, "pow_max_number needs bot_protection \"pow\""};
   }
+  // policy: votes per voter.
+  if (e.votes_per_voter > kMaxVotesPerVoter) {
+    return {Code::kInvalidArgument,
+            "votes_per_voter must be 1-" + std::to_string(kMaxVotesPerVoter) + " or \"unlimited\""};
+  }
+  if (e.votes_per_voter == kUnlimitedVotes && e.bot_protection != BotProtection::kPow) {
+    return {Code::kInvalidArgument,
+            "votes_per_voter \"unlimited\" needs bot_protection \"pow\" (each vote then costs a "
+            "solved challenge)"};
+  }
   if (e.turnout_visibility == TurnoutVisibility::kHidden &&
       e.results_visibility != ResultsVisibility::kHiddenUntilClosed) {
     return {Code::kInvalidArgument,

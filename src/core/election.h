@@ -31,6 +31,12 @@ std::optional<BotProtection> ParseBotProtection(std::string_view s);
 inline constexpr uint64_t kDefaultPowMaxNumber = 100000;
 inline constexpr uint64_t kMaxPowMaxNumber = 10000000;
 
+// policy (issue 12 item 0): how many votes of one voter count, the first ones in log order.
+// Election::votes_per_voter: 1 (the default), 2..kMaxVotesPerVoter, or kUnlimitedVotes (0,
+// JSON "unlimited", which needs bot_protection "pow": each vote then costs a solved challenge).
+inline constexpr uint32_t kUnlimitedVotes = 0;
+inline constexpr uint32_t kMaxVotesPerVoter = 1000;
+
 // Whether the number of votes counted (`total`, and anything that moves with it) is shown while
 // per-option counts are hidden. Live results always show it (it is their sum); with
 // kHiddenUntilClosed it is hidden unless the election says turnout is public.
@@ -65,6 +71,8 @@ struct Election {
   uint64_t pow_max_number = 0;  // with kPow: 1..kMaxPowMaxNumber
   TurnoutVisibility turnout_visibility = TurnoutVisibility::kPublic;  // kHidden: see above
   GatewayVoters gateway_voters = GatewayVoters::kNamespaced;
+  // policy: votes counted per voter (1, N up to kMaxVotesPerVoter, or kUnlimitedVotes = 0).
+  uint32_t votes_per_voter = 1;
   // schedule: when the server opens and closes the election by itself (lifecycle/scheduler.h),
   // Unix ms, 0 = not scheduled. Manual open/close still work; the scheduler acts only on an
   // election still in the status the time is for (a draft at opens_at, an open one at closes_at).
@@ -96,7 +104,8 @@ bool IsValidId(std::string_view id, size_t max_len = 64);
 // Checks a new election: valid ids, title 1-200 chars, 1-100 options with unique ids and
 // labels of 1-200 chars; an option id may not start with a character a spreadsheet reads as a
 // formula (= + - @, see IsFormulaLead), since option ids are exported to CSV; a hidden turnout
-// needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without). Returns
+// needs hidden results; pow_max_number 1-kMaxPowMaxNumber with kPow (0 without);
+// votes_per_voter 1-kMaxVotesPerVoter, or kUnlimitedVotes with kPow only. Returns
 // kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 

@@ -54,6 +54,23 @@ TEST(ElectionTest, ProofOfWorkDifficultyIsBounded) {
   EXPECT_FALSE(ParseBotProtection("captcha").has_value());
 }
 
+// policy: votes_per_voter is 1-kMaxVotesPerVoter, or unlimited with proof of work only.
+TEST(ElectionTest, VotesPerVoterIsBoundedAndUnlimitedNeedsProofOfWork) {
+  auto e = Valid();
+  EXPECT_EQ(e.votes_per_voter, 1u);
+  e.votes_per_voter = kMaxVotesPerVoter;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+  e.votes_per_voter = kMaxVotesPerVoter + 1;
+  EXPECT_EQ(ValidateNewElection(e).code(), Code::kInvalidArgument);
+  e.votes_per_voter = kUnlimitedVotes;
+  auto s = ValidateNewElection(e);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("bot_protection \"pow\""), std::string::npos) << s.message();
+  e.bot_protection = BotProtection::kPow;
+  e.pow_max_number = kDefaultPowMaxNumber;
+  EXPECT_TRUE(ValidateNewElection(e).ok());
+}
+
 TEST(ElectionTest, DotAndDotDotAreNotIds) {
   EXPECT_FALSE(IsValidId("."));
   EXPECT_FALSE(IsValidId(".."));

@@ -1,5 +1,6 @@
-// Ledger port: the source of truth, one row per (election, voter) holding the counted vote,
-// plus every vote's receipt. Read by receipt lookups, recount and audit.
+// Ledger port: the source of truth, one row per counted vote (per (election, voter) with one vote
+// per voter; a voter's k-th counted vote, k <= votes_per_voter, has its own row), plus every
+// vote's receipt. Read by receipt lookups, recount and audit.
 // Embedded: RocksDB column families. Distributed: DynamoDB tables. Thread-safe; blocking.
 #pragma once
 
@@ -34,10 +35,11 @@ class Ledger {
   virtual Result<std::optional<Receipt>> FindReceipt(std::string_view election_id,
                                                      std::string_view voter_id,
                                                      std::string_view vote_id) = 0;
-  // The ledger row of a voter: the receipt of their counted vote, or nullopt.
+  // The first ledger row of a voter: the receipt of their first counted vote, or nullopt.
   virtual Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
                                                             std::string_view voter_id) = 0;
-  // Every counted vote of an election, in voter id order. Stops early if `fn` returns false.
+  // Every counted vote of an election, in voter id order (a voter's votes in log order). Stops
+  // early if `fn` returns false.
   virtual Status ScanCounted(std::string_view election_id,
                              const std::function<bool(const Receipt&)>& fn) = 0;
 };

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dedupe.h"
 #include "core/status.h"
 #include "core/tally.h"
 #include "core/vote.h"
@@ -24,6 +25,9 @@ namespace urna {
 struct VoterKey {
   std::string election_id;
   std::string voter_id;
+  // The election counts more than one vote per voter (votes_per_voter != 1): the lookup must
+  // say how many of the voter's votes count, not only whether one does.
+  bool many = false;
   bool operator==(const VoterKey&) const = default;
 };
 
@@ -33,6 +37,9 @@ struct ProcessedVote {
   Outcome outcome = Outcome::kPending;
   std::string reason;           // kRejected: why (core/vote.h kReason*); empty otherwise
   std::string counted_vote_id;  // kDuplicate: the vote that counts for this voter
+  // kCounted: its number among its voter's counted votes (1 = the first; DedupeVerdict::ordinal):
+  // the voter's ledger row it takes. The ledger holds one row per counted vote.
+  uint64_t ordinal = 1;
 };
 
 // Everything one processed batch of a partition changes.
@@ -58,14 +65,16 @@ class ProcessorState {
   // All absolute counts of a partition, with its next offset, and the seals it has passed.
   virtual Result<PartitionState> Load(uint32_t partition) = 0;
   // The voter index, for a batch of `partition` read from offset `from` (the committed next
-  // offset), at once: for each key, the vote_id counted for that voter before the batch, or
-  // nullopt when none is. A ledger row this store knows was written for `partition` at an offset
-  // >= `from` is not a prior vote: it is this batch's own row from an attempt whose commit did
-  // not complete (a replay), or one written ahead by another processor of the partition; the
-  // batch decides that vote again and counts it again (the same row, idempotently), so a vote
-  // never becomes a duplicate of itself.
-  virtual Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) = 0;
+  // offset), at once: for each key, what was counted for that voter before the batch (counted =
+  // 0 when nothing; else the first counted vote's id and, for a key with `many`, how many of the
+  // voter's votes count; without `many` counted is at least 1 when any does: the keys of one
+  // voter in one election carry the same `many`). A ledger row this store knows was written for
+  // `partition` at an offset >= `from` is not a prior vote: it is this batch's own row from an
+  // attempt whose commit did not complete (a replay), or one written ahead by another processor
+  // of the partition; the batch decides that vote again and counts it again (the same row,
+  // idempotently), so a vote never becomes a duplicate of itself.
+  virtual Result<std::vector<PriorVotes>> CountedVotes(uint32_t partition, uint64_t from,
+                                                       const std::vector<VoterKey>& keys) = 0;
   // Ledger rows of counted votes, receipts, seals, tallies, next offset; the next offset moves
   // last. kConflict when the stored next offset is no longer `commit.from_offset` (another
   // processor committed, or a ledger row holds another vote of a voter counted here): nothing

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
-#include <optional>
 #include <unordered_map>
 
 #include "core/dedupe.h"
@@ -69,11 +68,32 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
 }
 
 Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries) {
+  // The batch's elections first: their policies say which voters' lookups must count votes.
+  std::unordered_map<std::string, std::shared_ptr<const Election>> elections;
+  for (const auto& e : entries) {
+    if (e.seal || elections.contains(e.vote.election_id)) continue;
+    auto got = catalog_.Get(e.vote.election_id);
+    if (!got.ok() || !(*got)->WasOpened()) {
+      // A cache behind another process's create or open must not reject the vote: the
+      // decision is final once committed, and a replay must decide alike. Read it fresh; an
+      // error other than "no such election" retries the batch later.
+      got = catalog_.GetFresh(e.vote.election_id);
+      if (!got.ok() && got.status().code() != Code::kNotFound) return got.status();
+    }
+    elections.emplace(e.vote.election_id, got.ok() ? *got : nullptr);
+  }
   // The voter index for the whole batch at once (a seal entry has an empty vote: never found).
   std::vector<VoterKey> keys;
   keys.reserve(entries.size());
-  for (const auto& e : entries) keys.push_back({e.vote.election_id, e.vote.voter_id});
-  auto counted = state_.CountedVoteIds(partition_, tally_.next_offset, keys);
+  for (const auto& e : entries) {
+    bool many = false;
+    if (!e.seal) {
+      const Election* el = elections[e.vote.election_id].get();
+      many = VotePolicyOf(el).max_per_voter != 1;
+    }
+    keys.push_back({e.vote.election_id, e.vote.voter_id, many});
+  }
+  auto counted = state_.CountedVotes(partition_, tally_.next_offset, keys);
   if (!counted.ok()) return counted.status();
 
   PartitionCommit commit;
@@ -81,7 +101,6 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   commit.from_offset = tally_.next_offset;
   commit.votes.reserve(entries.size());
   VoteDedupe dedupe;
-  std::unordered_map<std::string, std::shared_ptr<const Election>> elections;
   // The commit's tally entries (ProcessorState::MaxTallyEntriesPerBatch): an election changed
   // by the batch is 1 + its options with counts. The batch ends before an entry that could pass
   // the limit (the rest is the next batch's); it always keeps its first entry.
@@ -116,24 +135,11 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
       continue;
     }
     const VoteEvent& v = entry.vote;
-    auto el = elections.find(v.election_id);
-    if (el == elections.end()) {
-      auto got = catalog_.Get(v.election_id);
-      if (!got.ok() || !(*got)->WasOpened()) {
-        // A cache behind another process's create or open must not reject the vote: the
-        // decision is final once committed, and a replay must decide alike. Read it fresh; an
-        // error other than "no such election" retries the batch later.
-        got = catalog_.GetFresh(v.election_id);
-        if (!got.ok() && got.status().code() != Code::kNotFound) return got.status();
-      }
-      el = elections.emplace(v.election_id, got.ok() ? *got : nullptr).first;
-    }
-    std::optional<PriorVotes> prior;
-    if ((*counted)[i]) prior = PriorVotes{1, std::move(*(*counted)[i])};
+    const PriorVotes& prior = (*counted)[i];
     // By log order only (the recount's replay decides the same way): behind the seal is closed,
     // ahead of it counts, whatever the vote's ingest time says against the catalog's closed_at.
-    const Election* election = el->second.get();
-    DedupeVerdict d = dedupe.Decide(election, v, prior ? &*prior : nullptr,
+    const Election* election = elections[v.election_id].get();
+    DedupeVerdict d = dedupe.Decide(election, v, prior.counted > 0 ? &prior : nullptr,
                                     sealed_.contains(v.election_id), VotePolicyOf(election));
     if (d.verdict.outcome == Outcome::kCounted) {
       ++tally_.elections[v.election_id][v.option_id];
@@ -141,7 +147,7 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
       touch(commit.tally.elections.find(v.election_id)->first);
     }
     commit.votes.push_back({std::move(entry), d.verdict.outcome, std::string(d.verdict.reason),
-                            std::string(d.counted_vote_id)});
+                            std::string(d.counted_vote_id), d.ordinal});
   }
   decided_ = n;
   commit.next_offset = entries[n - 1].offset + 1;

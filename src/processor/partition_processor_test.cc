@@ -54,6 +54,32 @@ TEST_F(ProcessorTest, FirstVoteWinsWithinAndAcrossBatches) {
   EXPECT_EQ(p.stats().duplicate, 2u);
 }
 
+// policy: with votes_per_voter 3 the first 3 votes of a voter in log order count, within a batch
+// and across batches (the voter index says how many counted before), each in its own ledger row;
+// later ones are duplicates of the first.
+TEST_F(ProcessorTest, UpToNVotesPerVoterCountWithinAndAcrossBatches) {
+  Election e{"e3", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kDraft, 0, 0, 0};
+  e.votes_per_voter = 3;
+  ASSERT_TRUE(OpenElection(e, 100).ok());
+  ASSERT_TRUE(catalog.Create(e).ok());
+  for (int i = 1; i <= 5; ++i) Vote("v" + std::to_string(i), "alice", i % 2 ? "a" : "b", 150, "e3");
+  Vote("w1", "alice", "a");  // one vote per voter in e1, whatever e3 allows
+  Vote("w2", "alice", "a");
+  PartitionProcessor p(0, log, state, catalog, rm, /*max_batch=*/2);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(p.Step(std::chrono::milliseconds(0)).ok());
+  for (const char* id : {"v1", "v2", "v3", "w1"}) {
+    EXPECT_EQ(state.outcomes[id], Outcome::kCounted) << id;
+  }
+  for (const char* id : {"v4", "v5", "w2"})
+    EXPECT_EQ(state.outcomes[id], Outcome::kDuplicate) << id;
+  EXPECT_EQ((*state.FindReceipt("v5"))->counted_vote_id, "v1");
+  EXPECT_EQ(rm.Votes("e3")["a"], 2u);
+  EXPECT_EQ(rm.Votes("e3")["b"], 1u);
+  int rows = 0;
+  ASSERT_TRUE(state.ScanCounted("e3", [&](const Receipt&) { return ++rows, true; }).ok());
+  EXPECT_EQ(rows, 3);
+}
+
 TEST_F(ProcessorTest, RejectsUnknownOptionAndElection) {
   Vote("v1", "alice", "zzz");
   Vote("v3", "carol", "a", 150, "nope");  // unknown election
@@ -87,10 +113,10 @@ class RecordingState final : public ProcessorState {
   explicit RecordingState(ProcessorState& inner) : inner_(inner) {}
   Result<uint64_t> NextOffset(uint32_t p) override { return inner_.NextOffset(p); }
   Result<PartitionState> Load(uint32_t p) override { return inner_.Load(p); }
-  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      uint32_t p, uint64_t from, const std::vector<VoterKey>& keys) override {
+  Result<std::vector<PriorVotes>> CountedVotes(uint32_t p, uint64_t from,
+                                               const std::vector<VoterKey>& keys) override {
     lookups.emplace_back(p, from);
-    return inner_.CountedVoteIds(p, from, keys);
+    return inner_.CountedVotes(p, from, keys);
   }
   Status Commit(const PartitionCommit& c) override {
     commits.emplace_back(c.from_offset, c.next_offset);

@@ -4,6 +4,12 @@
 #include "urna/v1/vote.pb.h"
 
 namespace urna::codec {
+namespace {
+
+// policy: how votes_per_voter "unlimited" is stored (0 in the proto means "not set": one vote).
+constexpr uint32_t kStoredUnlimitedVotes = 0xFFFFFFFFu;
+
+}  // namespace
 
 std::string EncodeVoteRecord(const VoteEvent& vote) {
   // Reused per thread: Clear() keeps the field strings' capacity, so encoding a vote on the
@@ -113,6 +119,9 @@ std::string EncodeElection(const Election& e) {
   p.set_pow_max_number(e.pow_max_number);
   p.set_turnout_visibility(std::string(ToString(e.turnout_visibility)));
   p.set_gateway_voters(std::string(ToString(e.gateway_voters)));
+  // policy: 0 stays "not set" (one vote), so unlimited is stored as the largest value.
+  p.set_votes_per_voter(e.votes_per_voter == kUnlimitedVotes ? kStoredUnlimitedVotes
+                                                             : e.votes_per_voter);
   // schedule
   p.set_opens_at_ms(e.opens_at_ms);
   p.set_closes_at_ms(e.closes_at_ms);
@@ -154,6 +163,10 @@ Result<Election> DecodeElection(std::string_view bytes) {
     if (!gw) return Status(Code::kInternal, "catalog entry has unknown gateway_voters");
     e.gateway_voters = *gw;
   }
+  // policy
+  e.votes_per_voter = p.votes_per_voter() == 0                       ? 1
+                      : p.votes_per_voter() == kStoredUnlimitedVotes ? kUnlimitedVotes
+                                                                     : p.votes_per_voter();
   // schedule
   e.opens_at_ms = p.opens_at_ms();
   e.closes_at_ms = p.closes_at_ms();

@@ -37,6 +37,23 @@ TEST(ProtoCodecTest, EntriesWrittenBeforeTurnoutVisibilityHideItWithHiddenResult
   EXPECT_EQ(d->turnout_visibility, TurnoutVisibility::kPublic);
 }
 
+// policy: votes_per_voter survives the catalog, and entries written before it count one vote.
+TEST(ProtoCodecTest, ElectionRoundTripKeepsVotesPerVoter) {
+  Election e{"e1", "T", {{"a", "A"}}, ElectionStatus::kOpen, 1, 2, 0};
+  for (uint32_t n : {1u, 3u, kMaxVotesPerVoter, kUnlimitedVotes}) {
+    e.votes_per_voter = n;
+    auto d = DecodeElection(EncodeElection(e));
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->votes_per_voter, n);
+  }
+  urna::v1::Election p;
+  p.set_id("old");
+  p.set_status("open");
+  auto d = DecodeElection(p.SerializeAsString());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->votes_per_voter, 1u);
+}
+
 TEST(ProtoCodecTest, ElectionRoundTripKeepsBotProtection) {
   Election e{"e1", "T", {{"a", "A"}}, ElectionStatus::kOpen, 1, 2, 0};
   e.bot_protection = BotProtection::kPow;
@@ -191,8 +208,10 @@ TEST(ProtoCodecTest, CorruptBytesNeverCrashAndDecodeOnlyToValidValues) {
 
 TEST(ProtoCodecTest, ReceiptRoundTripsEveryOutcome) {
   for (auto o : {Outcome::kPending, Outcome::kCounted, Outcome::kDuplicate, Outcome::kRejected}) {
-    Receipt r{"vid", "e1", "alice", "b", o, o == Outcome::kRejected ? "unknown_option" : "", 99,
-              o == Outcome::kDuplicate ? "v0" : ""};
+    Receipt r{"vid",   "e1",
+              "alice", "b",
+              o,       o == Outcome::kRejected ? "unknown_option" : "",
+              99,      o == Outcome::kDuplicate ? "v0" : ""};
     auto d = DecodeReceipt(EncodeReceipt(r));
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->vote_id, "vid");

@@ -76,7 +76,7 @@ Result<std::optional<json::object>> ItemOf(std::string_view get_item_response) {
 json::object LedgerItem(const ProcessedVote& pv, uint32_t shards) {
   const VoteEvent& v = pv.entry.vote;
   return json::object{{"pk", S(LedgerHashKey(v.election_id, v.voter_id, shards))},
-                      {"voter", S(v.voter_id)},
+                      {"voter", S(LedgerSortKey(v.voter_id, pv.ordinal))},
                       {"election", S(v.election_id)},
                       {"vote_id", S(v.vote_id)},
                       {"option", S(v.option_id)},
@@ -98,6 +98,9 @@ json::object ReceiptItem(const ProcessedVote& pv) {
   if (!v.option_id.empty()) o["option"] = S(v.option_id);
   if (!pv.reason.empty()) o["reason"] = S(pv.reason);
   if (!pv.counted_vote_id.empty()) o["counted_vote_id"] = S(pv.counted_vote_id);
+  // policy: a voter's later counted vote: where its ledger row is (the row decides, see
+  // DynamoLedger::FindProcessed).
+  if (pv.outcome == Outcome::kCounted) o["n"] = N(pv.ordinal);
   return o;
 }
 
@@ -110,7 +113,7 @@ Result<Receipt> ReceiptFromLedgerItem(const json::object& item) {
   Receipt r;
   r.vote_id = std::move(*vote_id);
   r.election_id = std::move(*election);
-  r.voter_id = std::move(*voter);
+  r.voter_id = std::string(ParseLedgerSortKey(*voter).first);  // "<voter>#<n>" for later votes
   r.option_id = GetS(item, "option").value_or("");
   r.outcome = Outcome::kCounted;
   r.ingest_time_ms = *cast_at;

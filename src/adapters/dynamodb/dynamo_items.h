@@ -34,10 +34,12 @@ Result<json::object> ParseObject(std::string_view body, std::string_view what);
 // A GetItem response's "Item" (nullopt when there is none).
 Result<std::optional<json::object>> ItemOf(std::string_view get_item_response);
 
-// A counted vote's ledger item (its receipt): key (pk, voter), the vote, and its place in the
-// log (partition, offset) so a replay can tell its own rows from prior votes.
+// A counted vote's ledger item (its receipt): key (pk, voter = LedgerSortKey(voter, ordinal)),
+// the vote, and its place in the log (partition, offset) so a replay can tell its own rows from
+// prior votes.
 json::object LedgerItem(const ProcessedVote& vote, uint32_t shards);
-// A duplicate or rejected vote's receipt item, keyed by vote_id.
+// A duplicate or rejected vote's receipt item, keyed by vote_id; also written for a voter's
+// later counted vote (ordinal > 1, attribute `n`), whose ledger row is not under the voter alone.
 json::object ReceiptItem(const ProcessedVote& vote);
 Result<Receipt> ReceiptFromLedgerItem(const json::object& item);
 Result<Receipt> ReceiptFromReceiptItem(const json::object& item);

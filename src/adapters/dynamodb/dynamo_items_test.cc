@@ -38,6 +38,26 @@ TEST(DynamoItemsTest, ALedgerItemIsTheCountedReceiptAndRecordsItsLogPosition) {
   EXPECT_EQ(pos->offset, 12345678901234ull);
 }
 
+// policy: a voter's k-th counted vote (k >= 2) is its own ledger item, under "<voter>#<k>" (the
+// voter's items sort together, in k order), and reads back as the voter's; its receipt item says
+// where it is.
+TEST(DynamoItemsTest, ALaterCountedVoteHasItsOwnItemUnderTheVoter) {
+  ProcessedVote pv = Vote(Outcome::kCounted);
+  pv.ordinal = 3;
+  json::object item = LedgerItem(pv, 64);
+  EXPECT_EQ(GetS(item, "pk"), LedgerHashKey("e1", "alice", 64));
+  EXPECT_EQ(GetS(item, "voter"), "alice#00000000000000000003");
+  EXPECT_EQ(ReceiptFromLedgerItem(item)->voter_id, "alice");
+  EXPECT_EQ(ParseLedgerSortKey("alice#00000000000000000003"),
+            (std::pair<std::string_view, uint64_t>{"alice", 3}));
+  EXPECT_EQ(ParseLedgerSortKey("alice"), (std::pair<std::string_view, uint64_t>{"alice", 1}));
+  EXPECT_LT(LedgerSortKey("alice", 9), LedgerSortKey("alice", 10));
+  EXPECT_LT(LedgerSortKey("alice", 1000), "alice-b");  // before any longer voter id
+  json::object receipt = ReceiptItem(pv);
+  EXPECT_EQ(GetN(receipt, "n"), 3);
+  EXPECT_EQ(ReceiptFromReceiptItem(receipt)->outcome, Outcome::kCounted);
+}
+
 TEST(DynamoItemsTest, ReceiptItemsKeepDuplicateAndRejectedFates) {
   ProcessedVote dup = Vote(Outcome::kDuplicate);
   dup.counted_vote_id = "v0";

@@ -99,8 +99,22 @@ Result<std::optional<Receipt>> DynamoLedger::FindProcessed(std::string_view elec
   if (other->has_value()) {
     auto r = items::ReceiptFromReceiptItem(**other);
     if (!r.ok()) return r.status();
-    if (r->election_id == election_id && r->voter_id == voter_id) {
-      return std::optional<Receipt>(std::move(*r));
+    if (r->election_id != election_id || r->voter_id != voter_id) return std::optional<Receipt>();
+    if (r->outcome != Outcome::kCounted) return std::optional<Receipt>(std::move(*r));
+    // policy: a voter's later counted vote; its ledger row decides (a receipt item written by an
+    // attempt that never checkpointed may name a row that holds another vote, or none).
+    const int64_t n = items::GetN(**other, "n").value_or(0);
+    if (n < 2) return Status(Code::kInternal, "corrupt receipt item of counted vote " + r->vote_id);
+    json::object key{{"pk", items::S(LedgerHashKey(election_id, voter_id, tables_.ledger_shards))},
+                     {"voter", items::S(LedgerSortKey(voter_id, static_cast<uint64_t>(n)))}};
+    auto row = client_.Call(GetItem(tables_.ledger(), std::move(key)));
+    if (!row.ok()) return row.status();
+    auto item = items::ItemOf(*row);
+    if (!item.ok()) return item.status();
+    if (item->has_value() && items::GetS(**item, "vote_id") == vote_id) {
+      auto counted_r = items::ReceiptFromLedgerItem(**item);
+      if (!counted_r.ok()) return counted_r.status();
+      return std::optional<Receipt>(std::move(*counted_r));
     }
   }
   return std::optional<Receipt>();

@@ -87,15 +87,19 @@ size_t DynamoProcessorState::MaxTallyEntriesPerBatch() const {
   return (limit - kCheckpointKeyBytes) / std::max(kOptionEntryBytes, kElectionEntryBytes);
 }
 
-Result<std::vector<std::optional<std::string>>> DynamoProcessorState::CountedVoteIds(
+Result<std::vector<PriorVotes>> DynamoProcessorState::CountedVotes(
     uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) {
   // One lookup per distinct voter (BatchGetItem refuses a key twice); seal entries have no voter.
-  std::unordered_map<std::string, std::optional<std::string>> found;  // "pk\0voter" -> vote_id
+  // "pk\0voter" -> what was counted before the batch, and whether its count is asked for.
+  std::unordered_map<std::string, PriorVotes> found;
+  std::unordered_map<std::string, bool> many;
   std::vector<json::object> lookups;
   for (const auto& k : keys) {
     if (k.election_id.empty() || k.voter_id.empty()) continue;
     std::string pk = LedgerHashKey(k.election_id, k.voter_id, tables_.ledger_shards);
-    if (found.try_emplace(pk + '\0' + k.voter_id).second) {
+    std::string id = pk + '\0' + k.voter_id;
+    many[id] = many[id] || k.many;
+    if (found.try_emplace(std::move(id)).second) {
       lookups.push_back(json::object{{"pk", items::S(pk)}, {"voter", items::S(k.voter_id)}});
     }
   }
@@ -111,9 +115,10 @@ Result<std::vector<std::optional<std::string>>> DynamoProcessorState::CountedVot
     // This partition's row at or after the batch's start: the batch's own (a replay after its
     // checkpoint failed) or one a processor running ahead wrote; not counted before the batch.
     if (pos && pos->partition == partition && pos->offset >= from) continue;
-    found[*pk + '\0' + *voter] = std::move(*vote_id);
+    found[*pk + '\0' + *voter] = PriorVotes{1, std::move(*vote_id)};
   }
-  std::vector<std::optional<std::string>> out(keys.size());
+  if (auto s = CountLaterVotes(partition, from, many, found); !s.ok()) return s;
+  std::vector<PriorVotes> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
     if (k.election_id.empty() || k.voter_id.empty()) continue;
@@ -124,12 +129,90 @@ Result<std::vector<std::optional<std::string>>> DynamoProcessorState::CountedVot
   return out;
 }
 
+Status DynamoProcessorState::CountLaterVotes(uint32_t partition, uint64_t from,
+                                             const std::unordered_map<std::string, bool>& many,
+                                             std::unordered_map<std::string, PriorVotes>& found) {
+  // policy: for a voter with a first counted vote whose election counts more than one, their
+  // last row before the batch: a Query of their later rows ("<voter>#<n>"), newest first; rows
+  // of this partition at or after `from` (the batch's own, or written ahead) are skipped, as
+  // above. Ordinals follow log order within the voter's partition, so the first row left is the
+  // count.
+  struct Pending {
+    std::string id, pk, voter;
+    std::optional<json::object> last_key;
+  };
+  std::vector<Pending> pending;
+  for (const auto& [id, want] : many) {
+    auto f = found.find(id);
+    if (!want || f == found.end() || f->second.counted == 0) continue;
+    const size_t zero = id.find('\0');
+    pending.push_back({id, id.substr(0, zero), id.substr(zero + 1), std::nullopt});
+  }
+  auto query = [this](const Pending& p) {
+    json::object req{
+        {"TableName", tables_.ledger()},
+        {"KeyConditionExpression", "pk = :pk AND begins_with(voter, :v)"},
+        {"ExpressionAttributeValues",
+         json::object{{":pk", items::S(p.pk)}, {":v", items::S(p.voter + "#")}}},
+        {"ProjectionExpression", "voter, #p, #o"},
+        {"ExpressionAttributeNames", json::object{{"#p", "partition"}, {"#o", "offset"}}},
+        {"ScanIndexForward", false},
+        {"ConsistentRead", true},
+        {"Limit", 25}};
+    if (p.last_key) req["ExclusiveStartKey"] = *p.last_key;
+    return DynamoRequest{"Query", json::serialize(req)};
+  };
+  for (int round = 0; !pending.empty(); ++round) {
+    if (round > 1000) return Status(Code::kUnavailable, "too many ledger rows ahead of the batch");
+    std::vector<DynamoRequest> reqs;
+    for (const auto& p : pending) reqs.push_back(query(p));
+    auto res = client_.CallAll(reqs);
+    std::vector<Pending> more;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (!res[i].ok()) return res[i].status();
+      auto o = items::ParseObject(*res[i], "Query response");
+      if (!o.ok()) return o.status();
+      bool settled = false;
+      if (const json::value* its = o->if_contains("Items"); its != nullptr && its->is_array()) {
+        for (const auto& v : its->as_array()) {
+          if (!v.is_object()) return Status(Code::kInternal, "corrupt Query response");
+          auto pos = items::PositionOf(v.as_object());
+          if (pos && pos->partition == partition && pos->offset >= from) continue;
+          auto sort = items::GetS(v.as_object(), "voter");
+          const uint64_t n = sort ? ParseLedgerSortKey(*sort).second : 0;
+          if (n < 2) return Status(Code::kInternal, "corrupt ledger item " + sort.value_or(""));
+          found[pending[i].id].counted = n;
+          settled = true;
+          break;
+        }
+      }
+      const json::value* k = o->if_contains("LastEvaluatedKey");
+      if (!settled && k != nullptr && k->is_object()) {
+        pending[i].last_key = k->as_object();
+        more.push_back(std::move(pending[i]));
+      }
+    }
+    pending = std::move(more);
+  }
+  return Status::Ok();
+}
+
 Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
   std::vector<DynamoRequest> puts;
   std::vector<const ProcessedVote*> counted;
   std::vector<json::object> receipts;
   std::unordered_map<std::string_view, size_t> receipt_of;  // vote_id -> index (last wins)
   for (const auto& pv : c.votes) {
+    // A voter's later counted vote has a receipt item too: where its ledger item is.
+    const bool receipt = pv.outcome != Outcome::kCounted || pv.ordinal > 1;
+    if (receipt && !pv.entry.vote.vote_id.empty()) {
+      auto [it, fresh] = receipt_of.try_emplace(pv.entry.vote.vote_id, receipts.size());
+      if (fresh) {
+        receipts.push_back(items::ReceiptItem(pv));
+      } else {
+        receipts[it->second] = items::ReceiptItem(pv);
+      }
+    }
     if (pv.outcome == Outcome::kCounted) {
       json::object req{
           {"TableName", tables_.ledger()},
@@ -138,13 +221,6 @@ Status DynamoProcessorState::WriteVotes(const PartitionCommit& c) {
           {"ExpressionAttributeValues", json::object{{":v", items::S(pv.entry.vote.vote_id)}}}};
       puts.push_back({"PutItem", json::serialize(req)});
       counted.push_back(&pv);
-    } else if (!pv.entry.vote.vote_id.empty()) {
-      auto [it, fresh] = receipt_of.try_emplace(pv.entry.vote.vote_id, receipts.size());
-      if (fresh) {
-        receipts.push_back(items::ReceiptItem(pv));
-      } else {
-        receipts[it->second] = items::ReceiptItem(pv);
-      }
     }
   }
   std::vector<std::string> writes;

@@ -11,12 +11,15 @@
 // not write), and always before the next checkpoint can be written, so items are never ahead of
 // and never more than one batch behind their checkpoint.
 // A crash between (1) and (2) leaves ledger items of a batch not checkpointed: the replay finds
-// them and must count those votes again, so CountedVoteIds reports a ledger item written for the
+// them and must count those votes again, so CountedVotes reports a ledger item written for the
 // same partition at an offset >= the batch's start as "nothing counted before" (the items carry
 // their partition and offset). A zombie (or a replay behind the stored offset) writes only items
 // identical to those already there, then fails its checkpoint (kConflict: reload, never
 // overwrite); its late roll forward of an old checkpoint is refused by the items' fence. A
 // checkpoint put retried after a lost response finds its own write: success.
+// policy (votes_per_voter N): one ledger item per counted vote, the voter's k-th under sort key
+// LedgerSortKey(voter, k); a voter's count is the ordinal of their last row before the batch
+// (CountLaterVotes), so it is exactly as committed as the rows, with the same replay rule.
 // The checkpoint's correctness needs decisions to be deterministic for the same log and catalog
 // (core/dedupe.h), as the recount's does. Tables: StateTables (dynamo_state_tables.h).
 // Owned by `urna process`; thread-safe (one processor thread per partition); blocking.
@@ -24,6 +27,8 @@
 
 #include <atomic>
 #include <map>
+#include <string>
+#include <unordered_map>
 
 #include "adapters/dynamodb/dynamo_client.h"
 #include "adapters/dynamodb/dynamo_state_tables.h"
@@ -44,8 +49,8 @@ class DynamoProcessorState final : public ProcessorState {
 
   Result<uint64_t> NextOffset(uint32_t partition) override;
   Result<PartitionState> Load(uint32_t partition) override;
-  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) override;
+  Result<std::vector<PriorVotes>> CountedVotes(uint32_t partition, uint64_t from,
+                                               const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
   size_t MaxTallyEntriesPerBatch() const override;
 
@@ -57,6 +62,10 @@ class DynamoProcessorState final : public ProcessorState {
  private:
   // The stored checkpoint (consistent read); a partition never checkpointed has next_offset 0.
   Result<items::Checkpoint> ReadCheckpoint(uint32_t partition);
+  // CountedVotes' counts of voters with a first counted vote and `many` (keyed "pk\0voter").
+  Status CountLaterVotes(uint32_t partition, uint64_t from,
+                         const std::unordered_map<std::string, bool>& many,
+                         std::unordered_map<std::string, PriorVotes>& found);
   // Step (1): ledger puts and receipt batches, all in flight at once.
   Status WriteVotes(const PartitionCommit& commit);
   // Steps (2) and (3): `next` is the checkpoint the commit stores.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/dynamodb/dynamo_client.h"
@@ -36,6 +37,12 @@ std::vector<TableSpec> StateTableSpecs(std::string_view prefix);
 // through MurmurHash3's 64-bit finalizer, modulo `shards` (so shards do not follow partitions).
 std::string LedgerHashKey(std::string_view election_id, std::string_view voter_id, uint32_t shards);
 std::string LedgerShardKey(std::string_view election_id, uint32_t shard);
+// policy: the ledger's sort key of a voter's `ordinal`-th counted vote (1 = the first): the voter
+// id for the first, "<voter>#<ordinal, 20 digits>" for later ones (ids hold no '#', which sorts
+// before every id character: a voter's rows are contiguous, in ordinal order). And back: the
+// voter id and the ordinal of a sort key.
+std::string LedgerSortKey(std::string_view voter_id, uint64_t ordinal);
+std::pair<std::string_view, uint64_t> ParseLedgerSortKey(std::string_view sort_key);
 // The tallies table's hash key of a partition: "<topic>#<partition>" (its sort key: the election).
 std::string TallyHashKey(std::string_view topic, uint32_t partition);
 

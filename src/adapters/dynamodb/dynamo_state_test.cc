@@ -5,6 +5,8 @@
 // count each voter once; a voter's second vote in a later batch is a duplicate; answers lost
 // after DynamoDB applied a write are found as this processor's own; unprocessed keys are asked
 // for again within a bound.
+#include <algorithm>
+
 #include "adapters/dynamodb/dynamo_state_test_fixture.h"
 
 namespace urna::dynamodb {
@@ -33,12 +35,13 @@ TEST_F(DynamoStateTest, CommitThenLoadAndReceiptsOfEveryFate) {
   EXPECT_EQ(loaded->tally.next_offset, 3u);
   EXPECT_EQ(loaded->tally.elections["e1"]["a"], 1u);
   EXPECT_EQ(loaded->sealed.at("e0"), 77);
-  auto ids = other.CountedVoteIds(0, 3, {{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}, {}});
+  auto ids = other.CountedVotes(0, 3, {{"e1", "alice"}, {"e1", "bob"}, {"e2", "alice"}, {}});
   ASSERT_TRUE(ids.ok()) << ids.status().message();
-  EXPECT_EQ((*ids)[0], "v1");
-  EXPECT_FALSE((*ids)[1]);
-  EXPECT_FALSE((*ids)[2]);
-  EXPECT_FALSE((*ids)[3]) << "a seal entry has no voter";
+  EXPECT_EQ((*ids)[0].counted, 1u);
+  EXPECT_EQ((*ids)[0].first_vote_id, "v1");
+  EXPECT_EQ((*ids)[1].counted, 0u);
+  EXPECT_EQ((*ids)[2].counted, 0u);
+  EXPECT_EQ((*ids)[3].counted, 0u) << "a seal entry has no voter";
 
   DynamoLedger ledger = Ledger();
   Receipt r = Find(ledger, "alice", "v1");
@@ -267,8 +270,8 @@ TEST_F(DynamoStateTest, AnotherVoteHoldingTheLedgerRowFailsTheCommitThenItIsADup
   DynamoProcessorState elsewhere(*client_, tables_);
   PartitionCommit c = Batch(1, 0, {Pv("v1", "alice", "a", Outcome::kCounted)});
   c.tally.elections["e1"] = {{"a", 1}};
-  auto ids = st.CountedVoteIds(0, 0, {{"e1", "alice"}});
-  ASSERT_TRUE(ids.ok() && !(*ids)[0]);
+  auto ids = st.CountedVotes(0, 0, {{"e1", "alice"}});
+  ASSERT_TRUE(ids.ok() && (*ids)[0].counted == 0);
   ASSERT_TRUE(elsewhere.Commit(c).ok());
   PartitionCommit mine = Batch(0, 0, {Pv("v2", "alice", "b", Outcome::kCounted)});
   mine.tally.elections["e1"] = {{"b", 1}};
@@ -327,12 +330,71 @@ TEST_F(DynamoStateTest, KeysLeftUnprocessedAreAskedForAgainWithinABound) {
   UnprocessingClient throttled(*client_);
   DynamoProcessorState st(throttled, tables_);
   throttled.rounds = 4;  // two rounds of two requests: the keys come in a few at a time
-  auto ids = st.CountedVoteIds(0, 150, keys);
+  auto ids = st.CountedVotes(0, 150, keys);
   ASSERT_TRUE(ids.ok()) << ids.status().message();
   EXPECT_EQ(throttled.rounds, 0);
-  for (int i = 0; i < 150; ++i) EXPECT_EQ((*ids)[i], "id-v" + std::to_string(i));
+  for (int i = 0; i < 150; ++i) EXPECT_EQ((*ids)[i].first_vote_id, "id-v" + std::to_string(i));
   throttled.rounds = 1000;  // never done: a bounded number of rounds, then unavailable
-  EXPECT_EQ(st.CountedVoteIds(0, 150, keys).status().code(), Code::kUnavailable);
+  EXPECT_EQ(st.CountedVotes(0, 150, keys).status().code(), Code::kUnavailable);
+}
+
+// policy (votes_per_voter 3): a voter's first 3 votes in log order count, each in its own ledger
+// item; later ones are duplicates citing the first. A crash between a batch's ledger items and
+// its checkpoint replays the batch: the count read back skips the batch's own items, so the
+// third vote is counted again (the same item), not taken for a fourth.
+TEST_F(DynamoStateTest, UpToNVotesPerVoterCountOnceEachAcrossACrashAndItsReplay) {
+  Election e{"e3", "T", {{"a", "A"}, {"b", "B"}}, ElectionStatus::kDraft, 0, 0, 0};
+  e.votes_per_voter = 3;
+  ASSERT_TRUE(OpenElection(e, 100).ok());
+  ASSERT_TRUE(catalog_.Create(e).ok());
+  memory::MemoryLog log{1};
+  for (int i = 1; i <= 5; ++i) Vote(log, "v" + std::to_string(i), "alice", i % 2 ? "a" : "b", "e3");
+  Vote(log, "v6", "bob", "a", "e3");
+  {
+    TableFailingClient dying(*client_, tables_.checkpoints());
+    dying.fail = false;
+    DynamoProcessorState st(dying, tables_);
+    PartitionProcessor p(0, log, st, catalog_, rm_, /*max_batch=*/2);
+    ASSERT_TRUE(p.Step(milliseconds(0)).ok());  // v1, v2
+    dying.fail = true;                          // v3's item lands, the checkpoint never does
+    EXPECT_FALSE(p.Step(milliseconds(0)).ok());
+  }
+  DynamoProcessorState st(*client_, tables_);
+  EXPECT_EQ(*st.NextOffset(0), 2u);
+  PartitionProcessor p(0, log, st, catalog_, rm_, /*max_batch=*/2);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(p.Step(milliseconds(0)).ok());
+  EXPECT_EQ(*st.NextOffset(0), 6u);
+  EXPECT_EQ(st.Load(0)->tally.elections["e3"], (OptionCounts{{"a", 3}, {"b", 1}}));
+
+  DynamoLedger ledger = Ledger(&log);
+  for (const char* id : {"v1", "v2", "v3"}) {
+    EXPECT_EQ(Find(ledger, "alice", id, "e3").outcome, Outcome::kCounted) << id;
+  }
+  for (const char* id : {"v4", "v5"}) {
+    Receipt r = Find(ledger, "alice", id, "e3");
+    EXPECT_EQ(r.outcome, Outcome::kDuplicate) << id;
+    EXPECT_EQ(r.counted_vote_id, "v1") << id;
+  }
+  EXPECT_EQ(Find(ledger, "bob", "v6", "e3").outcome, Outcome::kCounted);
+  std::vector<std::string> rows;  // one item per counted vote, the voter's id on each
+  ASSERT_TRUE(ledger
+                  .ScanCounted("e3",
+                               [&](const Receipt& r) {
+                                 rows.push_back(r.voter_id + ":" + r.vote_id);
+                                 return true;
+                               })
+                  .ok());
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, (std::vector<std::string>{"alice:v1", "alice:v2", "alice:v3", "bob:v6"}));
+  auto prior = st.CountedVotes(0, 6, {{"e3", "alice", true}, {"e3", "bob", true}});
+  ASSERT_TRUE(prior.ok()) << prior.status().message();
+  EXPECT_EQ((*prior)[0].counted, 3u);
+  EXPECT_EQ((*prior)[0].first_vote_id, "v1");
+  EXPECT_EQ((*prior)[1].counted, 1u);
+  // As the batch from offset 2 saw it during the replay: v3's item is the batch's own.
+  prior = st.CountedVotes(0, 2, {{"e3", "alice", true}});
+  ASSERT_TRUE(prior.ok());
+  EXPECT_EQ((*prior)[0].counted, 2u);
 }
 
 }  // namespace

@@ -299,4 +299,13 @@ std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_i
   return k;
 }
 
+std::string LedgerRowKey(std::string_view election_id, std::string_view voter_id,
+                         uint64_t ordinal) {
+  std::string k = VoterKeyBytes(election_id, voter_id);
+  if (ordinal <= 1) return k;
+  k.push_back('\0');
+  PutU64(k, ordinal);
+  return k;
+}
+
 }  // namespace urna::embedded

@@ -140,5 +140,9 @@ uint64_t GetU64(std::string_view in);
 inline constexpr size_t kLogKeySize = 12;
 std::string LogKey(uint32_t partition, uint64_t offset);
 std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_id);
+// The ledger row of a voter's `ordinal`-th counted vote (1 = the first): VoterKeyBytes for the
+// first, then VoterKeyBytes '\0' [u64 ordinal] (ids hold no '\0', so a voter's rows are
+// contiguous and the last one is found by SeekForPrev(LedgerRowKey(.., UINT64_MAX))).
+std::string LedgerRowKey(std::string_view election_id, std::string_view voter_id, uint64_t ordinal);
 
 }  // namespace urna::embedded

@@ -26,12 +26,13 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
   auto s = db_.db()->Get(rocksdb::ReadOptions(), db_.receipts(), vote_id, &v);
   if (s.IsNotFound()) return std::optional<Receipt>();
   if (!s.ok()) return Status(Code::kUnavailable, "receipt read: " + s.ToString());
-  if (v.size() != kLogKeySize) {  // processed: duplicate or rejected
+  if (v.size() != kLogKeySize) {  // processed: duplicate, rejected, or a voter's later counted
     auto r = codec::DecodeReceipt(v);
     if (!r.ok()) return r.status();
     return std::optional<Receipt>(std::move(*r));
   }
-  // Pending pointer to the log entry. Counted votes keep it: the voter's ledger row tells.
+  // Pending pointer to the log entry. A voter's first counted vote keeps it: the voter's first
+  // ledger row tells.
   std::string record;
   s = db_.db()->Get(rocksdb::ReadOptions(), db_.log(), v, &record);
   if (!s.ok()) return Status(Code::kInternal, "receipt points at a missing log entry");

@@ -84,7 +84,7 @@ Result<PartitionState> EmbeddedProcessorState::Load(uint32_t partition) {
   return state;
 }
 
-Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::CountedVoteIds(
+Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
     uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
@@ -96,13 +96,24 @@ Result<std::vector<std::optional<std::string>>> EmbeddedProcessorState::CountedV
   std::vector<rocksdb::Status> statuses(keys.size());
   db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), keys.size(), slices.data(),
                      values.data(), statuses.data());
-  std::vector<std::optional<std::string>> out(keys.size());
+  std::vector<PriorVotes> out(keys.size());
+  std::unique_ptr<rocksdb::Iterator> it;  // for the counts of `many` keys only
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return Status(Code::kUnavailable, statuses[i].ToString());
     auto r = codec::DecodeReceipt(values[i].ToStringView());
     if (!r.ok()) return r.status();
-    out[i] = std::move(r->vote_id);
+    out[i] = PriorVotes{1, std::move(r->vote_id)};
+    if (!keys[i].many) continue;
+    // The voter's last row: its ordinal is how many of their votes count.
+    if (!it) it.reset(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
+    it->SeekForPrev(LedgerRowKey(keys[i].election_id, keys[i].voter_id, UINT64_MAX));
+    if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
+    std::string_view key = it->Valid() ? it->key().ToStringView() : std::string_view();
+    const std::string& base = raw[i];
+    if (key.size() == base.size() + 9 && key.starts_with(base) && key[base.size()] == '\0') {
+      out[i].counted = GetU64(key.substr(base.size() + 1));
+    }
   }
   return out;
 }
@@ -115,9 +126,12 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
               pv.outcome, pv.reason,     v.ingest_time_ms, pv.counted_vote_id};
     std::string bytes = codec::EncodeReceipt(r);
     if (pv.outcome == Outcome::kCounted) {
-      // The ledger row is the counted vote's receipt; its pending receipt is resolved through
-      // it (EmbeddedLedger::FindReceipt), which spares a second write per counted vote.
-      wb.Put(db_.ledger(), VoterKeyBytes(v.election_id, v.voter_id), bytes);
+      // The ledger row is the counted vote's receipt; the first one's pending receipt is
+      // resolved through it (EmbeddedLedger::FindReceipt), which spares a second write per
+      // counted vote. A voter's later counted votes (votes_per_voter N) have their own rows, and
+      // their receipt replaces the pending pointer.
+      wb.Put(db_.ledger(), LedgerRowKey(v.election_id, v.voter_id, pv.ordinal), bytes);
+      if (pv.ordinal > 1) wb.Put(db_.receipts(), v.vote_id, bytes);
     } else {
       wb.Put(db_.receipts(), v.vote_id, bytes);
     }

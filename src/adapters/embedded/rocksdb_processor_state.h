@@ -1,6 +1,8 @@
 // EmbeddedProcessorState: the processor's state in the same RocksDB as the log. A batch's
 // ledger rows, receipts, tallies and next offset go in one WriteBatch, so after a crash the
-// processor resumes exactly where its last batch ended (docs/architecture.md §3).
+// processor resumes exactly where its last batch ended (docs/architecture.md §3). The ledger has
+// one row per counted vote (LedgerRowKey): with votes_per_voter N, a voter's count is their rows,
+// so it is exactly as durable as the offset.
 // Owned by the app; thread-safe (each partition is committed by its own processor thread).
 #pragma once
 
@@ -16,9 +18,10 @@ class EmbeddedProcessorState final : public ProcessorState {
   Result<uint64_t> NextOffset(uint32_t partition) override;
   Result<PartitionState> Load(uint32_t partition) override;
   // `partition` and `from` are not needed here: a batch's rows and its offset are one atomic
-  // write, so no row of an uncommitted batch ever exists.
-  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      uint32_t partition, uint64_t from, const std::vector<VoterKey>& keys) override;
+  // write, so no row of an uncommitted batch ever exists. A voter's count is their last ledger
+  // row's ordinal (LedgerRowKey), read only for keys with `many`.
+  Result<std::vector<PriorVotes>> CountedVotes(uint32_t partition, uint64_t from,
+                                               const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
 
  private:

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <tuple>
 
 #include "ports/ledger.h"
 #include "ports/processor_state.h"
@@ -27,13 +28,20 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
     return st;
   }
   // Commit is atomic here: no row of an uncommitted batch exists, `partition`/`from` not needed.
-  Result<std::vector<std::optional<std::string>>> CountedVoteIds(
-      uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) override {
+  Result<std::vector<PriorVotes>> CountedVotes(uint32_t /*partition*/, uint64_t /*from*/,
+                                               const std::vector<VoterKey>& keys) override {
     MutexLock lock(mu_);
-    std::vector<std::optional<std::string>> out;
+    std::vector<PriorVotes> out;
     for (const auto& k : keys) {
-      auto it = ledger_.find({k.election_id, k.voter_id});
-      out.push_back(it == ledger_.end() ? std::nullopt : std::optional(it->second.vote_id));
+      auto it = ledger_.lower_bound({k.election_id, k.voter_id, 0});
+      PriorVotes p;
+      for (; it != ledger_.end() && std::get<0>(it->first) == k.election_id &&
+             std::get<1>(it->first) == k.voter_id;
+           ++it) {
+        if (p.counted++ == 0) p.first_vote_id = it->second.vote_id;
+        if (!k.many) break;
+      }
+      out.push_back(std::move(p));
     }
     return out;
   }
@@ -44,7 +52,7 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
       const auto& e = v.entry.vote;
       Receipt r{e.vote_id, e.election_id, e.voter_id,       e.option_id,
                 v.outcome, v.reason,      e.ingest_time_ms, v.counted_vote_id};
-      if (v.outcome == Outcome::kCounted) ledger_[{e.election_id, e.voter_id}] = r;
+      if (v.outcome == Outcome::kCounted) ledger_[{e.election_id, e.voter_id, v.ordinal}] = r;
       receipts_[e.vote_id] = r;
       outcomes[e.vote_id] = v.outcome;
     }
@@ -73,14 +81,14 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
   Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election,
                                                     std::string_view voter) override {
     MutexLock lock(mu_);
-    auto it = ledger_.find({std::string(election), std::string(voter)});
+    auto it = ledger_.find({std::string(election), std::string(voter), 1});
     return it == ledger_.end() ? std::optional<Receipt>() : std::optional(it->second);
   }
   Status ScanCounted(std::string_view election,
                      const std::function<bool(const Receipt&)>& fn) override {
     MutexLock lock(mu_);
     for (const auto& [key, r] : ledger_) {
-      if (key.first == election && !fn(r)) break;
+      if (std::get<0>(key) == election && !fn(r)) break;
     }
     return Status::Ok();
   }
@@ -96,7 +104,8 @@ class MemoryProcessorState final : public ProcessorState, public Ledger {
 
  private:
   Mutex mu_;
-  std::map<std::pair<std::string, std::string>, Receipt> ledger_ GUARDED_BY(mu_);
+  // (election, voter, ordinal) -> the counted vote: one row per counted vote.
+  std::map<std::tuple<std::string, std::string, uint64_t>, Receipt> ledger_ GUARDED_BY(mu_);
   std::map<std::string, Receipt> receipts_ GUARDED_BY(mu_);
   std::map<uint32_t, PartitionTally> tallies_ GUARDED_BY(mu_);
   std::map<uint32_t, std::map<std::string, int64_t, std::less<>>> sealed_ GUARDED_BY(mu_);
