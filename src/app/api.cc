@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "app/json_util.h"
+
 namespace urna::app {
 namespace {
 
@@ -131,10 +133,22 @@ Status Api::Admin(const net::HttpRequest& req) const {
   return Status::Ok();
 }
 
-bool Api::AdmitsBatchBody(std::string_view authorization) const {
+Result<std::shared_ptr<const Gateway>> Api::AuthenticateGateway(
+    std::string_view authorization) const {
   auto token = BearerToken(authorization);
-  return deps_.gateway_registry != nullptr && !token.empty() &&
-         deps_.gateway_registry->Authenticate(token).ok();
+  if (token.empty()) {
+    return Status(Code::kUnauthenticated, "send Authorization: Bearer <gateway secret>");
+  }
+  if (deps_.gateway_registry == nullptr) {
+    return Status(Code::kUnauthenticated, "this server takes no gateways");
+  }
+  return deps_.gateway_registry->Authenticate(token);
+}
+
+std::optional<net::HttpResponse> Api::BatchBodyRefusal(std::string_view authorization) const {
+  auto gateway = AuthenticateGateway(authorization);
+  if (gateway.ok()) return std::nullopt;
+  return StatusResponse(gateway.status());
 }
 
 std::optional<net::HttpResponse> Api::LimitVoter(const std::string& voter) {

@@ -61,7 +61,7 @@ struct ApiDeps {
   BatchLimits batch;  // max_body_bytes is enforced by the HTTP server (batch_body_bytes)
   // ops: online backups (`urna serve` only; null: POST /v1/admin/backup answers 404).
   Backups* backups = nullptr;
-  CorsPolicy cors;    // cross-origin reads of the public read routes (none by default)
+  CorsPolicy cors;  // cross-origin reads of the public read routes (none by default)
 };
 
 class Api {
@@ -69,9 +69,10 @@ class Api {
   explicit Api(ApiDeps deps);
   ~Api();
   net::HttpHandler& handler() { return gate_; }
-  // For HttpServerOptions::admits_batch_body: whether `authorization` carries the secret of a
-  // live gateway (in memory, no I/O; false without gateways). Any thread.
-  bool AdmitsBatchBody(std::string_view authorization) const;
+  // For HttpServerOptions::batch_body_refusal: nothing when `authorization` carries the secret
+  // of a live gateway, else the answer PostVoteBatch gives that credential (401, or 403 for a
+  // revoked gateway). In memory, no I/O; any thread.
+  std::optional<net::HttpResponse> BatchBodyRefusal(std::string_view authorization) const;
   // The routes, for the per-route metrics (app/http_metrics.h).
   const net::Router& router() const { return router_; }
   // Waits for the storage calls in progress; call before stopping the HTTP server.
@@ -148,6 +149,9 @@ class Api {
   std::optional<net::HttpResponse> LimitVoter(const std::string& voter);
   // A gateway's batch of `votes` new votes against its limit (--gateway-rate); 429 when over.
   std::optional<net::HttpResponse> LimitGateway(const std::string& gateway, int64_t votes);
+  // The live gateway whose secret `authorization` ("Bearer <secret>") carries: kUnauthenticated
+  // without one, kPermissionDenied when it is revoked (GatewayRegistry::Authenticate).
+  Result<std::shared_ptr<const Gateway>> AuthenticateGateway(std::string_view authorization) const;
   // The last finished recount's report of `election`, or why there is none.
   Result<RecountReport> LastReport(const std::string& election);
 

@@ -70,12 +70,7 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
   if (deps_.gateway_registry == nullptr) {
     return respond(net::ErrorResponse(404, "not_found", "this server takes no gateways"));
   }
-  auto token = BearerToken(req.authorization);
-  if (token.empty()) {
-    return respond(
-        StatusResponse({Code::kUnauthenticated, "send Authorization: Bearer <gateway secret>"}));
-  }
-  auto gateway = deps_.gateway_registry->Authenticate(token);
+  auto gateway = AuthenticateGateway(req.authorization);
   if (!gateway.ok()) return respond(StatusResponse(gateway.status()));
   const std::string election = p[0];
   if (!(*gateway)->MayVoteIn(election)) {

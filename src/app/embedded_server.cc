@@ -177,7 +177,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   net::HttpServerOptions http = o.http;
   http.observer = &requests;
   http.batch_body_bytes = o.batch.max_body_bytes;
-  http.admits_batch_body = [&api](std::string_view auth) { return api.AdmitsBatchBody(auth); };
+  http.batch_body_refusal = [&api](std::string_view auth) { return api.BatchBodyRefusal(auth); };
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,11 +40,12 @@ struct HttpServerOptions {
   // Bodies of paths ending in ":batch" (a trusted gateway's votes, docs/api.md) may be this
   // large; 0 (or not above max_body_bytes) = max_body_bytes for every path.
   size_t batch_body_bytes = 0;
-  // When set, a ":batch" request may send more than max_body_bytes only if this accepts its
-  // Authorization header (the app: a live gateway's secret). Anyone else's larger body is
-  // refused with 401 before it is read, so only a trusted gateway can make the server buffer a
-  // batch-sized body. Called on a network thread: must not block.
-  std::function<bool(std::string_view authorization)> admits_batch_body;
+  // When set, a ":batch" request may send more than max_body_bytes only if this returns no
+  // refusal for its Authorization header (the app: a live gateway's secret). Anyone else's
+  // larger body is not read: the refusal (the answer the route gives that credential: 401 or
+  // 403) is sent and the connection closed, so only a trusted gateway can make the server
+  // buffer a batch-sized body. Called on a network thread: must not block.
+  std::function<std::optional<HttpResponse>(std::string_view authorization)> batch_body_refusal;
   size_t max_header_bytes = 8 * 1024;
   std::chrono::seconds idle_timeout{60};
   // Push streams (SSE and WebSocket alike, docs/operations.md "Live result streams"): a message

@@ -103,8 +103,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  // The head is read: a path ending in ":batch" keeps the batch limit if admits_batch_body
-  // (when set) accepts its credential; any other gets max_body_bytes (Beast checks a
+  // The head is read: a path ending in ":batch" keeps the batch limit unless batch_body_refusal
+  // (when set) refuses its credential; any other gets max_body_bytes (Beast checks a
   // Content-Length against the limit at the head only).
   void OnHeader(beast::error_code ec) {
     // The head is parsed even when its Content-Length was over the batch limit (body_limit).
@@ -112,11 +112,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     std::string_view target(t.data(), t.size());
     std::string_view path = target.substr(0, target.find('?'));
     bool batch = path.ends_with(":batch");
-    batch_refused_ = false;
-    if (batch && server_.opts.admits_batch_body) {
+    batch_refusal_.reset();
+    if (batch && server_.opts.batch_body_refusal) {
       auto auth = parser_->get()[http::field::authorization];
-      batch = server_.opts.admits_batch_body(std::string_view(auth.data(), auth.size()));
-      batch_refused_ = !batch;
+      batch_refusal_ = server_.opts.batch_body_refusal(std::string_view(auth.data(), auth.size()));
+      batch = !batch_refusal_;
     }
     if (batch) body_limit_ = server_.opts.batch_body_bytes;
     if (ec) return OnRead(ec);
@@ -151,12 +151,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       read_at_ = SteadyClock::now();
     }
     keep_alive_ = false;
-    if (ec == http::error::body_limit && batch_refused_) {
-      // Not read: a body this large is only taken from a trusted gateway (admits_batch_body).
-      auto r = ErrorResponse(401, "unauthenticated",
-                             "a batch body above " + std::to_string(body_limit_) +
-                                 " bytes needs Authorization: Bearer <gateway secret>");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    if (ec == http::error::body_limit && batch_refusal_) {
+      // Not read: a body this large is only taken from a trusted gateway (batch_body_refusal).
+      auto r = std::move(*batch_refusal_);
+      batch_refusal_.reset();
       return Write(std::move(r));
     }
     if (ec == http::error::body_limit) {
@@ -426,8 +424,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   std::string peer_;                 // the remote address, for the handler (rate limits)
   std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
   bool chunked_ = false;
-  size_t body_limit_ = 0;       // of the request being read
-  bool batch_refused_ = false;  // a :batch request whose credential admits_batch_body refused
+  size_t body_limit_ = 0;  // of the request being read
+  // A :batch request's answer if its body is too large for anyone but a live gateway.
+  std::optional<HttpResponse> batch_refusal_;
   size_t linger_left_ = 0;
   bool keep_alive_ = true;
   bool counted_ = false;

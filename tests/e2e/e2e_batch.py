@@ -169,6 +169,47 @@ def shared_voters(t, c):
             f"{audit['votes']}")
 
 
+def large_batch_head(port, bearer):
+    """Sends only the head of a batch whose body would be larger than 16 KiB; returns the
+    answer's status, its WWW-Authenticate header and its body (JSON), or None if the server
+    waited for the body instead of answering."""
+    head = (f"POST /v1/elections/e1/votes:batch HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {MAX_BODY - 100}\r\n")
+    if bearer:
+        head += f"Authorization: Bearer {bearer}\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall((head + "\r\n").encode())
+        answer = b""
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+                top, sep, rest = answer.partition(b"\r\n\r\n")
+                m = re.search(rb"Content-Length: (\d+)", top)
+                if sep and m and len(rest) >= int(m.group(1)):
+                    break
+        except socket.timeout:
+            return None
+    top, _, rest = answer.partition(b"\r\n\r\n")
+    if not top.startswith(b"HTTP/1.1 "):
+        return None
+    auth = re.search(rb"WWW-Authenticate: ([^\r]*)", top)
+    return (int(top[9:12]), auth.group(1).decode() if auth else None, json.loads(rest or b"{}"))
+
+
+def same_refusal_for_large_body(t, c, bearer, what):
+    got = large_batch_head(c.port, bearer)
+    s, b, resp = c.request("POST", "/v1/elections/e1/votes:batch",
+                           {"votes": [{"voter": "a", "option": "a", "ref": "1"}]}, bearer=bearer)
+    want = (s, resp.getheader("WWW-Authenticate"), b["error"]["code"])
+    t.check(got is not None and s in (401, 403)
+            and (got[0], got[1], got[2].get("error", {}).get("code")) == want,
+            f"a large batch body with {what} is refused before it is read, as a small one is "
+            f"({want}): {got}")
+
+
 def malformed(t, c, secret):
     expect = error_expecter(c, t)
     durable0 = metric(c, "urna_votes_durable_total")
@@ -193,26 +234,11 @@ def malformed(t, c, secret):
            {"votes": [{"voter": "a", "option": "a", "ref": "1"}]},
            bearer=create_gateway(c, "all-elections"), what="unknown election")
     # Only a live gateway may send a body larger than the 16 KiB of other routes: anyone else
-    # is refused from the head alone, before the body is sent (the server does not wait for it).
+    # is refused from the head alone, before the body is sent (the server does not wait for it),
+    # with the answer the route gives that credential for a small body.
     for bearer, what in [(None, "no credential"), ("urna_gw_" + "0" * 64, "an unknown secret"),
                          (token("x"), "a voter token")]:
-        head = (f"POST /v1/elections/e1/votes:batch HTTP/1.1\r\nHost: x\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {MAX_BODY - 100}\r\n")
-        if bearer:
-            head += f"Authorization: Bearer {bearer}\r\n"
-        with socket.create_connection(("127.0.0.1", c.port), timeout=10) as sock:
-            sock.sendall((head + "\r\n").encode())
-            answer = b""
-            try:
-                while b"\r\n\r\n" not in answer:
-                    chunk = sock.recv(4096)
-                    if not chunk:
-                        break
-                    answer += chunk
-            except socket.timeout:
-                pass
-        t.check(answer.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Bearer" in answer,
-                f"a large batch body with {what} is refused before it is read: {answer[:200]!r}")
+        same_refusal_for_large_body(t, c, bearer, what)
     # Other routes keep their own 16 KiB limit.
     s, b, _ = c.request("POST", "/v1/elections/e1/votes", raw="{" + " " * 20000 + "}",
                         bearer=token("x"))
@@ -224,6 +250,7 @@ def malformed(t, c, secret):
 def revoke(t, c, secret):
     s, b, _ = c.admin("DELETE", "/v1/gateways/sms-br")
     t.check(s == 200 and b["revoked_at"], f"DELETE /v1/gateways/sms-br: {s} {b}")
+    same_refusal_for_large_body(t, c, secret, "a revoked gateway's secret")
     s, b, _ = batch(c, secret, "e1", [{"voter": "late", "option": "a", "ref": "late"}])
     t.check(s == 403 and b["error"]["code"] == "forbidden" and "revoked" in b["error"]["message"],
             f"a revoked gateway is refused: {s} {b}")
