@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "app/backup.h"
+
 namespace urna::app {
 namespace {
 
@@ -99,6 +101,7 @@ Api::~Api() { Shutdown(); }
 
 void Api::Shutdown() {
   pool_.join();
+  if (deps_.backups) deps_.backups->Stop();  // a running backup answers before the network stops
   recounts_.CancelAll();
   ledger_streams_.Stop();  // before the network threads stop: an export may still answer
 }
