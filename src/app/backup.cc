@@ -144,17 +144,25 @@ Result<std::string> Backups::Create(const std::string& to) {
   if (!fs::is_directory(root, ec)) {
     return Status(Code::kConflict, "--backup-dir " + root.string() + " is not a directory");
   }
-  if (fs::exists(path, ec) || ec) {
+  if (fs::exists(path, ec)) {
     return Status(Code::kConflict, path.string() + " exists already: a backup never overwrites");
+  }
+  if (ec) {
+    return Status(Code::kUnavailable,
+                  "backup: cannot look into " + root.string() + ": " + ec.message());
   }
   // RocksDB would empty DIR.tmp before staging a checkpoint DIR in it: whatever holds that
   // name is not ours to remove.
   fs::path sibling = path;
   sibling += kStagingSuffix;
-  if (fs::exists(sibling, ec) || ec) {
+  if (fs::exists(sibling, ec)) {
     return Status(Code::kConflict, sibling.string() +
                                        " exists: a backup never removes anything, move it away "
                                        "or choose another name");
+  }
+  if (ec) {
+    return Status(Code::kUnavailable,
+                  "backup: cannot look into " + root.string() + ": " + ec.message());
   }
   // Everything is made inside a directory this call creates (mkdtemp: a new name, 0700), RocksDB's
   // own staging included, and moved into place at the end without replacing anything. So a
