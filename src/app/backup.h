@@ -41,11 +41,6 @@ class Backups {
   // is not called then. Any thread; never blocks on I/O.
   Status Start(const std::string& to, Done done);
 
-  // Makes the backup now, on the calling thread (blocking disk I/O). Refuses (kConflict) a
-  // target that exists, or whose "<target>.tmp" sibling exists (RocksDB's staging name: never
-  // touched), so a backup never overwrites or removes anything it did not create.
-  Result<std::string> Create(const std::string& to);
-
   // Waits for the backup in progress (its `done` has been called when this returns); later
   // Start calls fail. Idempotent; called by the Api's Shutdown, before the network stops.
   void Stop();
@@ -56,6 +51,10 @@ class Backups {
     Done done;
   };
   void Run();  // the backup thread
+  // Makes the backup on the backup thread (blocking disk I/O). Refuses (kConflict) a target
+  // that exists, or whose "<target>.tmp" sibling exists (RocksDB's staging name: never
+  // touched), so a backup never overwrites or removes anything it did not create.
+  Result<std::string> Create(const std::string& to);
 
   embedded::EmbeddedDb& db_;
   const std::string data_dir_;

@@ -2,7 +2,7 @@
 // directory under its --backup-dir (app/backup.h), made on the backup thread, one at a time.
 #include <boost/json/object.hpp>
 
-#include <memory>
+#include <string>
 
 #include "app/api.h"
 #include "app/backup.h"
