@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "app/backup.h"
 #include "app/json_util.h"
 
 namespace urna::app {
@@ -107,6 +108,7 @@ Api::~Api() { Shutdown(); }
 
 void Api::Shutdown() {
   pool_.join();
+  if (deps_.backups) deps_.backups->Stop();  // a running backup answers before the network stops
   recounts_.CancelAll();
   ledger_streams_.Stop();  // before the network threads stop: an export may still answer
 }

@@ -75,7 +75,8 @@ class Api {
   std::optional<net::HttpResponse> BatchBodyRefusal(std::string_view authorization) const;
   // The routes, for the per-route metrics (app/http_metrics.h).
   const net::Router& router() const { return router_; }
-  // Waits for the storage calls in progress; call before stopping the HTTP server.
+  // Waits for the storage calls and the backup in progress; call before stopping the HTTP
+  // server.
   void Shutdown();
 
  private:

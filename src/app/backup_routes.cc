@@ -1,13 +1,13 @@
 // POST /v1/admin/backup (docs/api.md "Backup"): an online backup of `urna serve` into a new
-// directory under its --backup-dir (app/backup.h), made off the network threads.
-#include <spdlog/spdlog.h>
+// directory under its --backup-dir (app/backup.h), made on the backup thread, one at a time.
 #include <boost/json/object.hpp>
 
-#include <chrono>
+#include <string>
 
 #include "app/api.h"
 #include "app/backup.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 
 namespace urna::app {
 
@@ -19,29 +19,25 @@ void Api::PostBackup(Request& req, Params&, Responder respond) {
   }
   auto body = ParseObject(req.body);
   if (!body.ok()) return respond(StatusResponse(body.status()));
-  for (const auto& kv : *body) {
-    if (kv.key() != "to") {
-      return respond(net::ErrorResponse(400, "invalid_request",
-                                        "unknown field \"" + std::string(kv.key()) + "\""));
-    }
-  }
+  if (auto s = RejectUnknownFields(*body, {"to"}); !s.ok()) return respond(StatusResponse(s));
   const auto* to = body->if_contains("to");
   if (to == nullptr || !to->is_string() || to->as_string().empty()) {
     return respond(net::ErrorResponse(400, "invalid_request",
                                       "send {\"to\": NAME}: a new directory under --backup-dir"));
   }
-  // Checked here too, so a bad name is answered at once, not after a queue of storage calls.
-  if (auto where = deps_.backups->Resolve(std::string(to->as_string())); !where.ok()) {
+  std::string name(to->as_string());
+  // The name alone (no filesystem call here): a bad one is answered at once.
+  if (auto where = deps_.backups->Target(name); !where.ok()) {
     return respond(StatusResponse(where.status()));
   }
-  OffThread(std::move(respond), [this, to = std::string(to->as_string())] {
-    auto start = std::chrono::steady_clock::now();
-    auto made = deps_.backups->Create(to);
-    if (!made.ok()) return StatusResponse(made.status());
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return JsonResponse(201, boost::json::object{{"path", *made}, {"seconds", seconds}});
+  auto started = deps_.backups->Start(name, [respond](Result<std::string> made, double seconds) {
+    if (!made.ok()) return respond(StatusResponse(made.status()));
+    respond(JsonResponse(201, boost::json::object{{"path", *made}, {"seconds", seconds}}));
   });
+  if (started.code() == Code::kConflict) {
+    return respond(net::ErrorResponse(409, "backup_in_progress", started.message()));
+  }
+  if (!started.ok()) return respond(StatusResponse(started));
 }
 
 }  // namespace urna::app

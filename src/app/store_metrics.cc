@@ -56,8 +56,12 @@ void WriteElectionMetrics(MetricsText& m, Catalog& catalog, ReadModel& read_mode
   std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
   size_t shown = std::min(live.size(), max_elections);
   m.Family("urna_election_votes", "gauge",
-           "Votes counted so far in a live (open or closed, not final) election");
+           "Votes counted so far in a live (open or closed, not final) election that shows its "
+           "turnout");
   for (size_t i = 0; i < shown; ++i) {
+    // /metrics needs no token: an election that hides its turnout from viewers until final
+    // (Election::HidesTurnout) has no vote series here either.
+    if (live[i]->HidesTurnout()) continue;
     auto tally = read_model.Get(live[i]->id);
     m.Sample("urna_election_votes", {{"election", live[i]->id}},
              tally.ok() ? static_cast<double>(Total(tally->votes)) : 0.0);

@@ -22,8 +22,9 @@ namespace urna::app {
 void WritePartitionLag(MetricsText& m, const std::vector<uint64_t>& next, LogReader& log);
 
 // urna_elections{status} (every election), then urna_election_votes{election} (the counted
-// votes, the total every viewer sees) and urna_election_open{election} for the live elections
-// in id order, at most `max_elections`; urna_election_series_dropped says how many were left out.
+// votes, the total every viewer sees; none for an election that hides its turnout, see
+// Election::HidesTurnout) and urna_election_open{election} for the live elections in id order,
+// at most `max_elections`; urna_election_series_dropped says how many were left out.
 void WriteElectionMetrics(MetricsText& m, Catalog& catalog, ReadModel& read_model,
                           size_t max_elections);
 

@@ -4,7 +4,10 @@
   coming (a load thread): the backup holds every vote acknowledged before the backup began, and
   none acknowledged after it ended;
 - the safety rules: no admin token -> 401; backups off without --backup-dir; a name that exists,
-  escapes the root ('..', another directory) or starts with '.' is refused and nothing is made;
+  escapes the root ('..', another directory), starts with '.' or ends in '.tmp' is refused and
+  nothing is made; NAME is refused while NAME.tmp exists (RocksDB's staging name), which stays;
+- one backup at a time: two concurrent backups with the same name give exactly one 201 (the
+  other a 409), and the backup that said 201 is whole: a server starts on a copy of it;
 - restore as docs/operations.md says (copy the backup to a new data dir, start urna serve on it):
   the restored server counts every vote in the backup's log, and after close the recount agrees
   (final) with the same total; the original server is untouched and keeps counting."""
@@ -78,7 +81,7 @@ def main():
                     f"a wrong admin token is refused: {r.returncode} {r.stderr!r}")
             s, _, resp = c.request("POST", "/v1/admin/backup", {"to": "b1"})
             t.check(s == 401, f"no admin token: 401 ({s})")
-            for bad in ("../escape", "/tmp/elsewhere", ".hidden", "a/b", ""):
+            for bad in ("../escape", "/tmp/elsewhere", ".hidden", "a/b", "", "b2.tmp"):
                 s, b, _ = c.admin("POST", "/v1/admin/backup", {"to": bad})
                 t.check(s == 400, f"backup name {bad!r} refused with 400: {s} {b}")
             s, b, _ = c.admin("POST", "/v1/admin/backup", {"to": "x", "extra": 1})
@@ -109,6 +112,52 @@ def main():
                     "the backup dir is private (0700)")
             total = len(load.acked_at)
             wait_for(lambda: c.results("e1")["total"] == total, what="the original to count all")
+
+            # NAME.tmp is where RocksDB stages a backup NAME: an existing one is never touched.
+            os.mkdir(os.path.join(root, "b3.tmp"))
+            keep = os.path.join(root, "b3.tmp", "keep")
+            with open(keep, "w") as f:
+                f.write("an operator's file")
+            s, b, _ = c.admin("POST", "/v1/admin/backup", {"to": "b3"})
+            t.check(s == 409 and "b3.tmp" in str(b), f"b3 refused while b3.tmp exists: {s} {b}")
+            t.check(os.path.exists(keep) and not os.path.exists(os.path.join(root, "b3")),
+                    "b3.tmp and its file are left as they were, and no b3 is made")
+
+            # Concurrent backups with the same name: one is made, whole; the other refused.
+            for k in range(3):
+                name, answers = f"c{k}", []
+                clients = [Client(srv.port) for _ in range(2)]
+                gate = threading.Barrier(2)
+
+                def post(cl):
+                    gate.wait(timeout=30)
+                    answers.append(cl.admin("POST", "/v1/admin/backup", {"to": name})[:2])
+                threads = [threading.Thread(target=post, args=(cl,)) for cl in clients]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join(timeout=120)
+                made = [b for s, b in answers if s == 201]
+                refused = [b for s, b in answers if s == 409]
+                t.check(len(made) == 1 and len(refused) == 1 and
+                        refused[0]["error"]["code"] in ("backup_in_progress", "conflict"),
+                        f"two concurrent backups named {name}: one 201, one 409: {answers}")
+                path = os.path.join(root, name)
+                t.check(made and made[0]["path"] == path and
+                        os.path.exists(os.path.join(path, "CURRENT")),
+                        f"the backup that said 201 is there: {made}")
+                if os.path.exists(os.path.join(path, "CURRENT")):
+                    copy = os.path.join(d, f"copy-{name}")
+                    shutil.copytree(path, copy)
+                    other = Server(args.urna, copy).start()
+                    try:
+                        oc = other.client()
+                        wait_for(lambda: oc.results("e1")["total"] == total,
+                                 what=f"a server on a copy of {name} to count the {total} votes")
+                    finally:
+                        t.check(other.stop() == 0, f"the server on a copy of {name} stops")
+            t.check(not [n for n in os.listdir(root) if n.startswith(".")],
+                    f"no staging directory is left in the backup dir: {os.listdir(root)}")
         finally:
             t.check(srv.stop() == 0, "SIGTERM drains and exits 0 (under --backup-dir)")
 

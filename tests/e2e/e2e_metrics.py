@@ -6,7 +6,9 @@
   method and status, with a latency histogram whose count matches;
 - viewers are counted by protocol (an SSE and a WebSocket stream held open);
 - processor lag is given in log entries per partition and falls to 0 once the votes are counted;
-- per-election counts: the votes counted in each live election;
+- per-election counts: the votes counted in each live election, except in one that hides its
+  turnout until final (results_visibility hidden_until_closed): /metrics needs no token, so it
+  must not publish what the results page withholds;
 - docs/grafana-dashboard.json queries only metric families /metrics has."""
 import argparse
 import base64
@@ -68,11 +70,25 @@ def main():
             c = srv.client()
             c.create_open("e1", ["a", "b"])
             c.create_open("e2", ["a", "b"])
-            votes = 12
+            # Hidden results: the turnout is hidden too (the default), or shown ("public").
+            for e, turnout in (("hid", "hidden"), ("hidpub", "public")):
+                s, b, _ = c.admin("POST", "/v1/elections", {
+                    "id": e, "title": e, "options": [{"id": "a", "label": "A"}],
+                    "results_visibility": "hidden_until_closed", "turnout_visibility": turnout})
+                t.check(s == 201, f"create {e} (hidden results, {turnout} turnout): {s} {b}")
+                s, b, _ = c.admin("POST", f"/v1/elections/{e}/open")
+                t.check(s == 200, f"open {e}: {s} {b}")
+            votes, hidden_votes = 12, 3
             for i in range(votes):
                 s, b, _ = c.request("POST", "/v1/elections/e1/votes", {"option": "a"},
                                     bearer=token(f"voter-{i}"))
                 t.check(s == 202, f"vote {i} accepted: {s} {b}")
+            for e in ("hid", "hidpub"):
+                for i in range(hidden_votes):
+                    s, b, _ = c.request("POST", f"/v1/elections/{e}/votes", {"option": "a"},
+                                        bearer=token(f"voter-{i}"))
+                    t.check(s == 202, f"vote {i} in {e} accepted: {s} {b}")
+            posted = votes + 2 * hidden_votes
             s, _, _ = c.request("GET", "/no/such/thing")
             t.check(s == 404, "an unknown path is 404")
             sse, sse_status = open_stream(srv.port, "/v1/elections/e1/results/stream")
@@ -86,7 +102,10 @@ def main():
 
             def counted():
                 m = parse(metrics())
-                return m if value(m, "urna_election_votes", election="e1") == votes else None
+                lags = [value(m, "urna_processor_lag_entries", partition=str(p)) for p in range(4)]
+                return m if (value(m, "urna_election_votes", election="e1") == votes and
+                             value(m, "urna_election_votes", election="hidpub") == hidden_votes
+                             and lags == [0, 0, 0, 0]) else None
             m = wait_for(counted, what="the votes to be counted in /metrics")
             text = metrics()
             if promtool:
@@ -107,12 +126,12 @@ def main():
             m = parse(text)
             route = "/v1/elections/{id}/votes"
             t.check(value(m, "urna_http_requests_total", route=route, method="POST",
-                          code="202") == votes,
+                          code="202") == posted,
                     "POST votes counted by route pattern and status")
             t.check(value(m, "urna_http_request_duration_seconds_count", route=route,
-                          method="POST") == votes and
+                          method="POST") == posted and
                     value(m, "urna_http_request_duration_seconds_bucket", route=route,
-                          method="POST", le="+Inf") == votes,
+                          method="POST", le="+Inf") == posted,
                     "the vote route's latency histogram counts every vote")
             t.check(value(m, "urna_http_requests_total", route="unmatched", method="GET",
                           code="404") == 1, "a path no route matches is counted as unmatched")
@@ -125,12 +144,24 @@ def main():
             lags = [value(m, "urna_processor_lag_entries", partition=str(p)) for p in range(4)]
             ends = [value(m, "urna_log_end_offset", partition=str(p)) for p in range(4)]
             t.check(lags == [0, 0, 0, 0], f"lag in entries for each partition, 0 when counted: {lags}")
-            t.check(None not in ends and sum(ends) == votes,
+            t.check(None not in ends and sum(ends) == posted,
                     f"log ends per partition add up to the votes: {ends}")
             t.check(value(m, "urna_election_votes", election="e2") == 0 and
                     value(m, "urna_election_open", election="e1") == 1,
                     "per-election series for every live election")
-            t.check(value(m, "urna_elections", status="open") == 2, "elections by status")
+            t.check(value(m, "urna_elections", status="open") == 4, "elections by status")
+            t.check(value(m, "urna_election_votes", election="hidpub") == hidden_votes,
+                    "hidden results with a public turnout: the vote series is there")
+            hid = [k for k in m if dict(k[1]).get("election") == "hid"]
+            t.check(value(m, "urna_election_votes", election="hid") is None and
+                    value(m, "urna_election_open", election="hid") == 1,
+                    f"an election hiding its turnout has no vote series (only open): {hid}")
+            s, b, _ = c.admin("POST", "/v1/elections/hid/close")
+            t.check(s == 200, f"close hid: {s} {b}")
+            m = parse(metrics())
+            t.check(value(m, "urna_election_votes", election="hid") is None and
+                    value(m, "urna_election_open", election="hid") == 0,
+                    "closed but not final: still no vote series for the hidden turnout")
             sse.close()
             ws.close()
             wait_for(lambda: value(parse(metrics()), "urna_viewers", protocol="sse") == 0 and
@@ -143,8 +174,8 @@ def main():
         try:
             m = parse(srv.client().request("GET", "/metrics")[1].decode())
             series = [k for k in m if k[0] == "urna_election_votes"]
-            t.check(len(series) == 1 and value(m, "urna_election_series_dropped") == 1,
-                    f"--metrics-elections 1 keeps one election's series: {series}")
+            t.check(len(series) == 1 and value(m, "urna_election_series_dropped") == 3,
+                    f"--metrics-elections 1 keeps one of the 4 live elections' series: {series}")
         finally:
             t.check(srv.stop() == 0, "SIGTERM drains and exits 0 (second start)")
     t.finish()
