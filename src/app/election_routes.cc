@@ -56,8 +56,8 @@ void Api::PostClose(Request& req, Params& p, Responder respond) {
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Close(id)); });
 }
 
-// admin: the body is a create body (the whole election; its id must be the path's); only a
-// draft can be edited.
+// admin: the body is a create body (the whole election; its id must be the path's), checked as
+// at create (schedule included); only a draft can be edited.
 void Api::PutElection(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
   auto e = ParseElectionSpec(req.body);
@@ -66,6 +66,10 @@ void Api::PutElection(Request& req, Params& p, Responder respond) {
     return respond(
         StatusResponse({Code::kInvalidArgument,
                         "id in the body (" + e->id + ") is not the path's (" + p[0] + ")"}));
+  }
+  // The schedule as at create: a draft's times are not yet reached (else it would be open).
+  if (auto s = ValidateSchedule(*e, deps_.clock.NowMs()); !s.ok()) {
+    return respond(StatusResponse(s));
   }
   OffThread(std::move(respond),
             [this, e = std::move(*e)] { return ElectionResponse(deps_.lifecycle.EditDraft(e)); });
