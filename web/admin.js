@@ -1,10 +1,11 @@
 // The admin page (docs/api.md "Admin"): the admin token (checked at once: a wrong one says so),
-// create and edit drafts, delete a draft, open, close (after a confirmation), recount (its
+// create and edit drafts (an edit starts from the stored election, so the settings the form does
+// not show are kept; opens_at / closes_at in local time), delete a draft, open, close (after a confirmation), recount (its
 // progress and report stay on the page), archive a final election, the audit report, ledger CSV
 // and results exports, and a live results view. The audit report and the ledger need the token:
 // they are fetched with it and handed to the browser as a file.
 import { api, esc, statusBadge } from "/static/common.js";
-import { t, translatePage, onLanguageChange, mountLanguageSwitch, formatNumber, formatPercent } from "/static/i18n.js";
+import { t, translatePage, onLanguageChange, mountLanguageSwitch, formatNumber, formatPercent, formatTime } from "/static/i18n.js";
 import { renderResults } from "/static/results.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,6 +14,7 @@ const token = () => sessionStorage.getItem(key) || "";
 const path = (id) => `/v1/elections/${encodeURIComponent(id)}`;
 let elections = [];
 let editing = null;      // the id of the draft in the form, or null for a new election
+let stored = null;       // that draft as GET /v1/elections/{id} returned it, or null
 let tokenState = null;   // "ok" | "wrong" | "missing" | "error"
 let recount = null;      // {id, title, job} of the recount on show
 let results = null;      // {id, title, source, snapshot} of the results on show
@@ -70,27 +72,72 @@ function confirmAction(text, button) {
 
 // --- create and edit -----------------------------------------------------------------------
 
+// The fields of an election the server sets: a create or edit body may not carry them. (A new
+// one added to the server makes a save fail with "unknown field", never a setting silently lost.)
+const serverSet = ["status", "created_at", "opened_at", "closed_at", "finalized_at", "archived_at"];
+
+// An RFC 3339 time as a datetime-local input's value (the browser's time zone, to the minute),
+// "" for null; and back (UTC), null for "" (not scheduled).
+function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+const fromLocalInput = (value) => (value ? new Date(value).toISOString() : null);
+
+// A schedule input's time: the stored one as it is while the input still shows it (the input
+// drops seconds), else the input's.
+function scheduleTime(input, field) {
+  const value = $(input).value;
+  if (stored && value === localInput(stored[field])) return stored[field];
+  return fromLocalInput(value);
+}
+
+// The body of a create or edit. PUT replaces the whole draft, so an edit starts from the stored
+// election and overlays only what the form shows: turnout_visibility, pow_max_number,
+// gateway_voters (and any setting added later) stay as they were.
 function formSpec() {
   const options = $("new-options").value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
     const i = l.indexOf(":");
     return i < 0 ? { id: l, label: l } : { id: l.slice(0, i).trim(), label: l.slice(i + 1).trim() };
   });
-  return { id: $("new-id").value.trim(), title: $("new-title").value.trim(), options,
-           results_visibility: $("new-hidden").checked ? "hidden_until_closed" : "live",
-           bot_protection: $("new-pow").checked ? "pow" : "none" };
+  const spec = stored ? Object.fromEntries(Object.entries(stored).filter(([k]) => !serverSet.includes(k))) : {};
+  const resultsVisibility = $("new-hidden").checked ? "hidden_until_closed" : "live";
+  const botProtection = $("new-pow").checked ? "pow" : "none";
+  // The turnout's default follows the results' visibility: changing that takes the new default.
+  if (spec.results_visibility !== resultsVisibility) delete spec.turnout_visibility;
+  // pow_max_number only with proof of work (the server's default when it is turned on).
+  if (botProtection === "none") delete spec.pow_max_number;
+  return Object.assign(spec, {
+    id: $("new-id").value.trim(), title: $("new-title").value.trim(), options,
+    results_visibility: resultsVisibility, bot_protection: botProtection,
+    opens_at: scheduleTime("new-opens", "opens_at"), closes_at: scheduleTime("new-closes", "closes_at"),
+  });
 }
 
 function fillForm(e) {
   editing = e ? e.id : null;
+  stored = e;
   $("new-id").value = e ? e.id : "";
   $("new-id").readOnly = !!e;
   $("new-title").value = e ? e.title : "";
   $("new-options").value = e ? e.options.map((o) => `${o.id}: ${o.label}`).join("\n") : "";
   $("new-hidden").checked = !!e && e.results_visibility === "hidden_until_closed";
   $("new-pow").checked = !!e && e.bot_protection === "pow";
+  $("new-opens").value = localInput(e?.opens_at);
+  $("new-closes").value = localInput(e?.closes_at);
   $("cancel-edit").hidden = !e;
   $("create-error").textContent = "";
   renderForm();
+}
+
+// Edit: the draft as stored now (the list may be older), into the form.
+async function edit(id) {
+  $("list-error").textContent = "";
+  try {
+    fillForm(await api(path(id)));
+  } catch (err) { $("list-error").textContent = failure(err); }
 }
 
 function renderForm() {
@@ -125,7 +172,7 @@ const confirmations = {
 async function act(id, what) {
   const e = elections.find((x) => x.id === id) || { id, title: id };
   $("list-error").textContent = "";
-  if (what === "edit") return fillForm(e);
+  if (what === "edit") return edit(id);
   if (what === "results") return showResults(e);
   if (what === "audit" || what === "ledger") return download(e, what);
   if (confirmations[what]) {
@@ -147,9 +194,16 @@ async function act(id, what) {
 }
 
 // The audit report (HTML, opened in a new tab) or the ledger (CSV, saved): both need the token,
-// so the page fetches them and hands the browser a blob.
+// so the page fetches them and hands the browser a blob. The tab is opened at the click (later,
+// after the fetch, a popup blocker would refuse it), so it cannot be opened "noopener" (that
+// returns no window to send the report to): it is cut off by hand instead - no opener, and
+// without the copy of this page's sessionStorage a new tab gets, which holds the admin token.
 async function download(e, what) {
   const win = what === "audit" ? window.open("", "_blank") : null;
+  if (win) {
+    win.opener = null;
+    win.sessionStorage.removeItem(key);
+  }
   try {
     const res = await fetch(`${path(e.id)}/audit/${what === "audit" ? "report.html" : "ledger.csv"}`,
                             { headers: { Authorization: `Bearer ${token()}` } });
@@ -286,11 +340,22 @@ function bindLinks(root) {
   }));
 }
 
+// When a draft opens / a draft or open election closes by itself, if scheduled.
+function schedule(e) {
+  const at = [];
+  if (e.status === "draft" && e.opens_at) at.push(t("admin.schedule.opens", { at: formatTime(e.opens_at) }));
+  if ((e.status === "draft" || e.status === "open") && e.closes_at) {
+    at.push(t("admin.schedule.closes", { at: formatTime(e.closes_at) }));
+  }
+  return at.length ? `<span class="muted schedule">${esc(at.join(" · "))}</span>` : "";
+}
+
 function renderList() {
   $("list").innerHTML = elections.map((e) => `<li data-election="${esc(e.id)}"><span>
       <a href="/e/${encodeURIComponent(e.id)}">${esc(e.title)}</a> <span class="muted">${esc(e.id)}</span>
       ${statusBadge(e.status, t(`status.${e.status}`))}
-      ${e.archived_at ? `<span class="status archived">${esc(t("admin.archived"))}</span>` : ""}</span>
+      ${e.archived_at ? `<span class="status archived">${esc(t("admin.archived"))}</span>` : ""}
+      ${schedule(e)}</span>
       <span class="row actions">${actions(e)}</span>
       ${e.status === "draft" ? "" : `<span class="row links">${exportLinks(e.id)}
         ${e.status === "final" || e.status === "closed" ? auditLinks(e.id) : ""}</span>`}</li>`).join("") ||

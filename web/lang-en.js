@@ -153,4 +153,9 @@ export default {
   "admin.report.replay": "Replay count",
   "admin.report.digest": "Ledger digest (SHA-256)",
   "admin.results.title": "Results of “{title}”",
+  // fixadmin: the admin page's schedule fields and list line.
+  "admin.opensAt": "Opens by itself at (your local time; empty: open it by hand)",
+  "admin.closesAt": "Closes by itself at (your local time; empty: close it by hand)",
+  "admin.schedule.opens": "opens {at}",
+  "admin.schedule.closes": "closes {at}",
 };

@@ -153,4 +153,9 @@ export default {
   "admin.report.replay": "Contagem da releitura",
   "admin.report.digest": "Resumo do registro (SHA-256)",
   "admin.results.title": "Resultados de “{title}”",
+  // fixadmin: the admin page's schedule fields and list line.
+  "admin.opensAt": "Abre sozinha em (seu horário local; vazio: abrir manualmente)",
+  "admin.closesAt": "Encerra sozinha em (seu horário local; vazio: encerrar manualmente)",
+  "admin.schedule.opens": "abre em {at}",
+  "admin.schedule.closes": "encerra em {at}",
 };

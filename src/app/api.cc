@@ -53,8 +53,8 @@ void Api::AddRoutes() {
   add("DELETE", "/v1/elections/{id}", &Api::DeleteElection);                         // admin
   add("POST", "/v1/elections/{id}/archive", &Api::PostArchive);                      // admin
   add("GET", "/v1/admin/check", &Api::GetAdminCheck);                                // admin
-  add("GET", "/v1/elections/{id}/results/export.csv", &Api::GetResultsExportCsv);    // admin
-  add("GET", "/v1/elections/{id}/results/export.json", &Api::GetResultsExportJson);  // admin
+  add("GET", "/v1/elections/{id}/results/export.csv", &Api::GetResultsExportCsv);    // public
+  add("GET", "/v1/elections/{id}/results/export.json", &Api::GetResultsExportJson);  // public
 
   add("POST", "/v1/elections/{id}/votes", &Api::PostVote);
   add("GET", "/v1/elections/{id}/votes/{vote_id}", &Api::GetReceipt);

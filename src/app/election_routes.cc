@@ -2,6 +2,7 @@
 // final election (docs/api.md). Status changes go through the
 // ElectionLifecycle (ports/election_lifecycle.h), which owns them.
 #include "app/api.h"
+#include "app/election_list.h"
 #include "app/election_spec.h"
 #include "app/json_util.h"
 
@@ -30,26 +31,9 @@ void Api::PostElection(Request& req, Params&, Responder respond) {
   });
 }
 
-// admin: archived elections are left out unless `?archived=include` (all) or `?archived=only`.
+// Archived elections are left out unless `?archived=include` (all) or `?archived=only`.
 void Api::GetElections(Request& req, Params&, Responder respond) {
-  enum { kExclude, kInclude, kOnly } archived = kExclude;
-  if (req.query == "archived=include") {
-    archived = kInclude;
-  } else if (req.query == "archived=only") {
-    archived = kOnly;
-  } else if (!req.query.empty() && req.query != "archived=exclude") {
-    return respond(
-        StatusResponse({Code::kInvalidArgument,
-                        "query must be archived=exclude, archived=include or archived=only"}));
-  }
-  json::array list;
-  for (const auto& e : deps_.catalog.List()) {
-    const bool is_archived = e->archived_at_ms != 0;
-    if (archived == kExclude && is_archived) continue;
-    if (archived == kOnly && !is_archived) continue;
-    list.push_back(ElectionJson(*e));
-  }
-  respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
+  respond(ElectionListResponse(deps_.catalog, req.query));
 }
 
 void Api::GetElection(Request&, Params& p, Responder respond) {
@@ -72,8 +56,8 @@ void Api::PostClose(Request& req, Params& p, Responder respond) {
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Close(id)); });
 }
 
-// admin: the body is a create body (the whole election; its id must be the path's); only a
-// draft can be edited.
+// admin: the body is a create body (the whole election; its id must be the path's), checked as
+// at create (schedule included); only a draft can be edited.
 void Api::PutElection(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
   auto e = ParseElectionSpec(req.body);
@@ -82,6 +66,10 @@ void Api::PutElection(Request& req, Params& p, Responder respond) {
     return respond(
         StatusResponse({Code::kInvalidArgument,
                         "id in the body (" + e->id + ") is not the path's (" + p[0] + ")"}));
+  }
+  // The schedule as at create: a draft's times are not yet reached (else it would be open).
+  if (auto s = ValidateSchedule(*e, deps_.clock.NowMs()); !s.ok()) {
+    return respond(StatusResponse(s));
   }
   OffThread(std::move(respond),
             [this, e = std::move(*e)] { return ElectionResponse(deps_.lifecycle.EditDraft(e)); });

@@ -102,7 +102,8 @@ Result<Election> ElectionFromJson(const json::object& o) {
     }
     e.gateway_voters = *parsed;
   }
-  // schedule: RFC 3339 times or null (not scheduled); ValidateSchedule checks them at create.
+  // schedule: RFC 3339 times or null (not scheduled); ValidateSchedule checks them at create and
+  // edit.
   for (auto [key, out] : {std::pair{"opens_at", &e.opens_at_ms}, {"closes_at", &e.closes_at_ms}}) {
     auto* v = o.if_contains(key);
     if (v == nullptr || v->is_null()) continue;

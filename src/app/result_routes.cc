@@ -22,6 +22,7 @@ class StreamSubscriber final : public results::Subscriber {
     if (!websocket_) stream_->PushKeepAlive(kBeat);  // WebSockets have their own pings
   }
   bool closed() const override { return stream_->closed(); }
+  void End() override { stream_->Close(); }
 
  private:
   std::shared_ptr<net::PushStream> stream_;

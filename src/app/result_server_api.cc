@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/election_list.h"
 #include "app/json_util.h"
 #include "app/result_routes.h"
 #include "app/web_assets.h"
@@ -125,11 +126,10 @@ void ResultServerApi::AddRoutes() {
                   });
                 });
   }
-  // The elections, as the pages read them (from the catalog's memory).
-  router_.Add("GET", "/v1/elections", [this](Request&, Params&, Responder respond) {
-    json::array list;
-    for (const auto& e : deps_.catalog.List()) list.push_back(ElectionJson(*e));
-    respond(JsonResponse(200, json::object{{"elections", std::move(list)}}));
+  // The elections, as the pages read them (from the catalog's memory), as `urna serve` lists
+  // them: archived ones only when asked for (app/election_list.h).
+  router_.Add("GET", "/v1/elections", [this](Request& req, Params&, Responder respond) {
+    respond(ElectionListResponse(deps_.catalog, req.query));
   });
   router_.Add("GET", "/v1/elections/{id}", [this](Request&, Params& p, Responder respond) {
     auto e = deps_.catalog.Get(p[0]);

@@ -217,6 +217,40 @@ TEST_F(ResultServerApiTest, WaitersPastTheBoundGet503AtOnce) {
   EXPECT_EQ(Get(again).status, 200u);
 }
 
+// The list reads as `urna serve`'s (app/election_list.h): an archived election only when the
+// query asks for it, and a wrong query is a 400, not ignored.
+TEST_F(ResultServerApiTest, ArchivedElectionsAreListedOnlyWhenAskedFor) {
+  Election old;
+  old.id = "old";
+  old.title = "Old";
+  old.options = {{"a", "A"}};
+  old.status = ElectionStatus::kFinal;
+  old.archived_at_ms = 1'700'000'000'000;
+  ASSERT_TRUE(catalog_.Create(old).ok());
+  auto api = MakeApi(std::chrono::milliseconds(50));
+  auto list = [&](std::string query) {
+    net::HttpRequest req;
+    req.query = std::move(query);
+    auto f = Send(*api, "GET", "/v1/elections", req);
+    return Get(f);
+  };
+  for (const char* q : {"", "archived=exclude"}) {
+    auto r = list(q);
+    EXPECT_EQ(r.status, 200u) << q;
+    EXPECT_NE(r.body.find(R"("id":"e1")"), std::string::npos) << q << " " << r.body;
+    EXPECT_EQ(r.body.find(R"("id":"old")"), std::string::npos) << q << " " << r.body;
+  }
+  auto all = list("archived=include");
+  EXPECT_NE(all.body.find(R"("id":"e1")"), std::string::npos) << all.body;
+  EXPECT_NE(all.body.find(R"("id":"old")"), std::string::npos) << all.body;
+  auto only = list("archived=only");
+  EXPECT_EQ(only.body.find(R"("id":"e1")"), std::string::npos) << only.body;
+  EXPECT_NE(only.body.find(R"("id":"old")"), std::string::npos) << only.body;
+  auto wrong = list("archived=yes");
+  EXPECT_EQ(wrong.status, 400u) << wrong.body;
+  EXPECT_NE(wrong.body.find("archived=include"), std::string::npos) << wrong.body;
+}
+
 // A push stream that records what it is sent and whether it was closed.
 class RecordingStream final : public net::PushStream {
  public:

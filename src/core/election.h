@@ -109,8 +109,8 @@ bool IsValidId(std::string_view id, size_t max_len = 64);
 // kInvalidArgument with a message naming the field.
 Status ValidateNewElection(const Election& e);
 
-// schedule: checks opens_at / closes_at of a new election against `now_ms`: each set one in the
-// future, closes_at after opens_at. kInvalidArgument naming the field.
+// schedule: checks opens_at / closes_at of a new or edited election against `now_ms`: each set one
+// in the future, closes_at after opens_at. kInvalidArgument naming the field.
 Status ValidateSchedule(const Election& e, int64_t now_ms);
 
 // True for a first character that makes a spreadsheet read a CSV cell as a formula:

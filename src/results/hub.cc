@@ -170,6 +170,10 @@ bool ResultsHub::Tick(bool heartbeat) {
   }
   for (const auto& id : ids) {
     auto frame = Current(id);
+    if (!frame.ok() && frame.status().code() == Code::kNotFound) {
+      EndWatchers(id);
+      continue;
+    }
     if (!frame.ok()) {
       spdlog::warn("results hub: {}: {}", id, frame.status().message());
       continue;
@@ -194,6 +198,19 @@ bool ResultsHub::Tick(bool heartbeat) {
     }
   }
   return pushed;
+}
+
+void ResultsHub::EndWatchers(const std::string& election_id) {
+  std::vector<std::shared_ptr<Subscriber>> subs;
+  {
+    MutexLock lock(mu_);
+    auto it = watched_.find(election_id);
+    if (it == watched_.end()) return;
+    subs = std::move(it->second.subs);
+    watched_.erase(it);
+    frames_.erase(election_id);
+  }
+  for (auto& s : subs) s->End();
 }
 
 }  // namespace urna::results

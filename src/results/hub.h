@@ -37,6 +37,10 @@ class Subscriber {
   virtual void Deliver(const std::shared_ptr<const ResultFrame>& frame) = 0;
   virtual void Heartbeat() = 0;
   virtual bool closed() const = 0;
+  // admin: the election is gone (a deleted draft): the hub has dropped this subscriber and it
+  // gets nothing more (not even the content of an election created again with that id); a
+  // connection ends here. Default: nothing.
+  virtual void End() {}
 };
 
 struct HubOptions {
@@ -70,7 +74,8 @@ class ResultsHub {
     std::shared_ptr<const ResultFrame> pushed;
   };
   void Run();
-  bool Tick(bool heartbeat);  // true: a changed frame was pushed
+  bool Tick(bool heartbeat);                         // true: a changed frame was pushed
+  void EndWatchers(const std::string& election_id);  // the election was deleted
 
   Catalog& catalog_;
   ReadModel& read_model_;

@@ -41,6 +41,7 @@ class Recorder : public Subscriber {
   }
   void Heartbeat() override { ++beats; }
   bool closed() const override { return gone; }
+  void End() override { ended = true; }
   std::vector<std::shared_ptr<const ResultFrame>> Frames() {
     std::lock_guard lock(mu);
     return frames;
@@ -49,6 +50,7 @@ class Recorder : public Subscriber {
   std::vector<std::shared_ptr<const ResultFrame>> frames;
   std::atomic<int> beats{0};
   std::atomic<bool> gone{false};
+  std::atomic<bool> ended{false};
 };
 
 class HubTest : public ::testing::Test {
@@ -104,6 +106,28 @@ TEST_F(HubTest, PushesChangesToSubscribersOfThatElectionOnly) {
   rm.Set(6, 3);
   EXPECT_TRUE(WaitUntil([&] { return hub.subscribers() == 1; }))  // the closed one is dropped
       << hub.subscribers();
+  hub.Stop();
+}
+
+// admin: a viewer of a draft that is deleted is ended, and gets nothing of an election created
+// again with the same id (a new connection would see that one).
+TEST_F(HubTest, AViewerOfADeletedDraftIsEnded) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  Election d{"d", "Draft", {{"a", "A"}}, ElectionStatus::kDraft};
+  ASSERT_TRUE(catalog.Create(d).ok());
+  static_cast<memory::MemoryReadModel&>(rm).Set("d", ElectionTally{});
+  auto viewer = std::make_shared<Recorder>();
+  ASSERT_TRUE(hub.Subscribe("d", viewer).ok());
+  ASSERT_EQ(viewer->Frames().size(), 1u);
+  hub.Start();
+  ASSERT_TRUE(catalog.Delete(**catalog.Get("d")).ok());
+  EXPECT_TRUE(WaitUntil([&] { return viewer->ended.load(); })) << "the viewer was not ended";
+  EXPECT_EQ(hub.subscribers(), 0u);
+  d.title = "Another election";
+  ASSERT_TRUE(catalog.Create(d).ok());
+  const auto ticks = hub.ticks();
+  EXPECT_TRUE(WaitUntil([&] { return hub.ticks() >= ticks + 3; }));
+  EXPECT_EQ(viewer->Frames().size(), 1u) << "the ended viewer got the new election's content";
   hub.Stop();
 }
 

@@ -1,10 +1,11 @@
 // Browser test of the admin page (issue 12, item 9), end to end: a wrong token is said to be
-// wrong; create a draft, edit it, delete another one (after a confirmation); open; a live results
-// view; close only after a confirmation (Cancel leaves it open); recount with its progress and
-// report, which stays on the page; open the audit report (HTML, fetched with the token) and the
-// results exports; archive the final election (gone from the list, back with "Show archived",
-// still readable); every control has an accessible name; the page in pt-BR. Screenshots of the
-// admin page (desktop and phone) go to the build directory.
+// wrong; create a draft, edit it (the settings the form does not show are kept), the schedule
+// fields; delete another one (after a confirmation); open; a live results view; close only after
+// a confirmation (Cancel leaves it open); recount with its progress and report, which stays on
+// the page; open the audit report (HTML, fetched with the token, in a tab cut off from the page)
+// and the results exports; archive the final election (gone from the list, back with "Show
+// archived", still readable); every control has an accessible name; the page in pt-BR.
+// Screenshots of the admin page (desktop and phone) go to the build directory.
 // Usage: node admin.mjs --urna PATH --screenshot-dir DIR
 import { adminToken, controlNames, desktop, phone, runBrowserTest, until, waitIn } from "./harness.mjs";
 
@@ -44,7 +45,8 @@ await runBrowserTest("browser_admin", async ({ url, browser, check, http, shot }
   await page.waitForSelector(`${item("show")} button[data-act=open]`);
   check((await page.inputValue("#new-id")) === "", "the form is cleared after a create");
   await page.click(`${item("show")} button[data-act=edit]`);
-  check((await page.textContent("#form-title")).includes("show") && (await page.inputValue("#new-title")) === "Song of the night",
+  check(await waitIn(page, () => document.querySelector("#form-title").textContent.includes("show") &&
+                                 document.querySelector("#new-title").value === "Song of the night"),
         "Edit fills the form with the draft");
   await page.fill("#new-title", "Song of the year");
   await page.fill("#new-options", "a: Aurora\nb: Basalt\nc: Cirrus");
@@ -53,6 +55,46 @@ await runBrowserTest("browser_admin", async ({ url, browser, check, http, shot }
         "the edited title shows in the list");
   const edited = (await http("GET", "/v1/elections/show")).body;
   check(edited.title === "Song of the year" && edited.options.length === 3, `the edit is stored: ${JSON.stringify(edited)}`);
+
+  // An edit keeps the settings the form does not show (PUT replaces the whole draft).
+  const ahead = (ms) => new Date(Date.now() + ms).toISOString();  // with seconds and milliseconds
+  const kept = { results_visibility: "hidden_until_closed", turnout_visibility: "public", bot_protection: "pow",
+                 pow_max_number: 5000, gateway_voters: "shared", opens_at: ahead(86400e3), closes_at: ahead(2 * 86400e3) };
+  await http("POST", "/v1/elections", { id: "keep", title: "Keep", options: [{ id: "x", label: "X" }], ...kept }, adminToken);
+  await page.click("#show-archived");  // any refresh of the list shows it
+  await page.click("#show-archived");
+  await page.click(`${item("keep")} button[data-act=edit]`);
+  await waitIn(page, () => document.querySelector("#new-title").value === "Keep");
+  await page.fill("#new-title", "Keep v2");
+  await page.click("#create");
+  check(await waitIn(page, (sel) => document.querySelector(sel)?.textContent.includes("Keep v2"), item("keep")),
+        "the edited title shows in the list");
+  const keep = (await http("GET", "/v1/elections/keep")).body;
+  const changed = Object.keys(kept).filter((k) => keep[k] !== kept[k]);
+  check(keep.title === "Keep v2" && changed.length === 0,
+        `an edit of the title keeps every other setting (changed: ${changed}): ${JSON.stringify(keep)}`);
+
+  // The schedule from the form: local time in, RFC 3339 UTC stored, shown in the list and the form.
+  await page.fill("#new-id", "sched");
+  await page.fill("#new-title", "Scheduled");
+  await page.fill("#new-options", "a: A");
+  await page.fill("#new-closes", "2035-06-01T12:30");
+  await page.click("#create");
+  await page.waitForSelector(`${item("sched")} button[data-act=edit]`);
+  const sched = (await http("GET", "/v1/elections/sched")).body;
+  const closesUtc = await page.evaluate(() => new Date("2035-06-01T12:30").toISOString());
+  check(sched.closes_at === closesUtc && sched.opens_at === null,
+        `closes_at from the page is stored in UTC, opens_at not scheduled: ${JSON.stringify(sched)} want ${closesUtc}`);
+  check(/closes .*2035/.test(await page.textContent(item("sched"))),
+        `the list shows when it closes: ${await page.textContent(item("sched"))}`);
+  await page.click(`${item("sched")} button[data-act=edit]`);
+  check(await waitIn(page, () => document.querySelector("#new-closes").value === "2035-06-01T12:30" &&
+                                 document.querySelector("#new-opens").value === ""),
+        `Edit shows the schedule in local time: ${await page.inputValue("#new-closes")}`);
+  await page.fill("#new-closes", "");
+  await page.click("#create");
+  check(await until(async () => (await http("GET", "/v1/elections/sched")).body.closes_at === null),
+        "an emptied field unschedules it");
 
   // Delete a draft, after a confirmation.
   await http("POST", "/v1/elections", { id: "scratch", title: "Scratch", options: [{ id: "x", label: "X" }] }, adminToken);
@@ -109,6 +151,8 @@ await runBrowserTest("browser_admin", async ({ url, browser, check, http, shot }
   const [report] = await Promise.all([ctx.waitForEvent("page"), page.click("#recount-links .audit-link")]);
   check(await waitIn(report, () => /Audit report/.test(document.querySelector("h1")?.textContent ?? "")),
         "the audit report opens");
+  check(await report.evaluate(() => window.opener === null && sessionStorage.getItem("urna.admin") === null),
+        "... with no opener and without the admin token (noopener)");
   check(/Song of the year/.test(await report.textContent("body")), "... for this election");
   await report.close();
   // The ledger CSV is downloaded with the token.

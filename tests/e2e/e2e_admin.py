@@ -6,8 +6,10 @@ snapshot; a label a spreadsheet would run as a formula is neutralised), GET /v1/
 unknown elections 404, no token 401 / a wrong one 403 and nothing changes; all of it survives a
 restart."""
 import csv
+import datetime
 import io
 import json
+import time
 
 from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, error_expecter, wait_for
 
@@ -15,6 +17,11 @@ from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, error_expecter, wa
 def spec(eid, title, options, **extra):
     return {"id": eid, "title": title, "options": [{"id": o, "label": l} for o, l in options],
             **extra}
+
+
+def rfc3339(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
 
 
 def csv_rows(body):
@@ -67,8 +74,27 @@ def run(srv, t):
            bearer="wrong", what="PUT with a wrong token")
     expect(403, "forbidden", "DELETE", "/v1/elections/d", bearer="wrong",
            what="DELETE with a wrong token")
+    # The schedule is checked on an edit as on a create: no time in the past, closes after opens.
+    now = time.time()
+    edit = lambda **times: spec("d", "Scheduled", [("a", "A")], **times)  # noqa: E731
+    expect(400, "invalid_request", "PUT", "/v1/elections/d", edit(opens_at=rfc3339(now - 60)),
+           bearer=ADMIN_TOKEN, what="PUT with opens_at in the past")
+    expect(400, "invalid_request", "PUT", "/v1/elections/d", edit(closes_at=rfc3339(now - 60)),
+           bearer=ADMIN_TOKEN, what="PUT with closes_at in the past")
+    expect(400, "invalid_request", "PUT", "/v1/elections/d",
+           edit(opens_at=rfc3339(now + 7200), closes_at=rfc3339(now + 3600)),
+           bearer=ADMIN_TOKEN, what="PUT with closes_at before opens_at")
     s, b, _ = c.request("GET", "/v1/elections/d")
-    t.check(b["title"] == "Draft v2", "refused calls changed nothing")
+    t.check(b["title"] == "Draft v2" and b["opens_at"] is None and b["closes_at"] is None,
+            f"refused calls changed nothing: {b}")
+    s, b, _ = c.admin("PUT", "/v1/elections/d",
+                      edit(opens_at=rfc3339(now + 3600), closes_at=rfc3339(now + 7200)))
+    t.check(s == 200 and b["opens_at"] == rfc3339(now + 3600) and
+            b["closes_at"] == rfc3339(now + 7200), f"PUT with a valid schedule: {s} {b}")
+    s, b, _ = c.admin("PUT", "/v1/elections/d",
+                      spec("d", "Draft v2", [("a", "Aurora"), ("b", "Basalt")],
+                           results_visibility="hidden_until_closed"))
+    t.check(s == 200 and b["opens_at"] is None, f"PUT without a schedule clears it: {s} {b}")
 
     # An open election can be neither edited nor deleted nor archived.
     c.create_open("live", ["x", "y"])
