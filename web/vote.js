@@ -23,7 +23,13 @@ let receipt = null;   // the newest receipt of `vote`
 let live = "offline";  // how results arrive: "live" (stream), "polling" or "offline"
 let followGeneration = 0;  // bumped to stop a receipt being followed
 
-const status = () => (snapshot ? snapshot.status : election ? election.status : "");
+// The newer of the two views: the results snapshot (stream or poll) and the election as last
+// read. A status only moves forward (draft, open, closed, final), so the later one is current.
+const statusOrder = ["draft", "open", "closed", "final"];
+const status = () => {
+  const a = snapshot?.status ?? "", b = election?.status ?? "";
+  return statusOrder.indexOf(a) >= statusOrder.indexOf(b) ? a : b;
+};
 const optionLabel = (id) => election?.options.find((o) => o.id === id)?.label ?? id ?? "";
 
 function claims(token) {
@@ -277,8 +283,21 @@ function renderPanels() {
 }
 
 // schedule: "opens in" / "closes in" from the election's opens_at / closes_at, redrawn every
-// second. At the time itself the server opens or closes the election; the page re-reads the
-// election until its status has changed (the results stream also carries it).
+// second, on the SERVER's clock: a device whose clock is off would otherwise count to the wrong
+// moment (and say "closing" while voting is open). Each answer's Date header (whole seconds) is
+// a lower bound of the server's time when the answer arrived, kept against the monotonic
+// performance.now(): serverNow() never runs ahead of the server (the tightest bound seen wins),
+// so the page says "opening" / "closing" only once the server's time has come. Until a Date is
+// seen the device's clock stands in.
+let serverOffset = null;  // server ms - performance.now(), the largest lower bound seen
+function noteServerDate(res) {
+  const date = Date.parse(res.headers.get("Date") || "");
+  if (Number.isNaN(date)) return;
+  const offset = date - performance.now();
+  if (serverOffset === null || offset > serverOffset) serverOffset = offset;
+}
+const serverNow = () => (serverOffset === null ? Date.now() : performance.now() + serverOffset);
+
 function duration(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
@@ -288,21 +307,39 @@ function duration(ms) {
   return d > 0 ? t("countdown.days", { n: d, clock }) : clock;
 }
 
-let countdownRefreshAt = 0;
+// At the time itself the server opens or closes the election, and every open page learns it at
+// the same moment, the busiest one. The results stream carries the new status: while it is live
+// the page re-reads the election only as a late fallback (10-20 s after); otherwise it re-reads
+// it after a random 1-4 s, then backs off (to 30 s), each page at its own moment.
+let recheckAt = null;  // performance.now() of the next re-read once the time has come
+let rechecks = 0;
+function recheckDelay() {
+  if (live === "live") return 10000 + Math.random() * 10000;
+  const base = Math.min(1000 * 2 ** rechecks, 30000);
+  return base + Math.random() * 3 * base;
+}
+
 function renderCountdown() {
   const el = $("countdown");
   const s = status();
   const at = s === "draft" ? election?.opens_at : s === "open" ? election?.closes_at : null;
   el.hidden = !at;
+  const left = at ? Date.parse(at) - serverNow() : 1;
+  if (left > 0) {
+    recheckAt = null;
+    rechecks = 0;
+  }
   if (!at) return;
-  const left = Date.parse(at) - Date.now();
   const kind = s === "draft" ? "opens" : "closes";
   el.dataset.kind = kind;
   el.textContent = left > 0
     ? t(`countdown.${kind}`, { time: duration(left), at: formatTime(at) })
     : t(`countdown.${kind}Now`);
-  if (left <= 0 && Date.now() >= countdownRefreshAt) {
-    countdownRefreshAt = Date.now() + 2000;
+  if (left > 0) return;
+  if (recheckAt === null) recheckAt = performance.now() + recheckDelay();
+  if (performance.now() >= recheckAt) {
+    rechecks++;
+    recheckAt = performance.now() + recheckDelay();
     refreshElection();
   }
 }
@@ -318,16 +355,30 @@ function renderAll() {
 
 const resultEls = { bars: $("bars"), total: $("total"), winnerLine: $("winner-line"), stale: $("stale") };
 
+// GET /v1/elections/{id}, noting the server's Date (schedule); errors as common.js api() has them.
+async function getElection() {
+  const res = await fetch(electionPath, { cache: "no-cache" });
+  noteServerDate(res);
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!res.ok) {
+    const msg = data && data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${res.status}`;
+    throw Object.assign(new Error(msg), { status: res.status, data });
+  }
+  return data;
+}
+
 async function refreshElection() {
   try {
-    election = await api(electionPath);
+    election = await getElection();
     renderPanels();
   } catch { /* the stream keeps the status current */ }
 }
 
 async function load() {
   try {
-    election = await api(electionPath);
+    election = await getElection();
   } catch (e) {
     if (e.status === 404) {
       showNotFound(document.querySelector("main"), electionId);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "core/schedule_limits.h"
+
 namespace urna {
 
 std::string_view ToString(ElectionStatus s) {
@@ -141,7 +143,7 @@ Status ValidateNewElection(const Election& e) {
   return Status::Ok();
 }
 
-// schedule
+// schedule: also the limits of core/schedule_limits.h (a year ahead at most, a 1 s window).
 Status ValidateSchedule(const Election& e, int64_t now_ms) {
   if (e.opens_at_ms < 0 || (e.opens_at_ms != 0 && e.opens_at_ms <= now_ms)) {
     return {Code::kInvalidArgument, "opens_at must be in the future"};
@@ -149,8 +151,16 @@ Status ValidateSchedule(const Election& e, int64_t now_ms) {
   if (e.closes_at_ms < 0 || (e.closes_at_ms != 0 && e.closes_at_ms <= now_ms)) {
     return {Code::kInvalidArgument, "closes_at must be in the future"};
   }
-  if (e.opens_at_ms != 0 && e.closes_at_ms != 0 && e.closes_at_ms <= e.opens_at_ms) {
-    return {Code::kInvalidArgument, "closes_at must be after opens_at"};
+  // Explicit limits (docs/api.md): a year ahead at most, a window of at least a second.
+  if (e.opens_at_ms > now_ms + kMaxScheduleAheadMs) {
+    return {Code::kInvalidArgument, "opens_at must be at most 366 days ahead"};
+  }
+  if (e.closes_at_ms > now_ms + kMaxScheduleAheadMs) {
+    return {Code::kInvalidArgument, "closes_at must be at most 366 days ahead"};
+  }
+  if (e.opens_at_ms != 0 && e.closes_at_ms != 0 &&
+      e.closes_at_ms - e.opens_at_ms < kMinVotingWindowMs) {
+    return {Code::kInvalidArgument, "closes_at must be at least 1 s after opens_at"};
   }
   return Status::Ok();
 }
@@ -164,6 +174,13 @@ Status OpenElection(Election& e, int64_t now_ms) {
   if (e.status != ElectionStatus::kDraft) {
     return {Code::kConflict,
             "election is " + std::string(ToString(e.status)) + "; it cannot be reopened"};
+  }
+  // schedule: opened after its closes_at it would take no vote (the scheduler closes it at
+  // once), so it is refused and the draft stays as it is, to be edited or deleted.
+  if (e.closes_at_ms != 0 && now_ms >= e.closes_at_ms) {
+    return {Code::kConflict,
+            "closes_at has passed; the election can no longer be opened (edit its times or "
+            "delete the draft)"};
   }
   e.status = ElectionStatus::kOpen;
   e.opened_at_ms = now_ms;

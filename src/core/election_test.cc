@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/schedule_limits.h"
+
 namespace urna {
 namespace {
 
@@ -195,9 +197,69 @@ TEST(ElectionTest, ScheduleTimesMustBeAheadAndInOrder) {
   EXPECT_NE(s.message().find("closes_at must be in the future"), std::string::npos);
   e.opens_at_ms = 3000;  // closes_at == opens_at
   s = ValidateSchedule(e, 1000);
-  EXPECT_NE(s.message().find("closes_at must be after opens_at"), std::string::npos);
+  EXPECT_NE(s.message().find("closes_at must be at least 1 s after opens_at"), std::string::npos);
   e.opens_at_ms = 5000;
   EXPECT_FALSE(ValidateSchedule(e, 1000).ok());
+}
+
+// Explicit limits: neither time more than kMaxScheduleAheadMs (366 days) after now, and a
+// voting window of at least kMinVotingWindowMs (1 s) between opens_at and closes_at.
+TEST(ElectionTest, ScheduleHasAnUpperBoundAndAMinimumWindow) {
+  constexpr int64_t kNow = 1'800'000'000'000;
+  constexpr int64_t kDay = 24 * 3600 * 1000;
+  static_assert(kMaxScheduleAheadMs == 366 * kDay);
+  static_assert(kMinVotingWindowMs == 1000);
+  Election e = Valid();
+  e.opens_at_ms = kNow + kMaxScheduleAheadMs - kMinVotingWindowMs;  // the latest window
+  e.closes_at_ms = kNow + kMaxScheduleAheadMs;
+  EXPECT_TRUE(ValidateSchedule(e, kNow).ok());
+  e.closes_at_ms = kNow + kMaxScheduleAheadMs + 1;
+  auto s = ValidateSchedule(e, kNow);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("closes_at must be at most 366 days ahead"), std::string::npos);
+  e.closes_at_ms = 0;
+  e.opens_at_ms = kNow + kMaxScheduleAheadMs + 1;
+  s = ValidateSchedule(e, kNow);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("opens_at must be at most 366 days ahead"), std::string::npos);
+  // 9999-12-31T23:59:59Z, the reviewer's example.
+  e.opens_at_ms = 253'402'300'799'000;
+  EXPECT_FALSE(ValidateSchedule(e, kNow).ok());
+  e.opens_at_ms = 0;
+  e.closes_at_ms = 253'402'300'799'000;
+  EXPECT_FALSE(ValidateSchedule(e, kNow).ok());
+  // A 1 ms window, and 999 ms, are refused; 1 s is the least.
+  e.opens_at_ms = kNow + 5000;
+  for (int64_t window : {1, 999}) {
+    e.closes_at_ms = e.opens_at_ms + window;
+    s = ValidateSchedule(e, kNow);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << window;
+    EXPECT_NE(s.message().find("closes_at must be at least 1 s after opens_at"), std::string::npos);
+  }
+  e.closes_at_ms = e.opens_at_ms + kMinVotingWindowMs;
+  EXPECT_TRUE(ValidateSchedule(e, kNow).ok());
+}
+
+// A draft whose closes_at has passed is not opened (by hand or otherwise): it would take no
+// votes, since the scheduler closes it at once. kConflict naming closes_at; nothing changes.
+TEST(ElectionTest, ADraftIsNotOpenedOnceItsClosesAtHasPassed) {
+  Election e = Valid();
+  e.opens_at_ms = 1000;
+  e.closes_at_ms = 2000;
+  Election before = e;
+  for (int64_t now : {2000, 9000}) {
+    auto s = OpenElection(e, now);
+    EXPECT_EQ(s.code(), Code::kConflict) << now;
+    EXPECT_NE(s.message().find("closes_at has passed"), std::string::npos) << s.message();
+    EXPECT_EQ(e.status, ElectionStatus::kDraft);
+    EXPECT_EQ(e.opened_at_ms, before.opened_at_ms);
+  }
+  ASSERT_TRUE(OpenElection(e, 1999).ok());  // before closes_at (even before opens_at): opens
+  EXPECT_EQ(e.status, ElectionStatus::kOpen);
+  EXPECT_TRUE(OpenElection(e, 5000).ok());  // an open election is returned as is
+  EXPECT_EQ(e.opened_at_ms, 1999);
+  Election unscheduled = Valid();
+  EXPECT_TRUE(OpenElection(unscheduled, 9000).ok());
 }
 
 // admin: only a draft is edited (id, status, created_at kept; the spec validated) or deleted;

@@ -57,9 +57,22 @@ int64_t ElectionScheduler::RunDue() {
   int64_t next = std::numeric_limits<int64_t>::max();
   // Earliest first, so a backlog after a restart is worked off in schedule order.
   std::vector<std::pair<int64_t, std::shared_ptr<const Election>>> due;
+  const int64_t listed_at = clock_.NowMs();
   for (auto& e : catalog_.List()) {
     int64_t at = 0;
-    if (e->status == ElectionStatus::kDraft && e->opens_at_ms != 0) {
+    if (e->status == ElectionStatus::kDraft && e->closes_at_ms != 0 &&
+        e->closes_at_ms <= listed_at) {
+      // Its whole window passed unopened (the server was down): it stays a draft, which an
+      // admin can edit (new times) or delete; opening it now would take no vote (core rule
+      // OpenElection refuses it).
+      if (e->opens_at_ms != 0 && missed_.insert(e->id).second) {
+        spdlog::warn(
+            "election {} was not opened: its closes_at passed before its scheduled "
+            "open ran; it stays a draft (edit its times or delete it)",
+            e->id);
+      }
+      continue;
+    } else if (e->status == ElectionStatus::kDraft && e->opens_at_ms != 0) {
       at = e->opens_at_ms;
     } else if (e->status == ElectionStatus::kOpen && e->closes_at_ms != 0 &&
                !closed_.contains(e->id)) {

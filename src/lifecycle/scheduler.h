@@ -3,13 +3,14 @@
 // POST .../close. It acts only on an election still in the status the time is for: a draft at
 // opens_at, an open election at closes_at; an admin who opened or closed it by hand first wins.
 // An election whose time passed while no scheduler ran (the server was down) is opened / closed
-// by the first pass after start (a draft whose opens_at and closes_at both passed is opened and
-// closed at once: it took no votes). Distributed, every `urna ingest` node runs one: each sees
-// the same catalog and calls the FencedLifecycle, whose concurrent opens and closes agree (the
-// catalog's compare-and-set; closing a closed election only appends its seal again).
-// Owned by the app; one thread ("urna-schedule") runs the transitions one at a time (they block:
-// catalog writes, a durable seal, a fenced close up to its close_timeout). RunDue is public so
-// unit tests can drive it with a fake clock; Start/Stop/Wake are thread-safe.
+// by the first pass after start; a draft whose closes_at passed too is left a draft (it would
+// take no vote; core OpenElection refuses to open it), to be edited or deleted, and logged.
+// Distributed, every `urna ingest` node runs one: each sees the same catalog and calls the
+// FencedLifecycle, whose concurrent opens and closes agree (the catalog's compare-and-set; closing
+// a closed election only appends its seal again). Owned by the app; one thread ("urna-schedule")
+// runs the transitions one at a time (they block: catalog writes, a durable seal, a fenced close up
+// to its close_timeout). RunDue is public so unit tests can drive it with a fake clock;
+// Start/Stop/Wake are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -86,6 +87,8 @@ class ElectionScheduler {
   // Closes this scheduler completed: a catalog cache that still says open (distributed: it
   // refreshes behind another node's write) is not closed again by this node.
   std::set<std::string, std::less<>> closed_ GUARDED_BY(pass_mu_);
+  // Drafts whose window passed unopened, logged once.
+  std::set<std::string, std::less<>> missed_ GUARDED_BY(pass_mu_);
   std::thread thread_;
 };
 

@@ -96,13 +96,30 @@ TEST_F(SchedulerTest, ManualOpenAndCloseWin) {
 TEST_F(SchedulerTest, ACloseAloneClosesAnElectionOpenedByHand) {
   Add("e", 0, 3000);
   EXPECT_EQ(scheduler.RunDue(), kNothing);  // a draft with no opens_at waits for the admin
-  clock.now = 4000;
-  EXPECT_EQ(scheduler.RunDue(), kNothing);
-  EXPECT_EQ(StatusOf("e"), ElectionStatus::kDraft);
-  ASSERT_TRUE(lifecycle.Open("e").ok());  // opened after its closes_at: closed at the next pass
+  clock.now = 2000;
+  ASSERT_TRUE(lifecycle.Open("e").ok());  // opened by hand before its closes_at
+  EXPECT_EQ(scheduler.RunDue(), 3000);
+  clock.now = 3000;
   EXPECT_EQ(scheduler.RunDue(), kNothing);
   EXPECT_EQ(StatusOf("e"), ElectionStatus::kClosed);
   EXPECT_EQ(SealCount(log), 3u);
+}
+
+// Finding S1: opened by hand after its closes_at, an election was answered "open" and closed by
+// the next pass. The open is refused (409 naming closes_at) and changes nothing.
+TEST_F(SchedulerTest, AnOpenByHandAfterClosesAtIsRefused) {
+  Add("late", 0, 3000);
+  clock.now = 4000;
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  auto r = lifecycle.Open("late");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_NE(r.status().message().find("closes_at has passed"), std::string::npos);
+  EXPECT_EQ(scheduler.RunDue(), kNothing);
+  auto e = *catalog.Get("late");
+  EXPECT_EQ(e->status, ElectionStatus::kDraft);
+  EXPECT_EQ(e->opened_at_ms, 0);
+  EXPECT_EQ(SealCount(log), 0u);
 }
 
 TEST_F(SchedulerTest, TimesPassedWhileDownAreCaughtUpInScheduleOrder) {
@@ -111,13 +128,22 @@ TEST_F(SchedulerTest, TimesPassedWhileDownAreCaughtUpInScheduleOrder) {
   Add("close-passed", 0, 5000, ElectionStatus::kOpen);
   clock.now = 10000;  // the first pass after a restart
   EXPECT_EQ(scheduler.RunDue(), 50000);
+  // Its whole window passed unopened: it stays a draft (to be edited or deleted), not opened
+  // and closed with no votes; no failure, no retry.
   auto both = *catalog.Get("both-passed");
-  EXPECT_EQ(both->status, ElectionStatus::kClosed);  // opened and closed at once: no votes
-  EXPECT_EQ(both->opened_at_ms, 10000);
-  EXPECT_EQ(both->closed_at_ms, 10000);
+  EXPECT_EQ(both->status, ElectionStatus::kDraft);
+  EXPECT_EQ(both->opened_at_ms, 0);
   EXPECT_EQ(StatusOf("open-passed"), ElectionStatus::kOpen);
   EXPECT_EQ(StatusOf("close-passed"), ElectionStatus::kClosed);
-  EXPECT_EQ(SealCount(log), 6u);
+  EXPECT_EQ(SealCount(log), 3u);
+  EXPECT_EQ(scheduler.stats().failures, 0u);
+  EXPECT_EQ(scheduler.RunDue(), 50000);
+  EXPECT_EQ(StatusOf("both-passed"), ElectionStatus::kDraft);
+  EXPECT_EQ(scheduler.stats().failures, 0u);
+  // And an admin cannot open it either (core rule OpenElection): 409, nothing changes.
+  auto opened = lifecycle.Open("both-passed");
+  EXPECT_EQ(opened.status().code(), Code::kConflict);
+  EXPECT_EQ(StatusOf("both-passed"), ElectionStatus::kDraft);
 }
 
 TEST_F(SchedulerTest, AFailedCloseIsRetriedAfterRetryAfter) {

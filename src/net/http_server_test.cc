@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -175,6 +176,26 @@ TEST_F(HttpServerTest, KeepAliveAnswersRequestsOneAfterAnotherOnOneConnection) {
   EXPECT_EQ(r.body, "last");
   EXPECT_EQ(r.headers["connection"], "close");
   EXPECT_TRUE(c.ClosedByServer());
+}
+
+// Every answer carries Date (RFC 9110 6.6.1), the server's clock to the second: the voting page
+// corrects its countdown for a device whose clock is off with it.
+TEST_F(HttpServerTest, AnswersCarryTheServersDate) {
+  StartServer({});
+  Client c(port());
+  const auto before = std::chrono::system_clock::now();
+  c.Send(Post("x"));
+  auto r = c.Read();
+  const auto after = std::chrono::system_clock::now();
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.headers.count("date"), 1u);
+  std::tm tm{};
+  const char* end = strptime(r.headers["date"].c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ASSERT_NE(end, nullptr) << r.headers["date"];
+  EXPECT_EQ(*end, '\0') << r.headers["date"];
+  auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
+  EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << r.headers["date"];
+  EXPECT_LE(date, after) << r.headers["date"];
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "net/body_pipe.h"
@@ -30,6 +32,30 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The `Date` header's value (RFC 9110 6.6.1: an origin server with a clock sends it), e.g.
+// "Sun, 06 Nov 1994 08:49:37 GMT"; the voting page corrects its countdown for the device's clock
+// with it. Formatted by hand (strftime's %a / %b follow the locale) once a second per thread.
+const std::string& HttpDate() {
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t formatted = -1;
+  thread_local std::string text;
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != formatted) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    text = buf;
+    formatted = now;
+  }
+  return text;
+}
 
 class Session : public SessionBase, public std::enable_shared_from_this<Session> {
  public:
@@ -219,7 +245,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     out_head_ += std::to_string(resp.status);
     out_head_ += ' ';
     out_head_ += http::obsolete_reason(static_cast<http::status>(resp.status));
-    out_head_ += "\r\nServer: urna\r\nContent-Type: ";
+    out_head_ += "\r\nServer: urna\r\nDate: ";
+    out_head_ += HttpDate();
+    out_head_ += "\r\nContent-Type: ";
     out_head_ += resp.content_type;
     pipe_ = std::move(resp.body_pipe);
     chunked_ = pipe_ && !resp.content_length;
