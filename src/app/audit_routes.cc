@@ -3,6 +3,7 @@
 #include "app/api.h"
 #include "app/audit_render.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 #include "audit/ledger_export.h"
 #include "audit/recount.h"
 
@@ -10,6 +11,7 @@ namespace urna::app {
 
 void Api::PostRecount(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   auto e = deps_.catalog.Get(p[0]);
   if (!e.ok()) return respond(StatusResponse(e.status()));
   if (auto s = CheckClosedFor(**e, kRecountWhat); !s.ok()) return respond(StatusResponse(s));

@@ -42,14 +42,26 @@ std::string_view Authority(std::string_view origin) {
   return p == std::string_view::npos ? std::string_view() : origin.substr(p + 3);
 }
 
-constexpr std::string_view kMethods = "GET, HEAD, OPTIONS";
-// Request headers a reader may send: conditional GETs and an EventSource's reconnect.
-constexpr std::string_view kHeaders = "If-None-Match, Last-Event-ID, Cache-Control, Accept";
+// Request headers a reader may send: conditional GETs, an EventSource's reconnect, content
+// negotiation. The one list both the check and Access-Control-Allow-Headers are made from.
+constexpr std::string_view kHeaderList[] = {"If-None-Match", "Last-Event-ID", "Cache-Control",
+                                            "Accept", "Accept-Language"};
+
+std::string AllowedHeaders() {
+  std::string out;
+  for (std::string_view h : kHeaderList) out += (out.empty() ? "" : ", ") + std::string(h);
+  return out;
+}
 
 bool HeaderAllowed(std::string_view name) {
   std::string n = Lower(Trim(name));
-  return n.empty() || n == "if-none-match" || n == "last-event-id" || n == "cache-control" ||
-         n == "accept" || n == "accept-language";
+  if (n.empty()) return true;  // "a, , b"
+  return std::any_of(std::begin(kHeaderList), std::end(kHeaderList),
+                     [&n](std::string_view h) { return Lower(h) == n; });
+}
+
+bool IsResults(std::string_view path) {
+  return path.ends_with("/results") && CorsPolicy::IsPublicRead(path);
 }
 
 }  // namespace
@@ -106,6 +118,12 @@ bool CorsPolicy::IsPublicRead(std::string_view path) {
   return tail == "/results" || tail == "/results/stream" || tail == "/results/ws";
 }
 
+std::string_view CorsPolicy::MethodsFor(std::string_view path) {
+  if (!IsPublicRead(path)) return {};
+  // HEAD only where a route takes it (api.cc, result_server_api.cc): elsewhere it is a 405.
+  return IsResults(path) ? "GET, HEAD, OPTIONS" : "GET, OPTIONS";
+}
+
 std::optional<net::HttpResponse> CorsPolicy::Answer(const net::HttpRequest& req) const {
   if (req.websocket && !WebSocketAllowed(req.origin, req.host)) {
     return net::ErrorResponse(
@@ -123,18 +141,19 @@ std::optional<net::HttpResponse> CorsPolicy::Answer(const net::HttpRequest& req)
                               "origin " + req.origin + " may not read this (--cors-origins)");
   }
   const std::string& m = req.access_control_request_method;
-  if (m != "GET" && m != "HEAD") {
+  const bool results = IsResults(req.path);
+  if (m != "GET" && !(m == "HEAD" && results)) {
     return net::ErrorResponse(403, "forbidden",
-                              "cross-origin " + m + " is not allowed here: only GET and HEAD");
+                              "cross-origin " + m + " is not allowed here: only " +
+                                  std::string(results ? "GET and HEAD" : "GET"));
   }
   std::string_view asked = req.access_control_request_headers;
   while (!asked.empty()) {
     size_t comma = asked.find(',');
     if (!HeaderAllowed(asked.substr(0, comma))) {
-      return net::ErrorResponse(
-          403, "forbidden",
-          "request header " + std::string(Trim(asked.substr(0, comma))) +
-              " is not allowed cross-origin; allowed: " + std::string(kHeaders));
+      return net::ErrorResponse(403, "forbidden",
+                                "request header " + std::string(Trim(asked.substr(0, comma))) +
+                                    " is not allowed cross-origin; allowed: " + AllowedHeaders());
     }
     asked = comma == std::string_view::npos ? std::string_view() : asked.substr(comma + 1);
   }
@@ -142,8 +161,8 @@ std::optional<net::HttpResponse> CorsPolicy::Answer(const net::HttpRequest& req)
   r.status = 204;
   r.content_type = "text/plain";
   Decorate(allow, r);
-  r.headers.emplace_back("Access-Control-Allow-Methods", std::string(kMethods));
-  r.headers.emplace_back("Access-Control-Allow-Headers", std::string(kHeaders));
+  r.headers.emplace_back("Access-Control-Allow-Methods", std::string(MethodsFor(req.path)));
+  r.headers.emplace_back("Access-Control-Allow-Headers", AllowedHeaders());
   r.headers.emplace_back("Access-Control-Max-Age", "600");
   return r;
 }

@@ -3,10 +3,12 @@
 // CORS headers, browsers on other origins cannot read), `*` (any origin), or a comma list of
 // origins (`https://graphics.example,http://localhost:8080`). Public read endpoints: the
 // elections list and one election (GET), the results snapshot (GET, HEAD), its SSE stream and its
-// WebSocket. On them it answers the OPTIONS preflight (204, or 403 for an origin or a method it
-// does not allow), adds Access-Control-Allow-Origin to the answers, and refuses (403) a WebSocket
-// handshake whose Origin is neither listed nor the server's own (same host as the Host header).
-// No other route gets CORS headers (votes and administration stay same-origin).
+// WebSocket (GET). On them it answers the OPTIONS preflight (204 with the route's own methods, or
+// 403 for an origin, a method or a header it does not allow), adds Access-Control-Allow-Origin to
+// their GET and HEAD answers, and refuses (403) a WebSocket handshake whose Origin is neither
+// listed nor the server's own (same host as the Host header). No other request gets CORS headers:
+// other routes, and the writes that share a public read's path (POST /v1/elections), stay
+// same-origin.
 // Built at start-up, then read-only: any thread.
 #pragma once
 
@@ -33,16 +35,21 @@ class CorsPolicy {
   // A WebSocket handshake from `origin` (maybe empty: not a browser) to `host` may proceed.
   bool WebSocketAllowed(std::string_view origin, std::string_view host) const;
 
-  // True when `path` is one of the public read endpoints.
+  // True when `path` is one of the public read endpoints (whatever the method).
   static bool IsPublicRead(std::string_view path);
+  // The methods a cross-origin page may use on `path` ("GET, HEAD, OPTIONS" on the results
+  // snapshot, "GET, OPTIONS" on the other public reads: the routes' own), "" off them.
+  static std::string_view MethodsFor(std::string_view path);
   // Handles `req` for the handler `next`: preflights and refused WebSockets answered here, the
-  // others passed on with their answer decorated. Requests off the public read endpoints go to
-  // `next` untouched.
+  // public reads' GET and HEAD passed on with their answer decorated. Every other request (other
+  // paths, other methods) goes to `next` untouched.
   template <typename Next>
   void Handle(net::HttpRequest req, net::Responder respond, Next&& next) const {
     if (!IsPublicRead(req.path)) return next(std::move(req), std::move(respond));
     if (auto early = Answer(req)) return respond(std::move(*early));
-    if (!enabled()) return next(std::move(req), std::move(respond));
+    if (!enabled() || (req.method != "GET" && req.method != "HEAD")) {
+      return next(std::move(req), std::move(respond));
+    }
     auto allow = AllowOrigin(req.origin);
     next(std::move(req),
          [this, allow = std::move(allow), respond = std::move(respond)](net::HttpResponse r) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace urna::app {
@@ -95,6 +97,18 @@ TEST(CorsPolicyTest, AllowedOriginsGetHeadersOnPublicReadsOnly) {
   EXPECT_EQ(Header(other, "Vary"), "Origin");
   auto vote = Through(cors, Req("POST", "/v1/elections/e1/votes", "https://gfx.example"));
   EXPECT_TRUE(vote.headers.empty());
+  // Writes on a public read's own path (an election created, one deleted) stay same-origin too.
+  for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
+    for (const char* path : {"/v1/elections", "/v1/elections/e1", "/v1/elections/e1/results"}) {
+      bool reached = false;
+      auto w = Through(cors, Req(method, path, "https://gfx.example"), &reached);
+      EXPECT_TRUE(reached) << method << " " << path;
+      EXPECT_TRUE(w.headers.empty()) << method << " " << path;
+    }
+  }
+  // OPTIONS without Access-Control-Request-Method is no preflight: the router's Allow, as is.
+  auto plain = Through(cors, Req("OPTIONS", "/v1/elections", "https://gfx.example"));
+  EXPECT_TRUE(plain.headers.empty());
   auto any = Through(*CorsPolicy::Parse("*"), Req("GET", "/v1/elections", "https://x.example"));
   EXPECT_EQ(Header(any, "Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(Header(any, "Vary"), "");
@@ -130,6 +144,56 @@ TEST(CorsPolicyTest, PreflightAnswers204ForAllowedOriginsMethodsAndHeaders) {
   reached = false;
   Through(cors, off_path, &reached);
   EXPECT_TRUE(reached);  // not a public read: the router answers
+}
+
+// What the preflight advertises is what it accepts, and what the routes take: HEAD only on the
+// results snapshot (the only public read with a HEAD route), every listed header and no other.
+TEST(CorsPolicyTest, PreflightAdvertisesWhatItAccepts) {
+  auto cors = *CorsPolicy::Parse("https://gfx.example");
+  auto preflight = [&](std::string path, std::string method, std::string headers = "") {
+    auto pre = Req("OPTIONS", std::move(path), "https://gfx.example");
+    pre.access_control_request_method = std::move(method);
+    pre.access_control_request_headers = std::move(headers);
+    return Through(cors, pre);
+  };
+  const std::string results = "/v1/elections/e1/results";
+  EXPECT_EQ(Header(preflight(results, "GET"), "Access-Control-Allow-Methods"),
+            "GET, HEAD, OPTIONS");
+  EXPECT_EQ(preflight(results, "HEAD").status, 204u);
+  for (const char* path : {"/v1/elections", "/v1/elections/e1", "/v1/elections/e1/results/stream",
+                           "/v1/elections/e1/results/ws"}) {
+    auto r = preflight(path, "GET");
+    EXPECT_EQ(r.status, 204u) << path;
+    EXPECT_EQ(Header(r, "Access-Control-Allow-Methods"), "GET, OPTIONS") << path;
+    auto head = preflight(path, "HEAD");  // these routes answer HEAD with 405
+    EXPECT_EQ(head.status, 403u) << path;
+    EXPECT_NE(head.body.find("only GET"), std::string::npos) << head.body;
+  }
+  EXPECT_EQ(CorsPolicy::MethodsFor("/v1/elections/e1/votes"), "");
+
+  // Each header of Access-Control-Allow-Headers passes, alone and all together; others do not.
+  std::string listed = Header(preflight(results, "GET"), "Access-Control-Allow-Headers");
+  ASSERT_FALSE(listed.empty());
+  EXPECT_EQ(preflight(results, "GET", listed).status, 204u) << listed;
+  for (size_t at = 0; at < listed.size();) {
+    size_t comma = std::min(listed.find(", ", at), listed.size());
+    std::string one = listed.substr(at, comma - at);
+    EXPECT_EQ(preflight(results, "GET", one).status, 204u) << one;
+    at = comma + 2;
+  }
+  for (const char* h : {"Accept-Language", "accept", "If-None-Match"}) {
+    EXPECT_EQ(preflight(results, "GET", h).status, 204u) << h;
+    std::string lower = h;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string listed_lower = listed;
+    for (char& c : listed_lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    EXPECT_NE(listed_lower.find(lower), std::string::npos) << h << " accepted but not listed";
+  }
+  for (const char* h : {"Authorization", "Content-Type", "X-Requested-With", "Accept-Encoding"}) {
+    EXPECT_EQ(preflight(results, "GET", h).status, 403u) << h;
+  }
 }
 
 TEST(CorsPolicyTest, WebSocketOriginMustBeListedOrTheServersOwn) {

@@ -5,6 +5,7 @@
 #include "app/election_list.h"
 #include "app/election_spec.h"
 #include "app/json_util.h"
+#include "app/strict_json.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -44,6 +45,7 @@ void Api::GetElection(Request&, Params& p, Responder respond) {
 
 void Api::PostOpen(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond),
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Open(id)); });
 }
@@ -52,6 +54,7 @@ void Api::PostOpen(Request& req, Params& p, Responder respond) {
 // seal is durable.
 void Api::PostClose(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond),
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Close(id)); });
 }
@@ -78,6 +81,7 @@ void Api::PutElection(Request& req, Params& p, Responder respond) {
 // admin: only a draft (it never took a vote); 204.
 void Api::DeleteElection(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond), [this, id = p[0]] {
     if (auto s = deps_.lifecycle.DeleteDraft(id); !s.ok()) return StatusResponse(s);
     net::HttpResponse r;
@@ -89,6 +93,7 @@ void Api::DeleteElection(Request& req, Params& p, Responder respond) {
 // admin: only a final election; it stays readable by its id.
 void Api::PostArchive(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   OffThread(std::move(respond),
             [this, id = p[0]] { return ElectionResponse(deps_.lifecycle.Archive(id)); });
 }

@@ -80,6 +80,7 @@ void Api::PostGateway(Request& req, Params&, Responder respond) {
 
 void Api::DeleteGateway(Request& req, Params& p, Responder respond) {
   if (auto s = Admin(req); !s.ok()) return respond(StatusResponse(s));
+  if (auto s = RejectBody(req.body); !s.ok()) return respond(StatusResponse(s));
   if (deps_.gateways == nullptr || deps_.gateway_registry == nullptr) {
     return respond(net::ErrorResponse(404, "not_found", "this server takes no gateways"));
   }

@@ -122,6 +122,15 @@ Status RejectUnknownFields(const json::object& o, std::initializer_list<std::str
                              where);
 }
 
+Status RejectBody(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Status::Ok();
+  auto v = ParseStrictJson(body);
+  if (v.ok() && v->is_object()) {
+    return RejectUnknownFields(v->as_object(), std::initializer_list<std::string_view>{});
+  }
+  return Status(Code::kInvalidArgument, "this call takes no body");
+}
+
 Result<json::value> ParseStrictJson(std::string_view text) {
   json::basic_parser<DuplicateKeyHandler> p(json::parse_options{});
   p.handler().st.reset();

@@ -29,4 +29,10 @@ Status RejectUnknownFields(const boost::json::object& o,
                            std::initializer_list<std::string_view> allowed,
                            std::string_view where = {});
 
+// For a route that reads no body (open, close, archive, recount, the DELETEs): Ok for none (or
+// only whitespace) and for `{}`; an object with a key is refused as that key is unknown
+// (`unknown field "dry_run"`), anything else with "this call takes no body". A flag the route
+// does not have (`{"dry_run": true}`) must not be silently ignored while the call acts.
+Status RejectBody(std::string_view body);
+
 }  // namespace urna::app

@@ -91,5 +91,19 @@ TEST(RejectUnknownFieldsTest, LongKeysAreShortened) {
   EXPECT_LT(RejectUnknownFields(o, {"id"}).message().size(), 130u);
 }
 
+TEST(RejectBodyTest, NoneOrAnEmptyObjectPassesAnythingElseIsRefused) {
+  EXPECT_TRUE(RejectBody("").ok());
+  EXPECT_TRUE(RejectBody(" \r\n").ok());
+  EXPECT_TRUE(RejectBody("{}").ok());
+  EXPECT_TRUE(RejectBody(" { } ").ok());
+  EXPECT_EQ(RejectBody(R"({"dry_run":true})").message(), "unknown field \"dry_run\"");
+  EXPECT_EQ(RejectBody(R"({"force":true})").code(), Code::kInvalidArgument);
+  for (const char* other : {"true", "[]", "null", "x", "{\"a\":1,\"a\":2}", "{} {}"}) {
+    Status s = RejectBody(other);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << other;
+    EXPECT_EQ(s.message(), "this call takes no body") << other;
+  }
+}
+
 }  // namespace
 }  // namespace urna::app

@@ -148,6 +148,11 @@ TEST(RequestLimitsTest, WhichRequestsCountAgainstTheAddress) {
   EXPECT_FALSE(CountsAgainstAddress("GET", "/e/e"));
   EXPECT_FALSE(CountsAgainstAddress("GET", "/healthz"));
   EXPECT_FALSE(CountsAgainstAddress("HEAD", "/"));
+  // Preflights touch no storage: a page polling results cross-origin must not be limited (and
+  // a 429 answered before CORS would carry no Access-Control-Allow-Origin).
+  EXPECT_FALSE(CountsAgainstAddress("OPTIONS", "/v1/elections/e/results"));
+  EXPECT_FALSE(CountsAgainstAddress("OPTIONS", "/v1/elections/e/votes"));
+  EXPECT_FALSE(CountsAgainstAddress("OPTIONS", "/v1/elections/e/votes/0190"));
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ std::string RequestLimits::MetricsText() const {
 }
 
 bool CountsAgainstAddress(std::string_view method, std::string_view path) {
+  // OPTIONS (a CORS preflight or the Allow list) is answered from memory by the router.
+  if (method == "OPTIONS") return false;
   if (method != "GET" && method != "HEAD") return true;
   constexpr std::string_view kElections = "/v1/elections/";
   return path.substr(0, kElections.size()) == kElections &&

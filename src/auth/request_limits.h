@@ -65,9 +65,10 @@ class RequestLimits {
 };
 
 // Whether a request counts against its address's limit: everything that writes or reads
-// storage (every method but GET and HEAD, and receipt lookups). Pages, results and their
-// streams are served from memory (and are what a CDN caches), /healthz and /metrics are for
-// load balancers and monitors: none of those count.
+// storage (every method but GET, HEAD and OPTIONS, and receipt lookups). Pages, results and
+// their streams are served from memory (and are what a CDN caches), OPTIONS (CORS preflights,
+// Allow lists) touches nothing, /healthz and /metrics are for load balancers and monitors: none
+// of those count.
 bool CountsAgainstAddress(std::string_view method, std::string_view path);
 
 }  // namespace urna

@@ -3,8 +3,8 @@
 refused with 400 naming the field in every request body (nothing is created or counted), every
 401 carries `WWW-Authenticate: Bearer`, `updated_at` of the results survives a restart, HEAD on
 the results is the GET's head without a body, If-None-Match takes a list of ETags (weak ones and
-`*` too), OPTIONS on a resource lists its methods, and the audit report's counts name every
-option, zero or not."""
+`*` too), OPTIONS on a resource lists its methods, the routes that read no body refuse one
+(nothing done), and the audit report's counts name every option, zero or not."""
 import argparse
 
 from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, error_expecter, token, wait_for
@@ -111,6 +111,61 @@ def head_and_etags(t, c):
     t.check(s == 404, f"OPTIONS of an unknown resource: 404: {s}")
 
 
+def bodyless_routes(t, c):
+    """The routes that read no body refuse one (naming its key) and do nothing: a flag they do
+    not have (`{"dry_run": true}`) must not be ignored while the call acts (a real recount
+    finalizes irreversibly)."""
+    expect = error_expecter(c, t)
+    n = "nobody"
+
+    def status():
+        return c.admin("GET", f"/v1/elections/{n}")[1].get("status")
+
+    def refused(method, path, body=None, raw=None, field=None, what=""):
+        b = expect(400, "invalid_request", method, path, body, bearer=ADMIN_TOKEN, raw=raw,
+                   what=what)
+        msg = (b or {}).get("error", {}).get("message", "")
+        want = f'unknown field "{field}"' if field else "this call takes no body"
+        t.check(want in msg, f"{what}: the message says {want!r}: {msg!r}")
+
+    s, b, _ = c.admin("POST", "/v1/elections", {
+        "id": n, "title": "No body", "options": [{"id": "a", "label": "A"}]})
+    t.check(s == 201, f"create {n}: {s} {b}")
+    refused("POST", f"/v1/elections/{n}/open", {"force": True}, field="force",
+            what="open with {force: true}")
+    refused("POST", f"/v1/elections/{n}/open", raw="now", what="open with a non-JSON body")
+    refused("DELETE", f"/v1/elections/{n}", {"cascade": True}, field="cascade",
+            what="DELETE of a draft with a body")
+    t.check(status() == "draft", f"still a draft after the refused calls: {status()}")
+    s, b, _ = c.admin("POST", f"/v1/elections/{n}/open", {})
+    t.check(s == 200 and b.get("status") == "open", f"open with {{}} (no key) opens: {s} {b}")
+
+    s, b, _ = c.admin("POST", "/v1/gateways", {"id": "g-nobody", "elections": [n]})
+    t.check(s == 201 and b.get("secret"), f"gateway created: {s} {b}")
+    secret = (b or {}).get("secret", "")
+    refused("DELETE", "/v1/gateways/g-nobody", {"reason": "test"}, field="reason",
+            what="revoke with a body")
+    s, b, _ = c.request("POST", f"/v1/elections/{n}/votes:batch",
+                        {"votes": [{"voter": "v1", "option": "a", "ref": "r1"}]}, bearer=secret)
+    t.check(s == 200 and b["results"][0].get("status") == "accepted",
+            f"the gateway was not revoked by the refused call: {s} {b}")
+
+    refused("POST", f"/v1/elections/{n}/close", {"seal": False}, field="seal",
+            what="close with a body")
+    t.check(status() == "open", f"still open after the refused close: {status()}")
+    s, b, _ = c.admin("POST", f"/v1/elections/{n}/close")
+    t.check(s == 200 and b.get("status") == "closed", f"close: {s} {b}")
+
+    # The reviewer's case: a "dry run" recount that ran for real.
+    refused("POST", f"/v1/elections/{n}/recount", {"dry_run": True}, field="dry_run",
+            what="recount with {dry_run: true}")
+    refused("POST", f"/v1/elections/{n}/archive", {"now": True}, field="now",
+            what="archive with a body")
+    s, b, _ = c.admin("GET", f"/v1/elections/{n}/recount")
+    t.check(s == 404, f"no recount was started: {s} {b}")
+    t.check(status() == "closed", f"still closed, not final: {status()}")
+
+
 def report_counts_every_option(t, c):
     z = "zeros"
     c.create_open(z, ["a", "b", "c"])
@@ -157,7 +212,7 @@ def main():
     with TempDataDir() as d:
         srv = Server(args.urna, d).start()
         try:
-            for part in (unknown_fields, www_authenticate, head_and_etags,
+            for part in (unknown_fields, www_authenticate, head_and_etags, bodyless_routes,
                          report_counts_every_option):
                 try:
                     part(t, srv.client())

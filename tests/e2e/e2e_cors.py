@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 
-from harness import Checks, Server, TempDataDir, token
+from harness import ADMIN_TOKEN, Checks, Server, TempDataDir, token
 
 E = "cors"
 GFX = "https://gfx.example"
@@ -69,6 +69,22 @@ def with_cors(t, srv):
                 and "If-None-Match" in (r.getheader("Access-Control-Allow-Headers") or "")
                 and r.getheader("Access-Control-Max-Age"),
                 f"preflight of {path} from {GFX}: 204 with the CORS headers: {s} {r.getheaders()}")
+    # Each route advertises its own methods: HEAD only where HEAD is answered.
+    s, _, r = preflight(f"/v1/elections/{E}/results", GFX, method="HEAD")
+    t.check(s == 204 and r.getheader("Access-Control-Allow-Methods") == "GET, HEAD, OPTIONS",
+            f"preflight for HEAD of the results: 204: {s} {r.getheaders()}")
+    for path in ["/v1/elections", f"/v1/elections/{E}", f"/v1/elections/{E}/results/stream"]:
+        s, _, r = preflight(path, GFX)
+        methods = r.getheader("Access-Control-Allow-Methods")
+        t.check(methods == "GET, OPTIONS", f"preflight of {path} advertises GET only: {methods}")
+        s, _, _ = preflight(path, GFX, method="HEAD")
+        hs, _, _ = c.request("HEAD", path)
+        t.check(s == 403 and hs == 405,
+                f"HEAD of {path} is a 405, and its preflight a 403: {hs} {s}")
+    s, _, r = preflight(f"/v1/elections/{E}/results", GFX, req_headers="Accept-Language")
+    allowed = r.getheader("Access-Control-Allow-Headers") or ""
+    t.check(s == 204 and "Accept-Language" in allowed,
+            f"Accept-Language is taken and listed: {s} {allowed}")
     s, b, r = preflight(f"/v1/elections/{E}/results", EVIL)
     t.check(s == 403 and r.getheader("Access-Control-Allow-Origin") is None
             and b["error"]["code"] == "forbidden", f"preflight from an unlisted origin: 403: {s} {b}")
@@ -95,6 +111,18 @@ def with_cors(t, srv):
                         headers={"Origin": GFX})
     t.check(s == 202 and r.getheader("Access-Control-Allow-Origin") is None,
             f"a vote carries no CORS headers: {s} {r.getheaders()}")
+    # Writes on a public read's own path stay same-origin (the reviewer's case: the admin's
+    # create answered 201 with ACAO, so another origin's page could read it).
+    s, _, r = c.request("POST", "/v1/elections", {"id": "x-origin", "title": "X",
+                                                  "options": [{"id": "a", "label": "A"}]},
+                        bearer=ADMIN_TOKEN, headers={"Origin": GFX})
+    t.check(s == 201 and r.getheader("Access-Control-Allow-Origin") is None
+            and r.getheader("Access-Control-Expose-Headers") is None,
+            f"admin POST /v1/elections from {GFX}: 201 without CORS headers: {s} {r.getheaders()}")
+    s, _, r = c.request("DELETE", "/v1/elections/x-origin", bearer=ADMIN_TOKEN,
+                        headers={"Origin": GFX})
+    t.check(s == 204 and r.getheader("Access-Control-Allow-Origin") is None,
+            f"admin DELETE /v1/elections/x-origin from {GFX}: no CORS headers: {s} {r.getheaders()}")
 
     st, h = headers_of(raw(srv.port, f"GET /v1/elections/{E}/results/stream HTTP/1.1\r\n"
                                      f"Host: x\r\nAccept: text/event-stream\r\nOrigin: {GFX}\r\n\r\n"))

@@ -71,6 +71,56 @@ TEST(RedisReadModelTest, SumsPartitionsAndFencesOlderAndEqualOffsets) {
   EXPECT_TRUE(FreshGet(*url, "e2")->votes.empty());
 }
 
+// A processor that restarts (or takes a partition over in a rebalance) republishes the counts it
+// loaded at its partition's next offset, moved on by other elections' votes meanwhile: the
+// election's counts did not change, so neither does its updated_at. Counts that do change raise
+// it, and a first publish (nothing stored, as after Redis lost its data) sets it.
+TEST(RedisReadModelTest, UpdatedAtMovesOnlyWhenTheCountsChange) {
+  RedisTestServer server;
+  ASSERT_TRUE(server.running());
+  auto url = ParseRedisUrl(server.url());
+  ManualClock clock;
+  {
+    RedisReadModel processor(*url, clock, FastOptions());
+    ASSERT_TRUE(processor.Apply(Update(0, 10, "e1", {{"a", 3}, {"b", 1}})).ok());
+    ASSERT_TRUE(processor.Apply(Update(1, 4, "e1", {{"a", 1}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(processor); }));
+  }
+  EXPECT_EQ(FreshGet(*url, "e1")->updated_at_ms, 1'000'000);
+
+  clock.now = 5'000'000;  // the restart, an hour later
+  {
+    RedisReadModel restarted(*url, clock, FastOptions());
+    ASSERT_TRUE(restarted.Apply(Update(0, 25, "e1", {{"b", 1}, {"a", 3}})).ok());
+    ASSERT_TRUE(restarted.Apply(Update(1, 4, "e1", {{"a", 1}})).ok());  // equal offset: fenced
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(restarted); }));
+    EXPECT_EQ(restarted.publisher_stats().applied, 1u);
+    auto t = FreshGet(*url, "e1");
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->votes, (OptionCounts{{"a", 4}, {"b", 1}}));
+    EXPECT_EQ(t->seq, 29u);  // the offset is taken (readers merge per partition by it)
+    EXPECT_EQ(t->updated_at_ms, 1'000'000);
+
+    // Counts as many as before but for another option (compared by option, not by size), then
+    // one more vote in the other partition: each raises it.
+    clock.now = 6'000'000;
+    ASSERT_TRUE(restarted.Apply(Update(0, 26, "e1", {{"a", 3}, {"c", 1}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(restarted); }));
+    EXPECT_EQ(FreshGet(*url, "e1")->updated_at_ms, 6'000'000);
+    clock.now = 7'000'000;
+    ASSERT_TRUE(restarted.Apply(Update(1, 30, "e1", {{"a", 2}})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(restarted); }));
+    t = FreshGet(*url, "e1");
+    EXPECT_EQ(t->votes, (OptionCounts{{"a", 5}, {"c", 1}}));
+    EXPECT_EQ(t->updated_at_ms, 7'000'000);
+    // A new partition's first counts (another processor's first publish) set it too.
+    clock.now = 8'000'000;
+    ASSERT_TRUE(restarted.Apply(Update(2, 3, "e1", {})).ok());
+    ASSERT_TRUE(WaitUntil([&] { return Delivered(restarted); }));
+    EXPECT_EQ(FreshGet(*url, "e1")->updated_at_ms, 8'000'000);
+  }
+}
+
 // The script itself: offsets compare exactly as decimals, also past 2^53 and across lengths.
 TEST(RedisReadModelTest, ApplyScriptComparesOffsetsExactly) {
   RedisTestServer server;

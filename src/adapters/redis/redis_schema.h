@@ -46,8 +46,12 @@ inline std::string LivePartitionsKey(std::string_view prefix) {
 // Fenced apply of one partition's absolute counts for one election: a no-op (returns 0) unless
 // the offset is newer than the stored one for (election, partition), so a replay, a late retry
 // or a zombie processor never moves a tally back. Offsets compare as decimal strings (exact for
-// every uint64; Lua numbers are doubles). Applied: replaces the counts, raises updated_at,
-// PUBLISHes the election on the change channel, returns 1. Atomic, as every Redis script.
+// every uint64; Lua numbers are doubles). Applied: stores the offset and the counts, raises
+// updated_at only when the partition's counts differ from the stored ones (or none were stored:
+// a first publish, or Redis lost them), PUBLISHes the election on the change channel, returns 1.
+// A processor that restarts, or takes over a partition, republishes the same counts at a later
+// offset (its partition's, moved on by other elections' votes): that is no change of the tally,
+// and updated_at stays when the counts last changed. Atomic, as every Redis script.
 // KEYS: offsets hash, counts hash, updated_at.
 // ARGV: partition, next offset, updated_at ms, channel, election, then option, votes pairs.
 inline constexpr std::string_view kApplyScript = R"lua(
@@ -56,11 +60,24 @@ local offset = ARGV[2]
 if stored then
   if #stored > #offset or (#stored == #offset and stored >= offset) then return 0 end
 end
+local changed = not stored
+if stored then
+  local old = redis.call('HGETALL', KEYS[2])
+  changed = #old ~= #ARGV - 5
+  local had = {}
+  for i = 1, #old, 2 do had[old[i]] = old[i + 1] end
+  for i = 6, #ARGV, 2 do
+    if changed then break end
+    changed = had[ARGV[i]] ~= ARGV[i + 1]
+  end
+end
 redis.call('HSET', KEYS[1], ARGV[1], offset)
-redis.call('DEL', KEYS[2])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-local at = redis.call('GET', KEYS[3])
-if not at or tonumber(at) < tonumber(ARGV[3]) then redis.call('SET', KEYS[3], ARGV[3]) end
+if changed then
+  redis.call('DEL', KEYS[2])
+  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  local at = redis.call('GET', KEYS[3])
+  if not at or tonumber(at) < tonumber(ARGV[3]) then redis.call('SET', KEYS[3], ARGV[3]) end
+end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 )lua";
