@@ -108,7 +108,7 @@ def run(srv, t):
     expect(404, "not_found", "GET", "/v1/elections/nope", what="unknown election")
     expect(404, "not_found", "GET", "/v1/elections/nope/results", what="results of unknown election")
     expect(404, "not_found", "GET", "/v1/nothing/here", what="unknown route")
-    expect(405, "method_not_allowed", "DELETE", f"/v1/elections/{E}", what="wrong method")
+    expect(405, "method_not_allowed", "PATCH", f"/v1/elections/{E}", what="wrong method")
     expect(405, "method_not_allowed", "GET", vote, what="GET on votes")
     expect(400, "invalid_request", "GET", f"/v1/elections/{E}/votes/not-a-uuid", bearer=alice,
            what="malformed vote id")
