@@ -89,6 +89,13 @@ export default {
   "present.winner": "Winner",
   "present.tie": "Tie",
 
+  // policy: votes_per_voter above 1 on the voting page (web/vote.js).
+  "votes.count": "Votes from this device that count or are pending: {n} of {limit}.",
+  "votes.countUnlimited": "Votes from this device that count or are pending: {n} (no limit in this election).",
+  "votes.limitReached": "You have used all {limit} of your votes in this election.",
+  "receipt.earlier": "Your earlier votes from this device",
+  "fate.limitReached": "not counted: limit reached",
+  "explain.vote_limit_reached": "This election counts up to {limit} votes per voter and {limit} of yours had already been cast: this vote does not count.",
   // schedule: the voting page's countdown to opens_at / closes_at.
   "countdown.opens": "Voting opens in {time} ({at}).",
   "countdown.closes": "Voting closes in {time} ({at}).",

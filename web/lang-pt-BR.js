@@ -89,6 +89,13 @@ export default {
   "present.winner": "Vencedor",
   "present.tie": "Empate",
 
+  // policy: votes_per_voter acima de 1 na página de votação (web/vote.js).
+  "votes.count": "Votos deste aparelho que contam ou estão pendentes: {n} de {limit}.",
+  "votes.countUnlimited": "Votos deste aparelho que contam ou estão pendentes: {n} (sem limite nesta votação).",
+  "votes.limitReached": "Você já usou todos os seus {limit} votos nesta votação.",
+  "receipt.earlier": "Seus votos anteriores neste aparelho",
+  "fate.limitReached": "não contado: limite atingido",
+  "explain.vote_limit_reached": "Esta votação conta até {limit} votos por eleitor e {limit} dos seus já tinham sido dados: este voto não conta.",
   // schedule: a contagem regressiva da página de votação até opens_at / closes_at.
   "countdown.opens": "A votação abre em {time} ({at}).",
   "countdown.closes": "A votação encerra em {time} ({at}).",

@@ -1,7 +1,11 @@
 // The voting page (/e/{id}): sign in, pick, confirm, follow the receipt, watch live results.
 // What it keeps in localStorage, per election: the voter token and the name shown
-// (urna.token.<id>, urna.name.<id>) until Sign out, and each voter's vote (urna.vote.<id>.<voter>),
-// so that after a reload the page shows the receipt and its fate instead of an open ballot.
+// (urna.token.<id>, urna.name.<id>) until Sign out, and the votes each voter cast from this device
+// (urna.vote.<id>.<voter>: a list, oldest first, each with the fate its receipt last said), so
+// that after a reload the page shows the receipts and their fates. The ballot stays open while
+// the voter is under the election's votes_per_voter (1, N or "unlimited"; docs/api.md): the
+// votes of this device that count or may still count (counted, pending) are fewer than N and no
+// receipt said the limit was reached (votes from another device are known only that way).
 import { api, esc, statusBadge } from "/static/common.js";
 import { has, t, translatePage, onLanguageChange, mountLanguageSwitch, formatTime } from "/static/i18n.js";
 import { showNotFound } from "/static/notfound.js";
@@ -18,10 +22,11 @@ const voteKey = (voter) => `urna.vote.${electionId}.${voter}`;
 let election = null;  // GET /v1/elections/{id}
 let snapshot = null;  // the newest results snapshot
 let session = null;   // {token, voter, name} while signed in
-let vote = null;      // {vote_id, option, already} of the signed-in voter, once cast
-let receipt = null;   // the newest receipt of `vote`
+// The signed-in voter's votes from this device, oldest first: {vote_id, option, already,
+// receipt: {status, reason, votes_per_voter} once read}.
+let votes = [];
 let live = "offline";  // how results arrive: "live" (stream), "polling" or "offline"
-let followGeneration = 0;  // bumped to stop a receipt being followed
+let followGeneration = 0;  // bumped to stop every receipt being followed (sign in / out)
 
 // The newer of the two views: the results snapshot (stream or poll) and the election as last
 // read. A status only moves forward (draft, open, closed, final), so the later one is current.
@@ -31,6 +36,15 @@ const status = () => {
   return statusOrder.indexOf(a) >= statusOrder.indexOf(b) ? a : b;
 };
 const optionLabel = (id) => election?.options.find((o) => o.id === id)?.label ?? id ?? "";
+// The election's votes_per_voter as a number: 1, N, or Infinity for "unlimited".
+const voteLimit = () => (election?.votes_per_voter === "unlimited" ? Infinity
+                                                                   : Number(election?.votes_per_voter) || 1);
+// A vote that counts or may still count (its receipt is not read yet, pending or counted).
+const mayCount = (v) => !v.receipt || v.receipt.status === "pending" || v.receipt.status === "counted";
+// Whether this voter may vote again: under the limit on this device, and no receipt said that the
+// limit was reached (a duplicate: other votes, from another device, came first).
+const limitReached = () => votes.filter(mayCount).length >= voteLimit() ||
+                           votes.some((v) => v.receipt?.status === "duplicate");
 
 function claims(token) {
   try {
@@ -66,18 +80,22 @@ function signIn(token, name, voter) {
   localStorage.setItem(tokenKey, token);
   localStorage.setItem(nameKey, name);
   session = { token, voter, name };
-  const saved = localStorage.getItem(voteKey(voter));
-  vote = saved ? JSON.parse(saved) : null;
-  receipt = null;
+  votes = loadVotes(voter);
+  followGeneration++;
   renderPanels();
-  if (vote) followReceipt();
+  // Re-read the latest receipt (a vote the server does not know is forgotten) and every one whose
+  // fate was not final when last read.
+  votes.forEach((v, i) => {
+    if (i === votes.length - 1 || !v.receipt || v.receipt.status === "pending") followReceipt(v);
+  });
 }
 
 function signOut(message) {
   followGeneration++;
   localStorage.removeItem(tokenKey);
   localStorage.removeItem(nameKey);
-  session = vote = receipt = null;
+  session = null;
+  votes = [];
   cancelConfirm();
   $("voter-name").value = "";
   $("token-input").value = "";
@@ -86,9 +104,16 @@ function signOut(message) {
   $("signin-error").textContent = message || "";
 }
 
-function rememberVote(v) {
-  vote = v;
-  localStorage.setItem(voteKey(session.voter), JSON.stringify(v));
+// The votes remembered for `voter` (a page of an earlier version kept one vote, not a list).
+function loadVotes(voter) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(voteKey(voter)));
+    return Array.isArray(saved) ? saved : saved?.vote_id ? [saved] : [];
+  } catch { return []; }
+}
+
+function saveVotes() {
+  if (session) localStorage.setItem(voteKey(session.voter), JSON.stringify(votes));
 }
 
 $("demo-signin").addEventListener("submit", async (ev) => {
@@ -194,11 +219,14 @@ $("confirm-button").addEventListener("click", async () => {
     const r = await api(`${electionPath}/votes`,
                         { method: "POST", body: { option: option.id, altcha }, token: session.token });
     confirming = null;
-    $("confirm").hidden = true;
-    rememberVote({ vote_id: r.vote_id, option: option.id });
-    receipt = null;
+    const v = { vote_id: r.vote_id, option: option.id };
+    votes.push(v);
+    saveVotes();
+    // The next vote (votes_per_voter above 1) starts from an empty choice.
+    document.querySelectorAll("input[name=option]").forEach((i) => { i.checked = false; });
+    cancelConfirm();
     renderPanels();
-    followReceipt();
+    followReceipt(v);
   } catch (e) {
     if (e.status === 401) return signOut(t("signin.expired"));
     showError("vote-error", e);
@@ -209,29 +237,39 @@ $("confirm-button").addEventListener("click", async () => {
   }
 });
 
-// Follows the remembered vote's receipt until it leaves `pending`. A `duplicate` (this device
-// did not know of an earlier vote) is replaced by the vote that counts.
-async function followReceipt() {
-  const generation = ++followGeneration;
+// Follows vote `v`'s receipt until it leaves `pending`. A duplicate with reason already_voted
+// (one vote per voter; this device did not know of an earlier vote) is replaced by the vote that
+// counts; a duplicate with reason vote_limit_reached (votes_per_voter N) stays as it is: the voter
+// had N votes counted before it.
+async function followReceipt(v) {
+  const generation = followGeneration;
   for (let delay = 300; generation === followGeneration; delay = Math.min(delay * 1.5, 3000)) {
     try {
-      const r = await api(`${electionPath}/votes/${encodeURIComponent(vote.vote_id)}`,
+      const r = await api(`${electionPath}/votes/${encodeURIComponent(v.vote_id)}`,
                           { token: session.token });
-      if (generation !== followGeneration) return;
-      if (r.status === "duplicate" && r.counted_vote_id && r.counted_vote_id !== vote.vote_id) {
-        rememberVote({ vote_id: r.counted_vote_id, option: undefined, already: true });
+      if (generation !== followGeneration || !votes.includes(v)) return;
+      if (r.status === "duplicate" && r.reason !== "vote_limit_reached" && r.counted_vote_id &&
+          r.counted_vote_id !== v.vote_id) {
+        const counted = { vote_id: r.counted_vote_id, option: undefined, already: true };
+        const known = votes.some((x) => x.vote_id === counted.vote_id);
+        votes = known ? votes.filter((x) => x !== v) : votes.map((x) => (x === v ? counted : x));
+        saveVotes();
+        renderPanels();
+        if (known) return;
+        v = counted;
         continue;
       }
-      receipt = r;
-      if (r.option && vote.option !== r.option) rememberVote({ ...vote, option: r.option });
-      renderReceipt();
+      v.receipt = { status: r.status, reason: r.reason, votes_per_voter: r.votes_per_voter };
+      if (r.option) v.option = r.option;
+      saveVotes();
+      renderPanels();
       if (r.status !== "pending") return;
     } catch (e) {
       if (generation !== followGeneration) return;
       if (e.status === 401) return signOut(t("signin.expired"));
       if (e.status === 404) {  // not this voter's vote (another server's data): forget it
-        localStorage.removeItem(voteKey(session.voter));
-        vote = receipt = null;
+        votes = votes.filter((x) => x !== v);
+        saveVotes();
         return renderPanels();
       }
       showError("vote-error", e);
@@ -242,22 +280,57 @@ async function followReceipt() {
 
 // --- rendering -----------------------------------------------------------------------------
 
+// A receipt's fate in words: status, the reason's explanation.
+function fateLabel(r) {
+  const fate = r ? r.status : "pending";
+  return fate === "duplicate" && r.reason === "vote_limit_reached" ? t("fate.limitReached") : t(`fate.${fate}`);
+}
+
+// The latest vote's receipt, the earlier ones of this device (newest first) and, when the
+// election counts more than one vote per voter, how many of them count.
 function renderReceipt() {
-  $("receipt").hidden = !vote;
-  if (!vote) return;
-  const fate = receipt ? receipt.status : "pending";
-  $("receipt-option").textContent = optionLabel(vote.option);
-  $("receipt-id").textContent = vote.vote_id;
-  $("receipt-status").textContent = t(`fate.${fate}`);
+  const latest = votes.at(-1);
+  renderVoteCount();
+  $("receipt").hidden = !latest;
+  if (!latest) return;
+  const r = latest.receipt;
+  const fate = r ? r.status : "pending";
+  $("receipt-option").textContent = optionLabel(latest.option);
+  $("receipt-id").textContent = latest.vote_id;
+  $("receipt-status").textContent = fateLabel(r);
   $("receipt-status").dataset.status = fate;
   $("receipt-status").className = `pill ${fate}`;
-  $("receipt-reason").textContent = receipt?.reason ? `(${receipt.reason})` : "";
-  let explain = t(`explain.${fate}`, { reason: receipt?.reason ?? "" });
-  if (fate === "rejected" && receipt?.reason === "election_closed") {
+  $("receipt-reason").textContent = r?.reason ? `(${r.reason})` : "";
+  let explain = t(`explain.${fate}`, { reason: r?.reason ?? "" });
+  if (fate === "rejected" && r?.reason === "election_closed") {
     explain = t("explain.rejected.election_closed");
   }
-  if (vote.already && fate !== "rejected") explain = t("explain.already");
+  if (fate === "duplicate" && r?.reason === "vote_limit_reached") {
+    explain = t("explain.vote_limit_reached", { limit: r.votes_per_voter });
+  }
+  if (latest.already && fate !== "rejected") explain = t("explain.already");
   $("receipt-explain").textContent = explain;
+  const earlier = votes.slice(0, -1).reverse();
+  $("earlier").hidden = earlier.length === 0;
+  $("earlier-list").innerHTML = earlier.map((v) => {
+    const f = v.receipt ? v.receipt.status : "pending";
+    return `<li data-vote-id="${esc(v.vote_id)}"><b>${esc(optionLabel(v.option))}</b>
+      <span class="pill ${esc(f)}" data-status="${esc(f)}">${esc(fateLabel(v.receipt))}</span>
+      <span class="receipt">${esc(v.vote_id)}</span></li>`;
+  }).join("");
+}
+
+// "Votes from this device: 2 of 3" (votes_per_voter above 1), and whether the limit is reached.
+function renderVoteCount() {
+  const limit = voteLimit();
+  const el = $("vote-count");
+  el.hidden = !session || limit === 1;
+  if (el.hidden) return;
+  const n = votes.filter(mayCount).length;
+  const count = limit === Infinity ? t("votes.countUnlimited", { n }) : t("votes.count", { n, limit });
+  const reached = limitReached();
+  el.dataset.reached = String(reached);
+  el.textContent = reached && limit !== Infinity ? `${count} ${t("votes.limitReached", { limit })}` : count;
 }
 
 // Which cards show, from the election's state, the sign-in and the remembered vote.
@@ -269,9 +342,9 @@ function renderPanels() {
   $("state-message").hidden = open;
   $("state-message").textContent = open ? "" : t(`state.${s}`);
   $("signin").hidden = !open || session !== null;
-  $("ballot").hidden = session === null || (!open && !vote);
-  $("vote-form").hidden = !open || vote !== null;
-  if (!open || vote) cancelConfirm();
+  $("ballot").hidden = session === null || (!open && votes.length === 0);
+  $("vote-form").hidden = !open || limitReached();
+  if (!open || limitReached()) cancelConfirm();
   $("who").textContent = session ? t("ballot.who", { name: session.name }) : "";
   renderReceipt();
   $("results-title").textContent = t(s === "final" ? "results.final" : open ? "results.live" : "results.closed");

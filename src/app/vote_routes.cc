@@ -1,6 +1,7 @@
 // Vote routes: cast a vote, look up a receipt, fetch a proof-of-work challenge (docs/api.md).
 #include "app/api.h"
 #include "app/json_util.h"
+#include "app/receipt_json.h"
 #include "app/strict_json.h"
 #include "core/snapshot.h"
 
@@ -73,22 +74,9 @@ void Api::GetReceipt(Request& req, Params& p, Responder respond) {
   OffThread(std::move(respond), [this, p = std::move(p), voter = std::move(*voter)] {
     auto r = deps_.ingest.LookupReceipt(deps_.ledger, p[0], p[1], voter);
     if (!r.ok()) return StatusResponse(r.status());
-    json::object o{{"vote_id", r->vote_id},
-                   {"election", r->election_id},
-                   {"option", r->option_id},
-                   {"status", ToString(r->outcome)},
-                   {"cast_at", TimeJson(r->ingest_time_ms)}};
-    if (r->outcome == Outcome::kRejected) o["reason"] = r->reason;
-    if (r->outcome == Outcome::kDuplicate) {
-      // policy: the receipt names the limit the voter reached (the election's votes_per_voter,
-      // fixed since it opened): one vote -> "already_voted", N -> "vote_limit_reached".
-      uint32_t limit = 1;
-      if (auto e = deps_.catalog.Get(p[0]); e.ok()) limit = (*e)->votes_per_voter;
-      o["reason"] = limit == 1 ? "already_voted" : "vote_limit_reached";
-      o["votes_per_voter"] = limit;
-      o["counted_vote_id"] = r->counted_vote_id;
-    }
-    return JsonResponse(200, o);
+    auto o = ReceiptJson(*r, deps_.catalog);
+    if (!o.ok()) return StatusResponse(o.status());
+    return JsonResponse(200, *o);
   });
 }
 

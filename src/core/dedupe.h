@@ -1,11 +1,13 @@
-// Dedupe: the rule that counts each voter's first vote(s) in log order and marks the rest
-// duplicates (docs/architecture.md §1 G2, §2). The one home of that rule: the live processor
+// Dedupe: the rule that counts each voter's first votes in log order, as many as the election's
+// votes_per_voter allows (1, N or unlimited), and marks the rest duplicates
+// (docs/architecture.md §1 G2, §2). The one home of that rule: the live processor
 // (processor/partition_processor.cc) and the recount's replay (audit/recount.cc) both decide
 // through a VoteDedupe, so they cannot decide differently.
 //
-// How many votes of one voter count is the election's VotePolicy, a parameter of the rule:
-// one per voter for every election today (VotePolicyOf); "up to N per voter" is the same rule
-// with another limit, not a second rule.
+// How many votes of one voter count is the election's VotePolicy (VotePolicyOf: its
+// votes_per_voter), a parameter of the rule: "one per voter" and "up to N per voter" are the
+// same rule with another limit, not two rules. The rule counts votes per voter; it does not
+// compare vote ids (each log entry is decided once; urna appends each vote_id once).
 //
 // Plain values, no I/O: the caller looks the batch's voters up in the voter index
 // (ProcessorState::CountedVotes) and hands each answer in with its vote.

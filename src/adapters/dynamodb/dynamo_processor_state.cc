@@ -158,7 +158,9 @@ Status DynamoProcessorState::CountLaterVotes(uint32_t partition, uint64_t from,
         {"ExpressionAttributeNames", json::object{{"#p", "partition"}, {"#o", "offset"}}},
         {"ScanIndexForward", false},
         {"ConsistentRead", true},
-        {"Limit", 25}};
+        // Up to 1,000 rows a page (DynamoDB also ends a page at 1 MB; a row here is ~100 bytes):
+        // a replayed batch's own rows of one voter are skipped in few round trips.
+        {"Limit", 1000}};
     if (p.last_key) req["ExclusiveStartKey"] = *p.last_key;
     return DynamoRequest{"Query", json::serialize(req)};
   };

@@ -397,5 +397,59 @@ TEST_F(DynamoStateTest, UpToNVotesPerVoterCountOnceEachAcrossACrashAndItsReplay)
   EXPECT_EQ((*prior)[0].counted, 2u);
 }
 
+// policy: a replayed batch of one voter's many votes (unlimited, or a large N) finds the rows it
+// wrote before the crash ahead of it and skips them to reach the voter's count. Those rows are
+// read in pages of up to 1,000 (DynamoDB returns at most 1 MB a page: ~100 bytes a row here), so
+// a batch of 120 of one voter's votes is skipped in one Query, not one per 25 rows.
+TEST_F(DynamoStateTest, RowsAheadOfAReplayedBatchAreSkippedInLargePages) {
+  Election e{"many", "T", {{"a", "A"}}, ElectionStatus::kDraft, 0, 0, 0};
+  e.votes_per_voter = kMaxVotesPerVoter;
+  ASSERT_TRUE(OpenElection(e, 100).ok());
+  ASSERT_TRUE(catalog_.Create(e).ok());
+  constexpr int kVotes = 120;
+  std::vector<ProcessedVote> votes;
+  for (int i = 1; i <= kVotes; ++i) {
+    ProcessedVote pv = Pv("a" + std::to_string(i), "alice", "a", Outcome::kCounted);
+    pv.entry.vote.election_id = "many";
+    pv.ordinal = i;
+    votes.push_back(std::move(pv));
+  }
+  PartitionCommit c = Batch(0, 0, std::move(votes));
+  c.tally.elections["many"] = {{"a", kVotes}};
+  {
+    DynamoProcessorState writer(*client_, tables_);
+    ASSERT_TRUE(writer.Load(0).ok());
+    ASSERT_TRUE(writer.Commit(c).ok());
+  }
+
+  // Counts the Query requests (the voter's later rows), passing every request on.
+  struct QueryCounter final : DynamoClient {
+    explicit QueryCounter(DynamoClient& inner) : inner(inner) {}
+    Result<std::string> Call(const DynamoRequest& r) override {
+      if (r.operation == "Query") ++queries;
+      return inner.Call(r);
+    }
+    std::vector<Result<std::string>> CallAll(const std::vector<DynamoRequest>& rs) override {
+      for (const auto& r : rs) queries += r.operation == "Query";
+      return inner.CallAll(rs);
+    }
+    DynamoClient& inner;
+    int queries = 0;
+  } counter(*client_);
+  DynamoProcessorState st(counter, tables_);
+  // As the replay of the batch from offset 1 sees it: rows 2..120 are its own, written ahead.
+  auto prior = st.CountedVotes(0, 1, {{"many", "alice", true}});
+  ASSERT_TRUE(prior.ok()) << prior.status().message();
+  EXPECT_EQ((*prior)[0].counted, 1u);
+  EXPECT_EQ((*prior)[0].first_vote_id, "a1");
+  EXPECT_EQ(counter.queries, 1) << "rows ahead of the batch are read in pages of 1,000";
+  // After the whole batch: the newest row is the count, at once.
+  counter.queries = 0;
+  prior = st.CountedVotes(0, kVotes, {{"many", "alice", true}});
+  ASSERT_TRUE(prior.ok());
+  EXPECT_EQ((*prior)[0].counted, static_cast<uint64_t>(kVotes));
+  EXPECT_EQ(counter.queries, 1);
+}
+
 }  // namespace
 }  // namespace urna::dynamodb
