@@ -37,9 +37,9 @@ void ResultsHub::Stop() {
 
 namespace {
 
-// admin: a draft's title and options may be edited (or the draft deleted and its id created
-// again) without its seq or status moving: its ETag carries a hash of that content, so an edit
-// makes a new frame. Empty once opened (the content no longer changes).
+// admin: a draft's title, options and visibility settings may be edited (or the draft deleted
+// and its id created again) without its seq or status moving: its ETag carries a hash of what
+// its snapshot shows, so an edit makes a new frame. Empty once opened (that no longer changes).
 std::string DraftContentTag(const Election& e) {
   if (e.status != ElectionStatus::kDraft) return "";
   size_t h = std::hash<std::string_view>{}(e.title);
@@ -47,6 +47,8 @@ std::string DraftContentTag(const Election& e) {
     h = h * 31 + std::hash<std::string_view>{}(o.id);
     h = h * 31 + std::hash<std::string_view>{}(o.label);
   }
+  h = h * 31 + static_cast<size_t>(e.results_visibility);
+  h = h * 31 + static_cast<size_t>(e.turnout_visibility);
   char buf[24];
   std::snprintf(buf, sizeof buf, "-%08zx", h & 0xffffffffu);
   return buf;

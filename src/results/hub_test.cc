@@ -131,6 +131,24 @@ TEST_F(HubTest, AViewerOfADeletedDraftIsEnded) {
   hub.Stop();
 }
 
+// A draft's snapshot shows its visibility settings: an edit of them alone (same title and
+// options, same seq and status) is a new frame with a new ETag, not a 304 of the old one.
+TEST_F(HubTest, ADraftsVisibilityEditIsANewEtag) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  Election d{"v", "Draft", {{"a", "A"}}, ElectionStatus::kDraft};
+  ASSERT_TRUE(catalog.Create(d).ok());
+  static_cast<memory::MemoryReadModel&>(rm).Set("v", ElectionTally{});
+  auto before = hub.Current("v");
+  ASSERT_TRUE(before.ok());
+  Election edited = **catalog.Get("v");
+  edited.results_visibility = ResultsVisibility::kHiddenUntilClosed;
+  edited.turnout_visibility = TurnoutVisibility::kHidden;
+  ASSERT_TRUE(catalog.Update(edited).ok());
+  auto after = hub.Current("v");
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE((*before)->etag, (*after)->etag) << "the visibility edit kept the old ETag";
+}
+
 // Staleness is a visible change: with the same seq, `stale` turning on and off makes new frames
 // with new ETags, pushed to subscribers; a hidden turnout never shows it (nor moves with it).
 TEST_F(HubTest, StaleChangeIsPushedWithANewEtag) {
