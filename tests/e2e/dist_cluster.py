@@ -339,7 +339,11 @@ class Cluster:
         if self.results:
             results_upstream = (f"  upstream urna_results {{\n    server 127.0.0.1:"
                                 f"{self.results_port};\n    keepalive 64;\n  }}\n")
-            results = ("    location ~ ^/v1/elections/[^/]+/results "
+            # The results export (CSV/JSON) is served by the ingest nodes only; nginx tries
+            # regex locations in order, so it comes first.
+            results = ("    location ~ ^/v1/elections/[^/]+/results/export "
+                       "{ proxy_pass http://urna_ingest; }\n"
+                       "    location ~ ^/v1/elections/[^/]+/results "
                        "{ proxy_pass http://urna_results; }\n")
         conf = f"""worker_processes 1;
 error_log {ndir}/logs/error.log warn;
