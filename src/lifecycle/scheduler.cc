@@ -95,6 +95,14 @@ int64_t ElectionScheduler::RunDue() {
       continue;
     }
     if (e->status == ElectionStatus::kDraft) {
+      // The listing may be older than an edit of this draft's times (PUT) or a delete and a new
+      // create of its id made since (a close due earlier in this pass can take seconds): open
+      // only a draft still due as listed; the next pass sees the new times.
+      auto fresh = catalog_.Get(e->id);
+      if (!fresh.ok() || (*fresh)->status != ElectionStatus::kDraft ||
+          (*fresh)->opens_at_ms != e->opens_at_ms || (*fresh)->closes_at_ms != e->closes_at_ms) {
+        continue;
+      }
       if (!Transition(*e, /*open=*/true, now)) {
         next = std::min(next, retry_at_[e->id]);
         continue;

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_vote_log.h"
@@ -75,6 +77,47 @@ TEST_F(SchedulerTest, OpensAndClosesOnTimeWithTheSealOfAClose) {
   EXPECT_EQ(SealCount(log), 3u);
   EXPECT_EQ(scheduler.stats().opened, 1u);
   EXPECT_EQ(scheduler.stats().closed, 1u);
+}
+
+// A catalog that runs `edit` once, right after it lists the elections: an admin's edit landing
+// between the scheduler's listing and its open.
+class EditAfterListCatalog : public Catalog {
+ public:
+  Status Create(const Election& e) override { return inner.Create(e); }
+  Status Update(const Election& e) override { return inner.Update(e); }
+  Result<std::shared_ptr<const Election>> Get(std::string_view id) override {
+    return inner.Get(id);
+  }
+  std::vector<std::shared_ptr<const Election>> List() override {
+    auto all = inner.List();
+    if (edit) std::exchange(edit, nullptr)();
+    return all;
+  }
+  memory::MemoryCatalog inner;
+  std::function<void()> edit;
+};
+
+TEST(SchedulerEditTest, ADraftWhoseOpenWasMovedAfterTheListingIsNotOpened) {
+  EditAfterListCatalog catalog;
+  memory::MemoryLog log{2};
+  FakeWallClock clock;
+  LocalLifecycle lifecycle{catalog, log, clock};
+  ElectionScheduler scheduler{catalog, lifecycle, clock};
+  Election e{"e", "T", {{"a", "A"}}, ElectionStatus::kDraft, 1, 0, 0};
+  e.opens_at_ms = 5000;
+  ASSERT_TRUE(catalog.Create(e).ok());
+  clock.now = 5000;
+  catalog.edit = [&] {  // PUT moves the open an hour later
+    Election moved = **catalog.Get("e");
+    moved.opens_at_ms = 3'605'000;
+    ASSERT_TRUE(catalog.Update(moved).ok());
+  };
+  scheduler.RunDue();
+  EXPECT_EQ((*catalog.Get("e"))->status, ElectionStatus::kDraft) << "opened at its old time";
+  EXPECT_EQ(scheduler.RunDue(), 3'605'000);  // the next pass follows the new time
+  clock.now = 3'605'000;
+  scheduler.RunDue();
+  EXPECT_EQ((*catalog.Get("e"))->status, ElectionStatus::kOpen);
 }
 
 TEST_F(SchedulerTest, ManualOpenAndCloseWin) {
