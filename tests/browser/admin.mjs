@@ -75,21 +75,25 @@ await runBrowserTest("browser_admin", async ({ url, browser, check, http, shot }
         `an edit of the title keeps every other setting (changed: ${changed}): ${JSON.stringify(keep)}`);
 
   // The schedule from the form: local time in, RFC 3339 UTC stored, shown in the list and the form.
+  // 200 days ahead (a schedule may be at most 366 days ahead), at 12:30 local time.
+  const soon = new Date(Date.now() + 200 * 86400e3);
+  const pad = (n) => String(n).padStart(2, "0");
+  const closesLocal = `${soon.getFullYear()}-${pad(soon.getMonth() + 1)}-${pad(soon.getDate())}T12:30`;
   await page.fill("#new-id", "sched");
   await page.fill("#new-title", "Scheduled");
   await page.fill("#new-options", "a: A");
-  await page.fill("#new-closes", "2035-06-01T12:30");
+  await page.fill("#new-closes", closesLocal);
   await page.click("#create");
   await page.waitForSelector(`${item("sched")} button[data-act=edit]`);
   const sched = (await http("GET", "/v1/elections/sched")).body;
-  const closesUtc = await page.evaluate(() => new Date("2035-06-01T12:30").toISOString());
+  const closesUtc = await page.evaluate((l) => new Date(l).toISOString(), closesLocal);
   check(sched.closes_at === closesUtc && sched.opens_at === null,
         `closes_at from the page is stored in UTC, opens_at not scheduled: ${JSON.stringify(sched)} want ${closesUtc}`);
-  check(/closes .*2035/.test(await page.textContent(item("sched"))),
+  check(new RegExp(`closes .*${soon.getFullYear()}`).test(await page.textContent(item("sched"))),
         `the list shows when it closes: ${await page.textContent(item("sched"))}`);
   await page.click(`${item("sched")} button[data-act=edit]`);
-  check(await waitIn(page, () => document.querySelector("#new-closes").value === "2035-06-01T12:30" &&
-                                 document.querySelector("#new-opens").value === ""),
+  check(await waitIn(page, (l) => document.querySelector("#new-closes").value === l &&
+                                  document.querySelector("#new-opens").value === "", closesLocal),
         `Edit shows the schedule in local time: ${await page.inputValue("#new-closes")}`);
   await page.fill("#new-closes", "");
   await page.click("#create");

@@ -28,8 +28,8 @@ def metrics(c):
     out = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            k, v = line.split()
-            out[k] = int(v)
+            k, v = line.rsplit(" ", 1)  # label values may hold spaces; values may be floats
+            out[k] = float(v)
     return out
 
 
