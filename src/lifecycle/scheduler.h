@@ -70,7 +70,7 @@ class ElectionScheduler {
  private:
   void Loop();
   // Runs one transition; false (and a retry time for `id`) on failure.
-  bool Transition(const Election& e, bool open, int64_t now);
+  bool Transition(const Election& e, bool open, int64_t now) REQUIRES(pass_mu_);
 
   Catalog& catalog_;
   ElectionLifecycle& lifecycle_;
