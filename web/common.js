@@ -1,9 +1,10 @@
 // Shared helpers of urna's pages: JSON fetch with the API's error shape, escaping.
-export async function api(path, { method = "GET", body, token } = {}) {
+export async function api(path, { method = "GET", body, token, cache, onResponse } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers["Authorization"] = `Bearer ${token}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, cache, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (onResponse) onResponse(res);
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }

@@ -428,18 +428,9 @@ function renderAll() {
 
 const resultEls = { bars: $("bars"), total: $("total"), winnerLine: $("winner-line"), stale: $("stale") };
 
-// GET /v1/elections/{id}, noting the server's Date (schedule); errors as common.js api() has them.
-async function getElection() {
-  const res = await fetch(electionPath, { cache: "no-cache" });
-  noteServerDate(res);
-  const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  if (!res.ok) {
-    const msg = data && data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${res.status}`;
-    throw Object.assign(new Error(msg), { status: res.status, data });
-  }
-  return data;
+// GET /v1/elections/{id}, noting the server's Date (schedule).
+function getElection() {
+  return api(electionPath, { cache: "no-cache", onResponse: noteServerDate });
 }
 
 async function refreshElection() {
