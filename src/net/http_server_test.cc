@@ -178,6 +178,31 @@ TEST_F(HttpServerTest, KeepAliveAnswersRequestsOneAfterAnotherOnOneConnection) {
   EXPECT_TRUE(c.ClosedByServer());
 }
 
+// A 304 answers a conditional GET without content: RFC 9110 8.6 lets it carry Content-Length
+// only with the 200's length, so it carries none (it used to say "Content-Length: 0", which a
+// cache could take as the new length of the stored answer). Keep-alive still frames the next one.
+TEST_F(HttpServerTest, NotModifiedCarriesNoContentLength) {
+  router_.Add("GET", "/cached", [](HttpRequest&, PathParams&, Responder done) {
+    HttpResponse r;
+    r.status = 304;
+    r.headers.emplace_back("ETag", "\"7\"");
+    done(std::move(r));
+  });
+  StartServer({});
+  Client c(port());
+  ASSERT_TRUE(c.connected());
+  c.Send("GET /cached HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"7\"\r\n\r\n");
+  auto r = c.Read();
+  ASSERT_EQ(r.status, 304);
+  EXPECT_EQ(r.headers.count("content-length"), 0u) << r.headers["content-length"];
+  EXPECT_EQ(r.headers.count("transfer-encoding"), 0u);
+  EXPECT_EQ(r.headers["etag"], "\"7\"");
+  c.Send(Post("next"));  // the same connection: the 304 ended at its head
+  auto next = c.Read();
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body, "next");
+}
+
 // Every answer carries Date (RFC 9110 6.6.1), the server's clock to the second: the voting page
 // corrects its countdown for a device whose clock is off with it.
 TEST_F(HttpServerTest, AnswersCarryTheServersDate) {

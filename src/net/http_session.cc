@@ -251,8 +251,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     out_head_ += resp.content_type;
     pipe_ = std::move(resp.body_pipe);
     chunked_ = pipe_ && !resp.content_length;
-    if (resp.status == 204) {
-      // No Content-Length on a 204 (RFC 9110 8.6).
+    if (resp.status == 204 || resp.status == 304) {
+      // No Content-Length on a 204, nor on a 304 (RFC 9110 8.6: a 304's would have to be the
+      // 200's length); neither has content.
+      resp.body.clear();
     } else if (chunked_) {
       out_head_ += "\r\nTransfer-Encoding: chunked";
     } else {
