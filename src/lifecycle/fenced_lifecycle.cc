@@ -366,34 +366,36 @@ void FencedLifecycle::Stop() {
 
 // --- transitions ---------------------------------------------------------------------------
 
+// Every transition and admin change holds its election's lock (never another's): a close
+// waiting for a silent node delays no other election's open or close on this node.
 Result<Election> FencedLifecycle::Open(std::string_view election_id) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held transition(election_locks_, election_id);
   return Apply(catalog_, election_id, clock_.NowMs(), &OpenElection);
 }
 
 Result<Election> FencedLifecycle::Finalize(std::string_view election_id) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held transition(election_locks_, election_id);
   return Apply(catalog_, election_id, clock_.NowMs(), &FinalizeElection);
 }
 
-// admin: under the transitions lock, so never between an open's read and its write.
+// admin: under the election's lock, so never between an open's read and its write.
 Result<Election> FencedLifecycle::EditDraft(const Election& spec) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held change(election_locks_, spec.id);
   return EditDraftEntry(catalog_, spec, kWriteAttempts);
 }
 
 Status FencedLifecycle::DeleteDraft(std::string_view election_id) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held change(election_locks_, election_id);
   return DeleteDraftEntry(catalog_, election_id, kWriteAttempts);
 }
 
 Result<Election> FencedLifecycle::Archive(std::string_view election_id) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held change(election_locks_, election_id);
   return ArchiveEntry(catalog_, election_id, clock_.NowMs(), kWriteAttempts);
 }
 
 Result<Election> FencedLifecycle::Close(std::string_view election_id) {
-  MutexLock transitions(transitions_mu_);
+  ElectionLocks::Held transition(election_locks_, election_id);
   auto cur = catalog_.Get(election_id);
   if (!cur.ok()) return cur.status();
   Election e = **cur;

@@ -16,7 +16,8 @@
 // A vote is answered 202 only if its append completed while its node's lease was still held
 // (vote_log() checks), so a node paused past its lease cannot acknowledge a vote behind a seal.
 // Owned by the app; thread-safe; Open/Close/Finalize block (store and catalog calls, a durable
-// seal); Enter waits only while a closing mark is applied (microseconds).
+// seal); Enter waits only while a closing mark is applied (microseconds). The changes of one
+// election run one at a time, those of different elections in parallel (ElectionLocks).
 #pragma once
 
 #include <time.h>
@@ -31,6 +32,7 @@
 #include <thread>
 
 #include "lifecycle/admission_gate.h"
+#include "lifecycle/election_locks.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/election_lifecycle.h"
@@ -154,8 +156,9 @@ class FencedLifecycle final : public ElectionLifecycle, public VoteAdmission {
   const FenceOptions options_;
   InFlightLog in_flight_log_{*this};
 
-  Mutex transitions_mu_;  // held by every transition (Close until the seal is durable) and admin
-                          // change
+  // Each election's transitions (Close until the seal is durable) and admin changes, one at a
+  // time; different elections' in parallel.
+  ElectionLocks election_locks_;
   AdmissionGate gate_;
   // Elections this node refuses (marked closing); grows only, under the exclusive gate, read
   // under the shared side (not annotated: the gate is held across Enter/Leave).
