@@ -227,5 +227,54 @@ TEST_F(SchedulerTest, ThreadActsWhenTheClockReachesTheTime) {
   EXPECT_EQ(SealCount(log), 3u);
 }
 
+// A lifecycle whose opens wait until the test lets them go, counting how many run at once.
+class GatedLifecycle final : public ElectionLifecycle {
+ public:
+  explicit GatedLifecycle(ElectionLifecycle& inner) : inner_(inner) {}
+  Result<Election> Open(std::string_view id) override {
+    int now = ++running;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    while (!go.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    --running;
+    return inner_.Open(id);
+  }
+  Result<Election> Close(std::string_view id) override { return inner_.Close(id); }
+  Result<Election> Finalize(std::string_view id) override { return inner_.Finalize(id); }
+  Result<Election> EditDraft(const Election& spec) override { return inner_.EditDraft(spec); }
+  Status DeleteDraft(std::string_view id) override { return inner_.DeleteDraft(id); }
+  Result<Election> Archive(std::string_view id) override { return inner_.Archive(id); }
+
+  std::atomic<int> running{0}, peak{0};
+  std::atomic<bool> go{false};
+
+ private:
+  ElectionLifecycle& inner_;
+};
+
+// Due actions run side by side, each election's on its own thread, never more than
+// max_parallel at once; those over the bound start as places free up, and the pass returns
+// once all are done.
+TEST_F(SchedulerTest, DueActionsRunInParallelUpToMaxParallel) {
+  for (int i = 0; i < 5; ++i) Add("e" + std::to_string(i), 5000, 0);
+  GatedLifecycle gated(lifecycle);
+  SchedulerOptions options;
+  options.max_parallel = 2;
+  ElectionScheduler parallel(catalog, gated, clock, options);
+  clock.now = 5000;
+  std::thread pass([&] { EXPECT_EQ(parallel.RunDue(), kNothing); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (gated.running.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(gated.running.load(), 2) << "two opens in progress at once";
+  gated.go = true;
+  pass.join();
+  EXPECT_EQ(gated.peak.load(), 2) << "never more than max_parallel";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(StatusOf("e" + std::to_string(i)), ElectionStatus::kOpen);
+  EXPECT_EQ(parallel.stats().opened, 5u);
+}
+
 }  // namespace
 }  // namespace urna
