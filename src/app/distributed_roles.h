@@ -71,6 +71,9 @@ struct ProcessOptions {
   DistributedOptions dist;  // dist.redis_url: where to publish the tallies ("" = nowhere)
   std::string node_id;      // "" = DefaultNodeId(); names this member in logs
   GroupProcessorOptions processor;
+  // HOST:PORT of the processor's own HTTP server, GET /metrics and /healthz only (port 0 = any);
+  // "" = none (--metrics-listen, URNA_METRICS_LISTEN).
+  std::string metrics_listen;
 };
 
 int RunProcessor(const ProcessOptions& options);

@@ -5,7 +5,8 @@
 // every checkpoint (redis::RedisReadModel: fenced by offset, retried in the background while
 // Redis is down, never slowing the counting), for `urna results`. Runs until SIGTERM/SIGINT,
 // then leaves the group (its partitions' batches in hand finish and move to the other
-// processors).
+// processors). With --metrics-listen it serves GET /metrics and /healthz on a port of its own
+// (app/process_http.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "adapters/kafka/kafka_log_reader.h"
@@ -20,6 +23,8 @@
 #include "adapters/redis/redis_url.h"
 #include "app/distributed_roles.h"
 #include "app/distributed_stack.h"
+#include "app/embedded_server.h"
+#include "app/process_http.h"
 #include "app/serve_loop.h"
 #include "processor/group_processor.h"
 
@@ -52,6 +57,14 @@ int RunProcessor(const ProcessOptions& o) {
     }
     redis_url = std::move(*u);
   }
+  if (!o.metrics_listen.empty()) {
+    try {
+      ParseListen(o.metrics_listen);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "urna process: --metrics-listen / URNA_METRICS_LISTEN: %s\n", e.what());
+      return 2;
+    }
+  }
   sigset_t stop_signals = BlockStopSignals();
   auto stack = DistributedStack::Open(o.dist, *config);
   if (!stack.ok()) {
@@ -76,11 +89,22 @@ int RunProcessor(const ProcessOptions& o) {
     spdlog::critical("cannot join the consumer group: {}", s.message());
     return 1;
   }
+  std::unique_ptr<ProcessHttp> http;
+  if (!o.metrics_listen.empty()) {
+    http = std::make_unique<ProcessHttp>(o.metrics_listen, o.node_id, processor, **reader,
+                                         redis_model.get());
+    if (auto s = http->Start(); !s.ok()) {
+      spdlog::critical("{}", s.message());
+      processor.Stop();
+      return 1;
+    }
+  }
   std::string publish = redis_url ? "publishing results to " + redis_url->Redacted()
                                   : "publishing no results (no --redis)";
-  std::printf("urna process %s started: consumer group %s on topic %s (%u partitions), %s\n",
+  std::string metrics = http ? ", metrics on " + http->url() + "/metrics" : "";
+  std::printf("urna process %s started: consumer group %s on topic %s (%u partitions), %s%s\n",
               o.node_id.c_str(), reader_options.group_id.c_str(), o.dist.topic.c_str(),
-              (*reader)->partitions(), publish.c_str());
+              (*reader)->partitions(), publish.c_str(), metrics.c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -100,6 +124,7 @@ int RunProcessor(const ProcessOptions& o) {
     }
   }
   spdlog::info("signal {}: leaving the group", sig);
+  if (http) http->Stop();
   processor.Stop();
   auto t = processor.totals();
   spdlog::info("stopped: {} counted, {} duplicate, {} rejected in {} batches", t.counted,

@@ -88,6 +88,10 @@ DistributedCommands::DistributedCommands(CLI::App& cli) {
   process_->add_option("--max-batch", p.max_batch, "Log entries per partition batch at most")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  process_options_.metrics_listen = EnvOr("URNA_METRICS_LISTEN", "");
+  process_->add_option("--metrics-listen", process_options_.metrics_listen,
+                       "HOST:PORT of this processor's HTTP server for GET /metrics and /healthz, "
+                       "port 0 = any (env URNA_METRICS_LISTEN; unset: none)");
   AddRedis(process_, process_options_.dist,
            "Redis to publish the tallies to, for `urna results`: "
            "redis://[[user]:password@]host[:port][/db] (env URNA_REDIS_URL; unset: no "

@@ -190,6 +190,15 @@ WriteSideLag GroupProcessor::Lag() const {
   return out;
 }
 
+std::map<uint32_t, uint64_t> GroupProcessor::NextOffsets() const {
+  MutexLock lock(mu_);
+  std::map<uint32_t, uint64_t> out;
+  for (const auto& [p, o] : owned_) {
+    if (!o->revoked) out[p] = o->proc.stats().next_offset;
+  }
+  return out;
+}
+
 std::vector<uint32_t> GroupProcessor::owned() const {
   MutexLock lock(mu_);
   std::vector<uint32_t> out;

@@ -54,6 +54,9 @@ class GroupProcessor final : public AssignmentListener {
   ProcessorTotals totals() const;
   // The partitions this process processes now, in order.
   std::vector<uint32_t> owned() const;
+  // Each partition processed now: its next offset to process (the entries before it are
+  // committed). For /metrics (lag in log entries).
+  std::map<uint32_t, uint64_t> NextOffsets() const;
   // Each owned partition's PartitionProcessor::lag_ms, 0 when its known end
   // (LogReader::KnownEndOffset: Kafka's cached high watermark) is not past its next offset.
   // While started, the read model is given this as its lag source (SetLagSource).
