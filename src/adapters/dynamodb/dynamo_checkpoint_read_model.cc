@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "adapters/dynamodb/dynamo_items.h"
@@ -67,12 +69,20 @@ Status CheckpointReadModel::Refresh() {
   if (!rows.ok()) return rows.status();
   std::map<std::string, ElectionTally, std::less<>> next;
   std::map<std::string, uint32_t, std::less<>> sealed;  // election -> partitions past its seal
+  // election -> whether every item with counts says when they changed (items written before
+  // the time was stored do not).
+  std::map<std::string, bool, std::less<>> stamped;
   for (const auto& id : ids) next[id];
   for (const auto& t : *rows) {
     ElectionTally& tally = next[t.election];
     if (t.cell.counts) {
       for (const auto& [option, n] : *t.cell.counts) tally.votes[option] += n;
       tally.seq += t.cell.changed;
+      // updated_at: when the counts last changed in any partition, stored with them, so a
+      // restart of this node reads the same time.
+      tally.updated_at_ms = std::max(tally.updated_at_ms, t.changed_at_ms);
+      bool& known = stamped.try_emplace(t.election, true).first->second;
+      known = known && t.changed_at_ms != 0;
     }
     if (t.cell.sealed) ++sealed[t.election];
   }
@@ -80,8 +90,12 @@ Status CheckpointReadModel::Refresh() {
   MutexLock lock(mu_);
   for (auto& [election, t] : next) {
     auto old = tallies_.find(election);
-    t.updated_at_ms =
-        old != tallies_.end() && old->second.seq == t.seq ? old->second.updated_at_ms : now;
+    auto s_it = stamped.find(election);
+    if (s_it == stamped.end() || !s_it->second) {
+      // Nothing counted, or counts whose time is unknown: since this node saw them change.
+      t.updated_at_ms =
+          old != tallies_.end() && old->second.seq == t.seq ? old->second.updated_at_ms : now;
+    }
     auto s = sealed.find(election);
     if (s != sealed.end() && s->second >= partitions_) settled_.insert(election);
     tallies_[election] = std::move(t);

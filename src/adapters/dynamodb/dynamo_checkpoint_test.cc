@@ -293,5 +293,49 @@ TEST_F(DynamoStateTest, ResultsStopReadingAnElectionSealedInEveryPartition) {
   EXPECT_EQ(results.Get("e1")->seq, 2u);
 }
 
+// A clock the test sets.
+class SetClock final : public Clock {
+ public:
+  explicit SetClock(int64_t ms) : now(ms) {}
+  int64_t NowMs() const override { return now; }
+  std::atomic<int64_t> now;
+};
+
+// updated_at of `urna ingest`'s own results (issue 12 residual): the time the counts last changed
+// is stored with them (the checkpoint that changed them, and its tally items), so a results
+// reader that starts again (an ingest node's restart) shows the same updated_at; only a change of
+// the counts moves it. It used to be the time the reader first read the counts after its start.
+TEST_F(DynamoStateTest, ResultsUpdatedAtIsTheCountsOwnTimeAndSurvivesARestart) {
+  DynamoProcessorState st(*client_, tables_);
+  const int64_t before = SystemClock().NowMs();
+  PartitionCommit c = Batch(0, 0, {Pv("v1", "alice", "a", Outcome::kCounted)});
+  c.tally.elections["e1"] = {{"a", 1}};
+  ASSERT_TRUE(st.Commit(c).ok());
+  const int64_t after = SystemClock().NowMs();
+  // The readers' clocks are a day and two days ahead: their own time cannot pass for the
+  // counts' time.
+  SetClock day(after + 86'400'000), two_days(after + 2 * 86'400'000);
+  CheckpointReadModel first(*client_, tables_, day, catalog_, 2, std::chrono::hours(1));
+  ASSERT_TRUE(first.Refresh().ok());
+  auto t1 = first.Get("e1");
+  ASSERT_TRUE(t1.ok());
+  EXPECT_EQ(t1->votes, (OptionCounts{{"a", 1}}));
+  EXPECT_GE(t1->updated_at_ms, before) << "not the time the counts changed";
+  EXPECT_LE(t1->updated_at_ms, after) << "not the time the counts changed";
+  CheckpointReadModel restarted(*client_, tables_, two_days, catalog_, 2, std::chrono::hours(1));
+  ASSERT_TRUE(restarted.Refresh().ok());
+  EXPECT_EQ(restarted.Get("e1")->updated_at_ms, t1->updated_at_ms) << "moved by a restart";
+  EXPECT_EQ(restarted.Get("e1")->seq, t1->seq);
+  // A change of the counts in another partition moves it to that change's time.
+  PartitionCommit more = Batch(1, 0, {Pv("v2", "bob", "a", Outcome::kCounted)});
+  more.tally.elections["e1"] = {{"a", 1}};
+  ASSERT_TRUE(st.Commit(more).ok());
+  const int64_t changed = SystemClock().NowMs();
+  ASSERT_TRUE(restarted.Refresh().ok());
+  EXPECT_EQ(restarted.Get("e1")->votes, (OptionCounts{{"a", 2}}));
+  EXPECT_GE(restarted.Get("e1")->updated_at_ms, after);
+  EXPECT_LE(restarted.Get("e1")->updated_at_ms, changed);
+}
+
 }  // namespace
 }  // namespace urna::dynamodb

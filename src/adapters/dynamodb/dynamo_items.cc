@@ -207,6 +207,7 @@ json::object CheckpointItem(std::string_view topic, uint32_t partition, const Ch
   json::object item = CheckpointKey(topic, partition);
   item["next_offset"] = N(c.next_offset);
   item["from_offset"] = N(c.from_offset);
+  if (c.at_ms != 0) item["at"] = N(c.at_ms);
   item["batch"] = json::object{{"M", std::move(batch)}};
   return item;
 }
@@ -219,6 +220,11 @@ Result<Checkpoint> CheckpointFromItem(const json::object& item) {
   auto from = GetN(item, "from_offset");
   if (!from || *from < 0 || *from > *next) return Corrupt("checkpoint without from_offset");
   c.from_offset = static_cast<uint64_t>(*from);
+  if (item.contains("at")) {
+    auto at = GetN(item, "at");
+    if (!at || *at < 0) return Corrupt("checkpoint time");
+    c.at_ms = *at;
+  }
   if (const json::object* b = MapOf(item, "batch")) {
     for (const auto& [election, v] : *b) {
       const json::value* m = v.is_object() ? v.as_object().if_contains("M") : nullptr;
@@ -232,7 +238,8 @@ Result<Checkpoint> CheckpointFromItem(const json::object& item) {
 }
 
 json::object TallyUpdate(const std::string& table, std::string_view topic, uint32_t partition,
-                         std::string_view election, const ElectionCell& cell, uint64_t offset) {
+                         std::string_view election, const ElectionCell& cell, uint64_t offset,
+                         int64_t at_ms) {
   std::string set = "SET #o = :n";
   json::object names{{"#o", "offset"}};
   json::object values{{":n", N(offset)}};
@@ -242,6 +249,11 @@ json::object TallyUpdate(const std::string& table, std::string_view topic, uint3
     names["#ch"] = "changed";
     values[":c"] = CountsMap(*cell.counts);
     values[":ch"] = N(cell.changed);
+    if (at_ms != 0) {
+      set += ", #ca = :ca";
+      names["#ca"] = "changed_at";
+      values[":ca"] = N(at_ms);
+    }
   }
   if (cell.sealed) {
     set += ", #s = :s";
@@ -267,6 +279,11 @@ Result<TallyItem> TallyFromItem(const json::object& item) {
   auto cell = CellFrom(item);
   if (!cell.ok()) return cell.status();
   t.cell = std::move(*cell);
+  if (item.contains("changed_at")) {
+    auto at = GetN(item, "changed_at");
+    if (!at || *at < 0) return Corrupt("tally time");
+    t.changed_at_ms = *at;
+  }
   return t;
 }
 

@@ -67,6 +67,10 @@ struct ElectionCell {
 struct Checkpoint {
   uint64_t next_offset = 0;
   uint64_t from_offset = 0;
+  // When the batch was committed (the processor's wall clock, Unix ms; attribute `at`): the time
+  // its counts changed, which its tally items keep as `changed_at` (the results' updated_at).
+  // 0: a checkpoint written before this was stored.
+  int64_t at_ms = 0;
   std::map<std::string, ElectionCell, std::less<>> batch;
   bool operator==(const Checkpoint&) const = default;
 };
@@ -81,12 +85,15 @@ struct TallyItem {
   std::string election;
   ElectionCell cell;  // counts/sealed absent when never set
   uint64_t offset = 0;
+  int64_t changed_at_ms = 0;  // the at_ms of the checkpoint that last set the counts; 0: unknown
 };
 // The UpdateItem that brings (partition, election)'s tally item to `cell` as of checkpoint offset
 // `offset`: sets only the fields the cell has, on the condition that the item is absent or
 // older (`offset < :n`; a failed condition means the item already holds this or a later state).
+// With counts, `at_ms` (the checkpoint's, when not 0) is set as the item's `changed_at`.
 json::object TallyUpdate(const std::string& table, std::string_view topic, uint32_t partition,
-                         std::string_view election, const ElectionCell& cell, uint64_t offset);
+                         std::string_view election, const ElectionCell& cell, uint64_t offset,
+                         int64_t at_ms = 0);
 Result<TallyItem> TallyFromItem(const json::object& item);
 
 }  // namespace urna::dynamodb::items

@@ -126,6 +126,35 @@ TEST(DynamoItemsTest, ATallyUpdateSetsOnlyTheCellsFieldsBehindItsFence) {
   EXPECT_EQ(TallyFromItem(item).status().code(), Code::kInternal);
 }
 
+// The counts' time: a checkpoint's `at` reads back, and the tally update it rolls forward sets
+// `changed_at` with the counts (a seal alone does not touch it); items without them read as 0.
+TEST(DynamoItemsTest, TheCheckpointsTimeGoesWithItsCountsIntoTheTallyItem) {
+  Checkpoint c;
+  c.next_offset = 5;
+  c.at_ms = 1'764'500'000'123;
+  c.batch["e1"].counts = OptionCounts{{"a", 1}};
+  c.batch["e1"].changed = 5;
+  auto back = CheckpointFromItem(CheckpointItem("t", 0, c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->at_ms, c.at_ms);
+  json::object u = TallyUpdate("t-tallies", "votes", 0, "e1", c.batch["e1"], 5, c.at_ms);
+  EXPECT_EQ(u["UpdateExpression"].as_string(), "SET #o = :n, #c = :c, #ch = :ch, #ca = :ca");
+  EXPECT_EQ(GetN(u["ExpressionAttributeValues"].as_object(), ":ca"), c.at_ms);
+  ElectionCell sealed_only;
+  sealed_only.sealed = 7;
+  EXPECT_EQ(
+      TallyUpdate("t", "votes", 0, "e1", sealed_only, 6, c.at_ms)["UpdateExpression"].as_string(),
+      "SET #o = :n, #s = :s");
+  json::object item{{"pk", S("votes#0")},
+                    {"election", S("e1")},
+                    {"offset", N(uint64_t{5})},
+                    {"counts", json::object{{"M", json::object{{"a", N(uint64_t{1})}}}}},
+                    {"changed", N(uint64_t{5})}};
+  EXPECT_EQ(TallyFromItem(item)->changed_at_ms, 0);  // written before the time was stored
+  item["changed_at"] = N(c.at_ms);
+  EXPECT_EQ(TallyFromItem(item)->changed_at_ms, c.at_ms);
+}
+
 TEST(DynamoItemsTest, MalformedItemsAreErrorsNotValues) {
   json::object no_offset = CheckpointItem("t", 0, Checkpoint{});
   no_offset.erase("next_offset");

@@ -23,12 +23,20 @@ namespace {
 // `changed` and `sealed`). The processor cuts a batch before its record could pass the limit.
 constexpr size_t kOptionEntryBytes = 100;
 constexpr size_t kElectionEntryBytes = 160;
-constexpr size_t kCheckpointKeyBytes = 1024;  // topic, partition, offsets, attribute names
+constexpr size_t kCheckpointKeyBytes = 1024;  // topic, partition, offsets, time, attribute names
+
+const Clock& SystemClockInstance() {
+  static const SystemClock clock;
+  return clock;
+}
 
 }  // namespace
 
-DynamoProcessorState::DynamoProcessorState(DynamoClient& client, StateTables tables)
-    : client_(client), tables_(std::move(tables)) {}
+DynamoProcessorState::DynamoProcessorState(DynamoClient& client, StateTables tables,
+                                           const Clock* clock)
+    : client_(client),
+      tables_(std::move(tables)),
+      clock_(clock != nullptr ? *clock : SystemClockInstance()) {}
 
 DynamoProcessorState::~DynamoProcessorState() = default;
 
@@ -336,6 +344,7 @@ Status DynamoProcessorState::Commit(const PartitionCommit& c) {
   Checkpoint next;
   next.next_offset = c.next_offset;
   next.from_offset = c.from_offset;
+  next.at_ms = clock_.NowMs();  // the counts' time: the results' updated_at (tally items)
   for (const auto& [election, counts] : c.tally.elections) {
     next.batch[election].counts = counts;
     next.batch[election].changed = c.next_offset;

@@ -32,6 +32,7 @@
 
 #include "adapters/dynamodb/dynamo_client.h"
 #include "adapters/dynamodb/dynamo_state_tables.h"
+#include "ports/clock.h"
 #include "ports/processor_state.h"
 #include "sync/mutex.h"
 
@@ -43,8 +44,9 @@ struct Checkpoint;
 
 class DynamoProcessorState final : public ProcessorState {
  public:
-  // `client` must outlive this.
-  DynamoProcessorState(DynamoClient& client, StateTables tables);
+  // `client` (and `clock`, which stamps each checkpoint's `at`: when its counts changed; null =
+  // the system clock) must outlive this.
+  DynamoProcessorState(DynamoClient& client, StateTables tables, const Clock* clock = nullptr);
   ~DynamoProcessorState() override;
 
   Result<uint64_t> NextOffset(uint32_t partition) override;
@@ -74,6 +76,7 @@ class DynamoProcessorState final : public ProcessorState {
 
   DynamoClient& client_;
   const StateTables tables_;
+  const Clock& clock_;
   Mutex mu_;
   // Per partition, the next offset of the last checkpoint this object knows is stored with its
   // tallies applied (loaded and rolled forward, or written and rolled forward by this object).

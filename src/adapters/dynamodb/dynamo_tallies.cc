@@ -16,7 +16,7 @@ Status ApplyBatch(DynamoClient& client, const StateTables& tables, uint32_t part
   for (const auto& [election, cell] : checkpoint.batch) {
     updates.push_back({"UpdateItem", json::serialize(items::TallyUpdate(
                                          tables.tallies(), tables.topic, partition, election, cell,
-                                         checkpoint.next_offset))});
+                                         checkpoint.next_offset, checkpoint.at_ms))});
   }
   if (updates.empty()) return Status::Ok();
   auto results = client.CallAll(updates);
