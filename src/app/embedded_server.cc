@@ -49,8 +49,9 @@ struct MetricsSources {
   ReadModel& read_model;
   const embedded::StorageHealth& storage;
   size_t max_elections;
-  const net::HttpServer* server = nullptr;  // set once it exists
-  const HttpMetrics* requests = nullptr;    // likewise
+  const net::HttpServer* server = nullptr;   // set once it exists
+  const HttpMetrics* requests = nullptr;     // likewise
+  const results::ResultsHub* hub = nullptr;  // likewise
 };
 
 std::string Metrics(const MetricsSources& s) {
@@ -91,6 +92,7 @@ std::string Metrics(const MetricsSources& s) {
   WriteElectionMetrics(text, s.catalog, s.read_model, s.max_elections);
   m += text.text();
   AddHttpMetrics(m, s.server, s.requests);
+  if (s.hub) AddBroadcastMetrics(m, *s.hub);
   return m;
 }
 
@@ -148,6 +150,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   }
   Backups backups(*st.db, o.data_dir, o.backup_dir);
   MetricsSources metrics{log, processor, catalog, read_model, st.db->health(), o.metrics_elections};
+  metrics.hub = &hub;
   Api api(ApiDeps{catalog,
                   ingest,
                   lifecycle,
@@ -176,6 +179,7 @@ int RunEmbeddedServer(const ServeOptions& o) {
   metrics.requests = &requests;
   net::HttpServerOptions http = o.http;
   http.observer = &requests;
+  http.stream_period = o.hub.tick;  // the fan-out budget is per tick
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.batch_body_refusal = [&api](std::string_view auth) { return api.BatchBodyRefusal(auth); };
   http.host = host;

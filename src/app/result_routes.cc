@@ -17,6 +17,10 @@ class StreamSubscriber final : public results::Subscriber {
   void Deliver(const std::shared_ptr<const results::ResultFrame>& frame) override {
     stream_->Push(websocket_ ? frame->json : frame->sse);
   }
+  void DeliverTracked(const std::shared_ptr<const results::ResultFrame>& frame,
+                      const std::shared_ptr<DeliveryTracker>& tracker) override {
+    stream_->Push(websocket_ ? frame->json : frame->sse, tracker);
+  }
   void Heartbeat() override {
     static const auto kBeat = std::make_shared<const std::string>(": keep-alive\n\n");
     if (!websocket_) stream_->PushKeepAlive(kBeat);  // WebSockets have their own pings

@@ -254,7 +254,10 @@ TEST_F(ResultServerApiTest, ArchivedElectionsAreListedOnlyWhenAskedFor) {
 // A push stream that records what it is sent and whether it was closed.
 class RecordingStream final : public net::PushStream {
  public:
-  void Push(std::shared_ptr<const std::string> m) override { pushed.push_back(*m); }
+  using net::PushStream::Push;
+  void Push(std::shared_ptr<const std::string> m, std::shared_ptr<DeliveryTracker>) override {
+    pushed.push_back(*m);
+  }
   void PushKeepAlive(std::shared_ptr<const std::string>) override {}
   bool closed() const override { return closed_; }
   void Close() override { closed_ = true; }

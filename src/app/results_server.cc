@@ -94,6 +94,7 @@ int RunResultServer(const ResultsOptions& o) {
                          AddMetric(m, "urna_results_viewers", "gauge", hub.subscribers(),
                                    "Live result subscribers of the results hub");
                          AddHttpMetrics(m, server_ptr, requests_ptr);
+                         AddBroadcastMetrics(m, hub);
                          return m;
                        },
                        [&]() -> std::string {
@@ -110,6 +111,7 @@ int RunResultServer(const ResultsOptions& o) {
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;
   http.observer = &requests;
+  http.stream_period = o.hub.tick;  // the fan-out budget is per tick
   http.host = listen.first;
   http.port = listen.second;
   net::HttpServer server(http, api);

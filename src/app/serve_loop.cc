@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "app/metrics_text.h"
@@ -100,11 +101,46 @@ void AddHttpMetrics(std::string& m, const net::HttpServer* server, const HttpMet
             "Live result messages written on the read-side threads");
   AddMetric(m, "urna_stream_writes_network_total", "counter", c.push_writes_network,
             "Live result messages written on the network threads (--stream-threads 0)");
+  AddMetric(m, "urna_stream_budget_exhausted_total", "counter", c.push_budget_exhausted,
+            "Ticks whose read-side fan-out budget (--stream-budget-ms) ran out with viewers left");
+  AddMetric(m, "urna_stream_deferred_total", "counter", c.push_deferred,
+            "Viewers left for the next tick when the fan-out budget ran out (they get the newest "
+            "snapshot then)");
   if (requests) {
     MetricsText r;
     requests->Write(r);
     m += r.text();
   }
+}
+
+void AddBroadcastMetrics(std::string& m, const results::ResultsHub& hub) {
+  const auto v = hub.broadcasts();
+  const auto& bounds = results::BroadcastStats::kBounds;
+  MetricsText t;
+  t.Family("urna_broadcast_duration_seconds", "histogram",
+           "Each live-results broadcast, from its tick's start until the last viewer's copy was "
+           "handed to the kernel or skipped for a newer one (server side only)");
+  for (size_t b = 0; b < bounds.size(); ++b) {
+    char le[16];
+    std::snprintf(le, sizeof le, "%g", bounds[b]);
+    t.Sample("urna_broadcast_duration_seconds_bucket", {{"le", le}},
+             static_cast<double>(v.cumulative[b]));
+  }
+  t.Sample("urna_broadcast_duration_seconds_bucket", {{"le", "+Inf"}},
+           static_cast<double>(v.count));
+  t.Sample("urna_broadcast_duration_seconds_sum", {}, v.sum_seconds);
+  t.Sample("urna_broadcast_duration_seconds_count", {}, static_cast<double>(v.count));
+  t.Family("urna_broadcast_viewers_total", "counter",
+           "Viewers of the broadcasts ended, by outcome: written (handed to the kernel), skipped "
+           "(a newer snapshot replaced it first: latest wins), other (closed first, or a "
+           "subscriber that reports nothing)");
+  const uint64_t other = v.viewers - std::min(v.viewers, v.written + v.skipped);
+  t.Sample("urna_broadcast_viewers_total", {{"outcome", "written"}},
+           static_cast<double>(v.written));
+  t.Sample("urna_broadcast_viewers_total", {{"outcome", "skipped"}},
+           static_cast<double>(v.skipped));
+  t.Sample("urna_broadcast_viewers_total", {{"outcome", "other"}}, static_cast<double>(other));
+  m += t.text();
 }
 
 void LogConnectionCaps(const net::HttpServer& server, size_t max_connections_flag) {

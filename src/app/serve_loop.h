@@ -37,6 +37,11 @@ void AddMetric(std::string& m, const char* name, const char* type, uint64_t valu
 void AddHttpMetrics(std::string& m, const net::HttpServer* server,
                     const HttpMetrics* requests = nullptr);
 
+// urna_broadcast_duration_seconds (histogram) and urna_broadcast_viewers_total{outcome}: each
+// broadcast of `hub` from its tick's start to the last viewer's copy handed to the kernel or
+// skipped (results/broadcast.h).
+void AddBroadcastMetrics(std::string& m, const results::ResultsHub& hub);
+
 // Logs the connection caps of a started server (and warns when they leave too few descriptors).
 void LogConnectionCaps(const net::HttpServer& server, size_t max_connections_flag);
 

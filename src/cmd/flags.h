@@ -118,6 +118,20 @@ void AddHttpFlags(CLI::App* s, O& o) {
                 "CPU is full; 0 = same priority")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
+  // Pacing of a broadcast on the read side (docs/operations.md, "Live result streams").
+  s->add_option("--stream-slice", o.http.stream_slice,
+                "Live result streams a read-side thread writes per task before other work "
+                "there runs; 0 = a whole broadcast at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1000000}));
+  AddDuration(s, "--stream-spread-ms", o.http.stream_spread,
+              "A tick's broadcast is written in slices spaced over about this many ms; 0 = "
+              "back to back")
+      ->check(CLI::Range(0, 10000));
+  AddDuration(s, "--stream-budget-ms", o.http.stream_budget,
+              "CPU ms a read-side thread may spend writing per results tick; past it the rest "
+              "waits for the next tick and viewers skip to the newest snapshot; 0 = no budget")
+      ->check(CLI::Range(0, 10000));
   AddDuration(s, "--stream-write-timeout", o.http.stream_write_timeout,
               "Seconds a live result stream (SSE or WebSocket) may take to write one message "
               "before it is closed")

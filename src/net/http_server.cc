@@ -40,6 +40,8 @@ Status HttpServer::Start() {
                                           std::to_string(impl_->opts.port) + ": " + ec.message());
   }
   impl_->port = a.local_endpoint().port();
+  impl_->push_writes.pacing = PushPacing{impl_->opts.stream_slice, impl_->opts.stream_spread,
+                                         impl_->opts.stream_budget, impl_->opts.stream_period};
   impl_->Accept();
   for (auto& shard : impl_->shards) {
     impl_->ScheduleSweep(*shard);
@@ -88,6 +90,8 @@ ConnectionStats HttpServer::stats() const {
   s.accept_errors = impl_->accept_errors.load(std::memory_order_relaxed);
   s.push_writes_network = impl_->push_writes.network.load(std::memory_order_relaxed);
   s.push_writes_read_side = impl_->push_writes.read_side.load(std::memory_order_relaxed);
+  s.push_budget_exhausted = impl_->push_writes.budget_exhausted.load(std::memory_order_relaxed);
+  s.push_deferred = impl_->push_writes.deferred.load(std::memory_order_relaxed);
   return s;
 }
 

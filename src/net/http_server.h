@@ -61,6 +61,16 @@ struct HttpServerOptions {
   // a full CPU the scheduler serves requests first.
   int stream_threads = 1;
   int stream_nice = 10;
+  // How each read-side thread paces a broadcast (net/push_queue.h, docs/operations.md "Live
+  // result streams"): at most stream_slice streams written per task (0 = all at once), so other
+  // work on that thread waits for one slice at most; one tick's slices spaced over about
+  // stream_spread (0 = back to back) rather than one burst; and at most stream_budget of the
+  // thread's CPU time per stream_period (the results tick; 0 = no budget) spent writing, past
+  // which the rest waits for the next period and sheds to latest wins.
+  size_t stream_slice = 256;
+  std::chrono::milliseconds stream_spread{100};
+  std::chrono::milliseconds stream_budget{0};
+  std::chrono::milliseconds stream_period{250};
   // Open client connections at most, push streams included; 0 = DefaultMaxConnections of the
   // descriptor limit (connection_limiter.h).
   size_t max_connections = 0;
@@ -85,6 +95,8 @@ struct ConnectionStats {
   uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
   // Messages written to push streams, by the kind of thread that wrote them.
   uint64_t push_writes_network = 0, push_writes_read_side = 0;
+  // Periods whose fan-out budget ran out with streams still to write, and those streams.
+  uint64_t push_budget_exhausted = 0, push_deferred = 0;
 };
 
 class HttpServer {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/delivery_tracker.h"
+
 namespace urna::net {
 
 class BodyPipe;  // net/body_pipe.h
@@ -46,7 +48,11 @@ struct HttpRequest {
 class PushStream {
  public:
   virtual ~PushStream() = default;
-  virtual void Push(std::shared_ptr<const std::string> message) = 0;
+  // `tracker` (may be null) is told whether this message was written or skipped for a newer
+  // one (core/delivery_tracker.h): the results hub measures each broadcast with it.
+  virtual void Push(std::shared_ptr<const std::string> message,
+                    std::shared_ptr<DeliveryTracker> tracker) = 0;
+  void Push(std::shared_ptr<const std::string> message) { Push(std::move(message), nullptr); }
   // A keep-alive (an SSE comment): written only if nothing else waits, so it never displaces
   // a message that carries data.
   virtual void PushKeepAlive(std::shared_ptr<const std::string> message) = 0;

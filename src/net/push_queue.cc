@@ -1,6 +1,10 @@
 #include "net/push_queue.h"
 
+#include <time.h>
+
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
 
 #include "net/push_stream_base.h"
 
@@ -8,6 +12,14 @@ namespace urna::net {
 
 namespace {
 thread_local ThreadRole tl_role = ThreadRole::kOther;
+
+// CPU time of the calling thread (what the budget counts: time the scheduler gave to votes
+// meanwhile is not the fan-out's).
+std::chrono::nanoseconds ThreadCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
 }  // namespace
 
 void SetThreadRole(ThreadRole role) { tl_role = role; }
@@ -25,13 +37,69 @@ void PushQueue::Schedule(std::shared_ptr<PushStreamBase> stream) {
 }
 
 void PushQueue::Drain() {
-  {
+  const PushPacing& p = counters_.pacing;
+  if (next_ == draining_.size()) {  // a new round: what is ready now
+    draining_.clear();
+    next_ = 0;
     std::lock_guard lock(mu_);
     draining_.swap(ready_);  // both keep their capacity: no allocation per tick
-    drain_posted_ = false;
+    if (draining_.empty()) {
+      drain_posted_ = false;
+      return;
+    }
   }
-  for (auto& s : draining_) s->Flush();
-  draining_.clear();
+  const auto now = Clock::now();
+  const bool budgeted = p.budget.count() > 0;
+  if (budgeted && now - period_started_ >= p.period) {
+    period_started_ = now;
+    used_ = std::chrono::nanoseconds(0);
+  }
+  slice_started_ = now;
+  const auto cpu_before = budgeted ? ThreadCpu() : std::chrono::nanoseconds(0);
+  const size_t end = p.slice ? std::min(draining_.size(), next_ + p.slice) : draining_.size();
+  for (; next_ < end; ++next_) {
+    auto stream = std::move(draining_[next_]);
+    stream->Flush();
+  }
+  if (budgeted) used_ += ThreadCpu() - cpu_before;
+  Continue();
+}
+
+void PushQueue::Continue() {
+  const PushPacing& p = counters_.pacing;
+  size_t left = draining_.size() - next_;
+  if (left == 0) {
+    draining_.clear();
+    next_ = 0;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (left == 0 && ready_.empty()) {
+      drain_posted_ = false;  // the next Schedule posts a Drain
+      return;
+    }
+    if (p.budget.count() > 0 && used_ >= p.budget) left += ready_.size();
+  }
+  const auto now = Clock::now();
+  auto at = now;
+  if (p.budget.count() > 0 && used_ >= p.budget) {
+    // Over budget: the rest waits for the next period; a stream pushed to meanwhile keeps only
+    // the newest message (latest wins), so waiting costs no memory.
+    at = period_started_ + p.period;
+    counters_.budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+    counters_.deferred.fetch_add(left, std::memory_order_relaxed);
+  } else if (p.spread.count() > 0 && p.slice > 0 && next_ > 0) {
+    // The round's slices spaced evenly over the spread (back to back when a slice takes longer).
+    at = slice_started_ + p.spread * p.slice / draining_.size();
+  }
+  if (at <= now) {
+    boost::asio::post(ctx_, [this] { Drain(); });
+    return;
+  }
+  timer_.expires_at(at);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Drain();
+  });
 }
 
 void PushQueue::Add(const std::shared_ptr<PushStreamBase>& stream) { streams_.push_back(stream); }
@@ -52,6 +120,9 @@ void PushQueue::CloseAll() {
     if (auto s = w.lock()) s->Shutdown();
   }
   streams_.clear();
+  timer_.cancel();
+  draining_.clear();
+  next_ = 0;
   std::lock_guard lock(mu_);
   ready_.clear();
 }

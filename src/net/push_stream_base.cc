@@ -1,5 +1,7 @@
 #include "net/push_stream_base.h"
 
+#include <utility>
+
 #include "net/push_queue.h"
 
 namespace urna::net {
@@ -9,26 +11,32 @@ PushStreamBase::PushStreamBase(PushQueue& queue, ConnectionSlot slot)
 
 PushStreamBase::~PushStreamBase() = default;
 
-void PushStreamBase::Push(Message message) { Offer(std::move(message), false); }
+void PushStreamBase::Push(Message message, Tracker tracker) {
+  Offer(std::move(message), std::move(tracker), false);
+}
 
-void PushStreamBase::PushKeepAlive(Message message) { Offer(std::move(message), true); }
+void PushStreamBase::PushKeepAlive(Message message) { Offer(std::move(message), nullptr, true); }
 
-void PushStreamBase::Offer(Message message, bool keepalive) {
+void PushStreamBase::Offer(Message message, Tracker tracker, bool keepalive) {
   if (closed()) return;
   bool schedule = false;
+  Tracker skipped;
   {
     std::lock_guard lock(mu_);
     if (keepalive && pending_) return;  // a message is on its way: no keep-alive needed
     pending_ = std::move(message);      // latest wins: an older pending message is dropped
+    skipped = std::exchange(pending_tracker_, std::move(tracker));
     schedule = !scheduled_;
     scheduled_ = true;
   }
+  if (skipped) skipped->Skipped();
   if (schedule) queue_.Schedule(shared_from_this());
 }
 
-PushStreamBase::Message PushStreamBase::TakePending() {
+PushStreamBase::Message PushStreamBase::TakePending(Tracker& tracker) {
   std::lock_guard lock(mu_);
   Message m = std::move(pending_);
+  tracker = std::move(pending_tracker_);
   // Nothing left: the next Push schedules the stream again. Otherwise the write of `m` (or its
   // end) looks again, so the stream needs no place on the ready list meanwhile.
   if (!m) scheduled_ = false;
@@ -47,8 +55,9 @@ void PushStreamBase::WriteNext() {
       if (!Write(std::move(control_), true)) return;
       continue;
     }
-    Message m = TakePending();
-    if (!m || !Write(std::move(m), false)) return;
+    Tracker tracker;
+    Message m = TakePending(tracker);
+    if (!m || !Write(std::move(m), false, std::move(tracker))) return;
   }
 }
 
@@ -61,12 +70,14 @@ void PushStreamBase::SendControl(Message frame, bool then_close) {
 
 void PushStreamBase::Written() {
   writing_.reset();
+  if (writing_tracker_) std::exchange(writing_tracker_, nullptr)->Written();
   if (writing_closes_) Close();
 }
 
-bool PushStreamBase::Write(Message message, bool control) {
+bool PushStreamBase::Write(Message message, bool control, Tracker tracker) {
   if (closed()) return false;
   writing_ = std::move(message);
+  writing_tracker_ = std::move(tracker);
   writing_since_ = std::chrono::steady_clock::now();
   queue_.CountWrite();
   switch (control ? SendRaw(writing_) : Send(writing_)) {
@@ -77,6 +88,7 @@ bool PushStreamBase::Write(Message message, bool control) {
       return false;
     case Sent::kFailed:
       writing_.reset();
+      writing_tracker_.reset();
       Close();
       return false;
   }
@@ -96,6 +108,7 @@ void PushStreamBase::SendFirst(Message message) {
 void PushStreamBase::OnSent(bool ok) {
   if (!ok) {
     writing_.reset();
+    writing_tracker_.reset();
     return Close();  // includes a write cancelled by the write-timeout sweep
   }
   Written();
@@ -117,9 +130,10 @@ void PushStreamBase::Close() {
   {
     std::lock_guard lock(mu_);
     pending_.reset();
+    pending_tracker_.reset();
   }
   control_.reset();
-  CloseTransport();
+  CloseTransport();  // a write in flight ends (OnSent) and lets go of its tracker
 }
 
 }  // namespace urna::net

@@ -39,7 +39,10 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   PushStreamBase(PushQueue& queue, ConnectionSlot slot);
   ~PushStreamBase() override;
 
-  void Push(Message message) final;           // any thread
+  using PushStream::Push;
+  // Any thread. `tracker` is told Written once the message is handed whole to the kernel, or
+  // Skipped if a newer message replaces it first (latest wins); nothing if the stream closes.
+  void Push(Message message, std::shared_ptr<DeliveryTracker> tracker) final;
   void PushKeepAlive(Message message) final;  // any thread
   bool closed() const final { return closed_.load(std::memory_order_relaxed); }
 
@@ -82,19 +85,23 @@ class PushStreamBase : public PushStream, public std::enable_shared_from_this<Pu
   PushQueue& queue() { return queue_; }
 
  private:
-  void Offer(Message message, bool keepalive);
-  Message TakePending();
+  using Tracker = std::shared_ptr<DeliveryTracker>;
+  void Offer(Message message, Tracker tracker, bool keepalive);
+  Message TakePending(Tracker& tracker);
   void WriteNext();
-  bool Write(Message message, bool control);  // false: stopped (in flight, or closed)
-  void Written();                             // a write ended well
+  // false: stopped (in flight, or closed)
+  bool Write(Message message, bool control, Tracker tracker = nullptr);
+  void Written();  // a write ended well
 
   PushQueue& queue_;
   std::mutex mu_;
-  Message pending_;         // guarded by mu_: the newest message not yet written
-  bool scheduled_ = false;  // guarded by mu_: on the ready list, or a write in flight will look
+  Message pending_;          // guarded by mu_: the newest message not yet written
+  Tracker pending_tracker_;  // guarded by mu_: pending_'s, if it has one
+  bool scheduled_ = false;   // guarded by mu_: on the ready list, or a write in flight will look
   std::atomic<bool> closed_{false};
   // The queue's thread only.
   Message writing_;
+  Tracker writing_tracker_;  // writing_'s, told Written when the write ends well
   std::chrono::steady_clock::time_point writing_since_;
   Message control_;              // a control frame waiting (SendControl)
   bool control_closes_ = false;  // control_ ends the stream

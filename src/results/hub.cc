@@ -146,7 +146,7 @@ void ResultsHub::Run() {
     bool heartbeat = Clock::now() >= next_heartbeat;
     if (heartbeat) next_heartbeat += opts_.heartbeat;
     auto started = Clock::now();
-    bool pushed = Tick(heartbeat);
+    bool pushed = Tick(heartbeat, started);
     ticks_.fetch_add(1, std::memory_order_relaxed);
     lock.Lock();
     if (pushed) last_push = started;
@@ -154,7 +154,7 @@ void ResultsHub::Run() {
   }
 }
 
-bool ResultsHub::Tick(bool heartbeat) {
+bool ResultsHub::Tick(bool heartbeat, std::chrono::steady_clock::time_point started) {
   bool pushed = false;
   std::vector<std::string> ids;
   {
@@ -194,8 +194,12 @@ bool ResultsHub::Tick(bool heartbeat) {
       subs = it->second.subs;
     }
     pushed = pushed || changed;
+    // Measured from the tick's start until the last viewer's copy is written or skipped (the
+    // last holder of `broadcast` lets go: the streams' writes end, or this loop does).
+    auto broadcast =
+        changed ? std::make_shared<Broadcast>(broadcast_stats_, started, subs.size()) : nullptr;
     for (auto& s : subs) {
-      if (changed) s->Deliver(*frame);
+      if (changed) s->DeliverTracked(*frame, broadcast);
       if (heartbeat) s->Heartbeat();
     }
   }

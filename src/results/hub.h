@@ -13,10 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "core/delivery_tracker.h"
 #include "core/election.h"
 #include "ports/catalog.h"
 #include "ports/clock.h"
 #include "ports/read_model.h"
+#include "results/broadcast.h"
 #include "sync/mutex.h"
 
 namespace urna::results {
@@ -35,6 +37,12 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual void Deliver(const std::shared_ptr<const ResultFrame>& frame) = 0;
+  // A tick's broadcast of a changed frame: `tracker` (results/broadcast.h) is to be told what
+  // became of it for this viewer (written or skipped). Default: Deliver, untracked.
+  virtual void DeliverTracked(const std::shared_ptr<const ResultFrame>& frame,
+                              const std::shared_ptr<DeliveryTracker>& /*tracker*/) {
+    Deliver(frame);
+  }
   virtual void Heartbeat() = 0;
   virtual bool closed() const = 0;
   // admin: the election is gone (a deleted draft): the hub has dropped this subscriber and it
@@ -67,6 +75,8 @@ class ResultsHub {
   void Wake();
   // Ticks run so far (the periodic ones and those Wake asked for).
   uint64_t ticks() const;
+  // Each broadcast's duration and viewers written / skipped (results/broadcast.h).
+  BroadcastStats::View broadcasts() const { return broadcast_stats_->view(); }
 
  private:
   struct Watched {
@@ -74,7 +84,8 @@ class ResultsHub {
     std::shared_ptr<const ResultFrame> pushed;
   };
   void Run();
-  bool Tick(bool heartbeat);                         // true: a changed frame was pushed
+  // true: a changed frame was pushed. `started`: the tick's start (each broadcast's from).
+  bool Tick(bool heartbeat, std::chrono::steady_clock::time_point started);
   void EndWatchers(const std::string& election_id);  // the election was deleted
 
   Catalog& catalog_;
@@ -91,6 +102,7 @@ class ResultsHub {
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   bool woken_ GUARDED_BY(stop_mu_) = false;  // Wake since the last tick
   std::atomic<uint64_t> ticks_{0};
+  const std::shared_ptr<BroadcastStats> broadcast_stats_ = std::make_shared<BroadcastStats>();
   std::thread thread_;
 };
 

@@ -298,5 +298,61 @@ TEST_F(HubTest, HiddenTurnoutPushesNoFrameWhenVotesArrive) {
   hub.Stop();
 }
 
+// A subscriber that keeps the tracker of each broadcast (as a stream holds it until its write
+// ends) and reports what the test tells it to.
+class TrackingRecorder : public Recorder {
+ public:
+  void DeliverTracked(const std::shared_ptr<const ResultFrame>& f,
+                      const std::shared_ptr<DeliveryTracker>& t) override {
+    Deliver(f);
+    std::lock_guard lock(mu);
+    trackers.push_back(t);
+  }
+  std::shared_ptr<DeliveryTracker> Take() {
+    std::lock_guard lock(mu);
+    if (trackers.empty()) return nullptr;
+    auto t = std::move(trackers.back());
+    trackers.clear();
+    return t;
+  }
+  std::vector<std::shared_ptr<DeliveryTracker>> trackers;
+};
+
+// Each broadcast is measured by the server: it ends when the last viewer's copy is written or
+// skipped (the last holder lets go), and counts its viewers by outcome (/metrics
+// urna_broadcast_*). A heartbeat or an unchanged tick is no broadcast.
+TEST_F(HubTest, EachBroadcastIsMeasuredUntilTheLastViewerIsDone) {
+  ResultsHub hub(catalog, rm, {std::chrono::milliseconds(10), std::chrono::seconds(3600)});
+  auto written = std::make_shared<TrackingRecorder>();
+  auto skipped = std::make_shared<TrackingRecorder>();
+  auto closed = std::make_shared<TrackingRecorder>();
+  rm.Set(1, 1);
+  for (auto& r : {written, skipped, closed}) ASSERT_TRUE(hub.Subscribe("e1", r).ok());
+  EXPECT_TRUE(written->trackers.empty()) << "the snapshot on connect is no broadcast";
+  hub.Start();
+  rm.Set(2, 2);
+  ASSERT_TRUE(WaitUntil([&] { return closed->Frames().size() >= 2; }));
+  const auto ticks = hub.ticks();
+  ASSERT_TRUE(WaitUntil([&] { return hub.ticks() >= ticks + 3; }));
+  auto tw = written->Take(), ts = skipped->Take(), tc = closed->Take();
+  ASSERT_TRUE(tw && ts && tc);
+  EXPECT_EQ(tw.get(), ts.get()) << "one tracker per broadcast, shared by its viewers";
+  EXPECT_EQ(hub.broadcasts().count, 0u) << "unchanged ticks are no broadcast";
+  tw->Written();
+  ts->Skipped();
+  tw.reset();
+  ts.reset();
+  EXPECT_EQ(hub.broadcasts().count, 0u) << "a viewer still holds the broadcast";
+  tc.reset();  // that viewer closed without a word
+  auto v = hub.broadcasts();
+  EXPECT_EQ(v.count, 1u);
+  EXPECT_EQ(v.viewers, 3u);
+  EXPECT_EQ(v.written, 1u);
+  EXPECT_EQ(v.skipped, 1u);
+  EXPECT_EQ(v.cumulative.back(), 1u) << "well under the last bucket's bound";
+  EXPECT_GT(v.sum_seconds, 0.0);
+  hub.Stop();
+}
+
 }  // namespace
 }  // namespace urna::results
