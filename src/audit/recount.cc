@@ -1,12 +1,44 @@
 #include "audit/recount.h"
 
+#include <pthread.h>
+
+#include <ctime>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "audit/ledger_export.h"
 #include "core/dedupe.h"
 
 namespace urna {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// CPU time of the calling thread, in seconds.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Measures one pass on the thread that runs it.
+class PassTimer {
+ public:
+  explicit PassTimer(RecountPass& pass)
+      : pass_(pass), wall0_(Steady::now()), cpu0_(ThreadCpuSeconds()) {}
+  ~PassTimer() {
+    pass_.wall_s = std::chrono::duration<double>(Steady::now() - wall0_).count();
+    pass_.cpu_s = ThreadCpuSeconds() - cpu0_;
+  }
+
+ private:
+  RecountPass& pass_;
+  Steady::time_point wall0_;
+  double cpu0_;
+};
+
+}  // namespace
 
 const char* RecountProgress::PhaseName(int phase) {
   switch (phase) {
@@ -57,19 +89,36 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
   }
 }
 
+// The ledger pass, on its own thread while the replay runs on the caller's.
+Status Recounter::CountLedger(const Election& e, RecountProgress& progress,
+                              const std::atomic<bool>& replay_failed, RecountReport& r) {
+  PassTimer timer(r.ledger_pass);
+  LedgerExport exporter(deps_.audit_key, deps_.export_buffer_rows);
+  uint64_t unreported = 0;  // progress is shared with the replay: one atomic add per 4096 rows
+  auto ledger = exporter.Run(
+      deps_.ledger, e.id, {},
+      [&progress, &unreported] {
+        if (++unreported == 4096) progress.done += std::exchange(unreported, 0);
+      },
+      [&progress, &replay_failed] { return progress.cancel || replay_failed; });
+  progress.done += unreported;
+  if (!ledger.ok()) return ledger.status();
+  r.ledger = ledger->counts;
+  r.ledger_rows = ledger->rows;
+  r.ledger_digest = ledger->digest_hex;
+  r.ledger_pass.items = ledger->rows;
+  return Status::Ok();
+}
+
 Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountReport& r) {
+  PassTimer timer(r.replay_pass);
   const uint32_t n = deps_.log.partitions();
   std::vector<uint64_t> ends(n);
-  uint64_t total = 0;
   for (uint32_t p = 0; p < n; ++p) {
     auto end = deps_.reader.EndOffset(p);
     if (!end.ok()) return end.status();
     ends[p] = *end;
-    total += *end;
   }
-  progress.phase = RecountProgress::kReplay;
-  progress.done = 0;
-  progress.total = total;
   for (uint32_t p = 0; p < n; ++p) {
     // Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
     // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
@@ -115,6 +164,7 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
       }
       from = batch->back().offset + 1;
       progress.done += batch->size();
+      r.replay_pass.items += batch->size();
     }
   }
   return Status::Ok();
@@ -131,17 +181,30 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
   r.sealed_at_ms = deps_.clock.NowMs();
 
-  progress.phase = RecountProgress::kLedger;
+  // Both passes at once: the ledger's rows (expected: the live total) plus the log's entries.
+  uint64_t log_total = 0;
+  for (uint32_t p = 0; p < deps_.log.partitions(); ++p) {
+    auto end = deps_.reader.EndOffset(p);
+    if (!end.ok()) return end.status();
+    log_total += *end;
+  }
   progress.done = 0;
-  progress.total = r.live.empty() ? 0 : Total(r.live);
-  LedgerExport exporter(deps_.audit_key);
-  auto ledger = exporter.Run(deps_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
-  if (!ledger.ok()) return ledger.status();
-  r.ledger = ledger->counts;
-  r.ledger_rows = ledger->rows;
-  r.ledger_digest = ledger->digest_hex;
-
-  if (auto s = Replay(r.election, progress, r); !s.ok()) return s;
+  progress.total = (r.live.empty() ? 0 : Total(r.live)) + log_total;
+  progress.phase = RecountProgress::kLedger;
+  Status ledger_status = Status::Ok();
+  std::atomic<bool> replay_failed{false};  // stops the ledger pass early
+  std::thread ledger_thread([&] {
+    pthread_setname_np(pthread_self(), "urna-recount");
+    ledger_status = CountLedger(r.election, progress, replay_failed, r);
+    // The replay may still run: the phase names what is left.
+    int expected = RecountProgress::kLedger;
+    progress.phase.compare_exchange_strong(expected, RecountProgress::kReplay);
+  });
+  Status replay_status = Replay(r.election, progress, r);
+  if (!replay_status.ok()) replay_failed = true;
+  ledger_thread.join();
+  if (!replay_status.ok()) return replay_status;
+  if (!ledger_status.ok()) return ledger_status;
 
   std::set<std::string> options;
   for (const auto* m : {&r.live, &r.ledger, &r.replay}) {
