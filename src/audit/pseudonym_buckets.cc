@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace urna {
@@ -34,22 +35,38 @@ PseudonymBuckets::~PseudonymBuckets() {
   }
 }
 
+std::unique_ptr<ExportRow[]> PseudonymBuckets::NewChunk() {
+  if (free_.empty()) return std::make_unique_for_overwrite<ExportRow[]>(kChunkRows);
+  auto chunk = std::move(free_.back());
+  free_.pop_back();
+  return chunk;
+}
+
 Status PseudonymBuckets::Add(const ExportRow& row) {
-  mem_[row.pseudonym[0] * kBuckets / 256].push_back(row);
+  Held& h = mem_[row.pseudonym[0] * kBuckets / 256];
+  if (h.last == kChunkRows) {
+    h.chunks.push_back(NewChunk());
+    h.last = 0;
+  }
+  h.chunks.back()[h.last++] = row;
   if (++held_ >= spill_rows_) return Spill();
   return Status::Ok();
 }
 
 Status PseudonymBuckets::Spill() {
   for (size_t b = 0; b < kBuckets; ++b) {
-    auto& rows = mem_[b];
-    if (rows.empty()) continue;
+    Held& h = mem_[b];
+    if (h.chunks.empty()) continue;
     if (!file_[b] && !(file_[b] = std::tmpfile())) return IoError("cannot create a temporary file");
-    if (std::fwrite(rows.data(), sizeof(ExportRow), rows.size(), file_[b]) != rows.size()) {
-      return IoError("cannot write a temporary file");
+    for (size_t c = 0; c < h.chunks.size(); ++c) {
+      size_t n = c + 1 == h.chunks.size() ? h.last : kChunkRows;
+      if (std::fwrite(h.chunks[c].get(), sizeof(ExportRow), n, file_[b]) != n) {
+        return IoError("cannot write a temporary file");
+      }
+      free_.push_back(std::move(h.chunks[c]));
     }
-    rows.clear();
-    rows.shrink_to_fit();
+    h.chunks.clear();
+    h.last = kChunkRows;
   }
   held_ = 0;
   return Status::Ok();
@@ -67,7 +84,13 @@ Status PseudonymBuckets::ForEachSorted(const std::function<void(const ExportRow&
         return IoError("cannot read a temporary file");
       }
     }
-    rows.insert(rows.end(), mem_[b].begin(), mem_[b].end());  // kept: a second walk needs them
+    // Copied, not moved: a second walk needs them.
+    const Held& h = mem_[b];
+    rows.reserve(rows.size() + h.size());
+    for (size_t c = 0; c < h.chunks.size(); ++c) {
+      const ExportRow* chunk = h.chunks[c].get();
+      rows.insert(rows.end(), chunk, chunk + (c + 1 == h.chunks.size() ? h.last : kChunkRows));
+    }
     // Sort 16-byte (prefix, index) keys rather than the 88-byte rows themselves.
     std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
     for (uint32_t i = 0; i < rows.size(); ++i) order[i] = {Prefix(rows[i]), i};

@@ -15,6 +15,13 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
+// Log entries per Read of the replay: small enough that a batch's entries (and the allocations
+// behind their strings) stay in cache and are reused by the next batch, large enough that a
+// Read's fixed cost (an iterator, a Kafka poll) is spread thin.
+constexpr uint64_t kReadBatch = 4096;
+// Bound on the voters a partition's dedupe reserves room for up front (~8 bytes a voter).
+constexpr uint64_t kMaxReservedVoters = uint64_t{1} << 22;
+
 // CPU time of the calling thread, in seconds.
 double ThreadCpuSeconds() {
   timespec ts{};
@@ -124,11 +131,13 @@ Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountRe
     // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
     // so a vote counted live is counted here, whatever the clock did before the close.
     VoteDedupe dedupe(/*cite_counted_vote=*/false);
+    // At most one voter per entry; capped so a long log of many elections reserves little.
+    dedupe.Reserve(std::min<uint64_t>(ends[p], kMaxReservedVoters));
     const VotePolicy policy = VotePolicyOf(&e);
     bool behind_seal = false;  // "before the close" is the seal's place in the partition
     int empty_reads = 0;
     for (uint64_t from = 0; from < ends[p];) {
-      auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
+      auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(kReadBatch, ends[p] - from),
                                      std::chrono::milliseconds(500));
       if (!batch.ok()) return batch.status();
       if (batch->empty()) {
