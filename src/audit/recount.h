@@ -101,11 +101,33 @@ class Recounter {
  private:
   Status WaitForSeals(const Election& e, RecountProgress& progress,
                       std::chrono::milliseconds timeout, OptionCounts* live);
-  Status Replay(const Election& e, RecountProgress& progress, RecountReport& report);
-  // The ledger pass: counts, rows and digest of the ledger export (LedgerExport::Run).
-  // Stops early (kUnavailable) when the progress is cancelled or `replay_failed` turns true.
-  Status CountLedger(const Election& e, RecountProgress& progress,
-                     const std::atomic<bool>& replay_failed, RecountReport& report);
+  // One partition's share of the replay's results.
+  struct ReplayShare {
+    uint64_t log_entries = 0, counted = 0, duplicate = 0, items = 0;
+    OptionCounts replay;
+    std::map<std::string, uint64_t> rejected;
+    double cpu_s = 0;
+    Status status = Status::Ok();
+  };
+  // The replay shared by the two threads: partitions are taken in turn from `next`.
+  struct ReplayWork {
+    explicit ReplayWork(uint32_t partitions) : ends(partitions), shares(partitions) {}
+    std::vector<uint64_t> ends;
+    std::vector<ReplayShare> shares;
+    std::atomic<uint32_t> next{0};
+    std::atomic<bool> stop{false};  // a pass failed: the others stop soon
+    // When each worker (0: the caller's thread, 1: the ledger pass's) ran out of partitions;
+    // each written by its own thread, read after both joined.
+    std::chrono::steady_clock::time_point finished[2];
+  };
+  void ReplayWorker(const Election& e, ReplayWork& work, int worker, RecountProgress& progress);
+  Status ReplayPartition(const Election& e, uint32_t partition, uint64_t end,
+                         RecountProgress& progress, const std::atomic<bool>& stop,
+                         ReplayShare& out);
+  // The ledger pass: counts, rows and digest of the ledger export (LedgerExport::Run). Stops
+  // early (kUnavailable) when the progress is cancelled or `stop` turns true.
+  Status CountLedger(const Election& e, RecountProgress& progress, const std::atomic<bool>& stop,
+                     RecountReport& report);
 
   RecountDeps deps_;
 };
