@@ -1,9 +1,12 @@
 #include "audit/pseudonym_buckets.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <string>
 
 namespace urna {
@@ -33,22 +36,47 @@ PseudonymBuckets::~PseudonymBuckets() {
   for (auto* f : file_) {
     if (f) std::fclose(f);
   }
+  for (auto& h : mem_) {
+    for (auto& c : h.chunks) std::free(c.rows);
+  }
+  for (auto& list : free_) {
+    for (auto& c : list) std::free(c.rows);
+  }
 }
 
-std::unique_ptr<ExportRow[]> PseudonymBuckets::NewChunk() {
-  if (free_.empty()) return std::make_unique_for_overwrite<ExportRow[]>(kChunkRows);
-  auto chunk = std::move(free_.back());
-  free_.pop_back();
-  return chunk;
+size_t PseudonymBuckets::Held::size() const {
+  size_t n = 0;
+  for (const auto& c : chunks) n += c.size;
+  return n;
+}
+
+PseudonymBuckets::Chunk PseudonymBuckets::NewChunk(bool big) {
+  if (auto& list = free_[big]; !list.empty()) {
+    Chunk c = list.back();
+    list.pop_back();
+    return c;
+  }
+  Chunk c;
+  if (big) {
+    c.rows = static_cast<ExportRow*>(std::aligned_alloc(kBigChunkBytes, kBigChunkBytes));
+    c.capacity = kBigChunkBytes / sizeof(ExportRow);
+    // Advice only: without it (or without THP) the chunk is ordinary pages.
+    if (c.rows) madvise(c.rows, kBigChunkBytes, MADV_HUGEPAGE);
+  } else {
+    c.rows = static_cast<ExportRow*>(std::malloc(kSmallChunkRows * sizeof(ExportRow)));
+    c.capacity = kSmallChunkRows;
+  }
+  if (!c.rows) throw std::bad_alloc();
+  return c;
 }
 
 Status PseudonymBuckets::Add(const ExportRow& row) {
   Held& h = mem_[row.pseudonym[0] * kBuckets / 256];
-  if (h.last == kChunkRows) {
-    h.chunks.push_back(NewChunk());
-    h.last = 0;
+  if (h.chunks.empty() || h.chunks.back().size == h.chunks.back().capacity) {
+    h.chunks.push_back(NewChunk(/*big=*/!h.chunks.empty()));
   }
-  h.chunks.back()[h.last++] = row;
+  Chunk& c = h.chunks.back();
+  c.rows[c.size++] = row;
   if (++held_ >= spill_rows_) return Spill();
   return Status::Ok();
 }
@@ -58,15 +86,15 @@ Status PseudonymBuckets::Spill() {
     Held& h = mem_[b];
     if (h.chunks.empty()) continue;
     if (!file_[b] && !(file_[b] = std::tmpfile())) return IoError("cannot create a temporary file");
-    for (size_t c = 0; c < h.chunks.size(); ++c) {
-      size_t n = c + 1 == h.chunks.size() ? h.last : kChunkRows;
-      if (std::fwrite(h.chunks[c].get(), sizeof(ExportRow), n, file_[b]) != n) {
+    for (size_t i = 0; i < h.chunks.size(); ++i) {
+      Chunk c = h.chunks[i];
+      if (std::fwrite(c.rows, sizeof(ExportRow), c.size, file_[b]) != c.size) {
         return IoError("cannot write a temporary file");
       }
-      free_.push_back(std::move(h.chunks[c]));
+      c.size = 0;
+      free_[i > 0].push_back(c);
     }
     h.chunks.clear();
-    h.last = kChunkRows;
   }
   held_ = 0;
   return Status::Ok();
@@ -87,10 +115,7 @@ Status PseudonymBuckets::ForEachSorted(const std::function<void(const ExportRow&
     // Copied, not moved: a second walk needs them.
     const Held& h = mem_[b];
     rows.reserve(rows.size() + h.size());
-    for (size_t c = 0; c < h.chunks.size(); ++c) {
-      const ExportRow* chunk = h.chunks[c].get();
-      rows.insert(rows.end(), chunk, chunk + (c + 1 == h.chunks.size() ? h.last : kChunkRows));
-    }
+    for (const Chunk& c : h.chunks) rows.insert(rows.end(), c.rows, c.rows + c.size);
     // Sort 16-byte (prefix, index) keys rather than the 88-byte rows themselves.
     std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
     for (uint32_t i = 0; i < rows.size(); ++i) order[i] = {Prefix(rows[i]), i};
