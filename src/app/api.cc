@@ -32,7 +32,7 @@ net::HttpResponse RateLimited(int64_t retry_after_s, std::string_view what) {
 Api::Api(ApiDeps deps)
     : deps_(std::move(deps)),
       recounts_({deps_.catalog, deps_.log, deps_.reader, deps_.state, deps_.ledger, deps_.clock,
-                 deps_.lifecycle, deps_.audit_key}) {
+                 deps_.lifecycle, deps_.audit_key, deps_.export_buffer_rows}) {
   AddRoutes();
 }
 

@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -36,8 +37,9 @@ void AppendCsvField(std::string& line, std::string_view v) {
 
 }  // namespace
 
-// OpenSSL state: an HMAC context keyed once (duplicated per pseudonym, which is much cheaper
-// than keying each time) and a SHA-256 context for the digest.
+// OpenSSL state: an HMAC context keyed once and restarted per pseudonym with its key kept (as
+// src/auth/jwt_hs256.cc does: no per-row duplicate, allocation or algorithm look-up; the export
+// runs on one thread), and a SHA-256 context for the digest.
 struct LedgerExport::Impl {
   explicit Impl(size_t buffer_rows) : buckets(buffer_rows) {}
   PseudonymBuckets buckets;  // the scanned rows
@@ -70,24 +72,27 @@ LedgerExport::LedgerExport(std::string_view audit_key, size_t buffer_rows)
 
 LedgerExport::~LedgerExport() = default;
 
-void LedgerExport::PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]) {
-  EVP_MAC_CTX* c = EVP_MAC_CTX_dup(impl_->keyed);
+bool LedgerExport::PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]) {
+  EVP_MAC_CTX* c = impl_->keyed;
   size_t n = 0;
-  EVP_MAC_update(c, reinterpret_cast<const unsigned char*>(voter_id.data()), voter_id.size());
-  EVP_MAC_final(c, out, &n, sizeof out);
-  EVP_MAC_CTX_free(c);
+  return EVP_MAC_init(c, nullptr, 0, nullptr) == 1 &&
+         EVP_MAC_update(c, reinterpret_cast<const unsigned char*>(voter_id.data()),
+                        voter_id.size()) == 1 &&
+         EVP_MAC_final(c, out, &n, sizeof out) == 1 && n == sizeof out;
 }
 
 std::string LedgerExport::Pseudonym(std::string_view voter_id) {
   unsigned char out[32];
-  PseudonymBytes(voter_id, out);
+  if (!PseudonymBytes(voter_id, out)) throw std::runtime_error("HMAC-SHA256 failed");
   return HexEncode(out);
 }
 
 Result<LedgerSummary> LedgerExport::Run(Ledger& ledger, std::string_view election_id,
                                         const std::function<void(std::string_view)>& csv_sink,
-                                        const std::function<void()>& on_row) {
-  if (auto s = Scan(ledger, election_id, on_row); !s.ok()) return s;
+                                        const std::function<void()>& on_row,
+                                        const std::function<bool()>& cancelled) {
+  if (auto s = Scan(ledger, election_id, on_row, cancelled); !s.ok()) return s;
+  if (cancelled && cancelled()) return Status(Code::kUnavailable, "ledger export cancelled");
   return Walk(csv_sink);
 }
 
@@ -132,7 +137,10 @@ Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
     auto [it, added] = option_index.try_emplace(r.option_id, options.size());
     if (added) options.push_back(r.option_id);
     ExportRow row{};
-    PseudonymBytes(r.voter_id, row.pseudonym);
+    if (!PseudonymBytes(r.voter_id, row.pseudonym)) {
+      failed = Status(Code::kInternal, "ledger export: HMAC-SHA256 failed");
+      return false;
+    }
     std::memcpy(row.vote_id, r.vote_id.data(), r.vote_id.size());
     row.vote_id_size = static_cast<uint8_t>(r.vote_id.size());
     row.option = it->second;
@@ -148,31 +156,50 @@ Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
   return failed;
 }
 
-// Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested (rows only).
+// Pass 2: bucket by bucket, sorted by pseudonym, rendered, digested (rows only). Each row is
+// rendered into one reused buffer (no allocation per row); options are rendered once.
 Result<LedgerSummary> LedgerExport::Walk(const std::function<void(std::string_view)>& csv_sink) {
   const auto& options = impl_->options;
+  std::vector<std::string> fields(options.size());  // option index -> ",option," rendered
+  for (size_t i = 0; i < options.size(); ++i) {
+    fields[i] = ",";
+    AppendCsvField(fields[i], options[i]);
+    fields[i] += ',';
+  }
+  std::vector<uint64_t> counts(options.size());
   LedgerSummary sum;
   sum.csv_bytes = kLedgerCsvHeader.size();
   if (csv_sink) csv_sink(kLedgerCsvHeader);
   EVP_DigestInit_ex(impl_->sha, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string line;
   auto emitted = impl_->buckets.ForEachSorted([&](const ExportRow& row) {
-    const std::string& option = options[row.option];
-    line.assign(row.vote_id, row.vote_id_size);
-    line += ',';
-    line += HexEncode(row.pseudonym);
-    line += ',';
-    AppendCsvField(line, option);
-    line += ',';
-    line += std::to_string(row.cast_at_ms);
-    line += '\n';
-    EVP_DigestUpdate(impl_->sha, line.data(), line.size());
-    if (csv_sink) csv_sink(line);
-    ++sum.counts[option];
+    const std::string& field = fields[row.option];
+    // vote_id (<= 36) + ',' + 64 hex + field + int64 (<= 20) + '\n'
+    line.resize(row.vote_id_size + 1 + 64 + field.size() + 21);
+    char* p = line.data();
+    std::memcpy(p, row.vote_id, row.vote_id_size);
+    p += row.vote_id_size;
+    *p++ = ',';
+    for (unsigned char b : row.pseudonym) {
+      *p++ = kHex[b >> 4];
+      *p++ = kHex[b & 15];
+    }
+    std::memcpy(p, field.data(), field.size());
+    p += field.size();
+    p = std::to_chars(p, line.data() + line.size(), row.cast_at_ms).ptr;
+    *p++ = '\n';
+    std::string_view rendered(line.data(), static_cast<size_t>(p - line.data()));
+    EVP_DigestUpdate(impl_->sha, rendered.data(), rendered.size());
+    if (csv_sink) csv_sink(rendered);
+    ++counts[row.option];
     ++sum.rows;
-    sum.csv_bytes += line.size();
+    sum.csv_bytes += rendered.size();
   });
   if (!emitted.ok()) return emitted;
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (counts[i] > 0) sum.counts[options[i]] += counts[i];
+  }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(impl_->sha, md, &n);

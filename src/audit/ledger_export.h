@@ -43,10 +43,11 @@ class LedgerExport {
 
   // Scans the election's ledger once, then hands the CSV file to `csv_sink` (optional): the
   // header line, then each row in pseudonym order, one call each. `on_row` is called per ledger
-  // row scanned (progress).
+  // row scanned (progress). `cancelled` (optional) is polled during the scan as in Prepare.
   Result<LedgerSummary> Run(Ledger& ledger, std::string_view election_id,
                             const std::function<void(std::string_view)>& csv_sink = {},
-                            const std::function<void()>& on_row = {});
+                            const std::function<void()>& on_row = {},
+                            const std::function<bool()>& cancelled = {});
 
   // Scans the election's ledger and walks the rows once without handing them out: the summary
   // of what Emit will produce. `cancelled` (optional) is polled during the scan; when it turns
@@ -61,7 +62,8 @@ class LedgerExport {
   std::string Pseudonym(std::string_view voter_id);
 
  private:
-  void PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
+  // False on an OpenSSL failure.
+  bool PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
   Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row,
               const std::function<bool()>& cancelled = {});
   Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& csv_sink);

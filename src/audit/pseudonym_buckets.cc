@@ -1,8 +1,12 @@
 #include "audit/pseudonym_buckets.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace urna {
@@ -32,24 +36,65 @@ PseudonymBuckets::~PseudonymBuckets() {
   for (auto* f : file_) {
     if (f) std::fclose(f);
   }
+  for (auto& h : mem_) {
+    for (auto& c : h.chunks) std::free(c.rows);
+  }
+  for (auto& list : free_) {
+    for (auto& c : list) std::free(c.rows);
+  }
+}
+
+size_t PseudonymBuckets::Held::size() const {
+  size_t n = 0;
+  for (const auto& c : chunks) n += c.size;
+  return n;
+}
+
+PseudonymBuckets::Chunk PseudonymBuckets::NewChunk(bool big) {
+  if (auto& list = free_[big]; !list.empty()) {
+    Chunk c = list.back();
+    list.pop_back();
+    return c;
+  }
+  Chunk c;
+  if (big) {
+    c.rows = static_cast<ExportRow*>(std::aligned_alloc(kBigChunkBytes, kBigChunkBytes));
+    c.capacity = kBigChunkBytes / sizeof(ExportRow);
+    // Advice only: without it (or without THP) the chunk is ordinary pages.
+    if (c.rows) madvise(c.rows, kBigChunkBytes, MADV_HUGEPAGE);
+  } else {
+    c.rows = static_cast<ExportRow*>(std::malloc(kSmallChunkRows * sizeof(ExportRow)));
+    c.capacity = kSmallChunkRows;
+  }
+  if (!c.rows) throw std::bad_alloc();
+  return c;
 }
 
 Status PseudonymBuckets::Add(const ExportRow& row) {
-  mem_[row.pseudonym[0] * kBuckets / 256].push_back(row);
+  Held& h = mem_[row.pseudonym[0] * kBuckets / 256];
+  if (h.chunks.empty() || h.chunks.back().size == h.chunks.back().capacity) {
+    h.chunks.push_back(NewChunk(/*big=*/!h.chunks.empty()));
+  }
+  Chunk& c = h.chunks.back();
+  c.rows[c.size++] = row;
   if (++held_ >= spill_rows_) return Spill();
   return Status::Ok();
 }
 
 Status PseudonymBuckets::Spill() {
   for (size_t b = 0; b < kBuckets; ++b) {
-    auto& rows = mem_[b];
-    if (rows.empty()) continue;
+    Held& h = mem_[b];
+    if (h.chunks.empty()) continue;
     if (!file_[b] && !(file_[b] = std::tmpfile())) return IoError("cannot create a temporary file");
-    if (std::fwrite(rows.data(), sizeof(ExportRow), rows.size(), file_[b]) != rows.size()) {
-      return IoError("cannot write a temporary file");
+    for (size_t i = 0; i < h.chunks.size(); ++i) {
+      Chunk c = h.chunks[i];
+      if (std::fwrite(c.rows, sizeof(ExportRow), c.size, file_[b]) != c.size) {
+        return IoError("cannot write a temporary file");
+      }
+      c.size = 0;
+      free_[i > 0].push_back(c);
     }
-    rows.clear();
-    rows.shrink_to_fit();
+    h.chunks.clear();
   }
   held_ = 0;
   return Status::Ok();
@@ -67,7 +112,10 @@ Status PseudonymBuckets::ForEachSorted(const std::function<void(const ExportRow&
         return IoError("cannot read a temporary file");
       }
     }
-    rows.insert(rows.end(), mem_[b].begin(), mem_[b].end());  // kept: a second walk needs them
+    // Copied, not moved: a second walk needs them.
+    const Held& h = mem_[b];
+    rows.reserve(rows.size() + h.size());
+    for (const Chunk& c : h.chunks) rows.insert(rows.end(), c.rows, c.rows + c.size);
     // Sort 16-byte (prefix, index) keys rather than the 88-byte rows themselves.
     std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
     for (uint32_t i = 0; i < rows.size(); ++i) order[i] = {Prefix(rows[i]), i};

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace urna {
 namespace {
@@ -45,6 +46,38 @@ TEST(PseudonymBucketsTest, SortsAcrossSpills) {
                     })
                     .ok());
     EXPECT_EQ(seen.size(), n) << "spill " << spill;
+  }
+}
+
+// Buckets larger than their first chunk of rows (PseudonymBuckets::kSmallChunkRows), spilled in the
+// middle of a chunk or kept in memory: every row comes out once, in order, and a second walk (the
+// HTTP export walks twice) hands out the same rows again, plus those added in between.
+TEST(PseudonymBucketsTest, BucketsSpanSeveralChunks) {
+  const uint32_t n = PseudonymBuckets::kBuckets * PseudonymBuckets::kSmallChunkRows * 3;
+  for (size_t spill : {size_t{10'000'000}, size_t{50'001}}) {
+    std::mt19937_64 rng(7);
+    PseudonymBuckets buckets(spill);
+    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(buckets.Add(RandomRow(rng, i)).ok());
+    for (uint32_t extra : {0u, 1000u}) {
+      for (uint32_t i = 0; i < extra; ++i) ASSERT_TRUE(buckets.Add(RandomRow(rng, n + i)).ok());
+      std::vector<bool> seen(n + extra);
+      uint64_t rows = 0, out_of_order = 0, repeated = 0;
+      ExportRow prev{};
+      ASSERT_TRUE(buckets
+                      .ForEachSorted([&](const ExportRow& r) {
+                        if (rows++ > 0 &&
+                            std::memcmp(prev.pseudonym, r.pseudonym, sizeof r.pseudonym) >= 0) {
+                          ++out_of_order;
+                        }
+                        if (seen[r.cast_at_ms]) ++repeated;
+                        seen[r.cast_at_ms] = true;
+                        prev = r;
+                      })
+                      .ok());
+      EXPECT_EQ(out_of_order, 0u) << "spill " << spill;
+      EXPECT_EQ(repeated, 0u) << "spill " << spill;
+      EXPECT_EQ(rows, n + extra) << "spill " << spill;
+    }
   }
 }
 

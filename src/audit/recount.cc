@@ -1,12 +1,51 @@
 #include "audit/recount.h"
 
+#include <pthread.h>
+
+#include <ctime>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "audit/ledger_export.h"
 #include "core/dedupe.h"
 
 namespace urna {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// Log entries per Read of the replay: small enough that a batch's entries (and the allocations
+// behind their strings) stay in cache and are reused by the next batch, large enough that a
+// Read's fixed cost (an iterator, a Kafka poll) is spread thin.
+constexpr uint64_t kReadBatch = 4096;
+// Bound on the voters a partition's dedupe reserves room for up front (~8 bytes a voter).
+constexpr uint64_t kMaxReservedVoters = uint64_t{1} << 22;
+
+// CPU time of the calling thread, in seconds.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Measures one pass on the thread that runs it.
+class PassTimer {
+ public:
+  explicit PassTimer(RecountPass& pass)
+      : pass_(pass), wall0_(Steady::now()), cpu0_(ThreadCpuSeconds()) {}
+  ~PassTimer() {
+    pass_.wall_s = std::chrono::duration<double>(Steady::now() - wall0_).count();
+    pass_.cpu_s = ThreadCpuSeconds() - cpu0_;
+  }
+
+ private:
+  RecountPass& pass_;
+  Steady::time_point wall0_;
+  double cpu0_;
+};
+
+}  // namespace
 
 const char* RecountProgress::PhaseName(int phase) {
   switch (phase) {
@@ -57,67 +96,94 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
   }
 }
 
-Status Recounter::Replay(const Election& e, RecountProgress& progress, RecountReport& r) {
-  const uint32_t n = deps_.log.partitions();
-  std::vector<uint64_t> ends(n);
-  uint64_t total = 0;
-  for (uint32_t p = 0; p < n; ++p) {
-    auto end = deps_.reader.EndOffset(p);
-    if (!end.ok()) return end.status();
-    ends[p] = *end;
-    total += *end;
-  }
-  progress.phase = RecountProgress::kReplay;
-  progress.done = 0;
-  progress.total = total;
-  for (uint32_t p = 0; p < n; ++p) {
-    // Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
-    // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
-    // so a vote counted live is counted here, whatever the clock did before the close.
-    VoteDedupe dedupe(/*cite_counted_vote=*/false);
-    const VotePolicy policy = VotePolicyOf(&e);
-    bool behind_seal = false;  // "before the close" is the seal's place in the partition
-    int empty_reads = 0;
-    for (uint64_t from = 0; from < ends[p];) {
-      auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(65536, ends[p] - from),
-                                     std::chrono::milliseconds(500));
-      if (!batch.ok()) return batch.status();
-      if (batch->empty()) {
-        // The entries below ends[p] are durable, but a reader may answer empty while it
-        // positions itself (Kafka: assigning the partition, seeking; each Read returns as soon
-        // as entries are there): give up after ~10 s of empty reads.
-        if (++empty_reads > 20) return Status(Code::kInternal, "log partition ends early");
+// The ledger pass, on its own thread while the replay runs on the caller's.
+Status Recounter::CountLedger(const Election& e, RecountProgress& progress,
+                              const std::atomic<bool>& stop, RecountReport& r) {
+  PassTimer timer(r.ledger_pass);
+  LedgerExport exporter(deps_.audit_key, deps_.export_buffer_rows);
+  uint64_t unreported = 0;  // progress is shared with the replay: one atomic add per 4096 rows
+  auto ledger = exporter.Run(
+      deps_.ledger, e.id, {},
+      [&progress, &unreported] {
+        if (++unreported == 4096) progress.done += std::exchange(unreported, 0);
+      },
+      [&progress, &stop] { return progress.cancel || stop; });
+  progress.done += unreported;
+  if (!ledger.ok()) return ledger.status();
+  r.ledger = ledger->counts;
+  r.ledger_rows = ledger->rows;
+  r.ledger_digest = ledger->digest_hex;
+  r.ledger_pass.items = ledger->rows;
+  return Status::Ok();
+}
+
+// The replay of one partition, into its own share of the results (merged after both threads).
+Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
+                                  RecountProgress& progress, const std::atomic<bool>& stop,
+                                  ReplayShare& out) {
+  // Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
+  // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
+  // so a vote counted live is counted here, whatever the clock did before the close.
+  VoteDedupe dedupe(/*cite_counted_vote=*/false);
+  // At most one voter per entry; capped so a long log of many elections reserves little.
+  dedupe.Reserve(std::min<uint64_t>(end, kMaxReservedVoters));
+  const VotePolicy policy = VotePolicyOf(&e);
+  bool behind_seal = false;  // "before the close" is the seal's place in the partition
+  int empty_reads = 0;
+  for (uint64_t from = 0; from < end;) {
+    auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(kReadBatch, end - from),
+                                   std::chrono::milliseconds(500));
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) {
+      // The entries below `end` are durable, but a reader may answer empty while it
+      // positions itself (Kafka: assigning the partition, seeking; each Read returns as soon
+      // as entries are there): give up after ~10 s of empty reads.
+      if (++empty_reads > 20) return Status(Code::kInternal, "log partition ends early");
+      continue;
+    }
+    empty_reads = 0;
+    if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
+    if (stop) return Status(Code::kUnavailable, "recount stopped: the other pass failed");
+    for (const auto& entry : *batch) {
+      if (entry.offset >= end) break;
+      if (entry.seal) {
+        behind_seal = behind_seal || entry.seal->election_id == e.id;
         continue;
       }
-      empty_reads = 0;
-      if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
-      for (const auto& entry : *batch) {
-        if (entry.offset >= ends[p]) break;
-        if (entry.seal) {
-          behind_seal = behind_seal || entry.seal->election_id == e.id;
-          continue;
-        }
-        if (entry.vote.election_id != e.id) continue;
-        ++r.log_entries;
-        Verdict v = dedupe.Decide(&e, entry.vote, nullptr, behind_seal, policy).verdict;
-        switch (v.outcome) {
-          case Outcome::kCounted:
-            ++r.replay[entry.vote.option_id];
-            ++r.counted;
-            break;
-          case Outcome::kDuplicate:
-            ++r.duplicate;
-            break;
-          default:
-            ++r.rejected[std::string(v.reason)];
-            break;
-        }
+      if (entry.vote.election_id != e.id) continue;
+      ++out.log_entries;
+      Verdict v = dedupe.Decide(&e, entry.vote, nullptr, behind_seal, policy).verdict;
+      switch (v.outcome) {
+        case Outcome::kCounted:
+          ++out.replay[entry.vote.option_id];
+          ++out.counted;
+          break;
+        case Outcome::kDuplicate:
+          ++out.duplicate;
+          break;
+        default:
+          ++out.rejected[std::string(v.reason)];
+          break;
       }
-      from = batch->back().offset + 1;
-      progress.done += batch->size();
     }
+    from = batch->back().offset + 1;
+    progress.done += batch->size();
+    out.items += batch->size();
   }
   return Status::Ok();
+}
+
+// Takes partitions to replay until none is left (or a pass failed); run by both threads.
+void Recounter::ReplayWorker(const Election& e, ReplayWork& work, int worker,
+                             RecountProgress& progress) {
+  for (uint32_t p; (p = work.next++) < work.shares.size();) {
+    ReplayShare& share = work.shares[p];
+    double cpu0 = ThreadCpuSeconds();
+    share.status = ReplayPartition(e, p, work.ends[p], progress, work.stop, share);
+    share.cpu_s = ThreadCpuSeconds() - cpu0;
+    if (!share.status.ok()) work.stop = true;
+  }
+  work.finished[worker] = Steady::now();
 }
 
 Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgress& progress,
@@ -131,17 +197,50 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   if (auto s = WaitForSeals(r.election, progress, seal_timeout, &r.live); !s.ok()) return s;
   r.sealed_at_ms = deps_.clock.NowMs();
 
-  progress.phase = RecountProgress::kLedger;
+  // Both passes at once: the ledger's rows (expected: the live total) plus the log's entries.
+  // The ledger pass runs on a thread of its own, then helps with what is left of the replay;
+  // the caller's thread replays partitions from the start. Partitions are replayed whole, each
+  // by one thread, so each is decided in log order.
+  ReplayWork work(deps_.log.partitions());
+  uint64_t log_total = 0;
+  for (uint32_t p = 0; p < work.ends.size(); ++p) {
+    auto end = deps_.reader.EndOffset(p);
+    if (!end.ok()) return end.status();
+    work.ends[p] = *end;
+    log_total += *end;
+  }
   progress.done = 0;
-  progress.total = r.live.empty() ? 0 : Total(r.live);
-  LedgerExport exporter(deps_.audit_key);
-  auto ledger = exporter.Run(deps_.ledger, r.election.id, {}, [&progress] { ++progress.done; });
-  if (!ledger.ok()) return ledger.status();
-  r.ledger = ledger->counts;
-  r.ledger_rows = ledger->rows;
-  r.ledger_digest = ledger->digest_hex;
-
-  if (auto s = Replay(r.election, progress, r); !s.ok()) return s;
+  progress.total = (r.live.empty() ? 0 : Total(r.live)) + log_total;
+  progress.phase = RecountProgress::kLedger;
+  const auto replay_start = Steady::now();
+  Status ledger_status = Status::Ok();
+  std::thread ledger_thread([&] {
+    pthread_setname_np(pthread_self(), "urna-recount");
+    ledger_status = CountLedger(r.election, progress, work.stop, r);
+    if (!ledger_status.ok()) work.stop = true;
+    // The replay may still run: the phase names what is left.
+    int expected = RecountProgress::kLedger;
+    progress.phase.compare_exchange_strong(expected, RecountProgress::kReplay);
+    ReplayWorker(r.election, work, 1, progress);
+  });
+  ReplayWorker(r.election, work, 0, progress);
+  ledger_thread.join();
+  for (const ReplayShare& share : work.shares) {
+    if (!share.status.ok()) return share.status;
+  }
+  if (!ledger_status.ok()) return ledger_status;
+  for (const ReplayShare& share : work.shares) {  // in partition order
+    r.log_entries += share.log_entries;
+    r.counted += share.counted;
+    r.duplicate += share.duplicate;
+    for (const auto& [o, n] : share.replay) r.replay[o] += n;
+    for (const auto& [reason, n] : share.rejected) r.rejected[reason] += n;
+    r.replay_pass.items += share.items;
+    r.replay_pass.cpu_s += share.cpu_s;
+  }
+  r.replay_pass.wall_s =
+      std::chrono::duration<double>(std::max(work.finished[0], work.finished[1]) - replay_start)
+          .count();
 
   std::set<std::string> options;
   for (const auto* m : {&r.live, &r.ledger, &r.replay}) {

@@ -73,8 +73,12 @@ Status EmbeddedLedger::ScanCounted(std::string_view election_id,
   prefix.push_back('\0');
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
+  // A long sequential scan (recount, audit export): read ahead in large steps and keep its
+  // blocks out of the block cache, which serves the processor's and the receipts' look-ups.
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 4 << 20;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.ledger()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto r = codec::DecodeReceipt(it->value().ToStringView());
     if (!r.ok()) return r.status();
