@@ -75,6 +75,8 @@ class VoteDedupe {
   // counted gets kDuplicate; a counted vote is remembered against that limit.
   DedupeVerdict Decide(const Election* election, const VoteEvent& vote, const PriorVotes* prior,
                        bool behind_seal, VotePolicy policy);
+  // Makes room for `voters` voters at once (a batch's size), sparing the rehashes as it grows.
+  void Reserve(size_t voters) { voters_.reserve(voters); }
 
  private:
   // election id '\0' voter id -> votes counted (prior ones included) and the first of them.

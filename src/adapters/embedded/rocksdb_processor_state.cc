@@ -3,7 +3,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "adapters/codec/proto_codec.h"
 
@@ -94,8 +97,15 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
   std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), keys.size(), slices.data(),
-                     values.data(), statuses.data());
+  // In slices of kMultiGetSlice keys: RocksDB keeps up to that many keys' contexts inline and
+  // grows a heap vector, copying them, for a larger call (a tenth of the processor's CPU for a
+  // 4096-vote batch); it works in slices of that size internally anyway.
+  constexpr size_t kMultiGetSlice = 32;
+  for (size_t at = 0; at < keys.size(); at += kMultiGetSlice) {
+    const size_t len = std::min(kMultiGetSlice, keys.size() - at);
+    db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), len, slices.data() + at,
+                       values.data() + at, statuses.data() + at);
+  }
   std::vector<PriorVotes> out(keys.size());
   std::unique_ptr<rocksdb::Iterator> it;  // for the counts of `many` keys only
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -120,6 +130,12 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
 
 Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
   rocksdb::WriteBatch wb;
+  // The ledger rows are put in key order: voter keys arrive in random order, and RocksDB's
+  // memtable inserts a key from where the previous insert ended (the skiplist's sequential
+  // splice), so sorted rows each walk a short way instead of from the top of a memtable of
+  // millions of rows. The batch is one atomic write either way.
+  std::vector<std::pair<std::string, std::string>> ledger_rows;
+  ledger_rows.reserve(c.votes.size());
   for (const auto& pv : c.votes) {
     const auto& v = pv.entry.vote;
     Receipt r{v.vote_id,  v.election_id, v.voter_id,       v.option_id,
@@ -130,12 +146,16 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
       // resolved through it (EmbeddedLedger::FindReceipt), which spares a second write per
       // counted vote. A voter's later counted votes (votes_per_voter N) have their own rows, and
       // their receipt replaces the pending pointer.
-      wb.Put(db_.ledger(), LedgerRowKey(v.election_id, v.voter_id, pv.ordinal), bytes);
       if (pv.ordinal > 1) wb.Put(db_.receipts(), v.vote_id, bytes);
+      ledger_rows.emplace_back(LedgerRowKey(v.election_id, v.voter_id, pv.ordinal),
+                               std::move(bytes));
     } else {
       wb.Put(db_.receipts(), v.vote_id, bytes);
     }
   }
+  std::sort(ledger_rows.begin(), ledger_rows.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, bytes] : ledger_rows) wb.Put(db_.ledger(), key, bytes);
   for (const auto& [election, counts] : c.tally.elections) {
     for (const auto& [option, n] : counts) {
       std::string v;
