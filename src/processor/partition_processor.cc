@@ -74,7 +74,7 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   struct ElectionInBatch {
     std::shared_ptr<const Election> election;  // null: unknown to the catalog
     VotePolicy policy;
-    bool sealed = false;            // a seal of it is behind the vote being decided
+    bool sealed = false;             // a seal of it is behind the vote being decided
     OptionCounts* counts = nullptr;  // tally_'s counts of it, made on its first counted vote
     const std::string* touched_key = nullptr;  // its key in commit.tally (stable), once counted
   };

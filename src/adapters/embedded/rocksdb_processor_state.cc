@@ -130,9 +130,9 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
 
 Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
   rocksdb::WriteBatch wb;
-  // The ledger rows are put in key order: voter keys arrive in random order, and RocksDB's
-  // memtable inserts a key from where the previous insert ended (the skiplist's sequential
-  // splice), so sorted rows each walk a short way instead of from the top of a memtable of
+  // The ledger rows are put in key order: voter keys arrive in random order, and with the
+  // ledger's memtable insert hint (db.cc) RocksDB inserts each key from where the previous
+  // insert ended, so sorted rows each walk a short way instead of from the top of a memtable of
   // millions of rows. The batch is one atomic write either way.
   std::vector<std::pair<std::string, std::string>> ledger_rows;
   ledger_rows.reserve(c.votes.size());
