@@ -13,6 +13,9 @@
 namespace urna::embedded {
 namespace {
 
+// Keys per MultiGet call (CountedVotes).
+constexpr size_t kMultiGetSlice = 32;
+
 std::string PartitionKey(uint32_t partition) {
   std::string k;
   PutU32(k, partition);
@@ -100,21 +103,51 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
   // In slices of kMultiGetSlice keys: RocksDB keeps up to that many keys' contexts inline and
   // grows a heap vector, copying them, for a larger call (a tenth of the processor's CPU for a
   // 4096-vote batch); it works in slices of that size internally anyway.
-  constexpr size_t kMultiGetSlice = 32;
   for (size_t at = 0; at < keys.size(); at += kMultiGetSlice) {
     const size_t len = std::min(kMultiGetSlice, keys.size() - at);
     db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), len, slices.data() + at,
                        values.data() + at, statuses.data() + at);
   }
   std::vector<PriorVotes> out(keys.size());
-  std::unique_ptr<rocksdb::Iterator> it;  // for the counts of `many` keys only
+  std::vector<size_t> more;  // found `many` keys: how many of the voter's votes count?
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return Status(Code::kUnavailable, statuses[i].ToString());
     auto r = codec::DecodeReceipt(values[i].ToStringView());
     if (!r.ok()) return r.status();
     out[i] = PriorVotes{1, std::move(r->vote_id)};
-    if (!keys[i].many) continue;
+    if (keys[i].many) more.push_back(i);
+  }
+  // A voter's rows have the ordinals 1..count, one per counted vote (Commit writes each), so the
+  // count is the first ordinal not found: probed a few ordinals at a time with point look-ups
+  // (bloom-filtered), which cost a fraction of the seek below; a voter with more rows than the
+  // probes reach gets the seek to their last row.
+  constexpr int kProbes = 3;
+  for (int probe = 0; probe < kProbes && !more.empty(); ++probe) {
+    std::vector<std::string> probe_keys;
+    probe_keys.reserve(more.size());
+    for (size_t i : more) {
+      probe_keys.push_back(LedgerRowKey(keys[i].election_id, keys[i].voter_id, out[i].counted + 1));
+    }
+    std::vector<rocksdb::Slice> probe_slices(probe_keys.begin(), probe_keys.end());
+    std::vector<rocksdb::PinnableSlice> probe_values(more.size());
+    std::vector<rocksdb::Status> probe_statuses(more.size());
+    for (size_t at = 0; at < more.size(); at += kMultiGetSlice) {
+      const size_t len = std::min(kMultiGetSlice, more.size() - at);
+      db_.db()->MultiGet(rocksdb::ReadOptions(), db_.ledger(), len, probe_slices.data() + at,
+                         probe_values.data() + at, probe_statuses.data() + at);
+    }
+    std::vector<size_t> still;
+    for (size_t j = 0; j < more.size(); ++j) {
+      if (probe_statuses[j].IsNotFound()) continue;
+      if (!probe_statuses[j].ok()) return Status(Code::kUnavailable, probe_statuses[j].ToString());
+      ++out[more[j]].counted;
+      still.push_back(more[j]);
+    }
+    more = std::move(still);
+  }
+  std::unique_ptr<rocksdb::Iterator> it;
+  for (size_t i : more) {
     // The voter's last row: its ordinal is how many of their votes count.
     if (!it) it.reset(db_.db()->NewIterator(rocksdb::ReadOptions(), db_.ledger()));
     it->SeekForPrev(LedgerRowKey(keys[i].election_id, keys[i].voter_id, UINT64_MAX));

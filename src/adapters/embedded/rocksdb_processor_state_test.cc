@@ -149,5 +149,33 @@ TEST(EmbeddedProcessorStateTest, ALargeBatchFindsEachVoterAtItsPlace) {
   EXPECT_EQ(rows, 70);
 }
 
+// A voter's count is found by probing their next rows, then by a seek past a few probes: every
+// count from 0 to past the probes reads back exactly.
+TEST(EmbeddedProcessorStateTest, EachCountOfVotesReadsBackExactly) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  EmbeddedProcessorState st(**db);
+  PartitionCommit c;
+  c.partition = 0;
+  uint64_t offset = 0;
+  for (uint64_t voter = 0; voter <= 7; ++voter) {  // voter-<k> has k counted votes
+    for (uint64_t k = 1; k <= voter; ++k) {
+      auto pv = Processed("v" + std::to_string(offset), "voter-" + std::to_string(voter),
+                          Outcome::kCounted, offset);
+      pv.ordinal = k;
+      c.votes.push_back(pv);
+      ++offset;
+    }
+  }
+  c.next_offset = offset;
+  ASSERT_TRUE(st.Commit(c).ok());
+  std::vector<VoterKey> keys;
+  for (int voter = 7; voter >= 0; --voter)
+    keys.push_back({"e1", "voter-" + std::to_string(voter), true});
+  auto found = st.CountedVotes(0, offset, keys);
+  ASSERT_TRUE(found.ok());
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ((*found)[i].counted, 7 - i) << i;
+}
+
 }  // namespace
 }  // namespace urna::embedded
