@@ -75,7 +75,8 @@ class VoteDedupe {
   // counted gets kDuplicate; a counted vote is remembered against that limit.
   DedupeVerdict Decide(const Election* election, const VoteEvent& vote, const PriorVotes* prior,
                        bool behind_seal, VotePolicy policy);
-  // Room for `voters` distinct voters without rehashing (the recount's replay knows a bound).
+  // Room for `voters` distinct voters without rehashing (a processor batch's size; the
+  // recount's replay knows a bound per partition).
   void Reserve(size_t voters) { voters_.reserve(voters); }
 
  private:

@@ -68,8 +68,19 @@ Result<size_t> PartitionProcessor::Step(std::chrono::milliseconds wait) {
 }
 
 Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries) {
+  // What the batch needs of each of its elections, looked up once per election rather than per
+  // vote (a batch holds one or a few elections and thousands of votes). Nodes of an
+  // unordered_map: stable while the batch is decided.
+  struct ElectionInBatch {
+    std::shared_ptr<const Election> election;  // null: unknown to the catalog
+    VotePolicy policy;
+    bool sealed = false;             // a seal of it is behind the vote being decided
+    OptionCounts* counts = nullptr;  // tally_'s counts of it, made on its first counted vote
+    const std::string* touched_key = nullptr;  // its key in commit.tally (stable), once counted
+  };
+  // Keyed by copies: the entries' strings move into the commit as they are decided.
+  std::unordered_map<std::string, ElectionInBatch> elections;
   // The batch's elections first: their policies say which voters' lookups must count votes.
-  std::unordered_map<std::string, std::shared_ptr<const Election>> elections;
   for (const auto& e : entries) {
     if (e.seal || elections.contains(e.vote.election_id)) continue;
     auto got = catalog_.Get(e.vote.election_id);
@@ -80,17 +91,27 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
       got = catalog_.GetFresh(e.vote.election_id);
       if (!got.ok() && got.status().code() != Code::kNotFound) return got.status();
     }
-    elections.emplace(e.vote.election_id, got.ok() ? *got : nullptr);
+    ElectionInBatch& in = elections[e.vote.election_id];
+    if (got.ok()) in.election = *got;
+    in.policy = VotePolicyOf(in.election.get());
+    in.sealed = sealed_.contains(e.vote.election_id);
   }
+  // The election of a vote: the previous vote's, almost always.
+  ElectionInBatch* last = nullptr;
+  std::string_view last_id;
+  auto election_of = [&](const std::string& id) -> ElectionInBatch& {
+    if (last == nullptr || id != last_id) {
+      auto it = elections.find(id);
+      last = &it->second;
+      last_id = it->first;
+    }
+    return *last;
+  };
   // The voter index for the whole batch at once (a seal entry has an empty vote: never found).
   std::vector<VoterKey> keys;
   keys.reserve(entries.size());
   for (const auto& e : entries) {
-    bool many = false;
-    if (!e.seal) {
-      const Election* el = elections[e.vote.election_id].get();
-      many = VotePolicyOf(el).max_per_voter != 1;
-    }
+    const bool many = !e.seal && election_of(e.vote.election_id).policy.max_per_voter != 1;
     keys.push_back({e.vote.election_id, e.vote.voter_id, many});
   }
   auto counted = state_.CountedVotes(partition_, tally_.next_offset, keys);
@@ -101,10 +122,12 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   commit.from_offset = tally_.next_offset;
   commit.votes.reserve(entries.size());
   VoteDedupe dedupe;
+  dedupe.Reserve(entries.size());
   // The commit's tally entries (ProcessorState::MaxTallyEntriesPerBatch): an election changed
   // by the batch is 1 + its options with counts. The batch ends before an entry that could pass
   // the limit (the rest is the next batch's); it always keeps its first entry.
   const size_t max_tally_entries = state_.MaxTallyEntriesPerBatch();
+  const bool limited = max_tally_entries != SIZE_MAX;
   size_t tally_entries = 0;
   std::unordered_map<std::string_view, size_t> touched;  // election -> its entries so far
   auto cost_of = [&](std::string_view election) -> size_t {
@@ -121,7 +144,7 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   for (; n < entries.size(); ++n) {
     auto& entry = entries[n];
     const std::string& eid = entry.seal ? entry.seal->election_id : entry.vote.election_id;
-    if (n > 0 && max_tally_entries != SIZE_MAX) {
+    if (n > 0 && limited) {
       auto t = touched.find(eid);
       const size_t worst = (t == touched.end() ? cost_of(eid) : 0) + (entry.seal ? 0 : 1);
       if (tally_entries + worst > max_tally_entries) break;
@@ -130,7 +153,10 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
     if (entry.seal) {
       if (sealed_.emplace(entry.seal->election_id, entry.seal->closed_at_ms).second) {
         commit.seals.push_back(*entry.seal);
-        touch(entry.seal->election_id);
+        if (auto in = elections.find(entry.seal->election_id); in != elections.end()) {
+          in->second.sealed = true;
+        }
+        if (limited) touch(entry.seal->election_id);
       }
       continue;
     }
@@ -138,13 +164,16 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
     const PriorVotes& prior = (*counted)[i];
     // By log order only (the recount's replay decides the same way): behind the seal is closed,
     // ahead of it counts, whatever the vote's ingest time says against the catalog's closed_at.
-    const Election* election = elections[v.election_id].get();
-    DedupeVerdict d = dedupe.Decide(election, v, prior.counted > 0 ? &prior : nullptr,
-                                    sealed_.contains(v.election_id), VotePolicyOf(election));
+    ElectionInBatch& in = election_of(v.election_id);
+    DedupeVerdict d = dedupe.Decide(in.election.get(), v, prior.counted > 0 ? &prior : nullptr,
+                                    in.sealed, in.policy);
     if (d.verdict.outcome == Outcome::kCounted) {
-      ++tally_.elections[v.election_id][v.option_id];
-      commit.tally.elections[v.election_id];  // mark touched
-      touch(commit.tally.elections.find(v.election_id)->first);
+      if (in.counts == nullptr) {
+        in.counts = &tally_.elections[v.election_id];
+        in.touched_key = &commit.tally.elections.try_emplace(v.election_id).first->first;
+      }
+      ++(*in.counts)[v.option_id];
+      if (limited) touch(*in.touched_key);
     }
     commit.votes.push_back({std::move(entry), d.verdict.outcome, std::string(d.verdict.reason),
                             std::string(d.counted_vote_id), d.ordinal});

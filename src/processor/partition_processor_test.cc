@@ -264,6 +264,44 @@ TEST_F(ProcessorTest, VotesBehindTheSealAreRejectedClosed) {
   EXPECT_EQ(rm.Votes("e1")["a"], 1u);
 }
 
+// One batch with two elections' votes interleaved, each with its own votes_per_voter, and the
+// seal of one of them in the middle: the batch decides each vote by its own election's policy and
+// seal (the processor looks each election up once per batch, and a seal met mid-batch must reach
+// the votes after it).
+TEST_F(ProcessorTest, ABatchOfTwoElectionsDecidesEachByItsOwnPolicyAndSeal) {
+  Election e2{"e2", "T2", {{"x", "X"}, {"y", "Y"}}, ElectionStatus::kDraft, 0, 0, 0};
+  e2.votes_per_voter = 2;
+  ASSERT_TRUE(OpenElection(e2, 100).ok());
+  ASSERT_TRUE(catalog.Create(e2).ok());
+  Election e1 = **catalog.Get("e1");
+  ASSERT_TRUE(CloseElection(e1, 200).ok());
+  ASSERT_TRUE(catalog.Update(e1).ok());
+  Vote("v1", "alice", "a", 150, "e1");
+  Vote("v2", "alice", "x", 150, "e2");
+  Vote("v3", "alice", "b", 150, "e1");  // e1 counts one per voter: duplicate
+  Vote("v4", "alice", "y", 150, "e2");  // e2 counts two: counted
+  log.AppendSeal({"e1", 200}, [](Status) {});
+  Vote("v5", "bob", "a", 199, "e1");    // behind e1's seal: closed
+  Vote("v6", "bob", "x", 199, "e2");    // e2 is not sealed: counted
+  Vote("v7", "alice", "x", 199, "e2");  // alice's third in e2: duplicate
+  Vote("v8", "carol", "b", 199, "e1");  // behind e1's seal: closed
+  PartitionProcessor p(0, log, state, catalog, rm);
+  ASSERT_EQ(*p.Step(std::chrono::milliseconds(0)), 9u);  // one batch
+  EXPECT_EQ(state.outcomes["v1"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v2"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v3"], Outcome::kDuplicate);
+  EXPECT_EQ(state.outcomes["v4"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v5"], Outcome::kRejected);
+  EXPECT_EQ((*state.FindReceipt("v5"))->reason, kReasonElectionClosed);
+  EXPECT_EQ(state.outcomes["v6"], Outcome::kCounted);
+  EXPECT_EQ(state.outcomes["v7"], Outcome::kDuplicate);
+  EXPECT_EQ(state.outcomes["v8"], Outcome::kRejected);
+  EXPECT_EQ(rm.Votes("e1")["a"], 1u);
+  EXPECT_EQ(rm.Votes("e1")["b"], 0u);
+  EXPECT_EQ(rm.Votes("e2")["x"], 2u);
+  EXPECT_EQ(rm.Votes("e2")["y"], 1u);
+}
+
 // The wall clock steps back between the votes and the close: the close's closed_at is before
 // some votes' ingest times, and one vote's ingest time is even before opened_at. Ingest admitted
 // every vote ahead of the seal while the election was open, so each of them counts, and the fate

@@ -19,7 +19,8 @@ class EmbeddedProcessorState final : public ProcessorState {
   Result<PartitionState> Load(uint32_t partition) override;
   // `partition` and `from` are not needed here: a batch's rows and its offset are one atomic
   // write, so no row of an uncommitted batch ever exists. A voter's count is their last ledger
-  // row's ordinal (LedgerRowKey), read only for keys with `many`.
+  // row's ordinal (LedgerRowKey), read only for keys with `many`: their rows have the ordinals
+  // 1..count, probed by point look-ups for a few ordinals, then by a seek to the last row.
   Result<std::vector<PriorVotes>> CountedVotes(uint32_t partition, uint64_t from,
                                                const std::vector<VoterKey>& keys) override;
   Status Commit(const PartitionCommit& commit) override;
