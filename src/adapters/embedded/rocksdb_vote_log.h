@@ -6,6 +6,10 @@
 // votes are looked up by the appender (the one writer) before the write and their keys written
 // with them ("gwref/" keys of the default column family, db.h: vote_id '\0' fingerprint), so a
 // key is appended once; Find reads them (read-only, any thread, blocking) for ingest's look-up.
+// Completions go back to the thread that appended when it has a HomeThread (a network thread,
+// sync/home_thread.h): one task per home thread and write runs that write's completions there,
+// so the appender builds no answers and posts once per thread, not once per vote. Others (tests,
+// the API pool's seals) are completed on the appender thread.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include "adapters/embedded/db.h"
 #include "ports/gateway_store.h"
 #include "ports/vote_log.h"
+#include "sync/home_thread.h"
 #include "sync/mutex.h"
 
 namespace urna::embedded {
@@ -69,9 +74,14 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
     std::string key;
     std::string fingerprint;  // of a keyed vote's content
     bool conflict = false;    // resolved: its key holds another vote (kConflict)
+    HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
   };
-  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok.
+  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok. A group
+  // whose last slot this fills is answered on its home thread.
   static void Complete(Pending& p, const Status& s, const std::string& vote_id);
+  // Completes every vote of `batch` with `s` (Complete), the single votes that have a home
+  // thread in one task per home thread.
+  static void CompleteAll(std::vector<Pending>& batch, const Status& s);
   void Enqueue(Pending p);
   void EnqueueAll(std::vector<Pending> ps);
   // The appender's look-up of the batch's keyed votes: each found one is completed with the
