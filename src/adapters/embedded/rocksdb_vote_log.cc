@@ -244,9 +244,8 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
       }
       continue;
     }
-    std::string key = LogKey(p.partition, next_[p.partition]++);
-    wb.Put(db_.log(), key, p.record);
-    wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
+    // One key per vote: its pending receipt is the entry itself (EmbeddedLedger::FindReceipt).
+    wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
     if (!p.key.empty()) {
       wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
              RefValue(p.vote_id, p.fingerprint));

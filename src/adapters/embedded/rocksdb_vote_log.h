@@ -1,6 +1,6 @@
 // EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
-// one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
-// pending receipts that point at them) with one fsync, then completes every vote of the batch.
+// one appender thread takes everything queued, writes it as one WriteBatch (one key per vote:
+// the log entry, which is also its pending receipt) with one fsync, then completes every vote.
 // While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
 // votes are looked up by the appender (the one writer) before the write and their keys written
