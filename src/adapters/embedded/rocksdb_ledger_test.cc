@@ -9,8 +9,8 @@
 #include <future>
 
 #include "adapters/embedded/rocksdb_processor_state.h"
-#include "adapters/embedded/test_dir.h"
 #include "adapters/embedded/rocksdb_vote_log.h"
+#include "adapters/embedded/test_dir.h"
 #include "core/partition.h"
 
 namespace urna::embedded {
@@ -96,7 +96,8 @@ TEST_F(EmbeddedLedgerTest, PendingUntilCountedThenCountedThroughTheLedgerRow) {
   EXPECT_EQ(r.outcome, Outcome::kDuplicate);
   EXPECT_EQ(r.counted_vote_id, "vote-1");
   EXPECT_EQ(r.reason, "");
-  EXPECT_EQ(Find("e1", "alice", "vote-1").outcome, Outcome::kCounted) << "the counted vote stays counted";
+  EXPECT_EQ(Find("e1", "alice", "vote-1").outcome, Outcome::kCounted)
+      << "the counted vote stays counted";
 
   // The same voter id in another election is another voter: pending, on its own.
   ASSERT_TRUE(AppendSync(*log, {"vote-3", "e2", "a", "alice", 1003, "n1"}).ok());

@@ -138,8 +138,8 @@ void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s) 
       Complete(p, s, p.vote_id);
       continue;
     }
-    auto it = std::find_if(homes.begin(), homes.end(),
-                           [&](const auto& h) { return h.first == p.home; });
+    auto it =
+        std::find_if(homes.begin(), homes.end(), [&](const auto& h) { return h.first == p.home; });
     if (it == homes.end()) it = homes.insert(homes.end(), {p.home, {}});
     it->second.push_back(std::move(p.done));
   }

@@ -72,8 +72,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
     std::shared_ptr<Group> group;
     size_t index = 0;
     std::string key;
-    std::string fingerprint;  // of a keyed vote's content
-    bool conflict = false;    // resolved: its key holds another vote (kConflict)
+    std::string fingerprint;     // of a keyed vote's content
+    bool conflict = false;       // resolved: its key holds another vote (kConflict)
     HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
   };
   // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok. A group
