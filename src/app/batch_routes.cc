@@ -10,6 +10,7 @@
 #include "app/api.h"
 #include "app/json_util.h"
 #include "app/strict_json.h"
+#include "sync/home_thread.h"
 
 namespace urna::app {
 namespace json = boost::json;
@@ -137,9 +138,12 @@ void Api::PostVoteBatch(Request& req, Params& p, Responder respond) {
                     std::string(ref->as_string())});
   }
   if (cast.empty()) return respond(RenderBatch(errors, cast_at, {}));
+  // The look-up of stored refs blocks: on the pool. The answer is rendered back on this network
+  // thread (its HomeThread), where the log hands the batch's completion.
   boost::asio::post(pool_, [this, election, gateway = (*gateway)->id, cast = std::move(cast),
                             errors = std::move(errors), cast_at = std::move(cast_at),
-                            respond = std::move(respond)]() mutable {
+                            respond = std::move(respond), home = HomeThread::Current()]() mutable {
+    HomeThread::Scope scope(home);
     CastNewVotes(election, gateway, std::move(cast), std::move(errors), std::move(cast_at),
                  std::move(respond));
   });

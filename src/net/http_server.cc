@@ -45,10 +45,11 @@ Status HttpServer::Start() {
   impl_->Accept();
   for (auto& shard : impl_->shards) {
     impl_->ScheduleSweep(*shard);
-    impl_->threads.emplace_back([c = &shard->ctx] {
+    impl_->threads.emplace_back([s = shard.get()] {
       pthread_setname_np(pthread_self(), "urna-http");
       SetThreadRole(ThreadRole::kNetwork);
-      c->run();
+      HomeThread::SetCurrent(s);  // the vote log answers this thread's votes in one post
+      s->ctx.run();
     });
   }
   for (auto& shard : impl_->stream_shards) {

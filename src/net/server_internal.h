@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "net/http_server.h"
 #include "net/push_queue.h"
 #include "net/stream_types.h"
+#include "sync/home_thread.h"
 #include "sync/mutex.h"
 
 namespace urna::net {
@@ -39,10 +41,13 @@ class SessionBase {
 // One thread of the server and its io_context: a network thread (HTTP sessions: votes,
 // receipts, admin) or a read-side thread (push streams, when stream_threads > 0). The session
 // list is guarded by a mutex because a session may be destroyed on another thread (the last
-// reference to it can be a responder). The sweep timer runs on the thread itself.
-struct Shard {
+// reference to it can be a responder). The sweep timer runs on the thread itself. A network
+// shard is its thread's HomeThread (sync/home_thread.h): the vote log hands a batch's
+// completions back to it in one post.
+struct Shard final : HomeThread {
   explicit Shard(PushWriteCounters& counters)
       : ctx(1), guard(boost::asio::make_work_guard(ctx)), sweep_timer(ctx), push(ctx, counters) {}
+  void Post(std::function<void()> task) override { boost::asio::post(ctx, std::move(task)); }
   // Declared before ctx: sessions still pending when ctx is destroyed unregister themselves.
   Mutex mu;
   std::list<std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);

@@ -28,10 +28,12 @@ struct KeyedVote {
 
 class VoteLog {
  public:
-  // Runs exactly once, on a log thread: ok only once the vote is durable.
+  // Runs exactly once, on a log thread or on the appending thread's HomeThread
+  // (sync/home_thread.h; the embedded log hands it back there): ok only once the vote is durable.
   using AppendDone = std::function<void(Status)>;
-  // Runs exactly once, on a log thread, once every vote of the group is durable or failed: for
-  // each vote, in order, the vote_id it is in the log under, or why it is not.
+  // Runs exactly once, on a log thread or the appending thread's HomeThread, once every vote of
+  // the group is durable or failed: for each vote, in order, the vote_id it is in the log under,
+  // or why it is not.
   using GroupDone = std::function<void(std::vector<Result<std::string>>)>;
 
   virtual ~VoteLog() = default;

@@ -3,9 +3,11 @@
 //
 // Column families and keys (all integers big-endian so keys sort in numeric order):
 //   log       [u32 partition][u64 offset]            -> urna.v1.LogRecord
-//   receipts  vote_id                                -> pending: the 12-byte log key of the vote
-//                                                       (written with it); once processed, an
-//                                                       urna.v1.Receipt (duplicate or rejected)
+//   receipts  vote_id                                -> once processed, an urna.v1.Receipt
+//                                                       (duplicate, rejected, or a later counted
+//                                                       vote); a pending vote has none (its log
+//                                                       entry is found), except in data dirs of
+//                                                       before: the 12-byte log key of the vote
 //   ledger    election \0 voter                      -> urna.v1.Receipt of the counted vote (a
 //                                                       counted vote's receipts row stays pending)
 //   tallies   [u32 partition] election \0 option     -> u64 count (absolute)

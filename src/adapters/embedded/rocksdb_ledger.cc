@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "adapters/codec/proto_codec.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
+#include "core/partition.h"
 
 namespace urna::embedded {
 
@@ -31,8 +33,9 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
     if (!r.ok()) return r.status();
     return std::optional<Receipt>(std::move(*r));
   }
-  // Pending pointer to the log entry. A voter's first counted vote keeps it: the voter's first
-  // ledger row tells.
+  // Pending pointer to the log entry, written with the vote by data dirs of before the log
+  // stopped writing them. A voter's first counted vote keeps it: the voter's first ledger row
+  // tells.
   std::string record;
   s = db_.db()->Get(rocksdb::ReadOptions(), db_.log(), v, &record);
   if (!s.ok()) return Status(Code::kInternal, "receipt points at a missing log entry");
@@ -52,12 +55,49 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view election_id,
                                                            std::string_view voter_id,
                                                            std::string_view vote_id) {
-  auto r = FindReceipt(vote_id);
-  if (r.ok() && r->has_value() &&
-      ((*r)->election_id != election_id || (*r)->voter_id != voter_id)) {
-    return std::optional<Receipt>();
+  // Where the vote would be: its voter's partition, from the first entry not yet processed.
+  // Read before the receipts: a vote not processed when they are read is at this offset or
+  // later (a batch's receipts and its offset are one write), so the scan below finds it.
+  const uint32_t partition = PartitionFor(election_id, voter_id, db_.partitions());
+  auto next = EmbeddedProcessorState(db_).NextOffset(partition);
+  if (!next.ok()) return next.status();
+  auto r = FindReceipt(vote_id);  // processed (or a pending pointer of an older data dir)
+  if (!r.ok()) return r.status();
+  if (r->has_value()) {
+    if ((*r)->election_id != election_id || (*r)->voter_id != voter_id) {
+      return std::optional<Receipt>();
+    }
+    return r;
   }
-  return r;
+  auto lease = db_.Use();
+  if (!lease.ok()) return lease.status();
+  // Counted as the voter's first vote: the ledger row is its receipt.
+  auto counted = GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));
+  if (!counted.ok()) return counted.status();
+  if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
+  // Pending: in the log, past what the processor has committed. The log's entries carry no
+  // receipt row of their own (one write per vote, docs/performance.md "Vote ingestion"), so the
+  // unprocessed tail of the voter's partition is searched: as long as the processor's lag there.
+  rocksdb::ReadOptions ro;
+  std::string upper = LogKey(partition + 1, 0);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.log()));
+  for (it->Seek(LogKey(partition, *next)); it->Valid(); it->Next()) {
+    std::string_view record = it->value().ToStringView();
+    if (record.find(vote_id) == std::string_view::npos) continue;  // the id is stored verbatim
+    auto vote = codec::DecodeVoteRecord(record);
+    if (!vote.ok() || vote->vote_id != vote_id) continue;  // a seal, or another vote
+    if (vote->election_id != election_id || vote->voter_id != voter_id) break;
+    return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
+                                          .election_id = vote->election_id,
+                                          .voter_id = vote->voter_id,
+                                          .option_id = vote->option_id,
+                                          .outcome = Outcome::kPending,
+                                          .ingest_time_ms = vote->ingest_time_ms});
+  }
+  if (!it->status().ok()) return Status(Code::kUnavailable, "log read: " + it->status().ToString());
+  return std::optional<Receipt>();
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindCountedReceipt(std::string_view election_id,

@@ -1,5 +1,6 @@
 // EmbeddedLedger: reads of the ledger and receipts column families (written by
-// EmbeddedProcessorState and, for pending receipts, by EmbeddedVoteLog).
+// EmbeddedProcessorState; pending receipts of older data dirs by EmbeddedVoteLog). A pending vote
+// has no row: it is found in the unprocessed tail of its voter's log partition.
 // Owned by the app; thread-safe; blocking (call off the network threads).
 #pragma once
 
@@ -15,7 +16,10 @@ class EmbeddedLedger final : public Ledger {
   Result<std::optional<Receipt>> FindReceipt(std::string_view election_id,
                                              std::string_view voter_id,
                                              std::string_view vote_id) override;
-  // The receipt of the vote with this id, whoever cast it (receipts are keyed by vote id here).
+  // The receipt of the processed vote with this id, whoever cast it, unless it is its voter's
+  // first counted vote (receipts are keyed by vote id here; that one is the voter's ledger row);
+  // a pending vote only in a data dir of before the log stopped writing pending rows. The
+  // three-argument form finds every vote.
   Result<std::optional<Receipt>> FindReceipt(std::string_view vote_id);
   Result<std::optional<Receipt>> FindCountedReceipt(std::string_view election_id,
                                                     std::string_view voter_id) override;

@@ -9,8 +9,8 @@
 #include <future>
 
 #include "adapters/embedded/rocksdb_processor_state.h"
-#include "adapters/embedded/test_dir.h"
 #include "adapters/embedded/rocksdb_vote_log.h"
+#include "adapters/embedded/test_dir.h"
 #include "core/partition.h"
 
 namespace urna::embedded {
@@ -50,8 +50,9 @@ class EmbeddedLedgerTest : public ::testing::Test {
     db = std::move(*d);
     log = std::make_unique<EmbeddedVoteLog>(*db);
   }
-  Receipt Find(std::string_view vote_id) {
-    auto r = ledger().FindReceipt(vote_id);
+  // Through the port's look-up (a pending vote is found only with its election and voter).
+  Receipt Find(std::string_view election, std::string_view voter, std::string_view vote_id) {
+    auto r = ledger().FindReceipt(election, voter, vote_id);
     EXPECT_TRUE(r.ok()) << r.status().message();
     EXPECT_TRUE(r.ok() && r->has_value()) << vote_id << " has no receipt";
     return r.ok() && r->has_value() ? **r : Receipt{};
@@ -65,9 +66,10 @@ class EmbeddedLedgerTest : public ::testing::Test {
 
 TEST_F(EmbeddedLedgerTest, PendingUntilCountedThenCountedThroughTheLedgerRow) {
   VoteEvent first{"vote-1", "e1", "a", "alice", 1001, "n1"};
-  EXPECT_FALSE(ledger().FindReceipt("vote-1")->has_value()) << "no receipt before the append";
+  EXPECT_FALSE(ledger().FindReceipt("e1", "alice", "vote-1")->has_value())
+      << "no receipt before the append";
   ASSERT_TRUE(AppendSync(*log, first).ok());
-  Receipt r = Find("vote-1");
+  Receipt r = Find("e1", "alice", "vote-1");
   EXPECT_EQ(r.outcome, Outcome::kPending);
   EXPECT_EQ(r.vote_id, "vote-1");
   EXPECT_EQ(r.election_id, "e1");
@@ -77,7 +79,7 @@ TEST_F(EmbeddedLedgerTest, PendingUntilCountedThenCountedThroughTheLedgerRow) {
 
   EmbeddedProcessorState st(*db);
   ASSERT_TRUE(Commit(st, EntryOf(*log, first), Outcome::kCounted).ok());
-  r = Find("vote-1");
+  r = Find("e1", "alice", "vote-1");
   EXPECT_EQ(r.outcome, Outcome::kCounted);
   EXPECT_EQ(r.option_id, "a");
   EXPECT_EQ((*ledger().FindCountedReceipt("e1", "alice"))->vote_id, "vote-1");
@@ -86,19 +88,20 @@ TEST_F(EmbeddedLedgerTest, PendingUntilCountedThenCountedThroughTheLedgerRow) {
   // voter's ledger row exists (it holds the other vote).
   VoteEvent second{"vote-2", "e1", "b", "alice", 1002, "n1"};
   ASSERT_TRUE(AppendSync(*log, second).ok());
-  r = Find("vote-2");
+  r = Find("e1", "alice", "vote-2");
   EXPECT_EQ(r.outcome, Outcome::kPending);
   EXPECT_EQ(r.option_id, "b");
   ASSERT_TRUE(Commit(st, EntryOf(*log, second), Outcome::kDuplicate, "vote-1").ok());
-  r = Find("vote-2");
+  r = Find("e1", "alice", "vote-2");
   EXPECT_EQ(r.outcome, Outcome::kDuplicate);
   EXPECT_EQ(r.counted_vote_id, "vote-1");
   EXPECT_EQ(r.reason, "");
-  EXPECT_EQ(Find("vote-1").outcome, Outcome::kCounted) << "the counted vote stays counted";
+  EXPECT_EQ(Find("e1", "alice", "vote-1").outcome, Outcome::kCounted)
+      << "the counted vote stays counted";
 
   // The same voter id in another election is another voter: pending, on its own.
   ASSERT_TRUE(AppendSync(*log, {"vote-3", "e2", "a", "alice", 1003, "n1"}).ok());
-  EXPECT_EQ(Find("vote-3").outcome, Outcome::kPending);
+  EXPECT_EQ(Find("e2", "alice", "vote-3").outcome, Outcome::kPending);
 }
 
 TEST_F(EmbeddedLedgerTest, TheLedgerPortFindsAVoteOnlyForItsVoterAndElection) {
@@ -118,21 +121,23 @@ TEST_F(EmbeddedLedgerTest, TheLedgerPortFindsAVoteOnlyForItsVoterAndElection) {
 }
 
 TEST_F(EmbeddedLedgerTest, ReceiptsSurviveAReopen) {
-  ASSERT_TRUE(AppendSync(*log, {"vote-p", "e1", "a", "bob", 5, "n1"}).ok());
+  // Processed in log order: the counted vote first (a commit moves the processor's offset past
+  // every entry before it), then one left pending.
   VoteEvent counted{"vote-c", "e1", "a", "carol", 6, "n1"};
   ASSERT_TRUE(AppendSync(*log, counted).ok());
   {
     EmbeddedProcessorState st(*db);
     ASSERT_TRUE(Commit(st, EntryOf(*log, counted), Outcome::kCounted).ok());
   }
+  ASSERT_TRUE(AppendSync(*log, {"vote-p", "e1", "a", "bob", 5, "n1"}).ok());
   log.reset();
   db.reset();
   auto d = EmbeddedDb::Open(dir.str(), 2);
   ASSERT_TRUE(d.ok());
   db = std::move(*d);
-  EXPECT_EQ(Find("vote-p").outcome, Outcome::kPending);
-  EXPECT_EQ(Find("vote-p").voter_id, "bob");
-  EXPECT_EQ(Find("vote-c").outcome, Outcome::kCounted);
+  EXPECT_EQ(Find("e1", "bob", "vote-p").outcome, Outcome::kPending);
+  EXPECT_EQ(Find("e1", "bob", "vote-p").voter_id, "bob");
+  EXPECT_EQ(Find("e1", "carol", "vote-c").outcome, Outcome::kCounted);
 }
 
 TEST_F(EmbeddedLedgerTest, APendingReceiptPointingNowhereIsAnErrorNotAVote) {

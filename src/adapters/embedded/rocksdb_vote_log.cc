@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -63,7 +64,8 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
            0,
            {},
            {},
-           false});
+           false,
+           HomeThread::Current()});
 }
 
 // The completions of one group: a slot per vote, answered once the last is done.
@@ -71,6 +73,7 @@ struct EmbeddedVoteLog::Group {
   std::vector<Result<std::string>> results;
   size_t left = 0;  // the appender thread only
   GroupDone done;
+  HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
 };
 
 namespace {
@@ -100,6 +103,7 @@ void EmbeddedVoteLog::AppendGroup(std::vector<KeyedVote> votes, GroupDone done) 
   group->results.assign(votes.size(), Status(Code::kUnavailable, "not appended"));
   group->left = votes.size();
   group->done = std::move(done);
+  group->home = HomeThread::Current();
   std::vector<Pending> ps;
   ps.reserve(votes.size());
   for (size_t i = 0; i < votes.size(); ++i) {
@@ -119,7 +123,31 @@ void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& v
   } else {
     g.results[p.index] = s.ok() ? Result<std::string>(vote_id) : Result<std::string>(s);
   }
-  if (--g.left == 0) g.done(std::move(g.results));
+  if (--g.left != 0) return;
+  if (g.home == nullptr) return g.done(std::move(g.results));
+  g.home->Post([done = std::move(g.done), results = std::move(g.results)]() mutable {
+    done(std::move(results));
+  });
+}
+
+void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s) {
+  // A batch comes from a handful of network threads: a short list, searched linearly.
+  std::vector<std::pair<HomeThread*, std::vector<AppendDone>>> homes;
+  for (auto& p : batch) {
+    if (p.home == nullptr || p.group) {
+      Complete(p, s, p.vote_id);
+      continue;
+    }
+    auto it =
+        std::find_if(homes.begin(), homes.end(), [&](const auto& h) { return h.first == p.home; });
+    if (it == homes.end()) it = homes.insert(homes.end(), {p.home, {}});
+    it->second.push_back(std::move(p.done));
+  }
+  for (auto& [home, dones] : homes) {
+    home->Post([dones = std::move(dones), s] {
+      for (const auto& done : dones) done(s);
+    });
+  }
 }
 
 void EmbeddedVoteLog::AppendSeal(SealMarker seal, AppendDone done) {
@@ -216,9 +244,8 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
       }
       continue;
     }
-    std::string key = LogKey(p.partition, next_[p.partition]++);
-    wb.Put(db_.log(), key, p.record);
-    wb.Put(db_.receipts(), p.vote_id, key);  // pending: points at the log entry
+    // One key per vote: its pending receipt is the entry itself (EmbeddedLedger::FindReceipt).
+    wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
     if (!p.key.empty()) {
       wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
              RefValue(p.vote_id, p.fingerprint));
@@ -245,7 +272,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     Fail(batch, s.ToString());
     return;
   }
-  for (auto& p : batch) Complete(p, result, p.vote_id);
+  CompleteAll(batch, result);
 }
 
 Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
@@ -324,7 +351,7 @@ void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) 
   }
   // The details (file names, errno) are for the log and /healthz, not for every voter.
   Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");
-  for (auto& p : batch) Complete(p, result, p.vote_id);
+  CompleteAll(batch, result);
 }
 
 Result<std::vector<LogEntry>> EmbeddedVoteLog::Read(uint32_t partition, uint64_t from, size_t max,

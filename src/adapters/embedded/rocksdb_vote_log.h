@@ -1,11 +1,15 @@
 // EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
-// one appender thread takes everything queued, writes it as one WriteBatch (log entries plus
-// pending receipts that point at them) with one fsync, then completes every vote of the batch.
+// one appender thread takes everything queued, writes it as one WriteBatch (one key per vote:
+// the log entry, which is also its pending receipt) with one fsync, then completes every vote.
 // While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
 // votes are looked up by the appender (the one writer) before the write and their keys written
 // with them ("gwref/" keys of the default column family, db.h: vote_id '\0' fingerprint), so a
 // key is appended once; Find reads them (read-only, any thread, blocking) for ingest's look-up.
+// Completions go back to the thread that appended when it has a HomeThread (a network thread,
+// sync/home_thread.h): one task per home thread and write runs that write's completions there,
+// so the appender builds no answers and posts once per thread, not once per vote. Others (tests,
+// the API pool's seals) are completed on the appender thread.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include "adapters/embedded/db.h"
 #include "ports/gateway_store.h"
 #include "ports/vote_log.h"
+#include "sync/home_thread.h"
 #include "sync/mutex.h"
 
 namespace urna::embedded {
@@ -67,11 +72,16 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
     std::shared_ptr<Group> group;
     size_t index = 0;
     std::string key;
-    std::string fingerprint;  // of a keyed vote's content
-    bool conflict = false;    // resolved: its key holds another vote (kConflict)
+    std::string fingerprint;     // of a keyed vote's content
+    bool conflict = false;       // resolved: its key holds another vote (kConflict)
+    HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
   };
-  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok.
+  // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok. A group
+  // whose last slot this fills is answered on its home thread.
   static void Complete(Pending& p, const Status& s, const std::string& vote_id);
+  // Completes every vote of `batch` with `s` (Complete), the single votes that have a home
+  // thread in one task per home thread.
+  static void CompleteAll(std::vector<Pending>& batch, const Status& s);
   void Enqueue(Pending p);
   void EnqueueAll(std::vector<Pending> ps);
   // The appender's look-up of the batch's keyed votes: each found one is completed with the

@@ -1,8 +1,10 @@
 #include "adapters/embedded/rocksdb_vote_log.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "adapters/embedded/rocksdb_ledger.h"
@@ -88,16 +90,26 @@ TEST(EmbeddedVoteLogTest, ConcurrentAppendsShareFsyncs) {
   EXPECT_LT(st.batches, st.votes / 4) << "appends in flight together must share an fsync";
 }
 
-TEST(EmbeddedVoteLogTest, PendingReceiptWrittenWithTheVote) {
+TEST(EmbeddedVoteLogTest, OneKeyPerVoteAndTheEntryIsItsPendingReceipt) {
   TempDir dir;
   auto db = EmbeddedDb::Open(dir.str(), 2);
   EmbeddedVoteLog log(**db);
   EmbeddedLedger ledger(**db);
-  ASSERT_TRUE(AppendSync(log, Vote(7)).ok());
-  auto r = ledger.FindReceipt("vote-7");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(AppendSync(log, Vote(i)).ok());
+  auto r = ledger.FindReceipt("e1", "voter-7", "vote-7");
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_EQ((*r)->outcome, Outcome::kPending);
   EXPECT_EQ((*r)->voter_id, "voter-7");
+  EXPECT_EQ((*r)->option_id, "a");
+  EXPECT_FALSE(ledger.FindReceipt("e1", "voter-6", "vote-7")->has_value()) << "not theirs";
+  EXPECT_FALSE(ledger.FindReceipt("e1", "voter-7", "vote-70")->has_value()) << "no such vote";
+  // The vote's one write: nothing but log entries (a memtable insert per vote, not two).
+  auto lease = (*db)->Use();
+  ASSERT_TRUE(lease.ok());
+  std::unique_ptr<rocksdb::Iterator> it(
+      (*db)->db()->NewIterator(rocksdb::ReadOptions(), (*db)->receipts()));
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid()) << "a receipt row written with the vote";
 }
 
 TEST(EmbeddedVoteLogTest, SealGoesIntoEveryPartitionAfterEarlierVotes) {
