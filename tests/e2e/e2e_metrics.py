@@ -124,7 +124,7 @@ def main():
                              >= 1) else None
             b = wait_for(broadcast_seen, timeout=30,
                          what="the broadcast to both viewers in urna_broadcast_*")
-            t.check(b is not None and value(b, "urna_broadcast_reach95_seconds_count") >= 1
+            t.check(b is not None and (value(b, "urna_broadcast_reach95_seconds_count") or 0) >= 1
                     and value(b, "urna_broadcast_reach95_seconds_bucket", le="+Inf") ==
                     value(b, "urna_broadcast_reach95_seconds_count"),
                     "a broadcast written to both viewers reached 95% of them "
