@@ -27,7 +27,8 @@ namespace urna::app {
 namespace {
 
 std::string Metrics(const kafka::KafkaVoteLog& log, const FencedLifecycle& lifecycle,
-                    const net::HttpServer* server, const HttpMetrics* requests) {
+                    const results::ResultsHub& hub, const net::HttpServer* server,
+                    const HttpMetrics* requests) {
   auto k = log.stats();
   std::string m;
   AddMetric(m, "urna_votes_durable_total", "counter", k.delivered,
@@ -41,6 +42,7 @@ std::string Metrics(const kafka::KafkaVoteLog& log, const FencedLifecycle& lifec
   AddMetric(m, "urna_node_lease_held", "gauge", lifecycle.HasLease() ? 1 : 0,
             "1 while this ingest node holds its lease (and takes votes)");
   AddHttpMetrics(m, server, requests);
+  AddBroadcastMetrics(m, hub);  // an ingest node serves live result streams too
   return m;
 }
 
@@ -145,7 +147,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
                   secrets.admin_token,
                   secrets.audit_key,
                   clock,
-                  [&] { return Metrics(kafka_log, lifecycle, server_ptr, requests_ptr); },
+                  [&] { return Metrics(kafka_log, lifecycle, hub, server_ptr, requests_ptr); },
                   false,
                   o.export_buffer_rows,
                   &altcha,
@@ -160,6 +162,7 @@ int RunIngestServer(const IngestOptions& o, const Secrets& secrets) {
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;
   http.observer = &requests;
+  http.stream_period = o.hub.tick;  // the fan-out budget is per tick
   http.batch_body_bytes = o.batch.max_body_bytes;
   http.batch_body_refusal = [&api](std::string_view auth) { return api.BatchBodyRefusal(auth); };
   http.host = listen.first;

@@ -113,33 +113,49 @@ void AddHttpMetrics(std::string& m, const net::HttpServer* server, const HttpMet
   }
 }
 
-void AddBroadcastMetrics(std::string& m, const results::ResultsHub& hub) {
-  const auto v = hub.broadcasts();
+namespace {
+
+void AddHistogram(MetricsText& t, const char* name, const char* help,
+                  const results::BroadcastStats::Histogram& h) {
   const auto& bounds = results::BroadcastStats::kBounds;
-  MetricsText t;
-  t.Family("urna_broadcast_duration_seconds", "histogram",
-           "Each live-results broadcast, from its tick's start until the last viewer's copy was "
-           "handed to the kernel or skipped for a newer one (server side only)");
+  const std::string n = name;
+  t.Family(name, "histogram", help);
   for (size_t b = 0; b < bounds.size(); ++b) {
     char le[16];
     std::snprintf(le, sizeof le, "%g", bounds[b]);
-    t.Sample("urna_broadcast_duration_seconds_bucket", {{"le", le}},
-             static_cast<double>(v.cumulative[b]));
+    t.Sample(n + "_bucket", {{"le", le}}, static_cast<double>(h.cumulative[b]));
   }
-  t.Sample("urna_broadcast_duration_seconds_bucket", {{"le", "+Inf"}},
-           static_cast<double>(v.count));
-  t.Sample("urna_broadcast_duration_seconds_sum", {}, v.sum_seconds);
-  t.Sample("urna_broadcast_duration_seconds_count", {}, static_cast<double>(v.count));
+  t.Sample(n + "_bucket", {{"le", "+Inf"}}, static_cast<double>(h.count));
+  t.Sample(n + "_sum", {}, h.sum_seconds);
+  t.Sample(n + "_count", {}, static_cast<double>(h.count));
+}
+
+}  // namespace
+
+void AddBroadcastMetrics(std::string& m, const results::ResultsHub& hub) {
+  const auto v = hub.broadcasts();
+  MetricsText t;
+  AddHistogram(t, "urna_broadcast_reach95_seconds",
+               "Each live-results broadcast, from its tick's start until its copies handed to the "
+               "kernel reached 95% of its viewers (server side only)",
+               v.reach95);
+  t.Family("urna_broadcast_unreached95_total", "counter",
+           "Live-results broadcasts that ended without their copies handed to the kernel "
+           "reaching 95% of their viewers (skipped for a newer snapshot, closed, or too slow)");
+  t.Sample("urna_broadcast_unreached95_total", {}, static_cast<double>(v.unreached95));
+  AddHistogram(t, "urna_broadcast_duration_seconds",
+               "Each live-results broadcast, from its tick's start until the last viewer's copy "
+               "was handed to the kernel or skipped for a newer one (server side only)",
+               v.duration);
   t.Family("urna_broadcast_viewers_total", "counter",
            "Viewers of the broadcasts ended, by outcome: written (handed to the kernel), skipped "
            "(a newer snapshot replaced it first: latest wins), other (closed first, or a "
            "subscriber that reports nothing)");
-  const uint64_t other = v.viewers - std::min(v.viewers, v.written + v.skipped);
   t.Sample("urna_broadcast_viewers_total", {{"outcome", "written"}},
            static_cast<double>(v.written));
   t.Sample("urna_broadcast_viewers_total", {{"outcome", "skipped"}},
            static_cast<double>(v.skipped));
-  t.Sample("urna_broadcast_viewers_total", {{"outcome", "other"}}, static_cast<double>(other));
+  t.Sample("urna_broadcast_viewers_total", {{"outcome", "other"}}, static_cast<double>(v.other));
   m += t.text();
 }
 

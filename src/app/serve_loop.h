@@ -37,9 +37,10 @@ void AddMetric(std::string& m, const char* name, const char* type, uint64_t valu
 void AddHttpMetrics(std::string& m, const net::HttpServer* server,
                     const HttpMetrics* requests = nullptr);
 
-// urna_broadcast_duration_seconds (histogram) and urna_broadcast_viewers_total{outcome}: each
-// broadcast of `hub` from its tick's start to the last viewer's copy handed to the kernel or
-// skipped (results/broadcast.h).
+// urna_broadcast_reach95_seconds (histogram: each broadcast of `hub` from its tick's start until
+// its copies handed to the kernel reached 95% of its viewers), urna_broadcast_unreached95_total,
+// urna_broadcast_duration_seconds (histogram: until the last viewer's copy was written or
+// skipped) and urna_broadcast_viewers_total{outcome} (results/broadcast.h).
 void AddBroadcastMetrics(std::string& m, const results::ResultsHub& hub);
 
 // Logs the connection caps of a started server (and warns when they leave too few descriptors).

@@ -1,5 +1,6 @@
 #include "cmd/flags.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -117,6 +118,24 @@ CLI::Option* AddCorsFlag(CLI::App* app, app::CorsPolicy& cors) {
       "the WebSocket Origin check (env URNA_CORS_ORIGINS)");
   opt->envname("URNA_CORS_ORIGINS");
   return opt;
+}
+
+std::chrono::milliseconds CheckStreamPacing(std::chrono::milliseconds spread, bool spread_given,
+                                            std::chrono::milliseconds budget,
+                                            std::chrono::milliseconds tick) {
+  const std::string t = std::to_string(tick.count());
+  if (budget > tick) {
+    throw CLI::ValidationError("--stream-budget-ms", std::to_string(budget.count()) +
+                                                         " must be at most --tick-ms (" + t +
+                                                         "): it is CPU time per tick");
+  }
+  if (!spread_given) return std::min(spread, tick * 2 / 5);  // the default fits any tick
+  if (spread.count() > 0 && spread >= tick) {
+    throw CLI::ValidationError("--stream-spread-ms",
+                               std::to_string(spread.count()) + " must be less than --tick-ms (" +
+                                   t + "): a tick's broadcast is spread within the tick");
+  }
+  return spread;
 }
 
 }  // namespace urna::cmd

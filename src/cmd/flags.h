@@ -78,6 +78,14 @@ struct RateFlags {
   RequestLimitOptions Options() const;  // throws std::invalid_argument
 };
 
+// Throws CLI::ValidationError when the stream pacing flags do not fit in one tick: a
+// --stream-spread-ms given of --tick-ms or more (a broadcast would still be spreading when the
+// next one starts) or a --stream-budget-ms above --tick-ms (CPU time per tick cannot exceed
+// it). Returns the spread to use: the one given, else the default cut to 2/5 of the tick.
+std::chrono::milliseconds CheckStreamPacing(std::chrono::milliseconds spread, bool spread_given,
+                                            std::chrono::milliseconds budget,
+                                            std::chrono::milliseconds tick);
+
 // The network and live-stream flags of every HTTP role (`urna serve`, `urna ingest`,
 // `urna results`): threads, connection caps and timeouts, the results tick, the read-side
 // threads. `O` has `http` (net::HttpServerOptions) and `hub` (results::HubOptions).
@@ -124,10 +132,11 @@ void AddHttpFlags(CLI::App* s, O& o) {
                 "there runs; 0 = a whole broadcast at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1000000}));
-  AddDuration(s, "--stream-spread-ms", o.http.stream_spread,
-              "A tick's broadcast is written in slices spaced over about this many ms; 0 = "
-              "back to back")
-      ->check(CLI::Range(0, 10000));
+  CLI::Option* spread =
+      AddDuration(s, "--stream-spread-ms", o.http.stream_spread,
+                  "A tick's broadcast is written in slices spaced over about this many ms, less "
+                  "than --tick-ms (default: 2/5 of --tick-ms when that is less); 0 = back to back")
+          ->check(CLI::Range(0, 10000));
   AddDuration(s, "--stream-budget-ms", o.http.stream_budget,
               "CPU ms a read-side thread may spend writing per results tick; past it the rest "
               "waits for the next tick and viewers skip to the newest snapshot; 0 = no budget")
@@ -136,6 +145,15 @@ void AddHttpFlags(CLI::App* s, O& o) {
               "Seconds a live result stream (SSE or WebSocket) may take to write one message "
               "before it is closed")
       ->check(CLI::Range(1, 3600));
+  // The pacing is per tick: checked against --tick-ms once every flag is read (a usage error,
+  // exit 2, like a value out of range).
+  s->final_callback([&o, spread] {
+    o.http.stream_spread = CheckStreamPacing(
+        std::chrono::duration_cast<std::chrono::milliseconds>(o.http.stream_spread),
+        spread->count() > 0,
+        std::chrono::duration_cast<std::chrono::milliseconds>(o.http.stream_budget),
+        std::chrono::duration_cast<std::chrono::milliseconds>(o.hub.tick));
+  });
 }
 
 // The HTTP front of `urna serve` and `urna ingest`: the flags of AddHttpFlags, then exports,

@@ -41,11 +41,21 @@ void PushQueue::Drain() {
   if (next_ == draining_.size()) {  // a new round: what is ready now
     draining_.clear();
     next_ = 0;
-    std::lock_guard lock(mu_);
-    draining_.swap(ready_);  // both keep their capacity: no allocation per tick
-    if (draining_.empty()) {
-      drain_posted_ = false;
-      return;
+    round_deferred_ = false;
+    {
+      std::lock_guard lock(mu_);
+      draining_.swap(ready_);  // both keep their capacity: no allocation per tick
+      if (draining_.empty()) {
+        drain_posted_ = false;
+        return;
+      }
+    }
+    // The hub pushes its viewers in the same order every tick: start each round one slice
+    // further on, so that the same viewers do not always wait the whole spread (or the budget).
+    if (p.slice > 0 && draining_.size() > p.slice) {
+      round_offset_ = (round_offset_ + p.slice) % draining_.size();
+      std::rotate(draining_.begin(), draining_.begin() + static_cast<ptrdiff_t>(round_offset_),
+                  draining_.end());
     }
   }
   const auto now = Clock::now();
@@ -53,6 +63,10 @@ void PushQueue::Drain() {
   if (budgeted && now - period_started_ >= p.period) {
     period_started_ = now;
     used_ = std::chrono::nanoseconds(0);
+    period_exhausted_ = false;
+  } else if (budgeted && used_ >= p.budget) {
+    // The budget of this period is spent (a round ended over it, then a new one came): wait.
+    return Continue();
   }
   slice_started_ = now;
   const auto cpu_before = budgeted ? ThreadCpu() : std::chrono::nanoseconds(0);
@@ -67,7 +81,7 @@ void PushQueue::Drain() {
 
 void PushQueue::Continue() {
   const PushPacing& p = counters_.pacing;
-  size_t left = draining_.size() - next_;
+  const size_t left = draining_.size() - next_;
   if (left == 0) {
     draining_.clear();
     next_ = 0;
@@ -78,16 +92,22 @@ void PushQueue::Continue() {
       drain_posted_ = false;  // the next Schedule posts a Drain
       return;
     }
-    if (p.budget.count() > 0 && used_ >= p.budget) left += ready_.size();
   }
   const auto now = Clock::now();
   auto at = now;
-  if (p.budget.count() > 0 && used_ >= p.budget) {
+  if (p.budget.count() > 0 && used_ >= p.budget && now - period_started_ < p.period) {
     // Over budget: the rest waits for the next period; a stream pushed to meanwhile keeps only
-    // the newest message (latest wins), so waiting costs no memory.
+    // the newest message (latest wins), so waiting costs no memory. Counted once per period,
+    // and each waiting stream once per round (however many periods it waits).
     at = period_started_ + p.period;
-    counters_.budget_exhausted.fetch_add(1, std::memory_order_relaxed);
-    counters_.deferred.fetch_add(left, std::memory_order_relaxed);
+    if (!period_exhausted_) {
+      period_exhausted_ = true;
+      counters_.budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!round_deferred_ && left > 0) {
+      round_deferred_ = true;
+      counters_.deferred.fetch_add(left, std::memory_order_relaxed);
+    }
   } else if (p.spread.count() > 0 && p.slice > 0 && next_ > 0) {
     // The round's slices spaced evenly over the spread (back to back when a slice takes longer).
     at = slice_started_ + p.spread * p.slice / draining_.size();
@@ -125,6 +145,7 @@ void PushQueue::CloseAll() {
   next_ = 0;
   std::lock_guard lock(mu_);
   ready_.clear();
+  drain_posted_ = false;  // the cancelled timer's Drain never runs: a later Schedule posts one
 }
 
 void PushQueue::CountWrite() {

@@ -11,9 +11,12 @@
 // at once (a round: normally one tick's broadcast) are written in slices of `slice` streams, one
 // task each, so other work on this thread (a stream opening, a write's end, the sweep) waits for
 // one slice at most; the slices are spaced so that a round takes about `spread`, not one burst;
-// and the writes may use at most `budget` of this thread's CPU time per `period` (the tick):
-// past it the rest of the round waits for the next period, and a stream pushed to meanwhile
-// writes only the newest message (latest wins).
+// and the writes may use `budget` of this thread's CPU time per `period` (the tick): once a
+// slice ends over it, the rest of the round (and any new round) waits for the next period, and
+// a stream pushed to meanwhile writes only the newest message (latest wins). The budget is
+// checked between slices, so a period may overrun it by up to one slice's CPU time. Each round
+// starts one slice further into the ready streams than the last, so the same viewers do not
+// always come last.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -48,8 +51,10 @@ struct PushPacing {
 struct PushWriteCounters {
   std::atomic<uint64_t> network{0}, read_side{0}, other{0};
   std::atomic<uint64_t> budget_exhausted{0};  // periods whose budget ran out with streams left
-  std::atomic<uint64_t> deferred{0};          // streams left waiting for the next period then
-  PushPacing pacing;                          // read only once the threads run
+  // Streams left waiting for a later period by the budget, each counted once per round (a
+  // round: the streams ready at once) however many periods it waits.
+  std::atomic<uint64_t> deferred{0};
+  PushPacing pacing;  // read only once the threads run
 };
 
 class PushQueue {
@@ -89,7 +94,10 @@ class PushQueue {
   Clock::time_point slice_started_{};                      // the last slice's start
   Clock::time_point period_started_{};                     // the budget's current period
   std::chrono::nanoseconds used_{0};                       // CPU time spent in this period
-  boost::asio::steady_timer timer_;                        // a spaced or deferred slice
+  bool period_exhausted_ = false;    // this period's budget ran out (counted once)
+  bool round_deferred_ = false;      // this round's waiting streams were counted (once)
+  size_t round_offset_ = 0;          // where in the ready streams the last round started
+  boost::asio::steady_timer timer_;  // a spaced or deferred slice
   std::vector<std::weak_ptr<PushStreamBase>> streams_;
 };
 

@@ -23,6 +23,9 @@ void PushStreamBase::Offer(Message message, Tracker tracker, bool keepalive) {
   Tracker skipped;
   {
     std::lock_guard lock(mu_);
+    // Again under mu_: a Close between the look above and here has already cleared pending_,
+    // and would leave this message (and its tracker) held by a closed stream for good.
+    if (closed()) return;
     if (keepalive && pending_) return;  // a message is on its way: no keep-alive needed
     pending_ = std::move(message);      // latest wins: an older pending message is dropped
     skipped = std::exchange(pending_tracker_, std::move(tracker));

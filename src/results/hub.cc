@@ -194,10 +194,11 @@ bool ResultsHub::Tick(bool heartbeat, std::chrono::steady_clock::time_point star
       subs = it->second.subs;
     }
     pushed = pushed || changed;
-    // Measured from the tick's start until the last viewer's copy is written or skipped (the
-    // last holder of `broadcast` lets go: the streams' writes end, or this loop does).
-    auto broadcast =
-        changed ? std::make_shared<Broadcast>(broadcast_stats_, started, subs.size()) : nullptr;
+    // Measured from the tick's start until 95% of the viewers' copies are written, and until the
+    // last one is written or skipped (the last holder of `broadcast` lets go).
+    auto broadcast = changed && !subs.empty()
+                         ? std::make_shared<Broadcast>(broadcast_stats_, started, subs.size())
+                         : nullptr;
     for (auto& s : subs) {
       if (changed) s->DeliverTracked(*frame, broadcast);
       if (heartbeat) s->Heartbeat();

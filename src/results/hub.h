@@ -75,7 +75,8 @@ class ResultsHub {
   void Wake();
   // Ticks run so far (the periodic ones and those Wake asked for).
   uint64_t ticks() const;
-  // Each broadcast's duration and viewers written / skipped (results/broadcast.h).
+  // Each broadcast's time to reach 95% of its viewers, its duration, and its viewers written /
+  // skipped (results/broadcast.h).
   BroadcastStats::View broadcasts() const { return broadcast_stats_->view(); }
 
  private:

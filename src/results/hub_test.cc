@@ -329,6 +329,7 @@ TEST_F(HubTest, EachBroadcastIsMeasuredUntilTheLastViewerIsDone) {
   rm.Set(1, 1);
   for (auto& r : {written, skipped, closed}) ASSERT_TRUE(hub.Subscribe("e1", r).ok());
   EXPECT_TRUE(written->trackers.empty()) << "the snapshot on connect is no broadcast";
+  const auto before_change = std::chrono::steady_clock::now();  // before any tick starts
   hub.Start();
   rm.Set(2, 2);
   ASSERT_TRUE(WaitUntil([&] { return closed->Frames().size() >= 2; }));
@@ -337,20 +338,30 @@ TEST_F(HubTest, EachBroadcastIsMeasuredUntilTheLastViewerIsDone) {
   auto tw = written->Take(), ts = skipped->Take(), tc = closed->Take();
   ASSERT_TRUE(tw && ts && tc);
   EXPECT_EQ(tw.get(), ts.get()) << "one tracker per broadcast, shared by its viewers";
-  EXPECT_EQ(hub.broadcasts().count, 0u) << "unchanged ticks are no broadcast";
+  EXPECT_EQ(hub.broadcasts().duration.count, 0u) << "unchanged ticks are no broadcast";
   tw->Written();
   ts->Skipped();
   tw.reset();
   ts.reset();
-  EXPECT_EQ(hub.broadcasts().count, 0u) << "a viewer still holds the broadcast";
+  EXPECT_EQ(hub.broadcasts().duration.count, 0u) << "a viewer still holds the broadcast";
   tc.reset();  // that viewer closed without a word
+  const auto ended = std::chrono::steady_clock::now();
   auto v = hub.broadcasts();
-  EXPECT_EQ(v.count, 1u);
+  EXPECT_EQ(v.duration.count, 1u);
   EXPECT_EQ(v.viewers, 3u);
   EXPECT_EQ(v.written, 1u);
   EXPECT_EQ(v.skipped, 1u);
-  EXPECT_EQ(v.cumulative.back(), 1u) << "well under the last bucket's bound";
-  EXPECT_GT(v.sum_seconds, 0.0);
+  EXPECT_EQ(v.other, 1u) << "the viewer that closed first";
+  EXPECT_EQ(v.reach95.count, 0u) << "1 of 3 written is not 95%";
+  EXPECT_EQ(v.unreached95, 1u);
+  // The duration lies between 0 and the time since before the change, in the bucket that
+  // holds it (whatever the machine's load made it).
+  EXPECT_GT(v.duration.sum_seconds, 0.0);
+  EXPECT_LE(v.duration.sum_seconds, std::chrono::duration<double>(ended - before_change).count());
+  const auto& bounds = BroadcastStats::kBounds;
+  for (size_t b = 0; b < bounds.size(); ++b) {
+    EXPECT_EQ(v.duration.cumulative[b], v.duration.sum_seconds <= bounds[b] ? 1u : 0u) << b;
+  }
   hub.Stop();
 }
 

@@ -5,7 +5,8 @@
 - the `urna serve --demo` banner (what scripts/run shows) holds shell lines that work as printed
   from another directory: they set $TOKEN, and the vote they send is accepted;
 - log lines go to stderr, never stdout; `--log-format json` (or URNA_LOG_FORMAT=json) makes each
-  one a JSON object; a bad format is refused with exit 2."""
+  one a JSON object; a bad format is refused with exit 2;
+- stream pacing flags that do not fit in a results tick are refused with exit 2."""
 import argparse
 import json
 import os
@@ -75,6 +76,21 @@ def main():
     r = run([urna, "serve", "--no-such-flag"])
     t.check(r.returncode == 2 and "--no-such-flag" in r.stderr,
             f"an unknown flag is a usage error, exit 2: {r.returncode} {r.stderr!r}")
+    # The read side's pacing is per results tick: a spread of a tick or more, or a CPU budget
+    # above the tick, is refused before anything is created (serve, ingest and results alike).
+    with TempDataDir() as d:
+        data = os.path.join(d, "never")
+        for role, flags, bad in (
+                ("serve", ["--tick-ms", "100", "--stream-spread-ms", "100"], "--stream-spread-ms"),
+                ("serve", ["--stream-budget-ms", "300"], "--stream-budget-ms"),
+                ("results", ["--redis", "redis://127.0.0.1:1", "--tick-ms", "50",
+                             "--stream-spread-ms", "60"], "--stream-spread-ms")):
+            extra = ["--data-dir", data] if role == "serve" else []
+            r = run([urna, role, *extra, "--listen", "127.0.0.1:0", *flags])
+            t.check(r.returncode == 2 and bad in r.stderr and "--tick-ms" in r.stderr
+                    and not os.path.exists(data),
+                    f"urna {role} {' '.join(flags)}: refused, exit 2, says why, creates nothing: "
+                    f"{r.returncode} {r.stderr!r}")
 
     with TempDataDir() as d:
         empty = os.path.join(d, "empty")

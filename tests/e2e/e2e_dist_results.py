@@ -195,6 +195,10 @@ def main():
                         f"promtool check metrics passes on {role}: {r.stdout!r} {r.stderr!r}")
             t.check(s == 200 and b'urna_http_requests_total{route="' in bytes(text),
                     f"{role} counts requests by route: {s}")
+            # Both serve live result streams: both measure their broadcasts.
+            t.check(b"# TYPE urna_broadcast_reach95_seconds histogram" in bytes(text) and
+                    b"urna_broadcast_viewers_total{" in bytes(text),
+                    f"{role} has the live-results broadcast figures (urna_broadcast_*)")
         s, body, _ = cl.request("GET", f"/e/{E}")
         t.check(s == 200 and b"<html" in bytes(body).lower(),
                 f"the voting page (live results) is served: {s}")

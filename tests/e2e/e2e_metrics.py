@@ -4,7 +4,9 @@
   counters named *_total, histograms well formed;
 - HTTP requests are counted by route PATTERN (never the path: no election id in a route label),
   method and status, with a latency histogram whose count matches;
-- viewers are counted by protocol (an SSE and a WebSocket stream held open);
+- viewers are counted by protocol (an SSE and a WebSocket stream held open), and a vote while
+  they watch is a broadcast the server measures: both viewers written
+  (urna_broadcast_viewers_total), its duration and its time to reach 95% of them;
 - processor lag is given in log entries per partition and falls to 0 once the votes are counted;
 - per-election counts: the votes counted in each live election, except in one that hides its
   turnout until final (results_visibility hidden_until_closed): /metrics needs no token, so it
@@ -95,6 +97,13 @@ def main():
             ws, ws_status = open_stream(srv.port, "/v1/elections/e1/results/ws", websocket=True)
             t.check(" 200" in sse_status and " 101" in ws_status,
                     f"an SSE and a WebSocket viewer connect: {sse_status} {ws_status}")
+            # A vote while both watch: the next tick broadcasts it to them, and the server's
+            # figure of that broadcast counts both viewers written (the streams report it).
+            s, b, _ = c.request("POST", "/v1/elections/e1/votes", {"option": "b"},
+                                bearer=token("voter-live"))
+            t.check(s == 202, f"a vote while two viewers watch: {s} {b}")
+            votes += 1
+            posted += 1
 
             def metrics():
                 s, body, _ = c.request("GET", "/metrics")
@@ -107,6 +116,19 @@ def main():
                              value(m, "urna_election_votes", election="hidpub") == hidden_votes
                              and lags == [0, 0, 0, 0]) else None
             m = wait_for(counted, what="the votes to be counted in /metrics")
+
+            def broadcast_seen():
+                b = parse(metrics())
+                return b if ((value(b, "urna_broadcast_viewers_total", outcome="written") or 0)
+                             >= 2 and (value(b, "urna_broadcast_duration_seconds_count") or 0)
+                             >= 1) else None
+            b = wait_for(broadcast_seen, timeout=30,
+                         what="the broadcast to both viewers in urna_broadcast_*")
+            t.check(b is not None and (value(b, "urna_broadcast_reach95_seconds_count") or 0) >= 1
+                    and value(b, "urna_broadcast_reach95_seconds_bucket", le="+Inf") ==
+                    value(b, "urna_broadcast_reach95_seconds_count"),
+                    "a broadcast written to both viewers reached 95% of them "
+                    "(urna_broadcast_reach95_seconds)")
             text = metrics()
             if promtool:
                 r = subprocess.run([promtool, "check", "metrics"], input=text,
