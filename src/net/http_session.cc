@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "net/body_pipe.h"
+#include "net/http_date.h"
 #include "net/request_conversion.h"
 #include "net/server_internal.h"
 #include "net/sse_stream.h"
@@ -32,30 +33,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// The `Date` header's value (RFC 9110 6.6.1: an origin server with a clock sends it), e.g.
-// "Sun, 06 Nov 1994 08:49:37 GMT"; the voting page corrects its countdown for the device's clock
-// with it. Formatted by hand (strftime's %a / %b follow the locale) once a second per thread.
-const std::string& HttpDate() {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
-                                                    "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  thread_local std::time_t formatted = -1;
-  thread_local std::string text;
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  if (now != formatted) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
-    text = buf;
-    formatted = now;
-  }
-  return text;
-}
 
 class Session : public SessionBase, public std::enable_shared_from_this<Session> {
  public:
@@ -362,9 +339,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
                  });
       return;
     }
-    std::string head =
-        "HTTP/1.1 200 OK\r\nServer: urna\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    std::string head = "HTTP/1.1 200 OK\r\nServer: urna\r\nDate: " + HttpDate() +
+                       "\r\nContent-Type: text/event-stream\r\nCache-Control: "
+                       "no-cache\r\nX-Accel-Buffering: no\r\n";
     for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
     head += "\r\n";
     auto sse = std::make_shared<SseStream>(std::move(*socket), target.push, std::move(slot_));

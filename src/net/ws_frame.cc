@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "net/http_date.h"
+
 namespace urna::net {
 
 namespace http = boost::beast::http;
@@ -48,8 +50,8 @@ std::string WsHandshakeAnswer(const http::request<http::string_body>& req, std::
   SHA1(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), digest);
   unsigned char accept[29];  // 28 characters and a NUL
   EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
-  return "HTTP/1.1 101 Switching Protocols\r\nServer: urna\r\nUpgrade: websocket\r\n"
-         "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+  return "HTTP/1.1 101 Switching Protocols\r\nServer: urna\r\nDate: " + HttpDate() +
+         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
          std::string(reinterpret_cast<const char*>(accept), 28) + "\r\n\r\n";
 }
 

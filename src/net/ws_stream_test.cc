@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -45,9 +46,14 @@ class WsClient {
   ssize_t Send(const std::string& d) { return ::send(fd_, d.data(), d.size(), MSG_NOSIGNAL); }
   // The upgrade; returns the answer's head.
   std::string Upgrade(std::string_view connection = "Upgrade") {
-    Send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: " +
-         std::string(connection) +
-         "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    return Head("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: " +
+                std::string(connection) +
+                "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
+                "13\r\n\r\n");
+  }
+  // Sends `request`; returns the answer's head.
+  std::string Head(const std::string& request) {
+    Send(request);
     while (buf_.find("\r\n\r\n") == std::string::npos) {
       if (!Fill()) return "";
     }
@@ -145,6 +151,11 @@ class WsStreamTest : public ::testing::Test {
                                 }};
       done(std::move(r));
     });
+    router_.Add("GET", "/sse", [](HttpRequest&, PathParams&, Responder done) {
+      HttpResponse r;
+      r.upgrade = StreamUpgrade{StreamUpgrade::kSse, [](std::shared_ptr<PushStream>) {}};
+      done(std::move(r));
+    });
     server_ = std::make_unique<HttpServer>(o, router_);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -178,6 +189,33 @@ TEST_F(WsStreamTest, HandshakeThenPushedMessagesAsTextFrames) {
   f = c.Next();
   EXPECT_EQ(f.opcode, 1);
   EXPECT_EQ(f.payload, big);
+}
+
+// The stream answers carry Date like every other answer (RFC 9110 6.6.1): the voting page
+// corrects its countdown for the device's clock with the Date of whatever it got last.
+TEST_F(WsStreamTest, UpgradeAnswersCarryTheServersDate) {
+  for (const char* kind : {"ws", "sse"}) {
+    WsClient c(server_->port());
+    const auto before = std::chrono::system_clock::now();
+    std::string head =
+        std::string(kind) == "ws"
+            ? c.Upgrade()
+            : c.Head("GET /sse HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    const auto after = std::chrono::system_clock::now();
+    ASSERT_EQ(head.rfind(std::string(kind) == "ws" ? "HTTP/1.1 101 " : "HTTP/1.1 200 ", 0), 0u)
+        << head;
+    auto at = head.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << kind << ": " << head;
+    EXPECT_EQ(head.find("\r\nDate: ", at + 1), std::string::npos) << "one Date: " << head;
+    std::string value = head.substr(at + 8, head.find("\r\n", at + 2) - at - 8);
+    std::tm tm{};
+    const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    ASSERT_NE(end, nullptr) << value;
+    EXPECT_EQ(*end, '\0') << value;
+    auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
+    EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
+    EXPECT_LE(date, after) << value;
+  }
 }
 
 TEST_F(WsStreamTest, PingIsAnsweredAndCloseIsEchoedThenTheConnectionEnds) {
