@@ -88,6 +88,9 @@ def start_loaders(a, port, sse_path, ws_path, work, tag):
     """fanout_load processes sharing the subscribers and the source addresses; returns them
     once each has said "connected" (or after a bounded wait)."""
     per = a.subscribers // a.loaders
+    # Each loader says what it holds, what failed and what is still pending once its last
+    # connect has had `timeout` s (a connect that neither succeeds nor fails is reported).
+    timeout = max(10, int(a.connect_wait - per / max(1, a.connect_rate) - 5))
     procs = []
     for i in range(a.loaders):
         srcs = [f"127.0.0.{2 + (i * 2 + k) % a.sources}" for k in range(2)]
@@ -96,35 +99,38 @@ def start_loaders(a, port, sse_path, ws_path, work, tag):
             [os.path.join(a.build, "bench", "fanout_load"), "--port", str(port),
              "--sse-path", sse_path, "--ws-path", ws_path, "--sse", str(per // 2),
              "--ws", str(per - per // 2), "--sources", ",".join(srcs),
-             "--connect-rate", str(a.connect_rate), "--out", os.path.join(work, f"{tag}.{i}.arr")],
+             "--connect-rate", str(a.connect_rate), "--connect-timeout", str(timeout),
+             "--out", os.path.join(work, f"{tag}.{i}.arr")],
             stdout=log, stderr=subprocess.STDOUT), log))
-    deadline = time.monotonic() + a.connect_wait
+    deadline = time.monotonic() + a.connect_wait + 30
     while time.monotonic() < deadline:
         if all(connected(work, tag, i) is not None for i in range(a.loaders)):
             break
         time.sleep(0.5)
-    held = sum((connected(work, tag, i) or (0, 0))[0] for i in range(a.loaders))
-    failed = sum((connected(work, tag, i) or (0, 0))[1] for i in range(a.loaders))
-    return procs, held, failed
+    counts = [connected(work, tag, i) or (0, 0, per) for i in range(a.loaders)]
+    held, failed, pending = (sum(c[k] for c in counts) for k in range(3))
+    return procs, held, failed, pending
 
 
 def connected(work, tag, i):
+    """(held, failed, pending) from a loader's "connected N failed F pending P" line."""
     with open(os.path.join(work, f"{tag}.{i}.log")) as f:
         for line in f:
             if line.startswith("connected"):
                 w = line.split()
-                return int(w[1]), int(w[3])
+                return int(w[1]), int(w[3]), int(w[5]) if len(w) > 5 else 0
     return None
 
 
-def fail_reasons(work, tag, loaders):
-    """The load processes' "failed N: <stage>: <error>" lines, summed over processes."""
+def fail_reasons(work, tag, loaders, kind="failed"):
+    """The load processes' "<kind> N: <stage>: <error>" lines (kind: failed, pending, or
+    dropped, the last printed when they stop), summed over processes."""
     out = defaultdict(int)
     for i in range(loaders):
         with open(os.path.join(work, f"{tag}.{i}.log")) as f:
             for line in f:
-                if line.startswith("failed ") and ":" in line:
-                    n, why = line[len("failed "):].split(":", 1)
+                if line.startswith(kind + " ") and ":" in line:
+                    n, why = line[len(kind) + 1:].split(":", 1)
                     out[why.strip()] += int(n)
     return dict(out)
 
@@ -141,18 +147,25 @@ def stop_loaders(procs):
         log.close()
 
 
-def report(held, files, with_updated_at, sent=()):
+def report(held, files, with_updated_at, sent=(), kernel=False):
     """Per broadcast (seq): from its first arrival at any subscriber to 95% / 100% of them.
     Several result servers each push on their own (each reads Redis and pushes when it sees the
     change), so "first arrival" is the earliest server's push and the spread after it includes
     the other servers' lag behind it: read it as "the slowest server's delay + its fan-out".
     The honest end-to-end figures are from the vote's 202 (`sent`: the bench's own wall-clock
-    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%."""
+    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%.
+    kernel: arrival = when the kernel queued the bytes on the generator's socket
+    (SO_TIMESTAMPNS), not when the generator's single thread got to them."""
     per = defaultdict(list)
     for path in files:
         with open(path) as f:
             for line in f:
-                seq, us, upd = (int(x) for x in line.split()[:3])
+                w = line.split()
+                seq, us, upd = int(w[0]), int(w[1]), int(w[2])
+                if kernel:
+                    if len(w) < 5 or w[4] == "0":
+                        continue  # no kernel timestamp: counted as not arrived
+                    us = int(w[4])
                 per[seq].append((us, upd))
     first = min(per) if per else 0
     n95 = int(0.95 * held)
@@ -213,17 +226,18 @@ def run_urna(a, work):
         pids = [r.proc.pid for r in c.results]
         rss0 = {p: rss_kib(p) for p in pids}
         t_conn = time.monotonic()
-        procs, held, failed = start_loaders(a, c.results_port, f"/v1/elections/{E}/results/stream",
-                                            f"/v1/elections/{E}/results/ws", work, "urna")
+        procs, held, failed, pending = start_loaders(
+            a, c.results_port, f"/v1/elections/{E}/results/stream",
+            f"/v1/elections/{E}/results/ws", work, "urna")
         t_conn = time.monotonic() - t_conn
         time.sleep(3)
         rss1 = {p: rss_kib(p) for p in pids}
         per_server = [r.connections() for r in c.results]
-        if held < a.subscribers:  # a load process still connecting: count what the servers hold
-            held = sum(per_server)
         grow = sum(rss1[p] - rss0[p] for p in pids)
-        print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
-              f"{t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)}; per server {per_server}; "
+        print(f"urna: {a.results} result servers on one port; held {held} failed {failed} "
+              f"pending {pending} in {t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)} "
+              f"pending {fail_reasons(work, 'urna', a.loaders, 'pending')}; "
+              f"servers' open connections {sum(per_server)}: {per_server}; "
               f"RSS growth {grow / 1024:.0f} MiB = "
               f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
         cpu0 = {p: cpu_s(p) for p in pids}
@@ -257,10 +271,14 @@ def run_urna(a, work):
               f"waiting for a CPU; load generators {gen_run * 1000:.0f} ms CPU + "
               f"{gen_wait * 1000:.0f} ms waiting; CPU-bound floor on {os.cpu_count()} cores: "
               f"{(srv_run + gen_run) / os.cpu_count() * 1000:.0f} ms", flush=True)
-        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True,
-                   sent)
+        files = [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)]
+        r = report(held, files, True, sent)
         print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
               f"load {la}", flush=True)
+        print(f"urna, kernel arrival times: {report(held, files, True, sent, kernel=True)}",
+              flush=True)
+        print(f"urna: subscribers lost after connecting: "
+              f"{fail_reasons(work, 'urna', a.loaders, 'dropped')}", flush=True)
         return held, grow / max(1, held)
 
 
@@ -294,11 +312,12 @@ http {{
         out = subprocess.run(["pgrep", "-P", str(ng.pid)], capture_output=True, text=True).stdout
         pids = [int(x) for x in out.split()]
         rss0 = {p: rss_kib(p) for p in pids}
-        procs, held, failed = start_loaders(a, port, "/sub", "/sub", work, "nchan")
+        procs, held, failed, pending = start_loaders(a, port, "/sub", "/sub", work, "nchan")
         time.sleep(3)
         grow = sum(rss_kib(p) - rss0[p] for p in pids)
-        print(f"nchan: {workers} workers; held {held} failed {failed} "
-              f"{fail_reasons(work, 'nchan', a.loaders)}; RSS growth "
+        print(f"nchan: {workers} workers; held {held} failed {failed} pending {pending} "
+              f"{fail_reasons(work, 'nchan', a.loaders)} "
+              f"pending {fail_reasons(work, 'nchan', a.loaders, 'pending')}; RSS growth "
               f"{grow / 1024:.0f} MiB = {grow / max(1, held):.2f} KiB/subscriber (workers' RSS; "
               f"the shared memory zone is counted in each worker that touched it); load "
               f"{loadavg()}", flush=True)
@@ -317,8 +336,11 @@ http {{
         srv = sum(cpu_s(p) - cpu0[p] for p in pids) / (time.monotonic() - t0)
         la = loadavg()
         stop_loaders(procs)
-        r = report(held, [os.path.join(work, f"nchan.{i}.arr") for i in range(a.loaders)], False)
+        files = [os.path.join(work, f"nchan.{i}.arr") for i in range(a.loaders)]
+        r = report(held, files, False)
         print(f"nchan: {r}; workers {srv:.2f} cores; load {la}", flush=True)
+        print(f"nchan, kernel arrival times: {report(held, files, False, kernel=True)}",
+              flush=True)
     finally:
         ng.terminate()
         ng.wait(timeout=30)
