@@ -248,7 +248,11 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
         Drop("closed by the server (close frame)");
         return false;
       }
-      // Pings are not answered: urna and Nchan close a viewer only after minutes of silence.
+      if ((b[0] & 0x0F) == 0x9 && len <= 125) {  // ping: a pong (masked, as a client must)
+        std::string pong = {'\x8A', static_cast<char>(0x80 | len), 0, 0, 0, 0};  // mask 0
+        pong.append(buf_, at, len);
+        (void)::send(sock_.native_handle(), pong.data(), pong.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
       buf_.erase(0, at + len);
     }
   }
