@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <optional>
 
 #include "net/body_pipe.h"
@@ -118,7 +119,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     batch_refusal_.reset();
     if (batch && server_.opts.batch_body_refusal) {
       auto auth = parser_->get()[http::field::authorization];
-      batch_refusal_ = server_.opts.batch_body_refusal(std::string_view(auth.data(), auth.size()));
+      if (auto r = server_.opts.batch_body_refusal(std::string_view(auth.data(), auth.size()))) {
+        batch_refusal_ = std::make_unique<HttpResponse>(std::move(*r));
+      }
       batch = !batch_refusal_;
     }
     if (batch) body_limit_ = server_.opts.batch_body_bytes;
@@ -183,7 +186,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     HttpRequest r = ToHttpRequest(req, peer_);
     head_only_ = r.method == "HEAD";
     if (r.websocket) {
-      upgrade_request_ = parser_->release();  // the handshake needs it
+      // the handshake needs it
+      upgrade_request_ = std::make_unique<http::request<http::string_body>>(parser_->release());
     }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
@@ -424,14 +428,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   SteadyClock::time_point read_since_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::request<http::string_body>> upgrade_request_;
+  // Rarely set, so behind pointers: a Session lives in its thousands during a connect storm,
+  // and the allocator keeps what they freed (docs/performance.md "Live results fan-out").
+  std::unique_ptr<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // what is being written
   std::string peer_;                 // the remote address, for the handler (rate limits)
   std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
   bool chunked_ = false;
   size_t body_limit_ = 0;  // of the request being read
   // A :batch request's answer if its body is too large for anyone but a live gateway.
-  std::optional<HttpResponse> batch_refusal_;
+  std::unique_ptr<HttpResponse> batch_refusal_;
   size_t linger_left_ = 0;
   bool keep_alive_ = true;
   bool counted_ = false;
