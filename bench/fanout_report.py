@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Aggregates fanout_load arrival files: for every broadcast (seq) received by at least 95% of
 the subscribers, the time from its first arrival until 95% and 100% of subscribers had it.
-Prints medians and worst cases over broadcasts, twice: with the arrival times the generator
+Prints medians and worst cases over broadcasts on one line, twice: with the arrival times the generator
 stamped when its thread parsed each message ("user", includes the generator's own backlog), and
 with the times the kernel queued the bytes on its sockets ("kernel", SO_TIMESTAMPNS).
 Usage: fanout_report.py SUBSCRIBERS FILE..."""
@@ -40,8 +40,7 @@ def main():
                 user[int(w[0])].append(int(w[1]))
                 if len(w) > 4 and w[4] != "0":
                     kernel[int(w[0])].append(int(w[4]))
-    print("user:   " + summary(n, user))
-    print("kernel: " + summary(n, kernel))
+    print("user: " + summary(n, user) + " | kernel: " + summary(n, kernel))
 
 
 if __name__ == "__main__":
