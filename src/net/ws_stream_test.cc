@@ -11,8 +11,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
