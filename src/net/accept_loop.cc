@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "net/http_date.h"
 #include "net/server_internal.h"
 
 namespace urna::net {
@@ -22,15 +23,19 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
-// The whole refusal, rendered once. Sent without reading the request.
+// The refusal, sent without reading the request. Rendered for each refusal: its Date changes
+// (HttpDate formats once a second per thread), the rest is fixed.
 constexpr std::string_view kBusyBody =
     R"({"error":{"code":"too_many_connections","message":"the server holds its maximum of open connections; retry shortly"}})";
 
 std::string BusyResponse() {
-  return "HTTP/1.1 503 Service Unavailable\r\nServer: urna\r\nContent-Type: application/json\r\n"
-         "Content-Length: " +
-         std::to_string(kBusyBody.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
-         std::string(kBusyBody);
+  std::string r = "HTTP/1.1 503 Service Unavailable\r\nServer: urna\r\nDate: ";
+  r += HttpDate();
+  r += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  r += std::to_string(kBusyBody.size());
+  r += "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
+  r += kBusyBody;
+  return r;
 }
 
 }  // namespace
@@ -93,13 +98,13 @@ void HttpServer::Impl::Admit(Shard& shard, Socket socket) {
   StartSession(shard, std::move(socket), ConnectionSlot(&limiter));
 }
 
-// Over the cap: one non-blocking send of a fixed 503 into the empty send buffer, then close.
+// Over the cap: one non-blocking send of a 503 into the empty send buffer, then close.
 // The request is never read, so this costs no memory and no timer; a client whose request was
 // already in flight may see a reset instead of the 503, which is still a refusal (nothing was
 // processed) and it may retry.
 void HttpServer::Impl::Refuse(Socket& socket) {
-  static const std::string kBusy = BusyResponse();
-  (void)::send(socket.native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  const std::string busy = BusyResponse();
+  (void)::send(socket.native_handle(), busy.data(), busy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   boost::system::error_code ec;
   socket.close(ec);
   uint64_t suppressed = 0;

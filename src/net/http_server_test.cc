@@ -178,6 +178,18 @@ TEST_F(HttpServerTest, KeepAliveAnswersRequestsOneAfterAnotherOnOneConnection) {
   EXPECT_TRUE(c.ClosedByServer());
 }
 
+// A Date header's value is the server's clock to the second, between `before` and `after`.
+void ExpectDateBetween(const std::string& value, std::chrono::system_clock::time_point before,
+                       std::chrono::system_clock::time_point after) {
+  std::tm tm{};
+  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ASSERT_NE(end, nullptr) << value;
+  EXPECT_EQ(*end, '\0') << value;
+  auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
+  EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
+  EXPECT_LE(date, after) << value;
+}
+
 // Every answer carries Date (RFC 9110 6.6.1), the server's clock to the second: the voting page
 // corrects its countdown for a device whose clock is off with it.
 TEST_F(HttpServerTest, AnswersCarryTheServersDate) {
@@ -189,13 +201,7 @@ TEST_F(HttpServerTest, AnswersCarryTheServersDate) {
   const auto after = std::chrono::system_clock::now();
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.headers.count("date"), 1u);
-  std::tm tm{};
-  const char* end = strptime(r.headers["date"].c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  ASSERT_NE(end, nullptr) << r.headers["date"];
-  EXPECT_EQ(*end, '\0') << r.headers["date"];
-  auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
-  EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << r.headers["date"];
-  EXPECT_LE(date, after) << r.headers["date"];
+  ExpectDateBetween(r.headers["date"], before, after);
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
@@ -270,9 +276,12 @@ TEST_F(HttpServerTest, OverTheConnectionCapANewConnectionGets503) {
   b->Send(Post("b"));
   ASSERT_EQ(a.Read().status, 200);
   ASSERT_EQ(b->Read().status, 200);
+  const auto before = std::chrono::system_clock::now();
   Client c(port());
   auto r = c.Read();  // answered at once, without sending anything
   EXPECT_EQ(r.status, 503);
+  ASSERT_EQ(r.headers.count("date"), 1u) << "the refusal carries Date like every answer";
+  ExpectDateBetween(r.headers["date"], before, std::chrono::system_clock::now());
   EXPECT_TRUE(c.ClosedByServer());
   EXPECT_EQ(server_->stats().refused, 1u);
   // The connections holding the slots still work, and a slot freed is a slot taken again.

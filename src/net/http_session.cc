@@ -15,7 +15,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <optional>
 
@@ -87,6 +86,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
 
   void Read() {
     parser_.emplace();
+    // Of this request only: a keep-alive connection's earlier upgrade request must not answer
+    // a later request that asks for none.
+    upgrade_request_.reset();
     head_only_ = false;
     body_limit_ = server_.opts.max_body_bytes;
     parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));

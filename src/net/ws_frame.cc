@@ -20,7 +20,8 @@ std::string HttpError(unsigned status, std::string_view reason, std::string_view
   std::string body = std::string(R"({"error":{"code":"invalid_request","message":")") +
                      std::string(message) + "\"}}";
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-         "\r\nServer: urna\r\nConnection: close\r\n" + std::string(extra) +
+         "\r\nServer: urna\r\nDate: " + HttpDate() + "\r\nConnection: close\r\n" +
+         std::string(extra) +
          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }

@@ -62,6 +62,13 @@ class WsClient {
     buf_.erase(0, end);
     return head;
   }
+  // Reads and returns `n` bytes of a body.
+  std::string Body(size_t n) {
+    if (!Need(n)) return "";
+    std::string body = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return body;
+  }
   struct Frame {
     int opcode = -1;  // -1: the connection ended (or timed out)
     std::string payload;
@@ -192,20 +199,27 @@ TEST_F(WsStreamTest, HandshakeThenPushedMessagesAsTextFrames) {
 }
 
 // The stream answers carry Date like every other answer (RFC 9110 6.6.1): the voting page
-// corrects its countdown for the device's clock with the Date of whatever it got last.
+// corrects its countdown for the device's clock with the Date of whatever it got last. So does a
+// refused handshake (426 here, rendered by the WebSocket code, not the HTTP session).
 TEST_F(WsStreamTest, UpgradeAnswersCarryTheServersDate) {
-  for (const char* kind : {"ws", "sse"}) {
+  const std::string ws_key = "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade" + ws_key +
+           "Sec-WebSocket-Version: 13\r\n\r\n",
+       "HTTP/1.1 101 "},
+      {"GET /sse HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n", "HTTP/1.1 200 "},
+      {"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade" + ws_key +
+           "Sec-WebSocket-Version: 12\r\n\r\n",
+       "HTTP/1.1 426 "},
+  };
+  for (const auto& [request, status] : cases) {
     WsClient c(server_->port());
     const auto before = std::chrono::system_clock::now();
-    std::string head =
-        std::string(kind) == "ws"
-            ? c.Upgrade()
-            : c.Head("GET /sse HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    std::string head = c.Head(request);
     const auto after = std::chrono::system_clock::now();
-    ASSERT_EQ(head.rfind(std::string(kind) == "ws" ? "HTTP/1.1 101 " : "HTTP/1.1 200 ", 0), 0u)
-        << head;
+    ASSERT_EQ(head.rfind(status, 0), 0u) << head;
     auto at = head.find("\r\nDate: ");
-    ASSERT_NE(at, std::string::npos) << kind << ": " << head;
+    ASSERT_NE(at, std::string::npos) << status << ": " << head;
     EXPECT_EQ(head.find("\r\nDate: ", at + 1), std::string::npos) << "one Date: " << head;
     std::string value = head.substr(at + 8, head.find("\r\n", at + 2) - at - 8);
     std::tm tm{};
@@ -216,6 +230,24 @@ TEST_F(WsStreamTest, UpgradeAnswersCarryTheServersDate) {
     EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
     EXPECT_LE(date, after) << value;
   }
+}
+
+// A keep-alive connection whose first request asked for an upgrade of a resource that has none
+// (answered 404 and kept) then asks for the stream without an upgrade: that plain request gets
+// the 400 for a missing upgrade, never a 101 made from the earlier request's handshake.
+TEST_F(WsStreamTest, AnEarlierUpgradeRequestIsNotReusedForALaterPlainOne) {
+  WsClient c(server_->port());
+  std::string head = c.Head(
+      "GET /nothing HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_EQ(head.rfind("HTTP/1.1 404 ", 0), 0u) << head;
+  ASSERT_EQ(head.find("Connection: close"), std::string::npos) << "kept alive: " << head;
+  auto at = head.find("Content-Length: ");
+  ASSERT_NE(at, std::string::npos) << head;
+  c.Body(std::stoul(head.substr(at + 16)));
+  head = c.Head("GET /ws HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 400 ", 0), 0u) << head;
+  EXPECT_EQ(head.find("Sec-WebSocket-Accept"), std::string::npos) << head;
 }
 
 TEST_F(WsStreamTest, PingIsAnsweredAndCloseIsEchoedThenTheConnectionEnds) {
