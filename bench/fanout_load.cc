@@ -7,17 +7,22 @@
 // Two arrival times per message: when this process parsed it (user space: includes this single
 // thread's own backlog while thousands of sockets become readable at once) and when the kernel
 // queued the bytes that completed it on the socket (SO_TIMESTAMPNS, read with recvmsg's control
-// message: what the server and the network took, without the generator's backlog).
+// message: what the server and the network took, without the generator's backlog). On TCP the
+// kernel time is an upper bound, never early: recvmsg gives the stamp of the last segment it
+// consumed, and segments merged in the receive queue keep the newer one, so a message read
+// together with later bytes gets their (later) time.
 //
 // Prints "connected N failed F pending P" once every connect has succeeded or failed, or
 // --connect-timeout seconds after the last connect was started (P: connects that did neither:
 // "pending N: <stage>" lines say where they wait), with "failed N: <stage>: <error>" lines.
 // A subscriber is connected once the server's answer head arrived (200 for SSE, 101 for
 // WebSocket). At the end "dropped N: <why>" counts connected subscribers the server or the
-// kernel ended. On SIGTERM/SIGINT (or after --seconds) writes "<seq> <arrival unix us>
-// <updated_at unix ms> <viewer> <kernel arrival unix us>" lines to --out (updated_at: the
-// snapshot's own time, 0 when the message has none; viewer: the connection's index in this
-// process; kernel arrival 0 when the kernel gave no timestamp).
+// kernel ended. After the first line, "now: connected N failed F pending P dropped D" whenever
+// those change (at most once a second): connects pending at the first line may finish later.
+// Scripts read the last such line for the subscribers held. On SIGTERM/SIGINT (or after --seconds)
+// writes "<seq> <arrival unix us> <updated_at unix ms> <viewer> <kernel arrival unix us>" lines to
+// --out (updated_at: the snapshot's own time, 0 when the message has none; viewer: the connection's
+// index in this process; kernel arrival 0 when the kernel gave no timestamp).
 //
 // fanout_load --port P --sse-path PATH --ws-path PATH --sse N --ws N [--host 127.0.0.1]
 //             [--sources 127.0.0.2,127.0.0.3] [--seconds 60] [--connect-rate N]
@@ -30,8 +35,11 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -55,6 +63,7 @@ struct Arrival {
 };
 std::vector<Arrival> g_arrivals;  // single-threaded io_context: no lock
 int g_connected = 0, g_failed = 0, g_dropped = 0;
+int g_no_timestamps = 0;  // sockets that refused SO_TIMESTAMPNS (their kernel times are 0)
 // Why connects failed / connected subscribers ended, "<stage>: <error>" -> count.
 std::map<std::string, int> g_fail_reasons, g_drop_reasons;
 // Subscribers neither connected nor failed, by the stage they wait in.
@@ -106,8 +115,14 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
     sock_.async_connect(ep, [self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return self->Fail(ec.message());
       int on = 1;  // kernel receive timestamps, as SCM_TIMESTAMPNS on each recvmsg
-      ::setsockopt(self->sock_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-      self->sock_.non_blocking(true);
+      if (::setsockopt(self->sock_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) !=
+              0 &&
+          g_no_timestamps++ == 0) {
+        std::fprintf(stderr, "SO_TIMESTAMPNS: %s (kernel arrival times will be 0)\n",
+                     std::strerror(errno));
+      }
+      self->sock_.non_blocking(true, ec);
+      if (ec) return self->Fail("non-blocking: " + ec.message());
       self->Enter(self->ws_ ? "ws answer" : "sse answer");
       asio::async_write(self->sock_, asio::buffer(self->req_),
                         [self](boost::system::error_code ec, size_t) {
@@ -248,21 +263,48 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
         Drop("closed by the server (close frame)");
         return false;
       }
-      if ((b[0] & 0x0F) == 0x9 && len <= 125) {  // ping: a pong (masked, as a client must)
-        std::string pong = {'\x8A', static_cast<char>(0x80 | len), 0, 0, 0, 0};  // mask 0
+      if ((b[0] & 0x0F) == 0x9 && len <= 125) {
+        // Ping: a pong, masked as a client must mask. Its key is zero, so the payload goes as
+        // is: a valid frame, but not the unpredictable key RFC 6455 5.3 asks of a browser
+        // (against cache poisoning through proxies); enough for a bench on loopback.
+        std::string pong = {'\x8A', static_cast<char>(0x80 | len), 0, 0, 0, 0};
         pong.append(buf_, at, len);
-        (void)::send(sock_.native_handle(), pong.data(), pong.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        SendOut(std::move(pong));
       }
       buf_.erase(0, at + len);
     }
   }
 
+  // Sends `data` after whatever is still queued; a short send queues the rest, written once the
+  // socket can take it (pongs must arrive whole: urna closes a viewer after two silent
+  // keep-alives).
+  void SendOut(std::string data) {
+    out_ += data;
+    if (writing_) return;
+    while (!out_.empty()) {
+      ssize_t n =
+          ::send(sock_.native_handle(), out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0) return out_.clear();  // the connection failed: the read side reports it
+      out_.erase(0, static_cast<size_t>(n));
+    }
+    if (out_.empty()) return;
+    writing_ = true;
+    sock_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](auto ec) {
+      self->writing_ = false;
+      if (ec) return self->out_.clear();
+      self->SendOut("");
+    });
+  }
+
   uint32_t id_;
   bool ws_;
+  bool writing_ = false;  // waiting for room to send out_
   bool connected_ = false;
   const char* stage_ = nullptr;
   tcp::socket sock_;
-  std::string req_, buf_;
+  std::string req_, buf_, out_;
 };
 
 }  // namespace
@@ -342,6 +384,8 @@ int main(int argc, char** argv) {
   signals.async_wait([&](auto, int) { io.stop(); });
   asio::steady_timer report(io);
   bool announced = false;
+  std::array<int, 3> last_said{};  // connected, failed, dropped at the last line printed
+  auto last_said_at = std::chrono::steady_clock::now();
   std::function<void()> tick = [&] {
     report.expires_after(std::chrono::milliseconds(200));
     report.async_wait([&](auto ec) {
@@ -355,6 +399,15 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
         announced = true;
+        last_said = {g_connected, g_failed, g_dropped};
+        last_said_at = std::chrono::steady_clock::now();
+      } else if (announced && std::array<int, 3>{g_connected, g_failed, g_dropped} != last_said &&
+                 std::chrono::steady_clock::now() - last_said_at >= std::chrono::seconds(1)) {
+        std::printf("now: connected %d failed %d pending %d dropped %d\n", g_connected, g_failed,
+                    pending, g_dropped);
+        std::fflush(stdout);
+        last_said = {g_connected, g_failed, g_dropped};
+        last_said_at = std::chrono::steady_clock::now();
       }
       tick();
     });
@@ -373,6 +426,7 @@ int main(int argc, char** argv) {
   std::printf("at the end: connected %d failed %d pending %d dropped %d\n", g_connected, g_failed,
               n_sse + n_ws - g_connected - g_failed, g_dropped);
   for (const auto& [why, n] : g_drop_reasons) std::printf("dropped %d: %s\n", n, why.c_str());
+  if (g_no_timestamps > 0) std::printf("no kernel timestamps on %d sockets\n", g_no_timestamps);
   for (const auto& [stage, n] : g_pending) {
     if (n > 0) std::printf("pending %d: %s\n", n, stage.c_str());
   }
