@@ -99,6 +99,11 @@ void AddHttpFlags(CLI::App* s, O& o) {
                 "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
+  s->add_option("--max-first-requests", o.http.max_first_requests,
+                "Connections still in their first request at most; beyond, new connections wait "
+                "in the kernel's listen queue until one is answered; 0 = no cap")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
   AddDuration(s, "--idle-timeout", o.http.idle_timeout,
               "Seconds a keep-alive connection may wait for its next request")
       ->check(CLI::Range(1, 3600));

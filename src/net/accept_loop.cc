@@ -40,6 +40,16 @@ std::string BusyResponse() {
 
 }  // namespace
 
+void HttpServer::Impl::FirstRequestDone() {
+  const size_t left = first_requests.fetch_sub(1) - 1;
+  if (left >= opts.max_first_requests || !accept_paused.exchange(false)) return;
+  // Not once draining: the listener is closed, or closes while this post waits.
+  if (draining) return;
+  asio::post(shards[0]->ctx, [this] {
+    if (acceptor->is_open()) Accept();
+  });
+}
+
 bool WarnLimiter::ShouldLog(SteadyClock::time_point now, uint64_t& suppressed) {
   if (last_ && now - *last_ < every_) {
     ++skipped_;
@@ -80,6 +90,14 @@ HttpServer::Impl::Impl(HttpServerOptions o, HttpHandler& h)
 }
 
 void HttpServer::Impl::Accept() {
+  if (const size_t cap = opts.max_first_requests; cap && first_requests.load() >= cap) {
+    // Paused: FirstRequestDone resumes. Checked again after the flag is up, so a session that
+    // finished in between (and saw no flag) cannot leave the loop paused; of the two, only the
+    // one that takes the flag down goes on accepting.
+    accept_paused.store(true);
+    accept_pauses.fetch_add(1, std::memory_order_relaxed);
+    if (first_requests.load() >= cap || !accept_paused.exchange(false)) return;
+  }
   Shard& shard = *shards[next_shard++ % shards.size()];
   acceptor->async_accept(shard.ctx.get_executor(),
                          [this, &shard](boost::system::error_code ec, Socket socket) {
@@ -95,6 +113,7 @@ void HttpServer::Impl::Admit(Shard& shard, Socket socket) {
   if (!limiter.TryAcquire()) return Refuse(socket);
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  first_requests.fetch_add(1);
   StartSession(shard, std::move(socket), ConnectionSlot(&limiter));
 }
 
@@ -140,7 +159,7 @@ void HttpServer::Impl::ScheduleSweep(Shard& shard) {
   shard.sweep_timer.expires_after(std::chrono::seconds(1));
   shard.sweep_timer.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
-    if (limiter.busy()) SweepNow(shard);
+    if (limiter.busy() || accept_paused) SweepNow(shard);
     shard.push.SweepStuck(SteadyClock::now(), opts.stream_write_timeout);
     ScheduleSweep(shard);
   });

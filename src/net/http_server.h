@@ -67,6 +67,14 @@ struct HttpServerOptions {
   // Push streams (viewers) at most; 0 = three quarters of max_connections, so viewers never
   // hold the slots voters need.
   size_t max_push_streams = 0;
+  // Connections still in their first request (accepted, not yet answered, upgraded or closed)
+  // at most; at the cap the server stops accepting and the next ones wait in the kernel's
+  // listen queue, where they cost no process memory, until one finishes. Bounds what a connect
+  // storm allocates at once (each such session holds its parser and buffers; the allocator
+  // keeps what they free). While paused, such a connection that has sent nothing for
+  // busy_idle_timeout is closed, so silent connections do not hold the accepts for long.
+  // 0 = no cap.
+  size_t max_first_requests = 512;
   // Above busy_fraction of max_connections, a connection waiting for its next request longer
   // than busy_idle_timeout is closed.
   double busy_fraction = 0.8;
@@ -83,6 +91,7 @@ struct ConnectionStats {
   size_t open = 0, push_open = 0, peak_open = 0;
   size_t push_open_websocket = 0;  // of push_open; the others are SSE
   uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
+  uint64_t accept_pauses = 0;  // times accepting paused at max_first_requests
   // Messages written to push streams, by the kind of thread that wrote them.
   uint64_t push_writes_network = 0, push_writes_read_side = 0;
 };

@@ -297,6 +297,43 @@ TEST_F(HttpServerTest, OverTheConnectionCapANewConnectionGets503) {
   EXPECT_EQ(d.Read().body, "d");
 }
 
+// At max_first_requests connections in their first request the server stops accepting: the
+// next connection waits in the kernel's listen queue (its request unanswered, not refused) and
+// is served once one of the first requests is answered, or its connection closed.
+TEST_F(HttpServerTest, BeyondTheFirstRequestCapNewConnectionsWaitThenAreServed) {
+  HttpServerOptions o;
+  o.max_first_requests = 2;
+  o.busy_idle_timeout = std::chrono::seconds(60);  // no sweep of the silent ones here
+  StartServer(o);
+  Client a(port());
+  auto b = std::make_unique<Client>(port());
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 2; }));
+  Client c(port());  // connected by the kernel, not accepted
+  c.Send(Post("c"));
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().accept_pauses >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server_->stats().open, 2u) << "the third connection waits in the listen queue";
+  a.Send(Post("a"));
+  EXPECT_EQ(a.Read().body, "a");
+  auto r = c.Read();  // accepted once a's first request was answered
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "c");
+  // b and e now hold the two places; d waits until b's client gives up.
+  const uint64_t pauses = server_->stats().accept_pauses;
+  Client e(port());
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 4; }));  // a, b, c, e
+  Client d(port());
+  d.Send(Post("d"));
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().accept_pauses > pauses; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server_->stats().open, 4u) << "d waits in the listen queue";
+  b.reset();  // a first request ended by its client frees a place too
+  EXPECT_EQ(d.Read().body, "d");
+  EXPECT_EQ(server_->stats().refused, 0u) << "waiting, never refused";
+  a.Send(Post("again"));  // answered connections are not counted: keep-alive goes on
+  EXPECT_EQ(a.Read().body, "again");
+}
+
 // Above busy_fraction of the cap, connections waiting for a request are closed after
 // busy_idle_timeout; one that has sent part of a request is not (it is answered once the rest
 // arrives). Live streams keep the server busy and are never swept.

@@ -44,6 +44,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   }
 
   ~Session() override {
+    EndFirstRequest();
     if (pipe_) pipe_->Cancel();
     if (counted_) server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     MutexLock lock(shard_.mu);
@@ -70,8 +71,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       state_ = kClosingIdle;
       return;
     }
-    // Busy: only connections with nothing of a request yet; one being sent keeps its timeout.
-    if (!started && server_.limiter.busy() &&
+    // Busy (or accepting paused at max_first_requests, for connections in their first request):
+    // only connections with nothing of a request yet; one being sent keeps its timeout.
+    if (!started && (server_.limiter.busy() || (first_request_ && server_.accept_paused)) &&
         now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
       server_.limiter.CountIdleClosed();
       stream_.cancel();
@@ -326,6 +328,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     auto upgrade = std::move(*resp.upgrade);
     Observe(kind == StreamUpgrade::kWebSocket ? 101 : 200);
+    EndFirstRequest();
     state_ = kClosed;  // this Session no longer owns the socket
     // The stream moves to a read-side thread (when there is one): from now on its writes, the
     // broadcasts, never run on this network thread. Its socket is re-registered there.
@@ -375,7 +378,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     return moved;
   }
 
+  // The first request is over: the accept loop may take another connection.
+  void EndFirstRequest() {
+    if (!first_request_) return;
+    first_request_ = false;
+    server_.FirstRequestDone();
+  }
+
   void OnWritten(bool keep_alive) {
+    EndFirstRequest();
     if (counted_) {
       server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       counted_ = false;
@@ -390,6 +401,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   void LingeringClose() {
     if (state_ == kClosed || state_ == kLingering) return;
     state_ = kLingering;
+    EndFirstRequest();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return HardClose();
@@ -414,6 +426,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   void HardClose() {
     if (state_ == kClosed) return;
     state_ = kClosed;
+    EndFirstRequest();
     if (pipe_) pipe_->Cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -447,7 +460,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // read; observed_ is reset once told, so each request is told once.
   std::optional<uint32_t> observed_;
   SteadyClock::time_point read_at_;
-  bool head_only_ = false;  // the request being answered is a HEAD
+  bool head_only_ = false;     // the request being answered is a HEAD
+  bool first_request_ = true;  // counted in the server's first_requests
 };
 
 }  // namespace
