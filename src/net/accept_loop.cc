@@ -159,7 +159,7 @@ void HttpServer::Impl::ScheduleSweep(Shard& shard) {
   shard.sweep_timer.expires_after(std::chrono::seconds(1));
   shard.sweep_timer.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
-    if (limiter.busy() || accept_paused) SweepNow(shard);
+    if (limiter.busy() || accept_paused) SweepNow(shard);  // accept_paused: Session::Sweep
     shard.push.SweepStuck(SteadyClock::now(), opts.stream_write_timeout);
     ScheduleSweep(shard);
   });

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -332,6 +333,44 @@ TEST_F(HttpServerTest, BeyondTheFirstRequestCapNewConnectionsWaitThenAreServed) 
   EXPECT_EQ(server_->stats().refused, 0u) << "waiting, never refused";
   a.Send(Post("again"));  // answered connections are not counted: keep-alive goes on
   EXPECT_EQ(a.Read().body, "again");
+}
+
+// A slow-loris flood at max_first_requests: connections that sent part of a request and trickle
+// a byte now and then (and a silent one) hold every place, so the accept loop pauses. While
+// paused, those in their first request past first_request_timeout are closed, and a new
+// client's vote waiting in the listen queue is served (the deadline, kDeadline, is far above
+// the bound; without the close it waits for idle_timeout, 60 s).
+TEST_F(HttpServerTest, SlowLorisAtTheFirstRequestCapAreClosedAndANewRequestIsServed) {
+  HttpServerOptions o;
+  o.max_first_requests = 4;
+  o.first_request_timeout = std::chrono::seconds(1);
+  o.idle_timeout = std::chrono::seconds(60);
+  o.busy_idle_timeout = std::chrono::seconds(60);  // the busy sweep plays no part here
+  StartServer(o);
+  std::vector<std::unique_ptr<Client>> loris;
+  for (int i = 0; i < 4; ++i) {
+    loris.push_back(std::make_unique<Client>(port()));
+    if (i > 0) loris.back()->Send("POST /echo HTTP/1.1\r\nHost: t\r\nX-Slow: ");  // partial
+  }
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 4; }));
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {  // a byte per connection every 100 ms, for kDeadline at most
+    auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      for (size_t i = 1; i < loris.size(); ++i) loris[i]->Send("x");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  Client voter(port());
+  voter.Send(Post("vote"));
+  auto r = voter.Read();
+  stop = true;
+  trickle.join();
+  EXPECT_EQ(r.status, 200) << "the new request is served while the flood goes on";
+  EXPECT_EQ(r.body, "vote");
+  EXPECT_GE(server_->stats().first_request_closed, 4u);
+  EXPECT_GE(server_->stats().accept_pauses, 1u);
+  EXPECT_EQ(loris[1]->Read().status, 0) << "a slow-loris is closed, never answered";
 }
 
 // Above busy_fraction of the cap, connections waiting for a request are closed after

@@ -71,9 +71,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       state_ = kClosingIdle;
       return;
     }
-    // Busy (or accepting paused at max_first_requests, for connections in their first request):
-    // only connections with nothing of a request yet; one being sent keeps its timeout.
-    if (!started && (server_.limiter.busy() || (first_request_ && server_.accept_paused)) &&
+    // Accepting paused at max_first_requests: a first request still being read (silent or
+    // partly sent, e.g. a slow-loris trickling bytes) past first_request_timeout is closed, so
+    // such connections cannot hold the accept loop (and the votes queued behind it). The first
+    // Read starts at the accept, so read_since_ is the connection's age; the oldest go first.
+    if (first_request_ && server_.accept_paused &&
+        now - read_since_ > server_.opts.first_request_timeout) {
+      server_.first_request_closed.fetch_add(1, std::memory_order_relaxed);
+      stream_.cancel();
+      state_ = kClosingBusy;
+      return;
+    }
+    // Busy: only connections with nothing of a request yet; one being sent keeps its timeout.
+    if (!started && server_.limiter.busy() &&
         now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
       server_.limiter.CountIdleClosed();
       stream_.cancel();

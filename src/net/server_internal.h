@@ -102,6 +102,7 @@ struct HttpServer::Impl {
   std::atomic<size_t> first_requests{0};
   std::atomic<bool> accept_paused{false};
   std::atomic<uint64_t> accept_pauses{0};
+  std::atomic<uint64_t> first_request_closed{0};  // ConnectionStats::first_request_closed
   uint16_t port = 0;
 
   Impl(HttpServerOptions o, HttpHandler& h);
