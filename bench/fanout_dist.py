@@ -8,10 +8,12 @@ Then the same subscribers on Nchan (nginx + libnginx-mod-nchan, as many workers 
 servers) for as many as it holds.
 
 Each phase: the subscribers connect (half SSE, half WebSocket), memory is read (the servers'
-RSS growth summed over their processes, divided by the subscribers held), then `--votes` votes
-go in one every `--interval` s, so each is one broadcast to every subscriber (Nchan: the same
-number of messages of the same size). Per broadcast: the time from its first arrival at any
-subscriber until 95% / 100% had it; for urna also from the snapshot's `updated_at` (the vote's
+RSS growth summed over their processes, divided by the subscribers held 3 s after the loaders'
+first count: their latest count, for urna at least the servers' established connections), then
+`--votes` votes go in one every `--interval` s, so each is one broadcast to every subscriber
+(Nchan: the same number of messages of the same size). Per broadcast: the time from its first
+arrival at any subscriber until 95% / 100% of every subscriber that connected by the end had
+it; for urna also from the snapshot's `updated_at` (the vote's
 commit; it includes the processor -> Redis -> pub/sub -> 250 ms tick path) until 95% had it.
 Also from the vote's 202 (the bench's own clock) until 95% had it, and, per broadcast, the CPU
 time of the result servers and of the load generators and the time they waited for a CPU
@@ -88,6 +90,9 @@ def start_loaders(a, port, sse_path, ws_path, work, tag):
     """fanout_load processes sharing the subscribers and the source addresses; returns them
     once each has said "connected" (or after a bounded wait)."""
     per = a.subscribers // a.loaders
+    # Each loader says what it holds, what failed and what is still pending once its last
+    # connect has had `timeout` s (a connect that neither succeeds nor fails is reported).
+    timeout = max(10, int(a.connect_wait - per / max(1, a.connect_rate) - 5))
     procs = []
     for i in range(a.loaders):
         srcs = [f"127.0.0.{2 + (i * 2 + k) % a.sources}" for k in range(2)]
@@ -96,37 +101,70 @@ def start_loaders(a, port, sse_path, ws_path, work, tag):
             [os.path.join(a.build, "bench", "fanout_load"), "--port", str(port),
              "--sse-path", sse_path, "--ws-path", ws_path, "--sse", str(per // 2),
              "--ws", str(per - per // 2), "--sources", ",".join(srcs),
-             "--connect-rate", str(a.connect_rate), "--out", os.path.join(work, f"{tag}.{i}.arr")],
+             "--connect-rate", str(a.connect_rate), "--connect-timeout", str(timeout),
+             "--out", os.path.join(work, f"{tag}.{i}.arr")],
             stdout=log, stderr=subprocess.STDOUT), log))
-    deadline = time.monotonic() + a.connect_wait
+    deadline = time.monotonic() + a.connect_wait + 30
     while time.monotonic() < deadline:
         if all(connected(work, tag, i) is not None for i in range(a.loaders)):
             break
         time.sleep(0.5)
-    held = sum((connected(work, tag, i) or (0, 0))[0] for i in range(a.loaders))
-    failed = sum((connected(work, tag, i) or (0, 0))[1] for i in range(a.loaders))
-    return procs, held, failed
+    counts = [connected(work, tag, i) or (0, 0, per) for i in range(a.loaders)]
+    held, failed, pending = (sum(c[k] for c in counts) for k in range(3))
+    return procs, held, failed, pending
 
 
 def connected(work, tag, i):
+    """(held, failed, pending) from a loader's first "connected N failed F pending P" line."""
     with open(os.path.join(work, f"{tag}.{i}.log")) as f:
         for line in f:
             if line.startswith("connected"):
                 w = line.split()
-                return int(w[1]), int(w[3])
+                return int(w[1]), int(w[3]), int(w[5]) if len(w) > 5 else 0
     return None
 
 
-def fail_reasons(work, tag, loaders):
-    """The load processes' "failed N: <stage>: <error>" lines, summed over processes."""
+def latest(work, tag, loaders):
+    """{connected, failed, pending, dropped} summed over the loaders, each from its last count
+    line: the first "connected ..." line, "now: connected ..." when its counts changed later
+    (connects pending at the first line may finish after it), "at the end: connected ..." once
+    stopped. connected counts every subscriber that ever connected, dropped ones included."""
+    out = dict(connected=0, failed=0, pending=0, dropped=0)
+    for i in range(loaders):
+        last = {}
+        with open(os.path.join(work, f"{tag}.{i}.log")) as f:
+            for line in f:
+                if line.startswith(("connected ", "now: connected ", "at the end: connected ")):
+                    w = line.split(":")[-1].split()
+                    last = {w[k]: int(w[k + 1]) for k in range(0, len(w) - 1, 2)}
+        for k in out:
+            out[k] += last.get(k, 0)
+    return out
+
+
+def fail_reasons(work, tag, loaders, kind="failed"):
+    """The load processes' "<kind> N: <stage>: <error>" lines (kind: failed, pending, or
+    dropped, the last printed when they stop), summed over processes."""
     out = defaultdict(int)
     for i in range(loaders):
         with open(os.path.join(work, f"{tag}.{i}.log")) as f:
             for line in f:
-                if line.startswith("failed ") and ":" in line:
-                    n, why = line[len("failed "):].split(":", 1)
+                if line.startswith(kind + " ") and ":" in line:
+                    n, why = line[len(kind) + 1:].split(":", 1)
                     out[why.strip()] += int(n)
     return dict(out)
+
+
+def held_at_end(work, tag, loaders, held):
+    """The subscribers a broadcast should reach, for its 95% / 100%: every subscriber that
+    connected by the end (the loaders' "at the end" lines; one that connected late or was
+    dropped and missed a broadcast counts against it), at least `held`."""
+    end = latest(work, tag, loaders)
+    if end["connected"] > held:
+        print(f"{tag}: {end['connected'] - held} more subscribers connected after the memory "
+              f"reading (at the end: {end}); the delivery figures count all "
+              f"{end['connected']}", flush=True)
+    return max(held, end["connected"])
 
 
 def stop_loaders(procs):
@@ -141,20 +179,28 @@ def stop_loaders(procs):
         log.close()
 
 
-def report(held, files, with_updated_at, sent=()):
+def report(held, files, with_updated_at, sent=(), kernel=False):
     """Per broadcast (seq): from its first arrival at any subscriber to 95% / 100% of them.
     Several result servers each push on their own (each reads Redis and pushes when it sees the
     change), so "first arrival" is the earliest server's push and the spread after it includes
     the other servers' lag behind it: read it as "the slowest server's delay + its fan-out".
     The honest end-to-end figures are from the vote's 202 (`sent`: the bench's own wall-clock
-    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%."""
+    times, same machine) and from the snapshot's `updated_at` (the processor's commit) to 95%.
+    kernel: arrival = when the kernel queued the bytes on the generator's socket
+    (SO_TIMESTAMPNS), not when the generator's single thread got to them."""
     per = defaultdict(list)
+    first = None  # the snapshot sent on connect: the lowest seq, by every arrival (user space)
     for path in files:
         with open(path) as f:
             for line in f:
-                seq, us, upd = (int(x) for x in line.split()[:3])
+                w = line.split()
+                seq, us, upd = int(w[0]), int(w[1]), int(w[2])
+                first = seq if first is None else min(first, seq)
+                if kernel:
+                    if len(w) < 5 or w[4] == "0":
+                        continue  # no kernel timestamp: counted as not arrived
+                    us = int(w[4])
                 per[seq].append((us, upd))
-    first = min(per) if per else 0
     n95 = int(0.95 * held)
     t95, t100, age95, ok, total = [], [], [], 0, 0
     from202, first202 = [], []
@@ -213,19 +259,27 @@ def run_urna(a, work):
         pids = [r.proc.pid for r in c.results]
         rss0 = {p: rss_kib(p) for p in pids}
         t_conn = time.monotonic()
-        procs, held, failed = start_loaders(a, c.results_port, f"/v1/elections/{E}/results/stream",
-                                            f"/v1/elections/{E}/results/ws", work, "urna")
+        procs, held, failed, pending = start_loaders(
+            a, c.results_port, f"/v1/elections/{E}/results/stream",
+            f"/v1/elections/{E}/results/ws", work, "urna")
         t_conn = time.monotonic() - t_conn
         time.sleep(3)
         rss1 = {p: rss_kib(p) for p in pids}
         per_server = [r.connections() for r in c.results]
-        if held < a.subscribers:  # a load process still connecting: count what the servers hold
-            held = sum(per_server)
         grow = sum(rss1[p] - rss0[p] for p in pids)
-        print(f"urna: {a.results} result servers on one port; held {held} failed {failed} in "
-              f"{t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)}; per server {per_server}; "
+        # Connects still pending at the loaders' first line may have finished since: count what
+        # the loaders hold now, or what the servers hold if more (their accepted connections).
+        now = latest(work, "urna", a.loaders)
+        first_held = held
+        held = max(held, now["connected"] - now["dropped"], sum(per_server))
+        kib = grow / max(1, held)
+        print(f"urna: {a.results} result servers on one port; held {first_held} failed {failed} "
+              f"pending {pending} in {t_conn:.0f} s {fail_reasons(work, 'urna', a.loaders)} "
+              f"pending {fail_reasons(work, 'urna', a.loaders, 'pending')}; 3 s later: loaders "
+              f"{now}, counted as held {held}; "
+              f"servers' open connections {sum(per_server)}: {per_server}; "
               f"RSS growth {grow / 1024:.0f} MiB = "
-              f"{grow / max(1, held):.2f} KiB/subscriber; load {loadavg()}", flush=True)
+              f"{kib:.2f} KiB/subscriber; load {loadavg()}", flush=True)
         cpu0 = {p: cpu_s(p) for p in pids}
         gen0 = sum(cpu_s(p.pid) for p, _ in procs)
         sch0 = sched_sum(pids), sched_sum([p.pid for p, _ in procs])
@@ -257,11 +311,16 @@ def run_urna(a, work):
               f"waiting for a CPU; load generators {gen_run * 1000:.0f} ms CPU + "
               f"{gen_wait * 1000:.0f} ms waiting; CPU-bound floor on {os.cpu_count()} cores: "
               f"{(srv_run + gen_run) / os.cpu_count() * 1000:.0f} ms", flush=True)
-        r = report(held, [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)], True,
-                   sent)
+        files = [os.path.join(work, f"urna.{i}.arr") for i in range(a.loaders)]
+        held = held_at_end(work, "urna", a.loaders, held)
+        r = report(held, files, True, sent)
         print(f"urna: {r}; result servers {srv:.2f} cores, load generators {gen:.2f} cores; "
               f"load {la}", flush=True)
-        return held, grow / max(1, held)
+        print(f"urna, kernel arrival times: {report(held, files, True, sent, kernel=True)}",
+              flush=True)
+        print(f"urna: subscribers lost after connecting: "
+              f"{fail_reasons(work, 'urna', a.loaders, 'dropped')}", flush=True)
+        return held, kib
 
 
 def run_nchan(a, work, size):
@@ -294,11 +353,16 @@ http {{
         out = subprocess.run(["pgrep", "-P", str(ng.pid)], capture_output=True, text=True).stdout
         pids = [int(x) for x in out.split()]
         rss0 = {p: rss_kib(p) for p in pids}
-        procs, held, failed = start_loaders(a, port, "/sub", "/sub", work, "nchan")
+        procs, held, failed, pending = start_loaders(a, port, "/sub", "/sub", work, "nchan")
         time.sleep(3)
         grow = sum(rss_kib(p) - rss0[p] for p in pids)
-        print(f"nchan: {workers} workers; held {held} failed {failed} "
-              f"{fail_reasons(work, 'nchan', a.loaders)}; RSS growth "
+        now = latest(work, "nchan", a.loaders)
+        first_held = held
+        held = max(held, now["connected"] - now["dropped"])
+        print(f"nchan: {workers} workers; held {first_held} failed {failed} pending {pending} "
+              f"{fail_reasons(work, 'nchan', a.loaders)} "
+              f"pending {fail_reasons(work, 'nchan', a.loaders, 'pending')}; 3 s later: loaders "
+              f"{now}, counted as held {held}; RSS growth "
               f"{grow / 1024:.0f} MiB = {grow / max(1, held):.2f} KiB/subscriber (workers' RSS; "
               f"the shared memory zone is counted in each worker that touched it); load "
               f"{loadavg()}", flush=True)
@@ -317,8 +381,12 @@ http {{
         srv = sum(cpu_s(p) - cpu0[p] for p in pids) / (time.monotonic() - t0)
         la = loadavg()
         stop_loaders(procs)
-        r = report(held, [os.path.join(work, f"nchan.{i}.arr") for i in range(a.loaders)], False)
+        files = [os.path.join(work, f"nchan.{i}.arr") for i in range(a.loaders)]
+        held = held_at_end(work, "nchan", a.loaders, held)
+        r = report(held, files, False)
         print(f"nchan: {r}; workers {srv:.2f} cores; load {la}", flush=True)
+        print(f"nchan, kernel arrival times: {report(held, files, False, kernel=True)}",
+              flush=True)
     finally:
         ng.terminate()
         ng.wait(timeout=30)

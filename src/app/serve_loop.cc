@@ -89,6 +89,12 @@ void AddHttpMetrics(std::string& m, const net::HttpServer* server, const HttpMet
             "Live result streams refused with 503 because --max-viewers were open");
   AddMetric(m, "urna_http_accept_errors_total", "counter", c.accept_errors,
             "Errors accepting connections (e.g. out of descriptors)");
+  AddMetric(m, "urna_http_accept_pauses_total", "counter", c.accept_pauses,
+            "Times accepting paused because --max-first-requests connections were in their "
+            "first request");
+  AddMetric(m, "urna_http_first_request_timeouts_total", "counter", c.first_request_closed,
+            "Connections closed while accepting was paused because they were in their first "
+            "request for longer than --first-request-timeout");
   MetricsText t;
   t.Family("urna_viewers", "gauge", "Live result streams open, by protocol");
   t.Sample("urna_viewers", {{"protocol", "sse"}},

@@ -113,6 +113,9 @@ void DistributedCommands::AddResults(CLI::App& cli) {
   // A result server takes no votes: nothing to yield its read side to but other processes
   // (docs/performance.md, "Many subscribers"). --stream-nice still sets it.
   o.http.stream_nice = 0;
+  // Its viewers are who connect in storms; it takes no votes that a paused accept loop would
+  // delay (docs/operations.md, "Connections"). --max-first-requests still sets it.
+  o.http.max_first_requests = 512;
   results_
       ->add_option("--listen", o.listen, "HOST:PORT to listen on, port 0 = any (env URNA_LISTEN)")
       ->capture_default_str();

@@ -107,6 +107,17 @@ void AddHttpFlags(CLI::App* s, O& o) {
                 "Live result streams (SSE + WebSocket) at most; 0 = 3/4 of --max-connections")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
+  s->add_option("--max-first-requests", o.http.max_first_requests,
+                "Connections still in their first request at most; beyond, new connections wait "
+                "in the kernel's listen queue until one is answered; 0 = no cap (the default "
+                "of serve and ingest: a slow-loris flood would pause their accepts, votes "
+                "included, for up to --first-request-timeout at a time)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, kMaxConnectionsBound));
+  AddDuration(s, "--first-request-timeout", o.http.first_request_timeout,
+              "While accepting is paused at --max-first-requests, seconds a connection may "
+              "spend in its first request (silent or partly sent) before it is closed")
+      ->check(CLI::Range(1, 3600));
   AddDuration(s, "--idle-timeout", o.http.idle_timeout,
               "Seconds a keep-alive connection may wait for its next request")
       ->check(CLI::Range(1, 3600));

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "net/http_date.h"
 #include "net/server_internal.h"
 
 namespace urna::net {
@@ -22,18 +23,32 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
-// The whole refusal, rendered once. Sent without reading the request.
+// The refusal, sent without reading the request. Rendered for each refusal: its Date changes
+// (HttpDate formats once a second per thread), the rest is fixed.
 constexpr std::string_view kBusyBody =
     R"({"error":{"code":"too_many_connections","message":"the server holds its maximum of open connections; retry shortly"}})";
 
 std::string BusyResponse() {
-  return "HTTP/1.1 503 Service Unavailable\r\nServer: urna\r\nContent-Type: application/json\r\n"
-         "Content-Length: " +
-         std::to_string(kBusyBody.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
-         std::string(kBusyBody);
+  std::string r = "HTTP/1.1 503 Service Unavailable\r\nServer: urna\r\nDate: ";
+  r += HttpDate();
+  r += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  r += std::to_string(kBusyBody.size());
+  r += "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
+  r += kBusyBody;
+  return r;
 }
 
 }  // namespace
+
+void HttpServer::Impl::FirstRequestDone() {
+  const size_t left = first_requests.fetch_sub(1) - 1;
+  if (left >= opts.max_first_requests || !accept_paused.exchange(false)) return;
+  // Not once draining: the listener is closed, or closes while this post waits.
+  if (draining) return;
+  asio::post(shards[0]->ctx, [this] {
+    if (acceptor->is_open()) Accept();
+  });
+}
 
 bool WarnLimiter::ShouldLog(SteadyClock::time_point now, uint64_t& suppressed) {
   if (last_ && now - *last_ < every_) {
@@ -75,6 +90,14 @@ HttpServer::Impl::Impl(HttpServerOptions o, HttpHandler& h)
 }
 
 void HttpServer::Impl::Accept() {
+  if (const size_t cap = opts.max_first_requests; cap && first_requests.load() >= cap) {
+    // Paused: FirstRequestDone resumes. Checked again after the flag is up, so a session that
+    // finished in between (and saw no flag) cannot leave the loop paused; of the two, only the
+    // one that takes the flag down goes on accepting.
+    accept_paused.store(true);
+    accept_pauses.fetch_add(1, std::memory_order_relaxed);
+    if (first_requests.load() >= cap || !accept_paused.exchange(false)) return;
+  }
   Shard& shard = *shards[next_shard++ % shards.size()];
   acceptor->async_accept(shard.ctx.get_executor(),
                          [this, &shard](boost::system::error_code ec, Socket socket) {
@@ -90,16 +113,17 @@ void HttpServer::Impl::Admit(Shard& shard, Socket socket) {
   if (!limiter.TryAcquire()) return Refuse(socket);
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  first_requests.fetch_add(1);
   StartSession(shard, std::move(socket), ConnectionSlot(&limiter));
 }
 
-// Over the cap: one non-blocking send of a fixed 503 into the empty send buffer, then close.
+// Over the cap: one non-blocking send of a 503 into the empty send buffer, then close.
 // The request is never read, so this costs no memory and no timer; a client whose request was
 // already in flight may see a reset instead of the 503, which is still a refusal (nothing was
 // processed) and it may retry.
 void HttpServer::Impl::Refuse(Socket& socket) {
-  static const std::string kBusy = BusyResponse();
-  (void)::send(socket.native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  const std::string busy = BusyResponse();
+  (void)::send(socket.native_handle(), busy.data(), busy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   boost::system::error_code ec;
   socket.close(ec);
   uint64_t suppressed = 0;
@@ -135,7 +159,7 @@ void HttpServer::Impl::ScheduleSweep(Shard& shard) {
   shard.sweep_timer.expires_after(std::chrono::seconds(1));
   shard.sweep_timer.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
-    if (limiter.busy()) SweepNow(shard);
+    if (limiter.busy() || accept_paused) SweepNow(shard);  // accept_paused: Session::Sweep
     shard.push.SweepStuck(SteadyClock::now(), opts.stream_write_timeout);
     ScheduleSweep(shard);
   });

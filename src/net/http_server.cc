@@ -80,6 +80,8 @@ ConnectionStats HttpServer::stats() const {
   const auto& l = impl_->limiter;
   ConnectionStats s;
   s.max_connections = l.limits().max_connections;
+  s.accept_pauses = impl_->accept_pauses.load(std::memory_order_relaxed);
+  s.first_request_closed = impl_->first_request_closed.load(std::memory_order_relaxed);
   s.max_push_streams = l.limits().max_push_streams;
   s.open = l.open();
   s.push_open = l.push_open();

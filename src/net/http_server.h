@@ -77,6 +77,18 @@ struct HttpServerOptions {
   // Push streams (viewers) at most; 0 = three quarters of max_connections, so viewers never
   // hold the slots voters need.
   size_t max_push_streams = 0;
+  // Connections still in their first request (accepted, not yet answered, upgraded or closed)
+  // at most; at the cap the server stops accepting and the next ones wait in the kernel's
+  // listen queue, where they cost no process memory, until one finishes. Bounds what a connect
+  // storm allocates at once (each such session holds its parser and buffers; the allocator
+  // keeps what they free). 0 = no cap (the default here and for `urna serve` and `urna ingest`,
+  // which take votes; `urna results` sets 512).
+  size_t max_first_requests = 0;
+  // While the accept loop is paused at max_first_requests, a connection still in its first
+  // request (silent or partly sent: a slow-loris) for longer than this is closed (checked every
+  // second), so a pause lasts at most about this long and the connections waiting in the listen
+  // queue get their turn.
+  std::chrono::seconds first_request_timeout{5};
   // Above busy_fraction of max_connections, a connection waiting for its next request longer
   // than busy_idle_timeout is closed.
   double busy_fraction = 0.8;
@@ -93,6 +105,9 @@ struct ConnectionStats {
   size_t open = 0, push_open = 0, peak_open = 0;
   size_t push_open_websocket = 0;  // of push_open; the others are SSE
   uint64_t refused = 0, push_refused = 0, idle_closed = 0, accept_errors = 0;
+  uint64_t accept_pauses = 0;  // times accepting paused at max_first_requests
+  // Connections closed while paused for being in their first request past first_request_timeout.
+  uint64_t first_request_closed = 0;
   // Messages written to push streams, by the kind of thread that wrote them.
   uint64_t push_writes_network = 0, push_writes_read_side = 0;
   // Periods whose fan-out budget ran out with streams still to write, and those streams.

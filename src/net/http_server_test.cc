@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -203,6 +204,18 @@ TEST_F(HttpServerTest, NotModifiedCarriesNoContentLength) {
   EXPECT_EQ(next.body, "next");
 }
 
+// A Date header's value is the server's clock to the second, between `before` and `after`.
+void ExpectDateBetween(const std::string& value, std::chrono::system_clock::time_point before,
+                       std::chrono::system_clock::time_point after) {
+  std::tm tm{};
+  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ASSERT_NE(end, nullptr) << value;
+  EXPECT_EQ(*end, '\0') << value;
+  auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
+  EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
+  EXPECT_LE(date, after) << value;
+}
+
 // Every answer carries Date (RFC 9110 6.6.1), the server's clock to the second: the voting page
 // corrects its countdown for a device whose clock is off with it.
 TEST_F(HttpServerTest, AnswersCarryTheServersDate) {
@@ -214,13 +227,7 @@ TEST_F(HttpServerTest, AnswersCarryTheServersDate) {
   const auto after = std::chrono::system_clock::now();
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.headers.count("date"), 1u);
-  std::tm tm{};
-  const char* end = strptime(r.headers["date"].c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  ASSERT_NE(end, nullptr) << r.headers["date"];
-  EXPECT_EQ(*end, '\0') << r.headers["date"];
-  auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
-  EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << r.headers["date"];
-  EXPECT_LE(date, after) << r.headers["date"];
+  ExpectDateBetween(r.headers["date"], before, after);
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
@@ -295,9 +302,12 @@ TEST_F(HttpServerTest, OverTheConnectionCapANewConnectionGets503) {
   b->Send(Post("b"));
   ASSERT_EQ(a.Read().status, 200);
   ASSERT_EQ(b->Read().status, 200);
+  const auto before = std::chrono::system_clock::now();
   Client c(port());
   auto r = c.Read();  // answered at once, without sending anything
   EXPECT_EQ(r.status, 503);
+  ASSERT_EQ(r.headers.count("date"), 1u) << "the refusal carries Date like every answer";
+  ExpectDateBetween(r.headers["date"], before, std::chrono::system_clock::now());
   EXPECT_TRUE(c.ClosedByServer());
   EXPECT_EQ(server_->stats().refused, 1u);
   // The connections holding the slots still work, and a slot freed is a slot taken again.
@@ -311,6 +321,81 @@ TEST_F(HttpServerTest, OverTheConnectionCapANewConnectionGets503) {
   Client d(port());
   d.Send(Post("d"));
   EXPECT_EQ(d.Read().body, "d");
+}
+
+// At max_first_requests connections in their first request the server stops accepting: the
+// next connection waits in the kernel's listen queue (its request unanswered, not refused) and
+// is served once one of the first requests is answered, or its connection closed.
+TEST_F(HttpServerTest, BeyondTheFirstRequestCapNewConnectionsWaitThenAreServed) {
+  HttpServerOptions o;
+  o.max_first_requests = 2;
+  o.busy_idle_timeout = std::chrono::seconds(60);  // no sweep of the silent ones here
+  StartServer(o);
+  Client a(port());
+  auto b = std::make_unique<Client>(port());
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 2; }));
+  Client c(port());  // connected by the kernel, not accepted
+  c.Send(Post("c"));
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().accept_pauses >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server_->stats().open, 2u) << "the third connection waits in the listen queue";
+  a.Send(Post("a"));
+  EXPECT_EQ(a.Read().body, "a");
+  auto r = c.Read();  // accepted once a's first request was answered
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "c");
+  // b and e now hold the two places; d waits until b's client gives up.
+  const uint64_t pauses = server_->stats().accept_pauses;
+  Client e(port());
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 4; }));  // a, b, c, e
+  Client d(port());
+  d.Send(Post("d"));
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().accept_pauses > pauses; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server_->stats().open, 4u) << "d waits in the listen queue";
+  b.reset();  // a first request ended by its client frees a place too
+  EXPECT_EQ(d.Read().body, "d");
+  EXPECT_EQ(server_->stats().refused, 0u) << "waiting, never refused";
+  a.Send(Post("again"));  // answered connections are not counted: keep-alive goes on
+  EXPECT_EQ(a.Read().body, "again");
+}
+
+// A slow-loris flood at max_first_requests: connections that sent part of a request and trickle
+// a byte now and then (and a silent one) hold every place, so the accept loop pauses. While
+// paused, those in their first request past first_request_timeout are closed, and a new
+// client's vote waiting in the listen queue is served (the deadline, kDeadline, is far above
+// the bound; without the close it waits for idle_timeout, 60 s).
+TEST_F(HttpServerTest, SlowLorisAtTheFirstRequestCapAreClosedAndANewRequestIsServed) {
+  HttpServerOptions o;
+  o.max_first_requests = 4;
+  o.first_request_timeout = std::chrono::seconds(1);
+  o.idle_timeout = std::chrono::seconds(60);
+  o.busy_idle_timeout = std::chrono::seconds(60);  // the busy sweep plays no part here
+  StartServer(o);
+  std::vector<std::unique_ptr<Client>> loris;
+  for (int i = 0; i < 4; ++i) {
+    loris.push_back(std::make_unique<Client>(port()));
+    if (i > 0) loris.back()->Send("POST /echo HTTP/1.1\r\nHost: t\r\nX-Slow: ");  // partial
+  }
+  ASSERT_TRUE(WaitUntil([&] { return server_->stats().open == 4; }));
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {  // a byte per connection every 100 ms, for kDeadline at most
+    auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      for (size_t i = 1; i < loris.size(); ++i) loris[i]->Send("x");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  Client voter(port());
+  voter.Send(Post("vote"));
+  auto r = voter.Read();
+  stop = true;
+  trickle.join();
+  EXPECT_EQ(r.status, 200) << "the new request is served while the flood goes on";
+  EXPECT_EQ(r.body, "vote");
+  EXPECT_GE(server_->stats().first_request_closed, 4u);
+  EXPECT_GE(server_->stats().accept_pauses, 1u);
+  EXPECT_EQ(loris[1]->Read().status, 0) << "a slow-loris is closed, never answered";
 }
 
 // Above busy_fraction of the cap, connections waiting for a request are closed after

@@ -15,10 +15,11 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <memory>
 #include <optional>
 
 #include "net/body_pipe.h"
+#include "net/http_date.h"
 #include "net/request_conversion.h"
 #include "net/server_internal.h"
 #include "net/sse_stream.h"
@@ -33,30 +34,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// The `Date` header's value (RFC 9110 6.6.1: an origin server with a clock sends it), e.g.
-// "Sun, 06 Nov 1994 08:49:37 GMT"; the voting page corrects its countdown for the device's clock
-// with it. Formatted by hand (strftime's %a / %b follow the locale) once a second per thread.
-const std::string& HttpDate() {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
-                                                    "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  thread_local std::time_t formatted = -1;
-  thread_local std::string text;
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  if (now != formatted) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
-    text = buf;
-    formatted = now;
-  }
-  return text;
-}
-
 class Session : public SessionBase, public std::enable_shared_from_this<Session> {
  public:
   Session(Socket socket, HttpServer::Impl& server, Shard& shard, ConnectionSlot slot)
@@ -67,6 +44,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   }
 
   ~Session() override {
+    EndFirstRequest();
     if (pipe_) pipe_->Cancel();
     if (counted_) server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     MutexLock lock(shard_.mu);
@@ -93,6 +71,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       state_ = kClosingIdle;
       return;
     }
+    // Accepting paused at max_first_requests: a first request still being read (silent or
+    // partly sent, e.g. a slow-loris trickling bytes) past first_request_timeout is closed, so
+    // such connections cannot hold the accept loop (and the votes queued behind it). The first
+    // Read starts at the accept, so read_since_ is the connection's age; the oldest go first.
+    if (first_request_ && server_.accept_paused &&
+        now - read_since_ > server_.opts.first_request_timeout) {
+      server_.first_request_closed.fetch_add(1, std::memory_order_relaxed);
+      stream_.cancel();
+      state_ = kClosingBusy;
+      return;
+    }
     // Busy: only connections with nothing of a request yet; one being sent keeps its timeout.
     if (!started && server_.limiter.busy() &&
         now - read_since_ > server_.limiter.limits().busy_idle_timeout) {
@@ -109,6 +98,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
 
   void Read() {
     parser_.emplace();
+    // Of this request only: a keep-alive connection's earlier upgrade request must not answer
+    // a later request that asks for none.
+    upgrade_request_.reset();
     head_only_ = false;
     body_limit_ = server_.opts.max_body_bytes;
     parser_->header_limit(static_cast<uint32_t>(server_.opts.max_header_bytes));
@@ -141,7 +133,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     batch_refusal_.reset();
     if (batch && server_.opts.batch_body_refusal) {
       auto auth = parser_->get()[http::field::authorization];
-      batch_refusal_ = server_.opts.batch_body_refusal(std::string_view(auth.data(), auth.size()));
+      if (auto r = server_.opts.batch_body_refusal(std::string_view(auth.data(), auth.size()))) {
+        batch_refusal_ = std::make_unique<HttpResponse>(std::move(*r));
+      }
       batch = !batch_refusal_;
     }
     if (batch) body_limit_ = server_.opts.batch_body_bytes;
@@ -206,7 +200,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     HttpRequest r = ToHttpRequest(req, peer_);
     head_only_ = r.method == "HEAD";
     if (r.websocket) {
-      upgrade_request_ = parser_->release();  // the handshake needs it
+      // the handshake needs it
+      upgrade_request_ = std::make_unique<http::request<http::string_body>>(parser_->release());
     }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
@@ -345,6 +340,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     auto upgrade = std::move(*resp.upgrade);
     Observe(kind == StreamUpgrade::kWebSocket ? 101 : 200);
+    EndFirstRequest();
     state_ = kClosed;  // this Session no longer owns the socket
     // The stream moves to a read-side thread (when there is one): from now on its writes, the
     // broadcasts, never run on this network thread. Its socket is re-registered there.
@@ -364,9 +360,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
                  });
       return;
     }
-    std::string head =
-        "HTTP/1.1 200 OK\r\nServer: urna\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    std::string head = "HTTP/1.1 200 OK\r\nServer: urna\r\nDate: " + HttpDate() +
+                       "\r\nContent-Type: text/event-stream\r\nCache-Control: "
+                       "no-cache\r\nX-Accel-Buffering: no\r\n";
     for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
     head += "\r\n";
     auto sse = std::make_shared<SseStream>(std::move(*socket), target.push, std::move(slot_));
@@ -394,7 +390,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     return moved;
   }
 
+  // The first request is over: the accept loop may take another connection.
+  void EndFirstRequest() {
+    if (!first_request_) return;
+    first_request_ = false;
+    server_.FirstRequestDone();
+  }
+
   void OnWritten(bool keep_alive) {
+    EndFirstRequest();
     if (counted_) {
       server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       counted_ = false;
@@ -409,6 +413,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   void LingeringClose() {
     if (state_ == kClosed || state_ == kLingering) return;
     state_ = kLingering;
+    EndFirstRequest();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return HardClose();
@@ -433,6 +438,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   void HardClose() {
     if (state_ == kClosed) return;
     state_ = kClosed;
+    EndFirstRequest();
     if (pipe_) pipe_->Cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -449,14 +455,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   SteadyClock::time_point read_since_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::request<http::string_body>> upgrade_request_;
+  // Rarely set, so behind pointers: a Session lives in its thousands during a connect storm,
+  // and the allocator keeps what they freed (docs/performance.md "Live results fan-out").
+  std::unique_ptr<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // what is being written
   std::string peer_;                 // the remote address, for the handler (rate limits)
   std::shared_ptr<BodyPipe> pipe_;   // a streamed body being written
   bool chunked_ = false;
   size_t body_limit_ = 0;  // of the request being read
   // A :batch request's answer if its body is too large for anyone but a live gateway.
-  std::optional<HttpResponse> batch_refusal_;
+  std::unique_ptr<HttpResponse> batch_refusal_;
   size_t linger_left_ = 0;
   bool keep_alive_ = true;
   bool counted_ = false;
@@ -464,7 +472,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // read; observed_ is reset once told, so each request is told once.
   std::optional<uint32_t> observed_;
   SteadyClock::time_point read_at_;
-  bool head_only_ = false;  // the request being answered is a HEAD
+  bool head_only_ = false;     // the request being answered is a HEAD
+  bool first_request_ = true;  // counted in the server's first_requests
 };
 
 }  // namespace

@@ -102,12 +102,21 @@ struct HttpServer::Impl {
   std::atomic<bool> refusing{false};  // new requests are answered 503 here, not handed over
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint64_t> accept_errors{0};
+  // Sessions in their first request (HttpServerOptions::max_first_requests) and whether the
+  // accept loop is paused at that cap; see Accept and FirstRequestDone.
+  std::atomic<size_t> first_requests{0};
+  std::atomic<bool> accept_paused{false};
+  std::atomic<uint64_t> accept_pauses{0};
+  std::atomic<uint64_t> first_request_closed{0};  // ConnectionStats::first_request_closed
   uint16_t port = 0;
 
   Impl(HttpServerOptions o, HttpHandler& h);
   void Accept();  // accept_loop.cc
   // accept_loop.cc: a connection accepted on `shard`: a session, or the cheap 503 over the cap.
   void Admit(Shard& shard, Socket socket);
+  // A session's first request is over (answered, upgraded, or the connection closed): resumes
+  // a paused accept loop. Any thread.
+  void FirstRequestDone();
   void Refuse(Socket& socket);  // accept_loop.cc: the cheap 503 over the cap
   void OnAcceptError(const boost::system::error_code& ec);  // accept_loop.cc
   void ScheduleSweep(Shard& shard);                         // accept_loop.cc

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "net/http_date.h"
+
 namespace urna::net {
 
 namespace http = boost::beast::http;
@@ -18,7 +20,8 @@ std::string HttpError(unsigned status, std::string_view reason, std::string_view
   std::string body = std::string(R"({"error":{"code":"invalid_request","message":")") +
                      std::string(message) + "\"}}";
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-         "\r\nServer: urna\r\nConnection: close\r\n" + std::string(extra) +
+         "\r\nServer: urna\r\nDate: " + HttpDate() + "\r\nConnection: close\r\n" +
+         std::string(extra) +
          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
@@ -48,8 +51,8 @@ std::string WsHandshakeAnswer(const http::request<http::string_body>& req, std::
   SHA1(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), digest);
   unsigned char accept[29];  // 28 characters and a NUL
   EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
-  return "HTTP/1.1 101 Switching Protocols\r\nServer: urna\r\nUpgrade: websocket\r\n"
-         "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+  return "HTTP/1.1 101 Switching Protocols\r\nServer: urna\r\nDate: " + HttpDate() +
+         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
          std::string(reinterpret_cast<const char*>(accept), 28) + "\r\n\r\n";
 }
 

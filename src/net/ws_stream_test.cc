@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,9 +46,14 @@ class WsClient {
   ssize_t Send(const std::string& d) { return ::send(fd_, d.data(), d.size(), MSG_NOSIGNAL); }
   // The upgrade; returns the answer's head.
   std::string Upgrade(std::string_view connection = "Upgrade") {
-    Send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: " +
-         std::string(connection) +
-         "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    return Head("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: " +
+                std::string(connection) +
+                "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
+                "13\r\n\r\n");
+  }
+  // Sends `request`; returns the answer's head.
+  std::string Head(const std::string& request) {
+    Send(request);
     while (buf_.find("\r\n\r\n") == std::string::npos) {
       if (!Fill()) return "";
     }
@@ -55,6 +61,13 @@ class WsClient {
     std::string head = buf_.substr(0, end);
     buf_.erase(0, end);
     return head;
+  }
+  // Reads and returns `n` bytes of a body.
+  std::string Body(size_t n) {
+    if (!Need(n)) return "";
+    std::string body = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return body;
   }
   struct Frame {
     int opcode = -1;  // -1: the connection ended (or timed out)
@@ -145,6 +158,11 @@ class WsStreamTest : public ::testing::Test {
                                 }};
       done(std::move(r));
     });
+    router_.Add("GET", "/sse", [](HttpRequest&, PathParams&, Responder done) {
+      HttpResponse r;
+      r.upgrade = StreamUpgrade{StreamUpgrade::kSse, [](std::shared_ptr<PushStream>) {}};
+      done(std::move(r));
+    });
     server_ = std::make_unique<HttpServer>(o, router_);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -178,6 +196,58 @@ TEST_F(WsStreamTest, HandshakeThenPushedMessagesAsTextFrames) {
   f = c.Next();
   EXPECT_EQ(f.opcode, 1);
   EXPECT_EQ(f.payload, big);
+}
+
+// The stream answers carry Date like every other answer (RFC 9110 6.6.1): the voting page
+// corrects its countdown for the device's clock with the Date of whatever it got last. So does a
+// refused handshake (426 here, rendered by the WebSocket code, not the HTTP session).
+TEST_F(WsStreamTest, UpgradeAnswersCarryTheServersDate) {
+  const std::string ws_key = "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade" + ws_key +
+           "Sec-WebSocket-Version: 13\r\n\r\n",
+       "HTTP/1.1 101 "},
+      {"GET /sse HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n", "HTTP/1.1 200 "},
+      {"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade" + ws_key +
+           "Sec-WebSocket-Version: 12\r\n\r\n",
+       "HTTP/1.1 426 "},
+  };
+  for (const auto& [request, status] : cases) {
+    WsClient c(server_->port());
+    const auto before = std::chrono::system_clock::now();
+    std::string head = c.Head(request);
+    const auto after = std::chrono::system_clock::now();
+    ASSERT_EQ(head.rfind(status, 0), 0u) << head;
+    auto at = head.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << status << ": " << head;
+    EXPECT_EQ(head.find("\r\nDate: ", at + 1), std::string::npos) << "one Date: " << head;
+    std::string value = head.substr(at + 8, head.find("\r\n", at + 2) - at - 8);
+    std::tm tm{};
+    const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    ASSERT_NE(end, nullptr) << value;
+    EXPECT_EQ(*end, '\0') << value;
+    auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
+    EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
+    EXPECT_LE(date, after) << value;
+  }
+}
+
+// A keep-alive connection whose first request asked for an upgrade of a resource that has none
+// (answered 404 and kept) then asks for the stream without an upgrade: that plain request gets
+// the 400 for a missing upgrade, never a 101 made from the earlier request's handshake.
+TEST_F(WsStreamTest, AnEarlierUpgradeRequestIsNotReusedForALaterPlainOne) {
+  WsClient c(server_->port());
+  std::string head = c.Head(
+      "GET /nothing HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_EQ(head.rfind("HTTP/1.1 404 ", 0), 0u) << head;
+  ASSERT_EQ(head.find("Connection: close"), std::string::npos) << "kept alive: " << head;
+  auto at = head.find("Content-Length: ");
+  ASSERT_NE(at, std::string::npos) << head;
+  c.Body(std::stoul(head.substr(at + 16)));
+  head = c.Head("GET /ws HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 400 ", 0), 0u) << head;
+  EXPECT_EQ(head.find("Sec-WebSocket-Accept"), std::string::npos) << head;
 }
 
 TEST_F(WsStreamTest, PingIsAnsweredAndCloseIsEchoedThenTheConnectionEnds) {
