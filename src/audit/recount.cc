@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 #include <thread>
@@ -50,6 +51,10 @@ class PassTimer {
 };
 
 }  // namespace
+
+double ProgressFraction(uint64_t done, uint64_t total) {
+  return total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0.0;
+}
 
 const char* RecountProgress::PhaseName(int phase) {
   switch (phase) {

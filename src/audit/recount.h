@@ -45,6 +45,11 @@ struct RecountProgress {
   static const char* PhaseName(int phase);
 };
 
+// done / total within [0, 1] (0 while the total is unknown): the total is the live count plus the
+// log's entries, and a ledger holding more rows than the live count (a disagreement the recount
+// reports) would take done past it. Grows through the ledger and replay phases.
+double ProgressFraction(uint64_t done, uint64_t total);
+
 struct OptionDifference {
   std::string option;
   uint64_t live = 0, ledger = 0, replay = 0;

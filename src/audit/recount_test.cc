@@ -72,6 +72,16 @@ class RecountTest : public ::testing::Test {
   std::vector<std::unique_ptr<PartitionProcessor>> procs;
 };
 
+// The progress fraction stays within [0, 1], even when the ledger pass reads more rows than
+// the live count it was expected to match (done past total).
+TEST(RecountProgressTest, FractionIsWithinZeroAndOne) {
+  EXPECT_DOUBLE_EQ(ProgressFraction(0, 0), 0.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(7, 0), 0.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(50, 200), 0.25);
+  EXPECT_DOUBLE_EQ(ProgressFraction(200, 200), 1.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(250, 200), 1.0);
+}
+
 TEST_F(RecountTest, RefusesAnOpenElection) {
   Recounter r({catalog, log, log, state, state, clock, lifecycle, "k"});
   RecountProgress progress;
