@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -77,13 +78,32 @@ int main(int argc, char** argv) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("urna-processor-bench-" + std::to_string(std::random_device{}())))
                         .string();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--votes")) n = std::stoull(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--votes-per-voter")) votes_per_voter = std::stoul(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--repeat")) repeat = std::max<uint64_t>(1, std::stoull(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--workers")) workers = std::stoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--partitions")) partitions = std::stoul(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const char* flag = argv[i];
+    if (i + 1 >= argc) return std::fprintf(stderr, "%s needs a value\n", flag), 2;
+    const char* value = argv[i + 1];
+    try {
+      if (!std::strcmp(flag, "--votes")) {
+        n = std::stoull(value);
+      } else if (!std::strcmp(flag, "--votes-per-voter")) {
+        votes_per_voter = std::stoul(value);
+      } else if (!std::strcmp(flag, "--repeat")) {
+        repeat = std::max<uint64_t>(1, std::stoull(value));
+      } else if (!std::strcmp(flag, "--workers")) {
+        workers = std::stoi(value);
+      } else if (!std::strcmp(flag, "--partitions")) {
+        partitions = std::stoul(value);
+      } else if (!std::strcmp(flag, "--dir")) {
+        dir = value;
+      } else {
+        return std::fprintf(stderr, "unknown flag %s\n", flag), 2;
+      }
+    } catch (const std::exception&) {
+      return std::fprintf(stderr, "%s: not a number: %s\n", flag, value), 2;
+    }
+  }
+  if (n == 0 || workers < 1 || partitions < 1) {
+    return std::fprintf(stderr, "--votes, --workers and --partitions must be at least 1\n"), 2;
   }
   const uint64_t voters = std::max<uint64_t>(1, n / repeat);
   std::printf(
@@ -120,7 +140,11 @@ int main(int argc, char** argv) {
         {NewUuid7(now), "bench", options[i % 4], "voter-" + std::to_string(i % voters), now, "b"},
         [&](Status s) { (s.ok() ? acked : failed)++; });
   }
-  while (acked + failed < n) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Bounded: a log that stops acknowledging fails the bench instead of hanging it.
+  for (auto deadline = Steady::now() + std::chrono::minutes(10); acked + failed < n;) {
+    if (Steady::now() > deadline) return std::fprintf(stderr, "fill: no end in 10 min\n"), 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   auto t1 = Steady::now();
   std::printf("fill:      %.1f s, %.0f votes/s durable, %llu failed\n", Seconds(t0, t1),
               n / Seconds(t0, t1), static_cast<unsigned long long>(failed.load()));
@@ -133,7 +157,16 @@ int main(int argc, char** argv) {
   ThreadCpu c0 = ReadThreadCpu();
   auto p0 = Steady::now();
   processor.Start();
-  while (processor.totals().processed_offsets < n) {
+  // Bounded: a processor that makes no progress for 60 s fails the bench instead of hanging it.
+  auto moved = Steady::now();
+  for (uint64_t last = 0, now = 0; (now = processor.totals().processed_offsets) < n;) {
+    if (now != last) moved = Steady::now(), last = now;
+    if (Steady::now() - moved > std::chrono::seconds(60)) {
+      processor.Stop();
+      return std::fprintf(stderr, "process: stuck at %llu of %llu offsets for 60 s\n",
+                          static_cast<unsigned long long>(now), static_cast<unsigned long long>(n)),
+             1;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   auto p1 = Steady::now();
@@ -153,15 +186,24 @@ int main(int argc, char** argv) {
     for (uint32_t p = 0; p < (*db)->partitions(); ++p) {
       for (uint64_t from = 0;;) {
         auto r = log.Read(p, from, 4096, std::chrono::milliseconds(0));
-        if (!r.ok() || r->empty()) break;
+        if (!r.ok()) {
+          return std::fprintf(stderr, "read: partition %u: %s\n", p, r.status().message().c_str()),
+                 1;
+        }
+        if (r->empty()) break;
         from = r->back().offset + 1;
         got += r->size();
       }
     }
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
     read_cpu = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    if (got != n) {
+      return std::fprintf(stderr, "read: %llu entries, want %llu\n",
+                          static_cast<unsigned long long>(got), static_cast<unsigned long long>(n)),
+             1;
+    }
     std::printf("read:      the log read alone: %llu entries, %.2f s CPU, %.2f us/vote\n",
-                static_cast<unsigned long long>(got), read_cpu, read_cpu * 1e6 / n);
+                static_cast<unsigned long long>(got), read_cpu, read_cpu * 1e6 / got);
   }
 
   const double wall = Seconds(p0, p1);
@@ -183,9 +225,12 @@ int main(int argc, char** argv) {
       "CPU-second\n",
       decide_cpu * 1e6 / n, n / decide_cpu);
   // The expected fates, so a wrong count shows here too.
-  const uint64_t per_voter =
-      votes_per_voter == 0 ? repeat : std::min<uint64_t>(repeat, votes_per_voter);
-  const uint64_t want_counted = voters * per_voter;
+  // Voter j casts every vote i with i % voters == j: n / voters each, one more for the first
+  // n % voters voters; of those, votes_per_voter count (all when 0: unlimited).
+  const uint64_t limit = votes_per_voter == 0 ? UINT64_MAX : votes_per_voter;
+  const uint64_t q = n / voters, extra = n % voters;
+  const uint64_t want_counted =
+      extra * std::min<uint64_t>(q + 1, limit) + (voters - extra) * std::min<uint64_t>(q, limit);
   const bool exact = t.counted == want_counted && t.counted + t.duplicate == n && t.rejected == 0;
   std::printf("check:     expected %llu counted: %s\n",
               static_cast<unsigned long long>(want_counted), exact ? "ok" : "MISMATCH");

@@ -98,14 +98,12 @@ json::object ReportJson(const RecountReport& r) {
 }
 
 json::object JobJson(const std::string& election, const RecountJobs::View& v) {
-  json::object o{
-      {"election", election},
-      {"state", v.running ? "running" : (v.report ? "done" : "failed")},
-      {"progress",
-       json::object{{"phase", RecountProgress::PhaseName(v.phase)},
-                    {"done", v.done},
-                    {"total", v.total},
-                    {"fraction", v.total ? static_cast<double>(v.done) / v.total : 0.0}}}};
+  json::object o{{"election", election},
+                 {"state", v.running ? "running" : (v.report ? "done" : "failed")},
+                 {"progress", json::object{{"phase", RecountProgress::PhaseName(v.phase)},
+                                           {"done", v.done},
+                                           {"total", v.total},
+                                           {"fraction", ProgressFraction(v.done, v.total)}}}};
   if (v.report) o["report"] = ReportJson(*v.report);
   if (!v.running && !v.report) o["error"] = v.error.message();
   return o;

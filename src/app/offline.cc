@@ -26,7 +26,7 @@ void ShowProgress(const RecountProgress& p, std::atomic<bool>& stop) {
   while (!stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     uint64_t done = p.done, total = p.total;
-    double f = total ? std::min(1.0, static_cast<double>(done) / total) : 0.0;
+    double f = ProgressFraction(done, total);
     std::string line = fmt::format("{:<18} {:>12}/{:<12} {:5.1f}%",
                                    RecountProgress::PhaseName(p.phase), done, total, 100 * f);
     if (tty) {

@@ -85,12 +85,16 @@ Status PseudonymBuckets::Spill() {
   for (size_t b = 0; b < kBuckets; ++b) {
     Held& h = mem_[b];
     if (h.chunks.empty()) continue;
-    if (!file_[b] && !(file_[b] = std::tmpfile())) return IoError("cannot create a temporary file");
-    for (size_t i = 0; i < h.chunks.size(); ++i) {
-      Chunk c = h.chunks[i];
+    if (!file_[b] && !(file_[b] = open_spill_())) return IoError("cannot create a temporary file");
+    // Every chunk written before any is handed to free_: a failed write leaves each chunk owned
+    // by the bucket alone (freed once, by the destructor).
+    for (const Chunk& c : h.chunks) {
       if (std::fwrite(c.rows, sizeof(ExportRow), c.size, file_[b]) != c.size) {
         return IoError("cannot write a temporary file");
       }
+    }
+    for (size_t i = 0; i < h.chunks.size(); ++i) {
+      Chunk c = h.chunks[i];
       c.size = 0;
       free_[i > 0].push_back(c);
     }

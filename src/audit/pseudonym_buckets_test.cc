@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <set>
@@ -79,6 +80,37 @@ TEST(PseudonymBucketsTest, BucketsSpanSeveralChunks) {
       EXPECT_EQ(rows, n + extra) << "spill " << spill;
     }
   }
+}
+
+// A spill file with room for one small chunk and half a row more (a disk that fills while a
+// spill writes), unbuffered so each fwrite reaches it.
+constexpr size_t kRoomBytes =
+    PseudonymBuckets::kSmallChunkRows * sizeof(ExportRow) + sizeof(ExportRow) / 2;
+char room[kRoomBytes];
+std::FILE* OpenAlmostFullSpill() {
+  std::FILE* f = fmemopen(room, sizeof room, "w");
+  if (f) std::setvbuf(f, nullptr, _IONBF, 0);
+  return f;
+}
+
+// A spill whose write fails part way through a bucket (its first chunk written, its second not)
+// reports the error, and the buckets are then destroyed cleanly: no chunk is freed twice.
+TEST(PseudonymBucketsTest, SpillWriteFailingPartWayIsAnErrorNotADoubleFree) {
+  const size_t rows = PseudonymBuckets::kSmallChunkRows + 10;  // bucket 0: a full chunk + 10
+  Status last = Status::Ok();
+  {
+    PseudonymBuckets buckets(rows, &OpenAlmostFullSpill);
+    std::mt19937_64 rng(3);
+    for (uint32_t i = 0; i < rows; ++i) {
+      ExportRow r = RandomRow(rng, i);
+      r.pseudonym[0] = 0;  // all in the first bucket
+      last = buckets.Add(r);
+      if (i + 1 < rows) ASSERT_TRUE(last.ok()) << i;
+    }
+  }  // destroyed here: a chunk owned twice would be freed twice
+  EXPECT_FALSE(last.ok());
+  EXPECT_NE(last.message().find("cannot write a temporary file"), std::string::npos)
+      << last.message();
 }
 
 }  // namespace

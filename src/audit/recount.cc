@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 #include <thread>
@@ -15,9 +16,13 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// Log entries per Read of the replay: small enough that a batch's entries (and the allocations
-// behind their strings) stay in cache and are reused by the next batch, large enough that a
-// Read's fixed cost (an iterator, a Kafka poll) is spread thin.
+// Why a pass stopped early because the other one failed: only returned when no cause was
+// recorded (it is not: Fail records one before setting stop), kept as a fallback.
+const char kStopped[] = "recount stopped: the other pass failed";
+
+// Log entries per Read of the replay: small enough that a batch (a fresh vector per Read, its
+// entries and their strings) stays in cache while it is decided, large enough that a Read's
+// fixed cost (an iterator, a Kafka poll) is spread thin.
 constexpr uint64_t kReadBatch = 4096;
 // Bound on the voters a partition's dedupe reserves room for up front (~8 bytes a voter).
 constexpr uint64_t kMaxReservedVoters = uint64_t{1} << 22;
@@ -46,6 +51,10 @@ class PassTimer {
 };
 
 }  // namespace
+
+double ProgressFraction(uint64_t done, uint64_t total) {
+  return total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0.0;
+}
 
 const char* RecountProgress::PhaseName(int phase) {
   switch (phase) {
@@ -97,10 +106,9 @@ Status Recounter::WaitForSeals(const Election& e, RecountProgress& progress,
 }
 
 // The ledger pass, on its own thread while the replay runs on the caller's.
-Status Recounter::CountLedger(const Election& e, RecountProgress& progress,
+Status Recounter::CountLedger(const Election& e, LedgerExport& exporter, RecountProgress& progress,
                               const std::atomic<bool>& stop, RecountReport& r) {
   PassTimer timer(r.ledger_pass);
-  LedgerExport exporter(deps_.audit_key, deps_.export_buffer_rows);
   uint64_t unreported = 0;  // progress is shared with the replay: one atomic add per 4096 rows
   auto ledger = exporter.Run(
       deps_.ledger, e.id, {},
@@ -134,6 +142,9 @@ Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
     auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(kReadBatch, end - from),
                                    std::chrono::milliseconds(500));
     if (!batch.ok()) return batch.status();
+    // Checked after every Read, empty or not: a Kafka Read may wait ~500 ms.
+    if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
+    if (stop) return Status(Code::kUnavailable, kStopped);
     if (batch->empty()) {
       // The entries below `end` are durable, but a reader may answer empty while it
       // positions itself (Kafka: assigning the partition, seeking; each Read returns as soon
@@ -142,8 +153,6 @@ Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
       continue;
     }
     empty_reads = 0;
-    if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
-    if (stop) return Status(Code::kUnavailable, "recount stopped: the other pass failed");
     for (const auto& entry : *batch) {
       if (entry.offset >= end) break;
       if (entry.seal) {
@@ -174,16 +183,22 @@ Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
 }
 
 // Takes partitions to replay until none is left (or a pass failed); run by both threads.
+// Never throws: an exception (bad_alloc in the dedupe) becomes the partition's Status.
 void Recounter::ReplayWorker(const Election& e, ReplayWork& work, int worker,
                              RecountProgress& progress) {
-  for (uint32_t p; (p = work.next++) < work.shares.size();) {
+  for (uint32_t p; !work.stop && !progress.cancel && (p = work.next++) < work.shares.size();) {
+    work.took[worker] = true;
     ReplayShare& share = work.shares[p];
     double cpu0 = ThreadCpuSeconds();
-    share.status = ReplayPartition(e, p, work.ends[p], progress, work.stop, share);
+    try {
+      share.status = ReplayPartition(e, p, work.ends[p], progress, work.stop, share);
+    } catch (const std::exception& ex) {
+      share.status = Status(Code::kInternal, std::string("recount replay: ") + ex.what());
+    }
     share.cpu_s = ThreadCpuSeconds() - cpu0;
-    if (!share.status.ok()) work.stop = true;
+    if (!share.status.ok()) work.Fail(share.status);
   }
-  work.finished[worker] = Steady::now();
+  if (work.took[worker]) work.finished[worker] = Steady::now();
 }
 
 Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgress& progress,
@@ -212,19 +227,44 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
   progress.done = 0;
   progress.total = (r.live.empty() ? 0 : Total(r.live)) + log_total;
   progress.phase = RecountProgress::kLedger;
+  // Built here, not on the thread: a constructor that throws must not reach std::terminate.
+  LedgerExport exporter(deps_.audit_key, deps_.export_buffer_rows);
   const auto replay_start = Steady::now();
   Status ledger_status = Status::Ok();
-  std::thread ledger_thread([&] {
-    pthread_setname_np(pthread_self(), "urna-recount");
-    ledger_status = CountLedger(r.election, progress, work.stop, r);
-    if (!ledger_status.ok()) work.stop = true;
-    // The replay may still run: the phase names what is left.
-    int expected = RecountProgress::kLedger;
-    progress.phase.compare_exchange_strong(expected, RecountProgress::kReplay);
-    ReplayWorker(r.election, work, 1, progress);
-  });
-  ReplayWorker(r.election, work, 0, progress);
-  ledger_thread.join();
+  {
+    // On every way out of this block (an exception included) the other thread is told to stop
+    // and joined, so a joinable std::thread is never destroyed.
+    struct JoinGuard {
+      ReplayWork& work;
+      std::thread& t;
+      ~JoinGuard() {
+        if (t.joinable()) {
+          work.stop = true;
+          t.join();
+        }
+      }
+    };
+    std::thread ledger_thread([&] {
+      pthread_setname_np(pthread_self(), "urna-recount");
+      try {
+        ledger_status = CountLedger(r.election, exporter, progress, work.stop, r);
+      } catch (const std::exception& ex) {
+        ledger_status = Status(Code::kInternal, std::string("recount ledger pass: ") + ex.what());
+      }
+      if (!ledger_status.ok()) work.Fail(ledger_status);
+      // The replay may still run: the phase names what is left.
+      int expected = RecountProgress::kLedger;
+      progress.phase.compare_exchange_strong(expected, RecountProgress::kReplay);
+      ReplayWorker(r.election, work, 1, progress);
+    });
+    JoinGuard guard{work, ledger_thread};
+    ReplayWorker(r.election, work, 0, progress);
+    ledger_thread.join();
+  }
+  // A cancel stays its own message; otherwise the first failure is the cause (a pass stopped
+  // because of it says only that).
+  if (progress.cancel) return Status(Code::kUnavailable, "recount cancelled");
+  if (!work.first_error.ok()) return work.first_error;
   for (const ReplayShare& share : work.shares) {
     if (!share.status.ok()) return share.status;
   }
@@ -238,9 +278,11 @@ Result<RecountReport> Recounter::Run(std::string_view election_id, RecountProgre
     r.replay_pass.items += share.items;
     r.replay_pass.cpu_s += share.cpu_s;
   }
-  r.replay_pass.wall_s =
-      std::chrono::duration<double>(std::max(work.finished[0], work.finished[1]) - replay_start)
-          .count();
+  Steady::time_point replay_end = replay_start;  // no partition at all: zero
+  for (int w = 0; w < 2; ++w) {
+    if (work.took[w]) replay_end = std::max(replay_end, work.finished[w]);
+  }
+  r.replay_pass.wall_s = std::chrono::duration<double>(replay_end - replay_start).count();
 
   std::set<std::string> options;
   for (const auto* m : {&r.live, &r.ledger, &r.replay}) {

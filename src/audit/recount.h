@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ struct RecountProgress {
   std::atomic<bool> cancel{false};  // set by another thread: Run returns kUnavailable soon
   static const char* PhaseName(int phase);
 };
+
+// done / total within [0, 1] (0 while the total is unknown): the total is the live count plus the
+// log's entries, and a ledger holding more rows than the live count (a disagreement the recount
+// reports) would take done past it. Grows through the ledger and replay phases.
+double ProgressFraction(uint64_t done, uint64_t total);
 
 struct OptionDifference {
   std::string option;
@@ -116,6 +122,16 @@ class Recounter {
     std::vector<ReplayShare> shares;
     std::atomic<uint32_t> next{0};
     std::atomic<bool> stop{false};  // a pass failed: the others stop soon
+    // Why: recorded by whoever sets `stop` first (Fail), so a pass that then stops because of
+    // it does not hide the cause.
+    std::mutex mu;
+    Status first_error = Status::Ok();
+    void Fail(const Status& s) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!stop.exchange(true)) first_error = s;
+    }
+    // Which worker took at least one partition (only those have a meaningful `finished`).
+    bool took[2] = {false, false};
     // When each worker (0: the caller's thread, 1: the ledger pass's) ran out of partitions;
     // each written by its own thread, read after both joined.
     std::chrono::steady_clock::time_point finished[2];
@@ -126,8 +142,8 @@ class Recounter {
                          ReplayShare& out);
   // The ledger pass: counts, rows and digest of the ledger export (LedgerExport::Run). Stops
   // early (kUnavailable) when the progress is cancelled or `stop` turns true.
-  Status CountLedger(const Election& e, RecountProgress& progress, const std::atomic<bool>& stop,
-                     RecountReport& report);
+  Status CountLedger(const Election& e, LedgerExport& exporter, RecountProgress& progress,
+                     const std::atomic<bool>& stop, RecountReport& report);
 
   RecountDeps deps_;
 };

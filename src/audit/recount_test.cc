@@ -43,7 +43,9 @@ class RecountTest : public ::testing::Test {
   void Process() {
     for (auto& p : procs) ASSERT_TRUE(p->Step(std::chrono::milliseconds(0)).ok());
   }
-  Result<RecountReport> Recount(size_t export_buffer_rows = LedgerExport::kDefaultBufferRows) {
+  Result<RecountReport> Recount(size_t export_buffer_rows = LedgerExport::kDefaultBufferRows,
+                                Ledger* ledger = nullptr, LogReader* reader = nullptr,
+                                RecountProgress* progress_out = nullptr) {
     // The recount waits for the seals: let the processors pass them meanwhile.
     std::atomic<bool> stop{false};
     std::thread t([&] {
@@ -52,9 +54,10 @@ class RecountTest : public ::testing::Test {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
-    Recounter r(
-        {catalog, log, log, state, state, clock, lifecycle, "audit-key", export_buffer_rows});
-    RecountProgress progress;
+    Recounter r({catalog, log, reader ? *reader : log, state, ledger ? *ledger : state, clock,
+                 lifecycle, "audit-key", export_buffer_rows});
+    RecountProgress own_progress;
+    RecountProgress& progress = progress_out ? *progress_out : own_progress;
     auto out = r.Run("e1", progress, std::chrono::seconds(5));
     stop = true;
     t.join();
@@ -68,6 +71,16 @@ class RecountTest : public ::testing::Test {
   LocalLifecycle lifecycle{catalog, log, clock};
   std::vector<std::unique_ptr<PartitionProcessor>> procs;
 };
+
+// The progress fraction stays within [0, 1], even when the ledger pass reads more rows than
+// the live count it was expected to match (done past total).
+TEST(RecountProgressTest, FractionIsWithinZeroAndOne) {
+  EXPECT_DOUBLE_EQ(ProgressFraction(0, 0), 0.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(7, 0), 0.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(50, 200), 0.25);
+  EXPECT_DOUBLE_EQ(ProgressFraction(200, 200), 1.0);
+  EXPECT_DOUBLE_EQ(ProgressFraction(250, 200), 1.0);
+}
 
 TEST_F(RecountTest, RefusesAnOpenElection) {
   Recounter r({catalog, log, log, state, state, clock, lifecycle, "k"});
@@ -101,6 +114,64 @@ TEST_F(RecountTest, AgreesAndFinalizesAndAccountsForEveryEntry) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->agree);
   EXPECT_EQ(again->ledger_digest, r->ledger_digest);
+}
+
+// A ledger whose scan fails (a read error of the store).
+class FailingLedger : public Ledger {
+ public:
+  explicit FailingLedger(Ledger& inner) : inner_(inner) {}
+  Result<std::optional<Receipt>> FindReceipt(std::string_view e, std::string_view v,
+                                             std::string_view id) override {
+    return inner_.FindReceipt(e, v, id);
+  }
+  Result<std::optional<Receipt>> FindCountedReceipt(std::string_view e,
+                                                    std::string_view v) override {
+    return inner_.FindCountedReceipt(e, v);
+  }
+  Status ScanCounted(std::string_view, const std::function<bool(const Receipt&)>&) override {
+    return Status(Code::kInternal, "ledger read fault (test)");
+  }
+
+ private:
+  Ledger& inner_;
+};
+
+// A log reader whose reads wait until the ledger pass has ended (the phase leaves kLedger),
+// so the replay is still running when the ledger pass fails.
+class AfterLedgerReader : public LogReader {
+ public:
+  AfterLedgerReader(LogReader& inner, RecountProgress& progress)
+      : inner_(inner), progress_(progress) {}
+  Result<std::vector<LogEntry>> Read(uint32_t p, uint64_t from, size_t max,
+                                     std::chrono::milliseconds wait) override {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (progress_.phase == RecountProgress::kLedger &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return inner_.Read(p, from, max, wait);
+  }
+  Result<uint64_t> EndOffset(uint32_t p) override { return inner_.EndOffset(p); }
+
+ private:
+  LogReader& inner_;
+  RecountProgress& progress_;
+};
+
+// When the ledger pass fails while a partition is still being replayed, the recount's error is
+// the ledger's own, not "the other pass failed", and nothing is finalized.
+TEST_F(RecountTest, LedgerFailureDuringTheReplayIsTheErrorReported) {
+  for (int i = 0; i < 100; ++i) Vote(i, i % 3 ? "a" : "b");
+  Process();
+  ASSERT_TRUE(lifecycle.Close("e1").ok());
+  FailingLedger ledger(state);
+  RecountProgress progress;
+  AfterLedgerReader reader(log, progress);
+  auto r = Recount(LedgerExport::kDefaultBufferRows, &ledger, &reader, &progress);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("ledger read fault (test)"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ((*catalog.Get("e1"))->status, ElectionStatus::kClosed);
 }
 
 // The ledger pass runs beside the replay and sorts within the configured memory budget: a

@@ -178,7 +178,8 @@ struct FrontFlags {
   void Add(CLI::App* s, O& o) {
     AddHttpFlags(s, o);
     s->add_option("--export-buffer-rows", o.export_buffer_rows,
-                  "Rows a ledger export holds in memory before spilling to temporary files")
+                  "Rows a ledger export (or recount) holds in memory before spilling to temporary "
+                  "files: 88 bytes a row, plus up to 128 MiB of partly filled chunks")
         ->capture_default_str()
         ->check(CLI::Range(1000, 1000000000));
     s->add_option("--pow-ttl", o.pow.ttl_s,

@@ -144,7 +144,10 @@ std::string LogKey(uint32_t partition, uint64_t offset);
 std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_id);
 // The ledger row of a voter's `ordinal`-th counted vote (1 = the first): VoterKeyBytes for the
 // first, then VoterKeyBytes '\0' [u64 ordinal] (ids hold no '\0', so a voter's rows are
-// contiguous and the last one is found by SeekForPrev(LedgerRowKey(.., UINT64_MAX))).
+// contiguous). A voter's count of counted votes (EmbeddedProcessorState::CountedVotes) is the
+// first missing ordinal: found by up to 3 point look-ups (ordinals 2, 3, 4), then, past them, a
+// SeekForPrev(LedgerRowKey(.., UINT64_MAX)) to the voter's last row. It relies on rows
+// 1..count having no gap: no code deletes ledger rows, and none may delete them one by one.
 std::string LedgerRowKey(std::string_view election_id, std::string_view voter_id, uint64_t ordinal);
 
 }  // namespace urna::embedded

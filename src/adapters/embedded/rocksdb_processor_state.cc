@@ -186,8 +186,10 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
       wb.Put(db_.receipts(), v.vote_id, bytes);
     }
   }
-  std::sort(ledger_rows.begin(), ledger_rows.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Stable: two rows under one key (not expected) keep their log order, so the later one wins
+  // as it would put one after the other.
+  std::stable_sort(ledger_rows.begin(), ledger_rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [key, bytes] : ledger_rows) wb.Put(db_.ledger(), key, bytes);
   for (const auto& [election, counts] : c.tally.elections) {
     for (const auto& [option, n] : counts) {

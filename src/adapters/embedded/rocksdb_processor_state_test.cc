@@ -70,6 +70,30 @@ TEST(EmbeddedProcessorStateTest, CommitIsVisibleAfterReopen) {
 // policy: with votes_per_voter N the ledger holds one row per counted vote; the voter's count
 // is read back from their rows (as durable as the offset, one WriteBatch), and each later counted
 // vote has its own receipt.
+// The ledger rows of a commit are put in key order; two rows under the same key (the same voter
+// and ordinal) keep their log order, so the later one is what the ledger holds, as if they had
+// been put one after the other. Many rows, so the sort is not a short insertion sort.
+TEST(EmbeddedProcessorStateTest, RowsUnderOneKeyInACommitKeepLogOrder) {
+  TempDir dir;
+  auto db = EmbeddedDb::Open(dir.str(), 2);
+  EmbeddedProcessorState st(**db);
+  PartitionCommit c;
+  c.partition = 1;
+  const int n = 200;
+  for (int i = 0; i < n; ++i) {
+    std::string voter = i % 2 ? "alice" : "voter-" + std::to_string(i);
+    c.votes.push_back(Processed("v" + std::to_string(i), voter, Outcome::kCounted, i));
+  }
+  c.next_offset = n;
+  c.tally.elections["e1"]["a"] = n;
+  ASSERT_TRUE(st.Commit(c).ok());
+  EmbeddedLedger ledger(**db);
+  auto row = ledger.FindCountedReceipt("e1", "alice");
+  ASSERT_TRUE(row.ok());
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->vote_id, "v" + std::to_string(n - 1));
+}
+
 TEST(EmbeddedProcessorStateTest, AVoterWithSeveralCountedVotesHasOneRowEach) {
   TempDir dir;
   auto db = EmbeddedDb::Open(dir.str(), 2);
