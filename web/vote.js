@@ -267,6 +267,12 @@ async function followReceipt(v) {
     } catch (e) {
       if (generation !== followGeneration) return;
       if (e.status === 401) return signOut(t("signin.expired"));
+      // The server cannot tell yet (a long backlog of votes to count): still pending, ask again.
+      const unknownYet = e.status === 503 && e.data?.error?.code === "receipt_unavailable";
+      if (unknownYet) {
+        await new Promise((ok) => setTimeout(ok, delay));
+        continue;
+      }
       if (e.status === 404) {  // not this voter's vote (another server's data): forget it
         votes = votes.filter((x) => x !== v);
         saveVotes();

@@ -185,6 +185,13 @@ int RunEmbeddedServer(const ServeOptions& o) {
   http.host = host;
   http.port = port;
   net::HttpServer server(http, api.handler());
+  // Declared after the server, so destroyed before it on every return: the log's completions
+  // are posted to the server's network threads (sync/home_thread.h), so none may be left when
+  // they go. Drain() is idempotent (the normal path drains in DrainFront first).
+  struct DrainLogBeforeServer {
+    embedded::EmbeddedVoteLog& log;
+    ~DrainLogBeforeServer() { log.Drain(); }
+  } drain_log_before_server{log};
   metrics.server = &server;
 
   if (o.demo) {

@@ -18,7 +18,8 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& da
     return Status(catalog.status().code(), "cannot load catalog: " + catalog.status().message());
   }
   s->catalog = std::move(*catalog);
-  s->log = std::make_unique<embedded::EmbeddedVoteLog>(*s->db);
+  s->log = std::make_unique<embedded::EmbeddedVoteLog>(*s->db, size_t{8192},
+                                                       db_options.receipt_index_capacity);
   auto latest = LatestTimeOnDisk(*s->catalog, *s->log, s->db->partitions());
   if (!latest.ok()) return latest.status();
   s->clock.RaiseFloor(*latest);
@@ -29,7 +30,7 @@ Result<std::unique_ptr<EmbeddedStack>> EmbeddedStack::Open(const std::string& da
         behind, data_dir);
   }
   s->state = std::make_unique<embedded::EmbeddedProcessorState>(*s->db);
-  s->ledger = std::make_unique<embedded::EmbeddedLedger>(*s->db);
+  s->ledger = std::make_unique<embedded::EmbeddedLedger>(*s->db, &s->log->tail());
   s->read_model = std::make_unique<embedded::LocalReadModel>(s->clock, s->db.get());
   s->processor = std::make_unique<Processor>(s->db->partitions(), *s->log, *s->state, *s->catalog,
                                              *s->read_model);

@@ -73,6 +73,12 @@ void Api::GetReceipt(Request& req, Params& p, Responder respond) {
   if (!voter.ok()) return respond(StatusResponse(voter.status()));
   OffThread(std::move(respond), [this, p = std::move(p), voter = std::move(*voter)] {
     auto r = deps_.ingest.LookupReceipt(deps_.ledger, p[0], p[1], voter);
+    if (!r.ok() && r.status().code() == Code::kUnavailable) {
+      // Not known yet either way (a long unprocessed tail, storage trouble): ask again.
+      auto busy = net::ErrorResponse(503, "receipt_unavailable", r.status().message());
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
     if (!r.ok()) return StatusResponse(r.status());
     auto o = ReceiptJson(*r, deps_.catalog);
     if (!o.ok()) return StatusResponse(o.status());

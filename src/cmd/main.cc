@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
   AddMebibytes(s, "--write-buffer-mb", serve.storage.write_buffer_bytes,
                "RocksDB memtable size per column family in MiB (0 = RocksDB's 64 MiB)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
+  s->add_option("--receipt-index-entries", serve.storage.receipt_index_capacity,
+                "Votes of the log's recent tail kept in memory so a pending receipt is found "
+                "without a scan, ~80 bytes each (env URNA_RECEIPT_INDEX_ENTRIES)")
+      ->envname("URNA_RECEIPT_INDEX_ENTRIES")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{100'000'000}));
   urna::cmd::AddDuration(
       s, "--stale-after-ms", serve.stale_after,
       "Results are marked stale while a durable vote may have waited longer than this "

@@ -9,7 +9,12 @@
 //                                                       entry is found), except in data dirs of
 //                                                       before: the 12-byte log key of the vote
 //   ledger    election \0 voter                      -> urna.v1.Receipt of the counted vote (a
-//                                                       counted vote's receipts row stays pending)
+//                                                       voter's first counted vote has no receipts
+//                                                       row: this is its receipt; in older data
+//                                                       dirs its 12-byte pointer stays)
+//   Invariant the receipt look-up rests on: the log is never trimmed, and every log entry below
+//   a partition's processor offset has its receipt (a receipts row, or its voter's ledger row):
+//   a vote found in neither is pending, at or above the offset (EmbeddedLedger::FindReceipt).
 //   tallies   [u32 partition] election \0 option     -> u64 count (absolute)
 //   offsets   [u32 partition]                        -> u64 next offset to process
 //   catalog   election id                            -> urna.v1.Election
@@ -56,6 +61,9 @@ struct DbOptions {
   // space is polled every 200 ms; an attempt starts once there is enough.)
   int retry_min_ms = 100;
   int retry_max_ms = 1000;
+  // Entries of the log's in-memory index of its recent tail (pending receipts are found there,
+  // ~80 bytes each: tail_index.h). Read by EmbeddedStack for EmbeddedVoteLog.
+  size_t receipt_index_capacity = 1'000'000;
 };
 
 class EmbeddedDb {

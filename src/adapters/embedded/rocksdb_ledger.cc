@@ -75,26 +75,69 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view elec
   auto counted = GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
-  // Pending: in the log, past what the processor has committed. The log's entries carry no
-  // receipt row of their own (one write per vote, docs/performance.md "Vote ingestion"), so the
-  // unprocessed tail of the voter's partition is searched: as long as the processor's lag there.
+  // Pending: in the log at or past the processor's offset. The log's entries carry no receipt row
+  // of their own (one write per vote, docs/performance.md "Vote ingestion"): the log's index of
+  // its recent tail says where, checked against the entry (it holds hashes).
+  uint64_t scan_end = UINT64_MAX;  // without an index, the whole tail is the scan's to search
+  if (tail_ != nullptr) {
+    const TailIndex::Lookup hit = tail_->Find(TailIndex::Hash(vote_id), partition);
+    for (uint64_t offset : hit.offsets) {
+      std::string record;
+      auto g = db_.db()->Get(rocksdb::ReadOptions(), db_.log(), LogKey(partition, offset), &record);
+      if (g.IsNotFound()) continue;
+      if (!g.ok()) return Status(Code::kUnavailable, "log read: " + g.ToString());
+      auto pending = PendingIn(record, election_id, voter_id, vote_id);
+      if (pending) return *pending;
+    }
+    // Every entry from `covered_from` on is in the index: a miss there is no vote.
+    if (hit.covered_from <= *next) return std::optional<Receipt>();
+    scan_end = hit.covered_from;
+  }
+  return ScanTail(partition, *next, scan_end, election_id, voter_id, vote_id);
+}
+
+std::optional<std::optional<Receipt>> EmbeddedLedger::PendingIn(std::string_view record,
+                                                                std::string_view election_id,
+                                                                std::string_view voter_id,
+                                                                std::string_view vote_id) {
+  if (record.find(vote_id) == std::string_view::npos) return std::nullopt;  // stored verbatim
+  auto vote = codec::DecodeVoteRecord(record);
+  if (!vote.ok() || vote->vote_id != vote_id) return std::nullopt;  // a seal, or another vote
+  if (vote->election_id != election_id || vote->voter_id != voter_id) {
+    return std::optional<Receipt>();  // not theirs
+  }
+  return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
+                                        .election_id = vote->election_id,
+                                        .voter_id = vote->voter_id,
+                                        .option_id = vote->option_id,
+                                        .outcome = Outcome::kPending,
+                                        .ingest_time_ms = vote->ingest_time_ms});
+}
+
+Result<std::optional<Receipt>> EmbeddedLedger::ScanTail(uint32_t partition, uint64_t from,
+                                                        uint64_t end, std::string_view election_id,
+                                                        std::string_view voter_id,
+                                                        std::string_view vote_id) {
+  // One scan at a time on the API pool, each at most scan_limit_ entries: past it, or while
+  // another runs, the answer is "ask again" (503), never a 404 for a vote that may be there.
+  std::unique_lock<std::mutex> one(scan_mu_, std::try_to_lock);
+  if (!one.owns_lock()) {
+    return Status(Code::kUnavailable, "receipt_unavailable: the receipt index is busy");
+  }
   rocksdb::ReadOptions ro;
-  std::string upper = LogKey(partition + 1, 0);
+  std::string upper = end == UINT64_MAX ? LogKey(partition + 1, 0) : LogKey(partition, end);
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.log()));
-  for (it->Seek(LogKey(partition, *next)); it->Valid(); it->Next()) {
-    std::string_view record = it->value().ToStringView();
-    if (record.find(vote_id) == std::string_view::npos) continue;  // the id is stored verbatim
-    auto vote = codec::DecodeVoteRecord(record);
-    if (!vote.ok() || vote->vote_id != vote_id) continue;  // a seal, or another vote
-    if (vote->election_id != election_id || vote->voter_id != voter_id) break;
-    return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
-                                          .election_id = vote->election_id,
-                                          .voter_id = vote->voter_id,
-                                          .option_id = vote->option_id,
-                                          .outcome = Outcome::kPending,
-                                          .ingest_time_ms = vote->ingest_time_ms});
+  size_t seen = 0;
+  for (it->Seek(LogKey(partition, from)); it->Valid(); it->Next()) {
+    if (++seen > scan_limit_) {
+      return Status(Code::kUnavailable,
+                    "receipt_unavailable: the vote is not counted yet and the log's tail is "
+                    "too long to search; retry later");
+    }
+    auto pending = PendingIn(it->value().ToStringView(), election_id, voter_id, vote_id);
+    if (pending) return *pending;
   }
   if (!it->status().ok()) return Status(Code::kUnavailable, "log read: " + it->status().ToString());
   return std::optional<Receipt>();

@@ -175,10 +175,10 @@ Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
               pv.outcome, pv.reason,     v.ingest_time_ms, pv.counted_vote_id};
     std::string bytes = codec::EncodeReceipt(r);
     if (pv.outcome == Outcome::kCounted) {
-      // The ledger row is the counted vote's receipt; the first one's pending receipt is
-      // resolved through it (EmbeddedLedger::FindReceipt), which spares a second write per
-      // counted vote. A voter's later counted votes (votes_per_voter N) have their own rows, and
-      // their receipt replaces the pending pointer.
+      // The ledger row is the counted vote's receipt: the voter's first counted vote has no
+      // receipts row (EmbeddedLedger::FindReceipt reads the ledger row), which spares a second
+      // write per counted vote. A voter's later counted votes (votes_per_voter N) get a receipts
+      // row too (in data dirs of before, it replaces the vote's 12-byte pending pointer).
       if (pv.ordinal > 1) wb.Put(db_.receipts(), v.vote_id, bytes);
       ledger_rows.emplace_back(LedgerRowKey(v.election_id, v.voter_id, pv.ordinal),
                                std::move(bytes));

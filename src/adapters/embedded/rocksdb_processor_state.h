@@ -2,7 +2,10 @@
 // ledger rows, receipts, tallies and next offset go in one WriteBatch, so after a crash the
 // processor resumes exactly where its last batch ended (docs/architecture.md §3). The ledger has
 // one row per counted vote (LedgerRowKey): with votes_per_voter N, a voter's count is their rows,
-// so it is exactly as durable as the offset.
+// so it is exactly as durable as the offset. The receipt look-up (EmbeddedLedger) rests on this:
+// every log entry below a partition's offset has its receipt here (a receipts row, or the
+// voter's ledger row), and the log is never trimmed, so a vote not found below the offset is at
+// or above it, still in the log.
 // Owned by the app; thread-safe (each partition is committed by its own processor thread).
 #pragma once
 

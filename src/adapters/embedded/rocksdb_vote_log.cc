@@ -9,12 +9,17 @@
 #include <unordered_map>
 
 #include "adapters/codec/proto_codec.h"
+#include "adapters/embedded/rocksdb_processor_state.h"
 #include "core/partition.h"
 
 namespace urna::embedded {
 
-EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch)
-    : db_(db), max_batch_(max_batch), next_(db.partitions(), 0), durable_end_(db.partitions(), 0) {
+EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch, size_t index_capacity)
+    : db_(db),
+      max_batch_(max_batch),
+      tail_(db.partitions(), index_capacity),
+      next_(db.partitions(), 0),
+      durable_end_(db.partitions(), 0) {
   auto lease = db_.Use();
   if (lease.ok()) FindEnds(lease.generation());
   thread_ = std::thread([this] {
@@ -53,6 +58,45 @@ void EmbeddedVoteLog::FindEnds(uint64_t generation) {
   }
   end_cv_.NotifyAll();
   generation_ = generation;
+  RebuildTail();
+}
+
+void EmbeddedVoteLog::RebuildTail() {
+  const uint32_t parts = db_.partitions();
+  const uint64_t share = tail_.capacity() / parts;
+  std::vector<uint64_t> from(parts);
+  EmbeddedProcessorState state(db_);
+  for (uint32_t p = 0; p < parts; ++p) {
+    auto processed = state.NextOffset(p);
+    const uint64_t lo = processed.ok() ? *processed : 0;
+    from[p] = std::max(lo, next_[p] > share ? next_[p] - share : 0);
+  }
+  tail_.Reset(from);
+  size_t read = 0;
+  for (uint32_t p = 0; p < parts; ++p) {
+    if (from[p] >= next_[p]) continue;
+    rocksdb::ReadOptions ro;
+    std::string upper = LogKey(p, next_[p]);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.log()));
+    std::vector<TailIndex::Entry> entries;
+    for (it->Seek(LogKey(p, from[p])); it->Valid(); it->Next()) {
+      auto vote = codec::DecodeVoteRecord(it->value().ToStringView());
+      if (!vote.ok()) continue;  // a seal
+      entries.push_back(
+          {TailIndex::Hash(vote->vote_id), p, GetU64(it->key().ToStringView().substr(4))});
+    }
+    if (!it->status().ok()) {
+      // Not covered: look-ups of this partition fall back to the bounded scan.
+      spdlog::warn("receipt index: cannot read partition {}: {}", p, it->status().ToString());
+      entries.clear();
+      from[p] = next_[p];
+    }
+    read += entries.size();
+    tail_.Add(entries);
+  }
+  if (read > 0) spdlog::info("receipt index: {} pending votes of the log's tail", read);
 }
 
 void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
@@ -142,8 +186,15 @@ void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s) 
         std::find_if(homes.begin(), homes.end(), [&](const auto& h) { return h.first == p.home; });
     if (it == homes.end()) it = homes.insert(homes.end(), {p.home, {}});
     it->second.push_back(std::move(p.done));
+    if (it->second.size() == kCompletionsPerPost) {  // one task stays short on its thread
+      it->first->Post([dones = std::move(it->second), s] {
+        for (const auto& done : dones) done(s);
+      });
+      it->second.clear();
+    }
   }
   for (auto& [home, dones] : homes) {
+    if (dones.empty()) continue;
     home->Post([dones = std::move(dones), s] {
       for (const auto& done : dones) done(s);
     });
@@ -234,6 +285,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   }
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
+  added_.clear();
   size_t appended = 0;
   for (auto& p : batch) {
     if (p.partition == kResolved) continue;
@@ -245,6 +297,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
       continue;
     }
     // One key per vote: its pending receipt is the entry itself (EmbeddedLedger::FindReceipt).
+    added_.push_back({TailIndex::Hash(p.vote_id), p.partition, next_[p.partition]});
     wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
     if (!p.key.empty()) {
       wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
@@ -261,6 +314,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   } else if (s.ok()) {
     batches_.fetch_add(1, std::memory_order_relaxed);
     votes_.fetch_add(appended, std::memory_order_relaxed);
+    tail_.Add(added_);  // before the 202s: a voter's first receipt look-up finds the vote
     {
       MutexLock lock(end_mu_);
       durable_end_ = next_;

@@ -10,6 +10,8 @@
 // sync/home_thread.h): one task per home thread and write runs that write's completions there,
 // so the appender builds no answers and posts once per thread, not once per vote. Others (tests,
 // the API pool's seals) are completed on the appender thread.
+// Each durable vote goes into a bounded in-memory index of the recent tail (TailIndex), rebuilt
+// at open from the unprocessed tail: the receipt look-up of a pending vote reads it.
 // Owned by the app; Append is thread-safe; Read is called by one processor thread per partition.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "adapters/embedded/db.h"
+#include "adapters/embedded/tail_index.h"
 #include "ports/gateway_store.h"
 #include "ports/vote_log.h"
 #include "sync/home_thread.h"
@@ -36,8 +39,14 @@ struct GroupCommitStats {
 
 class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRefReader {
  public:
-  // `max_batch` bounds the votes of one WriteBatch.
-  explicit EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch = 8192);
+  // Completions per task posted to a home thread: a write of max_batch votes from one network
+  // thread becomes several short tasks, so other connections' events run between them.
+  static constexpr size_t kCompletionsPerPost = 256;
+  static constexpr size_t kDefaultIndexCapacity = 1'000'000;  // ~80 MB (tail_index.h)
+  // `max_batch` bounds the votes of one WriteBatch; `index_capacity` the entries of the recent
+  // tail's index (tail()).
+  explicit EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch = 8192,
+                           size_t index_capacity = kDefaultIndexCapacity);
   ~EmbeddedVoteLog() override;
 
   uint32_t partitions() const override { return db_.partitions(); }
@@ -54,6 +63,9 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   }
   // The stored "gwref/" keys (GatewayRefReader). Blocking (a RocksDB read).
   Result<std::vector<GatewayRef>> Find(const std::vector<std::string>& keys) override;
+
+  // The index of the recent tail (vote_id hash -> partition, offset): read by EmbeddedLedger.
+  const TailIndex& tail() const { return tail_; }
 
   GroupCommitStats stats() const;
   // First offset not yet durable in `partition`.
@@ -95,9 +107,14 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   void Fail(std::vector<Pending>& batch, const std::string& why);
   // Reads each partition's end from the database (caller holds a lease of `generation`).
   void FindEnds(uint64_t generation);
+  // Refills tail_ from each partition's unprocessed entries (at most its share of the capacity,
+  // the newest). Caller holds a lease; next_ is read.
+  void RebuildTail();
 
   EmbeddedDb& db_;
   const size_t max_batch_;
+  TailIndex tail_;
+  std::vector<TailIndex::Entry> added_;  // appender thread only: the write's entries for tail_
 
   Mutex mu_;
   CondVar work_cv_;
