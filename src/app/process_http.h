@@ -2,9 +2,9 @@
 // GET /metrics (Prometheus text, `promtool check metrics` clean: the processor's counts, the
 // partitions it owns and their lag in log entries and seconds, the Redis publisher's state, the
 // requests by route) and GET /healthz (200; "degraded" while the Redis publisher is
-// disconnected, a partition's last processing step failed, or counting lags over a bound). It takes no votes and serves no results. Owned by the process role; one
-// network thread of its own; every answer is read from memory (counters, Kafka's cached high
-// watermarks), never from a store.
+// disconnected, a partition's last processing step failed, or counting lags over a bound). It takes
+// no votes and serves no results. Owned by the process role; one network thread of its own; every
+// answer is read from memory (counters, Kafka's cached high watermarks), never from a store.
 #pragma once
 
 #include <chrono>
