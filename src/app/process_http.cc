@@ -29,6 +29,8 @@ struct ProcessHttp::Impl {
   std::unique_ptr<HttpMetrics> requests;
   std::unique_ptr<net::HttpServer> server;
   std::string host;
+  // Above this lag (the oldest uncounted entry's wait), /healthz says "degraded".
+  std::chrono::milliseconds max_lag = ProcessHttp::kMaxHealthyLag;
 
   std::string Metrics() const;
   net::HttpResponse Healthz() const;
@@ -127,6 +129,21 @@ net::HttpResponse ProcessHttp::Impl::Healthz() const {
     o["status"] = "degraded";
     o["problem"] = "not connected to Redis: the result servers get no new tallies from here";
   }
+  // Counting itself stuck or behind: also 200 (the process is alive and retries by itself),
+  // with the reason; the last one found is named.
+  int64_t lag_ms = 0;
+  for (const auto& [p, ms] : processor.Lag().lag_ms) lag_ms = std::max(lag_ms, ms);
+  if (lag_ms > max_lag.count()) {
+    o["status"] = "degraded";
+    o["problem"] = "counting is behind: the oldest uncounted entry waited " +
+                   std::to_string(lag_ms / 1000) + " s (bound " +
+                   std::to_string(max_lag.count() / 1000) + " s)";
+  }
+  if (auto failing = processor.Failing(); !failing.empty()) {
+    o["status"] = "degraded";
+    o["problem"] = "the last processing step of partition " + std::to_string(failing.front()) +
+                   " failed (retrying; see the log)";
+  }
   return JsonResponse(200, o);
 }
 
@@ -159,6 +176,9 @@ Status ProcessHttp::Start() {
   http.port = listen.second;
   http.threads = 1;         // a scrape every few seconds
   http.stream_threads = 0;  // no live streams here
+  // Monitoring only (docs/operations.md): a few scrapers and probes, no bodies worth reading.
+  http.max_connections = kMaxConnections;
+  http.max_body_bytes = kMaxBodyBytes;
   http.observer = i.requests.get();
   i.server = std::make_unique<net::HttpServer>(http, i.router);
   if (auto s = i.server->Start(); !s.ok()) {

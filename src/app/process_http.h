@@ -2,11 +2,13 @@
 // GET /metrics (Prometheus text, `promtool check metrics` clean: the processor's counts, the
 // partitions it owns and their lag in log entries and seconds, the Redis publisher's state, the
 // requests by route) and GET /healthz (200; "degraded" while the Redis publisher is
-// disconnected). It takes no votes and serves no results. Owned by the process role; one
-// network thread of its own; every answer is read from memory (counters, Kafka's cached high
-// watermarks), never from a store.
+// disconnected, a partition's last processing step failed, or counting lags over a bound). It takes
+// no votes and serves no results. Owned by the process role; one network thread of its own; every
+// answer is read from memory (counters, Kafka's cached high watermarks), never from a store.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -24,6 +26,14 @@ namespace urna::app {
 
 class ProcessHttp {
  public:
+  // Limits of this server (docs/operations.md): connections at once (more are refused), and
+  // request bodies (a GET has none; larger get 413).
+  static constexpr size_t kMaxConnections = 32;
+  static constexpr size_t kMaxBodyBytes = 1024;
+  // /healthz says "degraded" when the oldest uncounted entry of an owned partition has waited
+  // longer than this.
+  static constexpr std::chrono::milliseconds kMaxHealthyLag{60'000};
+
   // `listen` is HOST:PORT (port 0 = any); `redis` is null without --redis. Everything passed
   // must outlive this.
   ProcessHttp(std::string listen, std::string node_id, const GroupProcessor& processor,

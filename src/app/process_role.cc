@@ -85,19 +85,20 @@ int RunProcessor(const ProcessOptions& o) {
   if (redis_url) redis_model = std::make_unique<redis::RedisReadModel>(*redis_url, clock);
   ReadModel& read_model = redis_model ? static_cast<ReadModel&>(*redis_model) : no_read_model;
   GroupProcessor processor(**reader, **reader, *st.state, *st.catalog, read_model, o.processor);
-  if (auto s = processor.Start(); !s.ok()) {
-    spdlog::critical("cannot join the consumer group: {}", s.message());
-    return 1;
-  }
+  // The metrics port first: a port that cannot be bound exits before this node joins the
+  // consumer group (joining, then leaving, would move every partition twice).
   std::unique_ptr<ProcessHttp> http;
   if (!o.metrics_listen.empty()) {
     http = std::make_unique<ProcessHttp>(o.metrics_listen, o.node_id, processor, **reader,
                                          redis_model.get());
     if (auto s = http->Start(); !s.ok()) {
       spdlog::critical("{}", s.message());
-      processor.Stop();
       return 1;
     }
+  }
+  if (auto s = processor.Start(); !s.ok()) {
+    spdlog::critical("cannot join the consumer group: {}", s.message());
+    return 1;
   }
   std::string publish = redis_url ? "publishing results to " + redis_url->Redacted()
                                   : "publishing no results (no --redis)";

@@ -5,6 +5,7 @@
 // lease TTL is long, so a's close cannot expire b's lease and stays in progress until then.
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -78,15 +79,17 @@ TEST(ElectionLocksTest, OneElectionAtATimeOthersInParallel) {
   for (auto& t : same) t.join();
   EXPECT_FALSE(overlap.load()) << "two holders of e at once";
   // Held on "e" here, "f" is taken on another thread at once (it would wait forever otherwise).
-  ElectionLocks::Held e(locks, "e");
+  std::optional<ElectionLocks::Held> e(std::in_place, locks, "e");
   std::atomic<bool> got_f{false};
   std::thread other([&] {
     ElectionLocks::Held f(locks, "f");
     got_f = true;
   });
-  EXPECT_TRUE(WaitFor([&] { return got_f.load(); }));
+  const bool got = WaitFor([&] { return got_f.load(); });
+  EXPECT_TRUE(got) << "f waited for e's holder";
+  if (!got) e.reset();  // let f through: the test fails instead of hanging on the join
   other.join();
-  EXPECT_EQ(locks.size(), 1u);  // f's entry went with its holder
+  if (got) EXPECT_EQ(locks.size(), 1u);  // f's entry went with its holder
 }
 
 TEST_F(PerElectionTest, AnOpenGoesAheadWhileAnotherElectionsCloseWaitsForANode) {

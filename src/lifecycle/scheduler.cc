@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -159,9 +161,20 @@ int64_t ElectionScheduler::StartDue(bool* capped) {
       *capped = true;  // due now: starts when an action ends (it wakes the loop)
       continue;
     }
-    auto& action = running_[e->id];
-    action = std::make_unique<Action>();
-    action->thread = std::thread([this, e, open] { Act(e, open); });
+    // The thread first, then its place in running_ (Act reads it under mu_, held here): a
+    // thread that cannot be created leaves no Action that Stop and RunDue would wait for.
+    auto action = std::make_unique<Action>();
+    try {
+      action->thread = std::thread([this, e, open] { Act(e, open); });
+    } catch (const std::system_error& err) {
+      retry_at_[e->id] = clock_.NowMs() + options_.retry_after.count();
+      next = std::min(next, retry_at_[e->id]);
+      ++stats_.failures;
+      spdlog::warn("scheduled action of election {}: no thread ({}), retrying in {} ms", e->id,
+                   err.what(), options_.retry_after.count());
+      continue;
+    }
+    running_[e->id] = std::move(action);
   }
   return next;
 }
@@ -177,6 +190,12 @@ void ElectionScheduler::Act(std::shared_ptr<const Election> e, bool open) {
     } else if (e->closes_at_ms != 0) {
       next = e->closes_at_ms;
     }
+  }
+  if (open && close) {
+    // A close that follows an open (both due): not once Stop has begun, so that a SIGTERM does
+    // not wait for another fenced close; the next start closes it.
+    MutexLock lock(mu_);
+    if (stop_) close = false;
   }
   if (close) Transition(*e, /*open=*/false);
   MutexLock lock(mu_);

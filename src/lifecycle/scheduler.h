@@ -43,7 +43,10 @@ struct SchedulerOptions {
   // election): a fenced close waiting for a silent node delays no other election's open or
   // close, and a burst of elections due at one time starts at most this many threads and
   // concurrent store calls (a fenced close polls the lease table every 200 ms). The others wait
-  // for a free place, earliest first.
+  // for a free place, earliest first. Fixed (no flag), on purpose: only a fenced close waits
+  // (for a silent node's lease, seconds), and 8 of them at once on one node is already a fault
+  // of several nodes; a burst of due opens is short store calls that queue for milliseconds.
+  // docs/operations.md says so.
   size_t max_parallel = 8;
 };
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/body_pipe.h"
 #include "net/router.h"
 
 namespace urna::net {
@@ -202,6 +203,34 @@ TEST_F(HttpServerTest, NotModifiedCarriesNoContentLength) {
   auto next = c.Read();
   EXPECT_EQ(next.status, 200);
   EXPECT_EQ(next.body, "next");
+}
+
+// A 304 (or 204) whose handler also handed a body pipe (a stream answer cut short by a matching
+// ETag) still ends at its head: the pipe is cancelled, so the producer stops and the connection
+// goes on to the next request. It used to wait on the pipe with chunked framing it never
+// announced. A 304 carries no Content-Type (it has no content).
+TEST_F(HttpServerTest, ANotModifiedWithABodyPipeEndsAtItsHeadAndCancelsThePipe) {
+  auto pipe = std::make_shared<BodyPipe>();
+  router_.Add("GET", "/cached", [pipe](HttpRequest&, PathParams&, Responder done) {
+    HttpResponse r;
+    r.status = 304;
+    r.content_type = "text/event-stream";
+    r.body_pipe = pipe;
+    done(std::move(r));
+  });
+  StartServer({});
+  Client c(port());
+  ASSERT_TRUE(c.connected());
+  c.Send("GET /cached HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto r = c.Read();
+  ASSERT_EQ(r.status, 304);
+  EXPECT_EQ(r.headers.count("transfer-encoding"), 0u);
+  EXPECT_EQ(r.headers.count("content-type"), 0u) << r.headers["content-type"];
+  c.Send(Post("next"));
+  auto next = c.Read();
+  EXPECT_EQ(next.status, 200) << "the connection waited on the pipe";
+  EXPECT_EQ(next.body, "next");
+  EXPECT_FALSE(pipe->Write("more")) << "the pipe was not cancelled";
 }
 
 // A Date header's value is the server's clock to the second, between `before` and `after`.

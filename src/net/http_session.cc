@@ -242,14 +242,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     out_head_ += http::obsolete_reason(static_cast<http::status>(resp.status));
     out_head_ += "\r\nServer: urna\r\nDate: ";
     out_head_ += HttpDate();
-    out_head_ += "\r\nContent-Type: ";
-    out_head_ += resp.content_type;
+    if (resp.status != 304) {  // a 304 has no content, hence no type of its own
+      out_head_ += "\r\nContent-Type: ";
+      out_head_ += resp.content_type;
+    }
     pipe_ = std::move(resp.body_pipe);
     chunked_ = pipe_ && !resp.content_length;
     if (resp.status == 204 || resp.status == 304) {
       // No Content-Length on a 204, nor on a 304 (RFC 9110 8.6: a 304's would have to be the
-      // 200's length); neither has content.
+      // 200's length); neither has content: a body pipe handed with it is cancelled (its
+      // producer stops) and the answer ends at its head.
       resp.body.clear();
+      if (pipe_) pipe_->Cancel();
+      pipe_.reset();
+      chunked_ = false;
     } else if (chunked_) {
       out_head_ += "\r\nTransfer-Encoding: chunked";
     } else {

@@ -17,6 +17,7 @@ struct GroupProcessor::Owned {
   const uint32_t partition;
   PartitionProcessor proc;
   std::atomic<bool> revoked{false};
+  std::atomic<bool> last_step_failed{false};  // the last Step returned an error (/healthz)
   std::timed_mutex busy;  // held while a batch is in hand (Step), and by the revocation
   // Under `busy`: the last progress reported to the group, and when.
   uint64_t reported = 0;
@@ -153,6 +154,7 @@ void GroupProcessor::Work(int worker) {
       std::unique_lock busy(o->busy);
       if (o->revoked) continue;
       auto n = o->proc.Step(std::chrono::milliseconds(0));
+      o->last_step_failed = !n.ok();
       if (n.ok()) {
         most = std::max(most, *n);
         MaybeCommit(*o, false);
@@ -195,6 +197,15 @@ std::map<uint32_t, uint64_t> GroupProcessor::NextOffsets() const {
   std::map<uint32_t, uint64_t> out;
   for (const auto& [p, o] : owned_) {
     if (!o->revoked) out[p] = o->proc.stats().next_offset;
+  }
+  return out;
+}
+
+std::vector<uint32_t> GroupProcessor::Failing() const {
+  MutexLock lock(mu_);
+  std::vector<uint32_t> out;
+  for (const auto& [p, o] : owned_) {
+    if (!o->revoked && o->last_step_failed) out.push_back(p);
   }
   return out;
 }

@@ -57,6 +57,9 @@ class GroupProcessor final : public AssignmentListener {
   // Each partition processed now: its next offset to process (the entries before it are
   // committed). For /metrics (lag in log entries).
   std::map<uint32_t, uint64_t> NextOffsets() const;
+  // The owned partitions whose last processing step failed (it is retried), in order. For
+  // /healthz.
+  std::vector<uint32_t> Failing() const;
   // Each owned partition's PartitionProcessor::lag_ms, 0 when its known end
   // (LogReader::KnownEndOffset: Kafka's cached high watermark) is not past its next offset.
   // While started, the read model is given this as its lag source (SetLagSource).

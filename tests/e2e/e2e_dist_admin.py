@@ -100,8 +100,14 @@ def main():
         # --- a final election: votes through both nodes, close, recount, archive on node 2
         n1.create_open("fin", ["x", "y"])
         wait_status(c.ingest[1].port, "fin", "open")
+        _, before = get(p1, "/v1/elections/fin")
         s, b, _ = n2.admin("PUT", "/v1/elections/fin", spec("fin", "Edited", [("x", "X")]))
         t.check(s == 409, f"PUT of an open election: 409: {s} {b}")
+        for name, port in (("node 1", p1), ("node 2", c.ingest[1].port)):
+            s, b = get(port, "/v1/elections/fin")
+            t.check(s == 200 and b["title"] == before["title"] != "Edited" and
+                    b["options"] == before["options"] and b["status"] == "open",
+                    f"{name}: the refused PUT changed neither title nor options: {s} {b}")
         for i in range(6):
             client = n1 if i % 2 else n2
             s, b, _ = client.vote("fin", f"voter-{i}", "x" if i < 4 else "y")

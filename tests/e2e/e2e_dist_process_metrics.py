@@ -12,6 +12,7 @@ Kafka + dynalite + redis-server + 1 `urna ingest` + 2 `urna process --redis --me
 - /healthz says role process, the node and the partitions it holds;
 - one processor stopped (SIGTERM: it leaves the group), the other's /metrics shows every
   partition;
+- a metrics port already taken exits 1 before joining the consumer group;
 - a bad --metrics-listen exits 2 naming the flag."""
 import re
 import shutil
@@ -134,6 +135,16 @@ def main():
             took_over = False
         t.check(took_over, "processor 1 reports every partition's lag (0) now: "
                 f"{by_partition(parse(scrape(ports[0])), 'urna_processor_lag_entries')}")
+        # A metrics port already taken: exit 1 naming it, before joining the consumer group
+        # (no partition was assigned to it nor taken from processor 1).
+        p = subprocess.run([c.urna, "process", "--node-id", "processor-taken", "--metrics-listen",
+                            f"127.0.0.1:{ports[0]}"], env=c.env(), capture_output=True,
+                           text=True, timeout=30)
+        t.check(p.returncode == 1 and f"127.0.0.1:{ports[0]}" in p.stderr and
+                "assigned" not in p.stderr and "revoked" not in p.stderr,
+                f"a taken metrics port exits 1 without joining: {p.returncode} {p.stderr}")
+        t.check(value(parse(scrape(ports[0])), "urna_processor_partitions") == PARTITIONS,
+                "processor 1 still holds every partition")
         # A bad --metrics-listen is a configuration error: exit 2 naming the flag.
         p = subprocess.run([c.urna, "process", "--metrics-listen", "nowhere"], env=c.env(),
                            capture_output=True, text=True, timeout=30)

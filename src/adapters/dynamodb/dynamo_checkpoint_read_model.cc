@@ -95,6 +95,10 @@ Status CheckpointReadModel::Refresh() {
       // Nothing counted, or counts whose time is unknown: since this node saw them change.
       t.updated_at_ms =
           old != tallies_.end() && old->second.seq == t.seq ? old->second.updated_at_ms : now;
+    } else if (old != tallies_.end() && old->second.seq != t.seq) {
+      // The counts changed: never before the time shown for earlier counts (a partition's new
+      // owner may write a time from a clock behind the old owner's).
+      t.updated_at_ms = std::max(t.updated_at_ms, old->second.updated_at_ms);
     }
     auto s = sealed.find(election);
     if (s != sealed.end() && s->second >= partitions_) settled_.insert(election);

@@ -337,5 +337,28 @@ TEST_F(DynamoStateTest, ResultsUpdatedAtIsTheCountsOwnTimeAndSurvivesARestart) {
   EXPECT_LE(restarted.Get("e1")->updated_at_ms, changed);
 }
 
+// A partition's new owner whose clock is behind the old owner's writes an earlier changed_at
+// with later counts: results never show an updated_at older than one they showed for earlier
+// counts (it used to go back by the clocks' difference).
+TEST_F(DynamoStateTest, ResultsUpdatedAtDoesNotGoBackWhenANewOwnersClockIsBehind) {
+  const int64_t t = 1'764'500'000'000;
+  SetClock owner_clock(t + 3'600'000);  // the first owner's clock is an hour ahead
+  DynamoProcessorState st(*client_, tables_, &owner_clock);
+  PartitionCommit c = Batch(0, 0, {Pv("v1", "alice", "a", Outcome::kCounted)});
+  c.tally.elections["e1"] = {{"a", 1}};
+  ASSERT_TRUE(st.Commit(c).ok());
+  SetClock reader_clock(t + 7'200'000);
+  CheckpointReadModel results(*client_, tables_, reader_clock, catalog_, 1, std::chrono::hours(1));
+  ASSERT_TRUE(results.Refresh().ok());
+  ASSERT_EQ(results.Get("e1")->updated_at_ms, t + 3'600'000);
+  owner_clock.now = t;  // the partition's next owner: an hour behind
+  PartitionCommit next = Batch(0, 1, {Pv("v2", "bob", "a", Outcome::kCounted)});
+  next.tally.elections["e1"] = {{"a", 2}};
+  ASSERT_TRUE(st.Commit(next).ok());
+  ASSERT_TRUE(results.Refresh().ok());
+  EXPECT_EQ(results.Get("e1")->votes, (OptionCounts{{"a", 2}}));
+  EXPECT_EQ(results.Get("e1")->updated_at_ms, t + 3'600'000) << "went back";
+}
+
 }  // namespace
 }  // namespace urna::dynamodb

@@ -250,8 +250,12 @@ json::object TallyUpdate(const std::string& table, std::string_view topic, uint3
     values[":c"] = CountsMap(*cell.counts);
     values[":ch"] = N(cell.changed);
     if (at_ms != 0) {
-      set += ", #ca = :ca";
+      // `changed_at_for` names the `changed` this time belongs to: an older processor (rolling
+      // upgrade or rollback) updates counts and changed but not these two, and the reader then
+      // sees they differ and treats the time as unknown rather than freezing updated_at.
+      set += ", #ca = :ca, #cf = :ch";
       names["#ca"] = "changed_at";
+      names["#cf"] = "changed_at_for";
       values[":ca"] = N(at_ms);
     }
   }
@@ -282,7 +286,12 @@ Result<TallyItem> TallyFromItem(const json::object& item) {
   if (item.contains("changed_at")) {
     auto at = GetN(item, "changed_at");
     if (!at || *at < 0) return Corrupt("tally time");
-    t.changed_at_ms = *at;
+    // The time is for the counts only when it was written with them (same `changed`); else an
+    // older writer changed the counts after it, and the time is unknown (0).
+    auto for_changed = GetN(item, "changed_at_for");
+    if (for_changed && *for_changed >= 0 && static_cast<uint64_t>(*for_changed) == t.cell.changed) {
+      t.changed_at_ms = *at;
+    }
   }
   return t;
 }

@@ -85,12 +85,15 @@ struct TallyItem {
   std::string election;
   ElectionCell cell;  // counts/sealed absent when never set
   uint64_t offset = 0;
-  int64_t changed_at_ms = 0;  // the at_ms of the checkpoint that last set the counts; 0: unknown
+  // The at_ms of the checkpoint that last set the counts; 0: unknown (none stored, or stored
+  // for another `changed` than the item's: an older writer changed the counts since).
+  int64_t changed_at_ms = 0;
 };
 // The UpdateItem that brings (partition, election)'s tally item to `cell` as of checkpoint offset
 // `offset`: sets only the fields the cell has, on the condition that the item is absent or
 // older (`offset < :n`; a failed condition means the item already holds this or a later state).
-// With counts, `at_ms` (the checkpoint's, when not 0) is set as the item's `changed_at`.
+// With counts, `at_ms` (the checkpoint's, when not 0) is set as the item's `changed_at`, and
+// `changed_at_for` = the cell's `changed` (which counts that time is for).
 json::object TallyUpdate(const std::string& table, std::string_view topic, uint32_t partition,
                          std::string_view election, const ElectionCell& cell, uint64_t offset,
                          int64_t at_ms = 0);

@@ -138,7 +138,8 @@ TEST(DynamoItemsTest, TheCheckpointsTimeGoesWithItsCountsIntoTheTallyItem) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->at_ms, c.at_ms);
   json::object u = TallyUpdate("t-tallies", "votes", 0, "e1", c.batch["e1"], 5, c.at_ms);
-  EXPECT_EQ(u["UpdateExpression"].as_string(), "SET #o = :n, #c = :c, #ch = :ch, #ca = :ca");
+  EXPECT_EQ(u["UpdateExpression"].as_string(),
+            "SET #o = :n, #c = :c, #ch = :ch, #ca = :ca, #cf = :ch");
   EXPECT_EQ(GetN(u["ExpressionAttributeValues"].as_object(), ":ca"), c.at_ms);
   ElectionCell sealed_only;
   sealed_only.sealed = 7;
@@ -152,7 +153,27 @@ TEST(DynamoItemsTest, TheCheckpointsTimeGoesWithItsCountsIntoTheTallyItem) {
                     {"changed", N(uint64_t{5})}};
   EXPECT_EQ(TallyFromItem(item)->changed_at_ms, 0);  // written before the time was stored
   item["changed_at"] = N(c.at_ms);
+  item["changed_at_for"] = N(uint64_t{5});
   EXPECT_EQ(TallyFromItem(item)->changed_at_ms, c.at_ms);
+}
+
+// A rolling upgrade or rollback: an older processor updates `counts` and `changed` but knows
+// nothing of `changed_at`, which then belongs to earlier counts. The item says which `changed`
+// its time is for; when that is not the item's `changed`, the time is unknown (0), so results
+// fall back to "since this node saw the counts change" instead of freezing updated_at.
+TEST(DynamoItemsTest, ATimeLeftByANewerWriterOnCountsAnOlderOneChangedIsUnknown) {
+  json::object item{{"pk", S("votes#0")},
+                    {"election", S("e1")},
+                    {"offset", N(uint64_t{9})},
+                    {"counts", json::object{{"M", json::object{{"a", N(uint64_t{3})}}}}},
+                    {"changed", N(uint64_t{9})},
+                    {"changed_at", N(int64_t{1'764'500'000'123})},
+                    {"changed_at_for", N(uint64_t{5})}};
+  EXPECT_EQ(TallyFromItem(item)->changed_at_ms, 0);
+  item.erase("changed_at_for");  // written by the first version that stored the time
+  EXPECT_EQ(TallyFromItem(item)->changed_at_ms, 0);
+  item["changed_at_for"] = N(uint64_t{9});
+  EXPECT_EQ(TallyFromItem(item)->changed_at_ms, 1'764'500'000'123);
 }
 
 TEST(DynamoItemsTest, MalformedItemsAreErrorsNotValues) {
