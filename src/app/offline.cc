@@ -48,7 +48,9 @@ int Recount(const OfflineOptions& o, Result<RecountReport>& report,
     return 1;
   }
   Secrets secrets = LoadSecrets(o.data_dir);
-  auto stack = EmbeddedStack::Open(o.data_dir, 8);
+  embedded::DbOptions db_options;
+  db_options.receipt_index_capacity = 0;  // no receipts are read here: skip the tail index
+  auto stack = EmbeddedStack::Open(o.data_dir, 8, db_options);
   if (!stack.ok()) {
     std::fprintf(stderr,
                  "urna: %s\n(is `urna serve` running on this data dir? stop it, or use "

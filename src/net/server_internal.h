@@ -86,6 +86,17 @@ struct HttpServer::Impl {
   HttpHandler& handler;
   ConnectionLimiter limiter;  // before the shards: sessions release slots when destroyed
   PushWriteCounters push_writes;
+  // Before the shards: a session destroyed with its shard's io_context still updates these.
+  std::atomic<bool> draining{false};  // answers carry Connection: close; idle ones are closed
+  std::atomic<bool> refusing{false};  // new requests are answered 503 here, not handed over
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> accept_errors{0};
+  // Sessions in their first request (HttpServerOptions::max_first_requests) and whether the
+  // accept loop is paused at that cap; see Accept and FirstRequestDone.
+  std::atomic<size_t> first_requests{0};
+  std::atomic<bool> accept_paused{false};
+  std::atomic<uint64_t> accept_pauses{0};
+  std::atomic<uint64_t> first_request_closed{0};  // ConnectionStats::first_request_closed
   std::vector<std::unique_ptr<Shard>> shards;         // network threads
   std::vector<std::unique_ptr<Shard>> stream_shards;  // read-side threads (may be none)
   size_t next_shard = 0;
@@ -98,16 +109,6 @@ struct HttpServer::Impl {
   std::chrono::milliseconds accept_backoff{0};
   WarnLimiter fd_warn{std::chrono::seconds(5)}, refuse_warn{std::chrono::seconds(5)};
   std::vector<std::thread> threads;
-  std::atomic<bool> draining{false};  // answers carry Connection: close; idle ones are closed
-  std::atomic<bool> refusing{false};  // new requests are answered 503 here, not handed over
-  std::atomic<int64_t> in_flight{0};
-  std::atomic<uint64_t> accept_errors{0};
-  // Sessions in their first request (HttpServerOptions::max_first_requests) and whether the
-  // accept loop is paused at that cap; see Accept and FirstRequestDone.
-  std::atomic<size_t> first_requests{0};
-  std::atomic<bool> accept_paused{false};
-  std::atomic<uint64_t> accept_pauses{0};
-  std::atomic<uint64_t> first_request_closed{0};  // ConnectionStats::first_request_closed
   uint16_t port = 0;
 
   Impl(HttpServerOptions o, HttpHandler& h);

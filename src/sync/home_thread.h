@@ -1,7 +1,7 @@
 // HomeThread: a thread that runs tasks handed to it, e.g. a network thread's event loop. A
 // thread that serves requests registers itself for the calling thread (SetCurrent) so that code
 // below it which completes requests on another thread (the vote log's appender) can hand the
-// completions back where the requests came from in ONE task per home thread and batch, rather
+// completions back where the requests came from in one task per home thread per 256 completions, rather
 // than one cross-thread post per request, and the answers are built there, not on the serial
 // thread (docs/architecture.md §7). Owned by whoever runs the thread (net's shards); it must
 // outlive every task that may still be posted to it (the vote log drains before the HTTP server
