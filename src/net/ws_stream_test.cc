@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/http_date_test_util.h"
 #include "net/http_server.h"
 #include "net/router.h"
 #include "net/ws_test_frames.h"
@@ -222,13 +223,7 @@ TEST_F(WsStreamTest, UpgradeAnswersCarryTheServersDate) {
     ASSERT_NE(at, std::string::npos) << status << ": " << head;
     EXPECT_EQ(head.find("\r\nDate: ", at + 1), std::string::npos) << "one Date: " << head;
     std::string value = head.substr(at + 8, head.find("\r\n", at + 2) - at - 8);
-    std::tm tm{};
-    const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    ASSERT_NE(end, nullptr) << value;
-    EXPECT_EQ(*end, '\0') << value;
-    auto date = std::chrono::system_clock::from_time_t(timegm(&tm));
-    EXPECT_LE(std::chrono::floor<std::chrono::seconds>(before), date) << value;
-    EXPECT_LE(date, after) << value;
+    net_test::ExpectDateBetween(value, before, after);
   }
 }
 
