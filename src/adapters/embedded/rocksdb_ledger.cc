@@ -10,6 +10,18 @@
 
 namespace urna::embedded {
 
+namespace {
+// The receipt of a vote in the log the processor has not reached yet.
+Receipt PendingReceipt(const VoteEvent& vote) {
+  return Receipt{.vote_id = vote.vote_id,
+                 .election_id = vote.election_id,
+                 .voter_id = vote.voter_id,
+                 .option_id = vote.option_id,
+                 .outcome = Outcome::kPending,
+                 .ingest_time_ms = vote.ingest_time_ms};
+}
+}  // namespace
+
 Result<std::optional<Receipt>> EmbeddedLedger::GetReceipt(rocksdb::ColumnFamilyHandle* cf,
                                                           std::string_view key) {
   std::string v;
@@ -44,12 +56,7 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view vote
   auto counted = GetReceipt(db_.ledger(), VoterKeyBytes(vote->election_id, vote->voter_id));
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
-  return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
-                                        .election_id = vote->election_id,
-                                        .voter_id = vote->voter_id,
-                                        .option_id = vote->option_id,
-                                        .outcome = Outcome::kPending,
-                                        .ingest_time_ms = vote->ingest_time_ms});
+  return std::optional<Receipt>(PendingReceipt(*vote));
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view election_id,
@@ -106,12 +113,7 @@ std::optional<std::optional<Receipt>> EmbeddedLedger::PendingIn(std::string_view
   if (vote->election_id != election_id || vote->voter_id != voter_id) {
     return std::optional<Receipt>();  // not theirs
   }
-  return std::optional<Receipt>(Receipt{.vote_id = vote->vote_id,
-                                        .election_id = vote->election_id,
-                                        .voter_id = vote->voter_id,
-                                        .option_id = vote->option_id,
-                                        .outcome = Outcome::kPending,
-                                        .ingest_time_ms = vote->ingest_time_ms});
+  return std::optional<Receipt>(PendingReceipt(*vote));
 }
 
 Result<std::optional<Receipt>> EmbeddedLedger::ScanTail(uint32_t partition, uint64_t from,
