@@ -172,9 +172,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.query = o.query;
     r.body = o.body;
     int answered = 0;
-    Routes().Handle(std::move(r), [&answered](urna::net::HttpResponse res) {
+    const bool options = r.method == "OPTIONS";
+    Routes().Handle(std::move(r), [&answered, options](urna::net::HttpResponse res) {
       ++answered;
-      if (res.status != 200 && res.status != 404 && res.status != 405) abort();
+      const bool allow = std::any_of(res.headers.begin(), res.headers.end(),
+                                     [](const auto& h) { return h.first == "Allow"; });
+      // OPTIONS on a known resource answers 204 with what it allows; a known resource without
+      // the method answers 405 with Allow; an unknown one 404.
+      if (res.status == 204 && !(options && allow)) abort();
+      if (res.status == 405 && !allow) abort();
+      if (res.status != 200 && res.status != 204 && res.status != 404 && res.status != 405) {
+        abort();
+      }
     });
     if (answered != 1) abort();  // every request gets exactly one response
   }
