@@ -95,10 +95,19 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
     uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
-  std::vector<std::string> raw;
-  raw.reserve(keys.size());
-  for (const auto& k : keys) raw.push_back(VoterKeyBytes(k.election_id, k.voter_id));
-  std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
+  // The keys in one buffer (no string per key), reused by this thread's next batch.
+  thread_local std::string raw_bytes;
+  raw_bytes.clear();
+  std::vector<size_t> ends;
+  ends.reserve(keys.size());
+  for (const auto& k : keys) {
+    AppendLedgerRowKey(k.election_id, k.voter_id, 1, raw_bytes);  // VoterKeyBytes
+    ends.push_back(raw_bytes.size());
+  }
+  std::vector<rocksdb::Slice> slices(keys.size());
+  for (size_t i = 0, at = 0; i < keys.size(); at = ends[i++]) {
+    slices[i] = rocksdb::Slice(raw_bytes.data() + at, ends[i] - at);
+  }
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   // In slices of kMultiGetSlice keys: RocksDB keeps up to that many keys' contexts inline and
@@ -154,7 +163,7 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
     it->SeekForPrev(LedgerRowKey(keys[i].election_id, keys[i].voter_id, UINT64_MAX));
     if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
     std::string_view key = it->Valid() ? it->key().ToStringView() : std::string_view();
-    const std::string& base = raw[i];
+    const std::string_view base = slices[i].ToStringView();
     if (key.size() == base.size() + 9 && key.starts_with(base) && key[base.size()] == '\0') {
       out[i].counted = GetU64(key.substr(base.size() + 1));
     }
