@@ -1,5 +1,8 @@
 #include "adapters/codec/proto_codec.h"
 
+#include "adapters/codec/log_record_wire.h"
+#include "adapters/codec/receipt_wire.h"
+
 #include "urna/v1/election.pb.h"
 #include "urna/v1/vote.pb.h"
 
@@ -44,6 +47,8 @@ std::string EncodeSealRecord(const SealMarker& seal) {
 }
 
 Result<LogRecordValue> DecodeLogRecord(std::string_view bytes) {
+  // The records urna writes, without a message (log_record_wire.h); anything else as below.
+  if (LogRecordValue fast; DecodeUsualLogRecord(bytes, fast)) return fast;
   thread_local urna::v1::LogRecord rec;
   if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(Code::kInternal, "corrupt log record");
@@ -62,16 +67,12 @@ Result<LogRecordValue> DecodeLogRecord(std::string_view bytes) {
 }
 
 std::string EncodeReceipt(const Receipt& r) {
-  urna::v1::Receipt p;
-  p.set_vote_id(r.vote_id);
-  p.set_election_id(r.election_id);
-  p.set_voter_id(r.voter_id);
-  p.set_option_id(r.option_id);
-  p.set_outcome(static_cast<urna::v1::Receipt::Outcome>(r.outcome));
-  p.set_reason(r.reason);
-  p.set_ingest_time_ms(r.ingest_time_ms);
-  p.set_counted_vote_id(r.counted_vote_id);
-  return p.SerializeAsString();
+  // By hand (receipt_wire.h): the same bytes as urna.v1.Receipt, without a message per call.
+  std::string out;
+  AppendReceipt({r.vote_id, r.election_id, r.voter_id, r.option_id, r.outcome, r.reason,
+                 r.ingest_time_ms, r.counted_vote_id},
+                out);
+  return out;
 }
 
 Result<Receipt> DecodeReceipt(std::string_view bytes) {

@@ -305,12 +305,21 @@ std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_i
   return k;
 }
 
+void AppendLedgerRowKey(std::string_view election_id, std::string_view voter_id, uint64_t ordinal,
+                        std::string& out) {
+  out.append(election_id);
+  out.push_back('\0');
+  out.append(voter_id);
+  if (ordinal <= 1) return;
+  out.push_back('\0');
+  PutU64(out, ordinal);
+}
+
 std::string LedgerRowKey(std::string_view election_id, std::string_view voter_id,
                          uint64_t ordinal) {
-  std::string k = VoterKeyBytes(election_id, voter_id);
-  if (ordinal <= 1) return k;
-  k.push_back('\0');
-  PutU64(k, ordinal);
+  std::string k;
+  k.reserve(election_id.size() + voter_id.size() + 10);
+  AppendLedgerRowKey(election_id, voter_id, ordinal, k);
   return k;
 }
 

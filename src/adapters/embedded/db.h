@@ -157,5 +157,8 @@ std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_i
 // SeekForPrev(LedgerRowKey(.., UINT64_MAX)) to the voter's last row. It relies on rows
 // 1..count having no gap: no code deletes ledger rows, and none may delete them one by one.
 std::string LedgerRowKey(std::string_view election_id, std::string_view voter_id, uint64_t ordinal);
+// LedgerRowKey appended to `out` (the processor encodes a batch's rows into one buffer).
+void AppendLedgerRowKey(std::string_view election_id, std::string_view voter_id, uint64_t ordinal,
+                        std::string& out);
 
 }  // namespace urna::embedded

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/codec/proto_codec.h"
+#include "adapters/codec/receipt_wire.h"
 
 namespace urna::embedded {
 namespace {
@@ -94,10 +95,19 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
     uint32_t /*partition*/, uint64_t /*from*/, const std::vector<VoterKey>& keys) {
   auto lease = db_.Use();
   if (!lease.ok()) return lease.status();
-  std::vector<std::string> raw;
-  raw.reserve(keys.size());
-  for (const auto& k : keys) raw.push_back(VoterKeyBytes(k.election_id, k.voter_id));
-  std::vector<rocksdb::Slice> slices(raw.begin(), raw.end());
+  // The keys in one buffer (no string per key), reused by this thread's next batch.
+  thread_local std::string raw_bytes;
+  raw_bytes.clear();
+  std::vector<size_t> ends;
+  ends.reserve(keys.size());
+  for (const auto& k : keys) {
+    AppendLedgerRowKey(k.election_id, k.voter_id, 1, raw_bytes);  // VoterKeyBytes
+    ends.push_back(raw_bytes.size());
+  }
+  std::vector<rocksdb::Slice> slices(keys.size());
+  for (size_t i = 0, at = 0; i < keys.size(); at = ends[i++]) {
+    slices[i] = rocksdb::Slice(raw_bytes.data() + at, ends[i] - at);
+  }
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   // In slices of kMultiGetSlice keys: RocksDB keeps up to that many keys' contexts inline and
@@ -153,7 +163,7 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
     it->SeekForPrev(LedgerRowKey(keys[i].election_id, keys[i].voter_id, UINT64_MAX));
     if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
     std::string_view key = it->Valid() ? it->key().ToStringView() : std::string_view();
-    const std::string& base = raw[i];
+    const std::string_view base = slices[i].ToStringView();
     if (key.size() == base.size() + 9 && key.starts_with(base) && key[base.size()] == '\0') {
       out[i].counted = GetU64(key.substr(base.size() + 1));
     }
@@ -162,35 +172,56 @@ Result<std::vector<PriorVotes>> EmbeddedProcessorState::CountedVotes(
 }
 
 Status EmbeddedProcessorState::Commit(const PartitionCommit& c) {
+  // Every row of the batch is encoded into one buffer (no string per key or value, no protobuf
+  // message per receipt: codec/receipt_wire.h writes the same bytes); the WriteBatch copies them.
+  // Reused by this thread's next batch: its capacity stays.
+  struct Row {
+    uint32_t key_at, key_len, value_at, value_len;
+  };
+  thread_local std::string bytes;
+  thread_local std::vector<Row> rows;
+  bytes.clear();
+  rows.clear();
+  auto view = [](uint32_t at, uint32_t len) { return rocksdb::Slice(bytes.data() + at, len); };
   rocksdb::WriteBatch wb;
-  // The ledger rows are put in key order: voter keys arrive in random order, and with the
-  // ledger's memtable insert hint (db.cc) RocksDB inserts each key from where the previous
-  // insert ended, so sorted rows each walk a short way instead of from the top of a memtable of
-  // millions of rows. The batch is one atomic write either way.
-  std::vector<std::pair<std::string, std::string>> ledger_rows;
-  ledger_rows.reserve(c.votes.size());
   for (const auto& pv : c.votes) {
     const auto& v = pv.entry.vote;
-    Receipt r{v.vote_id,  v.election_id, v.voter_id,       v.option_id,
-              pv.outcome, pv.reason,     v.ingest_time_ms, pv.counted_vote_id};
-    std::string bytes = codec::EncodeReceipt(r);
+    const codec::ReceiptFields r{v.vote_id,  v.election_id, v.voter_id,       v.option_id,
+                                 pv.outcome, pv.reason,     v.ingest_time_ms, pv.counted_vote_id};
+    Row row{};
+    if (pv.outcome == Outcome::kCounted) {
+      row.key_at = static_cast<uint32_t>(bytes.size());
+      AppendLedgerRowKey(v.election_id, v.voter_id, pv.ordinal, bytes);
+      row.key_len = static_cast<uint32_t>(bytes.size() - row.key_at);
+    }
+    row.value_at = static_cast<uint32_t>(bytes.size());
+    codec::AppendReceipt(r, bytes);
+    row.value_len = static_cast<uint32_t>(bytes.size() - row.value_at);
     if (pv.outcome == Outcome::kCounted) {
       // The ledger row is the counted vote's receipt: the voter's first counted vote has no
       // receipts row (EmbeddedLedger::FindReceipt reads the ledger row), which spares a second
       // write per counted vote. A voter's later counted votes (votes_per_voter N) get a receipts
       // row too (in data dirs of before, it replaces the vote's 12-byte pending pointer).
-      if (pv.ordinal > 1) wb.Put(db_.receipts(), v.vote_id, bytes);
-      ledger_rows.emplace_back(LedgerRowKey(v.election_id, v.voter_id, pv.ordinal),
-                               std::move(bytes));
+      rows.push_back(row);
+      if (pv.ordinal > 1) {
+        wb.Put(db_.receipts(), v.vote_id, view(row.value_at, row.value_len));
+      }
     } else {
-      wb.Put(db_.receipts(), v.vote_id, bytes);
+      wb.Put(db_.receipts(), v.vote_id, view(row.value_at, row.value_len));
     }
   }
-  // Stable: two rows under one key (not expected) keep their log order, so the later one wins
-  // as it would put one after the other.
-  std::stable_sort(ledger_rows.begin(), ledger_rows.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [key, bytes] : ledger_rows) wb.Put(db_.ledger(), key, bytes);
+  // The ledger rows are put in key order: voter keys arrive in random order, and with the
+  // ledger's memtable insert hint (db.cc) RocksDB inserts each key from where the previous
+  // insert ended, so sorted rows each walk a short way instead of from the top of a memtable of
+  // millions of rows. The batch is one atomic write either way. Stable: two rows under one key
+  // (not expected) keep their log order, so the later one wins as it would put one after the
+  // other.
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    return view(a.key_at, a.key_len).compare(view(b.key_at, b.key_len)) < 0;
+  });
+  for (const Row& row : rows) {
+    wb.Put(db_.ledger(), view(row.key_at, row.key_len), view(row.value_at, row.value_len));
+  }
   for (const auto& [election, counts] : c.tally.elections) {
     for (const auto& [option, n] : counts) {
       std::string v;
