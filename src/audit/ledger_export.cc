@@ -1,6 +1,5 @@
 #include "audit/ledger_export.h"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "audit/pseudonym_buckets.h"
+#include "audit/pseudonym_hmac.h"
 #include "core/election.h"
 #include "core/hex.h"
 
@@ -37,53 +37,29 @@ void AppendCsvField(std::string& line, std::string_view v) {
 
 }  // namespace
 
-// OpenSSL state: an HMAC context keyed once and restarted per pseudonym with its key kept (as
-// src/auth/jwt_hs256.cc does: no per-row duplicate, allocation or algorithm look-up; the export
-// runs on one thread), and a SHA-256 context for the digest.
+// The pseudonym's HMAC (PseudonymHmac: no allocation per row) and a SHA-256 context for the
+// digest; the export runs on one thread.
 struct LedgerExport::Impl {
-  explicit Impl(size_t buffer_rows) : buckets(buffer_rows) {}
+  Impl(std::string_view audit_key, size_t buffer_rows) : buckets(buffer_rows), hmac(audit_key) {}
   PseudonymBuckets buckets;  // the scanned rows
+  PseudonymHmac hmac;
   std::vector<std::string> options;
   std::optional<LedgerSummary> prepared;
-  EVP_MAC* mac = nullptr;
-  EVP_MAC_CTX* keyed = nullptr;
   EVP_MD_CTX* sha = nullptr;
-  ~Impl() {
-    EVP_MD_CTX_free(sha);
-    EVP_MAC_CTX_free(keyed);
-    EVP_MAC_free(mac);
-  }
+  ~Impl() { EVP_MD_CTX_free(sha); }
 };
 
 LedgerExport::LedgerExport(std::string_view audit_key, size_t buffer_rows)
-    : impl_(std::make_unique<Impl>(buffer_rows)) {
-  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  impl_->keyed = impl_->mac ? EVP_MAC_CTX_new(impl_->mac) : nullptr;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  if (!impl_->keyed ||
-      EVP_MAC_init(impl_->keyed, reinterpret_cast<const unsigned char*>(audit_key.data()),
-                   audit_key.size(), params) != 1) {
-    throw std::runtime_error("cannot set up HMAC-SHA256 for the audit export");
-  }
+    : impl_(std::make_unique<Impl>(audit_key, buffer_rows)) {
   impl_->sha = EVP_MD_CTX_new();
+  if (!impl_->sha) throw std::runtime_error("cannot set up SHA-256 for the audit export");
 }
 
 LedgerExport::~LedgerExport() = default;
 
-bool LedgerExport::PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]) {
-  EVP_MAC_CTX* c = impl_->keyed;
-  size_t n = 0;
-  return EVP_MAC_init(c, nullptr, 0, nullptr) == 1 &&
-         EVP_MAC_update(c, reinterpret_cast<const unsigned char*>(voter_id.data()),
-                        voter_id.size()) == 1 &&
-         EVP_MAC_final(c, out, &n, sizeof out) == 1 && n == sizeof out;
-}
-
 std::string LedgerExport::Pseudonym(std::string_view voter_id) {
   unsigned char out[32];
-  if (!PseudonymBytes(voter_id, out)) throw std::runtime_error("HMAC-SHA256 failed");
+  impl_->hmac.Compute(voter_id, out);
   return HexEncode(out);
 }
 
@@ -123,27 +99,39 @@ Status LedgerExport::Scan(Ledger& ledger, std::string_view election_id,
   auto& buckets = impl_->buckets;
   auto& options = impl_->options;
   std::map<std::string, uint32_t, std::less<>> option_index;
+  // The last row's option: rows of one voter range mostly share few options, so most rows
+  // skip the map.
+  std::string_view last_option;
+  uint32_t last_index = 0;
+  bool have_last = false;
   Status failed = Status::Ok();
   uint64_t scanned = 0;
-  auto s = ledger.ScanCounted(election_id, [&](const Receipt& r) {
+  auto s = ledger.ScanCountedViews(election_id, [&](const CountedVoteView& r) {
     if (cancelled && ++scanned % 4096 == 0 && cancelled()) {
       failed = Status(Code::kUnavailable, "ledger export cancelled");
       return false;
     }
     if (r.vote_id.size() > sizeof(ExportRow::vote_id)) {
-      failed = Status(Code::kInternal, "ledger row with a malformed vote_id: " + r.vote_id);
+      failed =
+          Status(Code::kInternal, "ledger row with a malformed vote_id: " + std::string(r.vote_id));
       return false;
     }
-    auto [it, added] = option_index.try_emplace(r.option_id, options.size());
-    if (added) options.push_back(r.option_id);
+    if (!have_last || r.option_id != last_option) {
+      auto it = option_index.find(r.option_id);
+      if (it == option_index.end()) {
+        it = option_index.emplace(std::string(r.option_id), options.size()).first;
+        options.push_back(it->first);
+      }
+      // The map's key, not the row's bytes: those are only valid during this call.
+      last_option = it->first;
+      last_index = it->second;
+      have_last = true;
+    }
     ExportRow row{};
-    if (!PseudonymBytes(r.voter_id, row.pseudonym)) {
-      failed = Status(Code::kInternal, "ledger export: HMAC-SHA256 failed");
-      return false;
-    }
+    impl_->hmac.Compute(r.voter_id, row.pseudonym);
     std::memcpy(row.vote_id, r.vote_id.data(), r.vote_id.size());
     row.vote_id_size = static_cast<uint8_t>(r.vote_id.size());
-    row.option = it->second;
+    row.option = last_index;
     row.cast_at_ms = r.ingest_time_ms;
     if (auto st = buckets.Add(row); !st.ok()) {
       failed = st;

@@ -62,8 +62,6 @@ class LedgerExport {
   std::string Pseudonym(std::string_view voter_id);
 
  private:
-  // False on an OpenSSL failure.
-  bool PseudonymBytes(std::string_view voter_id, unsigned char (&out)[32]);
   Status Scan(Ledger& ledger, std::string_view election_id, const std::function<void()>& on_row,
               const std::function<bool()>& cancelled = {});
   Result<LedgerSummary> Walk(const std::function<void(std::string_view)>& csv_sink);

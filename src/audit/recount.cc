@@ -125,18 +125,106 @@ Status Recounter::CountLedger(const Election& e, LedgerExport& exporter, Recount
   return Status::Ok();
 }
 
+namespace {
+
+// Decides one partition's entries of the election in log order, into a ReplayShare's counts.
+// Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
+// processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading), so a
+// vote counted live is counted here, whatever the clock did before the close.
+class PartitionReplay {
+ public:
+  PartitionReplay(const Election& e, uint64_t end, uint64_t& log_entries, uint64_t& counted,
+                  uint64_t& duplicate, OptionCounts& replay,
+                  std::map<std::string, uint64_t>& rejected)
+      : e_(e),
+        policy_(VotePolicyOf(&e)),
+        dedupe_(/*cite_counted_vote=*/false),
+        log_entries_(log_entries),
+        counted_(counted),
+        duplicate_(duplicate),
+        replay_(replay),
+        rejected_(rejected) {
+    // At most one voter per entry; capped so a long log of many elections reserves little.
+    dedupe_.Reserve(std::min<uint64_t>(end, kMaxReservedVoters));
+  }
+
+  // "Before the close" is the seal's place in the partition.
+  void Seal(std::string_view election_id) { behind_seal_ = behind_seal_ || election_id == e_.id; }
+
+  // A vote of this election (the caller skips the others).
+  void Vote(const VoteEvent& vote) {
+    ++log_entries_;
+    Verdict v = dedupe_.Decide(&e_, vote, nullptr, behind_seal_, policy_).verdict;
+    switch (v.outcome) {
+      case Outcome::kCounted:
+        // The map's node for the last option counted: most votes skip the look-up.
+        if (last_ == nullptr || last_option_ != vote.option_id) {
+          last_ = &replay_[vote.option_id];
+          last_option_ = vote.option_id;
+        }
+        ++*last_;
+        ++counted_;
+        break;
+      case Outcome::kDuplicate:
+        ++duplicate_;
+        break;
+      default:
+        ++rejected_[std::string(v.reason)];
+        break;
+    }
+  }
+
+ private:
+  const Election& e_;
+  const VotePolicy policy_;
+  bool behind_seal_ = false;
+  VoteDedupe dedupe_;
+  uint64_t &log_entries_, &counted_, &duplicate_;
+  OptionCounts& replay_;
+  std::map<std::string, uint64_t>& rejected_;
+  uint64_t* last_ = nullptr;
+  std::string last_option_;
+};
+
+}  // namespace
+
 // The replay of one partition, into its own share of the results (merged after both threads).
 Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
                                   RecountProgress& progress, const std::atomic<bool>& stop,
                                   ReplayShare& out) {
-  // Voters are partitioned, so a fresh dedupe per partition is a full dedupe: the live
-  // processor's rule (core/dedupe.h) with the same inputs (log order, never a clock reading),
-  // so a vote counted live is counted here, whatever the clock did before the close.
-  VoteDedupe dedupe(/*cite_counted_vote=*/false);
-  // At most one voter per entry; capped so a long log of many elections reserves little.
-  dedupe.Reserve(std::min<uint64_t>(end, kMaxReservedVoters));
-  const VotePolicy policy = VotePolicyOf(&e);
-  bool behind_seal = false;  // "before the close" is the seal's place in the partition
+  PartitionReplay replay(e, end, out.log_entries, out.counted, out.duplicate, out.replay,
+                         out.rejected);
+  if (LogScanner* scanner = deps_.reader.scanner()) {
+    // One long read handing out views: the entry's fields are copied into one reused VoteEvent
+    // (its strings keep their capacity), so an entry costs no allocation here.
+    VoteEvent vote;
+    uint64_t unreported = 0;
+    Status stopped = Status::Ok();
+    auto s = scanner->Scan(p, 0, end, [&](const LogEntryView& entry) {
+      if (++unreported == kReadBatch) {
+        progress.done += unreported;
+        out.items += std::exchange(unreported, 0);
+        if (progress.cancel) stopped = Status(Code::kUnavailable, "recount cancelled");
+        if (stop) stopped = Status(Code::kUnavailable, kStopped);
+        if (!stopped.ok()) return false;
+      }
+      if (entry.seal) {
+        replay.Seal(entry.election_id);
+      } else if (entry.election_id == e.id) {
+        vote.vote_id.assign(entry.vote_id);
+        vote.election_id.assign(entry.election_id);
+        vote.option_id.assign(entry.option_id);
+        vote.voter_id.assign(entry.voter_id);
+        vote.ingest_time_ms = entry.ingest_time_ms;
+        replay.Vote(vote);
+      }
+      return true;
+    });
+    progress.done += unreported;
+    out.items += unreported;
+    if (!s.ok()) return s;
+    return stopped;
+  }
   int empty_reads = 0;
   for (uint64_t from = 0; from < end;) {
     auto batch = deps_.reader.Read(p, from, std::min<uint64_t>(kReadBatch, end - from),
@@ -156,23 +244,9 @@ Status Recounter::ReplayPartition(const Election& e, uint32_t p, uint64_t end,
     for (const auto& entry : *batch) {
       if (entry.offset >= end) break;
       if (entry.seal) {
-        behind_seal = behind_seal || entry.seal->election_id == e.id;
-        continue;
-      }
-      if (entry.vote.election_id != e.id) continue;
-      ++out.log_entries;
-      Verdict v = dedupe.Decide(&e, entry.vote, nullptr, behind_seal, policy).verdict;
-      switch (v.outcome) {
-        case Outcome::kCounted:
-          ++out.replay[entry.vote.option_id];
-          ++out.counted;
-          break;
-        case Outcome::kDuplicate:
-          ++out.duplicate;
-          break;
-        default:
-          ++out.rejected[std::string(v.reason)];
-          break;
+        replay.Seal(entry.seal->election_id);
+      } else if (entry.vote.election_id == e.id) {
+        replay.Vote(entry.vote);
       }
     }
     from = batch->back().offset + 1;

@@ -26,6 +26,15 @@ struct Receipt {
   std::string counted_vote_id;  // kDuplicate: the vote that counts for this voter
 };
 
+// What the recount and the audit export read of a counted vote (Ledger::ScanCountedViews): views
+// into the stored row, valid only during the callback.
+struct CountedVoteView {
+  std::string_view vote_id;
+  std::string_view voter_id;
+  std::string_view option_id;
+  int64_t ingest_time_ms = 0;
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
@@ -42,6 +51,15 @@ class Ledger {
   // early if `fn` returns false.
   virtual Status ScanCounted(std::string_view election_id,
                              const std::function<bool(const Receipt&)>& fn) = 0;
+  // ScanCounted handing out only what the recount reads, as views valid during the call (the
+  // embedded ledger reads them from the row's bytes without building a Receipt). The default
+  // adapts ScanCounted.
+  virtual Status ScanCountedViews(std::string_view election_id,
+                                  const std::function<bool(const CountedVoteView&)>& fn) {
+    return ScanCounted(election_id, [&fn](const Receipt& r) {
+      return fn(CountedVoteView{r.vote_id, r.voter_id, r.option_id, r.ingest_time_ms});
+    });
+  }
 };
 
 }  // namespace urna

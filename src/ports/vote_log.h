@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "core/vote.h"
+#include "ports/log_scan.h"
 
 namespace urna {
 
@@ -96,6 +97,8 @@ class LogReader {
     (void)partition;
     return std::nullopt;
   }
+  // A scanner of this reader's partitions (ports/log_scan.h), or null when it has none.
+  virtual LogScanner* scanner() { return nullptr; }
 };
 
 }  // namespace urna

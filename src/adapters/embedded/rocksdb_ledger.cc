@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "adapters/codec/proto_codec.h"
+#include "adapters/codec/receipt_view.h"
 #include "adapters/embedded/rocksdb_processor_state.h"
 #include "core/partition.h"
 
@@ -152,25 +153,57 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindCountedReceipt(std::string_vi
   return GetReceipt(db_.ledger(), VoterKeyBytes(election_id, voter_id));
 }
 
-Status EmbeddedLedger::ScanCounted(std::string_view election_id,
-                                   const std::function<bool(const Receipt&)>& fn) {
+namespace {
+
+// Calls `row` with the bytes of every ledger row of the election, in key order. A long
+// sequential scan (recount, audit export): read ahead in large steps and keep its blocks out of
+// the block cache, which serves the processor's and the receipts' look-ups.
+template <typename Row>
+Status ScanLedgerRows(EmbeddedDb& db, std::string_view election_id, Row&& row) {
   std::string prefix(election_id);
   prefix.push_back('\0');
-  auto lease = db_.Use();
+  auto lease = db.Use();
   if (!lease.ok()) return lease.status();
-  // A long sequential scan (recount, audit export): read ahead in large steps and keep its
-  // blocks out of the block cache, which serves the processor's and the receipts' look-ups.
   rocksdb::ReadOptions ro;
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.ledger()));
+  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.ledger()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto r = codec::DecodeReceipt(it->value().ToStringView());
-    if (!r.ok()) return r.status();
-    if (!fn(*r)) break;
+    Status s = Status::Ok();
+    if (!row(it->value().ToStringView(), s)) {
+      if (!s.ok()) return s;
+      break;
+    }
   }
   if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
   return Status::Ok();
+}
+
+}  // namespace
+
+Status EmbeddedLedger::ScanCounted(std::string_view election_id,
+                                   const std::function<bool(const Receipt&)>& fn) {
+  return ScanLedgerRows(db_, election_id, [&fn](std::string_view bytes, Status& error) {
+    auto r = codec::DecodeReceipt(bytes);
+    if (!r.ok()) {
+      error = r.status();
+      return false;
+    }
+    return fn(*r);
+  });
+}
+
+Status EmbeddedLedger::ScanCountedViews(std::string_view election_id,
+                                        const std::function<bool(const CountedVoteView&)>& fn) {
+  Receipt spill;  // a row off the fast path is decoded here
+  return ScanLedgerRows(db_, election_id, [&fn, &spill](std::string_view bytes, Status& error) {
+    auto v = codec::DecodeCountedVoteView(bytes, &spill);
+    if (!v.ok()) {
+      error = v.status();
+      return false;
+    }
+    return fn(*v);
+  });
 }
 
 }  // namespace urna::embedded

@@ -36,6 +36,9 @@ class EmbeddedLedger final : public Ledger {
                                                     std::string_view voter_id) override;
   Status ScanCounted(std::string_view election_id,
                      const std::function<bool(const Receipt&)>& fn) override;
+  // The recount's scan: views read from each row's bytes (codec/receipt_view.h), no Receipt.
+  Status ScanCountedViews(std::string_view election_id,
+                          const std::function<bool(const CountedVoteView&)>& fn) override;
 
  private:
   // Caller holds a lease.

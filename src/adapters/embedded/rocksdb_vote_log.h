@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "adapters/embedded/db.h"
+#include "adapters/embedded/rocksdb_log_scan.h"
 #include "adapters/embedded/tail_index.h"
 #include "ports/gateway_store.h"
 #include "ports/vote_log.h"
@@ -58,6 +59,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
                                      std::chrono::milliseconds wait) override;
 
   Result<uint64_t> EndOffset(uint32_t partition) override { return end_offset(partition); }
+  LogScanner* scanner() override { return &scanner_; }  // the recount's replay
   std::optional<uint64_t> KnownEndOffset(uint32_t partition) override {
     return end_offset(partition);
   }
@@ -112,6 +114,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   void RebuildTail();
 
   EmbeddedDb& db_;
+  EmbeddedLogScanner scanner_{db_};
   const size_t max_batch_;
   TailIndex tail_;
   std::vector<TailIndex::Entry> added_;  // appender thread only: the write's entries for tail_

@@ -1,0 +1,25 @@
+// Decoding of a log record (urna.v1.LogRecord: a vote or a seal) into views of its bytes, for the
+// recount's replay (ports/log_scan.h): no protobuf message, no string per field. As
+// receipt_view.h: a fast path over the plain form our encoder writes (exactly one of vote / seal,
+// ASCII strings, varints under 10 bytes, no groups, unknown fields skipped); anything else is
+// decoded by the protobuf decoder (DecodeLogRecord), so both answer the same for every input
+// (log_record_view_test.cc). Pure functions; any thread.
+#pragma once
+
+#include <string_view>
+
+#include "adapters/codec/proto_codec.h"
+#include "core/status.h"
+#include "ports/log_scan.h"
+
+namespace urna::codec {
+
+// The fast path: true with `out` filled (its offset untouched) when `bytes` is a valid record in
+// the plain form; false otherwise (corrupt or not: ask DecodeLogRecord).
+bool DecodeLogRecordViewFast(std::string_view bytes, LogEntryView* out);
+
+// Any record: the fast path, else DecodeLogRecord into `*spill`, which the views then point into
+// (keep it until done with them). Errors as DecodeLogRecord's. `out->offset` is untouched.
+Status DecodeLogRecordView(std::string_view bytes, LogRecordValue* spill, LogEntryView* out);
+
+}  // namespace urna::codec
