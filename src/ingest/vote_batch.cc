@@ -1,5 +1,6 @@
 // IngestService::CastBatch: a trusted gateway's batch of votes (docs/api.md "Trusted gateway
 // batches"), admitted under one ticket and appended as one durable group.
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <unordered_map>
@@ -18,12 +19,29 @@ std::string IngestService::RefKey(std::string_view gateway_id, std::string_view 
   return key;
 }
 
+namespace {
+// SHA-256 fetched once, and one digest context per thread: OpenSSL 3's one-shot SHA256() looks
+// the implementation up and allocates a context on every call (once per vote of a batch).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+struct DigestCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestCtx() { EVP_MD_CTX_free(ctx); }
+};
+}  // namespace
+
 std::string IngestService::RefFingerprint(std::string_view voter_id, std::string_view option_id) {
-  std::string content;
-  content.reserve(voter_id.size() + 1 + option_id.size());
-  content.append(voter_id).append(1, '\0').append(option_id);
+  thread_local DigestCtx d;
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+  unsigned int len = 0;
+  const char nul = '\0';
+  EVP_DigestInit_ex(d.ctx, Sha256Md(), nullptr);  // SHA-256(voter '\0' option)
+  EVP_DigestUpdate(d.ctx, voter_id.data(), voter_id.size());
+  EVP_DigestUpdate(d.ctx, &nul, 1);
+  EVP_DigestUpdate(d.ctx, option_id.data(), option_id.size());
+  EVP_DigestFinal_ex(d.ctx, md, &len);
   return HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
 }
 
