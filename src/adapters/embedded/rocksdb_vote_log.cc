@@ -19,6 +19,7 @@ EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch, size_t index_
       max_batch_(max_batch),
       tail_(db.partitions(), index_capacity),
       next_(db.partitions(), 0),
+      wb_(std::make_unique<rocksdb::WriteBatch>()),
       durable_end_(db.partitions(), 0) {
   auto lease = db_.Use();
   if (lease.ok()) FindEnds(lease.generation());
@@ -283,7 +284,8 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     Fail(batch, s.message());
     return;
   }
-  rocksdb::WriteBatch wb;
+  rocksdb::WriteBatch& wb = *wb_;  // reused: its buffer keeps its size (no regrowth per write)
+  wb.Clear();
   std::vector<uint64_t> before = next_;
   added_.clear();
   size_t appended = 0;
@@ -347,15 +349,14 @@ Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
     at.push_back(i);
   }
   if (keys.empty()) return Status::Ok();
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), db_.db()->DefaultColumnFamily());
-  std::vector<std::string> values;
-  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> got(keys.size());
+  MultiGetRefs(keys, values, got);
   for (size_t k = 0; k < keys.size(); ++k) {
     Pending& p = batch[at[k]];
     if (got[k].IsNotFound()) continue;
     if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
-    GatewayRef stored = ParseRefValue(values[k]);
+    GatewayRef stored = ParseRefValue(values[k].ToStringView());
     p.partition = kResolved;  // appended by an earlier write: answer with that vote
     p.conflict = !SameContent(stored.fingerprint, p.fingerprint);
     p.vote_id = std::move(stored.vote_id);
@@ -376,6 +377,16 @@ Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
   return Status::Ok();
 }
 
+void EmbeddedVoteLog::MultiGetRefs(const std::vector<std::string>& keys,
+                                   std::vector<rocksdb::PinnableSlice>& values,
+                                   std::vector<rocksdb::Status>& statuses) {
+  // RocksDB's batched MultiGet of one column family: one pass over the memtable and each table
+  // file for all keys (their bloom filters first), no copy of a found value.
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  db_.db()->MultiGet(rocksdb::ReadOptions(), db_.db()->DefaultColumnFamily(), slices.size(),
+                     slices.data(), values.data(), statuses.data());
+}
+
 Result<std::vector<GatewayRef>> EmbeddedVoteLog::Find(const std::vector<std::string>& keys) {
   std::vector<GatewayRef> out(keys.size());
   if (keys.empty()) return out;
@@ -384,14 +395,13 @@ Result<std::vector<GatewayRef>> EmbeddedVoteLog::Find(const std::vector<std::str
   std::vector<std::string> full;
   full.reserve(keys.size());
   for (const auto& k : keys) full.push_back(std::string(kRefPrefix) + k);
-  std::vector<rocksdb::Slice> slices(full.begin(), full.end());
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs(full.size(), db_.db()->DefaultColumnFamily());
-  std::vector<std::string> values;
-  auto got = db_.db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  std::vector<rocksdb::PinnableSlice> values(full.size());
+  std::vector<rocksdb::Status> got(full.size());
+  MultiGetRefs(full, values, got);
   for (size_t k = 0; k < keys.size(); ++k) {
     if (got[k].IsNotFound()) continue;
     if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
-    out[k] = ParseRefValue(values[k]);
+    out[k] = ParseRefValue(values[k].ToStringView());
   }
   return out;
 }
