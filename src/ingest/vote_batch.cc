@@ -85,8 +85,9 @@ void IngestService::CastBatch(std::string_view election_id, std::string_view gat
   std::vector<size_t> slot(votes.size(), SIZE_MAX);
   std::vector<KeyedVote> group;
   group.reserve(votes.size());
-  // ref -> (slot in group, its fingerprint)
-  std::unordered_map<std::string_view, std::pair<size_t, std::string>> by_ref;
+  // ref (a view of refs[i]: never resized) -> its slot in group, whose fingerprint it compares
+  std::unordered_map<std::string_view, size_t> by_ref;
+  by_ref.reserve(votes.size());
   std::vector<std::string> refs(votes.size());  // for the conflict message
   for (size_t i = 0; i < votes.size(); ++i) {
     BatchVote& v = votes[i];
@@ -94,21 +95,21 @@ void IngestService::CastBatch(std::string_view election_id, std::string_view gat
       early[i] = s;
       continue;
     }
-    refs[i] = v.ref;
+    refs[i] = std::move(v.ref);
     std::string fp = RefFingerprint(v.voter_id, v.option_id);
-    auto [it, fresh] = by_ref.try_emplace(v.ref, group.size(), fp);
+    auto [it, fresh] = by_ref.try_emplace(refs[i], group.size());
     if (!fresh) {  // the same ref earlier in this batch: the same vote, or a conflict
-      if (it->second.second != fp) {
-        early[i] = RefConflict(v.ref);
+      if (group[it->second].fingerprint != fp) {
+        early[i] = RefConflict(refs[i]);
       } else {
-        slot[i] = it->second.first;
+        slot[i] = it->second;
       }
       continue;
     }
     slot[i] = group.size();
     group.push_back({VoteEvent{NewUuid7(now), std::string(election_id), std::move(v.option_id),
                                std::move(v.voter_id), now, node_id_},
-                     RefKey(gateway_id, election_id, v.ref), std::move(fp)});
+                     RefKey(gateway_id, election_id, refs[i]), std::move(fp)});
   }
   if (group.empty()) return done(std::move(early));
   log_.AppendGroup(std::move(group),

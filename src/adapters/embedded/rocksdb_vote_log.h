@@ -30,7 +30,6 @@
 #include "sync/mutex.h"
 
 namespace rocksdb {
-class PinnableSlice;
 class Status;
 class WriteBatch;
 }  // namespace rocksdb
@@ -107,11 +106,10 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   // its first vote; either with another fingerprint is marked a conflict. Ok, or the storage error
   // that fails the whole batch.
   Status ResolveKeys(std::vector<Pending>& batch);
-  // The stored values of "gwref/" `keys` (full keys, prefix included), in order. Caller holds a
-  // lease.
-  void MultiGetRefs(const std::vector<std::string>& keys,
-                    std::vector<rocksdb::PinnableSlice>& values,
-                    std::vector<rocksdb::Status>& statuses);
+  // The stored values of "gwref/" `keys` (full keys, prefix included), in order, and each
+  // key's status (NotFound: not stored). Caller holds a lease.
+  std::vector<rocksdb::Status> MultiGetRefs(const std::vector<std::string>& keys,
+                                            std::vector<std::string>& values);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
   // Answers every vote of `batch` with a 503 that says `why`.
