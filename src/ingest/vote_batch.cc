@@ -1,5 +1,6 @@
 // IngestService::CastBatch: a trusted gateway's batch of votes (docs/api.md "Trusted gateway
 // batches"), admitted under one ticket and appended as one durable group.
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <unordered_map>
@@ -18,12 +19,29 @@ std::string IngestService::RefKey(std::string_view gateway_id, std::string_view 
   return key;
 }
 
+namespace {
+// SHA-256 fetched once, and one digest context per thread: OpenSSL 3's one-shot SHA256() looks
+// the implementation up and allocates a context on every call (once per vote of a batch).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+struct DigestCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestCtx() { EVP_MD_CTX_free(ctx); }
+};
+}  // namespace
+
 std::string IngestService::RefFingerprint(std::string_view voter_id, std::string_view option_id) {
-  std::string content;
-  content.reserve(voter_id.size() + 1 + option_id.size());
-  content.append(voter_id).append(1, '\0').append(option_id);
+  thread_local DigestCtx d;
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+  unsigned int len = 0;
+  const char nul = '\0';
+  EVP_DigestInit_ex(d.ctx, Sha256Md(), nullptr);  // SHA-256(voter '\0' option)
+  EVP_DigestUpdate(d.ctx, voter_id.data(), voter_id.size());
+  EVP_DigestUpdate(d.ctx, &nul, 1);
+  EVP_DigestUpdate(d.ctx, option_id.data(), option_id.size());
+  EVP_DigestFinal_ex(d.ctx, md, &len);
   return HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
 }
 
@@ -67,8 +85,9 @@ void IngestService::CastBatch(std::string_view election_id, std::string_view gat
   std::vector<size_t> slot(votes.size(), SIZE_MAX);
   std::vector<KeyedVote> group;
   group.reserve(votes.size());
-  // ref -> (slot in group, its fingerprint)
-  std::unordered_map<std::string_view, std::pair<size_t, std::string>> by_ref;
+  // ref (a view of refs[i]: never resized) -> its slot in group, whose fingerprint it compares
+  std::unordered_map<std::string_view, size_t> by_ref;
+  by_ref.reserve(votes.size());
   std::vector<std::string> refs(votes.size());  // for the conflict message
   for (size_t i = 0; i < votes.size(); ++i) {
     BatchVote& v = votes[i];
@@ -76,21 +95,21 @@ void IngestService::CastBatch(std::string_view election_id, std::string_view gat
       early[i] = s;
       continue;
     }
-    refs[i] = v.ref;
+    refs[i] = std::move(v.ref);
     std::string fp = RefFingerprint(v.voter_id, v.option_id);
-    auto [it, fresh] = by_ref.try_emplace(v.ref, group.size(), fp);
+    auto [it, fresh] = by_ref.try_emplace(refs[i], group.size());
     if (!fresh) {  // the same ref earlier in this batch: the same vote, or a conflict
-      if (it->second.second != fp) {
-        early[i] = RefConflict(v.ref);
+      if (group[it->second].fingerprint != fp) {
+        early[i] = RefConflict(refs[i]);
       } else {
-        slot[i] = it->second.first;
+        slot[i] = it->second;
       }
       continue;
     }
     slot[i] = group.size();
     group.push_back({VoteEvent{NewUuid7(now), std::string(election_id), std::move(v.option_id),
                                std::move(v.voter_id), now, node_id_},
-                     RefKey(gateway_id, election_id, v.ref), std::move(fp)});
+                     RefKey(gateway_id, election_id, refs[i]), std::move(fp)});
   }
   if (group.empty()) return done(std::move(early));
   log_.AppendGroup(std::move(group),

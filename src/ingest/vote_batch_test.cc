@@ -1,5 +1,6 @@
 // IngestService::CastBatch over the memory fakes: per-vote results, refs, the close fence.
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <chrono>
 #include <future>
@@ -8,6 +9,7 @@
 #include "adapters/memory/memory_catalog.h"
 #include "adapters/memory/memory_gateway_store.h"
 #include "adapters/memory/memory_vote_log.h"
+#include "core/hex.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ref_recording_log.h"
 
@@ -118,6 +120,23 @@ TEST_F(VoteBatchTest, RecordKeepsTheFirstVoteOfARef) {
   auto f = refs.Find({"k"});
   ASSERT_TRUE(f.ok());
   EXPECT_EQ((*f)[0].vote_id, "id-1");
+}
+
+// The fingerprint stored with each ref ("gwref/" values of data dirs written by every earlier
+// version) is the hex SHA-256 of voter '\0' option: a retry compares against those bytes.
+TEST(RefFingerprintTest, IsTheHexSha256OfVoterNulOption) {
+  // sha256(b"gw:sms-br:v1\x00a"), by Python's hashlib
+  EXPECT_EQ(IngestService::RefFingerprint("gw:sms-br:v1", "a"),
+            "d17d43cbd56cb8e0f4cb5e6d6b616e2a82bcd9b2f00622881d1d191ab1d35b2e");
+  // Repeated calls on one thread (one reused digest context) stay independent.
+  const std::string long_voter(128, 'x');
+  for (int i = 0; i < 3; ++i) {
+    std::string content = long_voter + '\0' + "opt" + std::to_string(i);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+    EXPECT_EQ(IngestService::RefFingerprint(long_voter, "opt" + std::to_string(i)),
+              HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md)));
+  }
 }
 
 }  // namespace

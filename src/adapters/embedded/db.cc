@@ -21,7 +21,12 @@ constexpr const char* kCfNames[] = {"default", "log",     "receipts", "ledger",
 
 rocksdb::ColumnFamilyOptions CfOptions(std::string_view name) {
   rocksdb::ColumnFamilyOptions o;
-  if (name == "ledger" || name == "receipts") {
+  // default: the gateway refs ("gwref/" keys, rocksdb_vote_log.cc) are looked up for every vote
+  // of a batch, twice (ingest's look-up, then the appender's), and nearly all miss (a new ref).
+  // Whole-key filters only (no prefix extractor: the default column family's scans stay total
+  // order). Options, not the format: a data dir written without them opens as before, its
+  // existing tables are read without a filter and new ones get one.
+  if (name == "ledger" || name == "receipts" || name == "default") {
     // Point lookups (is this voter counted? what became of this vote?) dominate: bloom filters.
     rocksdb::BlockBasedTableOptions t;
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

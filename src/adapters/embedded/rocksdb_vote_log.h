@@ -30,6 +30,11 @@
 #include "sync/home_thread.h"
 #include "sync/mutex.h"
 
+namespace rocksdb {
+class Status;
+class WriteBatch;
+}  // namespace rocksdb
+
 namespace urna::embedded {
 
 struct GroupCommitStats {
@@ -103,6 +108,10 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   // its first vote; either with another fingerprint is marked a conflict. Ok, or the storage error
   // that fails the whole batch.
   Status ResolveKeys(std::vector<Pending>& batch);
+  // The stored values of "gwref/" `keys` (full keys, prefix included), in order, and each
+  // key's status (NotFound: not stored). Caller holds a lease.
+  std::vector<rocksdb::Status> MultiGetRefs(const std::vector<std::string>& keys,
+                                            std::vector<std::string>& values);
   void Run();
   void WriteBatchOf(std::vector<Pending>& batch);
   // Answers every vote of `batch` with a 503 that says `why`.
@@ -128,7 +137,10 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
       false;  // the appender is writing a batch taken off queue_: Drain waits for it
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
-  uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
+  // Appender thread only: the write being built, cleared and refilled for each write so its
+  // buffer is not regrown (and its pages faulted in) write after write.
+  std::unique_ptr<rocksdb::WriteBatch> wb_;
+  uint64_t generation_ = 0;  // appender thread only: the database open next_ was read from
   std::chrono::steady_clock::time_point last_error_log_{};  // appender thread only
 
   mutable Mutex end_mu_;
