@@ -9,13 +9,15 @@ counters (used by scripts/bench-mixed; Linux only).
       A group named "urna" is split by thread name: http (urna-http: network threads, they
       take the votes), log (urna-log: the vote log's appender), stream (urna-stream: the read
       side), hub (urna-hub), other (every other urna and RocksDB thread).
-  softirq PERF_DATA --group NAME=PID[,PID...] ...
-      Reads `perf script` of a system-wide record of irq:softirq_entry/exit and sums, per
-      group (urna split as above) and "others", the softirq time that ran while a thread of
-      that group was current on the CPU (on loopback the receiver's packet processing runs in
-      the sender's context, or in ksoftirqd when it is deferred).
-Both print one line: group=run_cores/wait_cores/wait_us_per_slice (sample) or
-group=softirq_cores (softirq).
+  trace PERF_DATA --tids OUT.tids
+      Reads `perf script` of a system-wide record of irq:softirq_entry/exit,
+      sched:sched_wakeup and sched:sched_switch (taken over the same window) and prints (1) per
+      group, the softirq time that ran while one of its threads was current on the CPU (on
+      loopback a receiver's packet processing runs in the sender's context, or in ksoftirqd
+      when deferred); (2) per group, each wait for a CPU (from a wakeup, or from a preemption
+      while runnable, until the thread runs again): p50/p99/max in ms and the count. OUT.tids
+      (thread id -> group) is written by `sample`.
+`sample` writes one line: group=run_cores/wait_cores/wait_us_per_slice.
 """
 import collections
 import os
@@ -98,56 +100,129 @@ def sample(out, watch, groups):
         fields.append(f"{g}={run / 1e9 / span:.2f}/{wait / 1e9 / span:.2f}/{per}")
     with open(out, "w") as f:
         f.write(" ".join(fields) + "\n")
+    with open(out + ".tids", "w") as f:
+        f.writelines(f"{tid} {v[0]}\n" for tid, v in last.items())
 
 
-def softirq(data, groups):
-    tgid_of = {}  # tid -> group, from the live processes' task lists at report time is too late:
-    # perf script prints pid (tgid) and tid, so groups are matched on the tgid.
-    script = subprocess.run(["perf", "script", "-i", data, "-F", "pid,tid,comm,cpu,time,event"],
+def pct(xs, f):
+    return xs[min(len(xs) - 1, int(f * len(xs)))] if xs else 0.0
+
+
+def trace(data, tids_file):
+    """Softirq time by the group current on the CPU, and each group's waits for a CPU (from its
+    wakeup, or from being preempted while runnable, until it runs), from a perf record of
+    irq:softirq_entry/exit, sched:sched_wakeup and sched:sched_switch."""
+    group = {}
+    with open(tids_file) as f:
+        for line in f:
+            tid, g = line.split()
+            group[int(tid)] = g
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "tid,cpu,time,event,trace"],
                             capture_output=True, text=True, check=True).stdout
-    open_at = {}  # cpu -> (t, group)
-    acc = collections.defaultdict(float)
+    def gof(tid, comm=""):
+        if tid in group:
+            return group[tid]
+        if tid == 0:
+            return "idle"
+        return "ksoftirqd" if comm.startswith("ksoftirqd") else "others"
+    soft_open = {}  # cpu -> (t, group)
+    soft = collections.defaultdict(float)
+    runnable_since = {}  # tid -> t it became runnable (woken or preempted)
+    waits = collections.defaultdict(list)
+    spans = []  # (group, start, end) of each wait, to see what ran meanwhile
+    seg = collections.defaultdict(list)  # cpu -> [(t, group now current)]
     t_min = t_max = None
     for line in script.splitlines():
-        # "  COMM  PID/TID [CPU] TIME: irq:softirq_entry:"
-        parts = line.split()
-        if len(parts) < 5:
+        # " TID [CPU] TIME: EVENT: FIELDS"
+        head, _, rest = line.partition(": ")
+        parts = head.split()
+        if len(parts) < 3:
             continue
         try:
-            slash = next(i for i, p in enumerate(parts) if "/" in p and p.split("/")[0].isdigit())
-            pid, tid = (int(x) for x in parts[slash].split("/"))
-            cpu = parts[slash + 1].strip("[]")
-            t = float(parts[slash + 2].rstrip(":"))
-            event = parts[slash + 3]
-        except (StopIteration, ValueError, IndexError):
+            tid = int(parts[0])
+            cpu = parts[1].strip("[]")
+            t = float(parts[2].rstrip(":"))
+        except ValueError:
             continue
-        comm = " ".join(parts[:slash])
+        event, _, fields = rest.partition(": ")
+        event = event.strip()
         t_min = t if t_min is None else t_min
         t_max = t
-        if "softirq_entry" in event:
-            g = group_of(groups[pid], comm) if pid in groups else (
-                "ksoftirqd" if comm.startswith("ksoftirqd") else
-                "idle" if pid == 0 else "others")
-            open_at[cpu] = (t, g)
-        elif "softirq_exit" in event and cpu in open_at:
-            t0, g = open_at.pop(cpu)
-            acc[g] += t - t0
+        if event.endswith("softirq_entry"):
+            soft_open[cpu] = (t, gof(tid))
+        elif event.endswith("softirq_exit"):
+            if cpu in soft_open:
+                t0, g = soft_open.pop(cpu)
+                soft[g] += t - t0
+        elif event.endswith("sched_wakeup"):
+            kv = dict(x.split("=", 1) for x in fields.split() if "=" in x)
+            p = int(kv.get("pid", -1))
+            if p in group:
+                runnable_since.setdefault(p, t)
+        elif event.endswith("sched_switch"):
+            left, _, right = fields.partition("==>")
+            lkv = dict(x.split("=", 1) for x in left.split() if "=" in x)
+            rkv = dict(x.split("=", 1) for x in right.split() if "=" in x)
+            prev, nxt = int(lkv.get("prev_pid", -1)), int(rkv.get("next_pid", -1))
+            if prev in group:
+                if lkv.get("prev_state", "").startswith("R"):
+                    runnable_since[prev] = t  # preempted: waits from now
+                else:
+                    runnable_since.pop(prev, None)
+            if nxt in group and nxt in runnable_since:
+                t0 = runnable_since.pop(nxt)
+                waits[group[nxt]].append((t - t0) * 1e3)
+                spans.append((group[nxt], t0, t))
+            seg[cpu].append((t, gof(nxt, rkv.get("next_comm", ""))))
     span = (t_max - t_min) if t_min is not None and t_max > t_min else 0
     order = ["http", "log", "other", "stream", "hub", "wrk", "gen", "ksoftirqd", "idle", "others"]
-    print(" ".join(f"{g}={acc[g] / span:.3f}" for g in order if g in acc and span > 0))
+    print("softirq (cores, by the thread it ran on): " +
+          " ".join(f"{g}={soft[g] / span:.3f}" for g in order if g in soft and span > 0))
+    out = []
+    for g in order:
+        w = sorted(waits.get(g, []))
+        if w:
+            out.append(f"{g}={pct(w, 0.5):.2f}/{pct(w, 0.99):.2f}/{w[-1]:.1f}({len(w)})")
+    print("waits for a CPU, ms p50/p99/max(count): " + " ".join(out))
+    # What ran on the CPUs while the vote path (http + log) and wrk waited 1 ms or more: each
+    # wait's time on every CPU, split by the group current there (cpu-ms; a CPU may also have
+    # been in softirq, counted under whoever was current).
+    import bisect
+    times = {c: [x[0] for x in v] for c, v in seg.items()}
+    for who, members in (("vote path", ("http", "log")), ("wrk", ("wrk",))):
+        behind = collections.defaultdict(float)
+        for g, a, b in spans:
+            if g not in members or b - a < 1e-3:
+                continue
+            for c, v in seg.items():
+                i = max(0, bisect.bisect_right(times[c], a) - 1)
+                while i < len(v) and v[i][0] < b:
+                    start = max(a, v[i][0])
+                    end = min(b, v[i + 1][0] if i + 1 < len(v) else b)
+                    if end > start:
+                        behind[v[i][1]] += end - start
+                    i += 1
+        total = sum(behind.values())
+        if total > 0:
+            print(f"while {who} waited >= 1 ms, the CPUs ran (% of {total * 1e3:.0f} cpu-ms): " +
+                  " ".join(f"{g}={100 * x / total:.0f}%" for g, x in
+                           sorted(behind.items(), key=lambda kv: -kv[1])))
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("sample", "softirq"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("sample", "trace"):
         sys.exit(__doc__)
     mode, target = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
     watch = None
+    tids = None
     group_args = []
     i = 0
     while i < len(rest):
         if rest[i] == "--watch":
             watch = int(rest[i + 1]); i += 2
+        elif rest[i] == "--tids":
+            tids = rest[i + 1]; i += 2
         elif rest[i] == "--group":
             group_args.append(rest[i + 1]); i += 2
         else:
@@ -158,7 +233,9 @@ def main():
             sys.exit("sample needs --watch PID")
         sample(target, watch, groups)
     else:
-        softirq(target, groups)
+        if tids is None:
+            sys.exit("trace needs --tids FILE (written by sample)")
+        trace(target, tids)
 
 
 if __name__ == "__main__":
