@@ -175,6 +175,11 @@ def trace(data, tids_file):
                 spans.append((group[nxt], t0, t))
             seg[cpu].append((t, gof(nxt, rkv.get("next_comm", ""))))
     span = (t_max - t_min) if t_min is not None and t_max > t_min else 0
+    stats = subprocess.run(["perf", "report", "-i", data, "--stats"], capture_output=True,
+                           text=True).stdout
+    lost = [l.strip() for l in stats.splitlines() if "LOST" in l and not l.strip().endswith(" 0")]
+    if lost:  # perf could not keep up: the waits below miss some events
+        print("perf lost events: " + "; ".join(lost))
     order = ["http", "log", "other", "stream", "hub", "wrk", "gen", "ksoftirqd", "idle", "others"]
     print("softirq (cores, by the thread it ran on): " +
           " ".join(f"{g}={soft[g] / span:.3f}" for g in order if g in soft and span > 0))
