@@ -96,17 +96,23 @@ void ExpectServerThreads(StreamSched sched, int nice, int want_policy, int want_
   const int base = Of(gettid()).nice;
   HttpServer server(o, router);
   ASSERT_TRUE(server.Start().ok());
+  // Each thread names itself as it starts: wait until both have, and the read side's priority
+  // is what it should be.
   Priority stream;
+  std::vector<pid_t> http;
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   do {
     auto ids = ThreadsNamed("urna-stream");
     if (ids.size() == 1) stream = Of(ids[0]);
-    if (stream.policy == want_policy && stream.nice == std::min(19, base + want_nice_add)) break;
+    http = ThreadsNamed("urna-http");
+    if (http.size() == 1 && stream.policy == want_policy &&
+        stream.nice == std::min(19, base + want_nice_add)) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(stream.policy, want_policy);
   EXPECT_EQ(stream.nice, std::min(19, base + want_nice_add));
-  auto http = ThreadsNamed("urna-http");
   ASSERT_EQ(http.size(), 1u);
   EXPECT_EQ(Of(http[0]).policy, SCHED_OTHER);
   EXPECT_EQ(Of(http[0]).nice, base);
