@@ -124,6 +124,8 @@ def trace(data, tids_file):
             return group[tid]
         if tid == 0:
             return "idle"
+        if comm.startswith("perf"):
+            return "perf"  # the tracer itself: its cost is not the machine's other jobs'
         return "ksoftirqd" if comm.startswith("ksoftirqd") else "others"
     soft_open = {}  # cpu -> (t, group)
     soft = collections.defaultdict(float)
@@ -180,7 +182,8 @@ def trace(data, tids_file):
     lost = [l.strip() for l in stats.splitlines() if "LOST" in l and not l.strip().endswith(" 0")]
     if lost:  # perf could not keep up: the waits below miss some events
         print("perf lost events: " + "; ".join(lost))
-    order = ["http", "log", "other", "stream", "hub", "wrk", "gen", "ksoftirqd", "idle", "others"]
+    order = ["http", "log", "other", "stream", "hub", "wrk", "gen", "ksoftirqd", "idle", "perf",
+             "others"]
     print("softirq (cores, by the thread it ran on): " +
           " ".join(f"{g}={soft[g] / span:.3f}" for g in order if g in soft and span > 0))
     out = []
