@@ -14,6 +14,7 @@
 #include "app/cors.h"
 #include "auth/request_limits.h"
 #include "auth/voter_tokens.h"
+#include "net/thread_priority.h"
 
 namespace urna::cmd {
 
@@ -137,6 +138,13 @@ void AddHttpFlags(CLI::App* s, O& o) {
                 "CPU is full; 0 = same priority")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
+  s->add_option_function<std::string>(
+       "--stream-sched",
+       [&o](const std::string& v) { o.http.stream_sched = *net::ParseStreamSched(v); },
+       "Scheduling of the read-side threads: normal (niced by --stream-nice) or idle "
+       "(SCHED_IDLE: only CPU nothing else wants)")
+      ->default_str(std::string(net::StreamSchedName(o.http.stream_sched)))
+      ->check(CLI::IsMember({"normal", "idle"}));
   // Pacing of a broadcast on the read side (docs/operations.md, "Live result streams").
   s->add_option("--stream-slice", o.http.stream_slice,
                 "Live result streams a read-side thread writes per task before other work "

@@ -54,22 +54,17 @@ Status HttpServer::Start() {
   }
   for (auto& shard : impl_->stream_shards) {
     impl_->ScheduleSweep(*shard);
-    impl_->threads.emplace_back([c = &shard->ctx, nice = impl_->opts.stream_nice] {
-      pthread_setname_np(pthread_self(), "urna-stream");
-      SetThreadRole(ThreadRole::kReadSide);
-      // Linux: a thread's niceness is its own (PRIO_PROCESS with a thread id). `nice` is added
-      // to the process's own (a unit file's Nice= included), at most 19. Raising it needs no
-      // privilege; failing to is not fatal, the threads are still apart.
-      const auto tid = static_cast<id_t>(gettid());
-      errno = 0;
-      const int base = getpriority(PRIO_PROCESS, tid);
-      if (nice > 0 && errno == 0 &&
-          setpriority(PRIO_PROCESS, tid, std::min(19, base + nice)) != 0) {
-        spdlog::warn("cannot lower the priority of a read-side thread (nice {}): errno {}", nice,
-                     errno);
-      }
-      c->run();
-    });
+    impl_->threads.emplace_back(
+        [c = &shard->ctx, nice = impl_->opts.stream_nice, sched = impl_->opts.stream_sched] {
+          pthread_setname_np(pthread_self(), "urna-stream");
+          SetThreadRole(ThreadRole::kReadSide);
+          // Failing to lower the priority is not fatal: the threads are still apart.
+          if (Status s = LowerCurrentThread(sched, nice); !s.ok()) {
+            spdlog::warn("cannot lower the priority of a read-side thread (nice {}, {}): {}", nice,
+                         StreamSchedName(sched), s.message());
+          }
+          c->run();
+        });
   }
   return Status::Ok();
 }

@@ -25,6 +25,7 @@
 
 #include "core/status.h"
 #include "net/http_types.h"
+#include "net/thread_priority.h"
 
 namespace urna::net {
 
@@ -57,10 +58,12 @@ struct HttpServerOptions {
   std::chrono::seconds stream_keepalive{15};
   size_t push_send_buffer_bytes = 32 * 1024;
   // Read-side threads for push streams; 0 = streams stay on the network threads (reads then
-  // compete with votes). Their niceness is raised by stream_nice (0 = same priority), so under
-  // a full CPU the scheduler serves requests first.
+  // compete with votes). Their niceness is raised by stream_nice (0 = same priority), and
+  // stream_sched kIdle puts them under SCHED_IDLE (net/thread_priority.h), so under a full CPU
+  // the scheduler serves requests first.
   int stream_threads = 1;
   int stream_nice = 10;
+  StreamSched stream_sched = StreamSched::kNormal;
   // How each read-side thread paces a broadcast (net/push_queue.h, docs/operations.md "Live
   // result streams"): at most stream_slice streams written per task (0 = all at once), so other
   // work on that thread waits for one slice at most; one tick's slices spaced over about

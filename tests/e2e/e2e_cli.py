@@ -91,6 +91,15 @@ def main():
                     and not os.path.exists(data),
                     f"urna {role} {' '.join(flags)}: refused, exit 2, says why, creates nothing: "
                     f"{r.returncode} {r.stderr!r}")
+        # The read side's scheduling is one of two words; anything else is refused the same way.
+        for role in ("serve", "results"):
+            extra = (["--data-dir", data] if role == "serve"
+                     else ["--redis", "redis://127.0.0.1:1"])
+            r = run([urna, role, *extra, "--listen", "127.0.0.1:0", "--stream-sched", "batch"])
+            t.check(r.returncode == 2 and "--stream-sched" in r.stderr and "idle" in r.stderr
+                    and not os.path.exists(data),
+                    f"urna {role} --stream-sched batch: refused, exit 2, names the choices: "
+                    f"{r.returncode} {r.stderr!r}")
 
     with TempDataDir() as d:
         empty = os.path.join(d, "empty")

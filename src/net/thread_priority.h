@@ -1,0 +1,28 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace urna::net {
+
+// How the kernel schedules the read-side threads (urna-stream) against the rest of the process
+// (docs/operations.md, "Live result streams"). kNormal: SCHED_OTHER, lowered by a niceness
+// (--stream-nice). kIdle: SCHED_IDLE, below every niceness: the thread runs only on CPU that no
+// normal thread of the machine wants (the niceness is then kept but has no effect).
+enum class StreamSched { kNormal, kIdle };
+
+// "normal" / "idle": the values of --stream-sched.
+std::string_view StreamSchedName(StreamSched sched);
+std::optional<StreamSched> ParseStreamSched(std::string_view name);
+
+// Lowers the CALLING thread's priority (Linux: a thread's policy and niceness are its own):
+// `nice` is added to the process's own niceness (a unit file's Nice= stays the base), at most
+// 19; then, for kIdle, the policy becomes SCHED_IDLE. Lowering needs no privilege. An error
+// names what failed; the caller decides whether it is fatal (the server only warns: its threads
+// are still apart).
+Status LowerCurrentThread(StreamSched sched, int nice);
+
+}  // namespace urna::net
