@@ -1,6 +1,9 @@
 #include "adapters/embedded/rocksdb_vote_log.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/iostats_context.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +14,7 @@
 #include "adapters/codec/proto_codec.h"
 #include "adapters/embedded/rocksdb_processor_state.h"
 #include "core/partition.h"
+#include "sync/vote_probe.h"
 
 namespace urna::embedded {
 
@@ -24,6 +28,7 @@ EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch, size_t index_
   if (lease.ok()) FindEnds(lease.generation());
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "urna-log");
+    if (probe::Enabled()) rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableTimeExceptForMutex);
     Run();
   });
 }
@@ -109,7 +114,9 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
            {},
            {},
            false,
-           HomeThread::Current()});
+           HomeThread::Current(),
+           probe::request_read_ns,
+           probe::Now()});
 }
 
 // The completions of one group: a slot per vote, answered once the last is done.
@@ -174,7 +181,8 @@ void EmbeddedVoteLog::Complete(Pending& p, const Status& s, const std::string& v
   });
 }
 
-void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s) {
+void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s,
+                                  int64_t written_ns) {
   // A batch comes from a handful of network threads: a short list, searched linearly.
   std::vector<std::pair<HomeThread*, std::vector<AppendDone>>> homes;
   for (auto& p : batch) {
@@ -187,16 +195,22 @@ void EmbeddedVoteLog::CompleteAll(std::vector<Pending>& batch, const Status& s) 
     if (it == homes.end()) it = homes.insert(homes.end(), {p.home, {}});
     it->second.push_back(std::move(p.done));
     if (it->second.size() == kCompletionsPerPost) {  // one task stays short on its thread
-      it->first->Post([dones = std::move(it->second), s] {
-        for (const auto& done : dones) done(s);
+      it->first->Post([dones = std::move(it->second), s, written_ns] {
+        for (const auto& done : dones) {
+          probe::Record(probe::kPost, written_ns, probe::Now());
+          done(s);
+        }
       });
       it->second.clear();
     }
   }
   for (auto& [home, dones] : homes) {
     if (dones.empty()) continue;
-    home->Post([dones = std::move(dones), s] {
-      for (const auto& done : dones) done(s);
+    home->Post([dones = std::move(dones), s, written_ns] {
+      for (const auto& done : dones) {
+        probe::Record(probe::kPost, written_ns, probe::Now());
+        done(s);
+      }
     });
   }
 }
@@ -267,6 +281,7 @@ void EmbeddedVoteLog::Run() {
       }
       busy_ = true;
     }
+    probe_taken_ = probe::Now();
     WriteBatchOf(batch);
     batch.clear();
   }
@@ -307,7 +322,28 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   rocksdb::WriteOptions w;
   w.sync = true;      // G1: acknowledged only once fsync'd
   rocksdb::Status s;  // ok
+  if (probe::Enabled()) {
+    rocksdb::get_perf_context()->Reset();
+    rocksdb::get_iostats_context()->Reset();
+  }
   if (appended > 0) s = db_.db()->Write(w, &wb);
+  const int64_t written_ns = probe::Now();
+  if (probe::Enabled() && appended > 0) {
+    probe::RecordValue(probe::kBatchFsync,
+                       static_cast<int64_t>(rocksdb::get_iostats_context()->fsync_nanos / 1000));
+    probe::RecordValue(probe::kBatchWal,
+                       static_cast<int64_t>(rocksdb::get_perf_context()->write_wal_time / 1000));
+    probe::RecordValue(probe::kBatchVotes, static_cast<int64_t>(appended));
+    probe::Record(probe::kBatchTotal, probe_taken_, written_ns);
+    const auto* pc = rocksdb::get_perf_context();
+    probe::RecordValue(probe::kBatchWait, static_cast<int64_t>(pc->write_thread_wait_nanos / 1000));
+    probe::RecordValue(probe::kBatchMemtable, static_cast<int64_t>(pc->write_memtable_time / 1000));
+    for (const auto& p : batch) {
+      probe::Record(probe::kHandle, p.probe_read, p.probe_append);
+      probe::Record(probe::kQueued, p.probe_append, probe_taken_);
+      probe::Record(probe::kWrite, probe_taken_, written_ns);
+    }
+  }
   Status result = Status::Ok();
   if (appended == 0) {
     // Every vote was in the log already: nothing to write.
@@ -326,7 +362,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     Fail(batch, s.ToString());
     return;
   }
-  CompleteAll(batch, result);
+  CompleteAll(batch, result, written_ns);
 }
 
 Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {

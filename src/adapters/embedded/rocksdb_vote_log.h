@@ -87,13 +87,15 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
     std::string fingerprint;     // of a keyed vote's content
     bool conflict = false;       // resolved: its key holds another vote (kConflict)
     HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
+    // sync/vote_probe.h (0 unless URNA_VOTE_PROBE=1): its request read, its Append.
+    int64_t probe_read = 0, probe_append = 0;
   };
   // Completes `p` (its own done, or its slot of its group) with `s`; `vote_id` when ok. A group
   // whose last slot this fills is answered on its home thread.
   static void Complete(Pending& p, const Status& s, const std::string& vote_id);
   // Completes every vote of `batch` with `s` (Complete), the single votes that have a home
   // thread in one task per home thread.
-  static void CompleteAll(std::vector<Pending>& batch, const Status& s);
+  static void CompleteAll(std::vector<Pending>& batch, const Status& s, int64_t written_ns = 0);
   void Enqueue(Pending p);
   void EnqueueAll(std::vector<Pending> ps);
   // The appender's look-up of the batch's keyed votes: each found one is completed with the
@@ -127,6 +129,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
   std::chrono::steady_clock::time_point last_error_log_{};  // appender thread only
+  int64_t probe_taken_ = 0;  // appender thread only: when the batch was taken (vote_probe.h)
 
   mutable Mutex end_mu_;
   CondVar end_cv_;
