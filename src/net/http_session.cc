@@ -209,18 +209,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     }
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
-    // An answer given on this session's own thread (a vote's completion, which the vote log
-    // hands back to the network thread it came from) is written at once rather than queued
-    // behind every other event of the thread: one hop less per vote. From another thread (the
-    // API pool), or an upgrade (a push stream's hand-off), it is posted here as before.
     Responder respond = [self = shared_from_this()](HttpResponse resp) {
-      const bool upgrade = resp.upgrade.has_value();
-      auto write = [self, resp = std::move(resp), at = probe::Now()]() mutable {
-        probe::Record(probe::kRespond, at, probe::Now());
-        self->Write(std::move(resp));
-      };
-      if (upgrade) return asio::post(self->stream_.get_executor(), std::move(write));
-      asio::dispatch(self->stream_.get_executor(), std::move(write));
+      asio::post(self->stream_.get_executor(),
+                 [self, resp = std::move(resp), at = probe::Now()]() mutable {
+                   probe::Record(probe::kRespond, at, probe::Now());
+                   self->Write(std::move(resp));
+                 });
     };
     if (server_.test_hooks && server_.HandleTestHook(r, respond)) return;
     probe::request_read_ns = probe_read_;
