@@ -133,7 +133,7 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
 // The completions of one group: a slot per vote, answered once the last is done.
 struct EmbeddedVoteLog::Group {
   std::vector<Result<std::string>> results;
-  size_t left = 0;  // the appender thread only
+  size_t left = 0;  // the sync thread only (every completion of the log runs there)
   GroupDone done;
   HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
 };
@@ -300,15 +300,9 @@ void EmbeddedVoteLog::Run() {
 
 void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   auto lease = db_.Use();
-  if (!lease.ok()) {
-    Fail(batch, lease.status().message());
-    return;
-  }
+  if (!lease.ok()) return HandOff(std::move(batch), lease.status().message());
   if (lease.generation() != generation_) FindEnds(lease.generation());
-  if (auto s = ResolveKeys(batch); !s.ok()) {
-    Fail(batch, s.message());
-    return;
-  }
+  if (auto s = ResolveKeys(batch); !s.ok()) return HandOff(std::move(batch), s.message());
   rocksdb::WriteBatch wb;
   std::vector<uint64_t> before = next_;
   Written w;
@@ -345,8 +339,7 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
     if (auto s = Write(wb); !s.ok()) {
       next_ = before;  // nothing of the batch is readable (a reopen may bring it back: FindEnds)
       db_.ReportWriteError("vote log write failed: " + s.ToString());
-      Fail(batch, s.ToString());
-      return;
+      return HandOff(std::move(batch), s.ToString());
     }
   }
   w.written_ns = probe::Now();
@@ -354,16 +347,25 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   w.batch = std::move(batch);
   w.end = next_;
   w.generation = generation_;
+  HandOff(std::move(w));
+}
+
+void EmbeddedVoteLog::HandOff(std::vector<Pending> batch, std::string why) {
+  Written w;
+  w.batch = std::move(batch);
+  w.failed = true;
+  w.why = std::move(why);
+  HandOff(std::move(w));
+}
+
+void EmbeddedVoteLog::HandOff(Written w) {
   {
     MutexLock lock(mu_);
     ++unsynced_;
   }
-  {
-    MutexLock lock(sync_mu_);
-    written_.push_back(std::move(w));
-    if (written_.size() == 1) sync_cv_.NotifyOne();
-  }
-  batch = {};  // moved from: left empty for the next one
+  MutexLock lock(sync_mu_);
+  written_.push_back(std::move(w));
+  if (written_.size() == 1) sync_cv_.NotifyOne();
 }
 
 rocksdb::Status EmbeddedVoteLog::Write(rocksdb::WriteBatch& wb) {
@@ -414,7 +416,7 @@ void EmbeddedVoteLog::SyncAll(std::vector<Written>& written) {
     // A batch written before a reopen is not covered by this database's sync: answered 503
     // below (the reopen may have brought it back all the same: FindEnds counts it then).
     const bool any = std::any_of(written.begin(), written.end(), [&](const Written& w) {
-      return w.generation == lease.generation();
+      return !w.failed && w.generation == lease.generation();
     });
     if (any) {
       if (auto s = db_.db()->SyncWAL(); !s.ok()) {
@@ -432,7 +434,7 @@ void EmbeddedVoteLog::SyncAll(std::vector<Written>& written) {
   uint64_t appended = 0;
   const std::vector<uint64_t>* end = nullptr;  // next_ after the last batch synced
   for (auto& w : written) {
-    if (!failed.ok() || w.generation != lease.generation()) continue;
+    if (!failed.ok() || w.failed || w.generation != lease.generation()) continue;
     appended += w.appended;
     end = &w.end;
     tail_.Add(w.added);  // before the 202s: a voter's first receipt look-up finds the vote
@@ -453,7 +455,9 @@ void EmbeddedVoteLog::SyncAll(std::vector<Written>& written) {
   }
   end_cv_.NotifyAll();
   for (auto& w : written) {
-    if (!failed.ok()) {
+    if (w.failed) {
+      Fail(w.batch, w.why);  // its write failed on the appender: answered here, in order
+    } else if (!failed.ok()) {
       Fail(w.batch, failed.message());
     } else if (w.generation != lease.generation()) {
       Fail(w.batch, "the database was reopened before the log was synced");

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -122,11 +123,18 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
     size_t appended = 0;                   // entries it wrote (a seal counts one)
     uint64_t seq = 0;                      // write_seq_ of its write
     int64_t taken_ns = 0, written_ns = 0;  // vote_probe.h
+    bool failed = false;                   // not written: answered 503 saying `why`
+    std::string why;
   };
   void Run();
-  // Writes `batch` (no sync) and hands it to the sync thread; a failed write is answered here.
+  // Writes `batch` (no sync) and hands it to the sync thread (a failed one too).
   void WriteBatchOf(std::vector<Pending>& batch);
   rocksdb::Status Write(rocksdb::WriteBatch& wb);  // the unsynced write (and its probe)
+  // To the sync thread, in order: a written batch, or one that failed (answered 503 saying
+  // `why` there, so every completion of the log runs on that one thread: a group split over
+  // two batches is never completed from two threads).
+  void HandOff(Written w);
+  void HandOff(std::vector<Pending> batch, std::string why);
   // The sync thread: fsyncs the WAL for every batch written since its last sync, then makes
   // them durable (end_offset, tail_) and completes their votes.
   void RunSync();
