@@ -24,6 +24,7 @@
 #include "net/server_internal.h"
 #include "net/sse_stream.h"
 #include "net/ws_stream.h"
+#include "sync/vote_probe.h"
 
 namespace urna::net {
 
@@ -160,6 +161,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       if (state_ == kClosingIdle) return LingeringClose();
       return HardClose();
     }
+    probe_read_ = probe::Now();
+    probe::Record(probe::kIdle, probe_written_, probe_read_);
+    probe_written_ = 0;
     // A request (or a failed one) to answer: its route and when it was read, for /metrics.
     if (auto* o = server_.opts.observer) {
       const auto& head = parser_->get();
@@ -207,10 +211,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     counted_ = true;
     Responder respond = [self = shared_from_this()](HttpResponse resp) {
       asio::post(self->stream_.get_executor(),
-                 [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
+                 [self, resp = std::move(resp), at = probe::Now()]() mutable {
+                   probe::Record(probe::kRespond, at, probe::Now());
+                   self->Write(std::move(resp));
+                 });
     };
     if (server_.test_hooks && server_.HandleTestHook(r, respond)) return;
+    probe::request_read_ns = probe_read_;
     server_.handler.Handle(std::move(r), std::move(respond));
+    probe::request_read_ns = 0;
   }
 
   // Tells the server's observer that the request being answered got `status`.
@@ -233,6 +242,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     if (state_ == kClosed) return;
     if (resp.upgrade) return HandOff(std::move(resp));
     Observe(resp.status);
+    probe_write_ = probe::Now();
+    probe::Record(probe::kServer, probe_read_, probe_write_);
+    probe_read_ = 0;
     bool keep_alive = KeepAliveAfterAnswer();
     state_ = kWriting;
     out_head_.clear();
@@ -287,6 +299,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     asio::async_write(stream_, bufs,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec) return self->HardClose();
+                        probe::Record(probe::kSent, self->probe_write_, probe::Now());
+                        self->probe_write_ = 0;
                         if (self->pipe_) return self->Pump(keep_alive);
                         self->OnWritten(keep_alive);
                       });
@@ -405,6 +419,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
 
   void OnWritten(bool keep_alive) {
     EndFirstRequest();
+    probe_written_ = probe::Now();
     if (counted_) {
       server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       counted_ = false;
@@ -478,7 +493,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   // read; observed_ is reset once told, so each request is told once.
   std::optional<uint32_t> observed_;
   SteadyClock::time_point read_at_;
-  bool head_only_ = false;     // the request being answered is a HEAD
+  bool head_only_ = false;  // the request being answered is a HEAD
+  // sync/vote_probe.h (0 unless URNA_VOTE_PROBE=1): when the request was read, its answer's
+  // write started, and the last answer was written.
+  int64_t probe_read_ = 0, probe_write_ = 0, probe_written_ = 0;
   bool first_request_ = true;  // counted in the server's first_requests
 };
 
