@@ -31,7 +31,7 @@ enum Stage : int {
   kIdle,        // write handler -> the next request of the connection is read (client + kernel +
                 // the network thread's queue)
   kBatchFsync,  // per batch: RocksDB's fsync time inside the write (IOStatsContext)
-  kBatchWal,    // per sync: the call that syncs (Write with sync=true, or SyncWAL)
+  kBatchWal,    // per batch: RocksDB's WAL write time, its sync included (PerfContext)
   kBatchVotes,  // per batch: votes in it (a count, not microseconds)
   kBatchTotal,  // per batch: taken -> write returned
   kBatchWait,   // per batch: waiting in RocksDB's write queue (other writers: the processor)
@@ -39,14 +39,20 @@ enum Stage : int {
   kStages
 };
 
-inline constexpr const char* kStageNames[kStages] = {
-    "handle (read -> appended)",  "queued (appended -> taken)",
-    "durable (taken -> synced)",  "post (synced -> completion)",
-    "respond (respond -> write)", "server (read -> write)",
-    "sent (write -> handler)",    "idle (handler -> next read)",
-    "sync: fsync (RocksDB)",      "sync: the syncing call",
-    "batch: votes (count)",       "batch: taken -> written",
-    "batch: RocksDB write queue", "batch: memtable"};
+inline constexpr const char* kStageNames[kStages] = {"handle (read -> appended)",
+                                                     "queued (appended -> taken)",
+                                                     "write+fsync (per vote)",
+                                                     "post (written -> completion)",
+                                                     "respond (respond -> write)",
+                                                     "server (read -> write)",
+                                                     "sent (write -> handler)",
+                                                     "idle (handler -> next read)",
+                                                     "batch: fsync",
+                                                     "batch: WAL+sync",
+                                                     "batch: votes (count)",
+                                                     "batch: taken -> written",
+                                                     "batch: RocksDB write queue",
+                                                     "batch: memtable"};
 
 inline const bool kEnabled = [] {
   const char* v = std::getenv("URNA_VOTE_PROBE");

@@ -32,11 +32,6 @@ EmbeddedVoteLog::EmbeddedVoteLog(EmbeddedDb& db, size_t max_batch, size_t index_
     if (probe::Enabled()) rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableTimeExceptForMutex);
     Run();
   });
-  sync_thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "urna-log-sync");
-    if (probe::Enabled()) rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableTimeExceptForMutex);
-    RunSync();
-  });
 }
 
 EmbeddedVoteLog::~EmbeddedVoteLog() {
@@ -47,12 +42,6 @@ EmbeddedVoteLog::~EmbeddedVoteLog() {
   }
   work_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  {
-    MutexLock lock(sync_mu_);
-    sync_stopping_ = true;
-  }
-  sync_cv_.NotifyAll();
-  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 void EmbeddedVoteLog::FindEnds(uint64_t generation) {
@@ -134,7 +123,7 @@ void EmbeddedVoteLog::Append(VoteEvent vote, AppendDone done) {
 // The completions of one group: a slot per vote, answered once the last is done.
 struct EmbeddedVoteLog::Group {
   std::vector<Result<std::string>> results;
-  size_t left = 0;  // the sync thread only (every completion of the log runs there)
+  size_t left = 0;  // the appender thread only
   GroupDone done;
   HomeThread* home = nullptr;  // where `done` runs (null: on the appender thread)
 };
@@ -269,7 +258,7 @@ void EmbeddedVoteLog::Drain() {
   MutexLock lock(mu_);
   stopping_ = true;
   work_cv_.NotifyAll();
-  while (!queue_.empty() || busy_ || unsynced_ > 0) idle_cv_.Wait(mu_);
+  while (!queue_.empty() || busy_) idle_cv_.Wait(mu_);
 }
 
 void EmbeddedVoteLog::Run() {
@@ -278,10 +267,10 @@ void EmbeddedVoteLog::Run() {
     {
       MutexLock lock(mu_);
       busy_ = false;
-      if (queue_.empty() && unsynced_ == 0) idle_cv_.NotifyAll();
+      if (queue_.empty()) idle_cv_.NotifyAll();
       while (queue_.empty() && !stopping_) work_cv_.Wait(mu_);
       if (queue_.empty()) {
-        if (unsynced_ == 0) idle_cv_.NotifyAll();
+        idle_cv_.NotifyAll();
         return;
       }
       if (queue_.size() <= max_batch_) {
@@ -301,16 +290,23 @@ void EmbeddedVoteLog::Run() {
 
 void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
   auto lease = db_.Use();
-  if (!lease.ok()) return HandOff(std::move(batch), lease.status().message());
+  if (!lease.ok()) {
+    Fail(batch, lease.status().message());
+    return;
+  }
   if (lease.generation() != generation_) FindEnds(lease.generation());
-  if (auto s = ResolveKeys(batch); !s.ok()) return HandOff(std::move(batch), s.message());
+  if (auto s = ResolveKeys(batch); !s.ok()) {
+    Fail(batch, s.message());
+    return;
+  }
   rocksdb::WriteBatch& wb = *wb_;  // reused: its buffer keeps its size (no regrowth per write)
   wb.Clear();
   std::vector<uint64_t> before = next_;
-  Written w;
+  added_.clear();
+  size_t appended = 0;
   for (auto& p : batch) {
     if (p.partition == kResolved) continue;
-    ++w.appended;
+    ++appended;
     if (p.partition == kAllPartitions) {
       for (uint32_t part = 0; part < db_.partitions(); ++part) {
         wb.Put(db_.log(), LogKey(part, next_[part]++), p.record);
@@ -318,159 +314,57 @@ void EmbeddedVoteLog::WriteBatchOf(std::vector<Pending>& batch) {
       continue;
     }
     // One key per vote: its pending receipt is the entry itself (EmbeddedLedger::FindReceipt).
-    w.added.push_back({TailIndex::Hash(p.vote_id), p.partition, next_[p.partition]});
+    added_.push_back({TailIndex::Hash(p.vote_id), p.partition, next_[p.partition]});
     wb.Put(db_.log(), LogKey(p.partition, next_[p.partition]++), p.record);
     if (!p.key.empty()) {
       wb.Put(db_.db()->DefaultColumnFamily(), std::string(kRefPrefix) + p.key,
              RefValue(p.vote_id, p.fingerprint));
     }
   }
-  if (probe::Enabled()) {
-    for (const auto& p : batch) {
-      probe::Record(probe::kHandle, p.probe_read, p.probe_append);
-      probe::Record(probe::kQueued, p.probe_append, probe_taken_);
-    }
-  }
-  // Numbered before the write: a key that Find sees was written with a number at most what it
-  // reads after its look-up.
-  w.seq = write_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  // Every vote in the log already (keyed votes found by ResolveKeys): nothing to write, but the
-  // batch still goes through the sync thread, in order: what they were found in may be a batch
-  // written and not yet synced, and they are answered only once it is.
-  if (w.appended > 0) {
-    if (auto s = Write(wb); !s.ok()) {
-      next_ = before;  // nothing of the batch is readable (a reopen may bring it back: FindEnds)
-      db_.ReportWriteError("vote log write failed: " + s.ToString());
-      return HandOff(std::move(batch), s.ToString());
-    }
-  }
-  w.written_ns = probe::Now();
-  w.taken_ns = probe_taken_;
-  w.batch = std::move(batch);
-  w.end = next_;
-  w.generation = generation_;
-  HandOff(std::move(w));
-}
-
-void EmbeddedVoteLog::HandOff(std::vector<Pending> batch, std::string why) {
-  Written w;
-  w.batch = std::move(batch);
-  w.failed = true;
-  w.why = std::move(why);
-  HandOff(std::move(w));
-}
-
-void EmbeddedVoteLog::HandOff(Written w) {
-  {
-    MutexLock lock(mu_);
-    ++unsynced_;
-  }
-  MutexLock lock(sync_mu_);
-  written_.push_back(std::move(w));
-  if (written_.size() == 1) sync_cv_.NotifyOne();
-}
-
-rocksdb::Status EmbeddedVoteLog::Write(rocksdb::WriteBatch& wb) {
+  rocksdb::WriteOptions w;
+  w.sync = true;      // G1: acknowledged only once fsync'd
+  rocksdb::Status s;  // ok
   if (probe::Enabled()) {
     rocksdb::get_perf_context()->Reset();
     rocksdb::get_iostats_context()->Reset();
   }
-  // G1: not synced here. The entries reach RocksDB's memtable, but nothing reads them before
-  // the sync thread has synced the WAL: Read stops at end_offset, which only it advances, and
-  // the votes are answered only by it.
-  rocksdb::Status s = db_.db()->Write(rocksdb::WriteOptions(), &wb);
-  if (probe::Enabled() && s.ok()) {
-    probe::RecordValue(probe::kBatchVotes, static_cast<int64_t>(wb.Count()));
-    probe::Record(probe::kBatchTotal, probe_taken_, probe::Now());
+  if (appended > 0) s = db_.db()->Write(w, &wb);
+  const int64_t written_ns = probe::Now();
+  if (probe::Enabled() && appended > 0) {
+    probe::RecordValue(probe::kBatchFsync,
+                       static_cast<int64_t>(rocksdb::get_iostats_context()->fsync_nanos / 1000));
+    probe::RecordValue(probe::kBatchWal,
+                       static_cast<int64_t>(rocksdb::get_perf_context()->write_wal_time / 1000));
+    probe::RecordValue(probe::kBatchVotes, static_cast<int64_t>(appended));
+    probe::Record(probe::kBatchTotal, probe_taken_, written_ns);
     const auto* pc = rocksdb::get_perf_context();
     probe::RecordValue(probe::kBatchWait, static_cast<int64_t>(pc->write_thread_wait_nanos / 1000));
     probe::RecordValue(probe::kBatchMemtable, static_cast<int64_t>(pc->write_memtable_time / 1000));
-  }
-  return s;
-}
-
-void EmbeddedVoteLog::RunSync() {
-  std::vector<Written> written;
-  for (;;) {
-    {
-      MutexLock lock(sync_mu_);
-      while (written_.empty() && !sync_stopping_) sync_cv_.Wait(sync_mu_);
-      if (written_.empty()) return;  // stopping, and every batch handed over is completed
-      written.swap(written_);
-    }
-    SyncAll(written);
-    const size_t n = written.size();
-    written.clear();
-    {
-      MutexLock lock(mu_);
-      unsynced_ -= n;
-      if (unsynced_ == 0 && queue_.empty() && !busy_) idle_cv_.NotifyAll();
+    for (const auto& p : batch) {
+      probe::Record(probe::kHandle, p.probe_read, p.probe_append);
+      probe::Record(probe::kQueued, p.probe_append, probe_taken_);
+      probe::Record(probe::kWrite, probe_taken_, written_ns);
     }
   }
-}
-
-void EmbeddedVoteLog::SyncAll(std::vector<Written>& written) {
-  const int64_t sync_from = probe::Now();
-  if (probe::Enabled()) rocksdb::get_iostats_context()->Reset();
-  auto lease = db_.Use();
-  Status failed = lease.status();
-  if (lease.ok()) {
-    // A batch written before a reopen is not covered by this database's sync: answered 503
-    // below (the reopen may have brought it back all the same: FindEnds counts it then).
-    const bool any = std::any_of(written.begin(), written.end(), [&](const Written& w) {
-      return !w.failed && w.generation == lease.generation();
-    });
-    if (any) {
-      if (auto s = db_.db()->SyncWAL(); !s.ok()) {
-        db_.ReportWriteError("vote log sync failed: " + s.ToString());
-        failed = Status(Code::kUnavailable, s.ToString());
-      }
-    }
-  }
-  const int64_t synced = probe::Now();
-  if (probe::Enabled()) {
-    probe::RecordValue(probe::kBatchFsync,
-                       static_cast<int64_t>(rocksdb::get_iostats_context()->fsync_nanos / 1000));
-    probe::Record(probe::kBatchWal, sync_from, synced);
-  }
-  uint64_t appended = 0;
-  const std::vector<uint64_t>* end = nullptr;  // next_ after the last batch synced
-  for (auto& w : written) {
-    if (!failed.ok() || w.failed || w.generation != lease.generation()) continue;
-    appended += w.appended;
-    end = &w.end;
-    tail_.Add(w.added);  // before the 202s: a voter's first receipt look-up finds the vote
-  }
-  if (failed.ok()) {
-    MutexLock lock(end_mu_);
-    synced_seq_ = std::max(synced_seq_, written.back().seq);  // Find's refs of these are durable
-  }
-  if (appended > 0) {
+  Status result = Status::Ok();
+  if (appended == 0) {
+    // Every vote was in the log already: nothing to write.
+  } else if (s.ok()) {
     batches_.fetch_add(1, std::memory_order_relaxed);
     votes_.fetch_add(appended, std::memory_order_relaxed);
+    tail_.Add(added_);  // before the 202s: a voter's first receipt look-up finds the vote
     {
       MutexLock lock(end_mu_);
-      for (size_t p = 0; p < durable_end_.size(); ++p) {
-        durable_end_[p] = std::max(durable_end_[p], (*end)[p]);
-      }
+      durable_end_ = next_;
     }
+    end_cv_.NotifyAll();
+  } else {
+    next_ = before;  // nothing of the batch is readable (a reopen may bring it back: FindEnds)
+    db_.ReportWriteError("vote log write failed: " + s.ToString());
+    Fail(batch, s.ToString());
+    return;
   }
-  end_cv_.NotifyAll();
-  for (auto& w : written) {
-    if (w.failed) {
-      Fail(w.batch, w.why);  // its write failed on the appender: answered here, in order
-    } else if (!failed.ok()) {
-      Fail(w.batch, failed.message());
-    } else if (w.generation != lease.generation()) {
-      Fail(w.batch, "the database was reopened before the log was synced");
-    } else {
-      if (probe::Enabled()) {
-        for (size_t i = 0; i < w.batch.size(); ++i)
-          probe::Record(probe::kWrite, w.taken_ns, synced);
-      }
-      CompleteAll(w.batch, Status::Ok(), synced);
-    }
-  }
+  CompleteAll(batch, result, written_ns);
 }
 
 Status EmbeddedVoteLog::ResolveKeys(std::vector<Pending>& batch) {
@@ -537,37 +431,20 @@ Result<std::vector<GatewayRef>> EmbeddedVoteLog::Find(const std::vector<std::str
   for (const auto& k : keys) full.push_back(std::string(kRefPrefix) + k);
   std::vector<std::string> values;
   auto got = MultiGetRefs(full, values);
-  bool found = false;
   for (size_t k = 0; k < keys.size(); ++k) {
     if (got[k].IsNotFound()) continue;
     if (!got[k].ok()) return Status(Code::kUnavailable, got[k].ToString());
     out[k] = ParseRefValue(values[k]);
-    found = true;
-  }
-  if (found) {
-    // A key found may be of a batch written and not yet synced (the sync thread's): its vote
-    // is reported only once durable (G1), i.e. once every write numbered so far is synced.
-    const uint64_t target = write_seq_.load(std::memory_order_acquire);
-    auto deadline = std::chrono::steady_clock::now() + kFindSyncWait;
-    MutexLock lock(end_mu_);
-    while (synced_seq_ < target && end_cv_.WaitUntil(end_mu_, deadline)) {
-    }
-    if (synced_seq_ < target) {
-      return Status(Code::kUnavailable, "the vote log is not synced; retry later");
-    }
   }
   return out;
 }
 
 void EmbeddedVoteLog::Fail(std::vector<Pending>& batch, const std::string& why) {
   failures_.fetch_add(batch.size(), std::memory_order_relaxed);
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::steady_clock::now().time_since_epoch())
-                            .count();
-  int64_t last = last_error_log_s_.load(std::memory_order_relaxed);
-  // At most one line a second (the appender and the sync thread both answer failures).
-  if (now_s > last && last_error_log_s_.compare_exchange_strong(last, now_s)) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_error_log_ >= std::chrono::seconds(1)) {  // at most one line a second
     spdlog::error("vote log write failed ({} votes answered 503): {}", batch.size(), why);
+    last_error_log_ = now;
   }
   // The details (file names, errno) are for the log and /healthz, not for every voter.
   Status result(Code::kUnavailable, "storage is failing, the vote was not recorded; retry later");

@@ -1,12 +1,7 @@
-// EmbeddedVoteLog: the vote log in RocksDB with group commit in two stages. Ingest threads
-// enqueue votes; one appender thread (`urna-log`) takes everything queued and writes it as one
-// WriteBatch (one key per vote: the log entry, which is also its pending receipt) without a
-// sync, and hands it to the sync thread (`urna-log-sync`), which fsyncs the WAL once for every
-// batch written since its last sync (DB::SyncWAL) and only then completes their votes and makes
-// them readable (end_offset: the first offset not yet durable). So the write of batch N+1 (and
-// its wait behind the processor's writes in RocksDB's write queue) overlaps the fsync of batch
-// N, and while a sync runs the next batches fill: the rate of fsyncs stays flat as the vote rate
-// grows (docs/performance.md "Vote ingestion").
+// EmbeddedVoteLog: the vote log in RocksDB with group commit. Ingest threads enqueue votes;
+// one appender thread takes everything queued, writes it as one WriteBatch (one key per vote:
+// the log entry, which is also its pending receipt) with one fsync, then completes every vote.
+// While a batch syncs, the next one fills, so the rate of fsyncs stays flat as the vote rate grows.
 // A group (AppendGroup: a gateway's batch) is queued at once, so it goes into one write; its keyed
 // votes are looked up by the appender (the one writer) before the write and their keys written
 // with them ("gwref/" keys of the default column family, db.h: vote_id '\0' fingerprint), so a
@@ -24,7 +19,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,7 +38,7 @@ class WriteBatch;
 namespace urna::embedded {
 
 struct GroupCommitStats {
-  uint64_t batches = 0;   // fsyncs of the log (each covers one or more writes)
+  uint64_t batches = 0;   // fsync'd writes
   uint64_t votes = 0;     // votes made durable
   uint64_t failures = 0;  // votes answered with an error
 };
@@ -120,31 +114,8 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   // key's status (NotFound: not stored). Caller holds a lease.
   std::vector<rocksdb::Status> MultiGetRefs(const std::vector<std::string>& keys,
                                             std::vector<std::string>& values);
-  // A batch written (not yet synced), handed from the appender to the sync thread.
-  struct Written {
-    std::vector<Pending> batch;
-    std::vector<TailIndex::Entry> added;   // its votes, for tail_ once durable
-    std::vector<uint64_t> end;             // next_ after it: the durable end once synced
-    uint64_t generation = 0;               // the database open it was written to
-    size_t appended = 0;                   // entries it wrote (a seal counts one)
-    uint64_t seq = 0;                      // write_seq_ of its write
-    int64_t taken_ns = 0, written_ns = 0;  // vote_probe.h
-    bool failed = false;                   // not written: answered 503 saying `why`
-    std::string why;
-  };
   void Run();
-  // Writes `batch` (no sync) and hands it to the sync thread (a failed one too).
   void WriteBatchOf(std::vector<Pending>& batch);
-  rocksdb::Status Write(rocksdb::WriteBatch& wb);  // the unsynced write (and its probe)
-  // To the sync thread, in order: a written batch, or one that failed (answered 503 saying
-  // `why` there, so every completion of the log runs on that one thread: a group split over
-  // two batches is never completed from two threads).
-  void HandOff(Written w);
-  void HandOff(std::vector<Pending> batch, std::string why);
-  // The sync thread: fsyncs the WAL for every batch written since its last sync, then makes
-  // them durable (end_offset, tail_) and completes their votes.
-  void RunSync();
-  void SyncAll(std::vector<Written>& written);
   // Answers every vote of `batch` with a 503 that says `why`.
   void Fail(std::vector<Pending>& batch, const std::string& why);
   // Reads each partition's end from the database (caller holds a lease of `generation`).
@@ -157,6 +128,7 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   EmbeddedLogScanner scanner_{db_};
   const size_t max_batch_;
   TailIndex tail_;
+  std::vector<TailIndex::Entry> added_;  // appender thread only: the write's entries for tail_
 
   Mutex mu_;
   CondVar work_cv_;
@@ -165,34 +137,21 @@ class EmbeddedVoteLog final : public VoteLog, public LogReader, public GatewayRe
   bool stopping_ GUARDED_BY(mu_) = false;
   bool busy_ GUARDED_BY(mu_) =
       false;  // the appender is writing a batch taken off queue_: Drain waits for it
-  // Batches handed to the sync thread and not yet completed: Drain waits for them too.
-  size_t unsynced_ GUARDED_BY(mu_) = 0;
-
-  // Appender -> sync thread.
-  Mutex sync_mu_;
-  CondVar sync_cv_;
-  std::vector<Written> written_ GUARDED_BY(sync_mu_);
-  bool sync_stopping_ GUARDED_BY(sync_mu_) = false;
 
   std::vector<uint64_t> next_;  // appender thread only: next offset per partition
   // Appender thread only: the write being built, cleared and refilled for each write so its
   // buffer is not regrown (and its pages faulted in) write after write.
   std::unique_ptr<rocksdb::WriteBatch> wb_;
-  uint64_t generation_ = 0;     // appender thread only: the database open next_ was read from
-  std::atomic<int64_t> last_error_log_s_{0};  // Fail: when it last logged (steady, seconds)
+  uint64_t generation_ = 0;  // appender thread only: the database open next_ was read from
+  std::chrono::steady_clock::time_point last_error_log_{};  // appender thread only
   int64_t probe_taken_ = 0;  // appender thread only: when the batch was taken (vote_probe.h)
 
   mutable Mutex end_mu_;
   CondVar end_cv_;
   std::vector<uint64_t> durable_end_ GUARDED_BY(end_mu_);
-  // Writes numbered by the appender (before each write) and the last one synced: Find waits
-  // for what it found to be synced.
-  std::atomic<uint64_t> write_seq_{0};
-  uint64_t synced_seq_ GUARDED_BY(end_mu_) = 0;
-  static constexpr std::chrono::seconds kFindSyncWait{10};
 
   std::atomic<uint64_t> batches_{0}, votes_{0}, failures_{0};
-  std::thread thread_, sync_thread_;
+  std::thread thread_;
 };
 
 }  // namespace urna::embedded

@@ -90,10 +90,10 @@ TEST(EmbeddedVoteLogTest, ConcurrentAppendsShareFsyncs) {
   EXPECT_LT(st.batches, st.votes / 4) << "appends in flight together must share an fsync";
 }
 
-// The log writes a batch unsynced and a sync thread makes it durable (rocksdb_vote_log.h): a
-// vote is answered only after that sync has made it readable (end_offset), never before, and
-// Drain waits for the sync stage as well as the write.
-TEST(EmbeddedVoteLogTest, AVoteIsReadableBeforeItsAnswerAndDrainWaitsForTheSync) {
+// A vote is answered only once the fsync that covers it has made it readable (end_offset:
+// what the processor may read), never before, and Drain returns once every vote appended is
+// written, synced and answered.
+TEST(EmbeddedVoteLogTest, AVoteIsReadableWhenItIsAnsweredAndDrainWaitsForIt) {
   TempDir dir;
   auto db = EmbeddedDb::Open(dir.str(), 4);
   ASSERT_TRUE(db.ok());
