@@ -4,7 +4,8 @@
 # of <size>-vote batches (bench/batch_load.lua: every vote a new voter and ref) for S seconds,
 # waits until the processor has counted every durable vote, and prints per thread name the CPU
 # time (utime+stime from /proc) per durable vote, so ingest's and the processor's cost are both
-# whole. Binaries alternate within each round, so a before/after pair shares the machine's state;
+# whole. Binaries alternate within each round (in the order given on odd rounds, reversed on even
+# ones, so none always runs first), so a before/after pair shares the machine's state;
 # CPU per vote survives a loaded machine better than votes/s does.
 # Usage: bench/batch_threads.sh [--rounds N] [--seconds S] [--connections C] [--size V] BIN...
 set -euo pipefail
@@ -35,8 +36,12 @@ snap() {
   done | awk '{u[$1] += $2} END {for (k in u) print k, u[k]}' | sort
 }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $size votes per request, -c$conns, ${seconds}s"
+bins=("$@") reversed=()
+for ((i = $# - 1; i >= 0; i--)); do reversed+=("${bins[i]}"); done
 for r in $(seq "$rounds"); do
-  for bin in "$@"; do
+  order=("${bins[@]}")
+  [ $((r % 2)) = 1 ] || order=("${reversed[@]}")
+  for bin in "${order[@]}"; do
     port=$(free_port)
     rm -rf "$work/data"
     "$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --no-rate-limits \

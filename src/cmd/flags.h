@@ -140,9 +140,14 @@ void AddHttpFlags(CLI::App* s, O& o) {
       ->check(CLI::Range(0, 19));
   s->add_option_function<std::string>(
        "--stream-sched",
-       [&o](const std::string& v) { o.http.stream_sched = *net::ParseStreamSched(v); },
+       [&o](const std::string& v) {
+         auto sched = net::ParseStreamSched(v);  // IsMember below refuses the rest first
+         if (!sched) throw CLI::ValidationError("--stream-sched", "must be normal or idle");
+         o.http.stream_sched = *sched;
+       },
        "Scheduling of the read-side threads: normal (niced by --stream-nice) or idle "
-       "(SCHED_IDLE: only CPU nothing else wants)")
+       "(SCHED_IDLE: below every niceness within the process's scheduling group, preempted by "
+       "any thread of that group that wakes)")
       ->default_str(std::string(net::StreamSchedName(o.http.stream_sched)))
       ->check(CLI::IsMember({"normal", "idle"}));
   // Pacing of a broadcast on the read side (docs/operations.md, "Live result streams").

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "core/hex.h"
@@ -20,14 +22,28 @@ std::string IngestService::RefKey(std::string_view gateway_id, std::string_view 
 }
 
 namespace {
-// SHA-256 fetched once, and one digest context per thread: OpenSSL 3's one-shot SHA256() looks
-// the implementation up and allocates a context on every call (once per vote of a batch).
+// A process that cannot fingerprint refs must not run on: a ref's fingerprint tells a retry from
+// a reuse for another vote, and there is no vote to answer for without it.
+[[noreturn]] void DigestFailed(const char* what) {
+  std::fprintf(stderr, "urna: SHA-256 for gateway ref fingerprints failed: %s\n", what);
+  std::abort();
+}
+
+// SHA-256 fetched once, at first use, and one digest context per thread: OpenSSL 3's one-shot
+// SHA256() looks the implementation up and allocates a context on every call (once per vote).
 const EVP_MD* Sha256Md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) DigestFailed("EVP_MD_fetch(SHA256) found no implementation");
+    return fetched;
+  }();
   return md;
 }
 struct DigestCtx {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  DigestCtx() {
+    if (ctx == nullptr) DigestFailed("EVP_MD_CTX_new returned null");
+  }
   ~DigestCtx() { EVP_MD_CTX_free(ctx); }
 };
 }  // namespace
@@ -37,11 +53,16 @@ std::string IngestService::RefFingerprint(std::string_view voter_id, std::string
   unsigned char md[SHA256_DIGEST_LENGTH];
   unsigned int len = 0;
   const char nul = '\0';
-  EVP_DigestInit_ex(d.ctx, Sha256Md(), nullptr);  // SHA-256(voter '\0' option)
-  EVP_DigestUpdate(d.ctx, voter_id.data(), voter_id.size());
-  EVP_DigestUpdate(d.ctx, &nul, 1);
-  EVP_DigestUpdate(d.ctx, option_id.data(), option_id.size());
-  EVP_DigestFinal_ex(d.ctx, md, &len);
+  // SHA-256(voter '\0' option)
+  if (EVP_DigestInit_ex(d.ctx, Sha256Md(), nullptr) != 1) DigestFailed("EVP_DigestInit_ex");
+  if (EVP_DigestUpdate(d.ctx, voter_id.data(), voter_id.size()) != 1 ||
+      EVP_DigestUpdate(d.ctx, &nul, 1) != 1 ||
+      EVP_DigestUpdate(d.ctx, option_id.data(), option_id.size()) != 1) {
+    DigestFailed("EVP_DigestUpdate");
+  }
+  if (EVP_DigestFinal_ex(d.ctx, md, &len) != 1 || len != sizeof md) {
+    DigestFailed("EVP_DigestFinal_ex");
+  }
   return HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
 }
 

@@ -1,13 +1,11 @@
 #include "net/http_server.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
-#include <algorithm>
 #include <future>
 
 #include "net/server_internal.h"

@@ -1,6 +1,7 @@
 // The read side's scheduling (--stream-sched, --stream-nice) as the kernel reports it: the
 // helper on a thread of its own, then the real HttpServer's urna-stream thread against its
-// urna-http threads, read back from /proc and sched_getscheduler.
+// urna-http threads, read back from /proc and sched_getscheduler. The tests compare against
+// SCHED_OTHER, so they skip when the test process itself runs under another policy (chrt).
 #include "net/thread_priority.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +39,19 @@ Priority Of(pid_t tid) {
   return p;
 }
 
+// The expectations below assume the process (and so every thread it starts) runs SCHED_OTHER:
+// under another policy (chrt) these tests are skipped.
+class SchedOtherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const int policy = sched_getscheduler(0); policy != SCHED_OTHER) {
+      GTEST_SKIP() << "the test process runs under policy " << policy << ", not SCHED_OTHER";
+    }
+  }
+};
+using LowerCurrentThreadTest = SchedOtherTest;
+using HttpServerStreamSched = SchedOtherTest;
+
 // The ids of this process's threads named `name` (/proc/self/task/*/comm).
 std::vector<pid_t> ThreadsNamed(const std::string& name) {
   std::vector<pid_t> out;
@@ -60,8 +76,9 @@ TEST(StreamSched, NamesParseBackAndAnythingElseIsRefused) {
 
 // Lowering is the calling thread's alone: the thread that asked gets SCHED_IDLE (or the added
 // niceness), the rest of the process keeps its own.
-TEST(LowerCurrentThread, ChangesOnlyTheCallingThread) {
+TEST_F(LowerCurrentThreadTest, ChangesOnlyTheCallingThread) {
   const Priority main_before = Of(gettid());
+  ASSERT_EQ(main_before.policy, SCHED_OTHER);
   Priority idle, niced;
   Status idle_status, nice_status;
   std::thread([&] {
@@ -119,16 +136,45 @@ void ExpectServerThreads(StreamSched sched, int nice, int want_policy, int want_
   server.Stop(std::chrono::milliseconds(0));
 }
 
-TEST(HttpServerStreamSched, IdleRunsTheReadSideUnderSchedIdle) {
+TEST_F(HttpServerStreamSched, IdleRunsTheReadSideUnderSchedIdle) {
   ExpectServerThreads(StreamSched::kIdle, 0, SCHED_IDLE, 0);
 }
 
-TEST(HttpServerStreamSched, NormalNicesTheReadSideOnly) {
+TEST_F(HttpServerStreamSched, NormalNicesTheReadSideOnly) {
   ExpectServerThreads(StreamSched::kNormal, 10, SCHED_OTHER, 10);
 }
 
-TEST(HttpServerStreamSched, IdleKeepsTheNicenessItWasGiven) {
+TEST_F(HttpServerStreamSched, IdleKeepsTheNicenessItWasGiven) {
   ExpectServerThreads(StreamSched::kIdle, 3, SCHED_IDLE, 3);
+}
+
+// With the streams on the network threads (stream_threads = 0) there is no read-side thread, and
+// `idle` must not reach the threads that take votes.
+TEST_F(HttpServerStreamSched, IdleWithoutReadSideThreadsLeavesNetworkThreadsAlone) {
+  Router router;
+  HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.threads = 2;
+  o.stream_threads = 0;
+  o.stream_sched = StreamSched::kIdle;
+  o.stream_nice = 5;
+  const int base = Of(gettid()).nice;
+  HttpServer server(o, router);
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<pid_t> http;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while ((http = ThreadsNamed("urna-http")).size() < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(http.size(), 2u);
+  EXPECT_TRUE(ThreadsNamed("urna-stream").empty());
+  for (pid_t tid : http) {
+    EXPECT_EQ(Of(tid).policy, SCHED_OTHER) << "thread " << tid;
+    EXPECT_EQ(Of(tid).nice, base) << "thread " << tid;
+  }
+  server.Stop(std::chrono::milliseconds(0));
 }
 
 }  // namespace

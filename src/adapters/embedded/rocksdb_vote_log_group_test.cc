@@ -1,9 +1,14 @@
 // EmbeddedVoteLog::AppendGroup: a gateway batch as one durable write, keyed votes appended once.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <future>
 #include <memory>
+#include <thread>
 
 #include "adapters/embedded/rocksdb_gateway_store.h"
 #include "adapters/embedded/rocksdb_vote_log.h"
@@ -85,6 +90,77 @@ TEST(EmbeddedVoteLogGroupTest, OneWriteForTheGroupAndEachKeyOnce) {
   EXPECT_EQ((*found)[0].vote_id, "id-6");
   EXPECT_EQ((*found)[0].fingerprint, "v6");
   EXPECT_TRUE((*found)[1].vote_id.empty());
+}
+
+// Caps the size any file of this process may grow to (RLIMIT_FSIZE; a write past it fails with
+// EFBIG, SIGXFSZ ignored) until destroyed: a WAL write that fails, without mocking RocksDB.
+class FileSizeCap {
+ public:
+  explicit FileSizeCap(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit capped = old_;
+    capped.rlim_cur = bytes;
+    ok_ = setrlimit(RLIMIT_FSIZE, &capped) == 0;
+  }
+  ~FileSizeCap() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = SIG_DFL;
+  bool ok_ = false;
+};
+
+// The size of the largest write-ahead log file (*.log) in `dir`: the one being written.
+uintmax_t WalBytes(const std::string& dir) {
+  uintmax_t n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().extension() == ".log") n = std::max(n, f.file_size());
+  }
+  return n;
+}
+
+// The appender reuses one WriteBatch: a write that failed must leave nothing of its votes or
+// keys for the next write to carry into the log.
+TEST(EmbeddedVoteLogGroupTest, AWriteAfterAFailedOneWritesOnlyItsOwnVotesAndKeys) {
+  TempDir dir;
+  DbOptions options;
+  options.min_free_bytes = 0;  // recovery waits for nothing but the cap's removal
+  auto db = EmbeddedDb::Open(dir.str(), 2, options);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EmbeddedVoteLog log(**db);
+  ASSERT_TRUE(GroupSync(log, {Keyed("id-0", "v0", "k0")})[0].ok());
+  const uint64_t wal = WalBytes(dir.str());
+  ASSERT_GT(wal, 0u);
+  {
+    // The failed write: its WAL record (a 16 KB voter id) cannot fit under the cap.
+    FileSizeCap cap(wal + 512);
+    ASSERT_TRUE(cap.ok());
+    auto failed = GroupSync(log, {Keyed("id-a", std::string(16384, 'a'), "ka")});
+    ASSERT_EQ(failed.size(), 1u);
+    ASSERT_FALSE(failed[0].ok()) << "the capped write was not refused";
+  }
+  // Once the cap is gone the database recovers by itself (EmbeddedDb's recovery thread); retry
+  // the next write (the same key and content: one vote however often it is tried) until then.
+  Result<std::string> next = Status(Code::kUnavailable, "not tried");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    next = GroupSync(log, {Keyed("id-b", "vb", "kb")})[0];
+    if (next.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  EXPECT_EQ(*next, "id-b");
+  EXPECT_EQ(Entries(log), 2u);  // id-0 and id-b
+  auto found = log.Find({"k0", "ka", "kb"});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ((*found)[0].vote_id, "id-0");
+  EXPECT_TRUE((*found)[1].vote_id.empty()) << "the failed write's key: " << (*found)[1].vote_id;
+  EXPECT_EQ((*found)[2].vote_id, "id-b");
 }
 
 TEST(EmbeddedVoteLogGroupTest, EmptyGroupAnswersAtOnce) {
