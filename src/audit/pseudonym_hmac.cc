@@ -41,6 +41,10 @@ void PseudonymHmac::Compute(std::string_view message, unsigned char (&out)[32]) 
   c = outer_;
   SHA256_Update(&c, inner_hash, sizeof inner_hash);
   SHA256_Final(out, &c);
+  // The copied context holds the key-derived state and the inner hash is one step from the
+  // pseudonym: neither stays on the stack.
+  OPENSSL_cleanse(&c, sizeof c);
+  OPENSSL_cleanse(inner_hash, sizeof inner_hash);
 }
 
 }  // namespace urna

@@ -1,9 +1,8 @@
 // Decoding of a log record (urna.v1.LogRecord: a vote or a seal) into views of its bytes, for the
-// recount's replay (ports/log_scan.h): no protobuf message, no string per field. As
-// receipt_view.h: a fast path over the plain form our encoder writes (exactly one of vote / seal,
-// ASCII strings, varints under 10 bytes, no groups, unknown fields skipped); anything else is
-// decoded by the protobuf decoder (DecodeLogRecord), so both answer the same for every input
-// (log_record_view_test.cc). Pure functions; any thread.
+// recount's replay (ports/log_scan.h): no protobuf message, no string per field. The fast path is
+// the log record parser the processor's DecodeLogRecord also uses (log_record_wire.h: the plain
+// form our encoder writes); anything else is decoded by the protobuf decoder (DecodeLogRecord),
+// so both answer the same for every input (log_record_view_test.cc). Pure functions; any thread.
 #pragma once
 
 #include <string_view>

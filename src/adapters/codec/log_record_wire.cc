@@ -1,136 +1,115 @@
 #include "adapters/codec/log_record_wire.h"
 
-#include <cstdint>
-#include <string>
+#include "adapters/codec/wire_reader.h"
 
 namespace urna::codec {
 namespace {
 
-constexpr uint32_t kVarint = 0, kLengthDelimited = 2;
-
-// Reads the bytes one field at a time. Every "false" means "not the usual shape".
-class WireReader {
- public:
-  explicit WireReader(std::string_view bytes) : at_(bytes.data()), end_(at_ + bytes.size()) {}
-  bool done() const { return at_ == end_; }
-
-  // A varint of at most 9 bytes (63 bits: never negative as an int64).
-  bool Varint(uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 63; shift += 7) {
-      if (at_ == end_) return false;
-      const auto b = static_cast<unsigned char>(*at_++);
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (b < 0x80) return true;
-    }
-    return false;
-  }
-  // A field's tag: its number and wire type (one-byte tags only: fields 1..15).
-  bool Tag(uint32_t& field, uint32_t& type) {
-    if (at_ == end_) return false;
-    const auto b = static_cast<unsigned char>(*at_++);
-    if (b >= 0x80) return false;
-    field = b >> 3;
-    type = b & 7;
-    return field != 0;
-  }
-  // A length-delimited field's bytes.
-  bool Bytes(std::string_view& v) {
-    uint64_t len = 0;
-    if (!Varint(len) || len > static_cast<uint64_t>(end_ - at_)) return false;
-    v = std::string_view(at_, len);
-    at_ += len;
-    return true;
-  }
-  // A string field: proto3 strings must be UTF-8, which libprotobuf checks; ASCII is, the rest
-  // is left to it.
-  bool Ascii(std::string& out) {
-    std::string_view v;
-    if (!Bytes(v)) return false;
-    for (char c : v) {
-      if (static_cast<unsigned char>(c) >= 0x80) return false;
-    }
-    out.assign(v);
-    return true;
-  }
-
- private:
-  const char* at_;
-  const char* end_;
+// urna.v1.VoteEvent / urna.v1.Seal field numbers (proto/urna/v1/vote.proto).
+enum : uint32_t {
+  kVoteId = 1,
+  kElectionId = 2,
+  kOptionId = 3,
+  kVoterId = 4,
+  kIngestTime = 5,
+  kIngestNode = 6,
 };
+enum : uint32_t { kSealElectionId = 1, kSealClosedAt = 2 };
 
-bool DecodeVote(std::string_view bytes, VoteEvent& v) {
-  WireReader r(bytes);
-  uint32_t seen = 0;  // bit per field number: a repeated field is left to libprotobuf
-  while (!r.done()) {
-    uint32_t field = 0, type = 0;
-    if (!r.Tag(field, type) || (seen & (1u << field))) return false;
-    seen |= 1u << field;
-    bool ok = false;
-    if (field == 5 && type == kVarint) {
-      uint64_t t = 0;
-      ok = r.Varint(t);
-      v.ingest_time_ms = static_cast<int64_t>(t);
-    } else if (type == kLengthDelimited) {
-      switch (field) {
-        case 1:
-          ok = r.Ascii(v.vote_id);
-          break;
-        case 2:
-          ok = r.Ascii(v.election_id);
-          break;
-        case 3:
-          ok = r.Ascii(v.option_id);
-          break;
-        case 4:
-          ok = r.Ascii(v.voter_id);
-          break;
-        case 6:
-          ok = r.Ascii(v.ingest_node);
-          break;
-        default:
-          break;
-      }
+bool Vote(std::string_view bytes, LogRecordFields* v) {
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint32_t field;
+    WireType type;
+    if (!in.Tag(&field, &type)) return false;
+    std::string_view s;
+    uint64_t n;
+    switch (field) {
+      case kVoteId:
+      case kElectionId:
+      case kOptionId:
+      case kVoterId:
+      case kIngestNode:
+        // The last occurrence of a field wins, as in protobuf.
+        if (type != WireType::kLen || !in.AsciiString(&s)) return false;
+        if (field == kVoteId) v->vote_id = s;
+        if (field == kElectionId) v->election_id = s;
+        if (field == kOptionId) v->option_id = s;
+        if (field == kVoterId) v->voter_id = s;
+        if (field == kIngestNode) v->ingest_node = s;
+        break;
+      case kIngestTime:
+        if (type != WireType::kVarint || !in.Varint(&n)) return false;
+        v->ingest_time_ms = static_cast<int64_t>(n);
+        break;
+      default:
+        if (!in.Skip(type)) return false;
     }
-    if (!ok) return false;
   }
   return true;
 }
 
-bool DecodeSeal(std::string_view bytes, SealMarker& s) {
-  WireReader r(bytes);
-  uint32_t seen = 0;
-  while (!r.done()) {
-    uint32_t field = 0, type = 0;
-    if (!r.Tag(field, type) || (seen & (1u << field))) return false;
-    seen |= 1u << field;
-    bool ok = false;
-    if (field == 1 && type == kLengthDelimited) {
-      ok = r.Ascii(s.election_id);
-    } else if (field == 2 && type == kVarint) {
-      uint64_t t = 0;
-      ok = r.Varint(t);
-      s.closed_at_ms = static_cast<int64_t>(t);
+bool Seal(std::string_view bytes, LogRecordFields* v) {
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint32_t field;
+    WireType type;
+    if (!in.Tag(&field, &type)) return false;
+    std::string_view s;
+    uint64_t n;
+    if (field == kSealElectionId) {
+      if (type != WireType::kLen || !in.AsciiString(&s)) return false;
+      v->election_id = s;
+    } else if (field == kSealClosedAt) {
+      if (type != WireType::kVarint || !in.Varint(&n)) return false;
+      v->closed_at_ms = static_cast<int64_t>(n);
+    } else if (!in.Skip(type)) {
+      return false;
     }
-    if (!ok) return false;
   }
   return true;
 }
 
 }  // namespace
 
-bool DecodeUsualLogRecord(std::string_view bytes, LogRecordValue& out) {
-  // Exactly one field: the vote (1) or the seal (2). Two (a oneof set twice, a message merged)
-  // or none are left to libprotobuf.
-  WireReader r(bytes);
-  uint32_t field = 0, type = 0;
+bool ParsePlainLogRecord(std::string_view bytes, LogRecordFields* out) {
+  // urna.v1.LogRecord: oneof kind { VoteEvent vote = 1; Seal seal = 2; }
+  WireReader in(bytes);
   std::string_view body;
-  if (!r.Tag(field, type) || type != kLengthDelimited || !r.Bytes(body) || !r.done()) {
-    return false;
+  uint32_t kind = 0;
+  while (!in.done()) {
+    uint32_t field;
+    WireType type;
+    if (!in.Tag(&field, &type)) return false;
+    if (field == 1 || field == 2) {
+      // A second one (protobuf merges or replaces) or another wire type: left to protobuf.
+      if (kind != 0 || type != WireType::kLen || !in.Bytes(&body)) return false;
+      kind = field;
+    } else if (!in.Skip(type)) {
+      return false;
+    }
   }
-  if (field == 1) return DecodeVote(body, out.vote.emplace());
-  if (field == 2) return DecodeSeal(body, out.seal.emplace());
-  return false;
+  if (kind == 0) return false;  // neither: protobuf's error
+  *out = LogRecordFields{};
+  out->seal = kind == 2;
+  return kind == 1 ? Vote(body, out) : Seal(body, out);
+}
+
+bool DecodeUsualLogRecord(std::string_view bytes, LogRecordValue& out) {
+  LogRecordFields f;
+  if (!ParsePlainLogRecord(bytes, &f)) return false;
+  if (f.seal) {
+    out.seal.emplace(SealMarker{std::string(f.election_id), f.closed_at_ms});
+  } else {
+    VoteEvent& v = out.vote.emplace();
+    v.vote_id.assign(f.vote_id);
+    v.election_id.assign(f.election_id);
+    v.option_id.assign(f.option_id);
+    v.voter_id.assign(f.voter_id);
+    v.ingest_time_ms = f.ingest_time_ms;
+    v.ingest_node.assign(f.ingest_node);
+  }
+  return true;
 }
 
 }  // namespace urna::codec

@@ -68,10 +68,11 @@ Result<LogRecordValue> DecodeLogRecord(std::string_view bytes) {
 
 std::string EncodeReceipt(const Receipt& r) {
   // By hand (receipt_wire.h): the same bytes as urna.v1.Receipt, without a message per call.
+  const ReceiptFields fields{r.vote_id, r.election_id, r.voter_id,       r.option_id,
+                             r.outcome, r.reason,      r.ingest_time_ms, r.counted_vote_id};
   std::string out;
-  AppendReceipt({r.vote_id, r.election_id, r.voter_id, r.option_id, r.outcome, r.reason,
-                 r.ingest_time_ms, r.counted_vote_id},
-                out);
+  out.reserve(ReceiptWireSize(fields));
+  AppendReceipt(fields, out);
   return out;
 }
 

@@ -2,11 +2,11 @@
 // recount's ledger pass reads of each row (vote id, voter id, option id, cast time), without a
 // protobuf message or a string per field. The fast path reads the protobuf wire format by hand
 // and takes only the plain form our encoder writes (every string ASCII, every varint shorter than
-// 10 bytes, no groups, each known field with its own wire type, unknown fields of the other wire
-// types skipped); anything else goes to the protobuf decoder (DecodeReceipt), which decides
-// whether the row is valid, so both give the same answer for every input (the test compares them
-// over many rows, edge cases and corruptions). Hand-written because protobuf offers no view
-// parsing in Debian's version (its lite parser still builds a message with strings).
+// 10 bytes, every length at most 5 bytes, no groups, each known field with its own wire type,
+// unknown fields of the other wire types skipped); anything else goes to the protobuf decoder
+// (DecodeReceipt), which decides whether the row is valid, so both give the same answer for every
+// input (the test compares them over many rows, edge cases, random and corrupted rows).
+// Hand-written on wire_reader.h, which says why.
 // Pure functions; any thread.
 #pragma once
 

@@ -62,7 +62,9 @@ size_t ReceiptWireSize(const ReceiptFields& r) {
 }
 
 void AppendReceipt(const ReceiptFields& r, std::string& out) {
-  out.reserve(out.size() + ReceiptWireSize(r));
+  // No reserve here: callers append a batch of receipts to one string, and reserving each one's
+  // size grows the string to exactly that (libc++), a copy per receipt. A caller encoding one
+  // reserves ReceiptWireSize itself (EncodeReceipt); appends grow a batch's string geometrically.
   PutString(kVoteId, r.vote_id, out);
   PutString(kElectionId, r.election_id, out);
   PutString(kVoterId, r.voter_id, out);

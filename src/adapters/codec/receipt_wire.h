@@ -31,7 +31,8 @@ struct ReceiptFields {
 // The encoded size of `r`, in bytes.
 size_t ReceiptWireSize(const ReceiptFields& r);
 
-// Appends the encoded receipt to `out` (what urna.v1.Receipt would serialize to).
+// Appends the encoded receipt to `out` (what urna.v1.Receipt would serialize to). It does not
+// reserve: a caller appending a batch lets `out` grow (or reserves once for all).
 void AppendReceipt(const ReceiptFields& r, std::string& out);
 
 }  // namespace urna::codec

@@ -1,9 +1,16 @@
-// WireReader: reads protobuf wire format in place, for the view decoders (receipt_view.h,
-// log_record_view.h). It takes only the plain forms (see there): every method answers false on
-// anything else (truncation, a varint of 10 bytes or more, a tag of more than 2 bytes, field 0,
-// a group or an invalid wire type, a string with a byte >= 0x80), and the caller then hands the
-// bytes to the protobuf decoder, which is the judge of what is valid. Hand-written, see
-// receipt_view.h. A value type over borrowed bytes; any thread.
+// WireReader: reads protobuf wire format in place, for the one log record parser
+// (log_record_wire.h) and the receipt view (receipt_view.h). It takes only the plain forms: every
+// method answers false on anything else (truncation, a varint of 10 bytes or more, a length of
+// more than 5 bytes, a tag of more than 2 bytes, field 0, a group or an invalid wire type, a
+// string with a byte >= 0x80), and the caller then hands the bytes to libprotobuf's message
+// parser, which is the judge of what is valid.
+// Why by hand: Debian's protobuf 3.21 parses a message with an internal reader
+// (EpsCopyInputStream, not public API) whose rules the public io::CodedInputStream does not
+// share: e.g. CodedInputStream reads a length of up to 10 bytes where the parser refuses more
+// than 5 (wire_reader_test.cc shows both), so a view decoder built on CodedInputStream would
+// accept records that DecodeLogRecord / DecodeReceipt refuse. And neither gives views of a
+// message's fields without building the message (strings and all). A value type over borrowed
+// bytes; any thread.
 #pragma once
 
 #include <cstdint>
@@ -51,13 +58,23 @@ class WireReader {
     return true;
   }
 
-  // A length-delimited field's bytes.
+  // A length-delimited field's bytes. The length is read as libprotobuf's parser reads one
+  // (ReadSize in google/protobuf/parse_context.h): at most 5 bytes, where a varint may have 10;
+  // it refuses a longer (padded) length, so this leaves it to it.
   bool Bytes(std::string_view* out) {
-    uint64_t n;
-    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
-    *out = std::string_view(reinterpret_cast<const char*>(p_), n);
-    p_ += n;
-    return true;
+    uint64_t n = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      if (p_ == end_) return false;
+      const uint8_t b = *p_++;
+      n |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) {
+        if (n > static_cast<uint64_t>(end_ - p_)) return false;
+        *out = std::string_view(reinterpret_cast<const char*>(p_), n);
+        p_ += n;
+        return true;
+      }
+    }
+    return false;
   }
 
   // A string field whose bytes are all ASCII (so valid UTF-8, as protobuf requires of proto3

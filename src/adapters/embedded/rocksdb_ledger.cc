@@ -155,27 +155,40 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindCountedReceipt(std::string_vi
 
 namespace {
 
+// Rows read under one lease: a storage reopen waits for every lease (db.h), so a long scan lets
+// go of its lease and iterator every this many rows, and takes them again from the next key.
+constexpr uint64_t kRowsPerLease = 65'536;
+
 // Calls `row` with the bytes of every ledger row of the election, in key order. A long
 // sequential scan (recount, audit export): read ahead in large steps and keep its blocks out of
-// the block cache, which serves the processor's and the receipts' look-ups.
+// the block cache, which serves the processor's and the receipts' look-ups. A database found
+// reopening between two steps stops it with its kUnavailable.
 template <typename Row>
 Status ScanLedgerRows(EmbeddedDb& db, std::string_view election_id, Row&& row) {
   std::string prefix(election_id);
   prefix.push_back('\0');
-  auto lease = db.Use();
-  if (!lease.ok()) return lease.status();
-  rocksdb::ReadOptions ro;
-  ro.readahead_size = 4 << 20;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.ledger()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    Status s = Status::Ok();
-    if (!row(it->value().ToStringView(), s)) {
-      if (!s.ok()) return s;
-      break;
+  std::string from = prefix;  // where the next step starts
+  for (bool more = true; more;) {
+    auto lease = db.Use();
+    if (!lease.ok()) return lease.status();
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.ledger()));
+    more = false;
+    uint64_t n = 0;
+    for (it->Seek(from); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (n++ == kRowsPerLease) {
+        more = true;  // the rest under a new lease, from `from`
+        break;
+      }
+      Status s = Status::Ok();
+      if (!row(it->value().ToStringView(), s)) return s;
+      // The smallest key after the last row of the step: it followed by a 0 byte.
+      if (n == kRowsPerLease) from.assign(it->key().data(), it->key().size()).push_back('\0');
     }
+    if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
   }
-  if (!it->status().ok()) return Status(Code::kUnavailable, it->status().ToString());
   return Status::Ok();
 }
 

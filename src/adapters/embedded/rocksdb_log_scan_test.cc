@@ -83,6 +83,34 @@ TEST_F(LogScanTest, ScannerHandsOutWhatReadReturns) {
   EXPECT_EQ(seals_seen, log->partitions());
 }
 
+// A scan takes its lease and iterator again every few entries (a reopen must not wait for a
+// whole partition): the entries are the same, in order, across every step, from any start.
+TEST_F(LogScanTest, ScannerInStepsOfAFewEntriesHandsOutTheSame) {
+  for (uint64_t step : {1u, 2u, 3u, 5u}) {
+    EmbeddedLogScanner stepped(*db, step);
+    for (uint32_t p = 0; p < log->partitions(); ++p) {
+      const uint64_t end = *log->EndOffset(p);
+      ASSERT_GT(end, 3 * step);  // several steps
+      for (uint64_t from : {uint64_t{0}, uint64_t{1}, end - 1}) {
+        std::vector<std::string> want, got;
+        auto collect = [](std::vector<std::string>& out) {
+          return [&out](const LogEntryView& v) {
+            out.push_back(std::to_string(v.offset) + (v.seal ? "seal" : "") +
+                          std::string(v.vote_id) + "/" + std::string(v.voter_id));
+            return true;
+          };
+        };
+        ASSERT_TRUE(log->scanner()->Scan(p, from, end, collect(want)).ok());
+        ASSERT_TRUE(stepped.Scan(p, from, end, collect(got)).ok());
+        EXPECT_EQ(got, want) << "step " << step << " from " << from;
+        EXPECT_EQ(got.size(), end - from);
+      }
+      auto s = stepped.Scan(p, 0, end + 1, [](const LogEntryView&) { return true; });
+      EXPECT_EQ(s.code(), Code::kInternal) << "step " << step;
+    }
+  }
+}
+
 TEST_F(LogScanTest, ScannerKeepsToItsRangeStopsWhenToldAndReportsAShortPartition) {
   LogScanner* scanner = log->scanner();
   const uint64_t end = *log->EndOffset(0);
