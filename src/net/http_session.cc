@@ -19,8 +19,8 @@
 #include <optional>
 
 #include "net/body_pipe.h"
-#include "net/http_date.h"
 #include "net/request_conversion.h"
+#include "net/response_head.h"
 #include "net/server_internal.h"
 #include "net/sse_stream.h"
 #include "net/ws_stream.h"
@@ -235,9 +235,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     return keep_alive_ && (!server_.draining || buffer_.size() > 0);
   }
 
-  // Writes the response head by hand and the body as a second buffer. Beast's serializer
-  // allocates a node per header field; on the vote path that was a measurable share of the
-  // CPU per request, and a response head is simple enough to render directly.
+  // Writes the response head (rendered by hand: response_head.h) and the body as a second
+  // buffer.
   void Write(HttpResponse resp) {
     if (state_ == kClosed) return;
     if (resp.upgrade) return HandOff(std::move(resp));
@@ -247,19 +246,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
     probe_read_ = 0;
     bool keep_alive = KeepAliveAfterAnswer();
     state_ = kWriting;
-    out_head_.clear();
-    out_head_ += "HTTP/1.1 ";
-    out_head_ += std::to_string(resp.status);
-    out_head_ += ' ';
-    out_head_ += http::obsolete_reason(static_cast<http::status>(resp.status));
-    out_head_ += "\r\nServer: urna\r\nDate: ";
-    out_head_ += HttpDate();
-    if (resp.status != 304) {  // a 304 has no content, hence no type of its own
-      out_head_ += "\r\nContent-Type: ";
-      out_head_ += resp.content_type;
-    }
     pipe_ = std::move(resp.body_pipe);
     chunked_ = pipe_ && !resp.content_length;
+    BodyFraming framing = chunked_ ? BodyFraming::kChunked : BodyFraming::kLength;
     if (resp.status == 204 || resp.status == 304) {
       // No Content-Length on a 204, nor on a 304 (RFC 9110 8.6: a 304's would have to be the
       // 200's length); neither has content: a body pipe handed with it is cancelled (its
@@ -268,19 +257,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
       if (pipe_) pipe_->Cancel();
       pipe_.reset();
       chunked_ = false;
-    } else if (chunked_) {
-      out_head_ += "\r\nTransfer-Encoding: chunked";
-    } else {
-      out_head_ += "\r\nContent-Length: ";
-      out_head_ += std::to_string(pipe_ ? *resp.content_length : resp.body.size());
+      framing = BodyFraming::kNone;
     }
-    for (const auto& [k, v] : resp.headers) {
-      out_head_ += "\r\n";
-      out_head_ += k;
-      out_head_ += ": ";
-      out_head_ += v;
-    }
-    out_head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    RenderResponseHead(resp, framing, pipe_ ? *resp.content_length : resp.body.size(), keep_alive,
+                       out_head_);
     out_body_ = pipe_ ? std::string() : std::move(resp.body);
     if (head_only_) {
       // HEAD: the GET's head (its Content-Length included), no body (RFC 9110 9.3.2).
@@ -380,11 +360,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
                  });
       return;
     }
-    std::string head = "HTTP/1.1 200 OK\r\nServer: urna\r\nDate: " + HttpDate() +
-                       "\r\nContent-Type: text/event-stream\r\nCache-Control: "
-                       "no-cache\r\nX-Accel-Buffering: no\r\n";
-    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
-    head += "\r\n";
+    std::string head = EventStreamHead(resp.headers);
     auto sse = std::make_shared<SseStream>(std::move(*socket), target.push, std::move(slot_));
     asio::post(target.ctx,
                [sse, head = std::move(head), on_open = std::move(upgrade.on_open)]() mutable {

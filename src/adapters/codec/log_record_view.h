@@ -1,8 +1,9 @@
 // Decoding of a log record (urna.v1.LogRecord: a vote or a seal) into views of its bytes, for the
 // recount's replay (ports/log_scan.h): no protobuf message, no string per field. The fast path is
 // the log record parser the processor's DecodeLogRecord also uses (log_record_wire.h: the plain
-// form our encoder writes); anything else is decoded by the protobuf decoder (DecodeLogRecord),
-// so both answer the same for every input (log_record_view_test.cc). Pure functions; any thread.
+// form our encoder writes); anything else goes to DecodeLogRecord, whose libprotobuf parse then
+// decides. log_record_view_test.cc checks both paths against libprotobuf's generated
+// urna::v1::LogRecord on valid, unusual and damaged records. Pure functions; any thread.
 #pragma once
 
 #include <string_view>

@@ -1,16 +1,40 @@
-// Test-only: a structured random generator of protobuf wire bytes, for comparing the hand-written
-// decoders (log_record_wire.h, receipt_view.h) with libprotobuf on records of every shape they
+// Test-only protobuf wire bytes, for comparing the hand-written decoders (log_record_wire.h,
+// receipt_view.h) with libprotobuf: PutVarint / PutTag / PutBytes build hand-made records field by
+// field, and RandomWire is a structured random generator of records of every shape the decoders
 // might meet: random field numbers and wire types (groups and invalid ones too), varints, tags
 // and lengths padded to up to 10 bytes, repeated and unknown fields, strings ASCII or not,
 // nested messages built the same way. Not linked into urna. Single-threaded (one per test).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace urna::codec::testing_wire {
+
+// Appends a varint of `v` in its shortest form.
+inline void PutVarint(std::string& s, uint64_t v) {
+  while (v >= 0x80) {
+    s += static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  s += static_cast<char>(v);
+}
+
+// Appends the tag of field `field` with wire type `type`.
+inline void PutTag(std::string& s, uint32_t field, uint32_t type) {
+  PutVarint(s, field << 3 | type);
+}
+
+// Appends a length-delimited field `field` holding `v` (a string, bytes or a nested message).
+inline void PutBytes(std::string& s, uint32_t field, std::string_view v) {
+  PutTag(s, field, 2);
+  PutVarint(s, v.size());
+  s += v;
+}
 
 class RandomWire {
  public:

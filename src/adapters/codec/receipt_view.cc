@@ -4,24 +4,12 @@
 #include <cstring>
 
 #include "adapters/codec/proto_codec.h"
+#include "adapters/codec/receipt_fields.h"
 #include "adapters/codec/wire_reader.h"
 
 namespace urna::codec {
 
 bool DecodeReceiptViewFast(std::string_view bytes, CountedVoteView* out) {
-  // urna.v1.Receipt field numbers (proto/urna/v1/vote.proto).
-  enum : uint32_t {
-    kVoteId = 1,
-    kElectionId = 2,
-    kVoterId = 3,
-    kOptionId = 4,
-    kOutcome = 5,
-    kReason = 6,
-    kIngestTime = 7,
-    kPartition = 8,
-    kOffset = 9,
-    kCountedVoteId = 10,
-  };
   WireReader in(bytes);
   CountedVoteView v;
   uint64_t outcome = 0;
@@ -45,12 +33,12 @@ bool DecodeReceiptViewFast(std::string_view bytes, CountedVoteView* out) {
         if (field == kOptionId) v.option_id = s;
         break;
       case kOutcome:
-      case kIngestTime:
+      case kIngestTimeMs:
       case kPartition:
       case kOffset:
         if (type != WireType::kVarint || !in.Varint(&n)) return false;
         if (field == kOutcome) outcome = n;
-        if (field == kIngestTime) v.ingest_time_ms = static_cast<int64_t>(n);
+        if (field == kIngestTimeMs) v.ingest_time_ms = static_cast<int64_t>(n);
         break;
       default:
         if (!in.Skip(type)) return false;

@@ -16,20 +16,9 @@
 namespace urna::codec {
 namespace {
 
-// Appends a varint / a tag / a length-delimited field, to build hand-made rows.
-void PutVarint(std::string& s, uint64_t v) {
-  while (v >= 0x80) {
-    s += static_cast<char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  s += static_cast<char>(v);
-}
-void PutTag(std::string& s, uint32_t field, uint32_t type) { PutVarint(s, field << 3 | type); }
-void PutString(std::string& s, uint32_t field, std::string_view v) {
-  PutTag(s, field, 2);
-  PutVarint(s, v.size());
-  s += v;
-}
+using testing_wire::PutBytes;
+using testing_wire::PutTag;
+using testing_wire::PutVarint;
 
 // Whatever the input, the view decoder agrees with DecodeReceipt: it fails exactly when
 // DecodeReceipt does, and otherwise gives the same fields. Returns whether the fast path took it.
@@ -108,9 +97,9 @@ TEST(ReceiptViewTest, ProtobufSerializedRowsWithEveryFieldMatch) {
 TEST(ReceiptViewTest, EdgeCasesMatchProtobuf) {
   google::protobuf::LogSilencer quiet;  // protobuf logs each invalid UTF-8 string it refuses
   std::string base;
-  PutString(base, 1, "vid");
-  PutString(base, 3, "alice");
-  PutString(base, 4, "a");
+  PutBytes(base, 1, "vid");
+  PutBytes(base, 3, "alice");
+  PutBytes(base, 4, "a");
   PutTag(base, 7, 0);
   PutVarint(base, 42);
   std::vector<std::string> rows;
@@ -118,7 +107,7 @@ TEST(ReceiptViewTest, EdgeCasesMatchProtobuf) {
   rows.push_back(base);  // plain
   {
     std::string s = base;  // a field twice: the last wins
-    PutString(s, 3, "bob");
+    PutBytes(s, 3, "bob");
     PutTag(s, 7, 0);
     PutVarint(s, 43);
     rows.push_back(s);
@@ -142,7 +131,7 @@ TEST(ReceiptViewTest, EdgeCasesMatchProtobuf) {
   }
   {
     std::string s = base;  // a known varint field with a string's wire type
-    PutString(s, 7, "12");
+    PutBytes(s, 7, "12");
     rows.push_back(s);
   }
   {
@@ -183,13 +172,13 @@ TEST(ReceiptViewTest, EdgeCasesMatchProtobuf) {
   }
   {
     std::string s = base;  // non-ASCII strings: valid UTF-8, and not
-    PutString(s, 3, "jos\xc3\xa9");
+    PutBytes(s, 3, "jos\xc3\xa9");
     rows.push_back(s);
     s = base;
-    PutString(s, 3, "bad\xff");
+    PutBytes(s, 3, "bad\xff");
     rows.push_back(s);
     s = base;
-    PutString(s, 6, "\xc3");  // in a field the view does not read
+    PutBytes(s, 6, "\xc3");  // in a field the view does not read
     rows.push_back(s);
   }
   {
@@ -214,11 +203,11 @@ TEST(ReceiptViewTest, PaddedLengthsMatchProtobuf) {
   for (size_t bytes = 2; bytes <= 10; ++bytes) {
     for (uint32_t field : {3u, 6u, 11u}) {  // read, read but not kept, unknown
       std::string s;
-      PutString(s, 1, "vid");
+      PutBytes(s, 1, "vid");
       PutTag(s, field, 2);
       s += "\x82" + std::string(bytes - 2, '\x80') + '\0';  // 2
       s += "ab";
-      PutString(s, 4, "a");
+      PutBytes(s, 4, "a");
       EXPECT_EQ(ExpectSameAsProtobuf(s), bytes <= 5) << bytes << " bytes, field " << field;
     }
   }

@@ -1,19 +1,10 @@
 #include "adapters/codec/receipt_wire.h"
 
+#include "adapters/codec/receipt_fields.h"
+
 namespace urna::codec {
 namespace {
 
-// Field numbers of urna.v1.Receipt (proto/urna/v1/vote.proto).
-enum Field : uint32_t {
-  kVoteId = 1,
-  kElectionId = 2,
-  kVoterId = 3,
-  kOptionId = 4,
-  kOutcome = 5,
-  kReason = 6,
-  kIngestTimeMs = 7,
-  kCountedVoteId = 10,
-};
 constexpr uint32_t kVarint = 0, kLengthDelimited = 2;
 
 size_t VarintSize(uint64_t v) {

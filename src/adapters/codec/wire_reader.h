@@ -7,10 +7,10 @@
 // Why by hand: Debian's protobuf 3.21 parses a message with an internal reader
 // (EpsCopyInputStream, not public API) whose rules the public io::CodedInputStream does not
 // share: e.g. CodedInputStream reads a length of up to 10 bytes where the parser refuses more
-// than 5 (wire_reader_test.cc shows both), so a view decoder built on CodedInputStream would
-// accept records that DecodeLogRecord / DecodeReceipt refuse. And neither gives views of a
-// message's fields without building the message (strings and all). A value type over borrowed
-// bytes; any thread.
+// than 5 (log_record_wire_test.cc, CodedInputStreamReadsLengthsTheParserRefuses, shows both), so
+// a view decoder built on CodedInputStream would accept records that DecodeLogRecord /
+// DecodeReceipt refuse. And neither gives views of a message's fields without building the
+// message (strings and all). A value type over borrowed bytes; any thread.
 #pragma once
 
 #include <cstdint>

@@ -302,11 +302,10 @@ std::string LogKey(uint32_t partition, uint64_t offset) {
   return k;
 }
 std::string VoterKeyBytes(std::string_view election_id, std::string_view voter_id) {
+  // The voter's first ledger row (one layout, AppendLedgerRowKey's).
   std::string k;
   k.reserve(election_id.size() + voter_id.size() + 1);
-  k.append(election_id);
-  k.push_back('\0');
-  k.append(voter_id);
+  AppendLedgerRowKey(election_id, voter_id, 1, k);
   return k;
 }
 
