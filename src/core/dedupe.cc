@@ -1,7 +1,5 @@
 #include "core/dedupe.h"
 
-#include <sys/mman.h>
-
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdlib>
@@ -16,48 +14,19 @@
 namespace urna {
 namespace {
 
-// One transparent huge page (x86-64).
-constexpr size_t kHugePage = size_t{2} << 20;
-
-// Memory of 2 MiB or more comes 2 MiB-aligned and asked to be transparent huge pages
-// (MADV_HUGEPAGE; advice only): a replay's table of a million voters is probed at random, so
-// with 4 KiB pages most probes would miss the TLB too, and first touches fault 512 times as
-// often (as in audit/pseudonym_buckets.h). Smaller requests are plain malloc.
 void* AllocateBytes(size_t bytes) {
-  void* p;
-  if (bytes >= kHugePage) {
-    const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    p = std::aligned_alloc(kHugePage, rounded);
-    if (p != nullptr) madvise(p, rounded, MADV_HUGEPAGE);
-  } else {
-    p = std::malloc(bytes);
-  }
+  void* p = std::malloc(bytes);
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 
-// The voters' table's allocator, over AllocateBytes.
-template <typename T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <typename U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: rebinding converts
-  T* allocate(size_t n) {
-    if (n > std::numeric_limits<size_t>::max() / sizeof(T)) throw std::bad_alloc();
-    return static_cast<T*>(AllocateBytes(n * sizeof(T)));
-  }
-  void deallocate(T* p, size_t) noexcept { std::free(p); }
-  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
-  friend bool operator!=(const HugePageAllocator&, const HugePageAllocator&) { return false; }
-};
-
 // Bytes that stay where they are until Clear() or destruction: bump allocation in chunks (the
-// first small, for a processor batch; then 2 MiB ones, huge pages). Clear() keeps every chunk
-// and fills them again in order. A Mark taken before an allocation gives it back (Release).
+// first small, for a processor batch; then 2 MiB ones). Clear() keeps every chunk and fills
+// them again in order. A Mark taken before an allocation gives it back (Release).
 class Arena {
  public:
   static constexpr size_t kFirstChunk = 64 << 10;
+  static constexpr size_t kChunk = 2 << 20;
 
   Arena() = default;
   Arena(const Arena&) = delete;
@@ -81,9 +50,9 @@ class Arena {
         used_ = 0;
         continue;
       }
-      const size_t want = chunks_.empty() ? kFirstChunk : kHugePage;
-      const size_t size = n <= want ? want : (n + kHugePage - 1) / kHugePage * kHugePage;
-      chunks_.reserve(chunks_.size() + 1);  // so push_back cannot throw after the allocation
+      const size_t want = chunks_.empty() ? kFirstChunk : kChunk;
+      const size_t size = n <= want ? want : n;  // an id longer than a chunk: a chunk of its own
+      chunks_.reserve(chunks_.size() + 1);       // so push_back cannot throw after the allocation
       chunks_.push_back({static_cast<char*>(AllocateBytes(size)), size});
     }
   }
@@ -223,8 +192,7 @@ class VoteDedupe::Table {
   }
 
   Arena arena_;
-  boost::unordered_flat_set<VoterRecord*, RecordHash, RecordEqual, HugePageAllocator<VoterRecord*>>
-      voters_;
+  boost::unordered_flat_set<VoterRecord*, RecordHash, RecordEqual> voters_;
   boost::unordered_flat_map<std::string, uint32_t, StringHash, std::equal_to<>> elections_;
   uint32_t last_election_ = kNone;
   std::string last_election_id_;
