@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "audit/ledger_export.h"
+#include "core/dedupe.h"
 #include "core/election.h"
 #include "core/tally.h"
 #include "ports/catalog.h"
@@ -137,7 +138,8 @@ class Recounter {
     std::chrono::steady_clock::time_point finished[2];
   };
   void ReplayWorker(const Election& e, ReplayWork& work, int worker, RecountProgress& progress);
-  Status ReplayPartition(const Election& e, uint32_t partition, uint64_t end,
+  // Replays one partition through `dedupe` (cleared first: the calling thread's, reused).
+  Status ReplayPartition(const Election& e, uint32_t partition, uint64_t end, VoteDedupe& dedupe,
                          RecountProgress& progress, const std::atomic<bool>& stop,
                          ReplayShare& out);
   // The ledger pass: counts, rows and digest of the ledger export (LedgerExport::Run). Stops

@@ -13,10 +13,11 @@
 // (ProcessorState::CountedVotes) and hands each answer in with its vote.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/election.h"
 #include "core/vote.h"
@@ -50,7 +51,8 @@ struct PriorVotes {
 // A vote's fate, with the vote that counts for the voter when it is a duplicate.
 struct DedupeVerdict {
   Verdict verdict;
-  // kDuplicate: the voter's first counted vote (stable until the VoteDedupe is destroyed).
+  // kDuplicate: the voter's first counted vote (empty when not known), valid until the
+  // VoteDedupe is destroyed or cleared (it points into the VoteDedupe's arena).
   std::string_view counted_vote_id;
   // kCounted: the vote's number among its voter's counted votes, 1 for the first (where the
   // ledger keeps it: one row per counted vote). 0 otherwise.
@@ -59,13 +61,25 @@ struct DedupeVerdict {
 
 // Decides the votes of one partition in log order: a batch of the live processor, or the whole
 // partition in the recount's replay. Remembers what it counted, so a voter's later vote in the
-// same batch sees the earlier one. Owned by one caller on one thread; one per batch.
+// same batch sees the earlier one. Owned by one caller on one thread (the processor keeps one per
+// partition and clears it per batch; the replay one per thread, cleared per partition).
+//
+// How it remembers (dedupe.cc): a flat open-addressing table (boost::unordered_flat_set) of one
+// 8-byte pointer per voter, to the voter's record in an arena of chunks that never move: votes
+// counted, the first counted vote id (when kept), the election (an index into the elections
+// seen) and the voter id's bytes. No heap node or key string per voter; voters are told apart
+// by their full election and voter ids, never by a hash alone. Clear() forgets every voter but
+// keeps the table's and the arena's memory.
 class VoteDedupe {
  public:
   // `cite_counted_vote` false: a duplicate's counted_vote_id is left empty unless its prior said
   // it, and the first counted vote id of each voter is not kept (the recount's replay counts
   // fates only, over a whole partition of voters, and spares the memory).
-  explicit VoteDedupe(bool cite_counted_vote = true) : cite_counted_vote_(cite_counted_vote) {}
+  explicit VoteDedupe(bool cite_counted_vote = true);
+  ~VoteDedupe();
+  // A moved-from VoteDedupe may only be destroyed or assigned to.
+  VoteDedupe(VoteDedupe&&) noexcept;
+  VoteDedupe& operator=(VoteDedupe&&) noexcept;
 
   // The fate of `vote`, the next vote in log order. `prior` is what the voter index held for the
   // voter before the first vote given to this VoteDedupe (null: nothing counted); only its first
@@ -76,13 +90,18 @@ class VoteDedupe {
   DedupeVerdict Decide(const Election* election, const VoteEvent& vote, const PriorVotes* prior,
                        bool behind_seal, VotePolicy policy);
   // Room for `voters` distinct voters without rehashing (a processor batch's size; the
-  // recount's replay knows a bound per partition).
-  void Reserve(size_t voters) { voters_.reserve(voters); }
+  // recount's replay knows a bound per partition). Never shrinks.
+  void Reserve(size_t voters);
+  // Forgets every voter, as a fresh VoteDedupe would (the counted_vote_ids handed out so far
+  // become invalid), and keeps the memory for the next batch or partition.
+  void Clear();
+  // Distinct voters (per election) seen since construction or the last Clear().
+  size_t voters() const;
 
  private:
-  // election id '\0' voter id -> votes counted (prior ones included) and the first of them.
-  std::unordered_map<std::string, PriorVotes> voters_;
-  const bool cite_counted_vote_;
+  class Table;
+  std::unique_ptr<Table> table_;
+  bool cite_counted_vote_;
 };
 
 }  // namespace urna

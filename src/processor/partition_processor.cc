@@ -121,8 +121,10 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
   commit.partition = partition_;
   commit.from_offset = tally_.next_offset;
   commit.votes.reserve(entries.size());
-  VoteDedupe dedupe;
-  dedupe.Reserve(entries.size());
+  // A fresh dedupe per batch (the voter index answers for what earlier batches counted), in the
+  // memory of the last batch's.
+  dedupe_.Clear();
+  dedupe_.Reserve(entries.size());
   // The commit's tally entries (ProcessorState::MaxTallyEntriesPerBatch): an election changed
   // by the batch is 1 + its options with counts. The batch ends before an entry that could pass
   // the limit (the rest is the next batch's); it always keeps its first entry.
@@ -165,8 +167,8 @@ Result<PartitionCommit> PartitionProcessor::Decide(std::vector<LogEntry> entries
     // By log order only (the recount's replay decides the same way): behind the seal is closed,
     // ahead of it counts, whatever the vote's ingest time says against the catalog's closed_at.
     ElectionInBatch& in = election_of(v.election_id);
-    DedupeVerdict d = dedupe.Decide(in.election.get(), v, prior.counted > 0 ? &prior : nullptr,
-                                    in.sealed, in.policy);
+    DedupeVerdict d = dedupe_.Decide(in.election.get(), v, prior.counted > 0 ? &prior : nullptr,
+                                     in.sealed, in.policy);
     if (d.verdict.outcome == Outcome::kCounted) {
       if (in.counts == nullptr) {
         in.counts = &tally_.elections[v.election_id];

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dedupe.h"
 #include "core/tally.h"
 #include "ports/catalog.h"
 #include "ports/processor_state.h"
@@ -82,6 +83,7 @@ class PartitionProcessor {
   size_t decided_ = 0;    // entries the last Decide took
   PartitionTally tally_;  // absolute counts of this partition, as committed
   std::map<std::string, int64_t, std::less<>> sealed_;  // seals passed: election -> closed_at
+  VoteDedupe dedupe_;  // the batch's: cleared by each Decide, its memory kept
   ProcessorStats stats_;
 };
 
