@@ -111,7 +111,7 @@ void DistributedCommands::AddResults(CLI::App& cli) {
   o.node_id = EnvOr("URNA_NODE_ID", "");
   o.http.reuse_port = EnvOr("URNA_REUSE_PORT", "0") == "1";
   // A result server takes no votes: nothing to yield its read side to but other processes
-  // (docs/performance.md, "Many subscribers"). --stream-nice still sets it.
+  // (docs/performance/distributed-read.md). --stream-nice still sets it.
   o.http.stream_nice = 0;
   // Its viewers are who connect in storms; it takes no votes that a paused accept loop would
   // delay (docs/operations.md, "Connections"). --max-first-requests still sets it.

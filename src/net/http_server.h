@@ -71,7 +71,7 @@ struct HttpServerOptions {
   // thread's CPU time per stream_period (the results tick; 0 = no budget) spent writing, past
   // which the rest waits for the next period and sheds to latest wins.
   size_t stream_slice = 256;
-  std::chrono::milliseconds stream_spread{0};  // 100 measured worse: docs/performance.md
+  std::chrono::milliseconds stream_spread{0};  // 100 measured worse: docs/performance/mixed.md
   std::chrono::milliseconds stream_budget{0};
   std::chrono::milliseconds stream_period{250};
   // Open client connections at most, push streams included; 0 = DefaultMaxConnections of the

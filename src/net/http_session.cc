@@ -453,7 +453,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session>
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   // Rarely set, so behind pointers: a Session lives in its thousands during a connect storm,
-  // and the allocator keeps what they freed (docs/performance.md "Live results fan-out").
+  // and the allocator keeps what they freed (docs/performance/fanout.md).
   std::unique_ptr<http::request<http::string_body>> upgrade_request_;
   std::string out_head_, out_body_;  // what is being written
   std::string peer_;                 // the remote address, for the handler (rate limits)

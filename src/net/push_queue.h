@@ -7,7 +7,7 @@
 // the write-timeout sweep and the close at stop. Owned by a Shard (server_internal.h); Schedule
 // from any thread, the rest on the queue's thread.
 //
-// Pacing (PushPacing, docs/performance.md "Reads and writes in one process"): the streams ready
+// Pacing (PushPacing, docs/performance/mixed.md): the streams ready
 // at once (a round: normally one tick's broadcast) are written in slices of `slice` streams, one
 // task each, so other work on this thread (a stream opening, a write's end, the sweep) waits for
 // one slice at most; the slices are spaced so that a round takes about `spread`, not one burst;

@@ -1,5 +1,5 @@
 // Broadcast and BroadcastStats: the server's own figure of each broadcast of the results hub
-// (docs/operations.md "What to watch", docs/performance.md "Reads and writes in one process").
+// (docs/operations.md "What to watch", docs/performance/mixed.md).
 // A broadcast is one tick's changed frame of one election handed to each of its viewers. Two
 // figures, both from the tick's start:
 //   - reach95: when the copies handed whole to the kernel reach ceil(95%) of its viewers (the

@@ -1,5 +1,5 @@
 // VoteProbe: an off-by-default stopwatch of a single vote's round trip through the server, stage
-// by stage (docs/performance.md "Vote ingestion": where the round trip's time goes). On only
+// by stage (docs/performance/single-votes.md: where the round trip's time goes). On only
 // when URNA_VOTE_PROBE=1 is in the environment at start; then each stage's durations go into a
 // histogram (1 us buckets up to 50 ms) and the process prints, at exit, each stage's count, p50,
 // p90 and p99 on stderr. Off, each probe point costs one load of a constant bool.

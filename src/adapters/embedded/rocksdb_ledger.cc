@@ -84,7 +84,7 @@ Result<std::optional<Receipt>> EmbeddedLedger::FindReceipt(std::string_view elec
   if (!counted.ok()) return counted.status();
   if (counted->has_value() && (*counted)->vote_id == vote_id) return counted;
   // Pending: in the log at or past the processor's offset. The log's entries carry no receipt row
-  // of their own (one write per vote, docs/performance.md "Vote ingestion"): the log's index of
+  // of their own (one write per vote, docs/performance/single-votes.md): the log's index of
   // its recent tail says where, checked against the entry (it holds hashes).
   uint64_t scan_end = UINT64_MAX;  // without an index, the whole tail is the scan's to search
   if (tail_ != nullptr) {
