@@ -90,6 +90,9 @@ struct ResultsOptions {
   std::chrono::milliseconds load_wait{3000};
   // Requests waiting for a first read at most (more: 503 at once).
   size_t max_load_waiters = 10'000;
+  // Of those, requests for an election the catalog does not know, waiting for its next refresh
+  // (more: answered at once, 404 unless it is known by then).
+  size_t max_unknown_waiters = 1'000;
   // The Redis cache's full re-read period (the safety net under pub/sub).
   std::chrono::milliseconds redis_refresh{5000};
   // Results are marked stale while a processor reports a lag above this (or a partition has no

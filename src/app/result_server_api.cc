@@ -42,6 +42,8 @@ struct ResultServerApi::Waits {
     std::chrono::steady_clock::time_point deadline;
     Responder respond;
     Answer answer;
+    bool tallies = true;        // waits for the election's tallies too, once it is known
+    uint64_t catalog_need = 0;  // unknown at arrival: done once refreshes_done >= this
   };
   struct Election {
     explicit Election(asio::io_context& ctx) : timer(ctx) {}
@@ -54,6 +56,7 @@ struct ResultServerApi::Waits {
   Mutex mu;
   bool shut_down GUARDED_BY(mu) = false;
   size_t waiting GUARDED_BY(mu) = 0;
+  size_t unknown_waiting GUARDED_BY(mu) = 0;  // of `waiting`: for an election not yet known
   std::map<std::string, std::unique_ptr<Election>, std::less<>> elections GUARDED_BY(mu);
   std::thread thread{[this] {
     pthread_setname_np(pthread_self(), "urna-results-wait");
@@ -84,6 +87,7 @@ void ResultServerApi::Shutdown() {
       }
       waits_->elections.clear();  // cancels the timers: their handlers find nothing
       waits_->waiting = 0;
+      waits_->unknown_waiting = 0;
     }
     for (auto& w : done) w.respond(w.answer());
   });
@@ -131,9 +135,16 @@ void ResultServerApi::AddRoutes() {
   router_.Add("GET", "/v1/elections", [this](Request& req, Params&, Responder respond) {
     respond(ElectionListResponse(deps_.catalog, req.query));
   });
+  // An election and its pages: once the catalog knows it (a moment after another process
+  // created it: WhenLoaded), its tallies not needed.
   router_.Add("GET", "/v1/elections/{id}", [this](Request&, Params& p, Responder respond) {
-    auto e = deps_.catalog.Get(p[0]);
-    respond(e.ok() ? JsonResponse(200, ElectionJson(**e)) : StatusResponse(e.status()));
+    WhenLoaded(
+        p[0], std::move(respond),
+        [this, id = p[0]] {
+          auto e = deps_.catalog.Get(id);
+          return e.ok() ? JsonResponse(200, ElectionJson(**e)) : StatusResponse(e.status());
+        },
+        /*tallies=*/false);
   });
   // The web pages, as `urna serve` serves them (app/web_pages.h: in the request's language).
   router_.Add("GET", "/", [](Request& req, Params&, Responder respond) {
@@ -143,7 +154,12 @@ void ResultServerApi::AddRoutes() {
        {std::pair{"/e/{id}", "vote.html"}, std::pair{"/e/{id}/present", "present.html"}}) {
     const char* file = page.second;  // a plain variable: clang 14 cannot capture a binding
     router_.Add("GET", page.first, [this, file](Request& req, Params& p, Responder respond) {
-      respond(ElectionPageResponse(deps_.catalog, p[0], file, req.accept_language));
+      WhenLoaded(
+          p[0], std::move(respond),
+          [this, file, id = p[0], lang = req.accept_language] {
+            return ElectionPageResponse(deps_.catalog, id, file, lang);
+          },
+          /*tallies=*/false);
     });
   }
   // The admin page is not here: its calls would all be refused.
@@ -187,33 +203,49 @@ bool ResultServerApi::Loading(const std::string& election_id) {
   return !t.ok() && t.status().code() == Code::kUnavailable;
 }
 
-void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respond, Answer answer) {
-  if (!deps_.catalog.Get(election_id).ok() || !Loading(election_id)) return respond(answer());
+void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respond, Answer answer,
+                                 bool tallies) {
+  const bool known = deps_.catalog.Get(election_id).ok();
+  const bool can_wait_for_catalog = deps_.catalog_refreshes_begun && deps_.catalog_refreshes_done;
+  if (known ? !tallies || !Loading(election_id) : !can_wait_for_catalog) {
+    return respond(answer());
+  }
   const char* refused = nullptr;
+  bool at_once = false;
   {
     MutexLock lock(waits_->mu);
     if (waits_->shut_down) {
       refused = "the result server is stopping";
     } else if (waits_->waiting >= deps_.max_load_waiters) {
       refused = "too many requests waiting for results to load, retry";
+    } else if (!known && waits_->unknown_waiting >= deps_.max_unknown_waiters) {
+      at_once = true;  // as without a refresh to wait for (a 404, most likely)
     } else {
       auto& e = waits_->elections[election_id];
       const bool first = e == nullptr;
       if (first) e = std::make_unique<Waits::Election>(waits_->ctx);
+      // Unknown: a refresh that begins after this look is one that can see it.
+      const uint64_t need = known ? 0 : deps_.catalog_refreshes_begun() + 1;
       e->waiters.push_back({std::chrono::steady_clock::now() + deps_.load_wait, std::move(respond),
-                            std::move(answer)});
+                            std::move(answer), tallies, need});
       ++waits_->waiting;
+      if (!known) ++waits_->unknown_waiting;
       // Posted under the lock: before any Shutdown's final answer (which is posted after it).
       if (first) asio::post(waits_->ctx, [this, election_id] { Poll(election_id); });
     }
   }
+  if (at_once) return respond(answer());
   if (refused) respond(net::ErrorResponse(503, "unavailable", refused));
 }
 
 // Answers the election's waiters whose tallies came or whose wait ended; checks again in
 // kLoadPoll while some wait.
 void ResultServerApi::Poll(const std::string& election_id) {
-  const bool loaded = !Loading(election_id);
+  // The tallies are only asked for once the catalog knows the election: an unknown (perhaps
+  // random) id never turns into a read of Redis.
+  const bool known = deps_.catalog.Get(election_id).ok();
+  const bool loaded = known && !Loading(election_id);
+  const uint64_t refreshed = deps_.catalog_refreshes_done ? deps_.catalog_refreshes_done() : 0;
   const auto now = std::chrono::steady_clock::now();
   std::vector<Waits::Waiter> done;
   {
@@ -222,10 +254,16 @@ void ResultServerApi::Poll(const std::string& election_id) {
     if (it == waits_->elections.end()) return;  // answered by Shutdown
     auto& waiters = it->second->waiters;
     for (auto w = waiters.begin(); w != waiters.end();) {
-      if (loaded || now >= w->deadline) {
+      const bool ready = known ? !w->tallies || loaded : refreshed >= w->catalog_need;
+      if (ready || now >= w->deadline) {
+        if (w->catalog_need != 0) --waits_->unknown_waiting;
         done.push_back(std::move(*w));
         w = waiters.erase(w);
       } else {
+        if (known && w->catalog_need != 0) {  // known now: waits for its tallies like any other
+          w->catalog_need = 0;
+          --waits_->unknown_waiting;
+        }
         ++w;
       }
     }

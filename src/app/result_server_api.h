@@ -7,6 +7,8 @@
 // A result server reads an election's tallies from Redis the first time someone asks for it
 // (RedisTallyCache says "loading" until then): such a request waits, off the network threads,
 // until the tallies are in or `load_wait` has passed, then is answered as usual.
+// A request for an election the catalog does not know (yet) waits the same way for the
+// catalog's next refresh (ResultServerDeps::catalog_refreshes_*), then for its tallies.
 // The waiting requests are kept per election, all answered when it loads (one check of the
 // cache's memory every 10 ms per election waited for: the cache has no load callback) or one by
 // one as their wait ends; at most `max_load_waiters`, and none once Shutdown began (503).
@@ -16,6 +18,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +43,17 @@ struct ResultServerDeps {
   // memory: each holds a connection's request and answer).
   size_t max_load_waiters = 10'000;
   CorsPolicy cors;  // cross-origin reads (none by default)
+  // How far the catalog's memory has read the elections table (DynamoCatalog's refreshes_begun
+  // and refreshes_done). With both set, a request for an election the catalog does not know
+  // waits until a refresh that began after it arrived is done (an election just created by
+  // another process: at most one refresh period and a Scan), or until load_wait, then is
+  // answered as usual: 404 if still unknown. No read of its own per unknown id: random ids cost
+  // DynamoDB nothing. Unset: answered at once.
+  std::function<uint64_t()> catalog_refreshes_begun;
+  std::function<uint64_t()> catalog_refreshes_done;
+  // Requests waiting for an unknown election at most (within max_load_waiters); more are
+  // answered at once, as if no refresh were awaited, so random ids cannot crowd out loads.
+  size_t max_unknown_waiters = 1'000;
 };
 
 class ResultServerApi final : public net::HttpHandler {
@@ -62,9 +76,11 @@ class ResultServerApi final : public net::HttpHandler {
   using Answer = std::function<net::HttpResponse()>;
 
   void AddRoutes();
-  // Answers with `answer()` once the election's tallies are loaded (at once if they are), or
-  // after load_wait; 503 at once past max_load_waiters or after Shutdown.
-  void WhenLoaded(const std::string& election_id, Responder respond, Answer answer);
+  // Answers with `answer()` once the catalog knows the election (see catalog_refreshes_*) and,
+  // if `tallies`, its tallies are loaded (at once if both hold), or after load_wait; 503 at once
+  // past max_load_waiters or after Shutdown.
+  void WhenLoaded(const std::string& election_id, Responder respond, Answer answer,
+                  bool tallies = true);
   bool Loading(const std::string& election_id);  // the cache has not read it yet
   void Poll(const std::string& election_id);     // the waits' thread
   void GetHealthz(Request& req, Params& p, Responder respond);

@@ -55,6 +55,28 @@ class ResultServerApiTest : public ::testing::Test {
         [problem] { return problem; }, load_wait, max_load_waiters, std::move(cors)});
   }
 
+  // As `urna results` makes it: an election the catalog does not know waits for the catalog's
+  // refreshes, played by begun_ and done_ (DynamoCatalog's refreshes_begun/done).
+  std::unique_ptr<ResultServerApi> MakeRefreshingApi(std::chrono::milliseconds load_wait,
+                                                     size_t max_load_waiters = 10'000,
+                                                     size_t max_unknown_waiters = 1'000) {
+    ResultServerDeps deps{catalog_, tallies_, hub_, "results-test", [] { return std::string(); },
+                          [] { return std::string(); }, load_wait, max_load_waiters, {}};
+    deps.catalog_refreshes_begun = [this] { return begun_.load(); };
+    deps.catalog_refreshes_done = [this] { return done_.load(); };
+    deps.max_unknown_waiters = max_unknown_waiters;
+    return std::make_unique<ResultServerApi>(std::move(deps));
+  }
+
+  void CreateElection(const std::string& id) {
+    Election e;
+    e.id = id;
+    e.title = id;
+    e.options = {{"a", "A"}, {"b", "B"}};
+    e.status = ElectionStatus::kOpen;
+    ASSERT_TRUE(catalog_.Create(e).ok());
+  }
+
   // Sends a request; the future gets the answer (from whichever thread gives it).
   static std::future<net::HttpResponse> Send(ResultServerApi& api, std::string method,
                                              std::string path, net::HttpRequest req = {}) {
@@ -72,6 +94,7 @@ class ResultServerApiTest : public ::testing::Test {
   }
 
   memory::MemoryCatalog catalog_;
+  std::atomic<uint64_t> begun_{7}, done_{7};  // the catalog's refreshes, as the test moves them
   LoadingReadModel tallies_;
   results::ResultsHub hub_{catalog_, tallies_};  // not started: Current is enough here
 };
@@ -145,11 +168,82 @@ TEST_F(ResultServerApiTest, TalliesNeverLoadedGive503AfterTheWait) {
   }
 }
 
-TEST_F(ResultServerApiTest, UnknownElectionIs404AtOnce) {
+TEST_F(ResultServerApiTest, UnknownElectionIs404AtOnceWithoutRefreshesToWaitFor) {
   auto api = MakeApi(std::chrono::seconds(20));
   auto f = Send(*api, "GET", "/v1/elections/nope/results");
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   auto r = Get(f);
   EXPECT_EQ(r.status, 404u) << r.body;
+}
+
+// An election another process created a moment ago: the catalog's memory has not read it yet.
+// Its viewers, its page and its description wait for the catalog, not 404.
+TEST_F(ResultServerApiTest, AnElectionCreatedElsewhereIsServedOnceTheCatalogHasIt) {
+  tallies_.loaded = true;
+  auto api = MakeRefreshingApi(std::chrono::seconds(20));
+  auto results = Send(*api, "GET", "/v1/elections/e2/results");
+  auto stream = Send(*api, "GET", "/v1/elections/e2/results/stream");
+  auto about = Send(*api, "GET", "/v1/elections/e2");
+  auto page = Send(*api, "GET", "/e/e2");
+  for (auto* f : {&results, &stream, &about, &page}) {
+    EXPECT_EQ(f->wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  }
+  CreateElection("e2");  // what the next refresh brings in
+  auto r = Get(results);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_NE(r.body.find(R"("election":"e2")"), std::string::npos) << r.body;
+  auto st = Get(stream);
+  EXPECT_EQ(st.status, 200u) << st.body;
+  EXPECT_TRUE(st.upgrade.has_value()) << "a live stream";
+  EXPECT_EQ(Get(about).status, 200u);
+  EXPECT_EQ(Get(page).status, 200u);
+}
+
+// An id no process created: 404 once a refresh that began after the request has read the whole
+// table (not before, not only after load_wait).
+TEST_F(ResultServerApiTest, AnUnknownElectionIs404AfterARefreshThatBeganAfterTheRequest) {
+  auto api = MakeRefreshingApi(std::chrono::seconds(60));
+  auto f = Send(*api, "GET", "/v1/elections/nope/results");
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  begun_ = 8;  // a refresh begins...
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  done_ = 8;  // ...and reads the whole table: still no such election
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = Get(f);
+  EXPECT_EQ(r.status, 404u) << r.body;
+  // A refresh that was under way when a request came does not answer it: it may have read the
+  // table before the election was created.
+  auto g = Send(*api, "GET", "/v1/elections/nope/results");
+  done_ = 8;
+  begun_ = 9;
+  EXPECT_EQ(g.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  done_ = 9;
+  EXPECT_EQ(Get(g).status, 404u);
+}
+
+// Random ids hold at most max_unknown_waiters requests; more are answered at once, and a viewer
+// of a real election whose tallies are loading still waits (not 503).
+TEST_F(ResultServerApiTest, UnknownIdsPastTheirBoundAreAnsweredAtOnce) {
+  auto api = MakeRefreshingApi(std::chrono::seconds(60), 10'000, 2);
+  auto a = Send(*api, "GET", "/v1/elections/x1/results");
+  auto b = Send(*api, "GET", "/v1/elections/x2/results/stream");
+  auto c = Send(*api, "GET", "/v1/elections/x3/results");
+  ASSERT_EQ(c.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(Get(c).status, 404u);
+  auto loading = Send(*api, "GET", "/v1/elections/e1/results");
+  EXPECT_EQ(loading.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(a.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  begun_ = 8;
+  done_ = 8;  // the two answered: room for another unknown id to wait
+  EXPECT_EQ(Get(a).status, 404u);
+  EXPECT_EQ(Get(b).status, 404u);
+  auto d = Send(*api, "GET", "/v1/elections/x4/results");
+  EXPECT_EQ(d.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  tallies_.loaded = true;
+  EXPECT_EQ(Get(loading).status, 200u);
+  api->Shutdown();  // answers d as things stand
+  EXPECT_EQ(Get(d).status, 404u);
 }
 
 TEST_F(ResultServerApiTest, HealthzSaysWhyResultsMayBeOldButStays200) {

@@ -106,7 +106,9 @@ int RunResultServer(const ResultsOptions& o) {
                          }
                          return why;
                        },
-                       o.load_wait, o.max_load_waiters, o.cors});
+                       o.load_wait, o.max_load_waiters, o.cors,
+                       [&] { return (*catalog)->refreshes_begun(); },
+                       [&] { return (*catalog)->refreshes_done(); }, o.max_unknown_waiters});
   HttpMetrics requests(api.router());
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;

@@ -135,7 +135,7 @@ void DistributedCommands::AddResults(CLI::App& cli) {
                        "default HOSTNAME-PID)");
   AddDuration(results_, "--load-wait-ms", o.load_wait,
               "Longest a request for an election not yet read from Redis waits for it before "
-              "503")
+              "503 (and one for an election the catalog has not read yet, before 404)")
       ->check(CLI::Range(0, 60000));
   results_
       ->add_option("--max-load-waiters", o.max_load_waiters,
@@ -143,6 +143,13 @@ void DistributedCommands::AddResults(CLI::App& cli) {
                    "answered 503 at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  results_
+      ->add_option("--max-unknown-waiters", o.max_unknown_waiters,
+                   "Of those, requests for an election this server's catalog does not know yet, "
+                   "waiting for its next refresh (one created elsewhere a moment ago); more are "
+                   "answered at once (404 unless known by then)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{10'000'000}));
   AddCorsFlag(results_, o.cors);
   AddDuration(results_, "--redis-refresh-ms", o.redis_refresh,
               "Every election served is re-read from Redis this often, besides the change "

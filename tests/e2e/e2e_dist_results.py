@@ -114,6 +114,23 @@ def check_first_viewers(t, c, port):
         viewers.stop()
 
 
+def check_just_created(t, c, port):
+    """An election created through an ingest node is served by every result server at once,
+    before their catalog refresh has read it: a request for an id a result server does not know
+    waits for its next refresh instead of 404. An id nobody created is 404 after that refresh."""
+    e3 = E + "-3"
+    c.ingest[0].client().create_open(e3, OPTIONS)
+    answers = [Client(port).request("GET", f"/v1/elections/{e3}/results")[0] for _ in range(20)]
+    t.check(all(s == 200 for s in answers),
+            f"20 requests right after the election's creation, on fresh connections spread over "
+            f"the result servers, all get its results: {answers}")
+    start = time.monotonic()
+    s, body, _ = Client(port).request("GET", "/v1/elections/nobody-made-this/results")
+    waited = time.monotonic() - start
+    t.check(s == 404 and waited < 2.5,
+            f"an unknown id is 404 after one catalog refresh: {s} after {waited:.2f} s {body}")
+
+
 def main():
     t = Checks("e2e_dist_results")
     with cluster_from_args(ingest=2, processors=2, results=2) as c:
@@ -159,6 +176,7 @@ def main():
             viewers.stop()
 
         check_first_viewers(t, c, port)
+        check_just_created(t, c, port)
         cl = Client(port)
         s, body, resp = cl.request("GET", f"/v1/elections/{E}/results")
         t.check(s == 200 and shown(body) == want, f"the snapshot equals the ledger: {s} {body}")

@@ -24,6 +24,7 @@
 // The DynamoClient must outlive it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -64,6 +65,12 @@ class DynamoCatalog : public Catalog {
   Status Refresh();
   // The last refresh's error, ok once one succeeds again.
   Status last_refresh_error();
+  // Refreshes are numbered as they begin: refreshes_begun() is the newest number, and
+  // refreshes_done() the number of the newest one that read the whole table. A reader that saw
+  // refreshes_begun() == n knows, once refreshes_done() > n, that the cache has everything the
+  // table held when it looked (the result server's wait for an election created elsewhere).
+  uint64_t refreshes_begun() const { return refreshes_begun_.load(std::memory_order_acquire); }
+  uint64_t refreshes_done() const { return refreshes_done_.load(std::memory_order_acquire); }
 
  private:
   struct Entry {
@@ -95,6 +102,8 @@ class DynamoCatalog : public Catalog {
   CondVar stop_cv_;
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   Status refresh_error_ GUARDED_BY(stop_mu_);
+  std::atomic<uint64_t> refreshes_begun_{0};
+  std::atomic<uint64_t> refreshes_done_{0};
   std::thread refresher_;
 };
 

@@ -232,6 +232,26 @@ TEST_F(DynamoCatalogTest, FailingRefreshKeepsTheLastViewAndRecovers) {
   EXPECT_TRUE(WaitFor([&] { return cat->last_refresh_error().ok(); }));
 }
 
+// The refresh numbers a result server waits on (an election created elsewhere moments ago): a
+// refresh counts as done only once it read the whole table, so none counts while Scan fails.
+TEST_F(DynamoCatalogTest, RefreshNumbersCountOnlyRefreshesThatReadTheTable) {
+  auto cat = Open(*proxied_, milliseconds(20));
+  ASSERT_TRUE(cat);
+  EXPECT_GE(cat->refreshes_done(), 1u);  // Open's read
+  auto before = cat->refreshes_begun();
+  ASSERT_TRUE(cat->Refresh().ok());
+  EXPECT_GT(cat->refreshes_done(), before);  // this one, whatever the thread did meanwhile
+  ASSERT_TRUE(proxy_->Inject("unavailable", "Scan", 1000000).ok());
+  ASSERT_TRUE(WaitFor([&] { return !cat->last_refresh_error().ok(); }));
+  const auto done = cat->refreshes_done();
+  before = cat->refreshes_begun();
+  ASSERT_TRUE(WaitFor([&] { return cat->refreshes_begun() >= before + 3; }));
+  EXPECT_EQ(cat->refreshes_done(), done);  // begun and failed: none done
+  ASSERT_TRUE(proxy_->Reset().ok());
+  before = cat->refreshes_begun();
+  EXPECT_TRUE(WaitFor([&] { return cat->refreshes_done() > before; }));
+}
+
 TEST_F(DynamoCatalogTest, OpenWithoutTheTableSaysRunInit) {
   auto c = DynamoCatalog::Open(*client_, testing::UniqueName("none") + "-");
   ASSERT_FALSE(c.ok());
