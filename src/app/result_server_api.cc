@@ -26,6 +26,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::chrono::milliseconds kLoadPoll{10};
+// Elections only waited for by requests for an id the catalog does not know yet: its refreshes
+// come every 250 ms, so a coarser look (up to 1,000 such ids: 20,000 looks a second at most).
+constexpr std::chrono::milliseconds kCatalogPoll{50};
 
 net::HttpResponse NotHere() {
   return net::ErrorResponse(404, "not_found",
@@ -43,7 +46,7 @@ struct ResultServerApi::Waits {
     Responder respond;
     Answer answer;
     bool tallies = true;        // waits for the election's tallies too, once it is known
-    uint64_t catalog_need = 0;  // unknown at arrival: done once refreshes_done >= this
+    uint64_t catalog_need = 0;  // unknown at arrival: done once refreshes_ended >= this
   };
   struct Election {
     explicit Election(asio::io_context& ctx) : timer(ctx) {}
@@ -206,7 +209,7 @@ bool ResultServerApi::Loading(const std::string& election_id) {
 void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respond, Answer answer,
                                  bool tallies) {
   const bool known = deps_.catalog.Get(election_id).ok();
-  const bool can_wait_for_catalog = deps_.catalog_refreshes_begun && deps_.catalog_refreshes_done;
+  const bool can_wait_for_catalog = deps_.catalog_refreshes_begun && deps_.catalog_refreshes_ended;
   if (known ? !tallies || !Loading(election_id) : !can_wait_for_catalog) {
     return respond(answer());
   }
@@ -214,12 +217,15 @@ void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respo
   bool at_once = false;
   {
     MutexLock lock(waits_->mu);
-    if (waits_->shut_down) {
+    if (!known && (waits_->shut_down || waits_->unknown_waiting >= deps_.max_unknown_waiters ||
+                   waits_->waiting >= deps_.max_load_waiters)) {
+      // No room to wait for the catalog (or stopping): answered as without a refresh to wait
+      // for (most likely 404), never with the loads' 503.
+      at_once = true;
+    } else if (waits_->shut_down) {
       refused = "the result server is stopping";
     } else if (waits_->waiting >= deps_.max_load_waiters) {
       refused = "too many requests waiting for results to load, retry";
-    } else if (!known && waits_->unknown_waiting >= deps_.max_unknown_waiters) {
-      at_once = true;  // as without a refresh to wait for (a 404, most likely)
     } else {
       auto& e = waits_->elections[election_id];
       const bool first = e == nullptr;
@@ -238,14 +244,24 @@ void ResultServerApi::WhenLoaded(const std::string& election_id, Responder respo
   if (refused) respond(net::ErrorResponse(503, "unavailable", refused));
 }
 
-// Answers the election's waiters whose tallies came or whose wait ended; checks again in
-// kLoadPoll while some wait.
+// Answers the election's waiters whose tallies came, whose election the catalog's refresh has
+// shown or not, or whose wait ended; checks again in kLoadPoll while some wait (kCatalogPoll
+// while all of them wait for the catalog: a refresh comes every 250 ms).
 void ResultServerApi::Poll(const std::string& election_id) {
-  // The tallies are only asked for once the catalog knows the election: an unknown (perhaps
-  // random) id never turns into a read of Redis.
+  // The refresh number first, the catalog second: a refresh counts as ended only after its merge,
+  // so an election it brought in is seen as known below (and waits for its tallies if need be).
+  const uint64_t refreshed = deps_.catalog_refreshes_ended ? deps_.catalog_refreshes_ended() : 0;
   const bool known = deps_.catalog.Get(election_id).ok();
-  const bool loaded = known && !Loading(election_id);
-  const uint64_t refreshed = deps_.catalog_refreshes_done ? deps_.catalog_refreshes_done() : 0;
+  bool tallies_wanted = false;
+  if (known) {
+    MutexLock lock(waits_->mu);
+    auto it = waits_->elections.find(election_id);
+    if (it == waits_->elections.end()) return;  // answered by Shutdown
+    for (const auto& w : it->second->waiters) tallies_wanted = tallies_wanted || w.tallies;
+  }
+  // The tallies are only asked for once the catalog knows the election and a waiter wants them:
+  // an unknown (perhaps random) id, or a page, never turns into a read of Redis.
+  const bool loaded = tallies_wanted && !Loading(election_id);
   const auto now = std::chrono::steady_clock::now();
   std::vector<Waits::Waiter> done;
   {
@@ -253,6 +269,7 @@ void ResultServerApi::Poll(const std::string& election_id) {
     auto it = waits_->elections.find(election_id);
     if (it == waits_->elections.end()) return;  // answered by Shutdown
     auto& waiters = it->second->waiters;
+    bool all_for_catalog = true;
     for (auto w = waiters.begin(); w != waiters.end();) {
       const bool ready = known ? !w->tallies || loaded : refreshed >= w->catalog_need;
       if (ready || now >= w->deadline) {
@@ -264,6 +281,7 @@ void ResultServerApi::Poll(const std::string& election_id) {
           w->catalog_need = 0;
           --waits_->unknown_waiting;
         }
+        all_for_catalog = all_for_catalog && w->catalog_need != 0;
         ++w;
       }
     }
@@ -271,7 +289,7 @@ void ResultServerApi::Poll(const std::string& election_id) {
     if (waiters.empty()) {
       waits_->elections.erase(it);
     } else {
-      it->second->timer.expires_after(kLoadPoll);
+      it->second->timer.expires_after(all_for_catalog ? kCatalogPoll : kLoadPoll);
       it->second->timer.async_wait([this, election_id](const boost::system::error_code& ec) {
         if (!ec) Poll(election_id);
       });

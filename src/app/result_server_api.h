@@ -44,15 +44,18 @@ struct ResultServerDeps {
   size_t max_load_waiters = 10'000;
   CorsPolicy cors;  // cross-origin reads (none by default)
   // How far the catalog's memory has read the elections table (DynamoCatalog's refreshes_begun
-  // and refreshes_done). With both set, a request for an election the catalog does not know
-  // waits until a refresh that began after it arrived is done (an election just created by
-  // another process: at most one refresh period and a Scan), or until load_wait, then is
-  // answered as usual: 404 if still unknown. No read of its own per unknown id: random ids cost
-  // DynamoDB nothing. Unset: answered at once.
+  // and refreshes_ended). With both set, a request for an election the catalog does not know
+  // waits until a refresh that began after it arrived has ended (an election just created by
+  // another process: at most one refresh period and a Scan; a failed refresh ends the wait too),
+  // or until load_wait, then is answered as usual: 404 if still unknown; if known by then, the
+  // results routes wait for its tallies as any request does (within the same load_wait). No
+  // read of its own per unknown id: random ids cost DynamoDB and Redis nothing. Unset: answered
+  // at once.
   std::function<uint64_t()> catalog_refreshes_begun;
-  std::function<uint64_t()> catalog_refreshes_done;
-  // Requests waiting for an unknown election at most (within max_load_waiters); more are
-  // answered at once, as if no refresh were awaited, so random ids cannot crowd out loads.
+  std::function<uint64_t()> catalog_refreshes_ended;
+  // Requests waiting for an unknown election at most (within max_load_waiters; 0: none waits);
+  // past either bound, or once Shutdown began, such a request is answered at once as if no
+  // refresh were awaited (404 unless known), so random ids never crowd out loads.
   size_t max_unknown_waiters = 1'000;
 };
 

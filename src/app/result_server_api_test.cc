@@ -52,20 +52,18 @@ class ResultServerApiTest : public ::testing::Test {
                                            size_t max_load_waiters = 10'000, CorsPolicy cors = {}) {
     return std::make_unique<ResultServerApi>(ResultServerDeps{
         catalog_, tallies_, hub_, "results-test", [] { return std::string("urna_x 1\n"); },
-        [problem] { return problem; }, load_wait, max_load_waiters, std::move(cors)});
+        [problem] { return problem; }, load_wait, max_load_waiters, std::move(cors), {}, {}});
   }
 
   // As `urna results` makes it: an election the catalog does not know waits for the catalog's
-  // refreshes, played by begun_ and done_ (DynamoCatalog's refreshes_begun/done).
+  // refreshes, played by begun_ and ended_ (DynamoCatalog's refreshes_begun/ended).
   std::unique_ptr<ResultServerApi> MakeRefreshingApi(std::chrono::milliseconds load_wait,
                                                      size_t max_load_waiters = 10'000,
                                                      size_t max_unknown_waiters = 1'000) {
-    ResultServerDeps deps{catalog_, tallies_, hub_, "results-test", [] { return std::string(); },
-                          [] { return std::string(); }, load_wait, max_load_waiters, {}};
-    deps.catalog_refreshes_begun = [this] { return begun_.load(); };
-    deps.catalog_refreshes_done = [this] { return done_.load(); };
-    deps.max_unknown_waiters = max_unknown_waiters;
-    return std::make_unique<ResultServerApi>(std::move(deps));
+    return std::make_unique<ResultServerApi>(ResultServerDeps{
+        catalog_, tallies_, hub_, "results-test", [] { return std::string(); },
+        [] { return std::string(); }, load_wait, max_load_waiters, CorsPolicy{},
+        [this] { return begun_.load(); }, [this] { return ended_.load(); }, max_unknown_waiters});
   }
 
   void CreateElection(const std::string& id) {
@@ -94,7 +92,7 @@ class ResultServerApiTest : public ::testing::Test {
   }
 
   memory::MemoryCatalog catalog_;
-  std::atomic<uint64_t> begun_{7}, done_{7};  // the catalog's refreshes, as the test moves them
+  std::atomic<uint64_t> begun_{7}, ended_{7};  // the catalog's refreshes, as the test moves them
   LoadingReadModel tallies_;
   results::ResultsHub hub_{catalog_, tallies_};  // not started: Current is enough here
 };
@@ -207,17 +205,19 @@ TEST_F(ResultServerApiTest, AnUnknownElectionIs404AfterARefreshThatBeganAfterThe
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   begun_ = 8;  // a refresh begins...
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
-  done_ = 8;  // ...and reads the whole table: still no such election
+  ended_ = 8;  // ...and ends: still no such election
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   auto r = Get(f);
   EXPECT_EQ(r.status, 404u) << r.body;
   // A refresh that was under way when a request came does not answer it: it may have read the
   // table before the election was created.
+  begun_ = 9;  // under way
   auto g = Send(*api, "GET", "/v1/elections/nope/results");
-  done_ = 8;
-  begun_ = 9;
   EXPECT_EQ(g.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
-  done_ = 9;
+  ended_ = 9;  // the one under way ends
+  EXPECT_EQ(g.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  begun_ = 10;
+  ended_ = 10;  // one begun after the request
   EXPECT_EQ(Get(g).status, 404u);
 }
 
@@ -235,7 +235,7 @@ TEST_F(ResultServerApiTest, UnknownIdsPastTheirBoundAreAnsweredAtOnce) {
   EXPECT_EQ(a.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   EXPECT_EQ(b.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   begun_ = 8;
-  done_ = 8;  // the two answered: room for another unknown id to wait
+  ended_ = 8;  // the two answered: room for another unknown id to wait
   EXPECT_EQ(Get(a).status, 404u);
   EXPECT_EQ(Get(b).status, 404u);
   auto d = Send(*api, "GET", "/v1/elections/x4/results");
@@ -244,6 +244,27 @@ TEST_F(ResultServerApiTest, UnknownIdsPastTheirBoundAreAnsweredAtOnce) {
   EXPECT_EQ(Get(loading).status, 200u);
   api->Shutdown();  // answers d as things stand
   EXPECT_EQ(Get(d).status, 404u);
+}
+
+// When the loads' bound is full (Redis slow at start-up, say), a request for an unknown id is not
+// refused with the loads' 503: it is answered as it was before it could wait (404, the page's
+// not-found for a page).
+TEST_F(ResultServerApiTest, UnknownIdsAreNot503WhenTheLoadsFillTheBound) {
+  auto api = MakeRefreshingApi(std::chrono::seconds(60), 2, 1'000);
+  auto l1 = Send(*api, "GET", "/v1/elections/e1/results");
+  auto l2 = Send(*api, "GET", "/v1/elections/e1/results/stream");
+  EXPECT_EQ(l1.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  auto unknown = Send(*api, "GET", "/v1/elections/nope/results");
+  ASSERT_EQ(unknown.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(Get(unknown).status, 404u);
+  auto page = Send(*api, "GET", "/e/nope");
+  ASSERT_EQ(page.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(Get(page).status, 404u);
+  auto more = Send(*api, "GET", "/v1/elections/e1/results");  // a load past the bound: 503
+  EXPECT_EQ(Get(more).status, 503u);
+  tallies_.loaded = true;
+  EXPECT_EQ(Get(l1).status, 200u);
+  EXPECT_EQ(Get(l2).status, 200u);
 }
 
 TEST_F(ResultServerApiTest, HealthzSaysWhyResultsMayBeOldButStays200) {

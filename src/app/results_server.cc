@@ -108,7 +108,7 @@ int RunResultServer(const ResultsOptions& o) {
                        },
                        o.load_wait, o.max_load_waiters, o.cors,
                        [&] { return (*catalog)->refreshes_begun(); },
-                       [&] { return (*catalog)->refreshes_done(); }, o.max_unknown_waiters});
+                       [&] { return (*catalog)->refreshes_ended(); }, o.max_unknown_waiters});
   HttpMetrics requests(api.router());
   requests_ptr = &requests;
   net::HttpServerOptions http = o.http;

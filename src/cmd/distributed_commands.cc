@@ -147,7 +147,7 @@ void DistributedCommands::AddResults(CLI::App& cli) {
       ->add_option("--max-unknown-waiters", o.max_unknown_waiters,
                    "Of those, requests for an election this server's catalog does not know yet, "
                    "waiting for its next refresh (one created elsewhere a moment ago); more are "
-                   "answered at once (404 unless known by then)")
+                   "answered at once (404 unless known by then); 0: none waits")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{10'000'000}));
   AddCorsFlag(results_, o.cors);

@@ -150,6 +150,18 @@ Status DynamoCatalog::Refresh() { return Refresh(/*max_attempts=*/0); }
 
 Status DynamoCatalog::Refresh(int max_attempts) {
   const uint64_t number = refreshes_begun_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  // However it ends (after the merge when the table was read): refreshes up to `number` are
+  // over. Refreshes may overlap (Refresh is public): the newest number is kept.
+  struct Ended {
+    std::atomic<uint64_t>& ended;
+    uint64_t number;
+    ~Ended() {
+      uint64_t seen = ended.load(std::memory_order_acquire);
+      while (seen < number &&
+             !ended.compare_exchange_weak(seen, number, std::memory_order_acq_rel)) {
+      }
+    }
+  } ended{refreshes_ended_, number};
   std::vector<StoredElection> found;
   Status bad_item;
   json::value start;  // LastEvaluatedKey of the previous page
@@ -200,12 +212,6 @@ Status DynamoCatalog::Refresh(int max_attempts) {
     e.bytes = std::move(s.bytes);
     WriterLock lock(mu_);
     Merge(s.id, std::move(e));
-  }
-  // The whole table was read (a bad item is reported, the others are in): refreshes begun up
-  // to `number` are done. Refreshes may overlap (Refresh is public): keep the newest number.
-  uint64_t done = refreshes_done_.load(std::memory_order_acquire);
-  while (done < number &&
-         !refreshes_done_.compare_exchange_weak(done, number, std::memory_order_acq_rel)) {
   }
   return bad_item;
 }

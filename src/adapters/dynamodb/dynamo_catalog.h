@@ -66,11 +66,13 @@ class DynamoCatalog : public Catalog {
   // The last refresh's error, ok once one succeeds again.
   Status last_refresh_error();
   // Refreshes are numbered as they begin: refreshes_begun() is the newest number, and
-  // refreshes_done() the number of the newest one that read the whole table. A reader that saw
-  // refreshes_begun() == n knows, once refreshes_done() > n, that the cache has everything the
-  // table held when it looked (the result server's wait for an election created elsewhere).
+  // refreshes_ended() the number of the newest one that has ended, having read the whole table
+  // or failed (last_refresh_error). A reader that saw refreshes_begun() == n knows, once
+  // refreshes_ended() > n, that a refresh begun after it looked is over: the cache has what the
+  // table held then, unless that refresh failed (the result server's wait for an election
+  // created elsewhere, which must not outlast a refresh while DynamoDB is unreachable).
   uint64_t refreshes_begun() const { return refreshes_begun_.load(std::memory_order_acquire); }
-  uint64_t refreshes_done() const { return refreshes_done_.load(std::memory_order_acquire); }
+  uint64_t refreshes_ended() const { return refreshes_ended_.load(std::memory_order_acquire); }
 
  private:
   struct Entry {
@@ -103,7 +105,7 @@ class DynamoCatalog : public Catalog {
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   Status refresh_error_ GUARDED_BY(stop_mu_);
   std::atomic<uint64_t> refreshes_begun_{0};
-  std::atomic<uint64_t> refreshes_done_{0};
+  std::atomic<uint64_t> refreshes_ended_{0};
   std::thread refresher_;
 };
 
