@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "sync/atomic_max.h"
+
 namespace urna::net {
 
 size_t DefaultMaxConnections(uint64_t fd_limit) {
@@ -25,9 +27,7 @@ bool ConnectionLimiter::TryAcquire() {
       return false;
     }
   } while (!open_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
-  size_t peak = peak_.load(std::memory_order_relaxed);
-  while (n + 1 > peak && !peak_.compare_exchange_weak(peak, n + 1, std::memory_order_relaxed)) {
-  }
+  RaiseTo(peak_, n + 1, std::memory_order_relaxed);
   return true;
 }
 

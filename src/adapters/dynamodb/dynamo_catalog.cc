@@ -8,6 +8,7 @@
 
 #include "adapters/codec/proto_codec.h"
 #include "adapters/dynamodb/base64.h"
+#include "sync/atomic_max.h"
 
 namespace urna::dynamodb {
 namespace json = boost::json;
@@ -150,18 +151,14 @@ Status DynamoCatalog::Refresh() { return Refresh(/*max_attempts=*/0); }
 
 Status DynamoCatalog::Refresh(int max_attempts) {
   const uint64_t number = refreshes_begun_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  // However it ends (after the merge when the table was read): refreshes up to `number` are
-  // over. Refreshes may overlap (Refresh is public): the newest number is kept.
-  struct Ended {
-    std::atomic<uint64_t>& ended;
-    uint64_t number;
-    ~Ended() {
-      uint64_t seen = ended.load(std::memory_order_acquire);
-      while (seen < number &&
-             !ended.compare_exchange_weak(seen, number, std::memory_order_acq_rel)) {
-      }
-    }
-  } ended{refreshes_ended_, number};
+  Status s = ScanIntoCache(max_attempts);
+  // However it ended (after the merge when the table was read). Refreshes may overlap (Refresh
+  // is public): the newest number is kept.
+  RaiseTo(refreshes_ended_, number, std::memory_order_acq_rel);
+  return s;
+}
+
+Status DynamoCatalog::ScanIntoCache(int max_attempts) {
   std::vector<StoredElection> found;
   Status bad_item;
   json::value start;  // LastEvaluatedKey of the previous page

@@ -90,8 +90,11 @@ class DynamoCatalog : public Catalog {
   Result<Entry> Read(std::string_view id);
   // Keeps `e` unless the cache has a newer version of it.
   void Merge(const std::string& id, Entry e) REQUIRES(mu_);
-  // Refresh with at most `max_attempts` per Scan call (0: the client's).
+  // Refresh with at most `max_attempts` per Scan call (0: the client's): numbers it (begun,
+  // then ended however ScanIntoCache ends).
   Status Refresh(int max_attempts);
+  // Reads the whole table and merges what is newer into the cache.
+  Status ScanIntoCache(int max_attempts);
   void RefreshLoop();
 
   DynamoClient& client_;

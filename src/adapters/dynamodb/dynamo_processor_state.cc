@@ -10,6 +10,7 @@
 #include "adapters/dynamodb/dynamo_batch_get.h"
 #include "adapters/dynamodb/dynamo_items.h"
 #include "adapters/dynamodb/dynamo_tallies.h"
+#include "sync/atomic_max.h"
 
 namespace urna::dynamodb {
 
@@ -354,9 +355,7 @@ Status DynamoProcessorState::Commit(const PartitionCommit& c) {
   const size_t bytes =
       json::serialize(items::CheckpointItem(tables_.topic, c.partition, next)).size();
   if (bytes > tables_.max_checkpoint_bytes) return Oversized(c, bytes);
-  for (uint64_t seen = largest_.load();
-       bytes > seen && !largest_.compare_exchange_weak(seen, bytes);) {
-  }
+  RaiseTo<uint64_t>(largest_, bytes);
   if (auto s = WriteVotes(c); !s.ok()) return s;
   return WriteCheckpoint(c, next);
 }
